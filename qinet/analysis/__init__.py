@@ -1,0 +1,6 @@
+"""Metrics, reports and plots of finished runs."""
+
+from qinet.analysis.api import simulate
+from qinet.analysis.metrics import DemandMetrics, LinkMetrics, RunResult, summarize
+
+__all__ = ["DemandMetrics", "LinkMetrics", "RunResult", "simulate", "summarize"]

@@ -1,0 +1,46 @@
+"""The one error tree of qinet.
+
+Every exception that qinet raises on purpose is a :class:`QinetError`. Each layer has its
+branch, so callers can catch what they can handle, and the messages carry the offending
+field and value (``links[1].length: must be positive, got "-3 km"``).
+"""
+
+from __future__ import annotations
+
+
+class QinetError(Exception):
+    """Root of every error qinet raises on purpose."""
+
+
+class ConfigError(QinetError, ValueError):
+    """A scenario, a parameter or a unit string is invalid.
+
+    Attributes:
+        field: dotted path of the offending field (``links[1].length``), or ``""``.
+        reason: what is wrong, with the value that was given.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class UnitError(ConfigError):
+    """A quantity string could not be read, or has the wrong dimension."""
+
+
+class SimulationError(QinetError, RuntimeError):
+    """The discrete-event run stopped: a callback raised, or the clock would go backwards."""
+
+
+class BackendError(QinetError, ValueError):
+    """A quantum backend was asked for an impossible operation (bad shape, unknown pair)."""
+
+
+class ProtocolError(QinetError, RuntimeError):
+    """A protocol received a message it cannot handle in its current state."""
+
+
+class ResourceUnavailable(QinetError, RuntimeError):
+    """A memory, a link or a key pool has nothing free to give right now."""

@@ -1,0 +1,36 @@
+"""Fast-forward link generation: sample the attempt that succeeds, jump to it.
+
+Attempts of one memory pair are independent with success probability ``p``, so the
+number of attempts to the first success is geometric on {1, 2, ...} with mean ``1/p``.
+One draw replaces every failed attempt, and the only event is the delivery. Memory
+decoherence over the waiting time is applied analytically when the state is read.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from qinet.link.heralded_link import BufferedDraws, HeraldedLink
+
+
+class FastForwardLink(HeraldedLink):
+    """A :class:`~qinet.link.heralded_link.HeraldedLink` that skips failed attempts."""
+
+    mode: ClassVar[str] = "fast-forward"
+
+    def start(self) -> None:  # noqa: D102 - documented on the base class
+        p = self.model.success_probability
+        self._attempts_to_success = (
+            BufferedDraws(lambda n: self.rng.geometric(p, n)) if p > 0 else None
+        )
+        super().start()
+
+    def _begin(self, i: int) -> None:
+        if self._attempts_to_success is None:
+            return  # a link that can never herald makes no events
+        now = self.timeline.now_ps
+        k = self._attempts_to_success.take()
+        start = now + (k - 1) * self.model.timing.period_ps
+        self.attempts += k
+        self.timeline.schedule_at(start + self.model.timing.delivered_ps,
+                                  self._deliver, i, k, start, now)

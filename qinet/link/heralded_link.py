@@ -1,0 +1,150 @@
+"""The link protocol: memory pairs trying back to back, pairs handed to a consumer.
+
+:class:`HeraldedLink` holds what both modes share: the link's memory pairs, counters,
+and the hand-over of a :class:`~qinet.link.pairs.LinkPair` to the layer above. The modes
+differ only in how they reach the next success: :mod:`qinet.link.detailed` plays every
+attempt with its heralding messages, :mod:`qinet.link.fast_forward` samples the number
+of attempts and jumps there.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import ClassVar
+
+import numpy as np
+
+from qinet.devices.node import QuantumNode
+from qinet.errors import ProtocolError
+from qinet.kernel.timeline import Timeline
+from qinet.link.model import AttemptModel
+from qinet.link.pairs import LinkPair
+
+PairConsumer = Callable[[LinkPair], None]
+
+
+class HeraldedLink(ABC):
+    """Heralded entanglement generation between two neighbouring nodes.
+
+    Each of the link's ``memory_pairs`` (one memory at each node) tries to make a pair,
+    attempt after attempt, until one heralds. The pair is handed to ``consumer``; the
+    memory pair tries again once the consumer hands the pair back with :meth:`release`.
+
+    Args:
+        name: the link's name.
+        model: the compiled attempt model of the link's scheme.
+        node_a: the node at end a.
+        node_b: the node at end b.
+        timeline: the clock.
+        rng: the link's own random stream.
+        memory_pairs: how many memory pairs the link takes from each node.
+        consumer: called with every new pair, at the time both nodes know it.
+
+    Attributes:
+        attempts: attempts made so far (completed ones, in fast-forward).
+        successes: pairs heralded so far.
+        released: pairs handed back.
+    """
+
+    mode: ClassVar[str]
+
+    def __init__(
+        self,
+        name: str,
+        model: AttemptModel,
+        node_a: QuantumNode,
+        node_b: QuantumNode,
+        *,
+        timeline: Timeline,
+        rng: np.random.Generator,
+        memory_pairs: int,
+        consumer: PairConsumer,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.node_a = node_a
+        self.node_b = node_b
+        self.timeline = timeline
+        self.rng = rng
+        self.memory_pairs = memory_pairs
+        self.consumer = consumer
+        self.attempts = 0
+        self.successes = 0
+        self.released = 0
+        self._slots: list[tuple[int, int]] = []
+        self._holding: list[bool] = []
+
+    def start(self) -> None:
+        """Take the memories and start every memory pair trying.
+
+        Side Effects:
+            Acquires ``memory_pairs`` slots at each node and schedules the first attempts.
+        """
+        now = self.timeline.now_ps
+        for i in range(self.memory_pairs):
+            slot_a = self.node_a.memories.acquire(self.name, now_ps=now)
+            slot_b = self.node_b.memories.acquire(self.name, now_ps=now)
+            self._slots.append((slot_a, slot_b))
+            self._holding.append(False)
+            self._begin(i)
+
+    def release(self, pair: LinkPair) -> None:
+        """Hand a delivered pair back: its memories are free to try again from now.
+
+        Raises:
+            ProtocolError: the pair is not held (released twice, or not this link's).
+        """
+        i = pair.memory_pair
+        if pair.link != self.name or not self._holding[i]:
+            raise ProtocolError(f"link {self.name}: pair on memory pair {i} is not held")
+        self._holding[i] = False
+        self.released += 1
+        self._begin(i)
+
+    def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
+        timing = self.model.timing
+        slot_a, slot_b = self._slots[i]
+        pair = LinkPair(
+            link=self.name,
+            memory_pair=i,
+            slot_a=slot_a,
+            slot_b=slot_b,
+            requested_ps=requested_ps,
+            stored_a_ps=attempt_start_ps + timing.stored_ps[0],
+            stored_b_ps=attempt_start_ps + timing.stored_ps[1],
+            delivered_ps=self.timeline.now_ps,
+            attempts=attempts,
+        )
+        self.successes += 1
+        self._holding[i] = True
+        self.consumer(pair)
+
+    @abstractmethod
+    def _begin(self, i: int) -> None:
+        """Start memory pair ``i`` trying, from the current time."""
+
+
+class BufferedDraws:
+    """Random draws made in batches and handed out one at a time.
+
+    A scalar numpy draw costs about a microsecond; a batch of thousands costs little more,
+    so protocols that need one draw per event take them from here.
+    """
+
+    __slots__ = ("_batch", "_draw", "_next", "_size")
+
+    def __init__(self, draw: Callable[[int], np.ndarray], size: int = 4096) -> None:
+        self._draw = draw
+        self._size = size
+        self._batch = draw(size).tolist()
+        self._next = 0
+
+    def take(self):  # type: ignore[no-untyped-def]
+        """The next draw."""
+        if self._next == self._size:
+            self._batch = self._draw(self._size).tolist()
+            self._next = 0
+        value = self._batch[self._next]
+        self._next += 1
+        return value

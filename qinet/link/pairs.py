@@ -1,0 +1,73 @@
+"""Link-level Bell pairs: where they live and since when, their state computed on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from qinet.physical.memories import QuantumMemory
+from qinet.quantum.backend import QuantumBackend, States
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPair:
+    """A heralded pair in two memories.
+
+    The state is not stored here: every pair of a link starts in the link's heralded
+    state and decoheres in its memories from ``stored_*_ps`` on, so it is computed when
+    read (:func:`pair_states`), exactly, for any number of pairs at once.
+
+    Attributes:
+        link: the link's name.
+        memory_pair: index of the memory pair on the link.
+        slot_a: memory slot at node a.
+        slot_b: memory slot at node b.
+        requested_ps: when this memory pair started trying for this pair.
+        stored_a_ps: when qubit a began to live in its memory.
+        stored_b_ps: when qubit b began to live in its memory.
+        delivered_ps: when both nodes knew the pair.
+        attempts: attempts this pair took.
+    """
+
+    link: str
+    memory_pair: int
+    slot_a: int
+    slot_b: int
+    requested_ps: int
+    stored_a_ps: int
+    stored_b_ps: int
+    delivered_ps: int
+    attempts: int
+
+
+def pair_states(
+    backend: QuantumBackend,
+    heralded_state: ArrayLike,
+    *,
+    waited_a_s: ArrayLike,
+    waited_b_s: ArrayLike,
+    memory_a: QuantumMemory,
+    memory_b: QuantumMemory,
+) -> States:
+    """States of pairs born in ``heralded_state`` after their qubits waited in memory.
+
+    Args:
+        backend: the formalism to hold the states in.
+        heralded_state: 4x4 density matrix right after heralding.
+        waited_a_s: per pair, seconds qubit a spent in its memory, shape (N,).
+        waited_b_s: the same for qubit b.
+        memory_a: physics of a's memory (T1, T2).
+        memory_b: physics of b's memory.
+
+    Returns:
+        The backend's batch of N states.
+    """
+    waited_a = np.asarray(waited_a_s, dtype=float)
+    waited_b = np.asarray(waited_b_s, dtype=float)
+    states = backend.from_density_matrix(heralded_state, waited_a.shape[0])
+    states = backend.memory_decay(states, waited_a, t1_s=memory_a.t1_s, t2_s=memory_a.t2_s,
+                                  qubit=0)
+    return backend.memory_decay(states, waited_b, t1_s=memory_b.t1_s, t2_s=memory_b.t2_s,
+                                qubit=1)

@@ -1,0 +1,167 @@
+"""Reading scenarios: YAML or dict in, a checked :class:`Scenario` out, or one ConfigError.
+
+Pydantic's errors are turned into ``field.path: reason`` lines, and the cross-references
+(nodes named by links and demands, hardware named by nodes and links) are checked here,
+so that every mistake in a file reads the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from qinet.errors import ConfigError
+from qinet.scenario.schema import Scenario
+
+_TAGS = {"memory", "detector", "fibre", "spdc", "single-click", "double-click",
+         "midpoint-source", "entanglement"}
+
+
+def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> Scenario:
+    """A validated scenario from a YAML file, a YAML string or a dict.
+
+    Args:
+        source: a path to a ``.yaml`` file, YAML text, or an already parsed mapping.
+        **overrides: top-level fields to replace (``seed=3``, ``duration="2 s"``).
+
+    Raises:
+        ConfigError: the file is missing or unreadable, or a field is invalid; the
+            message names the field, e.g. ``links[1].length: must be positive, got -3``.
+
+    Examples:
+        >>> s = load_scenario('''
+        ... nodes: [{name: a}, {name: b}]
+        ... links: [{between: [a, b], length: 20 km, scheme: double-click}]
+        ... ''')
+        >>> s.links[0].length, s.duration
+        (20.0, 1.0)
+    """
+    data = _read(source)
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+    check_references(scenario)
+    return scenario
+
+
+def _read(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(source, Mapping):
+        return dict(source)
+    text: str
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
+                                    and source.endswith((".yaml", ".yml"))):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError("", f"cannot read scenario file {str(path)!r}: "
+                                  f"{exc.strerror or exc}") from None
+    else:
+        text = str(source)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError("", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError("", f"a scenario must be a mapping of fields, got {type(data).__name__}")
+    return data
+
+
+def _first_error(exc: ValidationError) -> ConfigError:
+    error = exc.errors()[0]
+    path = _path(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return ConfigError(path, "unknown field")
+    if kind == "missing":
+        return ConfigError(path, "required field is missing")
+    if kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
+        expected = error.get("ctx", {}).get("expected_tags", "")
+        return ConfigError(f"{path}.{tag}" if path else tag,
+                           f"unknown {tag} {error.get('ctx', {}).get('tag')!r}; use one of {expected}")
+    if kind == "union_tag_not_found":
+        tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
+        return ConfigError(f"{path}.{tag}" if path else tag, "required field is missing")
+    message = error["msg"].removeprefix("Value error, ")
+    if kind.startswith(("int_", "float_", "bool_", "string_", "literal_", "tuple_", "list_",
+                        "dict_", "too_", "greater_", "less_")):
+        message = f"{message[0].lower()}{message[1:]}, got {value!r}"
+    return ConfigError(path, message)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _TAGS:
+            continue  # the discriminator's branch, not a field the user wrote
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def check_references(scenario: Scenario) -> None:
+    """Check names across the file: nodes, hardware kinds, demands on linked nodes.
+
+    Raises:
+        ConfigError: naming the first field that refers to something missing.
+    """
+    names = [n.name for n in scenario.nodes]
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ConfigError(f"nodes[{i}].name", f"duplicate node name {name!r}")
+        seen.add(name)
+    hardware = scenario.hardware
+    for i, node in enumerate(scenario.nodes):
+        _check_hardware(hardware, node.memory, "memory", f"nodes[{i}].memory")
+    pairs: set[frozenset[str]] = set()
+    for i, link in enumerate(scenario.links):
+        for j, end in enumerate(link.between):
+            if end not in seen:
+                raise ConfigError(f"links[{i}].between[{j}]",
+                                  f"unknown node {end!r}; nodes are {', '.join(names)}")
+        if link.between[0] == link.between[1]:
+            raise ConfigError(f"links[{i}].between", f"a link needs two different nodes, "
+                                                     f"got {list(link.between)}")
+        key = frozenset(link.between)
+        if key in pairs:
+            raise ConfigError(f"links[{i}].between",
+                              f"a second link between {link.between[0]} and {link.between[1]}")
+        pairs.add(key)
+        _check_hardware(hardware, link.fibre, "fibre", f"links[{i}].fibre")
+        _check_hardware(hardware, link.detector, "detector", f"links[{i}].detector")
+        if link.scheme == "midpoint-source":
+            _check_hardware(hardware, link.source, "spdc", f"links[{i}].source")
+    for i, demand in enumerate(scenario.demands):
+        for j, end in enumerate(demand.between):
+            if end not in seen:
+                raise ConfigError(f"demands[{i}].between[{j}]",
+                                  f"unknown node {end!r}; nodes are {', '.join(names)}")
+        if frozenset(demand.between) not in pairs:
+            raise ConfigError(
+                f"demands[{i}].between",
+                f"no link joins {demand.between[0]} and {demand.between[1]}; "
+                f"entanglement is delivered between the two ends of a link",
+            )
+
+
+def _check_hardware(hardware: Mapping[str, Any], name: str | None, kind: str, field: str) -> None:
+    if name is None:
+        return
+    if name not in hardware:
+        known = ", ".join(k for k, v in hardware.items() if v.kind == kind) or "none"
+        raise ConfigError(field, f"unknown {kind} {name!r}; defined: {known}")
+    if hardware[name].kind != kind:
+        raise ConfigError(field, f"{name!r} is a {hardware[name].kind}, not a {kind}")

@@ -1,0 +1,197 @@
+"""The scenario file: strict pydantic models with units, read once at the boundary.
+
+Every quantity accepts a number in the unit its field documents, or a string with a
+unit (``"25 km"``, ``"50 ns"``, ``"10 Hz"``). Unknown fields are errors. Variants are
+discriminated on ``kind`` (hardware, demands) and ``scheme`` (links).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from qinet.errors import UnitError
+from qinet.units import parse_quantity
+
+
+def _quantity(dimension: str):  # type: ignore[no-untyped-def]
+    def parse(value: object) -> float:
+        try:
+            return parse_quantity(value, dimension)  # type: ignore[arg-type]
+        except UnitError as exc:
+            raise ValueError(f"{exc.reason}, got {value!r}") from None
+
+    return BeforeValidator(parse)
+
+
+def _bounded(*, low: float | None = None, high: float | None = None, low_open: bool = False):  # type: ignore[no-untyped-def]
+    def check(value: float) -> float:
+        if math.isnan(value):
+            raise ValueError("must be a number, got nan")
+        if low is not None and (value < low or (low_open and value == low)):
+            word = "positive" if (low == 0 and low_open) else f"at least {low:g}"
+            if low == 0 and not low_open:
+                word = "non-negative"
+            raise ValueError(f"must be {word}, got {value:g}")
+        if high is not None and value > high:
+            raise ValueError(f"must be at most {high:g}, got {value:g}")
+        return value
+
+    return AfterValidator(check)
+
+
+LengthKm = Annotated[float, _quantity("length_km"), _bounded(low=0)]
+PositiveLengthKm = Annotated[float, _quantity("length_km"), _bounded(low=0, low_open=True)]
+TimeS = Annotated[float, _quantity("time_s"), _bounded(low=0)]
+PositiveTimeS = Annotated[float, _quantity("time_s"), _bounded(low=0, low_open=True)]
+FrequencyHz = Annotated[float, _quantity("frequency_hz"), _bounded(low=0)]
+PositiveFrequencyHz = Annotated[float, _quantity("frequency_hz"), _bounded(low=0, low_open=True)]
+AttenuationDbPerKm = Annotated[float, _quantity("attenuation_db_per_km"), _bounded(low=0)]
+Probability = Annotated[float, _bounded(low=0, high=1)]
+Efficiency = Annotated[float, _bounded(low=0, high=1, low_open=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- hardware
+
+
+class MemoryHardware(_Strict):
+    """A quantum memory type (defaults: an NV-centre-like spin memory)."""
+
+    kind: Literal["memory"]
+    t1: PositiveTimeS = Field(math.inf, description="relaxation time T1 (default: none)")
+    t2: PositiveTimeS = Field(1.0, description="coherence time T2 (default 1 s)")
+    efficiency: Efficiency = Field(
+        0.9, description="emission x collection (emitters) or write efficiency (absorbers)")
+    raw_fidelity: Annotated[float, _bounded(low=0.25, high=1)] = Field(
+        1.0, description="fidelity of the freshly made spin-photon state")
+
+
+class DetectorHardware(_Strict):
+    """A single-photon detector type (defaults: a superconducting nanowire detector)."""
+
+    kind: Literal["detector"]
+    efficiency: Efficiency = Field(0.9, description="system detection efficiency")
+    dark_count_rate: FrequencyHz = Field(10.0, description="dark counts per second (Hz)")
+    dead_time: TimeS = Field(50e-9, description="recovery time after a click (s)")
+    jitter: TimeS = Field(30e-12, description="timing jitter, FWHM (s)")
+
+
+class FibreHardware(_Strict):
+    """A fibre type (defaults: standard single-mode fibre at 1550 nm)."""
+
+    kind: Literal["fibre"]
+    attenuation: AttenuationDbPerKm = Field(0.2, description="loss in dB/km")
+    group_index: Annotated[float, _bounded(low=1)] = Field(1.4682, description="group index")
+
+
+class SourceHardware(_Strict):
+    """An SPDC pair source."""
+
+    kind: Literal["spdc"]
+    mean_pairs: Annotated[float, _bounded(low=0)] = Field(
+        0.01, description="mean pairs per mode (pump pulse)")
+    rate: PositiveFrequencyHz = Field(1e6, description="pump repetition rate (Hz)")
+    statistics: Literal["thermal", "poisson"] = Field(
+        "thermal", description="thermal (single mode) or poisson (many modes)")
+
+
+Hardware = Annotated[
+    MemoryHardware | DetectorHardware | FibreHardware | SourceHardware,
+    Field(discriminator="kind"),
+]
+
+# ---------------------------------------------------------------- network
+
+
+class Node(_Strict):
+    """A node with quantum memories."""
+
+    name: Annotated[str, Field(min_length=1)]
+    memories: Annotated[int, Field(ge=1)] = Field(10, description="number of memory slots")
+    memory: str | None = Field(None, description="name of a memory in `hardware`")
+
+
+class _LinkBase(_Strict):
+    between: tuple[str, str] = Field(description="the two end nodes")
+    length: PositiveLengthKm = Field(description="fibre length between the nodes (km)")
+    station_position: Annotated[float, _bounded(low=0, high=1)] = Field(
+        0.5, description="where the station sits, as a fraction of the length from the first node")
+    fibre: str | None = Field(None, description="name of a fibre in `hardware`")
+    detector: str | None = Field(None, description="name of a detector in `hardware`")
+    detection_window: PositiveTimeS = Field(1e-9, description="detection window (s)")
+    visibility: Probability = Field(1.0, description="two-photon interference visibility")
+    attempt_period: PositiveTimeS | None = Field(
+        None, description="time between attempts (default: the shortest the scheme allows)")
+    reset_time: TimeS = Field(0.0, description="memory re-initialisation between attempts (s)")
+    modes: Annotated[int, Field(ge=1)] = Field(1, description="modes per attempt (multiplexing)")
+    memories: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="memory pairs given to this link (default: a fair share of each node)")
+
+
+class SingleClickLink(_LinkBase):
+    """Single-click heralding with bright-state parameter alpha."""
+
+    scheme: Literal["single-click"]
+    bright_state: Annotated[float, _bounded(low=0, high=1, low_open=True)] = Field(
+        0.1, description="alpha, the bright-state population")
+
+
+class DoubleClickLink(_LinkBase):
+    """Double-click (Barrett-Kok) heralding."""
+
+    scheme: Literal["double-click"]
+    round_gap: TimeS = Field(1e-6, description="time between the two rounds (s)")
+
+
+class MidpointSourceLink(_LinkBase):
+    """An SPDC source at the station, absorptive memories at both ends."""
+
+    scheme: Literal["midpoint-source"]
+    source: str | None = Field(None, description="name of an spdc source in `hardware`")
+
+
+Link = Annotated[
+    SingleClickLink | DoubleClickLink | MidpointSourceLink, Field(discriminator="scheme")
+]
+
+# ---------------------------------------------------------------- demands
+
+
+class EntanglementDemand(_Strict):
+    """Bell pairs wanted between two nodes."""
+
+    kind: Literal["entanglement"]
+    between: tuple[str, str]
+    min_fidelity: Annotated[float, _bounded(low=0, high=1)] = Field(
+        0.5, description="pairs below this fidelity do not count as served")
+    rate: FrequencyHz | None = Field(
+        None, description="target rate (Hz); a window below it is an outage")
+    window: PositiveTimeS = Field(0.1, description="window of the outage statistics (s)")
+
+
+Demand = Annotated[EntanglementDemand, Field(discriminator="kind")]
+
+# ---------------------------------------------------------------- scenario
+
+
+class Scenario(_Strict):
+    """A whole simulation: hardware, nodes, links, demands, and how to run them."""
+
+    name: str = Field("scenario", description="a name for reports")
+    description: str = Field("", description="free text")
+    seed: Annotated[int, Field(ge=0)] = Field(1, description="root of every random stream")
+    duration: PositiveTimeS = Field(1.0, description="simulated time (s)")
+    mode: Literal["fast-forward", "detailed"] = Field(
+        "fast-forward", description="sample the successful attempt, or play every attempt")
+    backend: Literal["bell-diagonal", "density-matrix"] = Field(
+        "bell-diagonal", description="formalism for the pair states")
+    hardware: dict[str, Hardware] = Field(default_factory=dict)
+    nodes: Annotated[list[Node], Field(min_length=2)]
+    links: Annotated[list[Link], Field(min_length=1)]
+    demands: list[Demand] = Field(default_factory=list)
