@@ -12,9 +12,9 @@ Examples:
 
 __version__ = "0.1.0"
 
-from qinet.analysis.api import simulate  # noqa: E402
-from qinet.errors import ConfigError, QinetError  # noqa: E402
-from qinet.scenario import Scenario, load_scenario, preset_names, preset_path  # noqa: E402
+from qinet.analysis.api import simulate
+from qinet.errors import ConfigError, QinetError
+from qinet.scenario import Scenario, load_scenario, preset_names, preset_path
 
 __all__ = [
     "ConfigError",

@@ -33,6 +33,8 @@ class QuantumChannel:
         self.transmittance = fibre.transmittance
         self.delay_ps = s_to_ps(fibre.delay_s)
 
-    def transmit(self, photons: NDArray[np.int64], *, rng: np.random.Generator) -> NDArray[np.int64]:
+    def transmit(
+        self, photons: NDArray[np.int64], *, rng: np.random.Generator
+    ) -> NDArray[np.int64]:
         """Photon numbers that survive the fibre, element by element (binomial thinning)."""
         return rng.binomial(photons, self.transmittance)

@@ -45,11 +45,16 @@ class BeamSplitterStation:
         self.detector = detector
         self.window_s = window_s
         self.visibility = visibility
-        self.detection_efficiency = float(detector.efficiency * detector.window_efficiency(window_s))
+        self.detection_efficiency = float(
+            detector.efficiency * detector.window_efficiency(window_s))
         self.p_dark = float(detector.dark_probability(window_s))
 
     def detect(
-        self, arrived_a: NDArray[np.bool_], arrived_b: NDArray[np.bool_], *, rng: np.random.Generator
+        self,
+        arrived_a: NDArray[np.bool_],
+        arrived_b: NDArray[np.bool_],
+        *,
+        rng: np.random.Generator,
     ) -> DetectionRound:
         """Click outcomes for single photons that reached the beam splitter from a and b.
 

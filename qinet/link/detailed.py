@@ -21,7 +21,7 @@ class DetailedLink(HeraldedLink):
 
     mode: ClassVar[str] = "detailed"
 
-    def start(self) -> None:  # noqa: D102 - documented on the base class
+    def start(self) -> None:
         timing = self.model.timing
         sample = self.model.sample
         self._outcomes = BufferedDraws(lambda n: sample(n, self.rng))

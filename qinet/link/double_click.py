@@ -20,7 +20,12 @@ from numpy.typing import NDArray
 
 from qinet.devices.station import BeamSplitterStation
 from qinet.link.hardware import LinkHardware, depolarize_each, flip_to_phi_plus
-from qinet.link.model import AttemptModel, AttemptSampler, multiplexed_probability, multiplexed_sampler
+from qinet.link.model import (
+    AttemptModel,
+    AttemptSampler,
+    multiplexed_probability,
+    multiplexed_sampler,
+)
 from qinet.link.single_click import arm_efficiencies, emission_timing
 
 
@@ -32,13 +37,14 @@ class DoubleClickScheme:
         attempt_period_s: time between attempts of one memory pair; ``None`` takes the
             shortest possible (both rounds, the round trip and ``reset_time_s``).
         round_gap_s: time between the two emission rounds (the π pulse).
-        reset_time_s: local time to re-initialise a memory between attempts.
+        reset_time_s: local time to re-initialise a memory between attempts (default
+            1 µs, the order of a spin reset by optical pumping).
         modes: modes per attempt (multiplexing).
     """
 
     attempt_period_s: float | None = None
     round_gap_s: float = 1e-6
-    reset_time_s: float = 0.0
+    reset_time_s: float = 1e-6
     modes: int = 1
 
     def compile(self, hw: LinkHardware) -> AttemptModel:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
+
 from qinet.link.heralded_link import BufferedDraws, HeraldedLink
+
+_HORIZON_PS = 2**62  # beyond any run: a success this late never happens in the simulation
 
 
 class FastForwardLink(HeraldedLink):
@@ -18,10 +22,10 @@ class FastForwardLink(HeraldedLink):
 
     mode: ClassVar[str] = "fast-forward"
 
-    def start(self) -> None:  # noqa: D102 - documented on the base class
+    def start(self) -> None:
         p = self.model.success_probability
         self._attempts_to_success = (
-            BufferedDraws(lambda n: self.rng.geometric(p, n)) if p > 0 else None
+            BufferedDraws(lambda n: _geometric(p, n, self.rng)) if p > 0 else None
         )
         super().start()
 
@@ -31,6 +35,17 @@ class FastForwardLink(HeraldedLink):
         now = self.timeline.now_ps
         k = self._attempts_to_success.take()
         start = now + (k - 1) * self.model.timing.period_ps
+        if start >= _HORIZON_PS:
+            return
         self.attempts += k
         self.timeline.schedule_at(start + self.model.timing.delivered_ps,
                                   self._deliver, i, k, start, now)
+
+
+def _geometric(p: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Attempts to the first success, as Python-int-safe values even for tiny ``p``."""
+    if p > 1e-9:
+        return rng.geometric(p, n)
+    # numpy's int64 draw would overflow; invert the CDF in floating point instead
+    k = np.floor(np.log(rng.random(n)) / np.log1p(-p)) + 1
+    return np.minimum(k, float(2**62)).astype(np.int64)

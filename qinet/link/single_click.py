@@ -40,13 +40,14 @@ class SingleClickScheme:
         bright_state: alpha, the population of the bright (emitting) state, in (0, 1).
         attempt_period_s: time between attempts of one memory pair; ``None`` takes the
             shortest possible, the round trip to the station plus ``reset_time_s``.
-        reset_time_s: local time to re-initialise a memory between attempts.
+        reset_time_s: local time to re-initialise a memory between attempts (default
+            1 µs, the order of a spin reset by optical pumping).
         modes: modes per attempt (multiplexing).
     """
 
     bright_state: float = 0.1
     attempt_period_s: float | None = None
-    reset_time_s: float = 0.0
+    reset_time_s: float = 1e-6
     modes: int = 1
 
     def __post_init__(self) -> None:

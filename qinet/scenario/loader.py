@@ -87,8 +87,9 @@ def _first_error(exc: ValidationError) -> ConfigError:
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
         expected = error.get("ctx", {}).get("expected_tags", "")
+        given = error.get("ctx", {}).get("tag")
         return ConfigError(f"{path}.{tag}" if path else tag,
-                           f"unknown {tag} {error.get('ctx', {}).get('tag')!r}; use one of {expected}")
+                           f"unknown {tag} {given!r}; use one of {expected}")
     if kind == "union_tag_not_found":
         tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
         return ConfigError(f"{path}.{tag}" if path else tag, "required field is missing")

@@ -128,7 +128,7 @@ class _LinkBase(_Strict):
     visibility: Probability = Field(1.0, description="two-photon interference visibility")
     attempt_period: PositiveTimeS | None = Field(
         None, description="time between attempts (default: the shortest the scheme allows)")
-    reset_time: TimeS = Field(0.0, description="memory re-initialisation between attempts (s)")
+    reset_time: TimeS = Field(1e-6, description="memory re-initialisation between attempts (s)")
     modes: Annotated[int, Field(ge=1)] = Field(1, description="modes per attempt (multiplexing)")
     memories: Annotated[int, Field(ge=1)] | None = Field(
         None, description="memory pairs given to this link (default: a fair share of each node)")

@@ -99,14 +99,16 @@ def test_callback_error_names_time_and_callback_and_chains(timeline):
         raise ValueError("boom")
 
     timeline.schedule_at(1_500, explode)
-    with pytest.raises(SimulationError, match=r"t=1500 ps.*explode raised ValueError: boom") as info:
+    expected = r"t=1500 ps.*explode raised ValueError: boom"
+    with pytest.raises(SimulationError, match=expected) as info:
         timeline.run()
     assert isinstance(info.value.__cause__, ValueError)
 
 
 def test_classical_channel_delivers_after_delay_in_order(timeline):
     got = []
-    channel = ClassicalChannel(timeline, delay_ps=1_000, receiver=lambda m: got.append((timeline.now_ps, m)))
+    channel = ClassicalChannel(timeline, delay_ps=1_000,
+                               receiver=lambda m: got.append((timeline.now_ps, m)))
     channel.send("x")
     timeline.schedule_at(10, channel.send, "y")
     timeline.run()

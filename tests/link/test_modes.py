@@ -1,0 +1,158 @@
+"""Detailed and fast-forward generation: each against theory, and against each other."""
+
+import numpy as np
+import pytest
+
+from qinet.devices import MemoryBank, QuantumNode
+from qinet.errors import ProtocolError
+from qinet.kernel import Timeline
+from qinet.link.consumers import ImmediateUse
+from qinet.link.detailed import DetailedLink
+from qinet.link.double_click import DoubleClickScheme
+from qinet.link.fast_forward import FastForwardLink
+from qinet.link.model import expected_pair_rate_hz
+from qinet.link.pairs import pair_states
+from qinet.link.single_click import SingleClickScheme
+from qinet.quantum import make_backend
+
+from .conftest import make_hardware
+
+DURATION_PS = 2 * 10**12  # 2 s of simulated time
+
+
+def _run(link_class, model, *, memory_pairs=4, seed=5, duration_ps=DURATION_PS):
+    timeline = Timeline()
+    hw_memory = make_hardware().memory_a
+    a = QuantumNode("a", MemoryBank("a", memory_pairs, hw_memory))
+    b = QuantumNode("b", MemoryBank("b", memory_pairs, hw_memory))
+    consumer = ImmediateUse()
+    link = link_class("a-b", model, a, b, timeline=timeline, rng=np.random.default_rng(seed),
+                      memory_pairs=memory_pairs, consumer=consumer)
+    consumer.attach(link)
+    link.start()
+    timeline.run(until_ps=duration_ps)
+    return link, consumer.records()
+
+
+@pytest.fixture(scope="module")
+def model():
+    hw = make_hardware(length_km=30.0, memory_efficiency=0.8, detector_efficiency=0.9,
+                       dark_count_rate_hz=1e3, visibility=0.9)
+    return DoubleClickScheme().compile(hw)
+
+
+@pytest.fixture(scope="module")
+def runs(model):
+    return {cls.mode: _run(cls, model) for cls in (FastForwardLink, DetailedLink)}
+
+
+def _latency_moments(model):
+    # K ~ Geometric(p) attempts; latency = (K - 1) T + t_d.
+    p, period = model.success_probability, model.timing.period_ps
+    mean = (1 / p - 1) * period + model.timing.delivered_ps
+    std = period * np.sqrt(1 - p) / p
+    return mean, std
+
+
+@pytest.mark.parametrize("mode", ["fast-forward", "detailed"])
+def test_pair_count_matches_the_renewal_rate(runs, model, mode):
+    link, records = runs[mode]
+    n = records["delivered_ps"].size
+    expected = expected_pair_rate_hz(model, link.memory_pairs) * DURATION_PS * 1e-12
+    # Renewal counts with geometric cycles have variance below Poisson: 5 sqrt(N) is >= 5 sigma.
+    assert abs(n - expected) < 5 * np.sqrt(expected)
+
+
+@pytest.mark.parametrize("mode", ["fast-forward", "detailed"])
+def test_latency_is_geometric_attempts_times_the_period(runs, model, mode):
+    _, records = runs[mode]
+    latency = records["delivered_ps"] - records["requested_ps"]
+    mean, std = _latency_moments(model)
+    assert abs(latency.mean() - mean) < 5 * std / np.sqrt(latency.size)
+    attempts = records["attempts"]
+    assert abs(attempts.mean() - 1 / model.success_probability) < (
+        5 * np.sqrt(1 - model.success_probability) / model.success_probability
+        / np.sqrt(attempts.size))
+
+
+def test_modes_agree_on_rate_and_fidelity(runs, model):
+    (ff_link, ff), (dt_link, dt) = runs["fast-forward"], runs["detailed"]
+    n_ff, n_dt = ff["delivered_ps"].size, dt["delivered_ps"].size
+    assert abs(n_ff - n_dt) < 5 * np.sqrt(n_ff + n_dt)
+    backend = make_backend("bell-diagonal")
+    fidelity = {}
+    for mode, rec in (("ff", ff), ("dt", dt)):
+        states = pair_states(backend, model.heralded_state,
+                             waited_a_s=(rec["delivered_ps"] - rec["stored_a_ps"]) * 1e-12,
+                             waited_b_s=(rec["delivered_ps"] - rec["stored_b_ps"]) * 1e-12,
+                             memory_a=ff_link.node_a.memories.memory,
+                             memory_b=ff_link.node_b.memories.memory)
+        fidelity[mode] = backend.fidelity(states)
+    # Every pair waits one herald round trip, in both modes.
+    assert fidelity["ff"].mean() == pytest.approx(fidelity["dt"].mean(), abs=1e-12)
+    assert ff_link.successes == n_ff
+    assert dt_link.successes == n_dt
+    # Conservation: every delivered pair was handed back, every attempt counted once.
+    assert ff_link.released == n_ff
+    assert dt_link.released == n_dt
+    assert dt_link.attempts >= int(dt["attempts"].sum())
+    assert ff_link.attempts - int(ff["attempts"].sum()) <= 4 * (1 + 10 / model.success_probability)
+
+
+def test_detailed_mode_sends_one_herald_to_each_node_per_attempt(runs):
+    link, _ = runs["detailed"]
+    sent_a, sent_b = link._to_a.messages_sent, link._to_b.messages_sent
+    assert sent_a == sent_b
+    # attempts whose station event lies beyond the end of the run sent nothing yet
+    assert 0 <= link.attempts - sent_a <= link.memory_pairs
+
+
+@pytest.mark.parametrize("backend_name", ["bell-diagonal", "density-matrix"])
+def test_t2_dephasing_of_a_stored_bell_pair(backend_name):
+    # Both halves dephase: the coherence decays as exp(-(t_a + t_b)/T2), F = (1 + that)/2.
+    hw = make_hardware(length_km=0.0, t2_s=0.01)
+    model = DoubleClickScheme().compile(hw)
+    waited_a = np.array([0.0, 0.001, 0.005, 0.02])
+    waited_b = np.array([0.0, 0.002, 0.005, 0.0])
+    backend = make_backend(backend_name)
+    states = pair_states(backend, model.heralded_state, waited_a_s=waited_a, waited_b_s=waited_b,
+                         memory_a=hw.memory_a, memory_b=hw.memory_b)
+    expected = (1 + np.exp(-(waited_a + waited_b) / 0.01)) / 2
+    np.testing.assert_allclose(backend.fidelity(states), expected, rtol=1e-12)
+
+
+def test_release_twice_is_a_protocol_error(model):
+    timeline = Timeline()
+    memory = make_hardware().memory_a
+    a = QuantumNode("a", MemoryBank("a", 1, memory))
+    b = QuantumNode("b", MemoryBank("b", 1, memory))
+    held = []
+    link = FastForwardLink("a-b", model, a, b, timeline=timeline, rng=np.random.default_rng(0),
+                           memory_pairs=1, consumer=held.append)
+    link.start()
+    timeline.run(until_ps=10**12)
+    assert len(held) == 1  # nobody released it: the memory pair waits
+    link.release(held[0])
+    with pytest.raises(ProtocolError, match="not held"):
+        link.release(held[0])
+
+
+def test_memories_are_taken_once(model):
+    memory = make_hardware().memory_a
+    a = QuantumNode("a", MemoryBank("a", 2, memory))
+    b = QuantumNode("b", MemoryBank("b", 2, memory))
+    link = FastForwardLink("a-b", model, a, b, timeline=Timeline(),
+                           rng=np.random.default_rng(0), memory_pairs=2, consumer=print)
+    link.start()
+    assert a.memories.free_count == 0
+    assert b.memories.free_count == 0
+    assert {a.memories.owner(0), a.memories.owner(1)} == {"a-b"}
+
+
+def test_a_link_that_cannot_herald_makes_no_events():
+    hw = make_hardware(length_km=20000.0)  # 4000 dB: p ~ 1e-200
+    model = SingleClickScheme().compile(hw)
+    assert model.success_probability < 1e-190
+    link, records = _run(FastForwardLink, model, duration_ps=10**11)
+    assert records["delivered_ps"].size == 0
+    assert link.attempts == 0

@@ -1,0 +1,77 @@
+"""End to end: scenario in, metrics out; reproducible, and consistent across modes."""
+
+import json
+
+import numpy as np
+import pytest
+
+import qinet
+from qinet.scenario import load_scenario
+
+SHORT = "200 ms"
+
+
+@pytest.fixture(scope="module")
+def default_result():
+    return qinet.simulate(qinet.preset_path("metro-link"), duration=SHORT)
+
+
+def test_result_has_the_documented_keys(default_result):
+    doc = default_result.to_dict()
+    demand = doc["demands"][0]
+    for key in ("pairs", "rate_hz", "fidelity_mean", "fidelity_std", "latency_p50_s",
+                "latency_p99_s", "outage_probability", "bound"):
+        assert key in demand
+    assert demand["bound"]["name"] == "PLOB"
+    assert demand["rate_hz"] < demand["bound"]["rate_hz"]
+    json.dumps(doc, allow_nan=False)  # strict JSON: no NaN or inf
+
+
+def test_same_seed_same_json_and_other_seed_other_samples(default_result):
+    again = qinet.simulate(qinet.preset_path("metro-link"), duration=SHORT)
+    assert json.dumps(again.to_dict()) == json.dumps(default_result.to_dict())
+    other = qinet.simulate(qinet.preset_path("metro-link"), duration=SHORT, seed=8)
+    assert other.demands[0].pairs != default_result.demands[0].pairs or (
+        other.demands[0].latency_p50_s != default_result.demands[0].latency_p50_s)
+
+
+def test_detailed_mode_is_reproducible_too():
+    a = qinet.simulate(qinet.preset_path("single-click-metro"), duration="20 ms", mode="detailed")
+    b = qinet.simulate(qinet.preset_path("single-click-metro"), duration="20 ms", mode="detailed")
+    assert a.to_dict() == b.to_dict()
+
+
+@pytest.mark.parametrize("preset", qinet.preset_names())
+def test_measured_rate_and_success_probability_match_theory(preset):
+    result = qinet.simulate(qinet.preset_path(preset), duration="500 ms")
+    link = result.links[0]
+    expected = link.rate_theory_hz * result.duration_s
+    assert abs(link.successes - expected) < 5 * np.sqrt(expected)
+    p = link.success_probability_theory
+    assert abs(link.success_probability - p) < 5 * np.sqrt(p * (1 - p) / link.attempts) + 2 * (
+        link.memory_pairs / link.attempts)  # attempts still running at the end
+
+
+def test_both_modes_agree_through_the_scenario_api():
+    scenario = load_scenario(qinet.preset_path("metro-link"), duration="300 ms")
+    ff = qinet.simulate(scenario)
+    dt = qinet.simulate(scenario, mode="detailed")
+    n_ff, n_dt = ff.demands[0].pairs, dt.demands[0].pairs
+    assert abs(n_ff - n_dt) < 5 * np.sqrt(n_ff + n_dt)
+    assert ff.demands[0].fidelity_mean == pytest.approx(dt.demands[0].fidelity_mean, abs=1e-12)
+
+
+def test_backends_agree_on_the_fidelity_of_dephased_pairs():
+    bd = qinet.simulate(qinet.preset_path("single-click-metro"), duration="50 ms")
+    dm = qinet.simulate(qinet.preset_path("single-click-metro"), duration="50 ms",
+                        backend="density-matrix")
+    assert bd.demands[0].pairs == dm.demands[0].pairs
+    assert bd.demands[0].fidelity_mean == pytest.approx(dm.demands[0].fidelity_mean, abs=1e-12)
+
+
+def test_outage_with_an_unreachable_rate_target():
+    data = load_scenario(qinet.preset_path("metro-link")).model_dump()
+    data["demands"][0]["rate"] = 1e9
+    data["duration"] = 0.2
+    result = qinet.simulate(data)
+    assert result.demands[0].outage_probability == 1.0
