@@ -10,15 +10,30 @@ Examples:
     True
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from qinet.analysis.api import simulate
-from qinet.errors import ConfigError, QinetError
-from qinet.scenario import Scenario, load_scenario, preset_names, preset_path
+# The public names are imported on first use, so that `qinet --help` starts without
+# loading the simulator (numpy, scipy, pydantic).
+_EXPORTS = {
+    "ConfigError": "qinet.errors",
+    "QinetError": "qinet.errors",
+    "RunResult": "qinet.analysis.metrics",
+    "Scenario": "qinet.scenario.schema",
+    "load_scenario": "qinet.scenario.loader",
+    "preset_names": "qinet.scenario.presets",
+    "preset_path": "qinet.scenario.presets",
+    "simulate": "qinet.analysis.api",
+}
 
 __all__ = [
     "ConfigError",
     "QinetError",
+    "RunResult",
     "Scenario",
     "__version__",
     "load_scenario",
@@ -26,3 +41,23 @@ __all__ = [
     "preset_path",
     "simulate",
 ]
+
+if TYPE_CHECKING:
+    from qinet.analysis.api import simulate
+    from qinet.analysis.metrics import RunResult
+    from qinet.errors import ConfigError, QinetError
+    from qinet.scenario.loader import load_scenario
+    from qinet.scenario.presets import preset_names, preset_path
+    from qinet.scenario.schema import Scenario
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qinet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

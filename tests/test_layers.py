@@ -66,3 +66,14 @@ def test_shared_roots_import_no_layer():
     for name in SHARED:
         bad = _qinet_imports(ROOT / f"{name}.py") - SHARED
         assert not bad, f"qinet/{name}.py imports {sorted(bad)}"
+
+
+def test_public_api_is_curated_and_documented():
+    import qinet
+
+    assert sorted(qinet.__all__) == sorted(set(qinet.__all__))
+    for name in qinet.__all__:
+        assert getattr(qinet, name) is not None
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    for name in ("simulate", "preset_path"):
+        assert f"qinet.{name}" in readme

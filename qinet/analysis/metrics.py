@@ -63,6 +63,7 @@ class DemandMetrics:
     latency_p50_s: float | None
     latency_p99_s: float | None
     outage_probability: float | None
+    outage_window_s: float
     min_fidelity: float
     pairs_meeting_fidelity: int
     rate_target_hz: float | None
@@ -93,7 +94,7 @@ class RunResult:
     events: int
     demands: list[DemandMetrics]
     links: list[LinkMetrics]
-    qinet_version: str = __version__
+    qinet_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists, NaN never appears)."""
@@ -110,6 +111,7 @@ def summarize(record: RunRecord) -> RunResult:
         link = record.link_between(*demand.between)
         demands.append(_demand_metrics(demand, link, fidelities[link.name], record.elapsed_ps))
     return RunResult(
+        qinet_version=__version__,
         scenario=scenario.name,
         seed=scenario.seed,
         duration_s=scenario.duration,
@@ -216,6 +218,7 @@ def _demand_metrics(
         outage_probability=outage_probability(
             pairs["delivered_ps"], useful, elapsed_ps=elapsed_ps, window_s=demand.window,
             rate_target_hz=demand.rate),
+        outage_window_s=demand.window,
         min_fidelity=demand.min_fidelity,
         pairs_meeting_fidelity=int(useful.sum()),
         rate_target_hz=demand.rate,

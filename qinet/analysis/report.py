@@ -1,0 +1,191 @@
+"""Human-readable reports of a run: rich tables with a unit on every number.
+
+Each function takes a :class:`~qinet.analysis.metrics.RunResult` (or one of its parts)
+and returns a rich renderable, so the command line and the service dashboard print the
+same tables. Nothing here runs a simulation or prints by itself.
+
+Examples:
+    >>> format_time(0.00049474)
+    '495 µs'
+    >>> format_rate(13285.0, "pairs/s")
+    '13,285 pairs/s'
+    >>> format_si(13198.8, "Hz")
+    '13.20 kHz'
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from qinet.analysis.metrics import DemandMetrics, LinkMetrics, RunResult
+
+_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
+             (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
+_MISSING = "–"
+_TABLE_WIDTH = 56  # characters; every table of a report lines up at this width
+
+
+def format_si(value: float | None, unit: str, *, digits: int = 4) -> str:
+    """``value`` with an SI prefix and ``digits`` significant figures.
+
+    Examples:
+        >>> format_si(9.894776e-05, "s")
+        '98.95 µs'
+        >>> format_si(0.0, "Hz"), format_si(None, "Hz")
+        ('0 Hz', '–')
+    """
+    if value is None or not math.isfinite(value):
+        return _MISSING
+    if value == 0:
+        return f"0 {unit}"
+    value = float(f"{value:.{digits}g}")  # round first, so 999.96 Hz reads 1.000 kHz
+    scale, prefix = next((p for p in _PREFIXES if abs(value) >= p[0]), _PREFIXES[-1])
+    scaled = value / scale
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(scaled))))
+    return f"{scaled:.{decimals}f} {prefix}{unit}"
+
+
+def format_time(seconds: float | None) -> str:
+    """A duration in s, ms, µs, ns or ps with 3 significant figures.
+
+    Examples:
+        >>> format_time(0.00326527), format_time(2.0), format_time(1e-10)
+        ('3.27 ms', '2.00 s', '100 ps')
+    """
+    return format_si(seconds, "s", digits=3)
+
+
+def format_number(value: float) -> str:
+    """A count or a rate: thousands separators above 1000, else 4 significant figures.
+
+    Examples:
+        >>> format_number(101135), format_number(7.6021829), format_number(2.5e-5)
+        ('101,135', '7.602', '2.5e-05')
+    """
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def format_rate(value: float | None, unit: str = "pairs/s") -> str:
+    """A rate in ``unit`` (``pairs/s``, ``bit/s``), e.g. ``'13,285 pairs/s'``."""
+    return _MISSING if value is None else f"{format_number(value)} {unit}"
+
+
+def format_fraction(value: float | None) -> str:
+    """A probability as a percentage.
+
+    Examples:
+        >>> format_fraction(0.13135907), format_fraction(0.0), format_fraction(None)
+        ('13.14 %', '0 %', '–')
+    """
+    if value is None:
+        return _MISSING
+    if value == 0:
+        return "0 %"
+    return f"{100 * value:.4g} %"
+
+
+def run_header(result: RunResult) -> Text:
+    """One line naming the scenario and how it ran."""
+    return Text.assemble(
+        (result.scenario, "bold"),
+        f" · seed {result.seed} · {result.duration_s:g} s simulated · {result.mode} · "
+        f"{result.backend}",
+    )
+
+
+def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
+    """The service one demand got: pairs, rate, fidelity, latency, outage, bound.
+
+    Args:
+        demand: the demand's metrics.
+        number: its position in the scenario, from 1, for the title.
+    """
+    a, b = demand.between
+    table = _table(f"demand {number} · {demand.kind} · {a} ↔ {b}", "value")
+    table.add_row("served by link", Text(demand.link))
+    table.add_row("pairs delivered", f"{format_number(demand.pairs)} pairs")
+    table.add_row("rate", format_rate(demand.rate_hz))
+    if demand.rate_target_hz is not None:
+        table.add_row("rate target", format_rate(demand.rate_target_hz))
+    table.add_row("fidelity (mean ± std)", _mean_std(demand.fidelity_mean, demand.fidelity_std))
+    share = demand.pairs_meeting_fidelity / demand.pairs if demand.pairs else None
+    table.add_row(f"pairs with fidelity ≥ {demand.min_fidelity:g}",
+                  f"{format_number(demand.pairs_meeting_fidelity)} pairs "
+                  f"({format_fraction(share)})")
+    table.add_row("latency p50", format_time(demand.latency_p50_s))
+    table.add_row("latency p99", format_time(demand.latency_p99_s))
+    outage = demand.outage_probability
+    table.add_row("outage probability",
+                  format_fraction(outage) if outage is not None
+                  else f"{_MISSING} (run shorter than one window)")
+    table.add_row("attempts per success",
+                  _MISSING if demand.attempts_per_success is None
+                  else f"{format_number(demand.attempts_per_success)} attempts")
+    bound = demand.bound.get("rate_hz")
+    if bound is not None:
+        name = demand.bound.get("name", "bound")
+        table.add_row(f"{name} bound", format_rate(bound))
+        if bound > 0:
+            table.add_row(f"rate / {name} bound", format_fraction(demand.rate_hz / bound))
+    return table
+
+
+def link_table(link: LinkMetrics) -> Table:
+    """One link: what was tried and what came out, measured against theory."""
+    a, b = link.between
+    table = _table(f"link {link.name} · {a} ↔ {b}", "measured", "theory")
+    table.add_row("scheme", Text(link.scheme), "")
+    table.add_row("length", f"{link.length_km:g} km", "")
+    modes = f" × {link.modes} modes" if link.modes > 1 else ""
+    table.add_row("memory pairs", f"{link.memory_pairs} pairs{modes}", "")
+    table.add_row("attempt period", format_time(link.attempt_period_s), "")
+    table.add_row("attempts", f"{format_number(link.attempts)} attempts", "")
+    table.add_row("successes", f"{format_number(link.successes)} pairs", "")
+    table.add_row("success probability", format_fraction(link.success_probability),
+                  format_fraction(link.success_probability_theory))
+    table.add_row("pair rate", format_si(link.rate_hz, "Hz"), format_si(link.rate_theory_hz, "Hz"))
+    table.add_row("heralded fidelity", "", f"{link.fidelity_heralded_theory:.4f}")
+    table.add_row("PLOB bound", "", format_si(link.plob_bound_hz, "Hz"))
+    return table
+
+
+def run_report(result: RunResult) -> Group:
+    """The whole report: the header line, a table per demand, then a table per link."""
+    parts: list[RenderableType] = [run_header(result)]
+    parts += [demand_table(d, number=i) for i, d in enumerate(result.demands, 1)]
+    if not result.demands:
+        parts.append(Text("no demands: add some under `demands:` to measure service",
+                          style="dim"))
+    parts += [link_table(link) for link in result.links]
+    return Group(*parts)
+
+
+def wall_time_line(result: RunResult, wall_s: float) -> Text:
+    """Wall time and event throughput (console only; never part of the JSON)."""
+    rate = f"{format_number(result.events / wall_s)} events/s" if wall_s > 0 else _MISSING
+    return Text(f"wall time {format_time(wall_s)} · {result.events:,} events · {rate}",
+                style="dim")
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, min_width=_TABLE_WIDTH)
+    table.add_column("quantity", style="cyan", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
+
+
+def _mean_std(mean: float | None, std: float | None) -> str:
+    if mean is None:
+        return _MISSING
+    if std is None:
+        return f"{mean:.4f}"
+    return f"{mean:.4f} ± {std:.4f}"

@@ -1,0 +1,47 @@
+"""Helpers shared by the commands: where a scenario comes from, and the consoles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from qinet.errors import ConfigError
+from qinet.scenario.presets import DEFAULT_PRESET, preset_names, preset_path
+
+
+def scenario_source(name: str | None) -> Path:
+    """The file behind a SCENARIO argument: a YAML path, a preset name, or the default.
+
+    An existing file wins over a preset of the same name; anything that looks like a
+    path (``.yaml`` / ``.yml`` or a folder separator) is taken as a path, so a typo in
+    a file name is reported as a missing file rather than as an unknown preset.
+
+    Raises:
+        ConfigError: neither a file nor a preset.
+
+    Examples:
+        >>> scenario_source(None).name
+        'metro-link.yaml'
+        >>> scenario_source("my-net.yaml")
+        PosixPath('my-net.yaml')
+    """
+    if name is None:
+        return preset_path(DEFAULT_PRESET)
+    path = Path(name)
+    if path.is_file() or name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name:
+        return path
+    if name in preset_names():
+        return preset_path(name)
+    raise ConfigError("", f"{name!r} is neither a scenario file nor a preset; "
+                          f"presets are {', '.join(preset_names())}")
+
+
+def stdout_console() -> Console:
+    """The console for results (made per call, so a redirected ``sys.stdout`` is used)."""
+    return Console(highlight=False)
+
+
+def stderr_console() -> Console:
+    """The console for progress bars and notes."""
+    return Console(stderr=True, highlight=False)

@@ -1,0 +1,247 @@
+"""The ``qinet`` app: argument parsing, help, and the one place errors become exit codes.
+
+Only typer is imported at module level; each command imports its module (``run``,
+``presets``, ``validate``) when it is called, so ``qinet --help`` starts fast.
+
+Exit status: 0 ok, 2 for a bad scenario or bad usage (:class:`~qinet.errors.ConfigError`,
+unknown option), 1 for any other :class:`~qinet.errors.QinetError`, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="qinet",
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Mode(enum.StrEnum):
+    """How links are simulated (mirrors ``Scenario.mode``)."""
+
+    FAST_FORWARD = "fast-forward"
+    DETAILED = "detailed"
+
+
+class Backend(enum.StrEnum):
+    """The pair-state formalism (mirrors ``Scenario.backend``)."""
+
+    BELL_DIAGONAL = "bell-diagonal"
+    DENSITY_MATRIX = "density-matrix"
+
+
+def _reflow(func: Callable[..., None]) -> Callable[..., None]:
+    """Join the wrapped lines of each docstring paragraph, so the terminal re-wraps them.
+
+    Typer's rich help keeps single line breaks after the first paragraph; paragraphs
+    that start with ``\\b`` (the examples) keep their lines as written.
+    """
+    paragraphs = inspect.cleandoc(func.__doc__ or "").split("\n\n")
+    func.__doc__ = "\n\n".join(
+        p.removeprefix("\b\n") if p.startswith("\b") else " ".join(p.split("\n"))
+        for p in paragraphs)
+    return func
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from qinet import __version__
+
+        typer.echo(f"qinet {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+@_reflow
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_version,
+        help="Print the qinet version and exit.")] = False,
+) -> None:
+    """qinet: a quantum internet in software.
+
+    Simulate entanglement networks from a scenario file or a built-in preset, and read
+    pair rates (pairs/s), fidelities, latencies (s) and outage next to the PLOB bound.
+
+    \b
+    Examples:
+      qinet run                                  # the default preset, metro-link
+      qinet run my-network.yaml --duration "10 s" --seed 3
+      qinet run metro-link --json --out result.json
+      qinet presets                              # list the built-in scenarios
+      qinet validate my-network.yaml
+    """
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help(), nl=False)
+        raise typer.Exit(0)
+
+
+@app.command("run")
+@_reflow
+def _run(
+    scenario: Annotated[str | None, typer.Argument(
+        metavar="SCENARIO", show_default=False,
+        help="A scenario YAML file, or the name of a built-in preset "
+             "(see `qinet presets`). Default: metro-link.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", show_default=False,
+        help="Root seed of every random stream, an integer ≥ 0; the same scenario and "
+             "seed give the same numbers. Default: the scenario's seed.")] = None,
+    duration: Annotated[str | None, typer.Option(
+        "--duration", "-d", show_default=False,
+        help='Simulated time, a number with a unit: "10 s", "500 ms", "2 min" '
+             "(a bare number is in seconds). Default: the scenario's duration.")] = None,
+    mode: Annotated[Mode | None, typer.Option(
+        "--mode", show_default=False,
+        help="fast-forward samples the time to the successful attempt; detailed plays "
+             "every attempt (slower, same statistics). Default: the scenario's mode.")] = None,
+    backend: Annotated[Backend | None, typer.Option(
+        "--backend", show_default=False,
+        help="State formalism of the pairs: bell-diagonal (4 numbers a pair, fast) or "
+             "density-matrix (exact 4 x 4). Default: the scenario's backend.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json",
+        help="Print only the result as one JSON document on stdout (rates in Hz, times "
+             "in s), for scripts.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", dir_okay=False, show_default=False,
+        help="Also write the JSON document to this file.")] = None,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", dir_okay=False, show_default=False,
+        help="Write a figure (.png, .svg or .pdf): pair rate per link against theory and "
+             "the PLOB bound (Hz), fidelity per demand.")] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q",
+        help="No tables, progress bar or notes; only errors (and the JSON with "
+             "--json).")] = False,
+) -> None:
+    """Simulate a scenario and report rates, fidelities, latencies and bounds.
+
+    Prints one table per demand (pairs, rate in pairs/s, fidelity, latency, outage,
+    PLOB bound) and one per link (measured against theory), then the wall time. A
+    progress bar of simulated seconds is shown for runs longer than 1 s.
+
+    \b
+    Examples:
+      qinet run
+      qinet run single-click-metro --duration "10 s" --seed 3
+      qinet run my-network.yaml --json --out result.json --plot result.png
+    """
+    from qinet.cli import run
+
+    run.run(scenario=scenario, seed=seed, duration=duration,
+            mode=mode.value if mode else None, backend=backend.value if backend else None,
+            as_json=as_json, out=out, plot=plot, quiet=quiet)
+
+
+@app.command("presets")
+@_reflow
+def _presets(
+    name: Annotated[str | None, typer.Argument(
+        metavar="NAME", show_default=False,
+        help="Print this preset's YAML file, to read or to copy and edit.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the list (or the one preset) as JSON, for scripts.")] = False,
+) -> None:
+    """List the built-in scenarios, or print one of them.
+
+    The list gives each preset's description and size. With a NAME, the preset's YAML
+    file is printed as it is, to read or to copy and edit into your own scenario.
+
+    \b
+    Examples:
+      qinet presets
+      qinet presets metro-link > my-network.yaml
+    """
+    from qinet.cli import presets
+
+    presets.presets(name=name, as_json=as_json)
+
+
+@app.command("validate")
+@_reflow
+def _validate(
+    file: Annotated[str, typer.Argument(
+        metavar="FILE", show_default=False,
+        help="A scenario YAML file (or a preset name) to check without running it.")],
+) -> None:
+    """Check a scenario file: fields, units, names and link physics; run nothing.
+
+    Prints `ok: NAME (N nodes, M links, K demands)`, or one line naming the bad field
+    and exits with status 2.
+
+    \b
+    Examples:
+      qinet validate my-network.yaml
+    """
+    from qinet.cli import validate
+
+    validate.validate(file)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``qinet`` command line in this process and return its exit status.
+
+    Args:
+        argv: the arguments after the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns:
+        0 on success, 2 for a bad scenario or bad usage, 1 for any other qinet error,
+        130 when interrupted. A qinet error prints one line ``error: ...`` on stderr,
+        never a traceback.
+
+    Examples:
+        >>> main(["--version"])  # doctest: +ELLIPSIS
+        qinet ...
+        0
+    """
+    from qinet.errors import ConfigError, QinetError
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="qinet", standalone_mode=True)
+    except SystemExit as exc:
+        return _exit_status(exc.code)
+    except QinetError as exc:
+        _print_error(str(exc))
+        return 2 if isinstance(exc, ConfigError) else 1
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return 130
+    return 0
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    _print_error(str(code))
+    return 1
+
+
+def _print_error(message: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    # soft_wrap: one logical line, whatever the terminal width; Text: no markup parsing,
+    # since messages hold user text such as "links[0].between".
+    Console(stderr=True, soft_wrap=True, highlight=False).print(
+        Text.assemble(("error:", "bold red"), " ", message))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

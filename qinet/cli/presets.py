@@ -1,0 +1,63 @@
+"""``qinet presets``: list the built-in scenarios, or print one as YAML."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from qinet.cli._common import stdout_console
+from qinet.scenario import load_scenario, preset_names, preset_path
+
+
+def preset_info(name: str) -> dict[str, Any]:
+    """What ``qinet presets --json`` says about one preset.
+
+    Examples:
+        >>> info = preset_info("metro-link")
+        >>> info["nodes"], info["links"], info["duration_s"]
+        (2, 1, 1.0)
+    """
+    path = preset_path(name)
+    scenario = load_scenario(path)
+    return {"name": name, "description": scenario.description,
+            "nodes": len(scenario.nodes), "links": len(scenario.links),
+            "demands": len(scenario.demands), "duration_s": scenario.duration,
+            "path": str(path)}
+
+
+def presets(*, name: str | None = None, as_json: bool = False) -> None:
+    """Print the preset table (or JSON), or the YAML text of preset ``name``.
+
+    Raises:
+        ConfigError: no preset is called ``name``.
+    """
+    if name is not None:
+        path = preset_path(name)
+        text = path.read_text(encoding="utf-8")
+        if as_json:
+            print(json.dumps({**preset_info(name), "yaml": text}, indent=2))
+        else:
+            sys.stdout.write(text)  # verbatim, so `qinet presets NAME > my.yaml` works
+        return
+    infos = [preset_info(n) for n in preset_names()]
+    if as_json:
+        print(json.dumps(infos, indent=2))
+        return
+    table = Table(title=Text("built-in scenarios", style="bold"), title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("preset", style="cyan", no_wrap=True)
+    for column in ("nodes", "links"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
+    for info in infos:
+        table.add_row(Text(info["name"]), str(info["nodes"]), str(info["links"]),
+                      Text(info["description"]))
+    console = stdout_console()
+    console.print(table)
+    console.print(Text("run one with `qinet run NAME`; print its YAML with "
+                       "`qinet presets NAME`", style="dim"))

@@ -1,0 +1,92 @@
+"""The report tables render, with a unit on the numbers."""
+
+import dataclasses
+import io
+
+import pytest
+from rich.console import Console
+
+from qinet.analysis.report import (
+    demand_table,
+    format_fraction,
+    format_rate,
+    format_si,
+    format_time,
+    link_table,
+    run_report,
+    wall_time_line,
+)
+
+
+def render(*renderables):
+    console = Console(record=True, width=100, file=io.StringIO())
+    for renderable in renderables:
+        console.print(renderable)
+    return console.export_text()
+
+
+def test_run_report_has_units(short_run):
+    text = render(run_report(short_run))
+    for unit in ("pairs/s", "pairs", "km", "Hz", "attempts", "%", "s"):
+        assert unit in text
+    assert "metro-link" in text
+    assert "demand 1" in text
+    assert "link alice-bob" in text
+    assert "PLOB bound" in text
+
+
+def test_demand_table_rows(short_run):
+    demand = short_run.demands[0]
+    text = render(demand_table(demand))
+    assert f"{demand.pairs:,} pairs" in text
+    assert "±" in text
+    assert format_time(demand.latency_p99_s) in text
+    assert "latency p50" in text
+
+
+def test_link_table_shows_measured_and_theory(short_run):
+    link = short_run.links[0]
+    text = render(link_table(link))
+    assert "measured" in text
+    assert "theory" in text
+    assert "20 km" in text
+    assert format_si(link.rate_theory_hz, "Hz") in text
+
+
+def test_a_demand_without_pairs_renders(short_run):
+    empty = dataclasses.replace(
+        short_run.demands[0], pairs=0, rate_hz=0.0, fidelity_mean=None, fidelity_std=None,
+        latency_p50_s=None, latency_p99_s=None, outage_probability=None,
+        pairs_meeting_fidelity=0, attempts_per_success=None)
+    text = render(demand_table(empty))
+    assert "0 pairs" in text
+    assert "run shorter than one window" in text
+
+
+def test_wall_time_line(short_run):
+    text = render(wall_time_line(short_run, 0.5))
+    assert "wall time 500 ms" in text
+    assert f"{short_run.events * 2:,} events/s" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (13198.8, "Hz", "13.20 kHz"),
+        (999.96, "Hz", "1.000 kHz"),
+        (1.5e9, "Hz", "1.500 GHz"),
+        (9.894776e-05, "s", "98.95 µs"),
+        (-2e-3, "s", "-2.000 ms"),
+        (0.0, "Hz", "0 Hz"),
+        (float("nan"), "Hz", "–"),
+    ],
+)
+def test_format_si(value, unit, expected):
+    assert format_si(value, unit) == expected
+
+
+def test_format_helpers():
+    assert format_time(3e-12) == "3.00 ps"
+    assert format_rate(0.5) == "0.5 pairs/s"
+    assert format_rate(2500.4, "bit/s") == "2,500 bit/s"
+    assert format_fraction(1.0) == "100 %"
