@@ -139,10 +139,14 @@ def _link_fidelities(backend: Any, link: LinkRecord) -> NDArray[np.float64]:
     return np.asarray(backend.fidelity(states), dtype=float)
 
 
+def _channel_uses_per_s(link: LinkRecord) -> float:
+    """Modes sent into the fibre per second by all the link's memory pairs."""
+    return link.memory_pairs * link.model.modes / (link.model.timing.period_ps * _PS)
+
+
 def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
     model = link.model
-    period_s = model.timing.period_ps * _PS
-    uses_per_s = link.memory_pairs * model.modes / period_s
+    uses_per_s = _channel_uses_per_s(link)
     return LinkMetrics(
         name=link.name,
         between=link.between,
@@ -150,7 +154,7 @@ def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
         length_km=link.length_km,
         memory_pairs=link.memory_pairs,
         modes=model.modes,
-        attempt_period_s=period_s,
+        attempt_period_s=model.timing.period_ps * _PS,
         attempts=link.attempts,
         successes=link.successes,
         success_probability=link.successes / link.attempts if link.attempts else None,
@@ -202,8 +206,7 @@ def _demand_metrics(
     latency = (pairs["delivered_ps"] - pairs["requested_ps"]) * _PS
     useful = fidelity >= demand.min_fidelity
     duration_s = elapsed_ps * _PS
-    period_s = link.model.timing.period_ps * _PS
-    uses_per_s = link.memory_pairs * link.model.modes / period_s
+    uses_per_s = _channel_uses_per_s(link)
     ebits = float(plob_bound(link.model.channel_transmittance))
     return DemandMetrics(
         kind=demand.kind,

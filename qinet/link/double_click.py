@@ -26,7 +26,7 @@ from qinet.link.model import (
     multiplexed_probability,
     multiplexed_sampler,
 )
-from qinet.link.single_click import arm_efficiencies, emission_timing
+from qinet.link.single_click import emission_timing
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def heralded_state(hw: LinkHardware) -> tuple[float, NDArray[np.complex128]]:
         >>> round(p, 6), round(float(np.real(rho[0, 0] + rho[3, 3] + 2 * rho[0, 3])) / 2, 6)
         (0.199054, 1.0)
     """
-    ea, eb = arm_efficiencies(hw)
+    ea, eb = hw.photon_efficiencies
     pd, v = hw.p_dark, hw.visibility
     quiet = 1.0 - pd
     any_dark = 2.0 * pd * quiet  # exactly one of the two detectors has a dark count

@@ -65,6 +65,18 @@ class LinkHardware:
                      * self.detector.window_efficiency(self.detection_window_s))
 
     @property
+    def photon_efficiencies(self) -> tuple[float, float]:
+        """Probability that a photon of node a (b) counts: memory x arm x detection.
+
+        For emitters the memory efficiency is emission x collection and the photon must
+        reach the station's detectors; for absorbers it is the write efficiency and the
+        photon comes from the station. Either way the three factors multiply.
+        """
+        eta_d = self.detection_efficiency
+        return (self.memory_a.efficiency * self.arm_a.transmittance * eta_d,
+                self.memory_b.efficiency * self.arm_b.transmittance * eta_d)
+
+    @property
     def p_dark(self) -> float:
         """Dark-count probability of one detector in one window."""
         return float(self.detector.dark_probability(self.detection_window_s))

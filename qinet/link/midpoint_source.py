@@ -77,13 +77,6 @@ class MidpointSourceScheme:
                              resolved_ps=max(tau_a, tau_b) + train, known_ps=known)
 
 
-def storage_efficiencies(hw: LinkHardware) -> tuple[float, float]:
-    """Probability that a photon sent to a (b) is stored and heralded there."""
-    eta_d = hw.detection_efficiency
-    return (hw.arm_a.transmittance * hw.memory_a.efficiency * eta_d,
-            hw.arm_b.transmittance * hw.memory_b.efficiency * eta_d)
-
-
 def heralded_state(source: SPDCSource, hw: LinkHardware) -> tuple[float, NDArray[np.complex128]]:
     """Success probability of one mode and the heralded state (Φ+ frame).
 
@@ -96,7 +89,7 @@ def heralded_state(source: SPDCSource, hw: LinkHardware) -> tuple[float, NDArray
         >>> round(p, 6)  # lossless: success whenever a pair is emitted, mu/(1+mu)
         0.009901
     """
-    ea, eb = storage_efficiencies(hw)
+    ea, eb = hw.photon_efficiencies
     pd = hw.p_dark
     probs = np.array([ea * eb, ea * (1 - eb), (1 - ea) * eb, (1 - ea) * (1 - eb)])
     log_probs = np.log(np.where(probs > 0, probs, 1.0))

@@ -71,13 +71,6 @@ class SingleClickScheme:
         )
 
 
-def arm_efficiencies(hw: LinkHardware) -> tuple[float, float]:
-    """Probability that an emitted photon from a (b) is detected: emission x fibre x detector."""
-    eta_d = hw.detection_efficiency
-    return (hw.memory_a.efficiency * hw.arm_a.transmittance * eta_d,
-            hw.memory_b.efficiency * hw.arm_b.transmittance * eta_d)
-
-
 def heralded_state(alpha: float, hw: LinkHardware) -> tuple[float, NDArray[np.complex128]]:
     """Success probability of one mode and the heralded state (Φ+ frame).
 
@@ -94,7 +87,7 @@ def heralded_state(alpha: float, hw: LinkHardware) -> tuple[float, NDArray[np.co
         >>> round(p, 6)  # 2 alpha (1 - alpha) + alpha^2: the |11> branch clicks too
         0.19
     """
-    ea, eb = arm_efficiencies(hw)
+    ea, eb = hw.photon_efficiencies
     pd, v = hw.p_dark, hw.visibility
     quiet = 1.0 - pd
     one_dark = pd * quiet  # a given detector has a dark count, the other none

@@ -7,9 +7,9 @@ import pytest
 from qinet.errors import ConfigError
 from qinet.link.double_click import DoubleClickScheme
 from qinet.link.hardware import fidelity_to_phi_plus
-from qinet.link.midpoint_source import MidpointSourceScheme, storage_efficiencies
+from qinet.link.midpoint_source import MidpointSourceScheme
 from qinet.link.model import multiplexed_probability
-from qinet.link.single_click import SingleClickScheme, arm_efficiencies
+from qinet.link.single_click import SingleClickScheme
 from qinet.physical import SPDCSource
 
 from .conftest import binomial_tolerance, make_hardware
@@ -29,7 +29,7 @@ def test_single_click_matches_closed_form_without_noise(alpha, length_km):
     # One photon: 2 a (1-a) eta; two photons bunch and click with 1 - (1-eta)^2.
     hw = make_hardware(length_km=length_km, memory_efficiency=0.8, detector_efficiency=0.9)
     model = SingleClickScheme(bright_state=alpha).compile(hw)
-    eta = arm_efficiencies(hw)[0]
+    eta = hw.photon_efficiencies[0]
     expected_p = 2 * alpha * (1 - alpha) * eta + alpha**2 * (2 * eta - eta**2)
     expected_f = (1 - alpha) / ((1 - alpha) + alpha * (1 - eta / 2))
     assert model.success_probability == pytest.approx(expected_p, rel=1e-12)
@@ -42,7 +42,7 @@ def test_single_click_high_loss_limits_are_2_alpha_eta_and_1_minus_alpha():
     alpha = 0.05
     hw = make_hardware(length_km=200.0)
     model = SingleClickScheme(bright_state=alpha).compile(hw)
-    eta = arm_efficiencies(hw)[0]
+    eta = hw.photon_efficiencies[0]
     assert model.success_probability == pytest.approx(2 * alpha * eta, rel=0.06)
     assert model.heralded_fidelity == pytest.approx(1 - alpha, rel=1e-3)
 
@@ -59,7 +59,7 @@ def test_double_click_success_is_eta_squared_over_two(length_km):
     # Barrett and Kok, PRA 71, 060310 (2005): p = eta_a eta_b / 2, F = 1.
     hw = make_hardware(length_km=length_km, memory_efficiency=0.9, detector_efficiency=0.8)
     model = DoubleClickScheme().compile(hw)
-    eta_a, eta_b = arm_efficiencies(hw)
+    eta_a, eta_b = hw.photon_efficiencies
     assert model.success_probability == pytest.approx(eta_a * eta_b / 2, rel=1e-12)
     assert model.heralded_fidelity == pytest.approx(1.0, abs=1e-12)
 
@@ -93,7 +93,7 @@ def test_midpoint_source_success_closed_form_without_dark_counts():
     src = SPDCSource(mean_pairs_per_mode=0.2)
     hw = make_hardware(length_km=30.0, memory_efficiency=0.6, detector_efficiency=0.9)
     model = MidpointSourceScheme(source=src).compile(hw)
-    eta_a, eta_b = storage_efficiencies(hw)
+    eta_a, eta_b = hw.photon_efficiencies
     n = np.arange(80)
     pmf = src.pmf(79)
     expected = np.sum(pmf * (1 - (1 - eta_a) ** n) * (1 - (1 - eta_b) ** n))
