@@ -39,10 +39,9 @@ class DetailedLink(HeraldedLink):
         super().start()
 
     def _begin(self, i: int) -> None:
-        now = self.timeline.now_ps
-        self._requested[i] = now
+        self._requested[i] = self.timeline.now_ps
         self._attempt_count[i] = 0
-        self._attempt_at(i, now)
+        self._attempt_at(i, self._first_attempt_ps(i))
 
     def _attempt_at(self, i: int, start_ps: int) -> None:
         self._attempt_start[i] = start_ps

@@ -34,7 +34,7 @@ class FastForwardLink(HeraldedLink):
             return  # a link that can never herald makes no events
         now = self.timeline.now_ps
         k = self._attempts_to_success.take()
-        start = now + (k - 1) * self.model.timing.period_ps
+        start = self._first_attempt_ps(i) + (k - 1) * self.model.timing.period_ps
         if start >= _HORIZON_PS:
             return
         self.attempts += k

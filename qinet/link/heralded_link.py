@@ -74,6 +74,7 @@ class HeraldedLink(ABC):
         self.released = 0
         self._slots: list[tuple[int, int]] = []
         self._holding: list[bool] = []
+        self._ready_ps: list[int] = []  # earliest next attempt of each memory pair
 
     def start(self) -> None:
         """Take the memories and start every memory pair trying.
@@ -87,6 +88,7 @@ class HeraldedLink(ABC):
             slot_b = self.node_b.memories.acquire(self.name, now_ps=now)
             self._slots.append((slot_a, slot_b))
             self._holding.append(False)
+            self._ready_ps.append(now)
             self._begin(i)
 
     def release(self, pair: LinkPair) -> None:
@@ -118,7 +120,12 @@ class HeraldedLink(ABC):
         )
         self.successes += 1
         self._holding[i] = True
+        self._ready_ps[i] = attempt_start_ps + timing.turnaround_ps
         self.consumer(pair)
+
+    def _first_attempt_ps(self, i: int) -> int:
+        """When memory pair ``i``, free from now, can make its first attempt."""
+        return max(self.timeline.now_ps, self._ready_ps[i])
 
     @abstractmethod
     def _begin(self, i: int) -> None:

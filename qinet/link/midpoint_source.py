@@ -49,7 +49,7 @@ class MidpointSourceScheme:
     source: SPDCSource = field(default_factory=SPDCSource)
     modes: int = 1
     attempt_period_s: float | None = None
-    reset_time_s: float = 0.0
+    reset_time_s: float = 1e-6
 
     def compile(self, hw: LinkHardware) -> AttemptModel:
         """The closed-form attempt model and its photon-level sampler for ``hw``."""
@@ -71,10 +71,12 @@ class MidpointSourceScheme:
         # message has crossed the whole link (a -> b is tau_a + tau_b).
         known = (max(tau_a, tau_b + tau_a + tau_b) + train,
                  max(tau_b, tau_a + tau_a + tau_b) + train)
-        shortest = max(known) + s_to_ps(self.reset_time_s)
-        period = shortest if self.attempt_period_s is None else s_to_ps(self.attempt_period_s)
+        reset = s_to_ps(self.reset_time_s)
+        period = (max(known) + reset if self.attempt_period_s is None
+                  else s_to_ps(self.attempt_period_s))
         return AttemptTiming(period_ps=period, stored_ps=(tau_a, tau_b),
-                             resolved_ps=max(tau_a, tau_b) + train, known_ps=known)
+                             resolved_ps=max(tau_a, tau_b) + train, known_ps=known,
+                             reset_ps=reset)
 
 
 def heralded_state(source: SPDCSource, hw: LinkHardware) -> tuple[float, NDArray[np.complex128]]:

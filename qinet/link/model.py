@@ -31,12 +31,14 @@ class AttemptTiming:
             (it decoheres from then on).
         resolved_ps: when the heralding measurement is made (detection at the station).
         known_ps: per node, when the node has the heralding message, i.e. knows the pair.
+        reset_ps: time a memory needs after its pair is used before it can try again.
     """
 
     period_ps: int
     stored_ps: tuple[int, int]
     resolved_ps: int
     known_ps: tuple[int, int]
+    reset_ps: int = 0
 
     def __post_init__(self) -> None:
         if self.period_ps <= 0:
@@ -52,6 +54,13 @@ class AttemptTiming:
     def delivered_ps(self) -> int:
         """When both nodes know the pair: the pair is delivered then."""
         return max(self.known_ps)
+
+    @property
+    def turnaround_ps(self) -> int:
+        """From the start of a successful attempt to the earliest next attempt, when the
+        pair is used at once: the memories need their reset, and attempts keep the period.
+        """
+        return max(self.period_ps, self.delivered_ps + self.reset_ps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +132,10 @@ def multiplexed_sampler(sample_mode: AttemptSampler, modes: int) -> AttemptSampl
 def expected_pair_rate_hz(model: AttemptModel, memory_pairs: int) -> float:
     """Mean pairs per second of ``memory_pairs`` memory pairs whose pairs are used at once.
 
-    A memory pair needs ``K`` attempts (geometric, mean ``1/p``); its pair is delivered
-    ``delivered`` after the last attempt starts, and it starts again then. The renewal
-    theorem gives the rate ``1 / ((1/p - 1) T + t_d)`` per memory pair.
+    A memory pair needs ``K`` attempts (geometric, mean ``1/p``) spaced by the period
+    ``T``; after the successful one it can try again ``turnaround`` later (the period, or
+    the delivery plus the memory reset if that is longer). The renewal theorem gives the
+    rate ``1 / ((1/p - 1) T + turnaround)`` per memory pair.
 
     Examples:
         >>> import numpy as np
@@ -138,5 +148,5 @@ def expected_pair_rate_hz(model: AttemptModel, memory_pairs: int) -> float:
     if p <= 0:
         return 0.0
     t = model.timing
-    cycle_ps = (1.0 / p - 1.0) * t.period_ps + t.delivered_ps
+    cycle_ps = (1.0 / p - 1.0) * t.period_ps + t.turnaround_ps
     return memory_pairs / (cycle_ps * 1e-12)

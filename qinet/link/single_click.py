@@ -125,10 +125,10 @@ def emission_timing(
     meet = max(tau_a, tau_b)
     resolved = meet + (rounds - 1) * s_to_ps(round_gap_s)
     known = (resolved + tau_a, resolved + tau_b)
-    shortest = max(known) + s_to_ps(reset_time_s)
-    period = shortest if attempt_period_s is None else s_to_ps(attempt_period_s)
+    reset = s_to_ps(reset_time_s)
+    period = max(known) + reset if attempt_period_s is None else s_to_ps(attempt_period_s)
     return AttemptTiming(period_ps=period, stored_ps=(meet - tau_a, meet - tau_b),
-                         resolved_ps=resolved, known_ps=known)
+                         resolved_ps=resolved, known_ps=known, reset_ps=reset)
 
 
 def emitted_photons_arrive(

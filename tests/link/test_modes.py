@@ -47,9 +47,11 @@ def runs(model):
 
 
 def _latency_moments(model):
-    # K ~ Geometric(p) attempts; latency = (K - 1) T + t_d.
-    p, period = model.success_probability, model.timing.period_ps
-    mean = (1 / p - 1) * period + model.timing.delivered_ps
+    # K ~ Geometric(p) attempts after the memory's turnaround; latency = gap + (K - 1) T + t_d.
+    t = model.timing
+    p, period = model.success_probability, t.period_ps
+    gap = t.turnaround_ps - t.delivered_ps
+    mean = gap + (1 / p - 1) * period + t.delivered_ps
     std = period * np.sqrt(1 - p) / p
     return mean, std
 
