@@ -21,6 +21,7 @@ Usage::
 
 Only the standard library is used here (and ``sequence`` inside the peer worker).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -113,26 +114,49 @@ def _worker(kind: str, n_events: int, chains: int, repeat: int) -> dict:
 
 
 def _subprocess(python: Path, kind: str, a) -> dict | None:
-    cmd = [str(python), str(Path(__file__).resolve()), "--worker", kind, "--events", str(a.events),
-           "--chains", str(a.chains), "--repeat", str(a.repeat)]
+    cmd = [
+        str(python),
+        str(Path(__file__).resolve()),
+        "--worker",
+        kind,
+        "--events",
+        str(a.events),
+        "--chains",
+        str(a.chains),
+        "--repeat",
+        str(a.repeat),
+    ]
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     except (OSError, subprocess.CalledProcessError) as exc:
         err = getattr(exc, "stderr", "") or str(exc)
-        print(f"[kernel_events] {kind} worker under {python} failed: {err.strip()[-2000:]}", file=sys.stderr)
+        print(
+            f"[kernel_events] {kind} worker under {python} failed: {err.strip()[-2000:]}",
+            file=sys.stderr,
+        )
         return None
     return json.loads(res.stdout)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="qinet vs SeQUeNCe kernel events/s on a trivial workload")
+    p = argparse.ArgumentParser(
+        description="qinet vs SeQUeNCe kernel events/s on a trivial workload"
+    )
     p.add_argument("--events", type=int, default=2_000_000)
-    p.add_argument("--chains", type=int, default=1, help="concurrent self-rescheduling chains (heap size)")
-    p.add_argument("--repeat", type=int, default=3, help="runs per kernel; the median wall time is used")
-    p.add_argument("--peer-python", type=Path, default=DEFAULT_PEER_PYTHON,
-                   help="interpreter with SeQUeNCe installed (benchmarks/setup_peer_env.sh)")
+    p.add_argument(
+        "--chains", type=int, default=1, help="concurrent self-rescheduling chains (heap size)"
+    )
+    p.add_argument(
+        "--repeat", type=int, default=3, help="runs per kernel; the median wall time is used"
+    )
+    p.add_argument(
+        "--peer-python",
+        type=Path,
+        default=DEFAULT_PEER_PYTHON,
+        help="interpreter with SeQUeNCe installed (benchmarks/setup_peer_env.sh)",
+    )
     p.add_argument("--no-peer", action="store_true", help="only run qinet in this interpreter")
     p.add_argument("--json", action="store_true")
     p.add_argument("--worker", choices=("qinet", "sequence"), help=argparse.SUPPRESS)
@@ -142,13 +166,21 @@ def main(argv=None):
         print(json.dumps(_worker(a.worker, a.events, a.chains, a.repeat)))
         return None
 
-    out = {"benchmark": "kernel_trivial_events", "events": a.events, "chains": a.chains,
-           "delay_ps": DELAY_PS, "repeat": a.repeat,
-           "qinet": _worker("qinet", a.events, a.chains, a.repeat)}
+    out = {
+        "benchmark": "kernel_trivial_events",
+        "events": a.events,
+        "chains": a.chains,
+        "delay_ps": DELAY_PS,
+        "repeat": a.repeat,
+        "qinet": _worker("qinet", a.events, a.chains, a.repeat),
+    }
     if not a.no_peer:
         if not a.peer_python.exists():
-            print(f"[kernel_events] {a.peer_python} not found: run benchmarks/setup_peer_env.sh "
-                  "(or pass --no-peer)", file=sys.stderr)
+            print(
+                f"[kernel_events] {a.peer_python} not found: run benchmarks/setup_peer_env.sh "
+                "(or pass --no-peer)",
+                file=sys.stderr,
+            )
         else:
             out["qinet_on_peer_python"] = _subprocess(a.peer_python, "qinet", a)
             out["sequence"] = _subprocess(a.peer_python, "sequence", a)
@@ -156,18 +188,23 @@ def main(argv=None):
     if seq:
         same = out.get("qinet_on_peer_python") or out["qinet"]
         out["ratio_qinet_over_sequence"] = same["events_per_wall_s"] / seq["events_per_wall_s"]
-        out["ratio_basis"] = (f"qinet on Python {same['python']} vs SeQUeNCe {seq['version']} "
-                              f"on Python {seq['python']}")
+        out["ratio_basis"] = (
+            f"qinet on Python {same['python']} vs SeQUeNCe {seq['version']} "
+            f"on Python {seq['python']}"
+        )
     if a.json:
         print(json.dumps(out, indent=2))
     else:
         for key in ("qinet", "qinet_on_peer_python", "sequence"):
             r = out.get(key)
             if r:
-                print(f"{key:>22}: {r['events_per_wall_s']:>12,.0f} events/s  "
-                      f"(Python {r['python']}, median of {r['repeat']})")
+                print(
+                    f"{key:>22}: {r['events_per_wall_s']:>12,.0f} events/s  "
+                    f"(Python {r['python']}, median of {r['repeat']})"
+                )
         if "ratio_qinet_over_sequence" in out:
-            print(f"{'ratio qinet/sequence':>22}: {out['ratio_qinet_over_sequence']:.1f}x  ({out['ratio_basis']})")
+            ratio = out["ratio_qinet_over_sequence"]
+            print(f"{'ratio qinet/sequence':>22}: {ratio:.1f}x  ({out['ratio_basis']})")
     return out
 
 
