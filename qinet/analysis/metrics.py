@@ -1,8 +1,7 @@
 """From raw run records to the numbers users read: rates, fidelities, latencies, bounds.
 
 Everything here is a pure function of a :class:`~qinet.scenario.RunRecord`; the same
-record always gives the same numbers. Pair states are computed in one batch per link
-through the scenario's backend.
+record always gives the same numbers.
 """
 
 from __future__ import annotations
@@ -16,11 +15,8 @@ from numpy.typing import NDArray
 
 from qinet import __version__
 from qinet.link.model import expected_pair_rate_hz
-from qinet.link.pairs import pair_states
 from qinet.physical.bounds import plob_bound
-from qinet.quantum import make_backend
-from qinet.scenario.build import LinkRecord, RunRecord
-from qinet.scenario.schema import EntanglementDemand
+from qinet.scenario.build import DemandRecord, LinkRecord, RunRecord
 
 _PS = 1e-12
 
@@ -38,6 +34,7 @@ class LinkMetrics:
     length_km: float
     memory_pairs: int
     modes: int
+    demands: int
     attempt_period_s: float
     attempts: int
     successes: int
@@ -46,7 +43,17 @@ class LinkMetrics:
     rate_hz: float
     rate_theory_hz: float
     fidelity_heralded_theory: float
+    utilisation: float
     plob_bound_hz: float
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMetrics:
+    """Per node: how full its memories were."""
+
+    name: str
+    memories: int
+    occupancy: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +62,8 @@ class DemandMetrics:
 
     kind: str
     between: tuple[str, str]
-    link: str
+    path: list[str]
+    hops: int
     pairs: int
     rate_hz: float
     fidelity_mean: float | None
@@ -67,7 +75,13 @@ class DemandMetrics:
     min_fidelity: float
     pairs_meeting_fidelity: int
     rate_target_hz: float | None
-    attempts_per_success: float | None
+    unserved_requests: int
+    lost: int
+    discarded: int
+    swaps: int
+    swap_failures: int
+    purifications: int
+    purification_failures: int
     bound: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,6 +98,7 @@ class RunResult:
         events: events the timeline processed.
         demands: one entry per demand.
         links: one entry per link.
+        nodes: one entry per node.
     """
 
     scenario: str
@@ -94,6 +109,7 @@ class RunResult:
     events: int
     demands: list[DemandMetrics]
     links: list[LinkMetrics]
+    nodes: list[NodeMetrics]
     qinet_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,12 +120,6 @@ class RunResult:
 def summarize(record: RunRecord) -> RunResult:
     """Metrics of a finished run."""
     scenario = record.scenario
-    backend = make_backend(scenario.backend)
-    fidelities = {link.name: _link_fidelities(backend, link) for link in record.links}
-    demands = []
-    for demand in scenario.demands:
-        link = record.link_between(*demand.between)
-        demands.append(_demand_metrics(demand, link, fidelities[link.name], record.elapsed_ps))
     return RunResult(
         qinet_version=__version__,
         scenario=scenario.name,
@@ -118,25 +128,10 @@ def summarize(record: RunRecord) -> RunResult:
         mode=scenario.mode,
         backend=scenario.backend,
         events=record.events,
-        demands=demands,
+        demands=[_demand_metrics(d, record.elapsed_ps) for d in record.demands],
         links=[_link_metrics(link, record.elapsed_ps) for link in record.links],
+        nodes=[NodeMetrics(n.name, n.memories, n.occupancy) for n in record.nodes],
     )
-
-
-def _link_fidelities(backend: Any, link: LinkRecord) -> NDArray[np.float64]:
-    pairs = link.pairs
-    delivered = pairs["delivered_ps"]
-    if delivered.size == 0:
-        return np.zeros(0)
-    states = pair_states(
-        backend,
-        link.model.heralded_state,
-        waited_a_s=(delivered - pairs["stored_a_ps"]) * _PS,
-        waited_b_s=(delivered - pairs["stored_b_ps"]) * _PS,
-        memory_a=link.memory_a,
-        memory_b=link.memory_b,
-    )
-    return np.asarray(backend.fidelity(states), dtype=float)
 
 
 def _channel_uses_per_s(link: LinkRecord) -> float:
@@ -146,7 +141,6 @@ def _channel_uses_per_s(link: LinkRecord) -> float:
 
 def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
     model = link.model
-    uses_per_s = _channel_uses_per_s(link)
     return LinkMetrics(
         name=link.name,
         between=link.between,
@@ -154,6 +148,7 @@ def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
         length_km=link.length_km,
         memory_pairs=link.memory_pairs,
         modes=model.modes,
+        demands=link.demands,
         attempt_period_s=model.timing.period_ps * _PS,
         attempts=link.attempts,
         successes=link.successes,
@@ -162,8 +157,22 @@ def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
         rate_hz=link.successes / (elapsed_ps * _PS),
         rate_theory_hz=expected_pair_rate_hz(model, link.memory_pairs),
         fidelity_heralded_theory=model.heralded_fidelity,
-        plob_bound_hz=float(plob_bound(model.channel_transmittance)) * uses_per_s,
+        utilisation=link.holding_fraction,
+        plob_bound_hz=float(plob_bound(model.channel_transmittance)) * _channel_uses_per_s(link),
     )
+
+
+def _path_bound(links: list[LinkRecord]) -> dict[str, Any]:
+    """PLOB figures for a path: direct transmission over its whole length, and the
+    capacity of the repeater chain (the weakest link; Pirandola, Commun. Phys. 2, 51
+    (2019)), both at the channel-use rate of the path's slowest link."""
+    transmittance = float(np.prod([link.model.channel_transmittance for link in links]))
+    uses = min(_channel_uses_per_s(link) for link in links)
+    per_use = float(plob_bound(transmittance))
+    chain = min(float(plob_bound(link.model.channel_transmittance)) * _channel_uses_per_s(link)
+                for link in links)
+    return {"name": "PLOB", "ebits_per_channel_use": per_use, "channel_uses_per_s": uses,
+            "rate_hz": per_use * uses, "repeater_chain_rate_hz": chain}
 
 
 def outage_probability(
@@ -198,36 +207,41 @@ def outage_probability(
     return float(np.mean(counts < needed))
 
 
-def _demand_metrics(
-    demand: EntanglementDemand, link: LinkRecord, fidelity: NDArray[np.float64], elapsed_ps: int
-) -> DemandMetrics:
-    pairs = link.pairs
-    n = int(pairs["delivered_ps"].size)
-    latency = (pairs["delivered_ps"] - pairs["requested_ps"]) * _PS
-    useful = fidelity >= demand.min_fidelity
-    duration_s = elapsed_ps * _PS
-    uses_per_s = _channel_uses_per_s(link)
-    ebits = float(plob_bound(link.model.channel_transmittance))
+def _demand_metrics(demand: DemandRecord, elapsed_ps: int) -> DemandMetrics:
+    spec = demand.spec
+    arrays = demand.arrays
+    delivered = arrays["delivered_ps"]
+    fidelity = arrays["fidelity"]
+    latency = arrays["latency_ps"] * _PS
+    n = int(delivered.size)
+    useful = fidelity >= spec.min_fidelity
+    counters = demand.counters
     return DemandMetrics(
-        kind=demand.kind,
-        between=demand.between,
-        link=link.name,
+        kind=spec.kind,
+        between=spec.between,
+        path=demand.path,
+        hops=len(demand.path) - 1,
         pairs=n,
-        rate_hz=n / duration_s,
+        rate_hz=n / (elapsed_ps * _PS),
         fidelity_mean=float(fidelity.mean()) if n else None,
         fidelity_std=float(fidelity.std(ddof=1)) if n > 1 else None,
-        latency_p50_s=float(np.percentile(latency, 50)) if n else None,
-        latency_p99_s=float(np.percentile(latency, 99)) if n else None,
+        latency_p50_s=float(np.percentile(latency, 50)) if latency.size else None,
+        latency_p99_s=float(np.percentile(latency, 99)) if latency.size else None,
         outage_probability=outage_probability(
-            pairs["delivered_ps"], useful, elapsed_ps=elapsed_ps, window_s=demand.window,
-            rate_target_hz=demand.rate),
-        outage_window_s=demand.window,
-        min_fidelity=demand.min_fidelity,
+            delivered, useful, elapsed_ps=elapsed_ps, window_s=spec.window,
+            rate_target_hz=spec.rate),
+        outage_window_s=spec.window,
+        min_fidelity=spec.min_fidelity,
         pairs_meeting_fidelity=int(useful.sum()),
-        rate_target_hz=demand.rate,
-        attempts_per_success=float(pairs["attempts"].mean()) if n else None,
-        bound={"name": "PLOB", "ebits_per_channel_use": ebits,
-               "channel_uses_per_s": uses_per_s, "rate_hz": ebits * uses_per_s},
+        rate_target_hz=spec.rate,
+        unserved_requests=counters["unserved_requests"],
+        lost=counters["lost"],
+        discarded=counters["discarded"],
+        swaps=counters["swaps"],
+        swap_failures=counters["swap_failures"],
+        purifications=counters["purifications"],
+        purification_failures=counters["purification_failures"],
+        bound=_path_bound(demand.path_links),
     )
 
 

@@ -48,13 +48,17 @@ def plot_run(result: RunResult, path: str | Path) -> Path:
     return path
 
 
+_MAX_LINKS = 30  # beyond this a per-link axis is unreadable; --json has them all
+
+
 def _plot_rates(ax: Axes, result: RunResult) -> None:
     # Points, not bars: a bar's height on a log axis depends on where the axis starts.
-    names = [link.name for link in result.links]
+    links = [link for link in result.links if link.demands][:_MAX_LINKS]
+    names = [link.name for link in links]
     series = (
-        ("measured", [link.rate_hz for link in result.links], "o", "full"),
-        ("theory", [link.rate_theory_hz for link in result.links], "D", "none"),
-        ("PLOB bound", [link.plob_bound_hz for link in result.links], "v", "full"),
+        ("measured", [link.rate_hz for link in links], "o", "full"),
+        ("theory", [link.rate_theory_hz for link in links], "D", "none"),
+        ("PLOB bound", [link.plob_bound_hz for link in links], "v", "full"),
     )
     for k, (label, values, marker, fill) in enumerate(series):
         x = [i + (k - 1) * 0.15 for i in range(len(names))]
@@ -82,11 +86,12 @@ def _plot_fidelity(ax: Axes, result: RunResult) -> None:
         ax.hlines(demand.min_fidelity, i - 0.35, i + 0.35, colors=_COLOURS["target"],
                   linestyles="dashed", label="min_fidelity" if first else None)
         low = min(low, demand.min_fidelity)
-        if demand.link in heralded:
-            ax.plot(i + 0.15, heralded[demand.link], linestyle="none", marker="D",
+        link = f"{demand.path[0]}-{demand.path[1]}" if demand.hops == 1 else None
+        if link in heralded:
+            ax.plot(i + 0.15, heralded[link], linestyle="none", marker="D",
                     fillstyle="none", color=_COLOURS["theory"],
                     label="heralded (theory)" if first else None)
-            low = min(low, heralded[demand.link])
+            low = min(low, heralded[link])
         if demand.fidelity_mean is None:
             ax.annotate("no pairs", (i, demand.min_fidelity), ha="center", va="bottom")
             continue

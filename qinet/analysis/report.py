@@ -109,7 +109,10 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
     """
     a, b = demand.between
     table = _table(f"demand {number} · {demand.kind} · {a} ↔ {b}", "value")
-    table.add_row("served by link", Text(demand.link))
+    path = " → ".join(demand.path)
+    table.add_row("path", Text(path if len(path) <= 40 else
+                               f"{demand.path[0]} → … → {demand.path[-1]}"))
+    table.add_row("hops", f"{demand.hops} links")
     table.add_row("pairs delivered", f"{format_number(demand.pairs)} pairs")
     table.add_row("rate", format_rate(demand.rate_hz))
     if demand.rate_target_hz is not None:
@@ -125,9 +128,18 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
     table.add_row("outage probability",
                   format_fraction(outage) if outage is not None
                   else f"{_MISSING} (run shorter than one window)")
-    table.add_row("attempts per success",
-                  _MISSING if demand.attempts_per_success is None
-                  else f"{format_number(demand.attempts_per_success)} attempts")
+    if demand.swaps:
+        table.add_row("swaps (failed)", f"{format_number(demand.swaps)} "
+                                        f"({format_number(demand.swap_failures)})")
+    if demand.purifications:
+        table.add_row("purifications (failed)",
+                      f"{format_number(demand.purifications)} "
+                      f"({format_number(demand.purification_failures)})")
+    if demand.lost or demand.discarded:
+        table.add_row("pairs lost / qubits cut off",
+                      f"{format_number(demand.lost)} / {format_number(demand.discarded)}")
+    if demand.rate_target_hz is not None:
+        table.add_row("requests waiting at the end", f"{demand.unserved_requests}")
     bound = demand.bound.get("rate_hz")
     if bound is not None:
         name = demand.bound.get("name", "bound")
@@ -152,8 +164,12 @@ def link_table(link: LinkMetrics) -> Table:
                   format_fraction(link.success_probability_theory))
     table.add_row("pair rate", format_si(link.rate_hz, "Hz"), format_si(link.rate_theory_hz, "Hz"))
     table.add_row("heralded fidelity", "", f"{link.fidelity_heralded_theory:.4f}")
+    table.add_row("utilisation (holding pairs)", format_fraction(link.utilisation), "")
     table.add_row("PLOB bound", "", format_si(link.plob_bound_hz, "Hz"))
     return table
+
+
+_MAX_LINK_TABLES = 8
 
 
 def run_report(result: RunResult) -> Group:
@@ -163,7 +179,11 @@ def run_report(result: RunResult) -> Group:
     if not result.demands:
         parts.append(Text("no demands: add some under `demands:` to measure service",
                           style="dim"))
-    parts += [link_table(link) for link in result.links]
+    used = [link for link in result.links if link.demands]
+    if len(used) <= _MAX_LINK_TABLES:
+        parts += [link_table(link) for link in used]
+    else:
+        parts.append(Text(f"{len(used)} links in use; --json lists every one", style="dim"))
     return Group(*parts)
 
 

@@ -31,7 +31,8 @@ class MemoryBank:
         10
     """
 
-    __slots__ = ("_owner", "_since_ps", "busy_ps", "memory", "node", "size")
+    __slots__ = ("_occupied_since", "_owner", "_since_ps", "busy_ps", "memory", "node",
+                 "occupied_ps", "size")
 
     def __init__(self, node: str, size: int, memory: QuantumMemory) -> None:
         if size < 1:
@@ -42,6 +43,8 @@ class MemoryBank:
         self._owner: list[str | None] = [None] * size
         self._since_ps = np.zeros(size, dtype=np.int64)
         self.busy_ps = 0
+        self._occupied_since: list[int | None] = [None] * size
+        self.occupied_ps = 0
 
     @property
     def free_count(self) -> int:
@@ -74,6 +77,30 @@ class MemoryBank:
             raise ResourceUnavailable(f"node {self.node}: memory {slot} released twice")
         self._owner[slot] = None
         self.busy_ps += now_ps - int(self._since_ps[slot])
+
+    def occupy(self, slot: int, *, since_ps: int) -> None:
+        """Mark ``slot`` as holding a qubit since ``since_ps``."""
+        self._occupied_since[slot] = since_ps
+
+    def vacate(self, slot: int, *, now_ps: int) -> None:
+        """The qubit in ``slot`` is gone (measured, used or discarded)."""
+        since = self._occupied_since[slot]
+        if since is not None:
+            self.occupied_ps += now_ps - since
+            self._occupied_since[slot] = None
+
+    def occupancy(self, elapsed_ps: int, *, now_ps: int) -> float:
+        """Fraction of slot-time that held a qubit over ``elapsed_ps``.
+
+        Examples:
+            >>> bank = MemoryBank("n", 2, QuantumMemory())
+            >>> bank.occupy(0, since_ps=0); bank.vacate(0, now_ps=50)
+            >>> bank.occupy(1, since_ps=60)
+            >>> bank.occupancy(100, now_ps=100)
+            0.45
+        """
+        live = sum(now_ps - s for s in self._occupied_since if s is not None)
+        return (self.occupied_ps + live) / (elapsed_ps * self.size) if elapsed_ps > 0 else 0.0
 
     def utilisation(self, elapsed_ps: int, *, now_ps: int) -> float:
         """Fraction of slot-time held over ``elapsed_ps``, slots still held counted to now."""

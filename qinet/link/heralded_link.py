@@ -73,7 +73,9 @@ class HeraldedLink(ABC):
         self.successes = 0
         self.released = 0
         self._slots: list[tuple[int, int]] = []
-        self._holding: list[bool] = []
+        self._holding: list[list[bool]] = []  # per memory pair: is side a / b still held?
+        self._held_since_ps: list[int] = []
+        self.holding_ps = 0  # memory-pair time spent holding delivered pairs
         self._ready_ps: list[int] = []  # earliest next attempt of each memory pair
 
     def start(self) -> None:
@@ -87,7 +89,8 @@ class HeraldedLink(ABC):
             slot_a = self.node_a.memories.acquire(self.name, now_ps=now)
             slot_b = self.node_b.memories.acquire(self.name, now_ps=now)
             self._slots.append((slot_a, slot_b))
-            self._holding.append(False)
+            self._holding.append([False, False])
+            self._held_since_ps.append(now)
             self._ready_ps.append(now)
             self._begin(i)
 
@@ -97,12 +100,30 @@ class HeraldedLink(ABC):
         Raises:
             ProtocolError: the pair is not held (released twice, or not this link's).
         """
+        self.release_end(pair, 0)
+        self.release_end(pair, 1)
+
+    def release_end(self, pair: LinkPair, side: int) -> None:
+        """Free the memory at one end (0 = node a, 1 = node b) of a delivered pair.
+
+        A memory pair tries again once both of its memories are free: after a swap, the
+        qubit at one end is measured while the other lives on in a longer pair.
+
+        Raises:
+            ProtocolError: that end is not held (released twice, or not this link's).
+        """
         i = pair.memory_pair
-        if pair.link != self.name or not self._holding[i]:
-            raise ProtocolError(f"link {self.name}: pair on memory pair {i} is not held")
-        self._holding[i] = False
-        self.released += 1
-        self._begin(i)
+        if pair.link != self.name or not self._holding[i][side]:
+            raise ProtocolError(
+                f"link {self.name}: memory pair {i}, end {'ab'[side]}, is not held")
+        held = self._holding[i]
+        held[side] = False
+        node = (self.node_a, self.node_b)[side]
+        node.memories.vacate((pair.slot_a, pair.slot_b)[side], now_ps=self.timeline.now_ps)
+        if not held[0] and not held[1]:
+            self.released += 1
+            self.holding_ps += self.timeline.now_ps - self._held_since_ps[i]
+            self._begin(i)
 
     def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         timing = self.model.timing
@@ -119,9 +140,19 @@ class HeraldedLink(ABC):
             attempts=attempts,
         )
         self.successes += 1
-        self._holding[i] = True
+        self._holding[i] = [True, True]
+        self._held_since_ps[i] = pair.delivered_ps
+        self.node_a.memories.occupy(slot_a, since_ps=pair.stored_a_ps)
+        self.node_b.memories.occupy(slot_b, since_ps=pair.stored_b_ps)
         self._ready_ps[i] = attempt_start_ps + timing.turnaround_ps
         self.consumer(pair)
+
+    def holding_fraction(self, elapsed_ps: int) -> float:
+        """Share of the link's memory-pair time spent holding pairs rather than trying."""
+        now = self.timeline.now_ps
+        held = sum(now - self._held_since_ps[i] for i, h in enumerate(self._holding) if any(h))
+        total = elapsed_ps * self.memory_pairs
+        return (self.holding_ps + held) / total if total > 0 else 0.0
 
     def _first_attempt_ps(self, i: int) -> int:
         """When memory pair ``i``, free from now, can make its first attempt."""

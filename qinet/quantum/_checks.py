@@ -5,16 +5,26 @@ out of range (a probability of 1.5, ``t2_s > 2 * t1_s``) is a
 :class:`~qinet.errors.ConfigError` naming the argument, while an *impossible operation*
 (a batch of the wrong shape, qubit 2 of a pair, swapping batches of unequal length) is a
 :class:`~qinet.errors.BackendError`. Messages show the first offending value.
+
+Speed: the network layer calls a backend once per event with a single pair, so the
+checks a single pair meets first are plain Python comparisons on plain Python numbers
+(``type(x) is int``, ``0.0 <= x <= 1.0``), a few hundred nanoseconds instead of the
+microseconds of ``isinstance(x, numbers.Real)`` and vectorised numpy checks. Anything the
+quick test does not accept falls through to the full check, which either accepts it
+(a numpy scalar, a list) or raises the usual error: the fast paths never let a value
+through that the full check would refuse.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qinet.errors import BackendError, ConfigError
+from qinet.quantum.backend import PURIFICATION_SCHEMES
 
 FloatArray = NDArray[np.float64]
 
@@ -47,6 +57,8 @@ def float_array(field: str, value: ArrayLike) -> FloatArray:
 
 def qubit(value: object) -> int:
     """The qubit index of a pair: 0 or 1."""
+    if type(value) is int and 0 <= value <= 1:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value not in (0, 1):
         raise BackendError(f"qubit must be 0 or 1 (a pair has two qubits), got {value!r}")
     return int(value)
@@ -54,6 +66,8 @@ def qubit(value: object) -> int:
 
 def bell_index(value: object) -> int:
     """A Bell-state (or Pauli) index: 0, 1, 2 or 3."""
+    if type(value) is int and 0 <= value <= 3:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= 3:
         raise BackendError(f"bell_index must be 0, 1, 2 or 3, got {value!r}")
     return int(value)
@@ -82,8 +96,51 @@ def waits(field: str, value: ArrayLike, n: int) -> FloatArray:
     return np.broadcast_to(arr, (n,)).astype(np.float64)
 
 
+def _one_number(value: object, n: int) -> float | None:
+    """``value`` as a Python float when it is one number for the whole batch, else None.
+
+    One number is a Python or numpy float, a Python int (never a bool), a 0-d float
+    array, or, for a batch of one pair, a float array of shape ``(1,)``. None sends the
+    caller to the full check.
+    """
+    if isinstance(value, float):  # numpy's float64 is a float too
+        return float(value)
+    if type(value) is int:
+        return float(value)
+    if (type(value) is np.ndarray and value.dtype.kind == "f"
+            and (value.ndim == 0 or (n == 1 and value.shape == (1,)))):
+        return float(value.item())
+    return None
+
+
+def scalar_or_per_pair(field: str, value: ArrayLike, n: int) -> float | FloatArray:
+    """As :func:`per_pair`, but one number for the batch comes back as a Python float.
+
+    The Bell-diagonal backend then does its arithmetic in Python floats, which for a
+    single pair is several times cheaper than numpy calls on four numbers.
+
+    Examples:
+        >>> scalar_or_per_pair("p", 0.25, 3), scalar_or_per_pair("p", [0.1, 0.2], 2).tolist()
+        (0.25, [0.1, 0.2])
+    """
+    x = _one_number(value, n)
+    if x is not None and 0.0 <= x <= 1.0:  # NaN fails
+        return x
+    return per_pair(field, value, n)
+
+
+def scalar_or_waits(field: str, value: ArrayLike, n: int) -> float | FloatArray:
+    """As :func:`waits`, but one number for the batch comes back as a Python float."""
+    x = _one_number(value, n)
+    if x is not None and 0.0 <= x < math.inf:  # NaN fails
+        return x
+    return waits(field, value, n)
+
+
 def probability(field: str, value: object) -> float:
     """One probability (a Python float in [0, 1])."""
+    if type(value) is float and 0.0 <= value <= 1.0:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(field, f"must be a number, got {value!r}")
     if not 0.0 <= float(value) <= 1.0:
@@ -96,6 +153,9 @@ def distribution(field: str, value: ArrayLike, n: int | None = None) -> FloatArr
 
     ``m`` is 1 for a single row (so it broadcasts over a batch) or ``n``.
     """
+    row = _row_of_four(value)
+    if row is not None and _is_distribution(row):
+        return np.array([_clipped(row)])
     arr = float_array(field, value)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -110,6 +170,68 @@ def distribution(field: str, value: ArrayLike, n: int | None = None) -> FloatArr
     if off.any():
         raise ConfigError(field, f"each row must sum to 1, got {show(sums[off][0])}")
     return np.clip(arr, 0.0, None)
+
+
+def channel_row(field: str, value: ArrayLike, n: int) -> list[float] | FloatArray:
+    """A Pauli channel ready for Bell-diagonal arithmetic (see :func:`distribution`).
+
+    One row (for the whole batch, or for a batch of one) comes back as four Python
+    floats; an ``(n, 4)`` table as its ``(4, n)`` columns, contiguous.
+
+    Examples:
+        >>> channel_row("probs", [0.5, 0.5, 0, 0], 7)
+        [0.5, 0.5, 0.0, 0.0]
+    """
+    row = _row_of_four(value)
+    if row is not None and _is_distribution(row):
+        return _clipped(row)
+    table = distribution(field, value, n)
+    return table.tolist()[0] if table.shape[0] == 1 else np.ascontiguousarray(table.T)
+
+
+def _row_of_four(value: object) -> list[float] | None:
+    """``value`` as four Python floats if it is plainly one row of four numbers, else None.
+
+    Plainly: a float array of shape ``(4,)`` or ``(1, 4)``, or a list or tuple of four
+    Python floats or ints. Anything else goes to the full check.
+    """
+    if type(value) is np.ndarray:
+        if value.dtype.kind == "f" and value.shape in ((4,), (1, 4)):
+            flat = value.tolist()
+            return flat[0] if value.ndim == 2 else flat
+        return None
+    if (isinstance(value, list | tuple) and len(value) == 4
+            and all(type(x) is float or type(x) is int for x in value)):
+        return [float(x) for x in value]
+    return None
+
+
+def _is_distribution(row: list[float]) -> bool:
+    """The test of :func:`distribution` for one row of Python floats (NaN fails)."""
+    a, b, c, d = row
+    low = -SUM_TOLERANCE
+    return (a >= low and b >= low and c >= low and d >= low
+            and abs(a + b + c + d - 1.0) <= SUM_TOLERANCE)
+
+
+def _clipped(row: list[float]) -> list[float]:
+    """Rounding negatives (within SUM_TOLERANCE of 0) set to 0, as ``np.clip`` does."""
+    return [x if x > 0.0 else 0.0 for x in row]
+
+
+def purification_scheme(value: object) -> str:
+    """A purification scheme name: ``"bbpssw"`` or ``"dejmps"``."""
+    if type(value) is str and value in PURIFICATION_SCHEMES:
+        return value
+    choices = ", ".join(PURIFICATION_SCHEMES)
+    raise ConfigError("scheme", f"unknown purification scheme {value!r}; use one of {choices}")
+
+
+def equal_batches(operation: str, first: int, second: int) -> None:
+    """A BackendError unless two batches that pair up have the same length."""
+    if first != second:
+        raise BackendError(
+            f"{operation} needs batches of equal length, got {first} and {second}")
 
 
 def count(value: object) -> int:
@@ -143,6 +265,9 @@ def paulis(value: ArrayLike, n: int) -> NDArray[np.intp]:
 
 def memory_times(t1_s: object, t2_s: object) -> tuple[float, float]:
     """``(t1_s, t2_s)``: positive, possibly infinite, with ``t2_s <= 2 * t1_s``."""
+    if (type(t1_s) is float and type(t2_s) is float and t1_s > 0.0
+            and 0.0 < t2_s <= 2.0 * t1_s):  # NaN fails every comparison
+        return t1_s, t2_s
     out = []
     for field, value in (("t1_s", t1_s), ("t2_s", t2_s)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):

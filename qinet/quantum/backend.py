@@ -14,6 +14,8 @@ Conventions shared by every backend:
 * A Pauli channel is four probabilities ``(p_I, p_X, p_Y, p_Z)`` summing to one, either one
   row for the whole batch or one row per pair, shape ``(N, 4)``.
 * Randomness is always passed in as ``rng: numpy.random.Generator``.
+* Two-pair operations (``swap``, ``purify``) pair pair ``i`` of one batch with pair ``i``
+  of the other.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 
 BELL_LABELS: tuple[str, str, str, str] = ("Phi+", "Psi+", "Psi-", "Phi-")
 PAULI_LABELS: tuple[str, str, str, str] = ("I", "X", "Y", "Z")
+PURIFICATION_SCHEMES: tuple[str, str] = ("bbpssw", "dejmps")
+"""The ``scheme`` values :meth:`QuantumBackend.purify` accepts."""
 
 States: TypeAlias = Any  # the backend's own batch array; opaque to protocols
 
@@ -125,6 +129,46 @@ class QuantumBackend(Protocol):
         the inputs (Werner: ``F = F1 F2 + (1-F1)(1-F2)/3``), gate noise p depolarises
         the output qubit with probability p, and each bit flip q adds an X or a Z error
         with probability q. Every backend gives these Bell weights.
+        """
+        ...
+
+    def purify(
+        self,
+        target: States,
+        sacrificial: States,
+        *,
+        scheme: str,
+        gate_depolarizing: float = 0.0,
+        measurement_error: float = 0.0,
+    ) -> tuple[NDArray[np.float64], States]:
+        """One recurrence round: pair i of ``target`` purified with pair i of ``sacrificial``.
+
+        Both pairs span the same two nodes, qubit 0 at node A and qubit 1 at node B.
+        Each node applies a CNOT from its target qubit (control) to its sacrificial qubit
+        and measures the sacrificial qubit in Z; the round succeeds when the two outcomes
+        agree, and the target pair is kept.
+
+        * ``scheme="bbpssw"`` (Bennett et al., PRL 76, 722 (1996)): both pairs are first
+          twirled to Werner states of the same Φ+ fidelity. For two Werner pairs of
+          fidelity F: ``F' = (F² + r²)/N`` with ``r = (1-F)/3`` and success probability
+          ``N = F² + 2 F r + 5 r²``.
+        * ``scheme="dejmps"`` (Deutsch et al., PRL 77, 2818 (1996)): ``Rx(π/2)`` on both
+          qubits at A and ``Rx(-π/2)`` on both at B first (no twirl). On Bell-diagonal
+          inputs, with the paper's labels A = Φ+, B = Ψ-, C = Ψ+, D = Φ-:
+          ``N = (A1+B1)(A2+B2) + (C1+D1)(C2+D2)``, ``A' = (A1A2 + B1B2)/N``,
+          ``B' = (C1D2 + D1C2)/N``, ``C' = (C1C2 + D1D2)/N``, ``D' = (A1B2 + B1A2)/N``.
+
+        Noise: ``gate_depolarizing`` p depolarises the two qubits of each node (after its
+        CNOT, before the measurement) with probability p; ``measurement_error`` flips
+        each measured bit with that probability.
+
+        The output is deterministic (no rng): the caller draws success with the returned
+        probability. A pair that can never succeed (probability 0) is returned as the
+        maximally mixed state, a placeholder that a caller never keeps.
+
+        Returns:
+            ``(p_success, kept)``: the success probability of each pair, shape ``(N,)``,
+            and the target pairs' state given success, in the backend's format.
         """
         ...
 

@@ -17,6 +17,9 @@ backends never translate. Examples:
 
 from __future__ import annotations
 
+import math
+from typing import Any, TypeAlias
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -90,8 +93,7 @@ def werner_weights(fidelity: ArrayLike) -> FloatArray:
     f = _checks.float_array("fidelity", fidelity)
     if not ((f >= 0) & (f <= 1)).all():
         raise ConfigError("fidelity", f"must be in [0, 1], got {f.ravel()[:4]}")
-    rest = (1.0 - f) / 3.0
-    return np.stack([f, rest, rest, rest], axis=-1)
+    return _stack(werner_row(f))
 
 
 def weights_to_density_matrix(weights: ArrayLike) -> ComplexArray:
@@ -105,17 +107,84 @@ def weights_to_density_matrix(weights: ArrayLike) -> ComplexArray:
                      bell_projectors())
 
 
-def xor_convolve(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Distribution of ``P_i P_j`` for independent Paulis ``i ~ a``, ``j ~ b`` (rows ``(n, 4)``).
+# -- Four-entry rows ------------------------------------------------------------------
+#
+# The ``*_row`` functions below take and return four entries (one per Bell state or
+# Pauli), each either a Python float or an array with one value per pair; see
+# :data:`Columns`. The Bell-diagonal backend computes a single pair in Python floats
+# (numpy's per-call overhead dwarfs arithmetic on four numbers) and a batch on the
+# columns of its ``(N, 4)`` array, with the same formula: the same IEEE operations in
+# the same order, so a pair gets bit-identical weights whatever the batch size.
 
-    This is how Pauli noise composes, and how Bell labels combine in swapping.
+Columns: TypeAlias = Any
+"""Four entries: Python floats, or ``(N,)`` arrays (for example the rows of a ``(4, N)``
+array, which are the columns of a batch of weights)."""
+
+
+def _stack(row: Columns) -> FloatArray:
+    """The entries of a row as the last axis of one array."""
+    return np.stack(row, axis=-1)
+
+
+def _exp(x: Any) -> Any:
+    return math.exp(x) if isinstance(x, float) else np.exp(x)
+
+
+def _sqrt(x: Any) -> Any:
+    return math.sqrt(x) if isinstance(x, float) else np.sqrt(x)
+
+
+def _nonnegative(x: Any) -> Any:
+    """``max(x, 0)``, as ``np.clip(x, 0, None)`` computes it."""
+    if isinstance(x, float):
+        return x if x > 0.0 else 0.0
+    return np.maximum(x, 0.0)
+
+
+def xor_product(a: Columns, b: Columns) -> tuple[Any, Any, Any, Any]:
+    """Distribution of ``P_i P_j`` for independent Paulis ``i ~ a`` and ``j ~ b``.
+
+    ``out[m] = Σ_j a[m ⊕ j] b[j]``, written out as its 16 products (with ⊕ the Pauli
+    product :data:`PAULI_XOR`): this is how Pauli noise composes, and how Bell labels
+    combine in swapping.
+
+    Examples:
+        >>> xor_product([0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0])  # (I or X)·Z = Z or Y
+        (0.0, 0.0, 0.5, 0.5)
+    """
+    a0, a1, a2, a3 = a
+    b0, b1, b2, b3 = b
+    return (a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3,   # I = I·I = X·X = Y·Y = Z·Z
+            a1 * b0 + a0 * b1 + a3 * b2 + a2 * b3,   # X = X·I = I·X = Z·Y = Y·Z
+            a2 * b0 + a3 * b1 + a0 * b2 + a1 * b3,   # Y = Y·I = Z·X = I·Y = X·Z
+            a3 * b0 + a2 * b1 + a1 * b2 + a0 * b3)   # Z = Z·I = Y·X = X·Y = I·Z
+
+
+def xor_convolve(a: FloatArray, b: FloatArray) -> FloatArray:
+    """:func:`xor_product` of two batches of rows ``(n, 4)``, shape ``(n, 4)``.
 
     Examples:
         >>> xor_convolve(np.array([[0.5, 0.5, 0, 0]]), np.array([[0, 0, 0, 1.0]])).tolist()
         [[0.0, 0.0, 0.5, 0.5]]
     """
-    # out[n, m] = Σ_j b[n, j] a[n, m ⊕ j]; a[:, PAULI_XOR] has [n, m, j] = a[n, m ⊕ j].
-    return np.einsum("nmj,nj->nm", a[:, PAULI_XOR], b)
+    return _stack(xor_product(a.T, b.T))
+
+
+def werner_row(fidelity: Any) -> tuple[Any, Any, Any, Any]:
+    """``(F, r, r, r)`` with ``r = (1 - F)/3``: the Werner state of fidelity F (unchecked).
+
+    This is also the Werner twirl of any state of Φ+ fidelity F (Bennett et al.,
+    PRL 76, 722 (1996)): averaging over random bilateral rotations ``U ⊗ U*`` keeps F
+    and spreads the rest evenly.
+    """
+    rest = (1.0 - fidelity) / 3.0
+    return fidelity, rest, rest, rest
+
+
+def depolarizing_row(p: Any) -> tuple[Any, Any, Any, Any]:
+    """:func:`depolarizing_probs` as a row."""
+    q = p / 4.0
+    return 1.0 - 3.0 * q, q, q, q
 
 
 def depolarizing_probs(p: FloatArray) -> FloatArray:
@@ -128,14 +197,24 @@ def depolarizing_probs(p: FloatArray) -> FloatArray:
         >>> depolarizing_probs(np.array([0.4])).tolist()
         [[0.7, 0.1, 0.1, 0.1]]
     """
-    q = p / 4.0
-    return np.stack([1.0 - 3.0 * q, q, q, q], axis=-1)
+    return _stack(depolarizing_row(p))
+
+
+def dephasing_row(p: Any) -> tuple[Any, Any, Any, Any]:
+    """:func:`dephasing_probs` as a row."""
+    zero = 0.0 * p  # a float or an array of zeros, as p is
+    return 1.0 - p, zero, zero, p
 
 
 def dephasing_probs(p: FloatArray) -> FloatArray:
     """Pauli probabilities ``(1-p, 0, 0, p)`` of a Z applied with probability p."""
-    zero = np.zeros_like(p)
-    return np.stack([1.0 - p, zero, zero, p], axis=-1)
+    return _stack(dephasing_row(p))
+
+
+def amplitude_damping_row(gamma: Any) -> tuple[Any, Any, Any, Any]:
+    """:func:`amplitude_damping_twirl` as a row."""
+    s = _sqrt(1.0 - gamma)
+    return (1 + s) ** 2 / 4, gamma / 4, gamma / 4, (1 - s) ** 2 / 4
 
 
 def amplitude_damping_twirl(gamma: FloatArray) -> FloatArray:
@@ -149,8 +228,21 @@ def amplitude_damping_twirl(gamma: FloatArray) -> FloatArray:
         >>> amplitude_damping_twirl(np.array([1.0])).tolist()
         [[0.25, 0.25, 0.25, 0.25]]
     """
-    s = np.sqrt(1.0 - gamma)
-    return np.stack([(1 + s) ** 2 / 4, gamma / 4, gamma / 4, (1 - s) ** 2 / 4], axis=-1)
+    return _stack(amplitude_damping_row(gamma))
+
+
+def memory_decay_row(waited_s: Any, t1_s: float, t2_s: float) -> tuple[Any, Any, Any, Any]:
+    """:func:`memory_decay_twirl` as a row.
+
+    Examples:
+        >>> [round(x, 4) for x in memory_decay_row(1.0, np.inf, 1.0)]
+        [0.6839, 0.0, 0.0, 0.3161]
+    """
+    decay1 = 1.0 - _exp(-waited_s / t1_s)
+    p_x = decay1 / 4.0
+    # Rounding can make p_Z a hair negative at T2 = 2 T1; the exact value is >= 0.
+    p_z = _nonnegative((1.0 - _exp(-waited_s / t2_s)) / 2.0 - p_x)
+    return 1.0 - 2.0 * p_x - p_z, p_x, p_x, p_z
 
 
 def memory_decay_twirl(waited_s: FloatArray, t1_s: float, t2_s: float) -> FloatArray:
@@ -166,11 +258,7 @@ def memory_decay_twirl(waited_s: FloatArray, t1_s: float, t2_s: float) -> FloatA
         >>> memory_decay_twirl(np.array([1.0]), np.inf, 1.0).round(4).tolist()
         [[0.6839, 0.0, 0.0, 0.3161]]
     """
-    decay1 = 1.0 - np.exp(-waited_s / t1_s)
-    p_x = decay1 / 4.0
-    # Rounding can make p_Z a hair negative at T2 = 2 T1; the exact value is >= 0.
-    p_z = np.clip((1.0 - np.exp(-waited_s / t2_s)) / 2.0 - p_x, 0.0, None)
-    return np.stack([1.0 - 2.0 * p_x - p_z, p_x, p_x, p_z], axis=-1)
+    return _stack(memory_decay_row(waited_s, t1_s, t2_s))
 
 
 def extra_dephasing(waited_s: FloatArray, t1_s: float, t2_s: float) -> FloatArray:
@@ -185,6 +273,11 @@ def extra_dephasing(waited_s: FloatArray, t1_s: float, t2_s: float) -> FloatArra
     return (1.0 - np.exp(-waited_s * max(rate, 0.0))) / 2.0
 
 
+def measurement_error_row(q: float) -> tuple[float, float, float, float]:
+    """:func:`measurement_error_probs` as a row."""
+    return (1 - q) ** 2, q * (1 - q), q * q, q * (1 - q)
+
+
 def measurement_error_probs(q: float) -> FloatArray:
     """Pauli error on the swapped pair when each BSM bit flips with probability q.
 
@@ -195,7 +288,68 @@ def measurement_error_probs(q: float) -> FloatArray:
         >>> measurement_error_probs(0.1).round(3).tolist()
         [0.81, 0.09, 0.01, 0.09]
     """
-    return np.array([(1 - q) ** 2, q * (1 - q), q * q, q * (1 - q)])
+    return np.array(measurement_error_row(q))
+
+
+def dejmps_rotation(weights: Columns) -> tuple[Any, Any, Any, Any]:
+    """Bell weights after DEJMPS's local rotations ``Rx(π/2)`` at A and ``Rx(-π/2)`` at B.
+
+    ``(U ⊗ V)(I ⊗ P)|Φ+> = (I ⊗ V P Uᵀ)|Φ+>``, and with ``Uᵀ = U = Rx(π/2) = V†`` this
+    is ``V P V†``: conjugation by an X rotation of a quarter turn keeps I and X and
+    exchanges Y and Z (up to sign). So Φ+ and Ψ+ stay, Ψ- and Φ- trade weights.
+
+    Examples:
+        >>> dejmps_rotation([0.7, 0.1, 0.15, 0.05])
+        (0.7, 0.1, 0.05, 0.15)
+    """
+    w0, w1, w2, w3 = weights
+    return w0, w1, w3, w2
+
+
+def purification_kept(target: Columns, sacrificial: Columns, *, gate_depolarizing: float,
+                      measurement_error: float) -> tuple[Any, Any, Any, Any]:
+    """Unnormalised Bell weights of the target pair kept by one bilateral-CNOT round.
+
+    Label each Bell state by its Pauli ``X^x Z^z`` (Φ+ = (0,0), Ψ+ = (1,0),
+    Ψ- = (1,1), Φ- = (0,1)). The bilateral CNOT (target pair controls) maps the labels
+    ``(x1, z1), (x2, z2)`` to ``(x1, z1 ⊕ z2), (x1 ⊕ x2, z2)``, and the sacrificial
+    pair's Z outcomes agree exactly when ``x1 = x2``. So the kept weight of label
+    ``(x, z)`` sums ``u_(x, z1) v_(x, z2)`` over ``z1 ⊕ z2 = z`` (and the failure
+    branch has ``v_(1-x, z2)`` instead). The success probability is the sum of the
+    returned entries.
+
+    Noise. Two-qubit depolarising with probability p at one node puts a uniformly random
+    Pauli on its two qubits; on Bell-diagonal pairs a Pauli at A acts as at B, so both
+    pairs' labels become uniform: with ``s = 1 - (1-p)²`` (either node) every one of the
+    16 label pairs has weight 1/16, and every kept label gets ``s/8``. A flip of one of
+    the two measured bits (each with probability q) swaps success and failure:
+    ``e = 2q(1-q)``. Then ``kept = (1-s)((1-e) same + e differ) + s/8``.
+
+    Examples:
+        >>> # Werner F = 0.8 (BBPSSW): N = 173/225, F' N = 145/225
+        >>> kept = purification_kept(werner_row(0.8), werner_row(0.8), gate_depolarizing=0.0,
+        ...                          measurement_error=0.0)
+        >>> round(sum(kept) * 225, 9), round(kept[0] * 225, 9)
+        (173.0, 145.0)
+    """
+    u0, u1, u2, u3 = target
+    v0, v1, v2, v3 = sacrificial
+    same = (u0 * v0 + u3 * v3,   # Φ+ = (0, 0): Φ+Φ+ or Φ-Φ-
+            u1 * v1 + u2 * v2,   # Ψ+ = (1, 0): Ψ+Ψ+ or Ψ-Ψ-
+            u1 * v2 + u2 * v1,   # Ψ- = (1, 1): Ψ+Ψ- or Ψ-Ψ+
+            u0 * v3 + u3 * v0)   # Φ- = (0, 1): Φ+Φ- or Φ-Φ+
+    if not gate_depolarizing and not measurement_error:
+        return same
+    differ = (u0 * v1 + u3 * v2,
+              u1 * v0 + u2 * v3,
+              u1 * v3 + u2 * v0,
+              u0 * v2 + u3 * v1)
+    p, q = gate_depolarizing, measurement_error
+    s = p * (2.0 - p)
+    e = 2.0 * q * (1.0 - q)
+    w0, w1, w2, w3 = ((1.0 - s) * ((1.0 - e) * a + e * b) + s / 8.0
+                      for a, b in zip(same, differ, strict=True))
+    return w0, w1, w2, w3
 
 
 def sample_categorical(probs: FloatArray, rng: np.random.Generator) -> NDArray[np.intp]:

@@ -1,4 +1,5 @@
-"""Scenario -> devices, links and a timeline: the one place where every layer is wired."""
+"""Scenario -> devices, links, the network layer and a timeline: the one place where every
+layer is wired."""
 
 from __future__ import annotations
 
@@ -12,19 +13,26 @@ from qinet.devices.memory_bank import MemoryBank
 from qinet.devices.node import QuantumNode
 from qinet.errors import ConfigError
 from qinet.kernel.timeline import Timeline
-from qinet.link.consumers import ImmediateUse
 from qinet.link.detailed import DetailedLink
 from qinet.link.double_click import DoubleClickScheme
 from qinet.link.fast_forward import FastForwardLink
 from qinet.link.hardware import LinkHardware
 from qinet.link.heralded_link import HeraldedLink
 from qinet.link.midpoint_source import MidpointSourceScheme
-from qinet.link.model import AttemptModel
+from qinet.link.model import AttemptModel, expected_pair_rate_hz
 from qinet.link.single_click import SingleClickScheme
+from qinet.network import (
+    EntanglementNetwork,
+    LinkInfo,
+    NetworkPolicy,
+    NodeOperations,
+    build_graph,
+)
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
+from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.units import s_to_ps
@@ -45,11 +53,30 @@ class LinkRecord:
     length_km: float
     memory_pairs: int
     model: AttemptModel
-    memory_a: QuantumMemory
-    memory_b: QuantumMemory
     attempts: int
     successes: int
-    pairs: dict[str, np.ndarray]
+    holding_fraction: float
+    demands: int
+
+
+@dataclass(slots=True)
+class NodeRecord:
+    """What a finished run knows about one node."""
+
+    name: str
+    memories: int
+    occupancy: float
+
+
+@dataclass(slots=True)
+class DemandRecord:
+    """What a finished run knows about one demand."""
+
+    spec: schema.EntanglementDemand
+    path: list[str]
+    arrays: dict[str, np.ndarray]
+    counters: dict[str, int]
+    path_links: list[LinkRecord]
 
 
 @dataclass(slots=True)
@@ -60,17 +87,12 @@ class RunRecord:
     elapsed_ps: int
     events: int
     links: list[LinkRecord] = field(default_factory=list)
-
-    def link_between(self, a: str, b: str) -> LinkRecord:
-        """The record of the link joining ``a`` and ``b``."""
-        for link in self.links:
-            if set(link.between) == {a, b}:
-                return link
-        raise ConfigError("demands.between", f"no link joins {a} and {b}")
+    nodes: list[NodeRecord] = field(default_factory=list)
+    demands: list[DemandRecord] = field(default_factory=list)
 
 
 class Simulation:
-    """A scenario made runnable: nodes, links and consumers on one timeline.
+    """A scenario made runnable: nodes, links and demands on one timeline.
 
     Args:
         scenario: a validated scenario (see :func:`qinet.scenario.load_scenario`).
@@ -80,26 +102,49 @@ class Simulation:
         self.scenario = scenario
         self.timeline = Timeline()
         self.rng = RngTree(scenario.seed)
-        self.nodes = {n.name: QuantumNode(n.name, MemoryBank(
-            n.name, n.memories, _memory(scenario, n.memory))) for n in scenario.nodes}
+        memories = {n.name: _memory(scenario, n.memory) for n in scenario.nodes}
+        self.nodes = {n.name: QuantumNode(n.name, MemoryBank(n.name, n.memories,
+                                                               memories[n.name]))
+                      for n in scenario.nodes}
         share = _memory_shares(scenario)
-        self.links: list[HeraldedLink] = []
-        self.consumers: list[ImmediateUse] = []
         link_class = _LINK_CLASSES[scenario.mode]
+        self.links: dict[frozenset[str], HeraldedLink] = {}
+        infos: dict[tuple[str, str], LinkInfo] = {}
         for i, spec in enumerate(scenario.links):
             a, b = (self.nodes[name] for name in spec.between)
             name = f"{a.name}-{b.name}"
             model = compile_link(scenario, i)
             pairs = spec.memories or min(share[a.name], share[b.name])
-            for node in (a, b):
-                node.links.append(name)
-            consumer = ImmediateUse()
-            link = link_class(name, model, a, b, timeline=self.timeline,
-                              rng=self.rng.generator(f"link/{name}"), memory_pairs=pairs,
-                              consumer=consumer)
-            consumer.attach(link)
-            self.links.append(link)
-            self.consumers.append(consumer)
+            a.links.append(name)
+            b.links.append(name)
+            self.links[frozenset(spec.between)] = link_class(
+                name, model, a, b, timeline=self.timeline,
+                rng=self.rng.generator(f"link/{name}"), memory_pairs=pairs,
+                consumer=_unused)
+            fibre = _fibre(scenario, spec)
+            infos[spec.between] = LinkInfo(
+                name=name, length_km=spec.length,
+                delay_ps=s_to_ps(Fibre(spec.length, fibre.attenuation, fibre.group_index).delay_s),
+                rate_hz=expected_pair_rate_hz(model, pairs), fidelity=model.heralded_fidelity)
+        policy = scenario.policy
+        purification = policy.purification
+        self.network = EntanglementNetwork(
+            build_graph(list(self.nodes), infos), self.links,
+            memories=memories,
+            operations={n.name: NodeOperations(n.swap_success, n.gate_error,
+                                               n.measurement_error) for n in scenario.nodes},
+            policy=NetworkPolicy(
+                swapping=policy.swapping, cutoff_s=policy.cutoff,
+                purification=purification.scheme if purification else None,
+                purification_rounds=purification.rounds if purification else 0,
+                pumping=purification.pumping if purification else False,
+                routing=policy.routing, k_paths=policy.k_paths),
+            backend=make_backend(scenario.backend), timeline=self.timeline, rng=self.rng)
+        for i, demand in enumerate(scenario.demands):
+            try:
+                self.network.add_demand(*demand.between, rate_hz=demand.rate)
+            except ConfigError as exc:
+                raise ConfigError(f"demands[{i}].between", exc.reason) from None
 
     def run(self, *, progress: Callable[[float, float], Any] | None = None) -> RunRecord:
         """Run for the scenario's duration.
@@ -108,31 +153,60 @@ class Simulation:
             progress: called as ``progress(done_s, total_s)`` after each slice of
                 simulated time, for progress bars.
         """
-        for link in self.links:
-            link.start()
+        self.network.start()
         end_ps = s_to_ps(self.scenario.duration)
         slices = 100 if progress is not None else 1
         for k in range(1, slices + 1):
             self.timeline.run(until_ps=end_ps * k // slices)
             if progress is not None:
                 progress(self.timeline.now_s, self.scenario.duration)
+        return self._record(end_ps)
+
+    def _record(self, end_ps: int) -> RunRecord:
         record = RunRecord(self.scenario, elapsed_ps=end_ps,
                            events=self.timeline.events_processed)
-        for spec, link, consumer in zip(self.scenario.links, self.links, self.consumers,
-                                        strict=True):
-            record.links.append(LinkRecord(
+        by_key = {}
+        for spec in self.scenario.links:
+            key = frozenset(spec.between)
+            link = self.links[key]
+            by_key[key] = LinkRecord(
                 name=link.name, between=spec.between, scheme=spec.scheme,
                 length_km=spec.length, memory_pairs=link.memory_pairs, model=link.model,
-                memory_a=link.node_a.memories.memory, memory_b=link.node_b.memories.memory,
-                attempts=link.attempts, successes=link.successes, pairs=consumer.records()))
+                attempts=link.attempts, successes=link.successes,
+                holding_fraction=link.holding_fraction(end_ps),
+                demands=self.network.schedulers[key].users)
+            record.links.append(by_key[key])
+        for node in self.nodes.values():
+            record.nodes.append(NodeRecord(node.name, node.memories.size,
+                                           node.memories.occupancy(end_ps, now_ps=end_ps)))
+        for spec, route in zip(self.scenario.demands, self.network.demands, strict=True):
+            log = route.log
+            record.demands.append(DemandRecord(
+                spec=spec, path=route.path, arrays=log.arrays(),
+                counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
+                          "swap_failures": log.swap_failures,
+                          "purifications": log.purifications,
+                          "purification_failures": log.purification_failures,
+                          "unserved_requests": log.unserved},
+                path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
+                                                             strict=False)]))
         return record
+
+
+def _unused(pair: object) -> None:
+    # a link serving no demand is never started, so it never delivers
+    raise ConfigError("links", "a link delivered a pair that no demand asked for")
+
+
+def _fibre(scenario: schema.Scenario, spec: Any) -> schema.FibreHardware:
+    return scenario.hardware[spec.fibre] if spec.fibre else schema.FibreHardware(kind="fibre")
 
 
 def compile_link(scenario: schema.Scenario, index: int) -> AttemptModel:
     """The attempt model of ``scenario.links[index]``."""
     spec = scenario.links[index]
     hw = scenario.hardware
-    fibre = hw[spec.fibre] if spec.fibre else schema.FibreHardware(kind="fibre")
+    fibre = _fibre(scenario, spec)
     detector = hw[spec.detector] if spec.detector else schema.DetectorHardware(kind="detector")
     nodes = {n.name: n for n in scenario.nodes}
     arm_a_km = spec.length * spec.station_position
@@ -174,8 +248,12 @@ def _memory(scenario: schema.Scenario, name: str | None) -> QuantumMemory:
 def _memory_shares(scenario: schema.Scenario) -> dict[str, int]:
     """Memories each node gives to each of its links that does not ask for a number."""
     shares = {}
+    ends_of: dict[str, list[Any]] = {n.name: [] for n in scenario.nodes}
+    for spec in scenario.links:
+        for end in spec.between:
+            ends_of[end].append(spec)
     for node in scenario.nodes:
-        ends = [s for s in scenario.links if node.name in s.between]
+        ends = ends_of[node.name]
         fixed = sum(s.memories for s in ends if s.memories)
         free = [s for s in ends if not s.memories]
         if fixed > node.memories:

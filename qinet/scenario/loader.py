@@ -150,12 +150,28 @@ def check_references(scenario: Scenario) -> None:
             if end not in seen:
                 raise ConfigError(f"demands[{i}].between[{j}]",
                                   f"unknown node {end!r}; nodes are {', '.join(names)}")
-        if frozenset(demand.between) not in pairs:
-            raise ConfigError(
-                f"demands[{i}].between",
-                f"no link joins {demand.between[0]} and {demand.between[1]}; "
-                f"entanglement is delivered between the two ends of a link",
-            )
+        if demand.between[0] == demand.between[1]:
+            raise ConfigError(f"demands[{i}].between",
+                              f"a demand needs two different nodes, got {list(demand.between)}")
+        if _component(pairs, demand.between[0]) != _component(pairs, demand.between[1]):
+            raise ConfigError(f"demands[{i}].between",
+                              f"no path joins {demand.between[0]} and {demand.between[1]}")
+
+
+def _component(edges: set[frozenset[str]], start: str) -> frozenset[str]:
+    """The nodes reachable from ``start`` over ``edges``."""
+    neighbours: dict[str, set[str]] = {}
+    for edge in edges:
+        a, b = tuple(edge)
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in neighbours.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return frozenset(seen)
 
 
 def _check_hardware(hardware: Mapping[str, Any], name: str | None, kind: str, field: str) -> None:

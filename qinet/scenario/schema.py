@@ -110,11 +110,16 @@ Hardware = Annotated[
 
 
 class Node(_Strict):
-    """A node with quantum memories."""
+    """A node with quantum memories; as a repeater it swaps and purifies."""
 
     name: Annotated[str, Field(min_length=1)]
     memories: Annotated[int, Field(ge=1)] = Field(10, description="number of memory slots")
     memory: str | None = Field(None, description="name of a memory in `hardware`")
+    swap_success: Probability = Field(
+        1.0, description="Bell-state measurement success probability (1/2 for linear optics)")
+    gate_error: Probability = Field(
+        0.0, description="two-qubit depolarising probability of its gates")
+    measurement_error: Probability = Field(0.0, description="flip probability of a measured bit")
 
 
 class _LinkBase(_Strict):
@@ -177,6 +182,27 @@ class EntanglementDemand(_Strict):
 
 Demand = Annotated[EntanglementDemand, Field(discriminator="kind")]
 
+
+class Purification(_Strict):
+    """Entanglement purification of link pairs before they are swapped."""
+
+    scheme: Literal["bbpssw", "dejmps"] = Field(description="the recurrence protocol")
+    rounds: Annotated[int, Field(ge=1)] = Field(1, description="rounds per link pair")
+    pumping: bool = Field(False, description="pump with fresh pairs instead of pairing equals")
+
+
+class Policy(_Strict):
+    """How the network serves demands."""
+
+    swapping: Literal["asap", "nested"] = Field(
+        "asap", description="swap as soon as possible, or in nested (doubling) order")
+    routing: Literal["shortest", "hops", "fidelity", "rate", "k-shortest"] = Field(
+        "shortest", description="path choice: fibre length, hops, link fidelity, link rate")
+    k_paths: Annotated[int, Field(ge=1)] = Field(3, description="candidates for k-shortest")
+    cutoff: PositiveTimeS | None = Field(
+        None, description="qubits stored longer than this are discarded (default: never)")
+    purification: Purification | None = Field(None, description="purify link pairs")
+
 # ---------------------------------------------------------------- scenario
 
 
@@ -195,3 +221,4 @@ class Scenario(_Strict):
     nodes: Annotated[list[Node], Field(min_length=2)]
     links: Annotated[list[Link], Field(min_length=1)]
     demands: list[Demand] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)

@@ -57,7 +57,7 @@ def test_a_demand_without_pairs_renders(short_run):
     empty = dataclasses.replace(
         short_run.demands[0], pairs=0, rate_hz=0.0, fidelity_mean=None, fidelity_std=None,
         latency_p50_s=None, latency_p99_s=None, outage_probability=None,
-        pairs_meeting_fidelity=0, attempts_per_success=None)
+        pairs_meeting_fidelity=0)
     text = render(demand_table(empty))
     assert "0 pairs" in text
     assert "run shorter than one window" in text

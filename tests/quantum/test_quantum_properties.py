@@ -1,5 +1,5 @@
-"""Property tests: any sequence of channels keeps a valid state, and the two backends
-keep agreeing on the Bell weights of Bell-diagonal inputs.
+"""Property tests: any sequence of channels, swaps and purification rounds keeps a valid
+state, and the two backends keep agreeing on the Bell weights of Bell-diagonal inputs.
 
 Hypothesis runs derandomised (a fixed seed derived from the test) and without an
 example database, so the same examples run every time.
@@ -43,6 +43,8 @@ operations = st.one_of(
     st.tuples(st.just("memory"), memories(), qubits),
     st.tuples(st.just("correct"), st.integers(0, 3), qubits),
     st.tuples(st.just("swap"), distributions(), st.tuples(unit, unit)),
+    st.tuples(st.just("purify"), distributions(),
+              st.tuples(st.sampled_from(["bbpssw", "dejmps"]), unit, unit)),
 )
 
 
@@ -64,10 +66,15 @@ def run(backend, states, ops, rng, *, twirl_after_non_pauli=False):
             states = backend.memory_decay(states, waited, t1_s=t1, t2_s=t2, qubit=extra)
         elif name == "correct":
             states = backend.pauli_correct(states, np.full(n, arg), extra)
-        else:
+        elif name == "swap":
             other = backend.from_bell_weights(np.tile(arg, (n, 1)))
             states = backend.swap(states, other, rng=rng, gate_depolarizing=extra[0],
                                   measurement_error=extra[1])
+        else:
+            other = backend.from_bell_weights(np.tile(arg, (n, 1)))
+            scheme, p, q = extra
+            _, states = backend.purify(states, other, scheme=scheme, gate_depolarizing=p,
+                                       measurement_error=q)
         if twirl_after_non_pauli and name in ("amplitude_damp", "memory"):
             states = backend.from_bell_weights(backend.bell_weights(states))
     return states

@@ -79,7 +79,7 @@ def test_overrides_replace_top_level_fields():
         ("nodes.0.memories", 0, "nodes[0].memories", "greater than or equal to 1"),
         ("nodes.1.name", "a", "nodes[1].name", "duplicate node name"),
         ("nodes.0.memory", "det", "nodes[0].memory", "is a detector, not a memory"),
-        ("demands.0.between", ["a", "c"], "demands[0].between", "no link joins a and c"),
+        ("demands.0.between", ["a", "a"], "demands[0].between", "two different nodes"),
         ("demands.0.min_fidelity", 2, "demands[0].min_fidelity", "must be at most 1"),
         ("seed", -1, "seed", "greater than or equal to 0"),
         ("duration", "10 km", "duration", 'unknown unit "km" for a time'),
@@ -117,3 +117,20 @@ def test_every_preset_loads(name):
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(ConfigError, match="metro-link"):
         preset_path("atlantis")
+
+
+def test_demand_between_disconnected_nodes_is_refused():
+    data = _with("nodes", GOOD["nodes"] + [{"name": "island"}])
+    data["demands"][0]["between"] = ["a", "island"]
+    with pytest.raises(ConfigError, match=r"demands\[0\]\.between: no path joins a and island"):
+        load_scenario(data)
+
+
+def test_policy_section_is_strict():
+    data = _with("policy", {"swapping": "nested", "cutoff": "50 ms",
+                            "purification": {"scheme": "dejmps", "rounds": 2}})
+    s = load_scenario(data)
+    assert s.policy.cutoff == pytest.approx(0.05)
+    assert s.policy.purification.rounds == 2
+    with pytest.raises(ConfigError, match=r"policy\.swapping"):
+        load_scenario(_with("policy", {"swapping": "sideways"}))

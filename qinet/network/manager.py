@@ -1,0 +1,109 @@
+"""The network layer assembled: links shared by demands, one path protocol per demand."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import networkx as nx
+
+from qinet.kernel.timeline import Timeline
+from qinet.link.heralded_link import HeraldedLink
+from qinet.network import routing
+from qinet.network.demand import DemandLog
+from qinet.network.path_protocol import PathProtocol, PathSegment
+from qinet.network.policy import NetworkPolicy, NodeOperations
+from qinet.network.scheduling import LinkScheduler
+from qinet.network.topology import path_delays_ps
+from qinet.physical.memories import QuantumMemory
+from qinet.quantum.backend import QuantumBackend
+from qinet.rng import RngTree
+
+
+@dataclass(slots=True)
+class DemandRoute:
+    """A demand as served: its path and its log."""
+
+    between: tuple[str, str]
+    path: list[str]
+    log: DemandLog
+    protocol: PathProtocol
+
+
+class EntanglementNetwork:
+    """Routes demands over the graph and runs their path protocols on shared links.
+
+    Args:
+        graph: the network graph (see :func:`qinet.network.topology.build_graph`).
+        links: the link protocol of every edge, keyed by ``frozenset({a, b})``.
+        memories: memory physics per node.
+        operations: repeater operations per node.
+        policy: network-wide protocol choices.
+        backend: the state formalism.
+        timeline: the clock.
+        rng: the run's random tree (each demand takes its own stream).
+    """
+
+    def __init__(
+        self,
+        graph: nx.Graph,
+        links: dict[frozenset[str], HeraldedLink],
+        *,
+        memories: dict[str, QuantumMemory],
+        operations: dict[str, NodeOperations],
+        policy: NetworkPolicy,
+        backend: QuantumBackend,
+        timeline: Timeline,
+        rng: RngTree,
+    ) -> None:
+        self.graph = graph
+        self.links = links
+        self.memories = memories
+        self.operations = operations
+        self.policy = policy
+        self.backend = backend
+        self.timeline = timeline
+        self.rng = rng
+        self.schedulers = {key: LinkScheduler(link) for key, link in links.items()}
+        self.demands: list[DemandRoute] = []
+
+    def add_demand(self, a: str, b: str, *, rate_hz: float | None = None) -> DemandRoute:
+        """Route a demand for pairs between ``a`` and ``b`` and set up its protocol.
+
+        Raises:
+            ConfigError: no path joins the nodes.
+        """
+        paths = routing.candidate_paths(self.graph, a, b, policy=self.policy.routing,
+                                        k=self.policy.k_paths)
+        path = routing.choose_path(
+            paths, lambda x, y: self.schedulers[frozenset((x, y))].has_room())
+        index = len(self.demands)
+        log = DemandLog(rate_hz=rate_hz)
+        segments = []
+        for x, y in itertools.pairwise(path):
+            link = self.links[frozenset((x, y))]
+            segments.append(PathSegment(
+                scheduler=self.schedulers[frozenset((x, y))],
+                forward=link.node_a.name == x,
+                heralded_state=link.model.heralded_state,
+                delay_ps=self.graph.edges[x, y]["delay_ps"]))
+        protocol = PathProtocol(
+            index, path, segments,
+            cumulative_delay_ps=path_delays_ps(self.graph, path),
+            memories=[self.memories[v] for v in path],
+            operations=[self.operations[v] for v in path],
+            policy=self.policy, backend=self.backend, timeline=self.timeline,
+            rng=self.rng.generator(f"demand/{index}/{a}-{b}"), log=log)
+        for k, segment in enumerate(segments):
+            segment.scheduler.add_user(lambda pair, k=k: protocol.on_link_pair(k, pair))
+        route = DemandRoute((a, b), path, log, protocol)
+        self.demands.append(route)
+        return route
+
+    def start(self) -> None:
+        """Start every link that serves a demand, and the demands' requests."""
+        for key, scheduler in self.schedulers.items():
+            if scheduler.users:
+                self.links[key].start()
+        for demand in self.demands:
+            demand.protocol.start()

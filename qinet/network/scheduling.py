@@ -1,0 +1,92 @@
+"""Sharing a link's memory pairs among the demands routed over it.
+
+Each demand whose path uses a link may hold at most its fair share of the link's memory
+pairs at once (``ceil(M / users)``); a new link pair goes to the next demand, in
+round-robin order, that is under its share. A memory is thus never given to two demands,
+and no demand can starve another by hoarding pairs that wait for slower links.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qinet.errors import ProtocolError
+from qinet.link.heralded_link import HeraldedLink
+from qinet.link.pairs import LinkPair
+
+PairHandler = Callable[[LinkPair, int], None]
+
+
+@dataclass(slots=True)
+class _User:
+    handler: Callable[[LinkPair], None]
+    share: int
+    held: int = 0
+
+
+class LinkScheduler:
+    """Hands a link's pairs to the demands that use the link.
+
+    Args:
+        link: the link whose pairs are shared.
+
+    Attributes:
+        handed: pairs handed out so far, per user index.
+    """
+
+    def __init__(self, link: HeraldedLink) -> None:
+        self.link = link
+        self._users: list[_User] = []
+        self._next = 0
+        self._owner: dict[int, int] = {}  # memory pair -> user holding it
+        self._sides_left: dict[int, int] = {}
+        self.handed: list[int] = []
+        link.consumer = self._on_pair
+
+    @property
+    def users(self) -> int:
+        """Number of demands sharing the link."""
+        return len(self._users)
+
+    def add_user(self, handler: Callable[[LinkPair], None]) -> int:
+        """Register a demand; returns its user index."""
+        self._users.append(_User(handler, share=0))
+        self.handed.append(0)
+        share = math.ceil(self.link.memory_pairs / len(self._users))
+        for user in self._users:
+            user.share = share
+        return len(self._users) - 1
+
+    def has_room(self) -> bool:
+        """Whether one more demand could get a share of at least one memory pair."""
+        return len(self._users) < self.link.memory_pairs
+
+    def _on_pair(self, pair: LinkPair) -> None:
+        n = len(self._users)
+        for step in range(n):
+            index = (self._next + step) % n
+            user = self._users[index]
+            if user.held < user.share:
+                self._next = (index + 1) % n
+                user.held += 1
+                self.handed[index] += 1
+                self._owner[pair.memory_pair] = index
+                self._sides_left[pair.memory_pair] = 2
+                user.handler(pair)
+                return
+        raise ProtocolError(f"link {self.link.name}: a pair arrived but every demand is at "
+                            f"its share; shares must cover the memory pairs")
+
+    def release_end(self, pair: LinkPair, side: int) -> None:
+        """Free one end of a handed-out pair; the share is returned with the second end.
+
+        Side Effects:
+            Frees the memory at that end; the link tries again once both are free.
+        """
+        self.link.release_end(pair, side)
+        left = self._sides_left[pair.memory_pair] - 1
+        self._sides_left[pair.memory_pair] = left
+        if left == 0:
+            self._users[self._owner.pop(pair.memory_pair)].held -= 1
