@@ -102,6 +102,11 @@ class Timeline:
         """Make :meth:`run` return after the current callback."""
         self._stopped = True
 
+    @property
+    def stopped(self) -> bool:
+        """Whether the last :meth:`run` ended by :meth:`stop`."""
+        return self._stopped
+
     def run(self, until_ps: int | None = None, max_events: int | None = None) -> None:
         """Process events in time order.
 

@@ -77,6 +77,7 @@ class HeraldedLink(ABC):
         self._held_since_ps: list[int] = []
         self.holding_ps = 0  # memory-pair time spent holding delivered pairs
         self._ready_ps: list[int] = []  # earliest next attempt of each memory pair
+        self._parked: set[int] = set()
 
     def start(self) -> None:
         """Take the memories and start every memory pair trying.
@@ -103,6 +104,15 @@ class HeraldedLink(ABC):
         self.release_end(pair, 0)
         self.release_end(pair, 1)
 
+    def park(self, pair: LinkPair) -> None:
+        """Take a delivered pair back unused and stop its memory pair: nobody wants more.
+
+        Side Effects:
+            Frees both memories; the memory pair makes no more attempts.
+        """
+        self._parked.add(pair.memory_pair)
+        self.release(pair)
+
     def release_end(self, pair: LinkPair, side: int) -> None:
         """Free the memory at one end (0 = node a, 1 = node b) of a delivered pair.
 
@@ -123,7 +133,8 @@ class HeraldedLink(ABC):
         if not held[0] and not held[1]:
             self.released += 1
             self.holding_ps += self.timeline.now_ps - self._held_since_ps[i]
-            self._begin(i)
+            if i not in self._parked:
+                self._begin(i)
 
     def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         timing = self.model.timing

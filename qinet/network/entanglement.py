@@ -8,7 +8,7 @@ when each of its qubits has been decayed, and catches up when it is read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from qinet.kernel.timeline import EventHandle
@@ -60,6 +60,7 @@ class Pair:
         rounds: purification rounds this pair has passed.
         merged_into: the pair a swap or purification turned this one into.
         swaps: swaps in this pair's history.
+        counted: whether it was counted as a made end-to-end pair.
     """
 
     lo: int
@@ -72,7 +73,7 @@ class Pair:
     rounds: int = 0
     merged_into: Pair | None = None
     swaps: int = 0
-    links: list[LinkPair] = field(default_factory=list)
+    counted: bool = False  # counted as a made end-to-end pair when its last swap succeeded
 
     def root(self) -> Pair:
         """The pair this one's history ended up in (with path compression)."""

@@ -67,8 +67,15 @@ class EntanglementNetwork:
         self.schedulers = {key: LinkScheduler(link) for key, link in links.items()}
         self.demands: list[DemandRoute] = []
 
-    def add_demand(self, a: str, b: str, *, rate_hz: float | None = None) -> DemandRoute:
+    def add_demand(self, a: str, b: str, *, rate_hz: float | None = None,
+                   pairs: int | None = None) -> DemandRoute:
         """Route a demand for pairs between ``a`` and ``b`` and set up its protocol.
+
+        Args:
+            a: one end.
+            b: the other end.
+            rate_hz: requests per second (``None``: a new request after each delivery).
+            pairs: stop after this many pairs (``None``: serve for the whole run).
 
         Raises:
             ConfigError: no path joins the nodes.
@@ -93,12 +100,20 @@ class EntanglementNetwork:
             memories=[self.memories[v] for v in path],
             operations=[self.operations[v] for v in path],
             policy=self.policy, backend=self.backend, timeline=self.timeline,
-            rng=self.rng.generator(f"demand/{index}/{a}-{b}"), log=log)
+            rng=self.rng.generator(f"demand/{index}/{a}-{b}"), log=log,
+            target_pairs=pairs, on_done=self._demand_done)
         for k, segment in enumerate(segments):
-            segment.scheduler.add_user(lambda pair, k=k: protocol.on_link_pair(k, pair))
+            segment.scheduler.add_user(lambda pair, k=k: protocol.on_link_pair(k, pair),
+                                       protocol.wants_pairs)
         route = DemandRoute((a, b), path, log, protocol)
         self.demands.append(route)
         return route
+
+    def _demand_done(self) -> None:
+        # a run whose every demand asked for a fixed number of pairs ends when all have them
+        if all(d.protocol.target_pairs is not None and not d.protocol.wants_pairs()
+               and len(d.log.delivered_ps) >= d.protocol.target_pairs for d in self.demands):
+            self.timeline.stop()
 
     def start(self) -> None:
         """Start every link that serves a demand, and the demands' requests."""

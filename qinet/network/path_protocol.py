@@ -15,6 +15,7 @@ marked dead and still swapped on, and the path ends discard it when its outcomes
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,9 @@ class PathProtocol:
         timeline: the clock.
         rng: this demand's random stream.
         log: where deliveries and losses are recorded.
+        target_pairs: stop asking for link pairs once this many end-to-end pairs are
+            made (``None``: never stop).
+        on_done: called once when ``target_pairs`` pairs have been delivered.
     """
 
     def __init__(
@@ -83,6 +87,8 @@ class PathProtocol:
         timeline: Timeline,
         rng: np.random.Generator,
         log: DemandLog,
+        target_pairs: int | None = None,
+        on_done: Callable[[], None] | None = None,
     ) -> None:
         self.demand = demand
         self.path = path
@@ -95,6 +101,9 @@ class PathProtocol:
         self.timeline = timeline
         self.rng = rng
         self.log = log
+        self.target_pairs = target_pairs
+        self._on_done = on_done
+        self._formed = 0  # end-to-end pairs made (all swaps done), delivered or not
         self._left: list[deque[End]] = [deque() for _ in path]
         self._right: list[deque[End]] = [deque() for _ in path]
         self._spans = nested_spans(self.n) if policy.swapping == "nested" else None
@@ -112,10 +121,18 @@ class PathProtocol:
             ClassicalChannel(timeline, delay_ps=seg.delay_ps, receiver=self._on_purified,
                              name=f"{path[k]}<->{path[k + 1]}")
             for k, seg in enumerate(segments)]
-        self._states = [
-            backend.from_density_matrix(
-                seg.heralded_state if seg.forward else _swap_qubits(seg.heralded_state), 1)
-            for seg in segments]
+        prepared: dict[tuple[int, bool], object] = {}
+        self._states = []
+        for seg in segments:
+            key = (id(seg.heralded_state), seg.forward)  # links that share a model share this
+            if key not in prepared:
+                rho = seg.heralded_state if seg.forward else _swap_qubits(seg.heralded_state)
+                prepared[key] = backend.from_density_matrix(rho, 1)
+            self._states.append(prepared[key])
+
+    def wants_pairs(self) -> bool:
+        """Whether this demand still needs link pairs."""
+        return self.target_pairs is None or self._formed < self.target_pairs
 
     def start(self) -> None:
         """Begin the demand's requests (a rate target makes them periodic)."""
@@ -207,6 +224,9 @@ class PathProtocol:
                        swaps=left.swaps + right.swaps + 1, rounds=min(left.rounds, right.rounds))
         left.merged_into = right.merged_into = product
         product.ends[0].pair = product.ends[1].pair = product
+        if product.lo == 0 and product.hi == self.n and alive:
+            self._formed += 1
+            product.counted = True
         self._free(e_left)
         self._free(e_right)
         self.log.swaps += 1
@@ -235,7 +255,14 @@ class PathProtocol:
             self._decay(pair, now, qubit=0)
             state = self._decay(pair, now, qubit=1)
             self.log.deliver(now, float(self.backend.fidelity(state)[0]))
+            if not pair.counted:
+                self._formed += 1  # a one-link path: formed and delivered at once
+            done = self.target_pairs is not None and len(self.log.delivered_ps) == self.target_pairs
+            if done and self._on_done is not None:
+                self._on_done()
         else:
+            if pair.counted:
+                self._formed -= 1  # cut off while its outcomes travelled: make another
             self.log.lost += 1
         pair.merged_into = pair  # delivered: never completes again
         for end in pair.ends:

@@ -22,6 +22,7 @@ PairHandler = Callable[[LinkPair, int], None]
 @dataclass(slots=True)
 class _User:
     handler: Callable[[LinkPair], None]
+    wants: Callable[[], bool]
     share: int
     held: int = 0
 
@@ -50,9 +51,16 @@ class LinkScheduler:
         """Number of demands sharing the link."""
         return len(self._users)
 
-    def add_user(self, handler: Callable[[LinkPair], None]) -> int:
-        """Register a demand; returns its user index."""
-        self._users.append(_User(handler, share=0))
+    def add_user(self, handler: Callable[[LinkPair], None],
+                 wants: Callable[[], bool] = lambda: True) -> int:
+        """Register a demand; returns its user index.
+
+        Args:
+            handler: called with each pair handed to this demand.
+            wants: whether the demand still needs pairs (a demand for a fixed number of
+                pairs stops wanting once it has them).
+        """
+        self._users.append(_User(handler, wants, share=0))
         self.handed.append(0)
         share = math.ceil(self.link.memory_pairs / len(self._users))
         for user in self._users:
@@ -65,10 +73,13 @@ class LinkScheduler:
 
     def _on_pair(self, pair: LinkPair) -> None:
         n = len(self._users)
+        satisfied = 0
         for step in range(n):
             index = (self._next + step) % n
             user = self._users[index]
-            if user.held < user.share:
+            if user.held < user.share and not user.wants():
+                satisfied += 1
+            elif user.held < user.share:
                 self._next = (index + 1) % n
                 user.held += 1
                 self.handed[index] += 1
@@ -76,6 +87,9 @@ class LinkScheduler:
                 self._sides_left[pair.memory_pair] = 2
                 user.handler(pair)
                 return
+        if satisfied:
+            self.link.park(pair)  # every demand with room has what it asked for
+            return
         raise ProtocolError(f"link {self.link.name}: a pair arrived but every demand is at "
                             f"its share; shares must cover the memory pairs")
 

@@ -56,6 +56,16 @@ def checked(
     NaN always fails, and so does infinity unless ``allow_inf`` is set; the message
     says which bound was broken and shows the first value that broke it.
     """
+    if type(value) is float or type(value) is int:
+        # scalar fast path: parameter objects are built by the thousand for large networks
+        v = float(value)
+        if v != v or (not allow_inf and math.isinf(v)):
+            raise ConfigError(field, f"must be a finite number, got {show(v)}")
+        if not (v > low if low_open else v >= low):
+            raise ConfigError(field, f"{_describe(low, low_open, lower=True)}, got {show(v)}")
+        if not (v < high if high_open else v <= high):
+            raise ConfigError(field, f"{_describe(high, high_open, lower=False)}, got {show(v)}")
+        return np.asarray(v)
     arr = as_float_array(field, value)
     # Comparisons written so that NaN fails every one of them.
     ok_low = arr > low if low_open else arr >= low

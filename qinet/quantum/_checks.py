@@ -32,6 +32,8 @@ FloatArray = NDArray[np.float64]
 # operations; anything further off is a caller's mistake, not arithmetic.
 SUM_TOLERANCE = 1e-9
 
+_PLAIN_NUMBERS = frozenset({float, int})  # exact types: bool is an int subclass, not here
+
 
 def show(value: object) -> str:
     """A compact rendering of a number for error messages (``-3``, ``0.25``, ``nan``)."""
@@ -193,16 +195,18 @@ def _row_of_four(value: object) -> list[float] | None:
     """``value`` as four Python floats if it is plainly one row of four numbers, else None.
 
     Plainly: a float array of shape ``(4,)`` or ``(1, 4)``, or a list or tuple of four
-    Python floats or ints. Anything else goes to the full check.
+    Python floats or ints (never bools). Anything else goes to the full check.
     """
     if type(value) is np.ndarray:
         if value.dtype.kind == "f" and value.shape in ((4,), (1, 4)):
             flat = value.tolist()
             return flat[0] if value.ndim == 2 else flat
         return None
-    if (isinstance(value, list | tuple) and len(value) == 4
-            and all(type(x) is float or type(x) is int for x in value)):
-        return [float(x) for x in value]
+    if isinstance(value, list | tuple) and len(value) == 4:
+        a, b, c, d = value
+        if (type(a) in _PLAIN_NUMBERS and type(b) in _PLAIN_NUMBERS
+                and type(c) in _PLAIN_NUMBERS and type(d) in _PLAIN_NUMBERS):
+            return [float(a), float(b), float(c), float(d)]
     return None
 
 

@@ -2,10 +2,10 @@
 
 A Bell-diagonal state ``Σ_k w_k |B_k><B_k|`` is a Bell pair with a random Pauli error
 ``P_k`` on qubit 1, drawn with probability ``w_k``. Every operation here is then
-arithmetic on that error distribution, one numpy call for the whole batch:
+arithmetic on that error distribution, vectorised over the batch:
 
 * a Pauli channel on qubit 1 composes with the error: the weights are XOR-convolved
-  with the channel (:func:`~qinet.quantum.states.xor_convolve`);
+  with the channel (:func:`~qinet.quantum.states.xor_product`);
 * a Pauli on qubit 0 does the same, because ``(P ⊗ I)|Φ+> = (I ⊗ Pᵀ)|Φ+>`` and
   ``Pᵀ = ±P`` for every Pauli: the qubit only changes a global phase;
 * non-Pauli channels (amplitude damping, T1) are replaced by their Pauli twirl, which
@@ -35,6 +35,8 @@ Examples:
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -78,12 +80,13 @@ def _columns(weights: FloatArray) -> Columns:
     """A batch's weights in the form the ``*_row`` formulas compute on.
 
     One pair gives four Python floats; more give the four columns as contiguous
-    ``(N,)`` arrays (elementwise numpy on contiguous columns is about three times
-    faster than on the strided columns of the ``(N, 4)`` array).
+    float64 ``(N,)`` arrays (elementwise numpy on contiguous columns is about three
+    times faster than on the strided columns of the ``(N, 4)`` array, and float64 is
+    what Python floats are, for any input precision).
     """
     if weights.shape[0] == 1:
         return weights.tolist()[0]
-    return np.ascontiguousarray(weights.T)
+    return np.ascontiguousarray(weights.T, dtype=np.float64)
 
 
 def _rows(columns: Columns) -> FloatArray:
@@ -296,7 +299,7 @@ class BellDiagonalBackend:
         q = _checks.probability("measurement_error", measurement_error)
         out = xor_product(_columns(a), _columns(c))
         if p or q:  # the noise of an ideal BSM is the identity: skip it
-            out = xor_product(out, xor_product(depolarizing_row(p), measurement_error_row(q)))
+            out = xor_product(out, _bsm_noise(p, q))
         return _rows(out)
 
     def purify(self, target: FloatArray, sacrificial: FloatArray, *, scheme: str,
@@ -349,7 +352,11 @@ class BellDiagonalBackend:
         kept = purification_kept(a, b, gate_depolarizing=p, measurement_error=q)
         success = kept[0] + kept[1] + kept[2] + kept[3]
         if isinstance(success, float):
-            state = tuple(w / success for w in kept) if success > 0.0 else _MIXED
+            if success > 0.0:
+                k0, k1, k2, k3 = kept
+                state = (k0 / success, k1 / success, k2 / success, k3 / success)
+            else:
+                state = _MIXED
             return np.array([success]), np.array([state])
         weights = _rows(kept)
         possible = success > 0.0
@@ -385,6 +392,13 @@ class BellDiagonalBackend:
         first = rng.random(n) < 0.5
         differ = rng.random(n) < (1.0 - correlator) / 2.0
         return np.stack([first, first ^ differ], axis=1).astype(np.int8)
+
+
+@functools.lru_cache(maxsize=256)
+def _bsm_noise(p: float, q: float) -> tuple[float, float, float, float]:
+    """The Pauli channel of a noisy BSM (see ``swap``); cached because a network has a
+    handful of ``(p, q)`` values and asks for one of them at every swap."""
+    return xor_product(depolarizing_row(p), measurement_error_row(q))
 
 
 def _channel(weights: FloatArray, probs: Columns) -> FloatArray:

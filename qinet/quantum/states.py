@@ -90,6 +90,8 @@ def werner_weights(fidelity: ArrayLike) -> FloatArray:
         >>> werner_weights(0.85).tolist()
         [0.85, 0.05000000000000001, 0.05000000000000001, 0.05000000000000001]
     """
+    if type(fidelity) is float and 0.0 <= fidelity <= 1.0:  # one pair: skip numpy checks
+        return np.array(werner_row(fidelity))
     f = _checks.float_array("fidelity", fidelity)
     if not ((f >= 0) & (f <= 1)).all():
         raise ConfigError("fidelity", f"must be in [0, 1], got {f.ravel()[:4]}")
@@ -127,6 +129,9 @@ def _stack(row: Columns) -> FloatArray:
 
 
 def _exp(x: Any) -> Any:
+    # IEEE does not require math.exp and numpy's exp to round alike; with numpy 2.4 on
+    # x86-64 Linux they agreed on every one of 1.2 million arguments we tried, and the
+    # single-pair-equals-batch tests would show a platform where they do not.
     return math.exp(x) if isinstance(x, float) else np.exp(x)
 
 
@@ -323,7 +328,7 @@ def purification_kept(target: Columns, sacrificial: Columns, *, gate_depolarizin
     pairs' labels become uniform: with ``s = 1 - (1-p)²`` (either node) every one of the
     16 label pairs has weight 1/16, and every kept label gets ``s/8``. A flip of one of
     the two measured bits (each with probability q) swaps success and failure:
-    ``e = 2q(1-q)``. Then ``kept = (1-s)((1-e) same + e differ) + s/8``.
+    ``e = 2q(1-q)``. Then ``kept = (1-s)(1-e) same + (1-s) e differ + s/8``.
 
     Examples:
         >>> # Werner F = 0.8 (BBPSSW): N = 173/225, F' N = 145/225
@@ -347,9 +352,11 @@ def purification_kept(target: Columns, sacrificial: Columns, *, gate_depolarizin
     p, q = gate_depolarizing, measurement_error
     s = p * (2.0 - p)
     e = 2.0 * q * (1.0 - q)
-    w0, w1, w2, w3 = ((1.0 - s) * ((1.0 - e) * a + e * b) + s / 8.0
-                      for a, b in zip(same, differ, strict=True))
-    return w0, w1, w2, w3
+    right, wrong, uniform = (1.0 - s) * (1.0 - e), (1.0 - s) * e, s / 8.0
+    return (right * same[0] + wrong * differ[0] + uniform,
+            right * same[1] + wrong * differ[1] + uniform,
+            right * same[2] + wrong * differ[2] + uniform,
+            right * same[3] + wrong * differ[3] + uniform)
 
 
 def sample_categorical(probs: FloatArray, rng: np.random.Generator) -> NDArray[np.intp]:

@@ -29,7 +29,7 @@ from qinet.network import (
     build_graph,
 )
 from qinet.physical.detectors import Detector
-from qinet.physical.fibre import Fibre
+from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
 from qinet.quantum import make_backend
@@ -102,7 +102,9 @@ class Simulation:
         self.scenario = scenario
         self.timeline = Timeline()
         self.rng = RngTree(scenario.seed)
-        memories = {n.name: _memory(scenario, n.memory) for n in scenario.nodes}
+        by_type = {name: _memory(scenario, name) for name in
+                   {n.memory for n in scenario.nodes}}
+        memories = {n.name: by_type[n.memory] for n in scenario.nodes}
         self.nodes = {n.name: QuantumNode(n.name, MemoryBank(n.name, n.memories,
                                                                memories[n.name]))
                       for n in scenario.nodes}
@@ -110,10 +112,17 @@ class Simulation:
         link_class = _LINK_CLASSES[scenario.mode]
         self.links: dict[frozenset[str], HeraldedLink] = {}
         infos: dict[tuple[str, str], LinkInfo] = {}
+        compiled: dict[tuple[Any, ...], AttemptModel] = {}
+        node_memory = {n.name: n.memory for n in scenario.nodes}
         for i, spec in enumerate(scenario.links):
             a, b = (self.nodes[name] for name in spec.between)
             name = f"{a.name}-{b.name}"
-            model = compile_link(scenario, i)
+            # identical links (same parameters, same memory types) share one model
+            key = (spec.model_dump_json(exclude={"between"}),
+                   node_memory[a.name], node_memory[b.name])
+            model = compiled.get(key)
+            if model is None:
+                model = compiled[key] = compile_link(scenario, i)
             pairs = spec.memories or min(share[a.name], share[b.name])
             a.links.append(name)
             b.links.append(name)
@@ -124,7 +133,7 @@ class Simulation:
             fibre = _fibre(scenario, spec)
             infos[spec.between] = LinkInfo(
                 name=name, length_km=spec.length,
-                delay_ps=s_to_ps(Fibre(spec.length, fibre.attenuation, fibre.group_index).delay_s),
+                delay_ps=s_to_ps(fibre_delay_s(spec.length, fibre.group_index)),
                 rate_hz=expected_pair_rate_hz(model, pairs), fidelity=model.heralded_fidelity)
         policy = scenario.policy
         purification = policy.purification
@@ -142,7 +151,8 @@ class Simulation:
             backend=make_backend(scenario.backend), timeline=self.timeline, rng=self.rng)
         for i, demand in enumerate(scenario.demands):
             try:
-                self.network.add_demand(*demand.between, rate_hz=demand.rate)
+                self.network.add_demand(*demand.between, rate_hz=demand.rate,
+                                        pairs=demand.pairs)
             except ConfigError as exc:
                 raise ConfigError(f"demands[{i}].between", exc.reason) from None
 
@@ -160,7 +170,9 @@ class Simulation:
             self.timeline.run(until_ps=end_ps * k // slices)
             if progress is not None:
                 progress(self.timeline.now_s, self.scenario.duration)
-        return self._record(end_ps)
+            if self.timeline.stopped:
+                break  # every demand has the pairs it asked for
+        return self._record(end_ps if not self.timeline.stopped else self.timeline.now_ps)
 
     def _record(self, end_ps: int) -> RunRecord:
         record = RunRecord(self.scenario, elapsed_ps=end_ps,

@@ -178,6 +178,8 @@ class EntanglementDemand(_Strict):
     rate: FrequencyHz | None = Field(
         None, description="target rate (Hz); a window below it is an outage")
     window: PositiveTimeS = Field(0.1, description="window of the outage statistics (s)")
+    pairs: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="stop once this many pairs are delivered (default: serve all run)")
 
 
 Demand = Annotated[EntanglementDemand, Field(discriminator="kind")]

@@ -67,9 +67,9 @@ def on_qubits(ops, n_qubits=4):
 
 def depolarize_two(rho, qubits, p):
     """(1-p) ρ + p/16 Σ_{P,Q} (P ⊗ Q) ρ (P ⊗ Q)† on ``qubits``: two-qubit depolarising."""
-    twirled = sum(
-        on_qubits({qubits[0]: a, qubits[1]: b}) @ rho @ on_qubits({qubits[0]: a, qubits[1]: b}).conj().T
-        for a in PAULI_MATRICES for b in PAULI_MATRICES)
+    paulis = [on_qubits({qubits[0]: a, qubits[1]: b})
+              for a in PAULI_MATRICES for b in PAULI_MATRICES]
+    twirled = sum(op @ rho @ op.conj().T for op in paulis)
     return (1 - p) * rho + p * twirled / 16
 
 
