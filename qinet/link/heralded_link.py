@@ -178,20 +178,24 @@ class BufferedDraws:
     """Random draws made in batches and handed out one at a time.
 
     A scalar numpy draw costs about a microsecond; a batch of thousands costs little more,
-    so protocols that need one draw per event take them from here.
+    so protocols that need one draw per event take them from here. Batches start small
+    and double up to ``max_size``, so the thousands of links of a large network that
+    each need a few draws do not each pay for thousands.
     """
 
-    __slots__ = ("_batch", "_draw", "_next", "_size")
+    __slots__ = ("_batch", "_draw", "_max", "_next", "_size")
 
-    def __init__(self, draw: Callable[[int], np.ndarray], size: int = 4096) -> None:
+    def __init__(self, draw: Callable[[int], np.ndarray], max_size: int = 4096) -> None:
         self._draw = draw
-        self._size = size
-        self._batch = draw(size).tolist()
+        self._max = max_size
+        self._size = 8
+        self._batch = draw(self._size).tolist()
         self._next = 0
 
     def take(self):  # type: ignore[no-untyped-def]
         """The next draw."""
         if self._next == self._size:
+            self._size = min(2 * self._size, self._max)
             self._batch = self._draw(self._size).tolist()
             self._next = 0
         value = self._batch[self._next]

@@ -61,6 +61,8 @@ class Pair:
         merged_into: the pair a swap or purification turned this one into.
         swaps: swaps in this pair's history.
         counted: whether it was counted as a made end-to-end pair.
+        known_ps: when both path ends have every swap outcome of its history (used when
+            outcomes are not played as message events).
     """
 
     lo: int
@@ -74,6 +76,7 @@ class Pair:
     merged_into: Pair | None = None
     swaps: int = 0
     counted: bool = False  # counted as a made end-to-end pair when its last swap succeeded
+    known_ps: int = 0  # when both path ends have every swap outcome of its history
 
     def root(self) -> Pair:
         """The pair this one's history ended up in (with path compression)."""

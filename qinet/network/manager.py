@@ -42,6 +42,7 @@ class EntanglementNetwork:
         backend: the state formalism.
         timeline: the clock.
         rng: the run's random tree (each demand takes its own stream).
+        play_messages: play every swap outcome as a message event (detailed mode).
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class EntanglementNetwork:
         backend: QuantumBackend,
         timeline: Timeline,
         rng: RngTree,
+        play_messages: bool = True,
     ) -> None:
         self.graph = graph
         self.links = links
@@ -64,6 +66,7 @@ class EntanglementNetwork:
         self.backend = backend
         self.timeline = timeline
         self.rng = rng
+        self.play_messages = play_messages
         self.schedulers = {key: LinkScheduler(link) for key, link in links.items()}
         self.demands: list[DemandRoute] = []
 
@@ -101,7 +104,8 @@ class EntanglementNetwork:
             operations=[self.operations[v] for v in path],
             policy=self.policy, backend=self.backend, timeline=self.timeline,
             rng=self.rng.generator(f"demand/{index}/{a}-{b}"), log=log,
-            target_pairs=pairs, on_done=self._demand_done)
+            target_pairs=pairs, on_done=self._demand_done,
+            play_messages=self.play_messages)
         for k, segment in enumerate(segments):
             segment.scheduler.add_user(lambda pair, k=k: protocol.on_link_pair(k, pair),
                                        protocol.wants_pairs)

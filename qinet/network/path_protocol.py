@@ -71,6 +71,9 @@ class PathProtocol:
         target_pairs: stop asking for link pairs once this many end-to-end pairs are
             made (``None``: never stop).
         on_done: called once when ``target_pairs`` pairs have been delivered.
+        play_messages: send every swap outcome as a message event (detailed mode);
+            otherwise the time each outcome reaches the path ends is carried with the
+            pair and the delivery is scheduled for the last arrival (fast-forward).
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class PathProtocol:
         log: DemandLog,
         target_pairs: int | None = None,
         on_done: Callable[[], None] | None = None,
+        play_messages: bool = True,
     ) -> None:
         self.demand = demand
         self.path = path
@@ -104,6 +108,8 @@ class PathProtocol:
         self.target_pairs = target_pairs
         self._on_done = on_done
         self._formed = 0  # end-to-end pairs made (all swaps done), delivered or not
+        self._play_messages = play_messages
+        self._delay_from_first = cumulative_delay_ps
         self._left: list[deque[End]] = [deque() for _ in path]
         self._right: list[deque[End]] = [deque() for _ in path]
         self._spans = nested_spans(self.n) if policy.swapping == "nested" else None
@@ -231,10 +237,19 @@ class PathProtocol:
         self._free(e_right)
         self.log.swaps += 1
         self.log.swap_failures += not success
-        outcome = SwapOutcome(self.demand, k, product, success)
-        to_first, to_last = self._to_ends[k]
-        to_first.send(outcome)
-        to_last.send(outcome)
+        if self._play_messages:
+            outcome = SwapOutcome(self.demand, k, product, success)
+            to_first, to_last = self._to_ends[k]
+            to_first.send(outcome)
+            to_last.send(outcome)
+        else:
+            # the outcome reaches the path ends after the fibre delay along the path
+            delays = self._delay_from_first
+            product.known_ps = max(left.known_ps, right.known_ps, now + delays[k],
+                                   now + delays[-1] - delays[k])
+            product.pending = 0
+            if product.lo == 0 and product.hi == self.n:
+                self.timeline.schedule_at(product.known_ps, self._complete_if_done, product)
         if self._spans is not None:
             # the outer repeaters may now hold the span their level waits for
             for position in (product.lo, product.hi):

@@ -16,7 +16,12 @@ Examples:
 from __future__ import annotations
 
 from qinet.errors import ConfigError
-from qinet.quantum.backend import BELL_LABELS, PAULI_LABELS, QuantumBackend
+from qinet.quantum.backend import (
+    BELL_LABELS,
+    PAULI_LABELS,
+    PURIFICATION_SCHEMES,
+    QuantumBackend,
+)
 from qinet.quantum.bell_diagonal import BellDiagonalBackend
 from qinet.quantum.density_matrix import DensityMatrixBackend
 from qinet.quantum.states import BELL_STATE_VECTORS, PAULI_MATRICES, werner_weights
@@ -26,6 +31,7 @@ __all__ = [
     "BELL_STATE_VECTORS",
     "PAULI_LABELS",
     "PAULI_MATRICES",
+    "PURIFICATION_SCHEMES",
     "BellDiagonalBackend",
     "DensityMatrixBackend",
     "QuantumBackend",

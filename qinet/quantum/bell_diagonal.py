@@ -312,9 +312,9 @@ class BellDiagonalBackend:
         as its local rotations do (:func:`~qinet.quantum.states.dejmps_rotation`). Then
         the bilateral CNOT, the Z measurements and the noise give the kept weights of
         :func:`~qinet.quantum.states.purification_kept`. The kept pair is returned as
-        it leaves the round: BBPSSW's output is not re-twirled (its next round twirls it,
-        and the twirl keeps the fidelity), and DEJMPS's is left in the rotated frame, as
-        in the paper's recurrence.
+        the circuit leaves it: BBPSSW's output is not re-twirled (its next round twirls
+        it, and the twirl keeps the fidelity), and DEJMPS's rotations are not undone,
+        which is the map the paper's recurrence iterates.
 
         Args:
             target: the pairs kept on success.

@@ -346,7 +346,7 @@ class DensityMatrixBackend:
         e = 2.0 * q * (1.0 - q)
         agree = np.array([[1.0 - e, e], [e, 1.0 - e]])  # Pr(read as agreeing | x, y)
         kept = np.einsum("xy,nxyabAB->nabAB", agree, sigma).reshape(n, 4, 4)
-        success = np.einsum("naa->n", kept).real.copy()
+        success = np.clip(np.einsum("naa->n", kept).real, 0.0, None)  # no -1e-17 odds
         possible = success > 0.0
         out = np.broadcast_to(np.eye(4, dtype=np.complex128) / 4, kept.shape).copy()
         out[possible] = kept[possible] / success[possible, None, None]

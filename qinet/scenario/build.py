@@ -148,7 +148,8 @@ class Simulation:
                 purification_rounds=purification.rounds if purification else 0,
                 pumping=purification.pumping if purification else False,
                 routing=policy.routing, k_paths=policy.k_paths),
-            backend=make_backend(scenario.backend), timeline=self.timeline, rng=self.rng)
+            backend=make_backend(scenario.backend), timeline=self.timeline, rng=self.rng,
+            play_messages=scenario.mode == "detailed")
         for i, demand in enumerate(scenario.demands):
             try:
                 self.network.add_demand(*demand.between, rate_hz=demand.rate,
