@@ -142,10 +142,13 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
         table.add_row("requests waiting at the end", f"{demand.unserved_requests}")
     bound = demand.bound.get("rate_hz")
     if bound is not None:
-        name = demand.bound.get("name", "bound")
-        table.add_row(f"{name} bound", format_rate(bound))
+        # the repeaterless (direct-fibre) bound: a repeater chain may beat it
+        table.add_row("PLOB bound (no repeater)", format_rate(bound))
         if bound > 0:
-            table.add_row(f"rate / {name} bound", format_fraction(demand.rate_hz / bound))
+            table.add_row("rate / PLOB bound", format_fraction(demand.rate_hz / bound))
+    chain = demand.bound.get("repeater_chain_rate_hz")
+    if chain is not None and demand.hops > 1:
+        table.add_row("repeater-chain capacity", format_rate(chain))
     return table
 
 
