@@ -41,8 +41,13 @@ def test_detailed_mode_is_reproducible_too():
     assert a.to_dict() == b.to_dict()
 
 
-@pytest.mark.parametrize("preset", qinet.preset_names())
+SINGLE_LINK_PRESETS = [name for name in qinet.preset_names()
+                       if len(load_scenario(qinet.preset_path(name)).links) == 1]
+
+
+@pytest.mark.parametrize("preset", SINGLE_LINK_PRESETS)
 def test_measured_rate_and_success_probability_match_theory(preset):
+    # pairs used at once: the renewal rate of the link (multi-hop presets hold pairs)
     result = qinet.simulate(qinet.preset_path(preset), duration="500 ms")
     link = result.links[0]
     expected = link.rate_theory_hz * result.duration_s
@@ -75,3 +80,16 @@ def test_outage_with_an_unreachable_rate_target():
     data["duration"] = 0.2
     result = qinet.simulate(data)
     assert result.demands[0].outage_probability == 1.0
+
+
+@pytest.mark.parametrize("preset", qinet.preset_names())
+def test_every_preset_runs_and_respects_its_bounds(preset):
+    result = qinet.simulate(qinet.preset_path(preset), duration="100 ms")
+    for link in result.links:
+        if link.attempts:
+            assert link.rate_hz <= link.plob_bound_hz
+    for demand in result.demands:
+        assert demand.pairs >= 0
+        if demand.pairs:
+            assert 0.25 <= demand.fidelity_mean <= 1.0
+            assert demand.rate_hz <= demand.bound["repeater_chain_rate_hz"]

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from qinet.errors import ConfigError
 from qinet.network import routing, swapping
-
-PURIFICATION_SCHEMES = ("bbpssw", "dejmps")
+from qinet.quantum.backend import PURIFICATION_SCHEMES
 
 
 @dataclass(frozen=True, slots=True)
