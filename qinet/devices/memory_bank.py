@@ -79,7 +79,13 @@ class MemoryBank:
         self.busy_ps += now_ps - int(self._since_ps[slot])
 
     def occupy(self, slot: int, *, since_ps: int) -> None:
-        """Mark ``slot`` as holding a qubit since ``since_ps``."""
+        """Mark ``slot`` as holding a qubit since ``since_ps``.
+
+        Raises:
+            ResourceUnavailable: the slot already holds a qubit (a protocol bug).
+        """
+        if self._occupied_since[slot] is not None:
+            raise ResourceUnavailable(f"node {self.node}: memory {slot} would hold two qubits")
         self._occupied_since[slot] = since_ps
 
     def vacate(self, slot: int, *, now_ps: int) -> None:

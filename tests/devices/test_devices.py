@@ -74,3 +74,12 @@ def test_memory_bank_books_slots_and_busy_time():
     assert bank.utilisation(100, now_ps=100) == pytest.approx((40 + 100 + 100) / 300)
     with pytest.raises(ConfigError, match="memories"):
         MemoryBank("n", 0, QuantumMemory())
+
+
+def test_a_memory_never_holds_two_qubits():
+    bank = MemoryBank("n", 1, QuantumMemory())
+    bank.occupy(0, since_ps=0)
+    with pytest.raises(ResourceUnavailable, match="two qubits"):
+        bank.occupy(0, since_ps=5)
+    bank.vacate(0, now_ps=10)
+    bank.occupy(0, since_ps=10)

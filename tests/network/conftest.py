@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 
 
@@ -40,7 +42,7 @@ def chain_scenario(
         },
         "nodes": [{"name": v, "memories": memories * (ends if 0 < i < n_links else 1),
                    "memory": "mem", **(node_ops or {})} for i, v in enumerate(names)],
-        "links": [{**link, "between": [a, b]} for a, b in zip(names, names[1:], strict=False)],
+        "links": [{**link, "between": [a, b]} for a, b in pairwise(names)],
         "demands": demands if demands is not None else
         [{"kind": "entanglement", "between": [names[0], names[-1]], "min_fidelity": 0.0}],
         "policy": policy or {},
