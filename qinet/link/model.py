@@ -32,6 +32,9 @@ class AttemptTiming:
         resolved_ps: when the heralding measurement is made (detection at the station).
         known_ps: per node, when the node has the heralding message, i.e. knows the pair.
         reset_ps: time a memory needs after its pair is used before it can try again.
+        delivered_ps: when both nodes know the pair: the pair is delivered then.
+        turnaround_ps: from the start of a successful attempt to the earliest next
+            attempt when the pair is used at once (the reset, and the period kept).
     """
 
     period_ps: int
@@ -39,10 +42,17 @@ class AttemptTiming:
     resolved_ps: int
     known_ps: tuple[int, int]
     reset_ps: int = 0
+    # derived once here: the protocols read them for every pair
+    delivered_ps: int = field(init=False)
+    turnaround_ps: int = field(init=False)
 
     def __post_init__(self) -> None:
         if self.period_ps <= 0:
             raise ConfigError("attempt_period", f"must be positive, got {self.period_ps} ps")
+        delivered = max(self.known_ps)
+        object.__setattr__(self, "delivered_ps", delivered)
+        object.__setattr__(self, "turnaround_ps",
+                           max(self.period_ps, delivered + self.reset_ps))
         if max(self.known_ps) > self.period_ps:
             raise ConfigError(
                 "attempt_period",
@@ -50,17 +60,6 @@ class AttemptTiming:
                 f"learn an attempt's outcome ({max(self.known_ps) * 1e-12:.4g} s)",
             )
 
-    @property
-    def delivered_ps(self) -> int:
-        """When both nodes know the pair: the pair is delivered then."""
-        return max(self.known_ps)
-
-    @property
-    def turnaround_ps(self) -> int:
-        """From the start of a successful attempt to the earliest next attempt, when the
-        pair is used at once: the memories need their reset, and attempts keep the period.
-        """
-        return max(self.period_ps, self.delivered_ps + self.reset_ps)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from qinet.physical.memories import QuantumMemory
+from qinet.quantum.backend import QuantumBackend
 
 
 @dataclass(slots=True)
@@ -17,9 +21,12 @@ class DemandLog:
     delivered pair serves the oldest waiting one; without one, a new request is made
     whenever the previous one is served (closed loop). Latency is request to delivery.
 
+    Fidelities are computed when the run is over, in one backend call per pair of memory
+    types: a delivered pair is kept as its state and the time each qubit still has to
+    decay in memory up to the delivery.
+
     Attributes:
         delivered_ps: delivery time of every end-to-end pair.
-        fidelity: its fidelity to Φ+ at delivery.
         latency_ps: request-to-delivery time of every served request.
         lost: end-to-end pairs that arrived dead (failed swap, discarded qubit).
         discarded: qubits thrown away by the cutoff.
@@ -29,7 +36,9 @@ class DemandLog:
 
     rate_hz: float | None
     delivered_ps: list[int] = field(default_factory=list)
-    fidelity: list[float] = field(default_factory=list)
+    _states: list[Any] = field(default_factory=list)
+    _waits: list[tuple[float, float]] = field(default_factory=list)
+    _memories: list[tuple[QuantumMemory, QuantumMemory]] = field(default_factory=list)
     latency_ps: list[int] = field(default_factory=list)
     lost: int = 0
     discarded: int = 0
@@ -41,10 +50,20 @@ class DemandLog:
     _requests: int = 0
     _open_since_ps: int = 0
 
-    def deliver(self, now_ps: int, fidelity: float) -> None:
-        """Record a delivered pair and serve a request with it."""
+    def deliver(self, now_ps: int, state: Any, waited_s: tuple[float, float],
+                memories: tuple[QuantumMemory, QuantumMemory]) -> None:
+        """Record a delivered pair and serve a request with it.
+
+        Args:
+            now_ps: delivery time.
+            state: the pair's one-pair backend batch, decayed up to some earlier time.
+            waited_s: per qubit, the decay still to apply up to ``now_ps``.
+            memories: the memories holding qubit 0 and qubit 1.
+        """
         self.delivered_ps.append(now_ps)
-        self.fidelity.append(fidelity)
+        self._states.append(state)
+        self._waits.append(waited_s)
+        self._memories.append(memories)
         if self.rate_hz is None:
             self.latency_ps.append(now_ps - self._open_since_ps)
             self._open_since_ps = now_ps
@@ -61,8 +80,25 @@ class DemandLog:
         """Requests still waiting."""
         return len(self._waiting)
 
-    def arrays(self) -> dict[str, NDArray]:
+    def fidelities(self, backend: QuantumBackend) -> NDArray[np.float64]:
+        """Fidelity to Φ+ of every delivered pair at its delivery, in delivery order."""
+        out = np.empty(len(self._states))
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (m0, m1) in enumerate(self._memories):
+            groups.setdefault((id(m0), id(m1)), []).append(i)
+        for members in groups.values():
+            m0, m1 = self._memories[members[0]]
+            states = backend.concat([self._states[i] for i in members])
+            waits = np.array([self._waits[i] for i in members])
+            states = backend.memory_decay(states, waits[:, 0], t1_s=m0.t1_s, t2_s=m0.t2_s,
+                                          qubit=0)
+            states = backend.memory_decay(states, waits[:, 1], t1_s=m1.t1_s, t2_s=m1.t2_s,
+                                          qubit=1)
+            out[members] = backend.fidelity(states)
+        return out
+
+    def arrays(self, backend: QuantumBackend) -> dict[str, NDArray]:
         """Per-pair arrays: ``delivered_ps``, ``fidelity``; and ``latency_ps``."""
         return {"delivered_ps": np.array(self.delivered_ps, dtype=np.int64),
-                "fidelity": np.array(self.fidelity, dtype=float),
+                "fidelity": self.fidelities(backend),
                 "latency_ps": np.array(self.latency_ps, dtype=np.int64)}

@@ -195,7 +195,7 @@ class Simulation:
         for spec, route in zip(self.scenario.demands, self.network.demands, strict=True):
             log = route.log
             record.demands.append(DemandRecord(
-                spec=spec, path=route.path, arrays=log.arrays(),
+                spec=spec, path=route.path, arrays=log.arrays(self.network.backend),
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
                           "swap_failures": log.swap_failures,
                           "purifications": log.purifications,
