@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +45,7 @@ class DemandLog:
     swap_failures: int = 0
     purifications: int = 0
     purification_failures: int = 0
-    _waiting: deque[int] = field(default_factory=deque)
-    _requests: int = 0
+    _served: int = 0
     _open_since_ps: int = 0
 
     def deliver(self, now_ps: int, state: Any, waited_s: tuple[float, float],
@@ -67,18 +65,22 @@ class DemandLog:
         if self.rate_hz is None:
             self.latency_ps.append(now_ps - self._open_since_ps)
             self._open_since_ps = now_ps
-        elif self._waiting:
-            self.latency_ps.append(now_ps - self._waiting.popleft())
+        elif self._served < self.requests_by(now_ps):
+            # requests arrive at k / rate (k = 0, 1, ...): no event per request is needed
+            self.latency_ps.append(now_ps - round(self._served * 1e12 / self.rate_hz))
+            self._served += 1
 
-    def request(self, now_ps: int) -> None:
-        """A request arrives (rate-driven demands)."""
-        self._waiting.append(now_ps)
-        self._requests += 1
+    def requests_by(self, now_ps: int) -> int:
+        """Requests that have arrived by ``now_ps`` (rate-driven demands)."""
+        if self.rate_hz is None:
+            return len(self.delivered_ps)
+        return int(now_ps * 1e-12 * self.rate_hz) + 1
 
-    @property
-    def unserved(self) -> int:
-        """Requests still waiting."""
-        return len(self._waiting)
+    def unserved(self, end_ps: int) -> int:
+        """Requests still waiting at ``end_ps``."""
+        if self.rate_hz is None:
+            return 0
+        return max(0, self.requests_by(end_ps) - self._served)
 
     def fidelities(self, backend: QuantumBackend) -> NDArray[np.float64]:
         """Fidelity to Φ+ of every delivered pair at its delivery, in delivery order."""

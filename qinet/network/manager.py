@@ -120,9 +120,7 @@ class EntanglementNetwork:
             self.timeline.stop()
 
     def start(self) -> None:
-        """Start every link that serves a demand, and the demands' requests."""
+        """Start every link that serves a demand."""
         for key, scheduler in self.schedulers.items():
             if scheduler.users:
                 self.links[key].start()
-        for demand in self.demands:
-            demand.protocol.start()

@@ -142,15 +142,6 @@ class PathProtocol:
         """Whether this demand still needs link pairs."""
         return self.target_pairs is None or self._formed < self.target_pairs
 
-    def start(self) -> None:
-        """Begin the demand's requests (a rate target makes them periodic)."""
-        if self.log.rate_hz:
-            self._request()
-
-    def _request(self) -> None:
-        self.log.request(self.timeline.now_ps)
-        self.timeline.schedule_after(s_to_ps(1.0 / self.log.rate_hz), self._request)
-
     # ---------------------------------------------------------------- link pairs
 
     def on_link_pair(self, k: int, link_pair: LinkPair) -> None:

@@ -200,7 +200,7 @@ class Simulation:
                           "swap_failures": log.swap_failures,
                           "purifications": log.purifications,
                           "purification_failures": log.purification_failures,
-                          "unserved_requests": log.unserved},
+                          "unserved_requests": log.unserved(end_ps)},
                 path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
                                                              strict=False)]))
         return record

@@ -192,3 +192,18 @@ def test_a_demand_for_a_fixed_number_of_pairs_stops_the_run():
     _, record = _run(data)
     assert record.demands[0].arrays["fidelity"].size == 5
     assert record.elapsed_ps < 10**12  # stopped long before the 10 s
+
+
+def test_requests_at_a_rate_are_served_in_order():
+    # Requests every microsecond, far faster than the link: every pair serves the oldest
+    # request, so the queue grows and latency with it; nothing is lost from the books.
+    data = chain_scenario(1, efficiency=0.6, duration="20 ms", demands=[
+        {"kind": "entanglement", "between": ["n0", "n1"], "rate": "1 MHz"}])
+    _, record = _run(data)
+    demand = record.demands[0]
+    delivered = demand.arrays["delivered_ps"].size
+    latency = demand.arrays["latency_ps"]
+    assert latency.size == delivered
+    assert demand.counters["unserved_requests"] == 20_001 - delivered
+    assert np.all(np.diff(latency) > -10_000_000)  # grows, up to one attempt of jitter
+    assert latency[-1] > latency[0]
