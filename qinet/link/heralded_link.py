@@ -113,6 +113,16 @@ class HeraldedLink(ABC):
         self._parked.add(pair.memory_pair)
         self.release(pair)
 
+    def resume(self) -> None:
+        """Restart every parked memory pair.
+
+        Side Effects:
+            Schedules the parked memory pairs' attempts from now.
+        """
+        parked, self._parked = self._parked, set()
+        for i in sorted(parked):
+            self._begin(i)
+
     def release_end(self, pair: LinkPair, side: int) -> None:
         """Free the memory at one end (0 = node a, 1 = node b) of a delivered pair.
 

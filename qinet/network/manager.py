@@ -108,14 +108,14 @@ class EntanglementNetwork:
             play_messages=self.play_messages)
         for k, segment in enumerate(segments):
             segment.scheduler.add_user(lambda pair, k=k: protocol.on_link_pair(k, pair),
-                                       protocol.wants_pairs)
+                                       lambda k=k: protocol.wants_pairs(k))
         route = DemandRoute((a, b), path, log, protocol)
         self.demands.append(route)
         return route
 
     def _demand_done(self) -> None:
         # a run whose every demand asked for a fixed number of pairs ends when all have them
-        if all(d.protocol.target_pairs is not None and not d.protocol.wants_pairs()
+        if all(d.protocol.target_pairs is not None
                and len(d.log.delivered_ps) >= d.protocol.target_pairs for d in self.demands):
             self.timeline.stop()
 

@@ -108,6 +108,11 @@ class PathProtocol:
         self.target_pairs = target_pairs
         self._on_done = on_done
         self._formed = 0  # end-to-end pairs made (all swaps done), delivered or not
+        # For a fixed number of pairs: live link pairs in play per segment, so a link
+        # stops once its share of the remaining pairs is covered (without purification,
+        # whose consumption of pairs is random, the count of made pairs decides).
+        self._cover = [0] * self.n
+        self._track_cover = target_pairs is not None and not policy.purification_rounds
         self._play_messages = play_messages
         self._direct = (self.n == 1 and not policy.purification_rounds
                         and policy.cutoff_s is None)
@@ -138,9 +143,21 @@ class PathProtocol:
                 prepared[key] = backend.from_density_matrix(rho, 1)
             self._states.append(prepared[key])
 
-    def wants_pairs(self) -> bool:
-        """Whether this demand still needs link pairs."""
-        return self.target_pairs is None or self._formed < self.target_pairs
+    def wants_pairs(self, segment: int | None = None) -> bool:
+        """Whether this demand still needs link pairs (on ``segment``, if given)."""
+        if self.target_pairs is None:
+            return True
+        if self._track_cover and segment is not None:
+            return self._cover[segment] < self.target_pairs - len(self.log.delivered_ps)
+        return self._formed < self.target_pairs
+
+    def _uncover(self, pair: Pair) -> None:
+        """``pair`` no longer counts towards its segments: it died or was delivered."""
+        if not self._track_cover:
+            return
+        for k in range(pair.lo, pair.hi):
+            self._cover[k] -= 1
+            self.segments[k].scheduler.resume()
 
     # ---------------------------------------------------------------- link pairs
 
@@ -152,6 +169,8 @@ class PathProtocol:
         if self._direct:
             self._deliver_link_pair(link_pair, stored[a_side], stored[b_side])
             return
+        if self._track_cover:
+            self._cover[k] += 1
         lo = End(k, k, link_pair, a_side, self.memories[k], stored[a_side])
         hi = End(k + 1, k, link_pair, b_side, self.memories[k + 1], stored[b_side])
         pair = Pair(lo=k, hi=k + 1, ends=(lo, hi), state=self._states[k],
@@ -235,6 +254,9 @@ class PathProtocol:
                                       measurement_error=ops.measurement_error)
         else:
             state = left.state
+            for pair in (left, right):
+                if pair.alive:
+                    self._uncover(pair)
         product = Pair(lo=left.lo, hi=right.hi, ends=(left.ends[0], right.ends[1]),
                        state=state, decayed_ps=[left.decayed_ps[0], right.decayed_ps[1]],
                        alive=alive, pending=left.pending + right.pending + 2,
@@ -283,6 +305,7 @@ class PathProtocol:
             self.log.deliver(now, pair.state, waited, (first.memory, last.memory))
             if not pair.counted:
                 self._formed += 1  # a one-link path: formed and delivered at once
+            self._uncover(pair)
             done = self.target_pairs is not None and len(self.log.delivered_ps) == self.target_pairs
             if done and self._on_done is not None:
                 self._on_done()
@@ -371,6 +394,8 @@ class PathProtocol:
         if not end.held:
             return
         end.cutoff = None
+        if end.pair.alive:
+            self._uncover(end.pair)
         end.pair.alive = False
         self.log.discarded += 1
         self._free(end)

@@ -207,3 +207,15 @@ def test_requests_at_a_rate_are_served_in_order():
     assert demand.counters["unserved_requests"] == 20_001 - delivered
     assert np.all(np.diff(latency) > -10_000_000)  # grows, up to one attempt of jitter
     assert latency[-1] > latency[0]
+
+
+@pytest.mark.parametrize("policy", [{}, {"cutoff": "30 us"}, {"swapping": "nested"}])
+def test_fixed_count_demands_finish_despite_failures_and_cutoffs(policy):
+    # Links stop once the remaining pairs are covered, and restart when a pair dies:
+    # failed swaps and cutoffs must never leave a demand waiting for ever.
+    data = chain_scenario(4, memories=3, efficiency=0.5, duration="10 s", policy=policy,
+                          node_ops={"swap_success": 0.7}, demands=[
+                              {"kind": "entanglement", "between": ["n0", "n4"], "pairs": 30}])
+    _, record = _run(data)
+    assert record.demands[0].arrays["fidelity"].size == 30
+    assert record.elapsed_ps < 10**13
