@@ -129,7 +129,7 @@ class PathProtocol:
                               receiver=self._on_swap_outcome, name=f"{path[k]}->{path[0]}"),
              ClassicalChannel(timeline, delay_ps=delays[-1] - delays[k],
                               receiver=self._on_swap_outcome, name=f"{path[k]}->{path[-1]}"))
-            for k in range(len(path))]
+            for k in range(len(path))] if play_messages else []
         self._purify_channel = [
             ClassicalChannel(timeline, delay_ps=seg.delay_ps, receiver=self._on_purified,
                              name=f"{path[k]}<->{path[k + 1]}")

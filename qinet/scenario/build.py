@@ -113,6 +113,8 @@ class Simulation:
         self.links: dict[frozenset[str], HeraldedLink] = {}
         infos: dict[tuple[str, str], LinkInfo] = {}
         compiled: dict[tuple[Any, ...], AttemptModel] = {}
+        fidelity_of: dict[int, float] = {}  # per compiled model: computed once
+        delay_of: dict[tuple[float, float], int] = {}
         node_memory = {n.name: n.memory for n in scenario.nodes}
         for i, spec in enumerate(scenario.links):
             a, b = (self.nodes[name] for name in spec.between)
@@ -131,10 +133,14 @@ class Simulation:
                 rng=self.rng.generator(f"link/{name}"), memory_pairs=pairs,
                 consumer=_unused)
             fibre = _fibre(scenario, spec)
+            delay_key = (spec.length, fibre.group_index)
+            if delay_key not in delay_of:
+                delay_of[delay_key] = s_to_ps(fibre_delay_s(spec.length, fibre.group_index))
+            if id(model) not in fidelity_of:
+                fidelity_of[id(model)] = model.heralded_fidelity
             infos[spec.between] = LinkInfo(
-                name=name, length_km=spec.length,
-                delay_ps=s_to_ps(fibre_delay_s(spec.length, fibre.group_index)),
-                rate_hz=expected_pair_rate_hz(model, pairs), fidelity=model.heralded_fidelity)
+                name=name, length_km=spec.length, delay_ps=delay_of[delay_key],
+                rate_hz=expected_pair_rate_hz(model, pairs), fidelity=fidelity_of[id(model)])
         policy = scenario.policy
         purification = policy.purification
         self.network = EntanglementNetwork(
