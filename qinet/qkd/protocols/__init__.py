@@ -1,0 +1,1 @@
+"""QKD protocols simulated from pulses and clicks."""

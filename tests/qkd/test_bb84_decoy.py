@@ -1,0 +1,47 @@
+"""Decoy BB84 clicks against the channel model of Ma, Qi, Zhao and Lo (2005)."""
+
+import numpy as np
+import pytest
+
+from qinet.errors import ConfigError
+from qinet.physical import Detector, Fibre, WeakCoherentSource
+from qinet.qkd.protocols.bb84_decoy import DecoyBB84Link, simulate
+
+PULSES = 2 * 10**7
+
+
+@pytest.mark.parametrize(("length_km", "dark_hz", "e_d"), [(25.0, 1e3, 0.01), (80.0, 1e5, 0.03)])
+def test_gains_and_error_rates_follow_the_closed_form(length_km, dark_hz, e_d):
+    # Q_mu = Y0 + 1 - exp(-eta mu); E_mu Q_mu = Y0/2 + e_d (1 - exp(-eta mu)), PRA 72, 012326.
+    link = DecoyBB84Link(WeakCoherentSource(), Fibre(length_km),
+                         Detector(dark_count_rate_hz=dark_hz), misalignment=e_d)
+    clicks = simulate(link, PULSES, rng=np.random.default_rng(3))
+    eta, p_d = link.transmittance, link.dark_probability
+    y0 = 1 - (1 - p_d) ** 2
+    sent = clicks.pulses_sent
+    assert sent.sum() == PULSES
+    for k, mu in enumerate(link.source.intensities):
+        q = y0 + 1 - np.exp(-eta * mu)
+        assert abs(clicks.gains()[k] - q) < 5 * np.sqrt(q * (1 - q) / sent[k])
+        e = (y0 / 2 + e_d * (1 - np.exp(-eta * mu))) / q
+        sifted = np.sum((clicks.intensity == k) & (clicks.alice_basis == clicks.bob_basis))
+        # double clicks from photon + dark pairs add O(p_d) to the error: far below 5 sigma
+        assert abs(clicks.error_rates()[k] - e) < 5 * np.sqrt(e * (1 - e) / sifted) + p_d
+
+
+def test_same_seed_same_clicks_and_bad_parameters_named():
+    link = DecoyBB84Link(WeakCoherentSource(), Fibre(10.0), Detector())
+    a = simulate(link, 10**5, rng=np.random.default_rng(1))
+    b = simulate(link, 10**5, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(a.bob_bit, b.bob_bit)
+    with pytest.raises(ConfigError, match="misalignment"):
+        DecoyBB84Link(WeakCoherentSource(), Fibre(10.0), Detector(), misalignment=0.7)
+
+
+def test_basis_mismatch_gives_random_bits():
+    link = DecoyBB84Link(WeakCoherentSource(), Fibre(5.0), Detector(), misalignment=0.0)
+    clicks = simulate(link, 10**6, rng=np.random.default_rng(2))
+    mismatch = clicks.alice_basis != clicks.bob_basis
+    n = int(mismatch.sum())
+    errors = np.mean(clicks.alice_bit[mismatch] != clicks.bob_bit[mismatch])
+    assert abs(errors - 0.5) < 5 * np.sqrt(0.25 / n)
