@@ -29,7 +29,8 @@ def plob_bound(transmittance: ArrayLike) -> float | np.ndarray:
     """
     eta = chk.probability("transmittance", transmittance)
     with np.errstate(divide="ignore"):
-        return chk.out(-np.log2(1.0 - eta))
+        # log1p keeps the bound exact for tiny transmittances (1.44 eta, not 0)
+        return chk.out(-np.log1p(-eta) / np.log(2.0))
 
 
 def tgw_bound(transmittance: ArrayLike) -> float | np.ndarray:
