@@ -1,0 +1,301 @@
+"""Post-processing: sifting, estimation, Cascade, verification, Toeplitz PA and the chain."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from scipy.linalg import toeplitz
+
+from qinet.errors import ConfigError
+from qinet.qkd.postprocessing import (
+    ParityOracle,
+    binary_entropy,
+    cascade,
+    distill,
+    estimate_qber,
+    final_key_length,
+    initial_block_size,
+    qber_upper_bound,
+    reconciliation_efficiency,
+    sift,
+    toeplitz_hash,
+    verify,
+)
+
+
+def _noisy_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Alice's random key and Bob's copy with exactly round(qber n) flipped bits."""
+    rng = np.random.default_rng(seed)
+    alice = rng.integers(0, 2, n, dtype=np.uint8)
+    bob = alice.copy()
+    bob[rng.choice(n, round(qber * n), replace=False)] ^= 1
+    return alice, bob
+
+
+# --- sifting -------------------------------------------------------------------------------
+
+
+def test_sift_keeps_exactly_the_agreeing_positions():
+    rng = np.random.default_rng(11)
+    n = 5000
+    ab, bb = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    a_bits, b_bits = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    res = sift(ab, bb, a_bits, b_bits)
+    expected = [i for i in range(n) if ab[i] == bb[i]]
+    assert res.indices.tolist() == expected
+    assert res.alice.tolist() == [int(a_bits[i]) for i in expected]
+    assert res.bob.tolist() == [int(b_bits[i]) for i in expected]
+
+
+def test_sift_rejects_bad_input():
+    with pytest.raises(ConfigError, match="bob_bits"):
+        sift(np.zeros(3), np.zeros(3), np.zeros(3, int), np.zeros(2, int))
+    with pytest.raises(ConfigError, match="alice_bits"):
+        sift(np.zeros(2), np.zeros(2), np.array([0, 2]), np.zeros(2, int))
+
+
+# --- estimation ----------------------------------------------------------------------------
+
+
+def test_estimate_qber_removes_the_disclosed_sample():
+    alice, bob = _noisy_pair(20_000, 0.05, seed=1)
+    est = estimate_qber(alice, bob, sample_fraction=0.25, rng=np.random.default_rng(2))
+    assert est.disclosed == 5000
+    assert est.alice.size == est.bob.size == 15_000
+    # the disclosed and the kept errors add up to the 1000 planted ones
+    kept_errors = int(np.count_nonzero(est.alice != est.bob))
+    assert est.errors + kept_errors == 1000
+    # hypergeometric sample: 5 sigma of its standard deviation
+    sigma = math.sqrt(0.05 * 0.95 / 5000 * (15_000 / 19_999))
+    assert abs(est.qber - 0.05) < 5 * sigma
+
+
+def test_qber_upper_bound_matches_closed_form_and_covers():
+    # errors = 0: 1 - eps^(1/n) (Clopper & Pearson 1934)
+    assert qber_upper_bound(0, 500, epsilon=1e-6) == pytest.approx(1 - 1e-6 ** (1 / 500))
+    # the bound is the point where the binomial lower tail equals epsilon
+    ub = qber_upper_bound(30, 1000, epsilon=1e-4)
+    assert stats.binom.cdf(30, 1000, ub) == pytest.approx(1e-4, rel=1e-6)
+    assert 0.03 < ub < qber_upper_bound(30, 1000, epsilon=1e-10)
+    with pytest.raises(ConfigError, match="epsilon"):
+        qber_upper_bound(1, 10, epsilon=0.0)
+
+
+# --- Cascade -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("qber", "n"), [(0.01, 100_000), (0.03, 50_000), (0.05, 20_000),
+                                         (0.10, 10_000)])
+def test_cascade_corrects_all_trials_with_bounded_leakage(qber, n):
+    equal = 0
+    for trial in range(20):
+        alice, bob = _noisy_pair(n, qber, seed=100 * trial + 7)
+        oracle = ParityOracle(alice)
+        res = cascade(bob, oracle, qber=qber, rng=np.random.default_rng(trial))
+        equal += bool(np.array_equal(res.bits, alice))
+        assert res.leaked == oracle.leaked
+        # Cascade's efficiency is ~1.1-1.25 here (Martinez-Mateo et al. 2015)
+        assert 1.0 < reconciliation_efficiency(res.leaked, n, qber) <= 1.3
+    # >= 99 % of 20 trials means all of them
+    assert equal == 20
+
+
+class _SpyOracle(ParityOracle):
+    """Counts every parity bit that actually leaves Alice, independently of ``leaked``."""
+
+    __slots__ = ("answered",)
+
+    def __init__(self, bits: np.ndarray) -> None:
+        super().__init__(bits)
+        self.answered = 0
+
+    def parities(self, indices, starts):
+        out = super().parities(indices, starts)
+        self.answered += out.size
+        return out
+
+
+def test_leak_counter_counts_every_parity():
+    alice, bob = _noisy_pair(30_000, 0.04, seed=3)
+    spy = _SpyOracle(alice)
+    res = cascade(bob, spy, qber=0.04, rng=np.random.default_rng(4))
+    assert res.leaked == spy.answered == spy.leaked
+    # at least the top-level parities of the four passes, plus >= 1 bit per correction
+    top = sum(math.ceil(30_000 / k) for k in res.block_sizes)
+    assert res.block_sizes == (18, 36, 72, 144)
+    assert res.leaked >= top + res.corrected
+
+
+def test_cascade_is_a_no_op_on_equal_keys_and_uses_k1():
+    alice, _ = _noisy_pair(1000, 0.0, seed=5)
+    oracle = ParityOracle(alice)
+    res = cascade(alice, oracle, qber=0.1, rng=np.random.default_rng(0))
+    assert np.array_equal(res.bits, alice)
+    assert res.corrected == 0
+    assert res.leaked == sum(math.ceil(1000 / k) for k in (7, 14, 28, 56))
+    assert initial_block_size(0.05, 10**6) == 15
+
+
+def test_cascade_same_shared_seed_same_result():
+    alice, bob = _noisy_pair(10_000, 0.05, seed=8)
+    r1 = cascade(bob, ParityOracle(alice), qber=0.05, rng=np.random.default_rng(9))
+    r2 = cascade(bob, ParityOracle(alice), qber=0.05, rng=np.random.default_rng(9))
+    assert np.array_equal(r1.bits, r2.bits)
+    assert r1.leaked == r2.leaked
+
+
+# --- Toeplitz hashing and privacy amplification --------------------------------------------
+
+
+def _dense(x: np.ndarray, s: np.ndarray, m: int) -> np.ndarray:
+    n = x.size
+    return toeplitz(s[n - 1:n - 1 + m], s[n - 1::-1]) @ x % 2
+
+
+@pytest.mark.parametrize("block_size", [1 << 20, 13, 3])
+def test_toeplitz_fft_equals_dense_product(block_size):
+    rng = np.random.default_rng(21)
+    for _ in range(40):
+        n, m = int(rng.integers(1, 120)), int(rng.integers(1, 120))
+        x, s = rng.integers(0, 2, n), rng.integers(0, 2, n + m - 1)
+        got = toeplitz_hash(x, s, m, block_size=block_size)
+        assert np.array_equal(got, _dense(x, s, m))
+
+
+def test_toeplitz_blocked_equals_single_fft_on_long_keys():
+    rng = np.random.default_rng(22)
+    n, m = 300_000, 200_000
+    x, s = rng.integers(0, 2, n), rng.integers(0, 2, n + m - 1)
+    assert np.array_equal(toeplitz_hash(x, s, m), toeplitz_hash(x, s, m, block_size=70_000))
+
+
+def test_toeplitz_rejects_wrong_seed_length():
+    with pytest.raises(ConfigError, match="seed_bits"):
+        toeplitz_hash(np.ones(5, int), np.ones(5, int), 2)
+
+
+def test_pa_output_is_uniform_over_seeds():
+    rng = np.random.default_rng(23)
+    key = rng.integers(0, 2, 256)
+    m, trials = 4, 4000
+    outs = np.array([toeplitz_hash(key, rng.integers(0, 2, 256 + m - 1), m)
+                     for _ in range(trials)])
+    # each output bit is Bernoulli(1/2): within 5 sigma of trials / 2
+    assert np.all(np.abs(outs.sum(axis=0) - trials / 2) < 5 * math.sqrt(trials / 4))
+    values = outs @ (1 << np.arange(m))
+    counts = np.bincount(values, minlength=1 << m)
+    assert stats.chisquare(counts).pvalue > 1e-6
+
+
+def test_final_key_length_formula():
+    # n (1 - H2(e)) - leak - log2(2/eps_cor) - 2 log2(1/eps_sec)  (Tomamichel et al. 2012)
+    n, e, leak = 100_000, 0.03, 25_000
+    expected = n * (1 - binary_entropy(e)) - leak - math.log2(2e15) - 2 * math.log2(1e10)
+    got = final_key_length(n, qber_upper=e, leaked_ec=leak, epsilon_sec=1e-10,
+                           epsilon_cor=1e-15)
+    assert got == math.floor(expected)
+    assert final_key_length(100, qber_upper=0.1, leaked_ec=90, epsilon_sec=1e-10,
+                            epsilon_cor=1e-15) == 0
+    with pytest.raises(ConfigError, match="epsilon_cor"):
+        final_key_length(10, qber_upper=0.1, leaked_ec=0, epsilon_sec=0.1, epsilon_cor=2.0)
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def test_verification_catches_a_single_flipped_bit():
+    rng = np.random.default_rng(31)
+    key = rng.integers(0, 2, 10_000, dtype=np.uint8)
+    for pos in (0, 4321, 9999):
+        other = key.copy()
+        other[pos] ^= 1
+        assert not verify(key, other, rng=np.random.default_rng(pos)).equal
+    res = verify(key, key.copy(), rng=rng)
+    assert res.equal
+    assert res.collision_probability == 2.0 ** -64
+
+
+def test_short_tags_collide_with_probability_two_to_minus_t():
+    rng = np.random.default_rng(32)
+    key = rng.integers(0, 2, 200, dtype=np.uint8)
+    other = key ^ rng.integers(0, 2, 200, dtype=np.uint8)
+    trials = 4000
+    hits = sum(verify(key, other, rng=rng, tag_bits=3).equal for _ in range(trials))
+    # binomial(4000, 1/8): 5 sigma
+    assert abs(hits - trials / 8) < 5 * math.sqrt(trials / 8 * 7 / 8)
+
+
+# --- the chain -----------------------------------------------------------------------------
+
+
+def test_distill_produces_equal_keys_of_the_reported_length():
+    alice, bob = _noisy_pair(100_000, 0.03, seed=41)
+    res = distill(alice, bob, rng_shared=np.random.default_rng(1),
+                  rng_alice=np.random.default_rng(2))
+    assert not res.aborted
+    assert res.equal
+    assert np.array_equal(res.key_alice, res.key_bob)
+    assert res.key_alice.size == res.final_length > 0
+    assert res.disclosed == 10_000
+    assert res.final_length == final_key_length(
+        90_000, qber_upper=res.qber_upper, leaked_ec=res.leaked_ec, epsilon_sec=1e-10,
+        epsilon_cor=1e-15)
+
+
+def test_distill_aborts_above_eleven_percent():
+    alice, bob = _noisy_pair(50_000, 0.13, seed=42)
+    res = distill(alice, bob, rng_shared=np.random.default_rng(1),
+                  rng_alice=np.random.default_rng(2))
+    assert res.aborted
+    assert "QBER upper bound" in res.reason
+    assert res.key_alice.size == res.key_bob.size == res.final_length == 0
+
+
+def test_distill_discards_a_block_that_fails_verification(monkeypatch):
+    import qinet.qkd.postprocessing.pipeline as pipeline
+
+    real = pipeline.cascade
+
+    # a reconciliation that leaves one error behind, to exercise the discard path
+    def broken(bob, oracle, **kwargs):
+        res = real(bob, oracle, **kwargs)
+        bits = res.bits.copy()
+        bits[0] ^= 1
+        return res._replace(bits=bits)
+
+    monkeypatch.setattr(pipeline, "cascade", broken)
+    alice, bob = _noisy_pair(20_000, 0.02, seed=43)
+    res = distill(alice, bob, rng_shared=np.random.default_rng(1),
+                  rng_alice=np.random.default_rng(2))
+    assert res.aborted
+    assert not res.equal
+    assert "verification failed" in res.reason
+    assert res.discarded == 18_000
+    assert res.key_alice.size == 0
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(0, 30_000), qber=st.floats(0.0, 0.15),
+       seed=st.integers(0, 2**32 - 1), frac=st.floats(0.05, 0.5))
+def test_distill_properties(n, qber, seed, frac):
+    alice, bob = _noisy_pair(n, qber, seed)
+    runs = [distill(alice, bob, rng_shared=np.random.default_rng([seed, 1]),
+                    rng_alice=np.random.default_rng([seed, 2]), sample_fraction=frac)
+            for _ in range(2)]
+    res = runs[0]
+    # never equal=True (nor a success) with different keys
+    if res.equal or not res.aborted:
+        assert np.array_equal(res.key_alice, res.key_bob)
+    assert res.equal != res.aborted
+    assert res.key_alice.size == res.key_bob.size == res.final_length
+    # same seeds, identical outputs
+    other = runs[1]
+    assert np.array_equal(res.key_alice, other.key_alice)
+    assert np.array_equal(res.key_bob, other.key_bob)
+    assert (res.qber, res.leaked_ec, res.final_length, res.reason) == (
+        other.qber, other.leaked_ec, other.final_length, other.reason)
