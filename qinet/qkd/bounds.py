@@ -233,16 +233,35 @@ def decoy_bb84_key_rate_vacuum_weak(
                                 f"and mu={chk.show(np.min(m))}")
     gain_mu, qber_mu = _gain_and_qber(m, eta, y, ed)
     gain_nu, qber_nu = _gain_and_qber(n, eta, y, ed)
-    y1_low = m / (m * n - n * n) * (
-        gain_nu * np.exp(n) - gain_mu * np.exp(m) * n * n / (m * m)
-        - (m * m - n * n) / (m * m) * y
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e1_up = np.where(y1_low > 0.0,
-                         (qber_nu * gain_nu * np.exp(n) - E0 * y) / (y1_low * n), 0.5)
-    q1_low = np.maximum(y1_low, 0.0) * m * np.exp(-m)
+    y1_low, e1_up = decoy_estimates(gain_mu, gain_nu, qber_nu, y0=y, mu=m, nu=n)
+    q1_low = y1_low * m * np.exp(-m)
     rate = qq * (-gain_mu * f * _h2(qber_mu) + _secure_part(q1_low, e1_up))
     return chk.out(np.maximum(rate, 0.0))
+
+
+def decoy_estimates(gain_mu: ArrayLike, gain_nu: ArrayLike, qber_nu: ArrayLike, *,
+                    y0: ArrayLike, mu: ArrayLike, nu: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Single-photon yield lower bound and error upper bound from vacuum + weak decoys.
+
+    ``Y1 >= μ/(μν - ν²) (Q_ν e^ν - Q_μ e^μ ν²/μ² - (μ² - ν²)/μ² Y0)`` and
+    ``e1 <= (E_ν Q_ν e^ν - Y0/2) / (Y1 ν)`` (Ma, Qi, Zhao and Lo, PRA 72, 012326 (2005),
+    eqs. 34 and 37). Works on measured gains as well as on model ones.
+
+    Returns:
+        ``(Y1_lower, e1_upper)``, with ``Y1 >= 0`` and ``e1 = 1/2`` where no bound holds.
+
+    Examples:
+        >>> y1, e1 = decoy_estimates(0.0216, 0.00227, 0.0347, y0=1.7e-6, mu=0.48, nu=0.05)
+        >>> round(float(y1), 4), round(float(e1), 3)
+        (0.0448, 0.037)
+    """
+    m, n, y = np.asarray(mu, float), np.asarray(nu, float), np.asarray(y0, float)
+    q_mu, q_nu, e_nu = (np.asarray(v, float) for v in (gain_mu, gain_nu, qber_nu))
+    y1 = m / (m * n - n * n) * (q_nu * np.exp(n) - q_mu * np.exp(m) * n * n / (m * m)
+                                - (m * m - n * n) / (m * m) * y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e1 = np.where(y1 > 0.0, (e_nu * q_nu * np.exp(n) - E0 * y) / (y1 * n), 0.5)
+    return np.maximum(y1, 0.0), np.clip(e1, 0.0, 0.5)
 
 
 def gllp_key_rate_no_decoy(

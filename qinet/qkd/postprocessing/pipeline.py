@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,7 @@ def distill(
     epsilon_sec: float = 1e-10,
     epsilon_cor: float = 1e-15,
     sample_fraction: float = 0.1,
+    key_length: Callable[[int, float, int], int] | None = None,
 ) -> DistillResult:
     """Turn two sifted keys into two identical secret keys, or abort.
 
@@ -92,6 +94,9 @@ def distill(
         epsilon_sec: secrecy parameter, in (0, 1).
         epsilon_cor: correctness parameter, in (0, 1).
         sample_fraction: fraction of the sifted key disclosed for estimation, in (0, 1).
+        key_length: ``(n, qber_upper, leaked) -> bits`` replacing the single-photon
+            length formula, for sources whose secrecy rests on other estimates (the
+            single-photon yield of decoy-state BB84).
 
     Returns:
         The keys and a record of every quantity disclosed.
@@ -125,8 +130,11 @@ def distill(
     if not check.equal:
         return stop("verification failed: keys differ after Cascade", upper, leaked,
                     est.alice.size)
-    length = final_key_length(est.alice.size, qber_upper=upper, leaked_ec=leaked,
-                              epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
+    if key_length is None:
+        length = final_key_length(est.alice.size, qber_upper=upper, leaked_ec=leaked,
+                                  epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
+    else:
+        length = max(0, int(key_length(est.alice.size, upper, leaked)))
     if length == 0:
         return stop("finite-size key length is zero", upper, leaked)
     seed = rng_alice.integers(0, 2, est.alice.size + length - 1, dtype=np.uint8)
