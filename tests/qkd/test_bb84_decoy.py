@@ -77,5 +77,5 @@ def test_decoy_bb84_needs_signal_weak_vacuum():
 
     link = DecoyBB84Link(WeakCoherentSource(intensities=(0.5, 0.1), probabilities=(0.5, 0.5)),
                          Fibre(10.0), Detector())
-    with pytest.raises(ConfigError, match="source.intensities"):
+    with pytest.raises(ConfigError, match=r"source\.intensities"):
         run_decoy_bb84(link, 1000, rng=RngTree(1))
