@@ -79,3 +79,43 @@ def test_decoy_bb84_needs_signal_weak_vacuum():
                          Fibre(10.0), Detector())
     with pytest.raises(ConfigError, match=r"source\.intensities"):
         run_decoy_bb84(link, 1000, rng=RngTree(1))
+
+
+def test_intercept_resend_raises_the_qber_to_a_quarter_and_the_key_aborts():
+    from qinet.qkd.attacks import InterceptResend
+    from qinet.qkd.protocols.bb84_decoy import run_decoy_bb84
+    from qinet.rng import RngTree
+
+    link = DecoyBB84Link(WeakCoherentSource(), Fibre(10.0),
+                         Detector(dark_count_rate_hz=10.0), misalignment=0.0)
+    clicks = simulate(link, 2 * 10**6, rng=np.random.default_rng(4), attack=InterceptResend())
+    sifted = (clicks.intensity == 0) & (clicks.alice_basis == clicks.bob_basis)
+    n = int(sifted.sum())
+    qber = np.mean(clicks.alice_bit[sifted] != clicks.bob_bit[sifted])
+    assert abs(qber - 0.25) < 5 * np.sqrt(0.25 * 0.75 / n)
+    # the gains no longer follow 1 - exp(-eta mu): Eve's detector sees 1 - exp(-mu)
+    eta = link.transmittance
+    expected = eta * -np.expm1(-0.5)
+    assert abs(clicks.gains()[0] - expected) < 5 * np.sqrt(expected / clicks.pulses_sent[0])
+    result = run_decoy_bb84(link, 2 * 10**6, rng=RngTree(2), attack=InterceptResend())
+    assert result.aborted
+    assert "QBER" in result.reason
+    assert result.key_alice.size == 0
+
+
+def test_a_partial_attack_adds_a_quarter_of_its_share():
+    from qinet.qkd.attacks import InterceptResend
+
+    link = DecoyBB84Link(WeakCoherentSource(), Fibre(10.0), Detector(dark_count_rate_hz=10.0),
+                         misalignment=0.0)
+    clicks = simulate(link, 4 * 10**6, rng=np.random.default_rng(5),
+                      attack=InterceptResend(fraction=0.4))
+    sifted = (clicks.intensity == 0) & (clicks.alice_basis == clicks.bob_basis)
+    n = int(sifted.sum())
+    # share of sifted signal clicks from attacked pulses, times 1/4
+    eta, mu = link.transmittance, 0.5
+    attacked = 0.4 * eta * -np.expm1(-mu)
+    clean = 0.6 * -np.expm1(-eta * mu)
+    expected = 0.25 * attacked / (attacked + clean)
+    qber = np.mean(clicks.alice_bit[sifted] != clicks.bob_bit[sifted])
+    assert abs(qber - expected) < 5 * np.sqrt(expected * (1 - expected) / n)

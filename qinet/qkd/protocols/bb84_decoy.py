@@ -30,6 +30,7 @@ from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
 from qinet.physical.sources import WeakCoherentSource
+from qinet.qkd.attacks import InterceptResend
 from qinet.qkd.bounds import binary_entropy, decoy_estimates
 from qinet.qkd.postprocessing.pipeline import distill
 from qinet.rng import RngTree
@@ -115,8 +116,12 @@ class Clicks:
         return e / np.maximum(n, 1)
 
 
-def simulate(link: DecoyBB84Link, pulses: int, *, rng: np.random.Generator) -> Clicks:
+def simulate(link: DecoyBB84Link, pulses: int, *, rng: np.random.Generator,
+             attack: InterceptResend | None = None) -> Clicks:
     """Send ``pulses`` pulses and return Bob's clicks.
+
+    With an ``attack``, Eve intercepts that share of the pulses at Alice's door and
+    resends one photon in her own basis and bit for each pulse she detects.
 
     Examples:
         >>> link = DecoyBB84Link(WeakCoherentSource(), Fibre(50.0), Detector())
@@ -130,24 +135,43 @@ def simulate(link: DecoyBB84Link, pulses: int, *, rng: np.random.Generator) -> C
     mus = np.asarray(source.intensities, dtype=float)
     sent = rng.multinomial(pulses, np.asarray(source.probabilities, dtype=float))
     eta, p_dark = link.transmittance, link.dark_probability
+    any_dark = 1.0 - (1.0 - p_dark) ** 2
+    share = 0.0 if attack is None else attack.fraction
     parts = []
     for k, (n_k, mu) in enumerate(zip(sent, mus, strict=True)):
-        with_photon = rng.binomial(n_k, -np.expm1(-eta * mu))
+        attacked = rng.binomial(n_k, share)
+        clean = n_k - attacked
+        with_photon = rng.binomial(clean, -np.expm1(-eta * mu))
         # Detected photons in such a pulse: Poisson(eta mu) conditioned on >= 1.
         photons = _zero_truncated_poisson(eta * mu, with_photon, rng)
-        dark_only = rng.binomial(n_k - with_photon, 1.0 - (1.0 - p_dark) ** 2)
-        photons = np.concatenate([photons, np.zeros(dark_only, dtype=np.int64)])
-        parts.append((np.full(photons.size, k, dtype=np.int8), photons))
+        dark_only = rng.binomial(clean - with_photon, any_dark)
+        # Eve detects a pulse with >= 1 photon and resends one photon through the fibre.
+        resent = rng.binomial(rng.binomial(attacked, -np.expm1(-mu)), eta)
+        dark_attacked = rng.binomial(attacked - resent, any_dark)
+        block = [photons, np.zeros(dark_only, dtype=np.int64),
+                 np.ones(resent, dtype=np.int64), np.zeros(dark_attacked, dtype=np.int64)]
+        photons = np.concatenate(block)
+        by_eve = np.zeros(photons.size, dtype=bool)
+        by_eve[with_photon + dark_only:] = True
+        parts.append((np.full(photons.size, k, dtype=np.int8), photons, by_eve))
     intensity = np.concatenate([p[0] for p in parts])
     photons = np.concatenate([p[1] for p in parts])
+    by_eve = np.concatenate([p[2] for p in parts])
     n = photons.size
     pz = link.z_basis_probability
     alice_basis = (rng.random(n) >= pz).astype(np.uint8)
     bob_basis = (rng.random(n) >= pz).astype(np.uint8)
     alice_bit = rng.integers(0, 2, n, dtype=np.uint8)
-    # photons in the detector that matches Alice's bit: misalignment, or a coin per photon
-    # when the bases differ
-    p_right = np.where(alice_basis == bob_basis, 1.0 - link.misalignment, 0.5)
+    # What reaches Bob was prepared by Alice, or by Eve in her own basis and bit (her
+    # bit is Alice's when she guessed the basis, a coin otherwise).
+    eve_basis = rng.integers(0, 2, n, dtype=np.uint8)
+    eve_bit = np.where(eve_basis == alice_basis, alice_bit,
+                       rng.integers(0, 2, n, dtype=np.uint8))
+    source_basis = np.where(by_eve, eve_basis, alice_basis)
+    source_bit = np.where(by_eve, eve_bit, alice_bit)
+    # photons in the detector that matches the source's bit: misalignment, or a coin per
+    # photon when the bases differ
+    p_right = np.where(source_basis == bob_basis, 1.0 - link.misalignment, 0.5)
     right = rng.binomial(photons, p_right)
     wrong = photons - right
     dark_right = rng.random(n) < p_dark
@@ -161,7 +185,7 @@ def simulate(link: DecoyBB84Link, pulses: int, *, rng: np.random.Generator) -> C
     click_wrong = (wrong > 0) | dark_wrong
     double = click_right & click_wrong
     coin = rng.integers(0, 2, n, dtype=np.uint8)
-    bob_bit = np.where(double, coin, np.where(click_right, alice_bit, 1 - alice_bit))
+    bob_bit = np.where(double, coin, np.where(click_right, source_bit, 1 - source_bit))
     return Clicks(pulses_sent=sent.astype(np.int64), intensity=intensity, photons=photons,
                   alice_basis=alice_basis, bob_basis=bob_basis, alice_bit=alice_bit,
                   bob_bit=bob_bit.astype(np.uint8), double_click=double)
@@ -224,7 +248,8 @@ class DecoyBB84Result:
 
 
 def run_decoy_bb84(link: DecoyBB84Link, pulses: int, *, rng: RngTree,
-                   epsilon_sec: float = 1e-10, epsilon_cor: float = 1e-15) -> DecoyBB84Result:
+                   epsilon_sec: float = 1e-10, epsilon_cor: float = 1e-15,
+                   attack: InterceptResend | None = None) -> DecoyBB84Result:
     """Send pulses, sift, estimate with decoys, correct errors and amplify privacy.
 
     The key is made from signal pulses measured in Z by both; decoy and X-basis clicks
@@ -243,6 +268,7 @@ def run_decoy_bb84(link: DecoyBB84Link, pulses: int, *, rng: RngTree,
             take their own named streams).
         epsilon_sec: secrecy parameter.
         epsilon_cor: correctness parameter.
+        attack: an eavesdropper on the fibre, if any.
 
     Raises:
         ConfigError: the source is not (signal, weak, vacuum).
@@ -251,7 +277,7 @@ def run_decoy_bb84(link: DecoyBB84Link, pulses: int, *, rng: RngTree,
     if len(mus) != 3 or not mus[0] > mus[1] > mus[2] == 0.0:
         raise ConfigError("source.intensities",
                           f"decoy BB84 needs (signal, weak decoy, vacuum = 0), got {mus}")
-    clicks = simulate(link, pulses, rng=rng.generator("bb84/channel"))
+    clicks = simulate(link, pulses, rng=rng.generator("bb84/channel"), attack=attack)
     gains = clicks.gains()
     qbers = clicks.error_rates()
     mu, nu = mus[0], mus[1]
