@@ -83,6 +83,7 @@ class DemandMetrics:
     purifications: int
     purification_failures: int
     bound: dict[str, Any] = field(default_factory=dict)
+    key: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +243,15 @@ def _demand_metrics(demand: DemandRecord, elapsed_ps: int) -> DemandMetrics:
         purifications=counters["purifications"],
         purification_failures=counters["purification_failures"],
         bound=_path_bound(demand.path_links),
+        key=_key_metrics(demand, elapsed_ps),
     )
+
+
+def _key_metrics(demand: DemandRecord, elapsed_ps: int) -> dict[str, Any] | None:
+    """QKD figures of a qkd demand: QBER, key bits and secret-key rate (bit/s)."""
+    if demand.key is None:
+        return None
+    return {**demand.key, "secret_key_rate_bps": demand.key["key_bits"] / (elapsed_ps * _PS)}
 
 
 def _clean(value: Any) -> Any:

@@ -146,6 +146,13 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
         table.add_row("PLOB bound (no repeater)", format_rate(bound))
         if bound > 0:
             table.add_row("rate / PLOB bound", format_fraction(demand.rate_hz / bound))
+    key = demand.key
+    if key is not None:
+        table.add_row(f"{key['protocol']} QBER (Z / X)",
+                      f"{format_fraction(key['qber'])} / {format_fraction(key['qber_x'])}")
+        table.add_row("secret key", f"{format_number(key['key_bits'])} bits"
+                      + (f" (aborted: {key['reason']})" if key["aborted"] else ""))
+        table.add_row("secret-key rate", format_si(key["secret_key_rate_bps"], "bit/s"))
     chain = demand.bound.get("repeater_chain_rate_hz")
     if chain is not None and demand.hops > 1:
         table.add_row("repeater-chain capacity", format_rate(chain))

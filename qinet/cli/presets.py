@@ -20,7 +20,7 @@ def preset_info(name: str) -> dict[str, Any]:
     Examples:
         >>> info = preset_info("metro-link")
         >>> info["nodes"], info["links"], info["duration_s"]
-        (2, 1, 1.0)
+        (2, 1, 5.0)
     """
     path = preset_path(name)
     scenario = load_scenario(path)

@@ -82,22 +82,31 @@ class DemandLog:
             return 0
         return max(0, self.requests_by(end_ps) - self._served)
 
-    def fidelities(self, backend: QuantumBackend) -> NDArray[np.float64]:
-        """Fidelity to Φ+ of every delivered pair at its delivery, in delivery order."""
-        out = np.empty(len(self._states))
+    def delivered_states(self, backend: QuantumBackend) -> Any:
+        """Every delivered pair's state at its delivery, as one batch in delivery order."""
+        if not self._states:
+            return backend.concat([])
         groups: dict[tuple[int, int], list[int]] = {}
         for i, (m0, m1) in enumerate(self._memories):
             groups.setdefault((id(m0), id(m1)), []).append(i)
+        batches, order = [], []
         for members in groups.values():
             m0, m1 = self._memories[members[0]]
             states = backend.concat([self._states[i] for i in members])
             waits = np.array([self._waits[i] for i in members])
             states = backend.memory_decay(states, waits[:, 0], t1_s=m0.t1_s, t2_s=m0.t2_s,
                                           qubit=0)
-            states = backend.memory_decay(states, waits[:, 1], t1_s=m1.t1_s, t2_s=m1.t2_s,
-                                          qubit=1)
-            out[members] = backend.fidelity(states)
-        return out
+            batches.append(backend.memory_decay(states, waits[:, 1], t1_s=m1.t1_s,
+                                                t2_s=m1.t2_s, qubit=1))
+            order += members
+        states = backend.concat(batches)
+        return backend.take(states, np.argsort(np.array(order)))
+
+    def fidelities(self, backend: QuantumBackend) -> NDArray[np.float64]:
+        """Fidelity to Φ+ of every delivered pair at its delivery, in delivery order."""
+        if not self._states:
+            return np.zeros(0)
+        return np.asarray(backend.fidelity(self.delivered_states(backend)), dtype=float)
 
     def arrays(self, backend: QuantumBackend) -> dict[str, NDArray]:
         """Per-pair arrays: ``delivered_ps``, ``fidelity``; and ``latency_ps``."""

@@ -32,6 +32,7 @@ from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
+from qinet.qkd.protocols.bbm92 import run_bbm92
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
@@ -72,11 +73,12 @@ class NodeRecord:
 class DemandRecord:
     """What a finished run knows about one demand."""
 
-    spec: schema.EntanglementDemand
+    spec: schema.EntanglementDemand | schema.QKDDemand
     path: list[str]
     arrays: dict[str, np.ndarray]
     counters: dict[str, int]
     path_links: list[LinkRecord]
+    key: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -198,8 +200,19 @@ class Simulation:
         for node in self.nodes.values():
             record.nodes.append(NodeRecord(node.name, node.memories.size,
                                            node.memories.occupancy(end_ps, now_ps=end_ps)))
-        for spec, route in zip(self.scenario.demands, self.network.demands, strict=True):
+        backend = self.network.backend
+        for i, (spec, route) in enumerate(zip(self.scenario.demands, self.network.demands,
+                                              strict=True)):
             log = route.log
+            key = None
+            if spec.kind == "qkd":
+                result = run_bbm92(log.delivered_states(backend), backend,
+                                   rng=self.rng.child(f"qkd/{i}"), epsilon_sec=spec.epsilon_sec)
+                key = {"protocol": spec.protocol, "pairs_measured": result.pairs,
+                       "sifted_bits": result.sifted_z, "qber": result.qber_z,
+                       "qber_x": result.qber_x, "key_bits": int(result.key_alice.size),
+                       "keys_equal": bool(np.array_equal(result.key_alice, result.key_bob)),
+                       "aborted": result.aborted, "reason": result.reason}
             record.demands.append(DemandRecord(
                 spec=spec, path=route.path, arrays=log.arrays(self.network.backend),
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
@@ -208,7 +221,8 @@ class Simulation:
                           "purification_failures": log.purification_failures,
                           "unserved_requests": log.unserved(end_ps)},
                 path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
-                                                             strict=False)]))
+                                                             strict=False)],
+                key=key))
         return record
 
 

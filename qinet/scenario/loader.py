@@ -18,7 +18,7 @@ from qinet.errors import ConfigError
 from qinet.scenario.schema import Scenario
 
 _TAGS = {"memory", "detector", "fibre", "spdc", "single-click", "double-click",
-         "midpoint-source", "entanglement"}
+         "midpoint-source", "entanglement", "qkd"}
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> Scenario:

@@ -168,10 +168,7 @@ Link = Annotated[
 # ---------------------------------------------------------------- demands
 
 
-class EntanglementDemand(_Strict):
-    """Bell pairs wanted between two nodes."""
-
-    kind: Literal["entanglement"]
+class _PairDemand(_Strict):
     between: tuple[str, str]
     min_fidelity: Annotated[float, _bounded(low=0, high=1)] = Field(
         0.5, description="pairs below this fidelity do not count as served")
@@ -182,7 +179,23 @@ class EntanglementDemand(_Strict):
         None, description="stop once this many pairs are delivered (default: serve all run)")
 
 
-Demand = Annotated[EntanglementDemand, Field(discriminator="kind")]
+class EntanglementDemand(_PairDemand):
+    """Bell pairs wanted between two nodes."""
+
+    kind: Literal["entanglement"]
+
+
+class QKDDemand(_PairDemand):
+    """A secret key between two nodes, distilled from the Bell pairs delivered to them."""
+
+    kind: Literal["qkd"]
+    protocol: Literal["bbm92"] = Field(
+        "bbm92", description="entanglement-based BB84 (Z/X measurements at both ends)")
+    epsilon_sec: Annotated[float, _bounded(low=0, high=1, low_open=True)] = Field(
+        1e-10, description="secrecy parameter of the key")
+
+
+Demand = Annotated[EntanglementDemand | QKDDemand, Field(discriminator="kind")]
 
 
 class Purification(_Strict):

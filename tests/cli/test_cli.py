@@ -46,7 +46,8 @@ def test_run_json_prints_only_the_document_with_the_design_keys(capsys):
     text, doc = run_json(capsys)
     assert doc["scenario"] == "metro-link"
     assert doc["duration_s"] == pytest.approx(0.05)
-    assert len(doc["demands"]) == 1
+    assert [d["kind"] for d in doc["demands"]] == ["entanglement", "qkd"]
+    assert doc["demands"][1]["key"].keys() >= {"qber", "secret_key_rate_bps", "key_bits"}
     demand = doc["demands"][0]
     assert demand.keys() >= DEMAND_KEYS
     assert demand["pairs"] > 0
