@@ -82,6 +82,7 @@ def _root(
       qinet run metro-link --json --out result.json
       qinet presets                              # list the built-in scenarios
       qinet validate my-network.yaml
+      qinet keyrate --plot keyrate.png            # QKD key rate against distance
     """
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help(), nl=False)
@@ -189,6 +190,52 @@ def _validate(
     from qinet.cli import validate
 
     validate.validate(file)
+
+
+@app.command("keyrate")
+@_reflow
+def _keyrate(
+    max_distance: Annotated[str, typer.Option(
+        "--max-distance", help='Longest fibre, with a unit ("200 km").')] = "200 km",
+    step: Annotated[str, typer.Option("--step", help='Distance step ("10 km").')] = "10 km",
+    attenuation: Annotated[str, typer.Option(
+        "--attenuation", help='Fibre loss ("0.2 dB/km").')] = "0.2 dB/km",
+    detector_efficiency: Annotated[float, typer.Option(
+        "--detector-efficiency", help="Bob's detection efficiency, in (0, 1].")] = 0.1,
+    dark_count_probability: Annotated[float, typer.Option(
+        "--dark-count-probability", help="Y0: background clicks per pulse.")] = 1e-6,
+    misalignment: Annotated[float, typer.Option(
+        "--misalignment", help="e_d: probability a photon hits the wrong detector.")] = 0.01,
+    mu: Annotated[float, typer.Option("--mu", help="Signal mean photon number.")] = 0.5,
+    nu: Annotated[float, typer.Option("--nu", help="Weak decoy mean photon number.")] = 0.1,
+    f_ec: Annotated[float, typer.Option(
+        "--f-ec", help="Error-correction inefficiency (1.16 for Cascade-like codes).")] = 1.16,
+    pulse_rate: Annotated[str, typer.Option(
+        "--pulse-rate", help='Source repetition rate ("1 GHz"), to give bit/s.')] = "1 GHz",
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the curve as JSON (bit/pulse and bit/s per distance).")] = False,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", dir_okay=False, show_default=False,
+        help="Write the curve as a figure (.png, .svg or .pdf), log scale.")] = None,
+) -> None:
+    """Secret-key rate against distance: decoy BB84 and BB84 without decoys, with PLOB.
+
+    Rates of decoy-state BB84 with infinitely many decoys and with a vacuum and a weak
+    decoy (Ma, Qi, Zhao and Lo 2005), and of BB84 without decoys at its best mean photon
+    number (GLLP), next to the repeaterless bound, in bit/s at the pulse rate.
+
+    \b
+    Examples:
+      qinet keyrate
+      qinet keyrate --max-distance "150 km" --detector-efficiency 0.045 --plot keyrate.png
+    """
+    from qinet.cli import keyrate
+
+    keyrate.keyrate(max_distance=max_distance, step=step, attenuation=attenuation,
+                    detector_efficiency=detector_efficiency,
+                    dark_count_probability=dark_count_probability, misalignment=misalignment,
+                    mu=mu, nu=nu, f_ec=f_ec, pulse_rate=pulse_rate, as_json=as_json,
+                    plot=plot)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,51 @@
+"""``qinet keyrate``: key rate against distance, as a table, JSON or a plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from qinet.analysis.keyrate import key_rate_curve, plot_key_rates
+from qinet.analysis.report import format_si
+from qinet.errors import ConfigError
+from qinet.units import parse_quantity
+
+
+def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficiency: float,
+            dark_count_probability: float, misalignment: float, mu: float, nu: float,
+            f_ec: float, pulse_rate: str, as_json: bool, plot: Path | None) -> None:
+    """Compute the curve and print it (see ``qinet keyrate --help``)."""
+    top = parse_quantity(max_distance, "length_km")
+    dx = parse_quantity(step, "length_km")
+    if dx <= 0 or top < 0:
+        raise ConfigError("step", f"needs a positive step and distance, got {step}, "
+                                  f"{max_distance}")
+    curve = key_rate_curve(
+        np.arange(0.0, top + dx / 2, dx),
+        attenuation_db_per_km=parse_quantity(attenuation, "attenuation_db_per_km"),
+        detector_efficiency=detector_efficiency, dark_count_probability=dark_count_probability,
+        misalignment=misalignment, mu=mu, nu=nu, f_ec=f_ec,
+        pulse_rate_hz=parse_quantity(pulse_rate, "frequency_hz"))
+    if plot is not None:
+        plot_key_rates(curve, plot)
+    if as_json:
+        print(json.dumps(curve.to_dict(), indent=2))
+        return
+    table = Table(title="secret-key rate against distance", box=box.SIMPLE_HEAD)
+    table.add_column("distance", justify="right")
+    for name in curve.rates:
+        table.add_column(name, justify="right")
+    table.add_column("PLOB bound", justify="right")
+    for i, d in enumerate(curve.distance_km):
+        cells = [format_si(rate[i] * curve.pulse_rate_hz, "bit/s") if rate[i] > 0 else "0"
+                 for rate in curve.rates.values()]
+        table.add_row(f"{d:g} km", *cells, format_si(curve.plob[i] * curve.pulse_rate_hz,
+                                                     "bit/s"))
+    Console().print(table)
+    if plot is not None:
+        Console(stderr=True).print(f"wrote {plot}")

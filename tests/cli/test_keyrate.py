@@ -1,0 +1,34 @@
+import json
+
+from qinet.cli.main import main
+
+
+def test_keyrate_json_lists_rates_below_the_plob_bound(capsys):
+    assert main(["keyrate", "--json", "--max-distance", "120 km", "--step", "20 km"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = doc["rows"]
+    assert [r["distance_km"] for r in rows] == [0, 20, 40, 60, 80, 100, 120]
+    for row in rows[1:]:
+        assert row["decoy-asymptotic_bits_per_pulse"] < row["plob_bits_per_pulse"]
+        assert row["decoy-vacuum-weak_bits_per_pulse"] <= row["decoy-asymptotic_bits_per_pulse"]
+        assert row["decoy-asymptotic_bps"] == row["decoy-asymptotic_bits_per_pulse"] * 1e9
+    rates = [r["decoy-asymptotic_bits_per_pulse"] for r in rows]
+    assert rates == sorted(rates, reverse=True)
+    # without decoys, photon-number splitting ends the key far sooner
+    assert rows[-1]["bb84-no-decoy_bits_per_pulse"] == 0.0
+    assert rows[-1]["decoy-asymptotic_bits_per_pulse"] > 0.0
+
+
+def test_keyrate_table_and_plot(capsys, tmp_path):
+    path = tmp_path / "keyrate.png"
+    assert main(["keyrate", "--max-distance", "60 km", "--step", "30 km",
+                 "--plot", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "bit/s" in out
+    assert "60 km" in out
+    assert path.stat().st_size > 1000
+
+
+def test_keyrate_bad_step_is_a_config_error(capsys):
+    assert main(["keyrate", "--step", "-5 km"]) == 2
+    assert "step" in capsys.readouterr().err
