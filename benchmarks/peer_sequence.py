@@ -531,7 +531,6 @@ def main(argv=None):
     )
 
     tb = time.perf_counter()
-    np.random.seed(a.seed)  # noqa: NPY002 - SeQUeNCe components may use the legacy global RNG
     topo = RouterNetTopo(build_config(a))
     tl = topo.get_timeline()
     tl.stop_time = t1

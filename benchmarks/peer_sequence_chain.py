@@ -555,7 +555,6 @@ def run_one(a, n: int) -> dict:
 
     load_before = os.getloadavg()
     tb = time.perf_counter()
-    np.random.seed(a.seed)  # noqa: NPY002 - SeQUeNCe components may use the legacy global RNG
     topo = RouterNetTopo(build_chain_config(a, n))
     tl = topo.get_timeline()
     tl.stop_time = t1

@@ -31,8 +31,9 @@ from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
 from qinet.physical.sources import WeakCoherentSource
 from qinet.qkd.attacks import InterceptResend
-from qinet.qkd.bounds import binary_entropy, decoy_estimates
+from qinet.qkd.bounds import decoy_estimates
 from qinet.qkd.postprocessing.pipeline import distill
+from qinet.qkd.postprocessing.privacy_amplification import final_key_length
 from qinet.rng import RngTree
 
 
@@ -288,9 +289,9 @@ def run_decoy_bb84(link: DecoyBB84Link, pulses: int, *, rng: RngTree,
                 & (clicks.bob_basis == 0))
 
     def key_length(n: int, _qber_upper: float, leaked: int) -> int:
-        n1 = n * single_fraction
-        return int(n1 * (1.0 - float(binary_entropy(e1))) - leaked
-                   - np.log2(2.0 / epsilon_cor) - 2.0 * np.log2(1.0 / epsilon_sec))
+        # the secrecy rests on the single-photon part of the key and its error bound
+        return final_key_length(n * single_fraction, qber_upper=e1, leaked_ec=leaked,
+                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
 
     result = distill(clicks.alice_bit[key_mask], clicks.bob_bit[key_mask],
                      rng_shared=rng.generator("bb84/shared"),

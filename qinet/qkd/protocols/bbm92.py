@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qinet.errors import ConfigError
-from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing.estimation import qber_upper_bound
 from qinet.qkd.postprocessing.pipeline import distill
+from qinet.qkd.postprocessing.privacy_amplification import final_key_length
 from qinet.quantum.backend import QuantumBackend
 from qinet.rng import RngTree
 
@@ -86,8 +86,9 @@ def run_bbm92(states: Any, backend: QuantumBackend, *, rng: RngTree,
     phase_error = (qber_upper_bound(errors_x, n_x, epsilon=epsilon_sec) if n_x else 0.5)
 
     def key_length(size: int, _qber_upper: float, leaked: int) -> int:
-        return int(size * (1.0 - float(binary_entropy(min(phase_error, 0.5)))) - leaked
-                   - np.log2(2.0 / epsilon_cor) - 2.0 * np.log2(1.0 / epsilon_sec))
+        # Shor-Preskill: privacy amplification removes the X-basis (phase) errors
+        return final_key_length(size, qber_upper=min(phase_error, 0.5), leaked_ec=leaked,
+                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
 
     result = distill(alice[in_z], bob[in_z], rng_shared=rng.generator("bbm92/shared"),
                      rng_alice=rng.generator("bbm92/alice"), epsilon_sec=epsilon_sec,
