@@ -1,0 +1,81 @@
+"""What every QKD protocol run reports, whatever its optics.
+
+Prepare-and-measure (BB84, decoy BB84, MDI, twin-field) and entanglement-based (BBM92,
+E91) runs all end in the same record, so that the scenario layer, the reports and the
+key pools treat them alike: statistics of the quantum phase, the estimates the security
+proof needs, the keys both ends hold, and what the classical phase disclosed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+_EMPTY = np.zeros(0, dtype=np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class QkdRunResult:
+    """One protocol run: many pulses (or pairs), cut into blocks, distilled block by block.
+
+    Attributes:
+        protocol: ``bb84``, ``bb84-decoy``, ``mdi``, ``tf``, ``bbm92`` or ``e91``.
+        pulses: pulses sent (pairs used for entanglement-based protocols).
+        detections: raw detection events that were announced (clicks, Bell-state
+            heralds of MDI, single-click heralds of twin-field, measured pairs).
+        sifted_bits: bits left after sifting that entered post-processing (key basis,
+            key intensity class).
+        qber: sifted error rates, keyed by basis (``"Z"``, ``"X"``) and, where intensity
+            classes exist, by ``"<basis>/<class>"`` (``"Z/signal"``, ``"X/decoy"``, ...).
+        gains: detections per pulse sent, keyed by intensity class (``"signal"``,
+            ``"decoy"``, ``"vacuum"``, or pairs of classes for MDI such as ``"mu/nu"``).
+        estimates: what parameter estimation bounded, e.g. ``y1_lower``, ``e1_upper``,
+            ``s1_lower`` (single-photon counts), ``phase_error_upper``, ``chsh``.
+        asymptotic_bits_per_pulse: key rate of the protocol's asymptotic formula
+            evaluated on the measured statistics.
+        finite_key_bits: key bits the finite-key bound allows for the blocks processed.
+        key_alice: Alice's final key, all successful blocks concatenated.
+        key_bob: Bob's final key; equal to Alice's bit for bit.
+        leaked_ec: bits disclosed by error correction and verification.
+        blocks: blocks that entered post-processing.
+        blocks_aborted: blocks that produced no key (``abort_reasons`` says why).
+        discarded_bits: reconciled bits thrown away after a failed verification.
+        abort_reasons: one reason per aborted block.
+        transmittance: end-to-end channel transmittance Alice→Bob (detectors excluded),
+            the loss against which the PLOB bound is drawn.
+    """
+
+    protocol: str
+    pulses: int
+    detections: int
+    sifted_bits: int
+    qber: dict[str, float] = field(default_factory=dict)
+    gains: dict[str, float] = field(default_factory=dict)
+    estimates: dict[str, float] = field(default_factory=dict)
+    asymptotic_bits_per_pulse: float = 0.0
+    finite_key_bits: int = 0
+    key_alice: NDArray[np.uint8] = field(default_factory=lambda: _EMPTY)
+    key_bob: NDArray[np.uint8] = field(default_factory=lambda: _EMPTY)
+    leaked_ec: int = 0
+    blocks: int = 0
+    blocks_aborted: int = 0
+    discarded_bits: int = 0
+    abort_reasons: tuple[str, ...] = ()
+    transmittance: float = 1.0
+
+    @property
+    def key_bits(self) -> int:
+        """Final key bits held by both ends."""
+        return int(self.key_alice.size)
+
+    @property
+    def keys_equal(self) -> bool:
+        """Whether both ends hold the same key (the simulation's ground truth)."""
+        return bool(np.array_equal(self.key_alice, self.key_bob))
+
+    @property
+    def secret_bits_per_pulse(self) -> float:
+        """Final key bits per pulse sent."""
+        return self.key_bits / self.pulses if self.pulses else 0.0
