@@ -14,6 +14,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qinet import __version__
+from qinet.analysis.key_metrics import (
+    KeyDemandMetrics,
+    QkdLinkMetrics,
+    key_demand_metrics,
+    qkd_link_metrics,
+)
 from qinet.link.model import expected_pair_rate_hz
 from qinet.physical.bounds import plob_bound
 from qinet.scenario.build import DemandRecord, LinkRecord, RunRecord
@@ -54,6 +60,8 @@ class NodeMetrics:
     name: str
     memories: int
     occupancy: float
+    trusted: bool = False
+    keys_seen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +105,11 @@ class RunResult:
         mode: ``fast-forward`` or ``detailed``.
         backend: the state formalism.
         events: events the timeline processed.
-        demands: one entry per demand.
-        links: one entry per link.
+        demands: one entry per entanglement or qkd demand, in the file's order.
+        links: one entry per entanglement link.
         nodes: one entry per node.
+        qkd_links: one entry per prepare-and-measure QKD link.
+        key_demands: one entry per relayed key demand.
     """
 
     scenario: str
@@ -111,6 +121,8 @@ class RunResult:
     demands: list[DemandMetrics]
     links: list[LinkMetrics]
     nodes: list[NodeMetrics]
+    qkd_links: list[QkdLinkMetrics] = field(default_factory=list)
+    key_demands: list[KeyDemandMetrics] = field(default_factory=list)
     qinet_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +133,18 @@ class RunResult:
 def summarize(record: RunRecord) -> RunResult:
     """Metrics of a finished run."""
     scenario = record.scenario
+    demands = [(d.index, _demand_metrics(d, record.elapsed_ps)) for d in record.demands]
+    qkd_links: list[QkdLinkMetrics] = []
+    key_demands: list[KeyDemandMetrics] = []
+    keys_seen: dict[str, int] = {}
+    if record.keys is not None:
+        qkd_links = qkd_link_metrics(record.keys, scenario.duration)
+        key_demands = [key_demand_metrics(log, scenario.duration)
+                       for log in record.keys.demands]
+        keys_seen = record.keys.keys_seen
+        demands += [(link.demand, _prepare_measure_demand(link, scenario))
+                    for link in qkd_links if link.demand is not None]
+    trusted = {n.name: n.trusted for n in scenario.nodes}
     return RunResult(
         qinet_version=__version__,
         scenario=scenario.name,
@@ -129,10 +153,34 @@ def summarize(record: RunRecord) -> RunResult:
         mode=scenario.mode,
         backend=scenario.backend,
         events=record.events,
-        demands=[_demand_metrics(d, record.elapsed_ps) for d in record.demands],
+        demands=[m for _, m in sorted(demands, key=lambda item: item[0])],
         links=[_link_metrics(link, record.elapsed_ps) for link in record.links],
-        nodes=[NodeMetrics(n.name, n.memories, n.occupancy) for n in record.nodes],
+        nodes=[NodeMetrics(n.name, n.memories, n.occupancy, trusted[n.name],
+                           keys_seen.get(n.name, 0)) for n in record.nodes],
+        qkd_links=qkd_links,
+        key_demands=key_demands,
     )
+
+
+def _prepare_measure_demand(link: QkdLinkMetrics, scenario: Any) -> DemandMetrics:
+    """A prepare-and-measure qkd demand: its link's key, and PLOB at the link's loss."""
+    spec = scenario.demands[link.demand]
+    key = {"protocol": link.protocol, "pulses": link.pulses,
+           "sifted_bits": link.sifted_bits,
+           "qber": link.qber.get("Z"), "qber_x": link.qber.get("X"),
+           "key_bits": link.key_bits, "secret_key_rate_bps": link.secret_key_rate_bps,
+           "keys_equal": link.keys_equal, "aborted": link.key_bits == 0,
+           "reason": "; ".join(link.abort_reasons), "leaked_ec_bits": link.leaked_ec_bits}
+    bound = {"name": "PLOB", "ebits_per_channel_use": link.plob_bits_per_pulse,
+             "channel_uses_per_s": link.source_rate_hz, "rate_hz": link.plob_bound_bps,
+             "repeater_chain_rate_hz": link.plob_bound_bps}
+    return DemandMetrics(
+        kind="qkd", between=spec.between, path=list(link.between), hops=1, pairs=0,
+        rate_hz=0.0, fidelity_mean=None, fidelity_std=None, latency_p50_s=None,
+        latency_p99_s=None, outage_probability=None, outage_window_s=spec.window,
+        min_fidelity=spec.min_fidelity, pairs_meeting_fidelity=0, rate_target_hz=spec.rate,
+        unserved_requests=0, lost=0, discarded=0, swaps=0, swap_failures=0, purifications=0,
+        purification_failures=0, bound=bound, key=key)
 
 
 def _channel_uses_per_s(link: LinkRecord) -> float:

@@ -22,6 +22,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from qinet.analysis.key_metrics import KeyDemandMetrics, QkdLinkMetrics
 from qinet.analysis.metrics import DemandMetrics, LinkMetrics, RunResult
 
 _PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
@@ -108,7 +109,7 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
         number: its position in the scenario, from 1, for the title.
     """
     a, b = demand.between
-    table = _table(f"demand {number} · {demand.kind} · {a} ↔ {b}", "value")
+    table = new_table(f"demand {number} · {demand.kind} · {a} ↔ {b}", "value")
     path = " → ".join(demand.path)
     table.add_row("path", Text(path if len(path) <= 40 else
                                f"{demand.path[0]} → … → {demand.path[-1]}"))
@@ -162,7 +163,7 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
 def link_table(link: LinkMetrics) -> Table:
     """One link: what was tried and what came out, measured against theory."""
     a, b = link.between
-    table = _table(f"link {link.name} · {a} ↔ {b}", "measured", "theory")
+    table = new_table(f"link {link.name} · {a} ↔ {b}", "measured", "theory")
     table.add_row("scheme", Text(link.scheme), "")
     table.add_row("length", f"{link.length_km:g} km", "")
     modes = f" × {link.modes} modes" if link.modes > 1 else ""
@@ -179,14 +180,82 @@ def link_table(link: LinkMetrics) -> Table:
     return table
 
 
+_KEY_ORDER = ("Z", "X")
+
+
+def qkd_link_table(link: QkdLinkMetrics) -> Table:
+    """One QKD link: rates from raw to secret, QBERs, decoy estimates, key, bound."""
+    demand = f" · demand {link.demand + 1}" if link.demand is not None else ""
+    out = new_table(f"qkd link {link.name} · {link.protocol}{demand}", "value")
+    out.add_row("length / transmittance", f"{link.length_km:g} km / {link.transmittance:.3g}")
+    out.add_row("source", f"{format_si(link.source_rate_hz, 'Hz')} · "
+                          f"{format_number(link.pulses)} pulses")
+    out.add_row("raw detection rate", format_si(link.raw_rate_bps, "bit/s"))
+    out.add_row("sifted rate", format_si(link.sifted_rate_bps, "bit/s"))
+    names = sorted(link.qber, key=lambda k: (k.split("/")[0] not in _KEY_ORDER, k))
+    for name in names:
+        out.add_row(f"QBER {name}", format_fraction(link.qber[name]))
+    for name, gain in link.gains.items():
+        out.add_row(f"gain {name}", f"{gain:.4g} per pulse")
+    for name, value in link.estimates.items():
+        out.add_row(f"estimate {name}", f"{value:.4g}")
+    out.add_row("secret key", f"{format_number(link.key_bits)} bits"
+                + ("" if link.keys_equal else " (KEYS DIFFER)"))
+    out.add_row("secret-key rate", f"{format_si(link.secret_key_rate_bps, 'bit/s')} · "
+                                   f"{link.secret_bits_per_pulse:.3g} bit/pulse")
+    out.add_row("asymptotic key rate", f"{format_si(link.asymptotic_key_rate_bps, 'bit/s')} · "
+                                       f"{link.asymptotic_bits_per_pulse:.3g} bit/pulse")
+    out.add_row("finite-key bound", f"{format_number(link.finite_key_bits)} bits")
+    out.add_row("leaked in error correction", f"{format_number(link.leaked_ec_bits)} bits")
+    out.add_row("blocks (aborted)", f"{link.blocks} ({link.blocks_aborted})")
+    for reason, count in link.abort_reasons.items():
+        out.add_row("  aborted", Text(f"{count} × {reason}", style="yellow"))
+    out.add_row("PLOB bound", f"{format_si(link.plob_bound_bps, 'bit/s')} · "
+                              f"{link.plob_bits_per_pulse:.3g} bit/pulse")
+    if link.plob_bound_bps > 0:
+        out.add_row("key rate / PLOB", format_fraction(link.secret_key_rate_bps
+                                                       / link.plob_bound_bps))
+    out.add_row("key pool (spent)", f"{format_number(link.pool_level_bits)} bits "
+                                    f"({format_number(link.pool_spent_bits)} bits)")
+    if link.attack:
+        out.add_row("eavesdropper", Text(link.attack, style="red"))
+    return out
+
+
+def key_demand_table(demand: KeyDemandMetrics) -> Table:
+    """One relayed key demand: keys, rate, latency, routes and the nodes that saw them."""
+    a, b = demand.between
+    out = new_table(f"demand {demand.demand + 1} · key · {a} ↔ {b}", "value")
+    out.add_row("keys delivered", f"{format_number(demand.keys)} keys × "
+                                  f"{demand.key_size_bits} bits"
+                + ("" if demand.keys_equal else " (KEYS DIFFER)"))
+    out.add_row("key rate", f"{format_si(demand.key_rate_bps, 'bit/s')} · "
+                            f"{format_number(demand.keys_per_s)} keys/s")
+    if demand.rate_target_hz is not None:
+        out.add_row("requested", f"{format_number(demand.rate_target_hz)} keys/s · "
+                                 f"{demand.requests} requests")
+        out.add_row("requests waiting at the end", f"{demand.unserved_requests}")
+        out.add_row("latency p50 / p99", f"{format_time(demand.latency_p50_s)} / "
+                                         f"{format_time(demand.latency_p99_s)}")
+    for path, count in demand.paths.items():
+        out.add_row("route", f"{path} ({format_number(count)} keys)")
+    seen = ", ".join(f"{node} ({format_number(n)})" for node, n in demand.exposed_to.items())
+    out.add_row("seen by trusted nodes", seen or "none (direct link)")
+    return out
+
+
 _MAX_LINK_TABLES = 8
 
 
 def run_report(result: RunResult) -> Group:
     """The whole report: the header line, a table per demand, then a table per link."""
     parts: list[RenderableType] = [run_header(result)]
-    parts += [demand_table(d, number=i) for i, d in enumerate(result.demands, 1)]
-    if not result.demands:
+    # a prepare-and-measure qkd demand is reported with its link, pulses to key
+    parts += [demand_table(d, number=i) for i, d in enumerate(result.demands, 1)
+              if d.pairs or d.key is None or "pulses" not in d.key]
+    parts += [qkd_link_table(link) for link in result.qkd_links]
+    parts += [key_demand_table(d) for d in result.key_demands]
+    if not (result.demands or result.key_demands):
         parts.append(Text("no demands: add some under `demands:` to measure service",
                           style="dim"))
     used = [link for link in result.links if link.demands]
@@ -204,7 +273,8 @@ def wall_time_line(result: RunResult, wall_s: float) -> Text:
                 style="dim")
 
 
-def _table(title: str, *columns: str) -> Table:
+def new_table(title: str, *columns: str) -> Table:
+    """A report table: a cyan quantity column, then right-aligned value columns."""
     table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False, min_width=_TABLE_WIDTH)
     table.add_column("quantity", style="cyan", no_wrap=True)

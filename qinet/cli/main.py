@@ -238,6 +238,109 @@ def _keyrate(
                     plot=plot)
 
 
+def _key_service_scenario(scenario: str | None) -> str | None:
+    """The scenario of ``certs init`` / ``serve``: given, else the first preset with SAEs."""
+    from qinet.scenario.presets import preset_names
+
+    if scenario is not None or "trusted-relay" not in preset_names():
+        return scenario
+    return "trusted-relay"
+
+
+certs_app = typer.Typer(name="certs", no_args_is_help=True,
+                        help="Development certificates for the key delivery service.")
+app.add_typer(certs_app, name="certs")
+
+
+@certs_app.command("init")
+@_reflow
+def _certs_init(
+    directory: Annotated[Path, typer.Argument(
+        metavar="DIR", show_default=False, file_okay=False,
+        help="Folder for the PEM files (created if missing; an existing CA is reused).")],
+    scenario: Annotated[str | None, typer.Argument(
+        metavar="SCENARIO", show_default=False,
+        help="A scenario YAML file or preset whose KMEs and SAEs (nodes with `saes`) get "
+             "certificates. Default: trusted-relay.")] = None,
+) -> None:
+    """Make a development PKI: a CA, a server certificate per KME, a client one per SAE.
+
+    Server certificates carry DNS:localhost, IP:127.0.0.1 and the KME name; a client
+    certificate's common name is its SAE ID, the only identity the KMEs accept. Keys
+    are unencrypted PEM (development only). Layout: docs/kms.md.
+
+    \b
+    Examples:
+      qinet certs init certs
+      qinet certs init certs my-network.yaml
+    """
+    from rich.table import Table
+
+    from qinet.cli._common import scenario_source, stdout_console
+    from qinet.scenario import load_scenario
+    from qinet.scenario.key_service import key_service_plan
+    from qinet.service.certs import init_pki
+
+    kmes, _supply = key_service_plan(
+        load_scenario(scenario_source(_key_service_scenario(scenario))))
+    layout = init_pki(directory, kmes)
+    table = Table(title=f"Development PKI in {layout.root}")
+    for column in ("KME", "server certificate", "SAE", "client certificate"):
+        table.add_column(column)
+    for kme in kmes:
+        for i, sae in enumerate(kme.saes or ("",)):
+            table.add_row(kme.name if i == 0 else "",
+                          str(layout.kme_cert(kme.name)) if i == 0 else "",
+                          sae, str(layout.sae_cert(sae)) if sae else "")
+    console = stdout_console()
+    console.print(table)
+    console.print(f"CA: {layout.ca_cert}")
+
+
+@app.command("serve")
+@_reflow
+def _serve(
+    certs: Annotated[Path, typer.Option(
+        "--certs", file_okay=False, show_default=False,
+        help="The PKI folder made by `qinet certs init` (required).")],
+    data: Annotated[Path, typer.Option(
+        "--data", file_okay=False, show_default=False,
+        help="Folder of the durable key store, created if missing and kept across "
+             "restarts (required).")],
+    scenario: Annotated[str | None, typer.Argument(
+        metavar="SCENARIO", show_default=False,
+        help="A scenario YAML file or preset with KMEs (nodes with `saes`). "
+             "Default: trusted-relay.")] = None,
+    speedup: Annotated[float, typer.Option(
+        "--speedup", help="Simulated seconds per wall second.")] = 1.0,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(
+        "--port", help="Port of the first KME; the others follow (0: ephemeral).")] = 8443,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", show_default=False,
+        help="Root seed of the simulation. Default: the scenario's seed.")] = None,
+) -> None:
+    """Run the scenario's KMEs in real time behind ETSI GS QKD 014 over mutual TLS.
+
+    One HTTPS server per KME (ports PORT, PORT+1, ...), keys produced by the simulated
+    QKD links as time runs and kept in one SQLite store under --data; GET /status on
+    any KME shows the pool levels. Stops cleanly on Ctrl+C or SIGTERM.
+
+    \b
+    Examples:
+      qinet certs init certs && qinet serve --certs certs --data kms-data
+      qinet serve my-network.yaml --speedup 10 --port 9000
+    """
+    import logging
+
+    from qinet.cli._common import scenario_source
+    from qinet.service.runner import serve_scenario
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    serve_scenario(scenario_source(_key_service_scenario(scenario)), certs=certs, data=data,
+                   speedup=speedup, host=host, port=port, seed=seed)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``qinet`` command line in this process and return its exit status.
 

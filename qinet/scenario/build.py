@@ -33,9 +33,11 @@ from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
 from qinet.qkd.protocols.bbm92 import run_bbm92
+from qinet.qkd.protocols.e91 import run_e91
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
+from qinet.scenario.key_network import KeyNetwork, KeyNetworkRecord
 from qinet.units import s_to_ps
 
 _LINK_CLASSES: dict[str, type[HeraldedLink]] = {
@@ -79,6 +81,7 @@ class DemandRecord:
     counters: dict[str, int]
     path_links: list[LinkRecord]
     key: dict[str, Any] | None = None
+    index: int = 0
 
 
 @dataclass(slots=True)
@@ -91,6 +94,13 @@ class RunRecord:
     links: list[LinkRecord] = field(default_factory=list)
     nodes: list[NodeRecord] = field(default_factory=list)
     demands: list[DemandRecord] = field(default_factory=list)
+    keys: KeyNetworkRecord | None = None
+
+
+def uses_network(demand: Any) -> bool:
+    """Whether a demand is served by entanglement over the network's links."""
+    return demand.kind == "entanglement" or (
+        demand.kind == "qkd" and demand.protocol in schema.ENTANGLEMENT_PROTOCOLS)
 
 
 class Simulation:
@@ -119,6 +129,8 @@ class Simulation:
         delay_of: dict[tuple[float, float], int] = {}
         node_memory = {n.name: n.memory for n in scenario.nodes}
         for i, spec in enumerate(scenario.links):
+            if spec.scheme == "qkd":
+                continue  # prepare-and-measure fibre: the key network's
             a, b = (self.nodes[name] for name in spec.between)
             name = f"{a.name}-{b.name}"
             # identical links (same parameters, same memory types) share one model
@@ -158,7 +170,10 @@ class Simulation:
                 routing=policy.routing, k_paths=policy.k_paths),
             backend=make_backend(scenario.backend), timeline=self.timeline, rng=self.rng,
             play_messages=scenario.mode == "detailed")
+        self.key_network = KeyNetwork(scenario, self.rng.child("keys"))
         for i, demand in enumerate(scenario.demands):
+            if not uses_network(demand):
+                continue
             try:
                 self.network.add_demand(*demand.between, rate_hz=demand.rate,
                                         pairs=demand.pairs)
@@ -181,13 +196,18 @@ class Simulation:
                 progress(self.timeline.now_s, self.scenario.duration)
             if self.timeline.stopped:
                 break  # every demand has the pairs it asked for
-        return self._record(end_ps if not self.timeline.stopped else self.timeline.now_ps)
+        record = self._record(end_ps if not self.timeline.stopped else self.timeline.now_ps)
+        if self.key_network.plans:
+            record.keys = self.key_network.run(self.scenario.duration)
+        return record
 
     def _record(self, end_ps: int) -> RunRecord:
         record = RunRecord(self.scenario, elapsed_ps=end_ps,
                            events=self.timeline.events_processed)
         by_key = {}
         for spec in self.scenario.links:
+            if spec.scheme == "qkd":
+                continue
             key = frozenset(spec.between)
             link = self.links[key]
             by_key[key] = LinkRecord(
@@ -201,18 +221,26 @@ class Simulation:
             record.nodes.append(NodeRecord(node.name, node.memories.size,
                                            node.memories.occupancy(end_ps, now_ps=end_ps)))
         backend = self.network.backend
-        for i, (spec, route) in enumerate(zip(self.scenario.demands, self.network.demands,
-                                              strict=True)):
+        routes = iter(self.network.demands)
+        for i, spec in enumerate(self.scenario.demands):
+            if not uses_network(spec):
+                continue
+            route = next(routes)
             log = route.log
             key = None
             if spec.kind == "qkd":
-                result = run_bbm92(log.delivered_states(backend), backend,
-                                   rng=self.rng.child(f"qkd/{i}"), epsilon_sec=spec.epsilon_sec)
-                key = {"protocol": spec.protocol, "pairs_measured": result.pairs,
-                       "sifted_bits": result.sifted_z, "qber": result.qber_z,
-                       "qber_x": result.qber_x, "key_bits": int(result.key_alice.size),
-                       "keys_equal": bool(np.array_equal(result.key_alice, result.key_bob)),
-                       "aborted": result.aborted, "reason": result.reason}
+                runner = run_e91 if spec.protocol == "e91" else run_bbm92
+                result = runner(log.delivered_states(backend), backend,
+                                rng=self.rng.child(f"qkd/{i}"), block_size=spec.block_size,
+                                epsilon_sec=spec.epsilon_sec, epsilon_cor=spec.epsilon_cor,
+                                distill_options={"reconciliation": spec.reconciliation})
+                key = {"protocol": spec.protocol, "pairs_measured": result.pulses,
+                       "sifted_bits": result.sifted_bits,
+                       "qber": result.qber.get("Z", result.qber.get("D")),
+                       "qber_x": result.qber.get("X"), "key_bits": result.key_bits,
+                       "keys_equal": result.keys_equal, "aborted": result.key_bits == 0,
+                       "reason": "; ".join(result.abort_reasons),
+                       "leaked_ec_bits": result.leaked_ec, "estimates": result.estimates}
             record.demands.append(DemandRecord(
                 spec=spec, path=route.path, arrays=log.arrays(self.network.backend),
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
@@ -222,7 +250,7 @@ class Simulation:
                           "unserved_requests": log.unserved(end_ps)},
                 path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
                                                              strict=False)],
-                key=key))
+                key=key, index=i))
         return record
 
 
@@ -283,6 +311,8 @@ def _memory_shares(scenario: schema.Scenario) -> dict[str, int]:
     shares = {}
     ends_of: dict[str, list[Any]] = {n.name: [] for n in scenario.nodes}
     for spec in scenario.links:
+        if spec.scheme == "qkd":
+            continue
         for end in spec.between:
             ends_of[end].append(spec)
     for node in scenario.nodes:

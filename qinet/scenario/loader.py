@@ -15,10 +15,10 @@ import yaml
 from pydantic import ValidationError
 
 from qinet.errors import ConfigError
-from qinet.scenario.schema import Scenario
+from qinet.scenario.schema import PREPARE_MEASURE_PROTOCOLS, QKDDemand, Scenario
 
 _TAGS = {"memory", "detector", "fibre", "spdc", "single-click", "double-click",
-         "midpoint-source", "entanglement", "qkd"}
+         "midpoint-source", "entanglement", "qkd", "key"}
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> Scenario:
@@ -127,7 +127,15 @@ def check_references(scenario: Scenario) -> None:
     hardware = scenario.hardware
     for i, node in enumerate(scenario.nodes):
         _check_hardware(hardware, node.memory, "memory", f"nodes[{i}].memory")
-    pairs: set[frozenset[str]] = set()
+    saes: dict[str, str] = {}
+    for i, node in enumerate(scenario.nodes):
+        for j, sae in enumerate(node.saes):
+            if sae in saes:
+                raise ConfigError(f"nodes[{i}].saes[{j}]",
+                                  f"SAE {sae!r} is already served by {saes[sae]}")
+            saes[sae] = node.name
+    pairs: set[frozenset[str]] = set()  # entanglement links
+    qkd_pairs: set[frozenset[str]] = set()  # prepare-and-measure QKD links
     for i, link in enumerate(scenario.links):
         for j, end in enumerate(link.between):
             if end not in seen:
@@ -137,25 +145,51 @@ def check_references(scenario: Scenario) -> None:
             raise ConfigError(f"links[{i}].between", f"a link needs two different nodes, "
                                                      f"got {list(link.between)}")
         key = frozenset(link.between)
-        if key in pairs:
+        family = qkd_pairs if link.scheme == "qkd" else pairs
+        if key in family:
             raise ConfigError(f"links[{i}].between",
                               f"a second link between {link.between[0]} and {link.between[1]}")
-        pairs.add(key)
+        family.add(key)
         _check_hardware(hardware, link.fibre, "fibre", f"links[{i}].fibre")
         _check_hardware(hardware, link.detector, "detector", f"links[{i}].detector")
         if link.scheme == "midpoint-source":
             _check_hardware(hardware, link.source, "spdc", f"links[{i}].source")
+    trusted = {n.name for n in scenario.nodes if n.trusted}
     for i, demand in enumerate(scenario.demands):
         for j, end in enumerate(demand.between):
             if end not in seen:
                 raise ConfigError(f"demands[{i}].between[{j}]",
                                   f"unknown node {end!r}; nodes are {', '.join(names)}")
-        if demand.between[0] == demand.between[1]:
+        a, b = demand.between
+        if a == b:
             raise ConfigError(f"demands[{i}].between",
                               f"a demand needs two different nodes, got {list(demand.between)}")
-        if _component(pairs, demand.between[0]) != _component(pairs, demand.between[1]):
-            raise ConfigError(f"demands[{i}].between",
-                              f"no path joins {demand.between[0]} and {demand.between[1]}")
+        if demand.kind == "key":
+            # keys travel over QKD links and through trusted nodes only
+            relay_edges = {e for e in qkd_pairs if e <= trusted | {a, b}}
+            if b not in _component(relay_edges, a):
+                raise ConfigError(f"demands[{i}].between",
+                                  f"no chain of qkd links through trusted nodes joins {a} and {b}")
+        elif demand.kind == "qkd" and demand.protocol in PREPARE_MEASURE_PROTOCOLS:
+            if frozenset(demand.between) not in qkd_pairs:
+                raise ConfigError(f"demands[{i}].between",
+                                  f"protocol {demand.protocol} needs a `scheme: qkd` link "
+                                  f"between {a} and {b}")
+            _check_hardware(hardware, demand.detector, "detector", f"demands[{i}].detector")
+            _check_intensities(demand, f"demands[{i}]")
+        elif _component(pairs, a) != _component(pairs, b):
+            raise ConfigError(f"demands[{i}].between", f"no path of entanglement links joins "
+                                                       f"{a} and {b}")
+
+
+def _check_intensities(demand: QKDDemand, where: str) -> None:
+    mus, probs = demand.intensities, demand.intensity_probabilities
+    if mus is not None and probs is not None and len(mus) != len(probs):
+        raise ConfigError(f"{where}.intensity_probabilities",
+                          f"{len(probs)} probabilities for {len(mus)} intensities")
+    if probs is not None and abs(sum(probs) - 1.0) > 1e-9:
+        raise ConfigError(f"{where}.intensity_probabilities",
+                          f"must sum to 1, got {sum(probs):g}")
 
 
 def _component(edges: set[frozenset[str]], start: str) -> frozenset[str]:

@@ -120,6 +120,11 @@ class Node(_Strict):
     gate_error: Probability = Field(
         0.0, description="two-qubit depolarising probability of its gates")
     measurement_error: Probability = Field(0.0, description="flip probability of a measured bit")
+    trusted: bool = Field(
+        False, description="relays keys between its QKD links (and sees them in the clear)")
+    saes: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="secure application entities served by this node's key manager (KME)")
 
 
 class _LinkBase(_Strict):
@@ -161,8 +166,23 @@ class MidpointSourceLink(_LinkBase):
     source: str | None = Field(None, description="name of an spdc source in `hardware`")
 
 
+class QkdLink(_Strict):
+    """A fibre for prepare-and-measure QKD: Alice's transmitter at the first node, Bob's
+    receiver at the second (for MDI and twin-field, the measuring station in between)."""
+
+    scheme: Literal["qkd"]
+    between: tuple[str, str] = Field(description="the two end nodes (Alice, Bob)")
+    length: PositiveLengthKm = Field(description="fibre length between the nodes (km)")
+    station_position: Annotated[float, _bounded(low=0, high=1)] = Field(
+        0.5, description="MDI / twin-field station, as a fraction of the length from Alice")
+    fibre: str | None = Field(None, description="name of a fibre in `hardware`")
+    detector: str | None = Field(None, description="name of a detector in `hardware`")
+    detection_window: PositiveTimeS = Field(1e-9, description="detection window (s)")
+
+
 Link = Annotated[
-    SingleClickLink | DoubleClickLink | MidpointSourceLink, Field(discriminator="scheme")
+    SingleClickLink | DoubleClickLink | MidpointSourceLink | QkdLink,
+    Field(discriminator="scheme"),
 ]
 
 # ---------------------------------------------------------------- demands
@@ -185,17 +205,75 @@ class EntanglementDemand(_PairDemand):
     kind: Literal["entanglement"]
 
 
+ENTANGLEMENT_PROTOCOLS = ("bbm92", "e91")
+PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf")
+Epsilon = Annotated[float, _bounded(low=0, high=1, low_open=True)]
+
+
+class Attack(_Strict):
+    """An eavesdropper on a prepare-and-measure link."""
+
+    kind: Literal["intercept-resend", "pns", "beam-splitting"] = Field(
+        description="intercept-resend, photon-number splitting, or beam splitting")
+    fraction: Probability | None = Field(
+        None, description="intercept-resend: share of pulses attacked (default 1); "
+                          "pns: share of single photons blocked (default: what keeps the "
+                          "signal gain honest); beam-splitting: share of light tapped "
+                          "(default: the fibre's loss)")
+
+
 class QKDDemand(_PairDemand):
-    """A secret key between two nodes, distilled from the Bell pairs delivered to them."""
+    """A secret key between two nodes.
+
+    ``bbm92`` and ``e91`` distil it from the Bell pairs the network delivers; ``bb84``,
+    ``bb84-decoy``, ``mdi`` and ``tf`` send pulses over the ``scheme: qkd`` link that
+    joins the two nodes.
+    """
 
     kind: Literal["qkd"]
-    protocol: Literal["bbm92"] = Field(
-        "bbm92", description="entanglement-based BB84 (Z/X measurements at both ends)")
-    epsilon_sec: Annotated[float, _bounded(low=0, high=1, low_open=True)] = Field(
-        1e-10, description="secrecy parameter of the key")
+    protocol: Literal["bbm92", "e91", "bb84", "bb84-decoy", "mdi", "tf"] = Field(
+        "bbm92", description="bbm92 | e91 (entangled pairs), bb84 (single photons), "
+                             "bb84-decoy (weak pulses), mdi, tf (twin-field)")
+    epsilon_sec: Epsilon = Field(1e-10, description="secrecy parameter of the key")
+    epsilon_cor: Epsilon = Field(1e-15, description="correctness parameter of the key")
+    block_size: Annotated[int, Field(ge=1000)] = Field(
+        1_000_000, description="sifted bits per post-processing block")
+    reconciliation: Literal["cascade", "ldpc"] = Field(
+        "cascade", description="error correction: interactive Cascade or LDPC syndromes")
+    source_rate: PositiveFrequencyHz = Field(
+        1e8, description="pulse repetition rate of the transmitter(s) (Hz)")
+    intensities: list[Annotated[float, _bounded(low=0)]] | None = Field(
+        None, description="mean photon numbers per class, signal first (default per protocol)")
+    intensity_probabilities: list[Probability] | None = Field(
+        None, description="probability of each intensity class (default per protocol)")
+    z_basis_probability: Annotated[float, _bounded(low=0, high=1, low_open=True)] = Field(
+        0.5, description="probability of choosing the key basis Z")
+    misalignment: Annotated[float, _bounded(low=0, high=0.5)] = Field(
+        0.01, description="optical error: a photon ends in the wrong detector")
+    detector: str | None = Field(
+        None, description="name of a detector in `hardware` (default: the link's)")
+    photon_efficiency: Efficiency = Field(
+        1.0, description="bb84: mean photons per trigger of the single-photon source")
+    g2: Annotated[float, _bounded(low=0)] = Field(
+        0.0, description="bb84: second-order correlation g2(0) of the single-photon source")
+    phase_slices: Annotated[int, Field(ge=2, multiple_of=2)] = Field(
+        16, description="tf: phase slices announced for matching (even)")
+    phase_noise: Annotated[float, _bounded(low=0)] = Field(
+        0.0, description="tf: residual phase drift between the arms, standard deviation (rad)")
+    attack: Attack | None = Field(None, description="an eavesdropper on the link")
 
 
-Demand = Annotated[EntanglementDemand | QKDDemand, Field(discriminator="kind")]
+class KeyDemand(_Strict):
+    """Keys between two nodes, relayed hop by hop through trusted nodes over QKD links."""
+
+    kind: Literal["key"]
+    between: tuple[str, str] = Field(description="the two end nodes")
+    key_size: Annotated[int, Field(ge=8)] = Field(256, description="bits per key")
+    rate: FrequencyHz | None = Field(
+        None, description="keys requested per second (default: as many as the pools allow)")
+
+
+Demand = Annotated[EntanglementDemand | QKDDemand | KeyDemand, Field(discriminator="kind")]
 
 
 class Purification(_Strict):

@@ -1,5 +1,7 @@
 """BBM92 on Werner pairs: QBER 2(1-F)/3 in both bases and the Shor-Preskill fraction."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -11,35 +13,118 @@ from qinet.quantum.states import werner_weights
 from qinet.rng import RngTree
 
 PAIRS = 200_000
+BACKENDS = ("bell-diagonal", "density-matrix")
 
 
+def _werner_pairs(name, fidelity, n):
+    backend = make_backend(name)
+    return backend.from_bell_weights(np.tile(werner_weights(fidelity), (n, 1))), backend
+
+
+def _binomial_sigma(p, n):
+    return math.sqrt(p * (1 - p) / n)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.parametrize("fidelity", [0.99, 0.95])
-def test_werner_pairs_give_the_closed_form_qber_and_key(fidelity):
-    backend = make_backend("bell-diagonal")
-    states = backend.from_bell_weights(np.tile(werner_weights(fidelity), (PAIRS, 1)))
+def test_werner_pairs_give_the_closed_form_qber_and_key(name, fidelity):
+    states, backend = _werner_pairs(name, fidelity, PAIRS)
     result = run_bbm92(states, backend, rng=RngTree(1))
-    assert not result.aborted, result.reason
-    np.testing.assert_array_equal(result.key_alice, result.key_bob)
+    assert result.protocol == "bbm92"
+    assert result.pulses == result.detections == PAIRS
+    assert result.abort_reasons == ()
+    assert result.blocks == 1
+    assert result.keys_equal
+    assert result.key_bits == result.finite_key_bits > 0
     e = werner_qber(fidelity)
-    n_x = PAIRS / 4
-    assert abs(result.qber_x - e) < 5 * np.sqrt(e * (1 - e) / n_x)
-    assert abs(result.qber_z - e) < 5 * np.sqrt(e * (1 - e) / (0.1 * PAIRS / 4))
-    # key per Z-sifted pair: the Shor-Preskill fraction with Cascade's f and finite terms
-    fraction = result.key_alice.size / result.sifted_z
+    for basis in ("Z", "X"):  # each basis holds about a quarter of the pairs
+        assert abs(result.qber[basis] - e) < 5 * _binomial_sigma(e, PAIRS / 4)
+    assert result.qber["X"] <= result.estimates["phase_error_upper"] <= 0.5
+    # key per Z-sifted pair: below the Shor-Preskill fraction (Cascade's f > 1, the
+    # disclosed sample and the finite-size terms), but not far below it
+    fraction = result.key_bits / result.sifted_bits
     ideal = bbm92_key_fraction(e, e, f_ec=1.0)
     assert 0.6 * ideal < fraction < ideal
 
 
+@pytest.mark.parametrize("fidelity", [0.99, 0.97, 0.95, 0.93])
+def test_asymptotic_rate_follows_the_shor_preskill_fraction(fidelity):
+    # (1/4) [1 - 2 H2(2(1-F)/3)] per pair (Shor & Preskill, PRL 85, 441 (2000)); the
+    # tolerance is 5 sigma of the measured sifting share and error rates (delta method).
+    states, backend = _werner_pairs("bell-diagonal", fidelity, PAIRS)
+    result = run_bbm92(states, backend, rng=RngTree(3))
+    e = werner_qber(fidelity)
+    r = float(bbm92_key_fraction(e, e))
+    slope = math.log2((1 - e) / e)  # |dH2/de|
+    sigma_e = _binomial_sigma(e, PAIRS / 4)
+    sigma = math.sqrt((r * _binomial_sigma(0.25, PAIRS)) ** 2
+                      + (0.25 * slope * sigma_e) ** 2 * 2)
+    assert abs(result.asymptotic_bits_per_pulse - 0.25 * r) < 5 * sigma
+    assert result.key_bits < result.asymptotic_bits_per_pulse * PAIRS
+
+
+def test_blocks_are_distilled_one_by_one():
+    states, backend = _werner_pairs("bell-diagonal", 0.99, PAIRS)
+    result = run_bbm92(states, backend, rng=RngTree(4), block_size=10_000)
+    assert result.blocks == math.ceil(result.sifted_bits / 10_000) >= 4
+    assert result.blocks_aborted == 0
+    assert result.keys_equal
+    # blocks of 10 000 bits leave fewer bits than the same bits in one block would,
+    # because the finite-size terms are paid once per block
+    whole = run_bbm92(states, backend, rng=RngTree(4))
+    assert 0 < result.key_bits < whole.key_bits
+
+
 def test_pairs_past_the_threshold_give_no_key():
-    backend = make_backend("bell-diagonal")
-    states = backend.from_bell_weights(np.tile(werner_weights(0.8), (20_000, 1)))
+    states, backend = _werner_pairs("bell-diagonal", 0.8, 20_000)
     result = run_bbm92(states, backend, rng=RngTree(2))
-    assert result.aborted
-    assert result.key_alice.size == 0
+    assert result.blocks == result.blocks_aborted == 1
+    assert result.key_bits == 0
+    assert result.finite_key_bits == 0
+    assert result.asymptotic_bits_per_pulse == 0.0  # e = 13.3 % > 11 %
+    assert "QBER" in result.abort_reasons[0]
 
 
-def test_z_probability_is_checked():
+def test_same_seed_gives_the_same_keys():
+    states, backend = _werner_pairs("bell-diagonal", 0.97, 60_000)
+    first = run_bbm92(states, backend, rng=RngTree(11))
+    again = run_bbm92(states, backend, rng=RngTree(11))
+    other = run_bbm92(states, backend, rng=RngTree(12))
+    assert first.key_bits > 0
+    np.testing.assert_array_equal(first.key_alice, again.key_alice)
+    assert first.qber == again.qber
+    assert not np.array_equal(first.key_alice[:100], other.key_alice[:100])
+
+
+def test_biased_bases_sift_p_squared():
+    states, backend = _werner_pairs("bell-diagonal", 0.99, 50_000)
+    result = run_bbm92(states, backend, rng=RngTree(5), z_probability=0.8)
+    share = result.sifted_bits / 50_000
+    assert abs(share - 0.64) < 5 * _binomial_sigma(0.64, 50_000)
+    assert result.keys_equal
+    assert result.key_bits > 0
+
+
+def test_no_pairs_give_no_blocks():
+    backend = make_backend("density-matrix")
+    result = run_bbm92(backend.from_density_matrix(np.eye(4) / 4, 0), backend, rng=RngTree(1))
+    assert result.pulses == result.blocks == result.key_bits == 0
+    assert result.asymptotic_bits_per_pulse == 0.0
+
+
+def test_distill_options_are_forwarded():
+    states, backend = _werner_pairs("bell-diagonal", 0.99, 20_000)
+    with pytest.raises(ConfigError, match="sample_fraction"):
+        run_bbm92(states, backend, rng=RngTree(1), distill_options={"sample_fraction": 1.5})
+    with pytest.raises(ConfigError, match="distill_options"):
+        run_bbm92(states, backend, rng=RngTree(1), distill_options={"key_length": len})
+
+
+@pytest.mark.parametrize(("option", "value"), [("z_probability", 1.0), ("block_size", 0),
+                                               ("epsilon_sec", 0.0), ("epsilon_cor", 1.0)])
+def test_options_are_checked(option, value):
     backend = make_backend("bell-diagonal")
-    with pytest.raises(ConfigError, match="z_probability"):
+    with pytest.raises(ConfigError, match=option):
         run_bbm92(backend.from_bell_weights([1, 0, 0, 0]), backend, rng=RngTree(1),
-                  z_probability=1.0)
+                  **{option: value})
+

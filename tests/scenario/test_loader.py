@@ -122,7 +122,8 @@ def test_unknown_preset_lists_the_known_ones():
 def test_demand_between_disconnected_nodes_is_refused():
     data = _with("nodes", GOOD["nodes"] + [{"name": "island"}])
     data["demands"][0]["between"] = ["a", "island"]
-    with pytest.raises(ConfigError, match=r"demands\[0\]\.between: no path joins a and island"):
+    with pytest.raises(ConfigError, match=r"demands\[0\]\.between: no path of entanglement "
+                                          r"links joins a and island"):
         load_scenario(data)
 
 

@@ -1,0 +1,246 @@
+"""One-way LDPC reconciliation: Alice sends syndromes, Bob decodes by belief propagation.
+
+Syndrome coding for the binary symmetric channel (A. D. Wyner, IEEE Trans. Inf. Theory
+20, 2 (1974); for QKD, D. Elkouss, A. Leverrier, R. Alléaume and J. J. Boutros, IEEE ISIT
+2009, 1879). The key is cut into frames of at most ``frame_bits`` bits. For each frame
+Alice discloses s_A = H x; Bob computes s_B = H y and decodes the error pattern e = x ⊕ y
+from the syndrome s_A ⊕ s_B = H e with sum-product belief propagation (``ldpc.BpDecoder``),
+whose channel log-likelihoods are those of a BSC with the estimated QBER.
+
+Rate adaptation: the number of syndrome bits is m ≈ f₀(Q) · r · H2(Q) for a frame with r
+key bits, with the starting efficiency f₀ of :func:`initial_efficiency` (measured for these
+codes at 16 384-bit frames); m is rounded up to a multiple of n/256 so that matrices
+(cached per (n, m)) are shared between blocks with similar QBER.
+
+Partial frames: the L key bits are spread over k = ⌈L / frame_bits⌉ frames of equal
+length n (a multiple of 64, n ≥ L / k); each frame holds ⌊L/k⌋ or ⌈L/k⌉ key bits and is
+filled up with zeros at its end. The filler is known to both ends (shortened bits): its
+error probability is set to ~0 and it is never part of the key, so it leaks nothing.
+
+Failures: Bob knows whether his estimate satisfies H ê = s_A ⊕ s_B (the syndrome check).
+If not, Alice discloses ``extension_fraction · m`` further parities (extra sparse rows of
+the same weight as H's, a lower-rate code containing the first), up to ``max_retries``
+times; a frame still undecoded is discarded by both ends. BP can also converge to a
+wrong word that satisfies the syndrome (a low-weight codeword away): with ``rng`` given,
+Alice also sends a 32-bit universal hash of each frame (a random binary matrix, seed
+drawn by ``rng`` and announced; J. L. Carter and M. N. Wegman, J. Comput. Syst. Sci. 18,
+143 (1979)), and Bob treats a tag mismatch like a syndrome failure. Every syndrome and
+tag bit sent, also for discarded frames, is counted in ``leaked``; the verification hash
+of the whole key still guards what a frame tag lets through (probability 2^-32).
+
+Examples:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(3)
+    >>> alice = rng.integers(0, 2, 6000, dtype=np.uint8)
+    >>> bob = alice ^ (rng.random(6000) < 0.05).astype(np.uint8)
+    >>> res = ldpc_reconcile(alice, bob, qber=0.05)
+    >>> res.frames, bool(np.array_equal(res.bits, alice[res.kept])), res.leaked < 6000
+    (1, True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from ldpc import BpDecoder
+
+from qinet.errors import ConfigError
+from qinet.qkd.postprocessing._bits import as_bits, same_length
+from qinet.qkd.postprocessing.estimation import binary_entropy
+from qinet.qkd.postprocessing.ldpc_codes import CODE_SEED, parity_check_matrix
+
+DEFAULT_FRAME_BITS = 16_384
+FRAME_QUANTUM = 64  # frame lengths are multiples of this
+RATE_STEPS = 256  # m is a multiple of n / RATE_STEPS (shared, cached matrices)
+KNOWN_BIT_ERROR = 1e-9  # channel error probability given to shortened (known) bits
+MAX_ITERATIONS = 60
+EXTENSION_FRACTION = 0.06  # each retry discloses 6 % of m more parities
+FRAME_TAG_BITS = 32
+
+# Starting efficiency f0 per QBER: the smallest of 1.15, 1.2, 1.25, ... at which these
+# codes decoded >= 90 % of 16 384-bit frames in trials (sum-product, 60 iterations).
+_F0_QBER = (0.01, 0.02, 0.03, 0.05, 0.08, 0.10)
+_F0_VALUE = (1.45, 1.35, 1.28, 1.25, 1.22, 1.20)
+
+
+def initial_efficiency(qber: float) -> float:
+    """Starting efficiency f₀(Q), interpolated linearly and clamped to [1 %, 10 %].
+
+    Examples:
+        >>> initial_efficiency(0.03), initial_efficiency(0.5)
+        (1.28, 1.2)
+    """
+    return float(np.interp(qber, _F0_QBER, _F0_VALUE))
+
+
+class LdpcResult(NamedTuple):
+    """Outcome of :func:`ldpc_reconcile`.
+
+    Attributes:
+        bits: Bob's corrected key over the kept positions, ``uint8``.
+        kept: mask over the input positions that both ends keep (failed frames removed).
+        leaked: every syndrome bit disclosed, discarded frames included.
+        frames: number of frames.
+        failed_frames: frames discarded after the last retry.
+        retries: extensions disclosed over all frames.
+        frame_bits: frame length n used (key bits plus filler).
+    """
+
+    bits: np.ndarray
+    kept: np.ndarray
+    leaked: int
+    frames: int
+    failed_frames: int
+    retries: int
+    frame_bits: int
+
+
+def syndrome_bits(n: int, key_bits: int, qber: float, efficiency: float) -> int:
+    """m = f · r · H2(Q) rounded up to a multiple of n / 256, within [1, n].
+
+    Examples:
+        >>> syndrome_bits(16384, 16384, 0.03, 1.25)
+        4032
+    """
+    step = max(1, n // RATE_STEPS)
+    wanted = efficiency * key_bits * float(binary_entropy(qber))
+    return int(min(n, max(step, step * math.ceil(wanted / step))))
+
+
+@lru_cache(maxsize=64)
+def _extension_rows(n: int, m: int, level: int) -> sp.csr_matrix:
+    """The ``level``-th block of extra parity checks for the code (n, m) (public, seeded)."""
+    base = parity_check_matrix(n, m)
+    rows = max(1, math.ceil(EXTENSION_FRACTION * m))
+    weight = int(min(n, max(2, round(base.nnz / m))))
+    rng = np.random.default_rng([CODE_SEED, n, m, level])
+    # each row: `weight` distinct columns (argpartition of random keys, vectorised)
+    cols = np.argpartition(rng.random((rows, n)), weight - 1, axis=1)[:, :weight]
+    indptr = np.arange(0, rows * weight + 1, weight)
+    return sp.csr_matrix((np.ones(rows * weight, dtype=np.uint8), np.sort(cols, axis=1).ravel(),
+                          indptr), shape=(rows, n))
+
+
+
+@lru_cache(maxsize=64)
+def _code(n: int, m: int, level: int) -> sp.csr_matrix:
+    """H stacked with the first ``level`` extension blocks."""
+    blocks = [parity_check_matrix(n, m)] + [_extension_rows(n, m, j) for j in range(level)]
+    return sp.vstack(blocks, format="csr", dtype=np.uint8)
+
+
+@lru_cache(maxsize=64)
+def _decoder(n: int, m: int, level: int) -> BpDecoder:
+    return BpDecoder(_code(n, m, level), error_rate=0.05, max_iter=MAX_ITERATIONS,
+                     bp_method="product_sum", schedule="parallel")
+
+
+def _syndromes(matrix: sp.csr_matrix, frames: np.ndarray) -> np.ndarray:
+    """H · x mod 2 for every frame (rows of ``frames``), as (frames, checks) ``uint8``."""
+    return ((matrix @ frames.T.astype(np.int32)).T & 1).astype(np.uint8)
+
+
+def _frame_layout(length: int, frame_bits: int) -> tuple[int, np.ndarray]:
+    """Frame length n and the number of key bits in each of the k frames."""
+    k = max(1, math.ceil(length / frame_bits))
+    n = FRAME_QUANTUM * math.ceil(math.ceil(length / k) / FRAME_QUANTUM)
+    real = np.full(k, length // k, dtype=np.int64)
+    real[: length - int(real.sum())] += 1
+    return n, real
+
+
+def ldpc_reconcile(
+    alice_bits: np.ndarray,
+    bob_bits: np.ndarray,
+    *,
+    qber: float,
+    frame_bits: int = DEFAULT_FRAME_BITS,
+    efficiency: float | None = None,
+    max_retries: int = 3,
+    rng: np.random.Generator | None = None,
+) -> LdpcResult:
+    """Correct Bob's key towards Alice's with syndrome-based LDPC decoding.
+
+    Alice's part is the syndromes (and extensions) she announces; Bob's part uses only
+    his key, those announcements and ``qber``. Both keys are passed in because both
+    ends are simulated here.
+
+    Args:
+        alice_bits: Alice's key, 0/1.
+        bob_bits: Bob's key, 0/1, same length.
+        qber: the estimated QBER in (0, 0.5), used for the rate and the decoder's
+            log-likelihoods ln((1 − Q)/Q).
+        frame_bits: largest frame length; frames are shortened to fit the key.
+        efficiency: starting f (syndrome bits / (r H2(Q))); ``None`` uses
+            :func:`initial_efficiency`.
+        max_retries: extensions Alice may disclose per frame before it is discarded.
+        rng: Alice's generator for the frame-tag seed; ``None`` sends no frame tags.
+
+    Returns:
+        Bob's corrected kept bits, which positions are kept, and what was disclosed.
+
+    Raises:
+        ConfigError: mismatched or non-binary keys, or a parameter out of range.
+    """
+    a = as_bits(alice_bits, "alice_bits")
+    b = as_bits(bob_bits, "bob_bits")
+    same_length(a, b, "bob_bits")
+    if not 0.0 < qber < 0.5:
+        raise ConfigError("qber", f"must lie in (0, 0.5), got {qber!r}")
+    if frame_bits < FRAME_QUANTUM:
+        raise ConfigError("frame_bits", f"must be at least {FRAME_QUANTUM}, got {frame_bits!r}")
+    if max_retries < 0:
+        raise ConfigError("max_retries", f"must be non-negative, got {max_retries!r}")
+    f0 = initial_efficiency(qber) if efficiency is None else float(efficiency)
+    if f0 <= 0.0:
+        raise ConfigError("efficiency", f"must be positive, got {efficiency!r}")
+    length = a.size
+    if length == 0:
+        return LdpcResult(b.copy(), np.ones(0, dtype=bool), 0, 0, 0, 0, 0)
+    n, real = _frame_layout(length, frame_bits)
+    k = real.size
+    in_key = np.arange(n)[None, :] < real[:, None]  # (k, n): key bit, not filler
+    x = np.zeros((k, n), dtype=np.uint8)
+    y = np.zeros((k, n), dtype=np.uint8)
+    x[in_key] = a
+    y[in_key] = b
+    m = syndrome_bits(n, int(real.max()), qber, f0)
+    full = _code(n, m, max_retries)
+    s_alice = _syndromes(full, x)  # Alice's announcements, disclosed level by level
+    s_bob = _syndromes(full, y)
+    ext = _extension_rows(n, m, 0).shape[0] if max_retries else 0
+    corrected = y.copy()
+    ok = np.zeros(k, dtype=bool)
+    leaked = 0
+    if rng is not None:  # float32 products are exact: sums stay below 2^24
+        tag_matrix = rng.integers(0, 2, (n, FRAME_TAG_BITS), dtype=np.uint8).astype(np.float32)
+        tags_alice = (x.astype(np.float32) @ tag_matrix).astype(np.int64) & 1
+        leaked += k * FRAME_TAG_BITS
+    retries = 0
+    probs = {r: np.where(np.arange(n) < r, qber, KNOWN_BIT_ERROR) for r in np.unique(real)}
+    for i in range(k):
+        for level in range(max_retries + 1):
+            checks = m + level * ext
+            leaked += m if level == 0 else ext
+            retries += level > 0
+            decoder = _decoder(n, m, level)
+            decoder.update_channel_probs(probs[int(real[i])])
+            target = s_alice[i, :checks] ^ s_bob[i, :checks]
+            error = decoder.decode(target)
+            if not decoder.converge:
+                continue
+            candidate = y[i] ^ error
+            if rng is not None and np.any(
+                    (candidate.astype(np.float32) @ tag_matrix).astype(np.int64) & 1
+                    != tags_alice[i]):
+                continue  # converged to a wrong word
+            corrected[i] = candidate
+            ok[i] = True
+            break
+    kept_frames = np.repeat(ok, real)
+    bits = corrected[in_key & ok[:, None]]
+    return LdpcResult(bits, kept_frames, leaked, k, int(k - ok.sum()), retries, n)

@@ -1,0 +1,161 @@
+"""Sifted key cut into blocks, each distilled on its own, and the tally of the blocks.
+
+A run's sifted bits are cut into blocks of ``block_size`` bits (the last one shorter) and
+each block goes through :func:`~qinet.qkd.postprocessing.pipeline.distill` with its own
+estimation sample and its own random streams (named after the block, so a block's
+result does not depend on how many blocks came before it). The bits of one party are
+the *reference*: error correction brings the other party's bits to them and privacy
+amplification hashes them, so the security bound must concern the reference's bits.
+
+Examples:
+    >>> import numpy as np
+    >>> from qinet.qkd.postprocessing.privacy_amplification import final_key_length
+    >>> from qinet.rng import RngTree
+    >>> bits = np.random.default_rng(0).integers(0, 2, 30_000, dtype=np.uint8)
+    >>> def length(n, upper, leaked):
+    ...     return final_key_length(n, qber_upper=upper, leaked_ec=leaked, epsilon_sec=1e-10,
+    ...                             epsilon_cor=1e-15)
+    >>> tally = distill_in_blocks(bits, bits.copy(), rng=RngTree(1), stream="doc",
+    ...                           block_size=20_000, epsilon_sec=1e-10, epsilon_cor=1e-15,
+    ...                           key_length=length)
+    >>> tally.blocks, tally.aborted, bool(np.array_equal(tally.key_reference, tally.key_other))
+    (2, 0, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qinet.errors import ConfigError
+from qinet.qkd.postprocessing.pipeline import distill
+from qinet.rng import RngTree
+
+_EMPTY = np.zeros(0, dtype=np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTally:
+    """What the blocks of one key stream gave.
+
+    Attributes:
+        key_reference: the reference party's final key, successful blocks concatenated.
+        key_other: the other party's final key (equal to the reference's).
+        blocks: blocks that entered post-processing.
+        aborted: blocks that gave no key.
+        reasons: one reason per aborted block.
+        leaked_ec: bits disclosed by error correction and verification.
+        final_bits: sum of the privacy-amplified lengths of the blocks.
+        discarded: reconciled bits thrown away after a failed verification.
+    """
+
+    key_reference: NDArray[np.uint8] = field(default_factory=lambda: _EMPTY)
+    key_other: NDArray[np.uint8] = field(default_factory=lambda: _EMPTY)
+    blocks: int = 0
+    aborted: int = 0
+    reasons: tuple[str, ...] = ()
+    leaked_ec: int = 0
+    final_bits: int = 0
+    discarded: int = 0
+
+    def swapped(self) -> BlockTally:
+        """The same tally with the two keys exchanged (for a stream whose reference is Bob)."""
+        return BlockTally(self.key_other, self.key_reference, self.blocks, self.aborted,
+                          self.reasons, self.leaked_ec, self.final_bits, self.discarded)
+
+    def plus(self, other: BlockTally) -> BlockTally:
+        """Both tallies as one, this one's keys first."""
+        return BlockTally(np.concatenate([self.key_reference, other.key_reference]),
+                          np.concatenate([self.key_other, other.key_other]),
+                          self.blocks + other.blocks, self.aborted + other.aborted,
+                          self.reasons + other.reasons, self.leaked_ec + other.leaked_ec,
+                          self.final_bits + other.final_bits,
+                          self.discarded + other.discarded)
+
+
+def check_run_options(block_size: int, epsilon_sec: float, epsilon_cor: float,
+                      distill_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The options every runner takes, checked; ``distill_options`` as a dict to forward.
+
+    Raises:
+        ConfigError: ``block_size`` is not a positive integer, an epsilon outside (0, 1),
+            or options that try to set ``key_length``, which the protocol's security
+            bound sets.
+    """
+    if isinstance(block_size, bool) or not isinstance(block_size, int | np.integer) \
+            or block_size < 1:
+        raise ConfigError("block_size", f"must be a positive integer, got {block_size!r}")
+    for name, eps in (("epsilon_sec", epsilon_sec), ("epsilon_cor", epsilon_cor)):
+        if not 0.0 < eps < 1.0:
+            raise ConfigError(name, f"must lie in (0, 1), got {eps!r}")
+    options = dict(distill_options or {})
+    if "key_length" in options:
+        raise ConfigError("distill_options",
+                          "key_length is set by the protocol's security bound")
+    return options
+
+
+def block_count(bits: int, block_size: int) -> int:
+    """Blocks that ``bits`` sifted bits make (the last one shorter).
+
+    Examples:
+        >>> block_count(0, 10), block_count(10, 10), block_count(11, 10)
+        (0, 1, 2)
+    """
+    return -(-bits // block_size)
+
+
+def distill_in_blocks(reference: NDArray[np.uint8], other: NDArray[np.uint8], *, rng: RngTree,
+                      stream: str, block_size: int, epsilon_sec: float, epsilon_cor: float,
+                      key_length: Callable[[int, float, int], int],
+                      distill_options: Mapping[str, Any] | None = None,
+                      refuse: str = "") -> BlockTally:
+    """Distil ``reference``/``other`` block by block.
+
+    Args:
+        reference: the bits error correction aims at and privacy amplification hashes.
+        other: the other party's bits, same length.
+        rng: the run's random tree; block ``i`` takes ``<stream>/block-<i>/shared`` and
+            ``<stream>/block-<i>/reference``.
+        stream: name of the key stream, the root of its random streams.
+        block_size: sifted bits per block (> 0).
+        epsilon_sec: secrecy parameter of each block.
+        epsilon_cor: correctness parameter of each block.
+        key_length: ``(n, qber_upper, leaked) -> bits``, the protocol's finite-key length.
+        distill_options: further keyword arguments of ``distill``, forwarded untouched.
+        refuse: when not empty, no block is distilled and each is aborted with this
+            reason (a test of the whole run failed).
+
+    Returns:
+        The tally of the blocks.
+
+    Raises:
+        ConfigError: a bad ``block_size`` or ``distill_options``.
+    """
+    options = check_run_options(block_size, epsilon_sec, epsilon_cor, distill_options)
+    n_blocks = block_count(reference.size, block_size)
+    if refuse:
+        return BlockTally(blocks=n_blocks, aborted=n_blocks, reasons=(refuse,) * n_blocks)
+    keys_ref, keys_other, reasons = [], [], []
+    leaked = final_bits = discarded = 0
+    for i in range(n_blocks):
+        part = slice(i * block_size, (i + 1) * block_size)
+        result = distill(reference[part], other[part],
+                         rng_shared=rng.generator(f"{stream}/block-{i}/shared"),
+                         rng_alice=rng.generator(f"{stream}/block-{i}/reference"),
+                         epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
+                         key_length=key_length, **options)
+        leaked += result.leaked_ec
+        discarded += result.discarded
+        if result.aborted:
+            reasons.append(result.reason)
+            continue
+        final_bits += result.final_length
+        keys_ref.append(result.key_alice)
+        keys_other.append(result.key_bob)
+    return BlockTally(np.concatenate([_EMPTY, *keys_ref]), np.concatenate([_EMPTY, *keys_other]),
+                      n_blocks, len(reasons), tuple(reasons), leaked, final_bits, discarded)

@@ -1,0 +1,190 @@
+"""Every KME of a key store behind its own HTTPS server, in one asyncio loop.
+
+Each KME gets a uvicorn server with its certificate, client certificates required
+(``ssl.CERT_REQUIRED`` against the development CA) and the protocol class of
+:mod:`qinet.service.kms.tls`, which shows the client certificate to the app. The
+servers share the loop, the key store and its writer thread; SIGINT and SIGTERM stop
+them all (uvicorn's per-server signal capture is turned off, since several servers
+would each replace the others' handlers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from qinet.errors import ConfigError
+from qinet.service.certs import PkiLayout, server_ssl_context
+from qinet.service.kms.api import create_kme_app
+from qinet.service.kms.directory import KmeDirectory
+from qinet.service.kms.models import KmsLimits
+from qinet.service.kms.store import KeyStore
+from qinet.service.kms.tls import tls_protocol
+
+_log = logging.getLogger("qinet.service.kms")
+
+
+@dataclass(frozen=True, slots=True)
+class KmeEndpoint:
+    """Where a KME listens.
+
+    Examples:
+        >>> KmeEndpoint("alice", "127.0.0.1", 8443).url
+        'https://127.0.0.1:8443'
+    """
+
+    kme: str
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The base URL (the API is under ``/api/v1/keys``)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{self.port}"
+
+
+class _SharedSignalServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to :class:`KeyService`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _http_protocol() -> type[asyncio.Protocol]:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools is optional; h11 is always there
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return tls_protocol(H11Protocol)
+    return tls_protocol(HttpToolsProtocol)
+
+
+class KeyService:
+    """The KMEs of one key store, served over HTTPS with mutual TLS.
+
+    Args:
+        directory: the KMEs and their SAEs.
+        store: the key store.
+        pki: the certificates (one server certificate per KME, the CA).
+        host: the address to listen on.
+        base_port: the first KME (in name order) listens here, the next on the next
+            port...; 0 gives each KME an ephemeral port.
+        limits: what every KME advertises and enforces.
+        service_status: extra fields for each KME's ``GET /status``.
+    """
+
+    def __init__(self, *, directory: KmeDirectory, store: KeyStore, pki: PkiLayout,
+                 host: str = "127.0.0.1", base_port: int = 0, limits: KmsLimits | None = None,
+                 service_status: Callable[[], dict[str, Any]] | None = None) -> None:
+        if not 0 <= base_port <= 65535 - len(directory.kme_names):
+            raise ConfigError("port", f"must lie in [0, 65535], got {base_port}")
+        self.directory = directory
+        self._servers: list[uvicorn.Server] = []
+        self._sockets: list[socket.socket] = []
+        self.endpoints: list[KmeEndpoint] = []
+        protocol = _http_protocol()
+        for i, kme in enumerate(directory.kme_names):
+            context = server_ssl_context(pki, kme)
+            app = create_kme_app(kme=kme, directory=directory, store=store, limits=limits,
+                                 service_status=service_status)
+            config = uvicorn.Config(
+                app, http=protocol, ws="none", lifespan="off", log_config=None,
+                access_log=False, timeout_keep_alive=30, backlog=1024,
+                ssl_context_factory=lambda _config, _default, context=context: context)
+            sock = _bind(host, base_port + i if base_port else 0)
+            self._sockets.append(sock)
+            self._servers.append(_SharedSignalServer(config))
+            self.endpoints.append(KmeEndpoint(kme, host, sock.getsockname()[1]))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    async def serve(self, *, handle_signals: bool = False,
+                    on_ready: Callable[[list[KmeEndpoint]], None] | None = None) -> None:
+        """Serve until :meth:`request_stop` (or SIGINT / SIGTERM with ``handle_signals``).
+
+        Args:
+            handle_signals: stop on SIGINT and SIGTERM (main thread only); a second
+                SIGINT stops without waiting for open requests.
+            on_ready: called with the endpoints once every server listens.
+        """
+        self._loop = asyncio.get_running_loop()
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.add_signal_handler(sig, self.request_stop)
+        tasks = [asyncio.create_task(server.serve(sockets=[sock]))
+                 for server, sock in zip(self._servers, self._sockets, strict=True)]
+        try:
+            while not all(server.started for server in self._servers):
+                if any(task.done() for task in tasks):
+                    break
+                await asyncio.sleep(0.01)
+            if all(server.started for server in self._servers):
+                _log.info("serving %s", ", ".join(f"{e.kme} at {e.url}" for e in self.endpoints))
+                if on_ready is not None:
+                    on_ready(self.endpoints)
+            else:
+                self.request_stop()
+            await asyncio.gather(*tasks)
+        finally:
+            if handle_signals:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    self._loop.remove_signal_handler(sig)
+            for sock in self._sockets:
+                sock.close()
+
+    def request_stop(self) -> None:
+        """Ask every server to finish; called again, stop without waiting for requests."""
+        for server in self._servers:
+            if server.should_exit:
+                server.force_exit = True
+            server.should_exit = True
+
+    def start_in_thread(self, *, timeout_s: float = 30.0) -> list[KmeEndpoint]:
+        """Serve from a background thread (for tests and embedding); returns once listening.
+
+        Raises:
+            ConfigError: the servers did not start within ``timeout_s``.
+        """
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self.serve(on_ready=lambda _eps: ready.set())),
+            name="qinet-kms", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout_s):
+            self.stop_thread()
+            raise ConfigError("port", f"the KME servers did not start within {timeout_s} s")
+        return self.endpoints
+
+    def stop_thread(self, *, timeout_s: float = 10.0) -> None:
+        """Stop servers started by :meth:`start_in_thread` and wait for the thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.request_stop)
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only
+    # then, and without it Nagle's algorithm and delayed ACKs add 40 ms to each answer
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError("port", f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock

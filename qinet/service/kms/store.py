@@ -1,0 +1,301 @@
+"""The durable key store: one SQLite file holding every KME pair's pool and issued keys.
+
+A pool is the secret bytes that two KMEs share (QKD output), consumed front to back.
+Issuing keys moves bytes out of a pool into keys bound to a master SAE and its slave
+SAE(s); delivering a key to a slave removes that slave's claim, and the key itself once
+no slave is left. Both happen in one transaction that is committed (WAL journal,
+``synchronous=FULL``, see :mod:`qinet.service.kms.committer`) before the caller sees
+the result, so ``kill -9`` at any moment never loses a key that was acknowledged and
+never hands one out twice. ``secure_delete`` overwrites freed pages, so used key
+material does not linger in the database file.
+
+Examples:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp, KeyStore.open(tmp) as store:
+    ...     store.deposit("alice", "bob", bytes(range(64))).result()
+    ...     keys = store.issue(master_kme="alice", slave_kme="bob", master_sae="a1",
+    ...                        slave_saes=("b1",), number=2, size_bits=128).result()
+    ...     got = store.deliver(master_sae="a1", slave_sae="b1",
+    ...                         key_ids=[keys[1].key_id]).result()
+    ...     (got[0].material == bytes(range(16, 32)), store.levels()[("alice", "bob")].stored_bytes)
+    64
+    (True, 32)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Self
+
+from qinet.errors import ConfigError, ResourceUnavailable
+from qinet.service.kms.committer import GroupCommitter
+
+STORE_FILE = "keys.sqlite3"
+SEGMENT_BYTES = 4096  # pool rows are at most this long, so a request rewrites little
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pools (
+    kme_a TEXT NOT NULL, kme_b TEXT NOT NULL,
+    stored_bytes INTEGER NOT NULL DEFAULT 0, deposited_bytes INTEGER NOT NULL DEFAULT 0,
+    discarded_bytes INTEGER NOT NULL DEFAULT 0, keys_issued INTEGER NOT NULL DEFAULT 0,
+    keys_delivered INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kme_a, kme_b));
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kme_a TEXT NOT NULL, kme_b TEXT NOT NULL,
+    material BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS segments_by_pool ON segments (kme_a, kme_b, id);
+CREATE TABLE IF NOT EXISTS keys (
+    key_id TEXT PRIMARY KEY, kme_a TEXT NOT NULL, kme_b TEXT NOT NULL,
+    master_sae TEXT NOT NULL, size_bits INTEGER NOT NULL, created_s REAL NOT NULL,
+    material BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS key_slaves (
+    key_id TEXT NOT NULL, slave_sae TEXT NOT NULL,
+    PRIMARY KEY (key_id, slave_sae)) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Key:
+    """A key handed out: its UUID and its bytes (never shown by ``repr``).
+
+    Examples:
+        >>> Key("5f0c", b"secret")
+        Key(key_id='5f0c', 48 bits)
+    """
+
+    key_id: str
+    material: bytes
+
+    def __repr__(self) -> str:
+        return f"Key(key_id={self.key_id!r}, {8 * len(self.material)} bits)"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLevel:
+    """The state of one pool (bytes, never their content).
+
+    Attributes:
+        kme_a, kme_b: the two KMEs, in sorted order.
+        stored_bytes: secret bytes ready to be issued.
+        deposited_bytes: bytes ever accepted from the key supply.
+        discarded_bytes: bytes dropped because the pool was full.
+        keys_issued: keys handed to master SAEs.
+        keys_delivered: keys handed to slave SAEs (one count per slave).
+    """
+
+    kme_a: str
+    kme_b: str
+    stored_bytes: int
+    deposited_bytes: int
+    discarded_bytes: int
+    keys_issued: int
+    keys_delivered: int
+
+
+class KeyStore:
+    """Pools and issued keys in one SQLite file; every method is safe from any thread.
+
+    Writes return futures (see :class:`GroupCommitter`): wait with ``.result()`` or,
+    in asyncio, ``await asyncio.wrap_future(...)``.
+
+    Args:
+        path: the database file (created if missing).
+        pool_capacity_bytes: most bytes a pool holds; deposits beyond are discarded.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *,
+                 pool_capacity_bytes: int = 16 * 2**20) -> None:
+        if pool_capacity_bytes <= 0:
+            raise ConfigError("pool_capacity_bytes",
+                              f"must be positive, got {pool_capacity_bytes}")
+        self.path = Path(path)
+        self.pool_capacity_bytes = int(pool_capacity_bytes)
+        self._levels: MappingProxyType[tuple[str, str], PoolLevel] = MappingProxyType({})
+        self._committer = GroupCommitter(self._connect, after_commit=self._refresh_levels)
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike[str], *,
+             pool_capacity_bytes: int = 16 * 2**20) -> KeyStore:
+        """The store in ``data_dir`` (``keys.sqlite3``), made with the folder if missing."""
+        directory = Path(data_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(directory / STORE_FILE, pool_capacity_bytes=pool_capacity_bytes)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Commit what is queued and close the file."""
+        self._committer.close()
+
+    def levels(self) -> MappingProxyType[tuple[str, str], PoolLevel]:
+        """Every pool's level as of the last commit, by (kme_a, kme_b) in sorted order."""
+        return self._levels
+
+    def deposit(self, kme_x: str, kme_y: str, material: bytes) -> Future[int]:
+        """Append secret bytes shared by two KMEs to their pool.
+
+        Returns:
+            A future of the number of bytes accepted (the rest overflowed the capacity).
+
+        Raises:
+            ConfigError: the two KMEs are the same (through the future).
+        """
+        material = bytes(material)
+        return self._committer.submit(lambda db: self._deposit(db, kme_x, kme_y, material))
+
+    def issue(self, *, master_kme: str, slave_kme: str, master_sae: str,
+              slave_saes: Sequence[str], number: int, size_bits: int) -> Future[list[Key]]:
+        """Take ``number`` keys of ``size_bits`` from the pool of the two KMEs.
+
+        Each key gets a fresh UUID and is bound to the master SAE and its slaves; each
+        slave may fetch it once with :meth:`deliver`.
+
+        Returns:
+            A future of the keys, in pool order.
+
+        Raises:
+            ResourceUnavailable: the pool holds fewer bytes than asked (through the
+                future; nothing is taken).
+        """
+        slaves = tuple(slave_saes)
+        return self._committer.submit(lambda db: self._issue(
+            db, master_kme, slave_kme, master_sae, slaves, number, size_bits))
+
+    def deliver(self, *, master_sae: str, slave_sae: str,
+                key_ids: Sequence[str]) -> Future[list[Key]]:
+        """Hand keys to a slave SAE, once each, all or none.
+
+        Returns:
+            A future of the keys, in the order asked.
+
+        Raises:
+            ConfigError: a key_ID is repeated, unknown, not issued by ``master_sae`` for
+                ``slave_sae``, or already delivered to it (through the future; nothing
+                is delivered).
+        """
+        ids = list(key_ids)
+        return self._committer.submit(lambda db: self._deliver(db, master_sae, slave_sae, ids))
+
+    # ------------------------------------------------------------ in the writer thread
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")
+        db.executescript(_SCHEMA)
+        return db
+
+    def _refresh_levels(self, db: sqlite3.Connection) -> None:
+        rows = db.execute("SELECT kme_a, kme_b, stored_bytes, deposited_bytes, "
+                          "discarded_bytes, keys_issued, keys_delivered FROM pools").fetchall()
+        self._levels = MappingProxyType({(r[0], r[1]): PoolLevel(*r) for r in rows})
+
+    def _pool(self, db: sqlite3.Connection, kme_x: str, kme_y: str) -> tuple[str, str]:
+        if kme_x == kme_y:
+            raise ConfigError("kme", f"a pool joins two different KMEs, got {kme_x!r} twice")
+        pair = (kme_x, kme_y) if kme_x < kme_y else (kme_y, kme_x)
+        db.execute("INSERT OR IGNORE INTO pools (kme_a, kme_b) VALUES (?, ?)", pair)
+        return pair
+
+    def _deposit(self, db: sqlite3.Connection, kme_x: str, kme_y: str, material: bytes) -> int:
+        pair = self._pool(db, kme_x, kme_y)
+        (stored,) = db.execute("SELECT stored_bytes FROM pools WHERE kme_a = ? AND kme_b = ?",
+                               pair).fetchone()
+        accepted = max(0, min(len(material), self.pool_capacity_bytes - stored))
+        db.executemany("INSERT INTO segments (kme_a, kme_b, material) VALUES (?, ?, ?)",
+                       [(*pair, material[i:i + SEGMENT_BYTES])
+                        for i in range(0, accepted, SEGMENT_BYTES)])
+        db.execute("UPDATE pools SET stored_bytes = stored_bytes + ?, deposited_bytes = "
+                   "deposited_bytes + ?, discarded_bytes = discarded_bytes + ? "
+                   "WHERE kme_a = ? AND kme_b = ?",
+                   (accepted, accepted, len(material) - accepted, *pair))
+        return accepted
+
+    def _issue(self, db: sqlite3.Connection, master_kme: str, slave_kme: str, master_sae: str,
+               slaves: tuple[str, ...], number: int, size_bits: int) -> list[Key]:
+        if number < 1 or size_bits < 8 or size_bits % 8:
+            raise ConfigError("number, size", f"need number >= 1 and size a positive "
+                                              f"multiple of 8, got {number}, {size_bits}")
+        pair = self._pool(db, master_kme, slave_kme)
+        size = size_bits // 8
+        material = self._take(db, pair, number * size)
+        now = time.time()
+        keys = [Key(str(uuid.uuid4()), material[i * size:(i + 1) * size])
+                for i in range(number)]
+        db.executemany("INSERT INTO keys (key_id, kme_a, kme_b, master_sae, size_bits, "
+                       "created_s, material) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [(k.key_id, *pair, master_sae, size_bits, now, k.material) for k in keys])
+        db.executemany("INSERT INTO key_slaves (key_id, slave_sae) VALUES (?, ?)",
+                       [(k.key_id, s) for k in keys for s in slaves])
+        db.execute("UPDATE pools SET keys_issued = keys_issued + ? WHERE kme_a = ? AND kme_b = ?",
+                   (number, *pair))
+        return keys
+
+    @staticmethod
+    def _take(db: sqlite3.Connection, pair: tuple[str, str], needed: int) -> bytes:
+        (stored,) = db.execute("SELECT stored_bytes FROM pools WHERE kme_a = ? AND kme_b = ?",
+                               pair).fetchone()
+        if stored < needed:
+            raise ResourceUnavailable(f"the key pool of {pair[0]!r} and {pair[1]!r} holds "
+                                      f"{stored} bytes, {needed} asked; retry later")
+        rows = db.execute("SELECT id, material FROM segments WHERE kme_a = ? AND kme_b = ? "
+                          "ORDER BY id LIMIT ?", (*pair, needed // SEGMENT_BYTES + 2)).fetchall()
+        parts: list[bytes] = []
+        used: list[tuple[int]] = []
+        remaining = needed
+        for row_id, chunk in rows:
+            if remaining == 0:
+                break
+            if len(chunk) <= remaining:
+                parts.append(chunk)
+                used.append((row_id,))
+                remaining -= len(chunk)
+            else:
+                parts.append(chunk[:remaining])
+                db.execute("UPDATE segments SET material = ? WHERE id = ?",
+                           (chunk[remaining:], row_id))
+                remaining = 0
+        db.executemany("DELETE FROM segments WHERE id = ?", used)
+        db.execute("UPDATE pools SET stored_bytes = stored_bytes - ? "
+                   "WHERE kme_a = ? AND kme_b = ?", (needed, *pair))
+        return b"".join(parts)
+
+    @staticmethod
+    def _deliver(db: sqlite3.Connection, master_sae: str, slave_sae: str,
+                 key_ids: list[str]) -> list[Key]:
+        keys: list[Key] = []
+        for i, key_id in enumerate(key_ids):
+            if key_id in key_ids[:i]:
+                raise ConfigError(f"key_IDs[{i}].key_ID", f"key_ID {key_id!r} is asked twice")
+            row = db.execute(
+                "SELECT k.material, k.kme_a, k.kme_b FROM keys k JOIN key_slaves s "
+                "ON s.key_id = k.key_id WHERE k.key_id = ? AND s.slave_sae = ? "
+                "AND k.master_sae = ?", (key_id, slave_sae, master_sae)).fetchone()
+            if row is None:
+                raise ConfigError(f"key_IDs[{i}].key_ID",
+                                  f"unknown key_ID {key_id!r}: not issued by {master_sae!r} "
+                                  f"for {slave_sae!r}, or already delivered")
+            material, kme_a, kme_b = row
+            db.execute("DELETE FROM key_slaves WHERE key_id = ? AND slave_sae = ?",
+                       (key_id, slave_sae))
+            if db.execute("SELECT 1 FROM key_slaves WHERE key_id = ? LIMIT 1",
+                          (key_id,)).fetchone() is None:
+                db.execute("DELETE FROM keys WHERE key_id = ?", (key_id,))
+            db.execute("UPDATE pools SET keys_delivered = keys_delivered + 1 "
+                       "WHERE kme_a = ? AND kme_b = ?", (kme_a, kme_b))
+            keys.append(Key(key_id, material))
+        return keys

@@ -1,0 +1,112 @@
+"""Start the key delivery service: store, driver and one HTTPS server per KME, until a signal.
+
+:func:`serve_scenario` is ``qinet serve``: KMEs and key supply come from the scenario
+layer's ``key_service_plan``. :func:`run_key_service` is the part that knows nothing of
+scenarios (``python -m qinet.service`` uses it to serve a key store as it is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from qinet.service.certs import KmeLike, PkiLayout
+from qinet.service.driver import KeySupplyLike, RealtimeDriver
+from qinet.service.kms.directory import KmeDirectory
+from qinet.service.kms.models import KmsLimits
+from qinet.service.kms.server import KeyService, KmeEndpoint
+from qinet.service.kms.store import KeyStore
+
+_log = logging.getLogger("qinet.service")
+
+
+def serve_scenario(scenario: str | os.PathLike[str], *, certs: str | os.PathLike[str],
+                   data: str | os.PathLike[str], speedup: float = 1.0,
+                   host: str = "127.0.0.1", port: int = 8443, seed: int | None = None,
+                   console: Console | None = None) -> None:
+    """``qinet serve``: run the scenario's KMEs in real time until SIGINT or SIGTERM.
+
+    Args:
+        scenario: the scenario file.
+        certs: the PKI made by ``qinet certs init``.
+        data: the folder of the key store (made if missing; reused across restarts).
+        speedup: simulated seconds per wall second.
+        host: the address to listen on.
+        port: the first KME's port; the others follow (0: ephemeral ports).
+        seed: the simulation's seed (default: the scenario's).
+        console: where the table of endpoints goes (default: stdout).
+
+    Raises:
+        ConfigError: a bad scenario, a missing certificate, a port in use.
+    """
+    from qinet.scenario import load_scenario
+    from qinet.scenario.key_service import key_service_plan
+
+    kmes, supply = key_service_plan(load_scenario(Path(scenario)), seed=seed)
+    run_key_service(kmes, supply, certs=certs, data=data, speedup=speedup, host=host,
+                    port=port, console=console)
+
+
+def run_key_service(kmes: Sequence[KmeLike], supply: KeySupplyLike | None, *,
+                    certs: str | os.PathLike[str], data: str | os.PathLike[str],
+                    speedup: float = 1.0, host: str = "127.0.0.1", port: int = 8443,
+                    limits: KmsLimits | None = None, console: Console | None = None,
+                    ready_file: str | os.PathLike[str] | None = None) -> None:
+    """Serve these KMEs from the store in ``data``, fed by ``supply``, until a signal.
+
+    Args:
+        kmes: the KMEs and their SAEs.
+        supply: the key supply driven in real time, or ``None`` to serve the store as is.
+        certs: the PKI folder.
+        data: the key store folder.
+        speedup: simulated seconds per wall second.
+        host: the address to listen on.
+        port: the first KME's port (0: ephemeral ports).
+        limits: what every KME advertises and enforces.
+        console: where the table of endpoints goes (default: stdout).
+        ready_file: once listening, write ``{"KME": "https://..."}`` here as JSON.
+    """
+    directory = KmeDirectory.from_kmes(kmes)
+    store = KeyStore.open(data)
+    try:
+        driver = RealtimeDriver(supply, store, speedup=speedup) if supply is not None else None
+        service = KeyService(directory=directory, store=store, pki=PkiLayout(Path(certs)),
+                             host=host, base_port=port, limits=limits,
+                             service_status=driver.status if driver else None)
+
+        def on_ready(endpoints: list[KmeEndpoint]) -> None:
+            _print_endpoints(console or Console(highlight=False), directory, endpoints)
+            if ready_file is not None:
+                temporary = Path(f"{ready_file}.tmp")
+                temporary.write_text(json.dumps({e.kme: e.url for e in endpoints}))
+                temporary.replace(ready_file)  # atomic: a reader never sees half a file
+            if driver is not None:
+                driver.start()
+
+        try:
+            asyncio.run(service.serve(handle_signals=True, on_ready=on_ready))
+        finally:
+            if driver is not None:
+                driver.stop()
+    finally:
+        store.close()
+    _log.info("key service stopped")
+
+
+def _print_endpoints(console: Console, directory: KmeDirectory,
+                     endpoints: list[KmeEndpoint]) -> None:
+    table = Table(title="KMEs (ETSI GS QKD 014, mutual TLS)")
+    table.add_column("KME")
+    table.add_column("URL")
+    table.add_column("SAEs")
+    for endpoint in endpoints:
+        table.add_row(endpoint.kme, endpoint.url, ", ".join(directory.saes_of(endpoint.kme)))
+    console.print(table)
+    console.print("Stop with Ctrl+C (SIGINT) or SIGTERM.")

@@ -1,0 +1,233 @@
+"""LDPC syndrome reconciliation, and both reconciliation methods side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qinet.errors import ConfigError
+from qinet.qkd.postprocessing import (
+    ParityOracle,
+    binary_entropy,
+    cascade,
+    distill,
+    final_key_length,
+    reconciliation_efficiency,
+    verify,
+)
+from qinet.qkd.postprocessing.ldpc_codes import (
+    EDGE_DEGREE_DISTRIBUTIONS,
+    parity_check_matrix,
+    variable_degrees,
+)
+from qinet.qkd.postprocessing.ldpc_reconciliation import (
+    EXTENSION_FRACTION,
+    initial_efficiency,
+    ldpc_reconcile,
+    syndrome_bits,
+)
+
+# Claimed efficiencies f = leaked / (n H2(Q)), Q the true error rate:
+# Cascade (4 passes, k1 = 0.73/Q): 1.05-1.25 at 1-10 % (Martinez-Mateo et al., QIC 15, 453
+# (2015), Fig. 3), claimed f <= 1.3. LDPC: the starting f0(Q) of these codes (1.45 at 1 %
+# down to 1.2 at 10 %) plus at most one 6 % extension on average and the n/256 rounding
+# of m, claimed f <= f0(Q) + 0.15. Both must exceed 1 (Slepian-Wolf: no one-way or
+# two-way protocol corrects with less than n H2(Q) bits on average).
+CASCADE_F_CLAIM = 1.3
+LDPC_F_MARGIN = 0.15
+
+
+def _noisy_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Alice's random key and Bob's copy with exactly round(qber n) flipped bits."""
+    rng = np.random.default_rng(seed)
+    alice = rng.integers(0, 2, n, dtype=np.uint8)
+    bob = alice.copy()
+    bob[rng.choice(n, round(qber * n), replace=False)] ^= 1
+    return alice, bob
+
+
+# --- the codes -----------------------------------------------------------------------------
+
+
+def test_matrix_has_the_published_degree_profile():
+    n, m = 16384, 1536  # rate 0.906: the rate-0.9 distribution of Elkouss et al. 2009
+    h = parity_check_matrix(n, m)
+    assert h.shape == (m, n)
+    assert parity_check_matrix(n, m) is h  # cached per (n, m)
+    col_deg = np.asarray(h.sum(axis=0)).ravel()
+    row_deg = np.asarray(h.sum(axis=1)).ravel()
+    expected = variable_degrees(n, EDGE_DEGREE_DISTRIBUTIONS[0.90], m)
+    # no repeated edge was lost: every column keeps its degree, rows differ by <= 1
+    assert np.array_equal(np.sort(col_deg), np.sort(expected))
+    assert row_deg.max() - row_deg.min() <= 1
+    # edge fraction on degree-12 variable nodes, as tabulated (0.30631), to rounding
+    share = col_deg[col_deg == 12].sum() / col_deg.sum()
+    assert share == pytest.approx(0.30631, abs=2e-3)
+
+
+def test_matrix_bad_shape():
+    with pytest.raises(ConfigError, match="m"):
+        parity_check_matrix(100, 0)
+
+
+# --- LDPC reconciliation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("qber", [0.01, 0.03, 0.05, 0.08, 0.10])
+def test_both_methods_correct_with_claimed_efficiency(qber):
+    n = 20_000
+    alice, bob = _noisy_pair(n, qber, seed=round(1000 * qber))
+    ideal = n * float(binary_entropy(qber))
+
+    oracle = ParityOracle(alice)
+    casc = cascade(bob, oracle, qber=qber, rng=np.random.default_rng(5))
+    assert verify(alice, casc.bits, rng=np.random.default_rng(6)).equal
+    assert np.array_equal(casc.bits, alice)
+    assert 1.0 < reconciliation_efficiency(casc.leaked, n, qber) <= CASCADE_F_CLAIM
+
+    res = ldpc_reconcile(alice, bob, qber=qber)
+    assert res.failed_frames == 0
+    assert res.kept.all()
+    assert verify(alice, res.bits, rng=np.random.default_rng(6)).equal
+    assert np.array_equal(res.bits, alice)
+    assert 1.0 < res.leaked / ideal <= initial_efficiency(qber) + LDPC_F_MARGIN
+
+
+def test_leak_is_every_syndrome_bit_and_frames_cover_the_key():
+    alice, bob = _noisy_pair(40_000, 0.04, seed=9)
+    res = ldpc_reconcile(alice, bob, qber=0.04, frame_bits=16_384)
+    # 3 frames of 13 334 / 13 333 / 13 333 key bits, padded to 13 376 (a multiple of 64)
+    assert (res.frames, res.frame_bits) == (3, 13_376)
+    m = syndrome_bits(13_376, 13_334, 0.04, initial_efficiency(0.04))
+    extension = int(np.ceil(EXTENSION_FRACTION * m))
+    assert res.leaked == 3 * m + res.retries * extension
+    assert np.array_equal(res.bits, alice)
+
+
+def test_failed_frames_are_detected_discarded_and_still_counted():
+    alice, bob = _noisy_pair(4000, 0.06, seed=10)
+    # half the Slepian-Wolf minimum: no decoder can succeed, and the syndrome check says so
+    res = ldpc_reconcile(alice, bob, qber=0.06, efficiency=0.5, max_retries=2, frame_bits=2048)
+    assert res.failed_frames == res.frames == 2
+    assert not res.kept.any()
+    assert res.bits.size == 0
+    m = syndrome_bits(res.frame_bits, 2000, 0.06, 0.5)
+    assert res.retries == 2 * 2
+    assert res.leaked == 2 * (m + 2 * int(np.ceil(EXTENSION_FRACTION * m)))
+
+
+def test_retries_rescue_a_rate_that_is_slightly_too_high():
+    alice, bob = _noisy_pair(4000, 0.05, seed=12)
+    first = ldpc_reconcile(alice, bob, qber=0.05, efficiency=1.05, max_retries=0)
+    assert first.failed_frames == 1  # this rate alone is too high for this frame
+    res = ldpc_reconcile(alice, bob, qber=0.05, efficiency=1.05, max_retries=4)
+    assert res.retries >= 1
+    assert res.failed_frames == 0
+    assert np.array_equal(res.bits, alice)
+
+
+def _gf2_null_vector(h: np.ndarray) -> np.ndarray:
+    """A nonzero c with h c = 0 over GF(2) (Gaussian elimination; h has fewer rows)."""
+    a = h.copy() % 2
+    pivots, row = [], 0
+    for col in range(a.shape[1]):
+        hit = np.flatnonzero(a[row:, col]) + row
+        if hit.size == 0:
+            continue
+        a[[row, hit[0]]] = a[[hit[0], row]]
+        others = np.flatnonzero(a[:, col])
+        a[others[others != row]] ^= a[row]
+        pivots.append(col)
+        row += 1
+        if row == a.shape[0]:
+            break
+    free = next(c for c in range(a.shape[1]) if c not in pivots)
+    c = np.zeros(a.shape[1], dtype=np.uint8)
+    c[free] = 1
+    for r, col in enumerate(pivots):
+        c[col] = a[r, free]
+    return c
+
+
+def test_frame_tags_catch_a_decoder_that_converges_to_a_wrong_word():
+    n, qber = 512, 0.05
+    m = syndrome_bits(n, n, qber, 1.3)
+    alice = np.random.default_rng(13).integers(0, 2, n, dtype=np.uint8)
+    # Bob differs from Alice by a codeword: his syndrome equals hers, BP stops at once
+    bob = alice ^ _gf2_null_vector(parity_check_matrix(n, m).toarray())
+    blind = ldpc_reconcile(alice, bob, qber=qber, efficiency=1.3, frame_bits=n, max_retries=0)
+    assert blind.failed_frames == 0
+    assert not np.array_equal(blind.bits, alice)
+    tagged = ldpc_reconcile(alice, bob, qber=qber, efficiency=1.3, frame_bits=n,
+                            max_retries=0, rng=np.random.default_rng(14))
+    assert tagged.failed_frames == 1
+    assert tagged.bits.size == 0
+    assert tagged.leaked == blind.leaked + 32
+
+
+def test_partial_frame_shorter_than_a_frame_and_empty_key():
+    alice, bob = _noisy_pair(700, 0.03, seed=12)
+    res = ldpc_reconcile(alice, bob, qber=0.03, efficiency=1.6)
+    assert res.frame_bits == 704  # 4 known filler bits
+    assert np.array_equal(res.bits, alice[res.kept])
+    empty = ldpc_reconcile(np.zeros(0, np.uint8), np.zeros(0, np.uint8), qber=0.03)
+    assert (empty.frames, empty.leaked, empty.bits.size) == (0, 0, 0)
+
+
+def test_ldpc_rejects_bad_arguments():
+    a = np.zeros(10, np.uint8)
+    with pytest.raises(ConfigError, match="qber"):
+        ldpc_reconcile(a, a, qber=0.0)
+    with pytest.raises(ConfigError, match="frame_bits"):
+        ldpc_reconcile(a, a, qber=0.1, frame_bits=8)
+    with pytest.raises(ConfigError, match="bob_bits"):
+        ldpc_reconcile(a, a[:5], qber=0.1)
+
+
+# --- the chain with LDPC ------------------------------------------------------------------
+
+
+def test_distill_with_ldpc_gives_equal_keys_of_the_formula_length():
+    alice, bob = _noisy_pair(30_000, 0.03, seed=41)
+    res = distill(alice, bob, rng_shared=np.random.default_rng(1),
+                  rng_alice=np.random.default_rng(2), reconciliation="ldpc")
+    assert not res.aborted
+    assert res.reconciliation == "ldpc"
+    assert np.array_equal(res.key_alice, res.key_bob)
+    kept = 27_000 - res.discarded
+    assert res.final_length == final_key_length(
+        kept, qber_upper=res.qber_upper, leaked_ec=res.leaked_ec, epsilon_sec=1e-10,
+        epsilon_cor=1e-15)
+    cascade_run = distill(alice, bob, rng_shared=np.random.default_rng(1),
+                          rng_alice=np.random.default_rng(2))
+    assert cascade_run.reconciliation == "cascade"
+    assert cascade_run.ec_failed_frames == cascade_run.ec_retries == 0
+
+
+def test_distill_drops_failed_ldpc_frames_from_both_keys(monkeypatch):
+    import qinet.qkd.postprocessing.pipeline as pipeline
+
+    real = pipeline.ldpc_reconcile
+
+    def first_frame_fails(alice, bob, **kwargs):
+        res = real(alice, bob, **kwargs)
+        assert res.kept.all()  # then pretend Bob could not decode the first frame
+        kept = res.kept.copy()
+        kept[: alice.size // res.frames] = False
+        return res._replace(kept=kept, bits=res.bits[kept], failed_frames=1)
+
+    monkeypatch.setattr(pipeline, "ldpc_reconcile", first_frame_fails)
+    alice, bob = _noisy_pair(40_000, 0.02, seed=44)
+    res = distill(alice, bob, rng_shared=np.random.default_rng(1),
+                  rng_alice=np.random.default_rng(2), reconciliation="ldpc")
+    assert not res.aborted
+    assert res.ec_failed_frames == 1
+    assert res.discarded == 36_000 // 3
+    assert np.array_equal(res.key_alice, res.key_bob)
+
+
+def test_distill_rejects_an_unknown_method():
+    alice, bob = _noisy_pair(1000, 0.01, seed=1)
+    with pytest.raises(ConfigError, match="reconciliation"):
+        distill(alice, bob, rng_shared=np.random.default_rng(1),
+                rng_alice=np.random.default_rng(2), reconciliation="winnow")

@@ -1,0 +1,135 @@
+"""QKD links, pools and trusted-node relay driven from a scenario."""
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+from qinet.errors import ConfigError
+from qinet.physical.fibre import fibre_delay_s
+from qinet.rng import RngTree
+from qinet.scenario import load_scenario
+from qinet.scenario.key_network import KeyNetwork
+from qinet.scenario.key_service import CHUNK_BITS, key_service_plan
+
+_BASE = """
+name: relay-test
+seed: 3
+duration: 0.2 s
+nodes:
+  - {name: a, saes: [app-a]}
+  - {name: t, trusted: true}
+  - {name: b, saes: [app-b]}
+links:
+  - {between: [a, t], length: 10 km, scheme: qkd}
+  - {between: [t, b], length: 15 km, scheme: qkd}
+demands:
+  - {kind: qkd, protocol: bb84-decoy, between: [a, t], source_rate: 100 MHz,
+     block_size: 400000, epsilon_sec: 1.0e-6, intensity_probabilities: [0.7, 0.2, 0.1]}
+  - {kind: qkd, protocol: bb84-decoy, between: [t, b], source_rate: 100 MHz,
+     block_size: 400000, epsilon_sec: 1.0e-6, intensity_probabilities: [0.7, 0.2, 0.1]}
+"""
+
+
+def _scenario(extra_demands: str = "", **overrides):
+    return load_scenario(_BASE + extra_demands, **overrides)
+
+
+def test_relayed_keys_are_equal_seen_by_the_trusted_node_and_paid_by_every_hop():
+    scenario = _scenario("  - {kind: key, between: [a, b], key_size: 256}\n")
+    network = KeyNetwork(scenario, RngTree(5))
+    record = network.run(scenario.duration)
+    (log,) = record.demands
+    assert log.keys > 0
+    assert log.keys_equal
+    assert log.exposed_to == {"t": log.keys}
+    assert record.keys_seen == {"a": 0, "t": log.keys, "b": 0}
+    for _plan, results, pool in record.links:
+        deposited = sum(r.key_bits for r in results)
+        assert pool["level_bits"] + pool["spent_bits"] == deposited
+        assert pool["spent_bits"] == 256 * log.keys
+    # greedy relay stops only when the scarcer pool cannot pay one more key
+    assert min(pool["level_bits"] for _, _, pool in record.links) < 256
+
+
+def test_requests_wait_for_key_and_are_served_first_in_first_out():
+    scenario = _scenario("  - {kind: key, between: [a, b], key_size: 256, rate: 2 kHz}\n")
+    record = KeyNetwork(scenario, RngTree(5)).run(scenario.duration)
+    (log,) = record.demands
+    requested = np.asarray(log.requested_s[:log.keys])
+    delivered = np.asarray(log.delivered_s)
+    travel = fibre_delay_s(10.0) + fibre_delay_s(15.0)
+    # a key can never come before its request and the announcements' flight
+    assert np.all(delivered - requested >= travel - 1e-12)
+    assert np.all(np.diff(delivered) >= -1e-12)
+    assert log.keys + len(log.pending) == len(log.requested_s)
+    assert len(log.requested_s) == pytest.approx(2000 * scenario.duration, abs=1)
+
+
+def test_same_seed_same_keys_other_seed_other_keys():
+    def keys(seed):
+        supply = key_service_plan(_scenario(), seed=seed)[1]
+        return b"".join(batch.key for batch in supply.advance(0.12))
+
+    assert keys(1) == keys(1)
+    assert keys(1) != keys(2)
+
+
+def test_key_service_hands_out_whole_chunks_between_kme_pairs_only():
+    kmes, supply = key_service_plan(_scenario())
+    assert [(k.name, k.saes) for k in kmes] == [("a", ("app-a",)), ("b", ("app-b",))]
+    batches = supply.advance(0.25)
+    assert batches, "0.25 s of two 100 MHz links gives key"
+    assert {(b.kme_a, b.kme_b) for b in batches} == {("a", "b")}
+    assert all(len(b.key) == CHUNK_BITS // 8 for b in batches)
+    # every chunk is fresh key: no two identical
+    assert len({b.key for b in batches}) == len(batches)
+
+
+def test_key_service_carries_unfinished_slices_over():
+    _, supply = key_service_plan(_scenario())
+    first = supply.advance(1e-3)  # far less than one block's worth of pulses
+    assert first == []
+    assert supply.advance(0.25)
+
+
+@pytest.mark.parametrize(("text", "field", "reason"), [
+    (_BASE.replace("trusted: true", "trusted: false")
+     + "  - {kind: key, between: [a, b]}\n", "demands[2].between", "trusted"),
+    (_BASE + "  - {kind: qkd, protocol: bb84-decoy, between: [a, b]}\n",
+     "demands[2].between", "scheme: qkd"),
+    (_BASE + "  - {kind: qkd, protocol: bb84-decoy, between: [t, a]}\n",
+     "demands[2].between", "already runs demands[0]"),
+    (_BASE.replace("block_size: 400000,", "block_size: 400000, intensities: [0.5, 0.1],", 1),
+     "demands[0].intensity_probabilities", "2 intensities"),
+    (_BASE.replace("saes: [app-b]", "saes: [app-a]"), "nodes[2].saes[0]", "already served"),
+])
+def test_bad_key_network_names_the_field(text, field, reason):
+    def build():
+        KeyNetwork(load_scenario(text), RngTree(1))
+
+    with pytest.raises(ConfigError, match=re.escape(reason)) as info:
+        build()
+    assert info.value.field == field
+
+
+def test_links_without_a_demand_run_decoy_bb84_with_defaults():
+    text = _BASE.split("demands:")[0] + "demands:\n  - {kind: key, between: [a, b]}\n"
+    network = KeyNetwork(load_scenario(text), RngTree(2))
+    assert [p.demand.protocol for p in network.plans] == ["bb84-decoy", "bb84-decoy"]
+    assert all(p.demand_index is None for p in network.plans)
+
+
+def test_pool_levels_follow_the_slices_in_time():
+    scenario = _scenario()
+    network = KeyNetwork(scenario, RngTree(9))
+    network.run(scenario.duration)
+    for stream in network.streams:
+        assert stream.now_s == pytest.approx(scenario.duration)
+        # slices are about one block each, so a run of many blocks has many slices
+        sifted = [r.sifted_bits for r in stream.results]
+        assert len(sifted) >= 2
+        assert max(sifted[:-1]) < 2 * 400_000
+    for a, b in itertools.pairwise(["a", "t", "b"]):
+        assert network.relay.pool(a, b).level == network.relay.pool(a, b).deposited
