@@ -1,7 +1,9 @@
 """Key rate against distance for prepare-and-measure QKD, next to the PLOB bound.
 
 Everything is per pulse sent (bits per channel use, the unit of the PLOB bound) and in
-bit/s at the source's pulse rate.
+bit/s at the source's pulse rate. MDI and twin-field put the measuring station in the
+middle, so each arm is half the distance; the twin-field curve crosses the bound at long
+distance (its rate scales as the square root of the transmittance).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from qinet.qkd.bounds import (
     decoy_bb84_key_rate_vacuum_weak,
     gllp_key_rate_no_decoy,
 )
+from qinet.qkd.mdi_tf_bounds import mdi_key_rate_asymptotic, pm_key_rate_asymptotic
 
-PROTOCOLS = ("decoy-asymptotic", "decoy-vacuum-weak", "bb84-no-decoy")
+PROTOCOLS = ("decoy-asymptotic", "decoy-vacuum-weak", "bb84-no-decoy", "mdi", "tf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,34 +68,60 @@ def key_rate_curve(
     nu: float = 0.1,
     f_ec: float = 1.16,
     pulse_rate_hz: float = 1e9,
+    protocols: tuple[str, ...] = PROTOCOLS,
 ) -> KeyRateCurve:
-    """Key rates of decoy BB84 (infinite and vacuum + weak decoys) and BB84 without decoys.
+    """Asymptotic key rates of the chosen protocols on a distance grid.
 
-    BB84 without decoys uses the mean photon number that maximises its rate at each
-    distance (of order the transmittance), as a practical link would.
+    Decoy BB84 with infinitely many decoys and with a vacuum and a weak decoy (Ma, Qi,
+    Zhao and Lo 2005); BB84 without decoys (GLLP), MDI-QKD with infinitely many decoys
+    (Lo, Curty and Qi 2012) and phase-matching twin-field QKD (Ma, Zeng and Zhou 2018),
+    each at the mean photon number that maximises its rate at each distance, as a
+    practical link would. ``dark_count_probability`` is per detector and pulse.
 
     Examples:
         >>> curve = key_rate_curve(np.array([0.0, 50.0, 100.0]))
         >>> bool(np.all(curve.rates["decoy-asymptotic"] < curve.plob))
         True
+        >>> key_rate_curve(np.array([10.0]), protocols=("e91",))
+        Traceback (most recent call last):
+        ...
+        qinet.errors.ConfigError: protocols: unknown protocol 'e91'; use decoy-asymptotic, ...
     """
     if pulse_rate_hz <= 0:
         raise ConfigError("pulse_rate", f"must be positive, got {pulse_rate_hz} Hz")
-    eta = fibre_transmittance(np.asarray(distance_km, float), attenuation_db_per_km)
-    eta = eta * detector_efficiency
+    for name in protocols:
+        if name not in PROTOCOLS:
+            raise ConfigError("protocols", f"unknown protocol {name!r}; use {', '.join(PROTOCOLS)}")
+    distance = np.asarray(distance_km, float)
+    fibre = fibre_transmittance(distance, attenuation_db_per_km)
+    eta = fibre * detector_efficiency
+    # each arm of MDI and twin-field: half the fibre, then the station's detector
+    arm = fibre_transmittance(distance / 2, attenuation_db_per_km) * detector_efficiency
     common = {"y0": dark_count_probability, "e_d": misalignment, "f_ec": f_ec}
-    no_decoy = np.max([gllp_key_rate_no_decoy(eta, mu=m, **common)
-                       for m in np.geomspace(1e-4, 0.5, 60)], axis=0)
+    station = {"dark_count_probability": dark_count_probability,
+               "misalignment": misalignment, "f_ec": f_ec}
+    builders = {
+        "decoy-asymptotic": lambda: decoy_bb84_key_rate_asymptotic(eta, mu=mu, **common),
+        "decoy-vacuum-weak": lambda: decoy_bb84_key_rate_vacuum_weak(eta, mu=mu, nu=nu,
+                                                                     **common),
+        "bb84-no-decoy": lambda: _best_over_mu(
+            lambda m: gllp_key_rate_no_decoy(eta, mu=m, **common), 1e-4, 0.5),
+        "mdi": lambda: _best_over_mu(
+            lambda m: mdi_key_rate_asymptotic(arm, arm, mu=m, **station), 0.01, 1.0),
+        "tf": lambda: _best_over_mu(
+            lambda m: pm_key_rate_asymptotic(arm, mu=m, **station), 1e-3, 1.0),
+    }
     return KeyRateCurve(
-        distance_km=np.asarray(distance_km, float),
-        rates={"decoy-asymptotic": np.asarray(decoy_bb84_key_rate_asymptotic(eta, mu=mu, **common)),
-               "decoy-vacuum-weak": np.asarray(
-                   decoy_bb84_key_rate_vacuum_weak(eta, mu=mu, nu=nu, **common)),
-               "bb84-no-decoy": no_decoy},
-        plob=np.asarray(plob_bound(fibre_transmittance(np.asarray(distance_km, float),
-                                                       attenuation_db_per_km))),
+        distance_km=distance,
+        rates={name: np.asarray(builders[name](), float) for name in protocols},
+        plob=np.asarray(plob_bound(fibre)),
         pulse_rate_hz=pulse_rate_hz,
     )
+
+
+def _best_over_mu(rate: Any, low: float, high: float) -> np.ndarray:
+    """The rate at the best mean photon number of a log grid, per distance."""
+    return np.max([np.asarray(rate(m), float) for m in np.geomspace(low, high, 40)], axis=0)
 
 
 def plot_key_rates(curve: KeyRateCurve, path: str | Path) -> Path:

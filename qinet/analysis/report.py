@@ -240,7 +240,8 @@ def key_demand_table(demand: KeyDemandMetrics) -> Table:
     for path, count in demand.paths.items():
         out.add_row("route", f"{path} ({format_number(count)} keys)")
     seen = ", ".join(f"{node} ({format_number(n)})" for node, n in demand.exposed_to.items())
-    out.add_row("seen by trusted nodes", seen or "none (direct link)")
+    if demand.keys:
+        out.add_row("seen by trusted nodes", seen or "none (direct link)")
     return out
 
 
@@ -267,10 +268,16 @@ def run_report(result: RunResult) -> Group:
 
 
 def wall_time_line(result: RunResult, wall_s: float) -> Text:
-    """Wall time and event throughput (console only; never part of the JSON)."""
-    rate = f"{format_number(result.events / wall_s)} events/s" if wall_s > 0 else _MISSING
-    return Text(f"wall time {format_time(wall_s)} · {result.events:,} events · {rate}",
-                style="dim")
+    """Wall time, event throughput and pulses sent (console only; never part of the JSON)."""
+    parts = [f"wall time {format_time(wall_s)}"]
+    if result.events or not result.qkd_links:
+        rate = f"{format_number(result.events / wall_s)} events/s" if wall_s > 0 else _MISSING
+        parts.append(f"{result.events:,} events · {rate}")
+    pulses = sum(link.pulses for link in result.qkd_links)
+    if pulses:
+        parts.append(f"{pulses:.3g} pulses · {format_si(pulses / wall_s, 'pulses/s')}"
+                     if wall_s > 0 else f"{pulses:.3g} pulses")
+    return Text(" · ".join(parts), style="dim")
 
 
 def new_table(title: str, *columns: str) -> Table:

@@ -18,7 +18,8 @@ from qinet.units import parse_quantity
 
 def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficiency: float,
             dark_count_probability: float, misalignment: float, mu: float, nu: float,
-            f_ec: float, pulse_rate: str, as_json: bool, plot: Path | None) -> None:
+            f_ec: float, pulse_rate: str, protocols: str, as_json: bool,
+            plot: Path | None) -> None:
     """Compute the curve and print it (see ``qinet keyrate --help``)."""
     top = parse_quantity(max_distance, "length_km")
     dx = parse_quantity(step, "length_km")
@@ -30,7 +31,8 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
         attenuation_db_per_km=parse_quantity(attenuation, "attenuation_db_per_km"),
         detector_efficiency=detector_efficiency, dark_count_probability=dark_count_probability,
         misalignment=misalignment, mu=mu, nu=nu, f_ec=f_ec,
-        pulse_rate_hz=parse_quantity(pulse_rate, "frequency_hz"))
+        pulse_rate_hz=parse_quantity(pulse_rate, "frequency_hz"),
+        protocols=tuple(p.strip() for p in protocols.split(",") if p.strip()))
     if plot is not None:
         plot_key_rates(curve, plot)
     if as_json:

@@ -81,7 +81,10 @@ def run(
 @contextmanager
 def _progress(scenario: Scenario, *, enabled: bool) -> Iterator[Any]:
     """A progress callback drawing simulated seconds on stderr, or ``None``."""
-    if not enabled or scenario.duration <= PROGRESS_ABOVE_S:
+    # QKD links take wall time even for short runs: every block is post-processed
+    slow = scenario.duration > PROGRESS_ABOVE_S or any(
+        link.scheme == "qkd" for link in scenario.links)
+    if not enabled or not slow:
         yield None
         return
     from rich.progress import (

@@ -187,18 +187,25 @@ class Simulation:
             progress: called as ``progress(done_s, total_s)`` after each slice of
                 simulated time, for progress bars.
         """
+        duration = self.scenario.duration
+        has_keys = bool(self.key_network.plans)
+        # with both faces, the bar spends its first half on entanglement, then keys
+        share = 0.5 if has_keys and self.network.demands else float(not has_keys)
         self.network.start()
-        end_ps = s_to_ps(self.scenario.duration)
+        end_ps = s_to_ps(duration)
         slices = 100 if progress is not None else 1
         for k in range(1, slices + 1):
             self.timeline.run(until_ps=end_ps * k // slices)
             if progress is not None:
-                progress(self.timeline.now_s, self.scenario.duration)
+                progress(share * self.timeline.now_s, duration)
             if self.timeline.stopped:
                 break  # every demand has the pairs it asked for
         record = self._record(end_ps if not self.timeline.stopped else self.timeline.now_ps)
-        if self.key_network.plans:
-            record.keys = self.key_network.run(self.scenario.duration)
+        if has_keys:
+            keys_progress = None if progress is None else (
+                lambda done_s, total_s: progress(share * total_s + (1 - share) * done_s,
+                                                 total_s))
+            record.keys = self.key_network.run(duration, progress=keys_progress)
         return record
 
     def _record(self, end_ps: int) -> RunRecord:

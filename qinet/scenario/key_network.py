@@ -199,8 +199,14 @@ class KeyNetwork:
                     reserve[key] = reserve.get(key, 0) + need
         return reserve
 
-    def run(self, duration_s: float) -> KeyNetworkRecord:
-        """Play every link and key demand for ``duration_s`` of simulated time."""
+    def run(self, duration_s: float, *,
+            progress: Callable[[float, float], Any] | None = None) -> KeyNetworkRecord:
+        """Play every link and key demand for ``duration_s`` of simulated time.
+
+        Args:
+            duration_s: simulated time.
+            progress: called as ``progress(done_s, duration_s)`` after each block.
+        """
         events: list[tuple[float, int, str, Any]] = []
         order = itertools.count()
         for stream in self.streams:
@@ -221,6 +227,8 @@ class KeyNetwork:
                 heapq.heappush(events, (obj.now_s, next(order), "deposit",
                                         (a, b, result.key_alice)))
                 heapq.heappush(events, (obj.now_s, next(order), "slice", obj))
+                if progress is not None:
+                    progress(min(s.now_s for s in self.streams), duration_s)
             elif what == "deposit":
                 self.relay.deposit(*obj)
                 self._serve(t)

@@ -164,6 +164,10 @@ def check_references(scenario: Scenario) -> None:
         if a == b:
             raise ConfigError(f"demands[{i}].between",
                               f"a demand needs two different nodes, got {list(demand.between)}")
+        if demand.kind == "qkd" and demand.attack is not None and demand.protocol not in (
+                "bb84", "bb84-decoy"):
+            raise ConfigError(f"demands[{i}].attack", f"attacks are modelled on bb84 and "
+                                                      f"bb84-decoy, not {demand.protocol}")
         if demand.kind == "key":
             # keys travel over QKD links and through trusted nodes only
             relay_edges = {e for e in qkd_pairs if e <= trusted | {a, b}}

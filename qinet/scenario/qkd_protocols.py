@@ -90,9 +90,6 @@ def _attack(demand: schema.QKDDemand) -> Any:
     spec = demand.attack
     if spec is None:
         return None
-    if demand.protocol not in ("bb84", "bb84-decoy"):
-        raise ConfigError("attack", f"attacks are modelled on bb84 and bb84-decoy, "
-                                    f"not {demand.protocol}")
     match spec.kind:
         case "intercept-resend":
             return attacks.InterceptResend(fraction=1.0 if spec.fraction is None

@@ -32,3 +32,31 @@ def test_keyrate_table_and_plot(capsys, tmp_path):
 def test_keyrate_bad_step_is_a_config_error(capsys):
     assert main(["keyrate", "--step", "-5 km"]) == 2
     assert "step" in capsys.readouterr().err
+
+
+def test_twin_field_beats_the_plob_bound_far_away_and_decoy_bb84_does_not(capsys):
+    # Twin-field rates scale as sqrt(eta) (Lucamarini et al., Nature 557, 400 (2018)), so
+    # with good detectors they cross the repeaterless bound; point-to-point BB84 cannot.
+    assert main(["keyrate", "--json", "--max-distance", "500 km", "--step", "50 km",
+                 "--protocols", "decoy-asymptotic,mdi,tf", "--detector-efficiency", "0.3",
+                 "--dark-count-probability", "1e-8"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert "bb84-no-decoy_bits_per_pulse" not in rows[0]
+    far = rows[-1]
+    assert far["tf_bits_per_pulse"] > far["plob_bits_per_pulse"]
+    assert all(r["decoy-asymptotic_bits_per_pulse"] < r["plob_bits_per_pulse"] for r in rows[1:])
+    assert all(r["mdi_bits_per_pulse"] < r["plob_bits_per_pulse"] for r in rows[1:])
+    near = rows[1]
+    assert near["tf_bits_per_pulse"] < near["plob_bits_per_pulse"]
+
+
+def test_keyrate_unknown_protocol_names_the_option(capsys):
+    assert main(["keyrate", "--protocols", "decoy-asymptotic,e91"]) == 2
+    assert "protocols: unknown protocol 'e91'" in capsys.readouterr().err
+
+
+def test_the_default_protocol_list_is_every_curve():
+    from qinet.analysis.keyrate import PROTOCOLS
+    from qinet.cli.main import _KEYRATE_PROTOCOLS
+
+    assert tuple(_KEYRATE_PROTOCOLS.split(",")) == PROTOCOLS
