@@ -28,7 +28,8 @@ Set-up (the way SeQUeNCe's QKD tutorial drives a link)::
 
 SeQUeNCe's BB84 draws bases and bits from the global numpy generator, so this script
 seeds it (``numpy.random.seed``) as well as each node, to make a run repeatable. It
-imports only the standard library, numpy and ``sequence``.
+imports only the standard library, numpy, ``sequence`` and the link's flags from
+``benchmarks/_qkd_common.py`` (standard library only), never qinet.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import json
 import sys
 import time
 from importlib.metadata import version as pkg_version
+from pathlib import Path
 
 import numpy as np
 from sequence.components.optical_channel import ClassicalChannel, QuantumChannel
@@ -46,18 +48,15 @@ from sequence.qkd.BB84 import pair_bb84_protocols
 from sequence.qkd.cascade import pair_cascade_protocols
 from sequence.topology.node import QKDNode
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _qkd_common import add_link_arguments
+
 LIGHT_SPEED_M_PER_PS = 2e-4  # SeQUeNCe's SPEED_OF_LIGHT
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--distance-km", type=float, default=50.0)
-    p.add_argument("--attenuation-db-km", type=float, default=0.2)
-    p.add_argument("--frequency", type=float, default=8e7)
-    p.add_argument("--mu", type=float, default=0.5)
-    p.add_argument("--detector-efficiency", type=float, default=0.9)
-    p.add_argument("--dark-count", type=float, default=10.0)
-    p.add_argument("--misalignment", type=float, default=0.01)
+    add_link_arguments(p)
     p.add_argument("--key-length", type=int, default=1000)
     p.add_argument("--cascade", action="store_true")
     p.add_argument("--sim-time", type=float, default=0.02)

@@ -20,7 +20,7 @@ Measures, each in a fresh interpreter (so the peak memory is the run's own):
   (``tracemalloc``) during the run.
 
 This script uses only the standard library, numpy and qinet (rich for the table when
-it is installed).
+it is installed), with the table helper of ``benchmarks/_qkd_common.py``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _qkd_common import print_table
 
 from qinet.physical import Detector, Fibre, WeakCoherentSource
 from qinet.qkd.protocols._bb84_channel import ChannelSampler, key_blocks
@@ -95,23 +99,6 @@ def in_fresh_interpreter(mode: str, args: argparse.Namespace) -> dict:
     return json.loads(done.stdout)
 
 
-def table(rows: list[list[str]], header: list[str]) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(" | ".join(header))
-        for row in rows:
-            print(" | ".join(row))
-        return
-    t = Table(title="decoy BB84, 1 GHz, 50 km: speed and memory")
-    for h in header:
-        t.add_column(h)
-    for row in rows:
-        t.add_row(*row)
-    Console(width=120).print(t)
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=1.0, help="simulated seconds")
@@ -156,8 +143,9 @@ def main(argv: list[str] | None = None) -> None:
          f"{memory['wall_s']:.2f}", "-", f"{memory['pulses'] / memory['wall_s']:.3e}",
          f"{memory['maxrss_mib']:.0f} (tracemalloc {memory['tracemalloc_peak_mib']:.0f})"],
     ]
-    table(rows, ["stage", "simulated", "wall s", "sim s / wall s", "pulses / wall s",
-                 "peak RSS MiB"])
+    print_table("decoy BB84, 1 GHz, 50 km: speed and memory",
+                ["stage", "simulated", "wall s", "sim s / wall s", "pulses / wall s",
+                 "peak RSS MiB"], rows, width=120)
     print(f"sifted key: {full['sifted_bits']} bits, QBER {full['qber_z']:.4f}, final key "
           f"{full['key_bits']} bits from {full['blocks']} blocks "
           f"({full['blocks_aborted']} aborted); post-processing {post_s:.2f} s "

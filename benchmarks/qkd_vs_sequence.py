@@ -30,6 +30,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _qkd_common import add_link_arguments, link_arguments, print_table
+
 from qinet.physical import Detector, Fibre, WeakCoherentSource
 from qinet.qkd.protocols.bb84 import BB84Link, run_bb84
 from qinet.qkd.protocols.bb84_decoy import DecoyBB84Link, run_decoy_bb84
@@ -75,11 +78,8 @@ def run_peer(args: argparse.Namespace, *, cascade: bool) -> dict | None:
         return None
     sim_time = args.peer_cascade_time if cascade else args.peer_time
     cmd = [str(PEER_PYTHON), str(ROOT / "benchmarks" / "peer_sequence_bb84.py"),
-           "--sim-time", str(sim_time), "--distance-km", str(args.distance_km),
-           "--attenuation-db-km", str(args.attenuation_db_km), "--frequency", str(args.frequency),
-           "--mu", str(args.mu), "--detector-efficiency", str(args.detector_efficiency),
-           "--dark-count", str(args.dark_count), "--misalignment", str(args.misalignment),
-           "--seed", str(args.seed), "--json"] + (["--cascade"] if cascade else [])
+           "--sim-time", str(sim_time), *link_arguments(args), "--seed", str(args.seed),
+           "--json"] + (["--cascade"] if cascade else [])
     doc = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     return {"simulator": f"SeQUeNCe {doc['version']} {doc['protocol']}",
             "sim_time_s": doc["sim_time_s"], "wall_s": doc["wall_s"],
@@ -102,31 +102,12 @@ def show(rows: list[dict], reference: float | None) -> None:
               fmt(r["sifted_rate_bps"], ".3e"), fmt(r["qber"], ".4f"),
               fmt(r["corrected_rate_bps"], ".3e"), fmt(r["secret_rate_bps"], ".3e")]
              for r in rows]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(" | ".join(header))
-        for line in lines:
-            print(" | ".join(line))
-        return
-    t = Table(title="BB84, 50 km, 80 MHz, mu = 0.5: qinet and SeQUeNCe")
-    for h in header:
-        t.add_column(h)
-    for line in lines:
-        t.add_row(*line)
-    Console(width=160).print(t)
+    print_table("BB84, 50 km, 80 MHz, mu = 0.5: qinet and SeQUeNCe", header, lines, width=160)
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--distance-km", type=float, default=50.0)
-    p.add_argument("--attenuation-db-km", type=float, default=0.2)
-    p.add_argument("--frequency", type=float, default=8e7)
-    p.add_argument("--mu", type=float, default=0.5)
-    p.add_argument("--detector-efficiency", type=float, default=0.9)
-    p.add_argument("--dark-count", type=float, default=10.0)
-    p.add_argument("--misalignment", type=float, default=0.01)
+    add_link_arguments(p)
     p.add_argument("--qinet-time", type=float, default=1.0)
     p.add_argument("--peer-time", type=float, default=0.005)
     p.add_argument("--peer-cascade-time", type=float, default=0.02)

@@ -1,4 +1,4 @@
-"""Asymptotic secret-key rates of BB84 and BBM92 over lossy links, and their yardsticks.
+"""Asymptotic secret-key rates of BB84, BBM92 and E91 over lossy links, and their yardsticks.
 
 Every rate here is in secret bits per pulse sent (prepare-and-measure) or per pair
 measured (entanglement based), in the infinite-key limit. Channel parameters are passed
@@ -36,6 +36,9 @@ from qinet.physical.fibre import fibre_transmittance
 E0 = 0.5
 """Error rate of a background (dark) count: a random click is wrong half the time."""
 
+F_EC = 1.16
+"""Default error-correction inefficiency f (a CASCADE-like code, as in Ma 2005)."""
+
 
 def binary_entropy(p: ArrayLike) -> float | FloatArray:
     """Shannon binary entropy ``H2(p) = -p log2 p - (1 - p) log2(1 - p)``, in bits.
@@ -61,11 +64,20 @@ def binary_entropy(p: ArrayLike) -> float | FloatArray:
         0.4999
     """
     x = chk.probability("p", p)
-    return chk.out(_h2(x))
+    return chk.out(binary_entropy_unchecked(x))
 
 
-def _h2(x: FloatArray) -> FloatArray:
-    """Binary entropy without checks, for arguments already known to lie in [0, 1]."""
+def binary_entropy_unchecked(x: ArrayLike) -> FloatArray:
+    """``H2`` elementwise, without checks, for arguments already known to lie in [0, 1].
+
+    The formula of :func:`binary_entropy`, for the inner loops of the rate formulas
+    whose arguments were checked (or clipped) once; always returns an array.
+
+    Examples:
+        >>> binary_entropy_unchecked(np.array([0.0, 0.5, 1.0])).tolist()
+        [0.0, 1.0, 0.0]
+    """
+    x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         inner = (x > 0.0) & (x < 1.0)
         safe = np.where(inner, x, 0.5)
@@ -136,7 +148,27 @@ def _check_link(mu: ArrayLike, y0: ArrayLike, e_d: ArrayLike, f_ec: ArrayLike, q
 def _secure_part(q1: FloatArray, e1: FloatArray) -> FloatArray:
     """``Q1 [1 - H2(e1)]``, and nothing where the single-photon error reaches 1/2."""
     e1c = np.clip(e1, 0.0, 0.5)
-    return np.where((q1 > 0.0) & (e1 < 0.5), q1 * (1.0 - _h2(e1c)), 0.0)
+    return np.where((q1 > 0.0) & (e1 < 0.5), q1 * (1.0 - binary_entropy_unchecked(e1c)), 0.0)
+
+
+def gllp_rate(q1: ArrayLike, e1: ArrayLike, gain: ArrayLike, qber: ArrayLike,
+              f_ec: ArrayLike) -> FloatArray:
+    """``Q1 [1 - H2(e1)] - f Q H2(E)``: the GLLP key rate from its terms, not clipped.
+
+    Gottesman, Lo, Lütkenhaus and Preskill, Quantum Inf. Comput. 4, 325 (2004), in the
+    form of Ma 2005, eq. 1: the single-photon gain ``Q1`` and error ``e1`` (no secrecy
+    where ``Q1 = 0`` or ``e1 >= 1/2``), the measured gain ``Q`` and error rate ``E``
+    (clipped to [0, 1]) of the key. Arguments are taken as checked; vectorised.
+
+    Examples:
+        >>> float(gllp_rate(0.01, 0.0, 0.01, 0.0, 1.16))
+        0.01
+        >>> round(float(gllp_rate(0.01, 0.5, 0.01, 0.11, 1.0)), 4)  # only the leak: H2(0.11) ≈ 1/2
+        -0.005
+    """
+    q1, e1, gain = (np.asarray(v, dtype=float) for v in (q1, e1, gain))
+    return (_secure_part(q1, e1)
+            - gain * f_ec * binary_entropy_unchecked(np.clip(qber, 0.0, 1.0)))
 
 
 def decoy_bb84_key_rate_asymptotic(
@@ -145,7 +177,7 @@ def decoy_bb84_key_rate_asymptotic(
     mu: ArrayLike,
     y0: ArrayLike,
     e_d: ArrayLike,
-    f_ec: ArrayLike = 1.16,
+    f_ec: ArrayLike = F_EC,
     q: ArrayLike = 0.5,
 ) -> float | FloatArray:
     """Decoy-state BB84 key rate with infinitely many decoys (the single-photon terms known).
@@ -181,7 +213,7 @@ def decoy_bb84_key_rate_asymptotic(
     y1 = y + eta
     with np.errstate(divide="ignore", invalid="ignore"):
         e1 = np.where(y1 > 0.0, (E0 * y + ed * eta) / y1, 0.5)
-    rate = qq * (-gain * f * _h2(qber) + _secure_part(y1 * m * np.exp(-m), e1))
+    rate = qq * gllp_rate(y1 * m * np.exp(-m), e1, gain, qber, f)
     return chk.out(np.maximum(rate, 0.0))
 
 
@@ -192,7 +224,7 @@ def decoy_bb84_key_rate_vacuum_weak(
     nu: ArrayLike,
     y0: ArrayLike,
     e_d: ArrayLike,
-    f_ec: ArrayLike = 1.16,
+    f_ec: ArrayLike = F_EC,
     q: ArrayLike = 0.5,
 ) -> float | FloatArray:
     """Vacuum + weak decoy BB84 key rate: signal ``μ``, weak decoy ``ν`` and vacuum.
@@ -235,7 +267,7 @@ def decoy_bb84_key_rate_vacuum_weak(
     gain_nu, qber_nu = _gain_and_qber(n, eta, y, ed)
     y1_low, e1_up = decoy_estimates(gain_mu, gain_nu, qber_nu, y0=y, mu=m, nu=n)
     q1_low = y1_low * m * np.exp(-m)
-    rate = qq * (-gain_mu * f * _h2(qber_mu) + _secure_part(q1_low, e1_up))
+    rate = qq * gllp_rate(q1_low, e1_up, gain_mu, qber_mu, f)
     return chk.out(np.maximum(rate, 0.0))
 
 
@@ -270,7 +302,7 @@ def gllp_key_rate_no_decoy(
     mu: ArrayLike,
     y0: ArrayLike,
     e_d: ArrayLike,
-    f_ec: ArrayLike = 1.16,
+    f_ec: ArrayLike = F_EC,
     q: ArrayLike = 0.5,
 ) -> float | FloatArray:
     """BB84 with weak coherent pulses and no decoys: GLLP with every multi-photon pulse tagged.
@@ -306,7 +338,8 @@ def gllp_key_rate_no_decoy(
     with np.errstate(divide="ignore", invalid="ignore"):
         untagged = np.where(gain > 0.0, 1.0 - p_multi / gain, 0.0)
         e_untagged = np.where(untagged > 0.0, qber / untagged, 0.5)
-    rate = qq * gain * (-f * _h2(qber) + _secure_part(untagged, e_untagged))
+    rate = qq * gain * (-f * binary_entropy_unchecked(qber)
+                        + _secure_part(untagged, e_untagged))
     return chk.out(np.maximum(rate, 0.0))
 
 
@@ -359,7 +392,8 @@ def bbm92_key_fraction(
     ez = chk.probability("qber_z", qber_z)
     ex = ez if qber_x is None else chk.probability("qber_x", qber_x)
     f = chk.checked("f_ec", f_ec, low=1.0)
-    return chk.out(np.maximum(1.0 - f * _h2(ez) - _h2(ex), 0.0))
+    return chk.out(np.maximum(1.0 - f * binary_entropy_unchecked(ez)
+                              - binary_entropy_unchecked(ex), 0.0))
 
 
 def chsh_werner(fidelity: ArrayLike) -> float | FloatArray:
@@ -383,6 +417,50 @@ def chsh_werner(fidelity: ArrayLike) -> float | FloatArray:
     """
     f = chk.probability("fidelity", fidelity)
     return chk.out(2.0 * math.sqrt(2.0) * (4.0 * f - 1.0) / 3.0)
+
+
+def holevo_error(chsh: float) -> float:
+    """``q_E = (1 - √((S/2)² - 1))/2``: ``H2(q_E)`` bounds Eve's information per bit.
+
+    The Holevo bound of Acín, Brunner, Gisin, Massar, Pironio and Scarani, PRL 98,
+    230501 (2007), for outcomes of a setting that enters a CHSH test of value S.
+
+    ``S ≤ 2`` gives 1/2 (no secrecy); values above ``2√2`` (sampling noise) count as
+    ``2√2``.
+
+    Examples:
+        >>> holevo_error(2 * 2 ** 0.5), holevo_error(1.5)
+        (0.0, 0.5)
+    """
+    excess = min(max((chsh / 2.0) ** 2 - 1.0, 0.0), 1.0)
+    return (1.0 - math.sqrt(excess)) / 2.0
+
+
+def di_secret_fraction(qber: float, chsh: float, f_ec: float = 1.0) -> float:
+    """Device-independent secret fraction ``1 - f H2(Q) - H2((1 + √((S/2)² - 1))/2)``.
+
+    Acín, Brunner, Gisin, Massar, Pironio and Scarani, PRL 98, 230501 (2007), eq. 4 (the
+    collective-attack bound), clipped at 0. For a Werner state (``S = 2√2 (1 - 2Q)``)
+    it vanishes at ``Q ≈ 7.1 %``, the paper's threshold.
+
+    Args:
+        qber: error rate of the key pairs, in [0, 1].
+        chsh: CHSH value S.
+        f_ec: error-correction inefficiency (>= 1).
+
+    Raises:
+        ConfigError: ``qber`` outside [0, 1] or ``f_ec < 1``.
+
+    Examples:
+        >>> di_secret_fraction(0.0, 2 * 2 ** 0.5)
+        1.0
+        >>> di_secret_fraction(0.01, 2.0)
+        0.0
+    """
+    if f_ec < 1.0:
+        raise ConfigError("f_ec", f"must be at least 1, got {f_ec!r}")
+    leak = f_ec * float(binary_entropy(qber))
+    return max(1.0 - leak - float(binary_entropy(holevo_error(chsh))), 0.0)
 
 
 def max_distance_km(

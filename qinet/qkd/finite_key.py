@@ -40,6 +40,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qinet.errors import ConfigError
+from qinet.qkd._checks import check_epsilons
+from qinet.qkd.bounds import binary_entropy
 
 EPSILON_SHARES = 21
 """ε_sec is split into 21 equal failure probabilities (Lim et al. 2014, Eq. B4)."""
@@ -115,12 +117,6 @@ def gamma_sampling(a: float, b: float, c: float, d: float) -> float:
         return 0.0
     inner = (c + d) / (c * d * spread) * EPSILON_SHARES**2 / a**2
     return math.sqrt((c + d) * spread / (c * d * math.log(2.0)) * math.log2(inner))
-
-
-def _binary_entropy(p: float) -> float:
-    if p <= 0.0 or p >= 1.0:
-        return 0.0
-    return -p * math.log2(p) - (1.0 - p) * math.log2(1.0 - p)
 
 
 def _three(name: str, values: Sequence[float], *, low: float = 0.0) -> tuple[float, ...]:
@@ -202,9 +198,7 @@ def lim2014_key_length(
         raise ConfigError("m_x", f"errors cannot exceed detections, got {list(mx)} > {list(nx)}")
     if not math.isfinite(lambda_ec) or lambda_ec < 0.0:
         raise ConfigError("lambda_ec", f"must be non-negative, got {lambda_ec!r}")
-    for name, eps in (("epsilon_sec", epsilon_sec), ("epsilon_cor", epsilon_cor)):
-        if not 0.0 < eps < 1.0:
-            raise ConfigError(name, f"must lie in (0, 1), got {eps!r}")
+    check_epsilons(epsilon_sec, epsilon_cor)
     eps1 = epsilon_sec / EPSILON_SHARES
     s_z0, s_z1 = _vacuum_and_single(nz, mu, p, eps1)
     s_x0, s_x1 = _vacuum_and_single(nx, mu, p, eps1)
@@ -218,7 +212,7 @@ def lim2014_key_length(
         phi = min(0.5, ratio + gamma_sampling(epsilon_sec, ratio, s_x1, s_z1))
     else:
         phi = 0.5
-    raw = (s_z0 + s_z1 * (1.0 - _binary_entropy(phi)) - lambda_ec
+    raw = (s_z0 + s_z1 * (1.0 - float(binary_entropy(phi))) - lambda_ec
            - 6.0 * math.log2(EPSILON_SHARES / epsilon_sec) - math.log2(2.0 / epsilon_cor))
     length = max(0, math.floor(raw))
     return Lim2014Bound(length, raw, s_z0, s_z1, s_x0, s_x1, v_x1, phi, float(lambda_ec),

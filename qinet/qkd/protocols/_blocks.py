@@ -24,7 +24,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +32,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qinet.errors import ConfigError
+from qinet.qkd._checks import check_epsilons, check_whole_number
 from qinet.qkd.postprocessing.pipeline import distill
+from qinet.qkd.postprocessing.privacy_amplification import final_key_length
 from qinet.rng import RngTree
 
 _EMPTY = np.zeros(0, dtype=np.uint8)
+
+KeyLength = Callable[[int, float, int], int]
+"""``(n, qber_upper, leaked) -> bits``: a block's privacy-amplified length."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +72,33 @@ class BlockTally:
         return BlockTally(self.key_other, self.key_reference, self.blocks, self.aborted,
                           self.reasons, self.leaked_ec, self.final_bits, self.discarded)
 
-    def plus(self, other: BlockTally) -> BlockTally:
-        """Both tallies as one, this one's keys first."""
-        return BlockTally(np.concatenate([self.key_reference, other.key_reference]),
-                          np.concatenate([self.key_other, other.key_other]),
-                          self.blocks + other.blocks, self.aborted + other.aborted,
-                          self.reasons + other.reasons, self.leaked_ec + other.leaked_ec,
-                          self.final_bits + other.final_bits,
-                          self.discarded + other.discarded)
+    @staticmethod
+    def joined(parts: Sequence[BlockTally]) -> BlockTally:
+        """The tallies as one, keys in the order given.
+
+        Examples:
+            >>> one = BlockTally(np.ones(2, np.uint8), np.ones(2, np.uint8), 1, 0)
+            >>> both = BlockTally.joined([one, BlockTally(blocks=1, aborted=1, reasons=("x",))])
+            >>> both.key_reference.tolist(), both.blocks, both.aborted, both.reasons
+            ([1, 1], 2, 1, ('x',))
+        """
+        return BlockTally(np.concatenate([_EMPTY, *(t.key_reference for t in parts)]),
+                          np.concatenate([_EMPTY, *(t.key_other for t in parts)]),
+                          sum(t.blocks for t in parts), sum(t.aborted for t in parts),
+                          tuple(r for t in parts for r in t.reasons),
+                          sum(t.leaked_ec for t in parts), sum(t.final_bits for t in parts),
+                          sum(t.discarded for t in parts))
+
+    def result_fields(self) -> dict[str, Any]:
+        """The fields of :class:`~qinet.qkd.protocols.result.QkdRunResult` the blocks fill.
+
+        The reference party's key is Alice's (a stream reconciled to Bob is
+        :meth:`swapped` first).
+        """
+        return {"finite_key_bits": self.final_bits, "key_alice": self.key_reference,
+                "key_bob": self.key_other, "leaked_ec": self.leaked_ec, "blocks": self.blocks,
+                "blocks_aborted": self.aborted, "discarded_bits": self.discarded,
+                "abort_reasons": self.reasons}
 
 
 def check_run_options(block_size: int, epsilon_sec: float, epsilon_cor: float,
@@ -86,17 +110,39 @@ def check_run_options(block_size: int, epsilon_sec: float, epsilon_cor: float,
             or options that try to set ``key_length``, which the protocol's security
             bound sets.
     """
-    if isinstance(block_size, bool) or not isinstance(block_size, int | np.integer) \
-            or block_size < 1:
-        raise ConfigError("block_size", f"must be a positive integer, got {block_size!r}")
-    for name, eps in (("epsilon_sec", epsilon_sec), ("epsilon_cor", epsilon_cor)):
-        if not 0.0 < eps < 1.0:
-            raise ConfigError(name, f"must lie in (0, 1), got {eps!r}")
+    check_whole_number("block_size", block_size, least=1)
+    check_epsilons(epsilon_sec, epsilon_cor)
     options = dict(distill_options or {})
     if "key_length" in options:
         raise ConfigError("distill_options",
                           "key_length is set by the protocol's security bound")
     return options
+
+
+def phase_error_key_length(phase_error_upper: float, *, epsilon_sec: float, epsilon_cor: float,
+                           secret_share: float | None = None) -> KeyLength:
+    """Each block's length when one phase-error bound of the whole run sets it.
+
+    ``ℓ = n s [1 - H2(e_ph)] - leak - log2(2/ε_cor) - 2 log2(1/ε_sec)`` (Tomamichel, Lim,
+    Gisin and Renner, Nat. Commun. 3, 634 (2012), eq. 2, through
+    :func:`~qinet.qkd.postprocessing.privacy_amplification.final_key_length`), whatever
+    the block's own QBER bound: ``e_ph`` bounds the phase error of the bits the proof
+    speaks for, a share ``s`` of the block (single photons, say), or all of it when
+    ``secret_share`` is None.
+
+    Examples:
+        >>> length = phase_error_key_length(0.02, epsilon_sec=1e-10, epsilon_cor=1e-15)
+        >>> length(10**6, 0.5, 0)  # the block's QBER bound does not enter
+        858442
+        >>> phase_error_key_length(0.02, epsilon_sec=1e-10, epsilon_cor=1e-15,
+        ...                        secret_share=0.5)(2 * 10**6, 0.5, 0)
+        858442
+    """
+    def key_length(n: int, _qber_upper: float, leaked: int) -> int:
+        bits = n if secret_share is None else n * secret_share
+        return final_key_length(bits, qber_upper=phase_error_upper, leaked_ec=leaked,
+                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
+    return key_length
 
 
 def block_count(bits: int, block_size: int) -> int:
@@ -111,7 +157,7 @@ def block_count(bits: int, block_size: int) -> int:
 
 def distill_in_blocks(reference: NDArray[np.uint8], other: NDArray[np.uint8], *, rng: RngTree,
                       stream: str, block_size: int, epsilon_sec: float, epsilon_cor: float,
-                      key_length: Callable[[int, float, int], int],
+                      key_length: KeyLength,
                       distill_options: Mapping[str, Any] | None = None,
                       refuse: str = "") -> BlockTally:
     """Distil ``reference``/``other`` block by block.

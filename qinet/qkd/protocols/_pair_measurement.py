@@ -99,14 +99,17 @@ def _angles(name: str, value: ArrayLike, n: int) -> FloatArray:
     return angle
 
 
-def _terms(moments: XZMoments, alpha: FloatArray, beta: FloatArray) -> tuple[Any, Any, Any]:
-    """``<σ(α)⊗I>``, ``<I⊗σ(β)>`` and ``<σ(α)⊗σ(β)>`` of each pair."""
+def _terms(states: Any, backend: QuantumBackend, alice_angle: ArrayLike, bob_angle: ArrayLike
+           ) -> tuple[int, Any, Any, Any]:
+    """Pairs in the batch, and ``<σ(α)⊗I>``, ``<I⊗σ(β)>`` and ``<σ(α)⊗σ(β)>`` of each."""
+    n = backend.count(states)
+    alpha, beta = _angles("alice_angle", alice_angle, n), _angles("bob_angle", bob_angle, n)
     ca, sa, cb, sb = np.cos(alpha), np.sin(alpha), np.cos(beta), np.sin(beta)
-    m = moments
+    m = xz_moments(states, backend)
     alice = ca * m.alice_z + sa * m.alice_x
     bob = cb * m.bob_z + sb * m.bob_x
     joint = ca * cb * m.zz + ca * sb * m.zx + sa * cb * m.xz + sa * sb * m.xx
-    return alice, bob, joint
+    return n, alice, bob, joint
 
 
 def correlation(states: Any, backend: QuantumBackend, alice_angle: ArrayLike,
@@ -130,9 +133,7 @@ def correlation(states: Any, backend: QuantumBackend, alice_angle: ArrayLike,
         >>> correlation(werner, b, np.pi / 4, [np.pi / 4, 3 * np.pi / 4]).round(12).tolist()
         [0.8, 0.0]
     """
-    n = backend.count(states)
-    alpha, beta = _angles("alice_angle", alice_angle, n), _angles("bob_angle", bob_angle, n)
-    _, _, joint = _terms(xz_moments(states, backend), alpha, beta)
+    n, _, _, joint = _terms(states, backend, alice_angle, bob_angle)
     return np.broadcast_to(np.asarray(joint, dtype=np.float64), (n,)).copy()
 
 
@@ -140,14 +141,7 @@ def outcome_probabilities(states: Any, backend: QuantumBackend, alice_angle: Arr
                           bob_angle: ArrayLike) -> FloatArray:
     """Joint outcome probabilities ``(N, 4)`` for outcomes ``(a, b)`` at index ``2a + b``.
 
-    Args:
-        states: the backend's batch of pairs.
-        backend: the formalism the pairs are held in.
-        alice_angle: α in radians, one value or one per pair.
-        bob_angle: β in radians, one value or one per pair.
-
-    Raises:
-        ConfigError: an angle that is not finite, or an angle array of the wrong length.
+    Takes the arguments of :func:`correlation` and raises what it raises.
 
     Examples:
         >>> from qinet.quantum import make_backend
@@ -156,9 +150,7 @@ def outcome_probabilities(states: Any, backend: QuantumBackend, alice_angle: Arr
         >>> outcome_probabilities(phi_plus, b, 0.0, np.pi / 2).round(12).tolist()
         [[0.25, 0.25, 0.25, 0.25]]
     """
-    n = backend.count(states)
-    alpha, beta = _angles("alice_angle", alice_angle, n), _angles("bob_angle", bob_angle, n)
-    alice, bob, joint = _terms(xz_moments(states, backend), alpha, beta)
+    n, alice, bob, joint = _terms(states, backend, alice_angle, bob_angle)
     probs = np.empty((n, 4))
     for index in range(4):
         sa, sb = 1 - 2 * (index >> 1), 1 - 2 * (index & 1)  # (-1)^a, (-1)^b

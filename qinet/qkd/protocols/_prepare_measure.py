@@ -21,8 +21,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from qinet.qkd.attacks import Attack
 from qinet.qkd.postprocessing.privacy_amplification import final_key_length
 from qinet.qkd.protocols._bb84_channel import (
@@ -35,15 +33,14 @@ from qinet.qkd.protocols._bb84_channel import (
     key_blocks,
     label_counts,
 )
-from qinet.qkd.protocols._blocks import BlockTally, check_run_options, distill_in_blocks
+from qinet.qkd.protocols._blocks import (
+    BlockTally,
+    KeyLength,
+    check_run_options,
+    distill_in_blocks,
+)
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
-
-F_EC = 1.16
-"""Error-correction inefficiency of the asymptotic rates (a Cascade-like code, the
-default of :mod:`qinet.qkd.bounds`)."""
-
-KeyLength = Callable[[int, float, int], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +98,7 @@ def run_prepare_measure(link: PrepareMeasureLink, pulses: int, *, protocol: str,
         sifted_bits=int(stats.key_counts.sum()), qber=qber_table(stats, class_names),
         gains=dict(zip(class_names, map(float, stats.gains()), strict=True)),
         estimates=estimates, asymptotic_bits_per_pulse=sec.asymptotic_bits_per_pulse,
-        finite_key_bits=sum(t.final_bits for t in tallies),
-        key_alice=_concat([t.key_reference for t in tallies]),
-        key_bob=_concat([t.key_other for t in tallies]),
-        leaked_ec=sum(t.leaked_ec for t in tallies), blocks=sum(t.blocks for t in tallies),
-        blocks_aborted=sum(t.aborted for t in tallies),
-        discarded_bits=sum(t.discarded for t in tallies),
-        abort_reasons=tuple(r for t in tallies for r in t.reasons),
-        transmittance=link.fibre_transmittance)
+        transmittance=link.fibre_transmittance, **BlockTally.joined(tallies).result_fields())
 
 
 def qber_table(stats: LinkStatistics, class_names: Sequence[str]) -> dict[str, float]:
@@ -148,7 +138,3 @@ class _PlainLength:
             self.exposed += max(0.0, plain - max(0.0, unknown - leaked))
             return key_length(n, qber_upper, leaked)
         return length
-
-
-def _concat(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)

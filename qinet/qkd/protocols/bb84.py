@@ -27,16 +27,11 @@ from typing import Any
 
 from qinet.errors import ConfigError
 from qinet.qkd.attacks import Attack
-from qinet.qkd.bounds import binary_entropy
+from qinet.qkd.bounds import F_EC, binary_entropy
 from qinet.qkd.postprocessing.estimation import qber_upper_bound
-from qinet.qkd.postprocessing.privacy_amplification import final_key_length
 from qinet.qkd.protocols._bb84_channel import LinkStatistics, PrepareMeasureLink, X, Z
-from qinet.qkd.protocols._prepare_measure import (
-    F_EC,
-    KeyLength,
-    Security,
-    run_prepare_measure,
-)
+from qinet.qkd.protocols._blocks import KeyLength, phase_error_key_length
+from qinet.qkd.protocols._prepare_measure import Security, run_prepare_measure
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
 
@@ -60,13 +55,10 @@ def gllp_key_length(tagged_fraction: float, phase_error_upper: float, *, epsilon
     """
     untagged = 1.0 - tagged_fraction
     e1 = phase_error_upper / untagged if untagged > 0.0 else 0.5
-
-    def key_length(n: int, _qber_upper: float, leaked: int) -> int:
-        if untagged <= 0.0 or e1 >= 0.5:
-            return 0
-        return final_key_length(n * untagged, qber_upper=e1, leaked_ec=leaked,
-                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
-    return key_length
+    if untagged <= 0.0 or e1 >= 0.5:
+        return lambda _n, _qber_upper, _leaked: 0
+    return phase_error_key_length(e1, epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
+                                  secret_share=untagged)
 
 
 def gllp_security(link: PrepareMeasureLink, stats: LinkStatistics, *, epsilon_sec: float,

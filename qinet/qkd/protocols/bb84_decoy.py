@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from qinet.errors import ConfigError
+from qinet.qkd._checks import is_signal_decoy_vacuum
 from qinet.qkd.attacks import Attack
-from qinet.qkd.bounds import binary_entropy, decoy_estimates
+from qinet.qkd.bounds import F_EC, binary_entropy, decoy_estimates
 from qinet.qkd.finite_key import lim2014_key_length
 from qinet.qkd.protocols._bb84_channel import (
     ChannelSampler,
@@ -38,12 +39,8 @@ from qinet.qkd.protocols._bb84_channel import (
     X,
     Z,
 )
-from qinet.qkd.protocols._prepare_measure import (
-    F_EC,
-    KeyLength,
-    Security,
-    run_prepare_measure,
-)
+from qinet.qkd.protocols._blocks import KeyLength
+from qinet.qkd.protocols._prepare_measure import Security, run_prepare_measure
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
 
@@ -165,7 +162,7 @@ def run_decoy_bb84(link: PrepareMeasureLink, pulses: int, *, rng: RngTree,
         ConfigError: the source is not (signal, weak, vacuum), or a bad block size.
     """
     mus = getattr(link.source, "intensities", ())
-    if len(mus) != 3 or not mus[0] > mus[1] > mus[2] == 0.0:
+    if not is_signal_decoy_vacuum(mus):
         raise ConfigError("source.intensities",
                           f"decoy BB84 needs (signal, weak decoy, vacuum = 0), got {mus}")
     if min(link.source.probabilities) <= 0.0:

@@ -21,11 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from qinet.errors import ConfigError
+from qinet.qkd._checks import check_open_probability
 from qinet.qkd.bounds import bbm92_key_fraction
 from qinet.qkd.postprocessing.estimation import qber_upper_bound
-from qinet.qkd.postprocessing.privacy_amplification import final_key_length
-from qinet.qkd.protocols._blocks import check_run_options, distill_in_blocks
+from qinet.qkd.protocols._blocks import (
+    check_run_options,
+    distill_in_blocks,
+    phase_error_key_length,
+)
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum.backend import QuantumBackend
 from qinet.rng import RngTree
@@ -70,8 +73,7 @@ def run_bbm92(states: Any, backend: QuantumBackend, *, rng: RngTree,
         >>> result.keys_equal, result.key_bits > 0, result.blocks_aborted
         (True, True, 0)
     """
-    if not 0.0 < z_probability < 1.0:
-        raise ConfigError("z_probability", f"must lie in (0, 1), got {z_probability}")
+    check_open_probability("z_probability", z_probability)
     options = check_run_options(block_size, epsilon_sec, epsilon_cor, distill_options)
     n = backend.count(states)
     # Z = 0, X = 1 in the backend's basis labels; each end chooses on its own stream
@@ -89,12 +91,9 @@ def run_bbm92(states: Any, backend: QuantumBackend, *, rng: RngTree,
     qber_x = errors_x / n_x if n_x else 0.0
     # Without X pairs nothing bounds the phase error; H2 is symmetric, so cap at 1/2.
     phase_error = min(qber_upper_bound(errors_x, n_x, epsilon=epsilon_sec), 0.5) if n_x else 0.5
-
-    def key_length(size: int, _qber_upper: float, leaked: int) -> int:
-        # Shor-Preskill: privacy amplification removes the X-basis (phase) errors
-        return final_key_length(size, qber_upper=phase_error, leaked_ec=leaked,
-                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
-
+    # Shor-Preskill: privacy amplification removes the X-basis (phase) errors
+    key_length = phase_error_key_length(phase_error, epsilon_sec=epsilon_sec,
+                                        epsilon_cor=epsilon_cor)
     tally = distill_in_blocks(alice[in_z], bob[in_z], rng=rng, stream="bbm92",
                               block_size=block_size, epsilon_sec=epsilon_sec,
                               epsilon_cor=epsilon_cor, key_length=key_length,
@@ -103,7 +102,4 @@ def run_bbm92(states: Any, backend: QuantumBackend, *, rng: RngTree,
     return QkdRunResult(
         protocol="bbm92", pulses=n, detections=n, sifted_bits=n_z,
         qber={"Z": qber_z, "X": qber_x}, estimates={"phase_error_upper": phase_error},
-        asymptotic_bits_per_pulse=asymptotic, finite_key_bits=tally.final_bits,
-        key_alice=tally.key_reference, key_bob=tally.key_other, leaked_ec=tally.leaked_ec,
-        blocks=tally.blocks, blocks_aborted=tally.aborted, discarded_bits=tally.discarded,
-        abort_reasons=tally.reasons)
+        asymptotic_bits_per_pulse=asymptotic, **tally.result_fields())

@@ -42,10 +42,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from qinet.errors import ConfigError
-from qinet.qkd.bounds import binary_entropy
-from qinet.qkd.postprocessing.privacy_amplification import final_key_length
-from qinet.qkd.protocols._blocks import BlockTally, check_run_options, distill_in_blocks
+from qinet.qkd._checks import check_open_probability
+from qinet.qkd.bounds import di_secret_fraction, holevo_error
+from qinet.qkd.protocols._blocks import (
+    BlockTally,
+    check_run_options,
+    distill_in_blocks,
+    phase_error_key_length,
+)
 from qinet.qkd.protocols._pair_measurement import measure_xz
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum.backend import QuantumBackend
@@ -140,8 +144,7 @@ def chsh_lower_bound(value: float, counts: ArrayLike, *, epsilon: float) -> floa
         >>> chsh_lower_bound(2.8, [10_000, 0, 10_000, 10_000], epsilon=1e-10)
         -4.0
     """
-    if not 0.0 < epsilon < 1.0:
-        raise ConfigError("epsilon", f"must lie in (0, 1), got {epsilon!r}")
+    check_open_probability("epsilon", epsilon)
     n = np.asarray(counts, dtype=np.float64)
     if (n <= 0).any():
         return -4.0
@@ -172,47 +175,6 @@ def chsh_estimate(outcomes: E91Outcomes, *, epsilon: float) -> ChshEstimate:
                         tuple(correlators), tuple(counts))
 
 
-def holevo_error(chsh: float) -> float:
-    """``q_E = (1 - √((S/2)² - 1))/2``: ``H2(q_E)`` bounds Eve's information (Acín 2007).
-
-    ``S ≤ 2`` gives 1/2 (no secrecy); values above ``2√2`` (sampling noise) count as
-    ``2√2``.
-
-    Examples:
-        >>> holevo_error(2 * 2 ** 0.5), holevo_error(1.5)
-        (0.0, 0.5)
-    """
-    excess = min(max((chsh / 2.0) ** 2 - 1.0, 0.0), 1.0)
-    return (1.0 - math.sqrt(excess)) / 2.0
-
-
-def di_secret_fraction(qber: float, chsh: float, f_ec: float = 1.0) -> float:
-    """Device-independent secret fraction ``1 - f H2(Q) - H2((1 + √((S/2)² - 1))/2)``.
-
-    Acín, Brunner, Gisin, Massar, Pironio and Scarani, PRL 98, 230501 (2007), eq. 4 (the
-    collective-attack bound), clipped at 0. For a Werner state (``S = 2√2 (1 - 2Q)``)
-    it vanishes at ``Q ≈ 7.1 %``, the paper's threshold.
-
-    Args:
-        qber: error rate of the key pairs, in [0, 1].
-        chsh: CHSH value S.
-        f_ec: error-correction inefficiency (>= 1).
-
-    Raises:
-        ConfigError: ``qber`` outside [0, 1] or ``f_ec < 1``.
-
-    Examples:
-        >>> di_secret_fraction(0.0, 2 * 2 ** 0.5)
-        1.0
-        >>> di_secret_fraction(0.01, 2.0)
-        0.0
-    """
-    if f_ec < 1.0:
-        raise ConfigError("f_ec", f"must be at least 1, got {f_ec!r}")
-    leak = f_ec * float(binary_entropy(qber))
-    return max(1.0 - leak - float(binary_entropy(holevo_error(chsh))), 0.0)
-
-
 def run_e91(states: Any, backend: QuantumBackend, *, rng: RngTree, block_size: int = 1_000_000,
             epsilon_sec: float = 1e-10, epsilon_cor: float = 1e-15,
             distill_options: Mapping[str, Any] | None = None) -> QkdRunResult:
@@ -221,9 +183,9 @@ def run_e91(states: Any, backend: QuantumBackend, *, rng: RngTree, block_size: i
     Reports ``qber["X"]`` and ``qber["D"]`` (error rates of the ``(π/2, π/2)`` and
     ``(π/4, π/4)`` key pairs), the estimates ``chsh`` and ``chsh_lower`` (at confidence
     ``1 - ε_sec``), and as asymptotic rate ``Σ_k (n_k/N) r(Q_k, S)`` over the two key
-    streams, with the device-independent fraction r of :func:`di_secret_fraction` at
-    f = 1 on the measured values. If ``chsh_lower`` does not exceed 2, every block
-    aborts with that reason.
+    streams, with the device-independent fraction r of
+    :func:`~qinet.qkd.bounds.di_secret_fraction` at f = 1 on the measured values. If
+    ``chsh_lower`` does not exceed 2, every block aborts with that reason.
 
     Args:
         states: the backend's batch of pairs (qubit 0 at Alice, qubit 1 at Bob).
@@ -256,14 +218,12 @@ def run_e91(states: Any, backend: QuantumBackend, *, rng: RngTree, block_size: i
     refuse = ("" if chsh.lower > 2.0 else
               f"CHSH lower bound {chsh.lower:.4f} does not exceed 2 (measured S = "
               f"{chsh.value:.4f})")
-    q_eve = holevo_error(chsh.lower)
+    # Eve's information per key bit is the Holevo bound at the lower CHSH value,
+    # whatever the bit error rate
+    key_length = phase_error_key_length(holevo_error(chsh.lower), epsilon_sec=epsilon_sec,
+                                        epsilon_cor=epsilon_cor)
 
-    def key_length(size: int, _qber_upper: float, leaked: int) -> int:
-        # Eve's information per key bit is H2(q_eve) whatever the bit error rate
-        return final_key_length(size, qber_upper=q_eve, leaked_ec=leaked,
-                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
-
-    tally, qber, asymptotic, sifted = BlockTally(), {}, 0.0, 0
+    parts, qber, asymptotic, sifted = [], {}, 0.0, 0
     for name, a, b, reference in KEY_STREAMS:
         chosen = (outcomes.alice_setting == a) & (outcomes.bob_setting == b)
         alice, bob = outcomes.alice_bit[chosen], outcomes.bob_bit[chosen]
@@ -276,11 +236,8 @@ def run_e91(states: Any, backend: QuantumBackend, *, rng: RngTree, block_size: i
                                  epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
                                  key_length=key_length, distill_options=options,
                                  refuse=refuse)
-        tally = tally.plus(part if reference == "alice" else part.swapped())
+        parts.append(part if reference == "alice" else part.swapped())
     return QkdRunResult(
         protocol="e91", pulses=n, detections=n, sifted_bits=sifted, qber=qber,
         estimates={"chsh": chsh.value, "chsh_lower": chsh.lower},
-        asymptotic_bits_per_pulse=asymptotic, finite_key_bits=tally.final_bits,
-        key_alice=tally.key_reference, key_bob=tally.key_other, leaked_ec=tally.leaked_ec,
-        blocks=tally.blocks, blocks_aborted=tally.aborted, discarded_bits=tally.discarded,
-        abort_reasons=tally.reasons)
+        asymptotic_bits_per_pulse=asymptotic, **BlockTally.joined(parts).result_fields())

@@ -27,12 +27,36 @@ class QkdRunResult:
             heralds of MDI, single-click heralds of twin-field, measured pairs).
         sifted_bits: bits left after sifting that entered post-processing (key basis,
             key intensity class).
-        qber: sifted error rates, keyed by basis (``"Z"``, ``"X"``) and, where intensity
-            classes exist, by ``"<basis>/<class>"`` (``"Z/signal"``, ``"X/decoy"``, ...).
-        gains: detections per pulse sent, keyed by intensity class (``"signal"``,
-            ``"decoy"``, ``"vacuum"``, or pairs of classes for MDI such as ``"mu/nu"``).
-        estimates: what parameter estimation bounded, e.g. ``y1_lower``, ``e1_upper``,
-            ``s1_lower`` (single-photon counts), ``phase_error_upper``, ``chsh``.
+        qber: sifted error rates; ``"Z"`` is the key's wherever the key is the Z basis.
+            Per protocol: ``bb84`` and ``bbm92``: ``"Z"``, ``"X"``; ``bb84-decoy``:
+            ``"Z"``, ``"X"`` (all classes) and ``"<basis>/<class>"`` (``"Z/signal"``,
+            ``"X/decoy"``, ``"Z/vacuum"``, ...); ``mdi``: ``"Z"``, ``"X"`` (signal/signal)
+            and ``"<basis>/<Alice's class>/<Bob's class>"`` (``"Z/signal/decoy"``, ...);
+            ``tf``: ``"Z"`` (the key: signal, phase-matched) and ``"signal"``,
+            ``"decoy"``, ``"vacuum"``; ``e91``: its two key streams, ``"X"`` (both at
+            π/2) and ``"D"`` (both at π/4). Classes are ``signal``, ``decoy``, ``vacuum``.
+        gains: detections per pulse sent: ``bb84``: ``"signal"``; ``bb84-decoy`` and
+            ``tf``: ``"signal"``, ``"decoy"``, ``"vacuum"``; ``mdi``: per basis and pair
+            of classes, the keys of its ``qber`` without ``"Z"`` and ``"X"``; none for
+            ``bbm92`` and ``e91``.
+        estimates: what parameter estimation bounded (``*_lower``, ``*_upper``) and the
+            point values behind them:
+
+            * ``bb84``: ``tagged_fraction``, ``single_photon_fraction``,
+              ``phase_error_upper``, ``e1_upper``;
+            * ``bb84-decoy``: ``y1_lower``, ``e1_upper``, ``q1``,
+              ``single_photon_fraction`` and the finite-key bounds of Lim et al. 2014,
+              ``s_z0_lower``, ``s_z1_lower``, ``phase_error_upper``;
+            * both, when run with an attack: ``eve_known_bits``, ``eve_known_fraction``
+              (sifted bits Eve knows), ``plain_key_bits`` and ``plain_key_bits_exposed``
+              (the plain BB84 key and how much of it she would know);
+            * ``mdi``: ``y11_z_lower``, ``y11_x_lower``, ``e11_x_upper`` (also as
+              ``phase_error_upper``), ``single_pair_fraction_lower``, ``s11_lower``,
+              ``y11_z``, ``e11_x``;
+            * ``tf``: ``y1_lower``, ``y1``, ``q1_lower``, ``phase_error_upper``,
+              ``phase_error``;
+            * ``bbm92``: ``phase_error_upper``;
+            * ``e91``: ``chsh``, ``chsh_lower``.
         asymptotic_bits_per_pulse: key rate of the protocol's asymptotic formula
             evaluated on the measured statistics.
         finite_key_bits: key bits the finite-key bound allows for the blocks processed.

@@ -19,8 +19,9 @@ phases are drawn only for the pairs that click, matched and unmatched pairs apar
 
 Result keys: ``gains`` and ``qber`` by class (``signal``, ``decoy``, ``vacuum``: equal
 classes at both ends, phase-matched rounds), ``qber["Z"]`` the key's error rate,
-``estimates`` with ``y1_lower``, ``q1_lower`` (single-photon share of the key) and
-``phase_error_upper``.
+``estimates`` with ``y1_lower``, ``q1_lower`` (single-photon share of the key),
+``phase_error_upper`` and the point values ``y1`` and ``phase_error`` behind the
+asymptotic rate.
 """
 
 from __future__ import annotations
@@ -34,44 +35,40 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qinet.errors import ConfigError
-from qinet.physical.detectors import Detector
-from qinet.physical.fibre import Fibre
-from qinet.physical.sources import WeakCoherentSource
-from qinet.qkd.bounds import binary_entropy, decoy_estimates
-from qinet.qkd.mdi_tf_bounds import F_EC, pm_phase_error_bound
-from qinet.qkd.postprocessing.privacy_amplification import final_key_length
-from qinet.qkd.protocols._blocks import distill_in_blocks
-from qinet.qkd.protocols.mdi import (
+from qinet.qkd._checks import check_whole_number
+from qinet.qkd.bounds import F_EC, binary_entropy, decoy_estimates
+from qinet.qkd.mdi_tf_bounds import check_phase_slices, pm_phase_error_bound
+from qinet.qkd.protocols._blocks import phase_error_key_length
+from qinet.qkd.protocols._two_senders import (
     CLASSES,
-    check_decoy_sources,
-    check_run_arguments,
+    RelayEvents,
+    RelayLink,
+    RelaySecurity,
+    announced_events,
     clicks_given_any,
     count_bounds,
-    event_chunks,
+    run_relay,
 )
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
 
 
 @dataclass(frozen=True, slots=True)
-class TwinFieldLink:
+class TwinFieldLink(RelayLink):
     """Alice and Bob send phase-encoded pulses to Charlie's beam splitter and two detectors.
 
     Attributes:
-        alice_source: Alice's per-end intensities (signal, weak decoy, vacuum), their
-            probabilities and the pulse rate.
-        bob_source: Bob's; the same intensities.
-        fibre_alice: fibre Alice→Charlie.
-        fibre_bob: fibre Bob→Charlie.
-        detector: each of Charlie's two detectors.
-        detection_window_s: Charlie's gate width in s (> 0).
         misalignment: e_d, share of the light in the wrong detector at perfect phase
             match (interference visibility ``1 - 2 e_d``), in [0, 1/2].
         phase_slices: M, the number of announced phase slices (even, >= 2).
         phase_noise_rad: standard deviation of the residual phase drift between the
             two arms, in rad (>= 0).
 
+    The other fields are those of :class:`~qinet.qkd.protocols._two_senders.RelayLink`
+    (per-end intensities); ``detector`` is each of Charlie's two detectors.
+
     Examples:
+        >>> from qinet.physical import Detector, Fibre, WeakCoherentSource
         >>> TwinFieldLink(WeakCoherentSource(), WeakCoherentSource(), Fibre(10.0),
         ...               Fibre(10.0), Detector(), phase_slices=7)
         Traceback (most recent call last):
@@ -79,75 +76,29 @@ class TwinFieldLink:
         qinet.errors.ConfigError: phase_slices: must be an even integer >= 2, got 7
     """
 
-    alice_source: WeakCoherentSource
-    bob_source: WeakCoherentSource
-    fibre_alice: Fibre
-    fibre_bob: Fibre
-    detector: Detector
-    detection_window_s: float = 1e-9
-    misalignment: float = 0.01
     phase_slices: int = 16
     phase_noise_rad: float = 0.0
 
     def __post_init__(self) -> None:
-        check_decoy_sources(self.alice_source, self.bob_source)
-        if not self.detection_window_s > 0.0:
-            raise ConfigError("detection_window_s",
-                              f"must be positive, got {self.detection_window_s}")
-        if not 0.0 <= self.misalignment <= 0.5:
-            raise ConfigError("misalignment", f"must lie in [0, 0.5], got {self.misalignment}")
-        m = self.phase_slices
-        if isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 2 or m % 2:
-            raise ConfigError("phase_slices", f"must be an even integer >= 2, got {m!r}")
+        RelayLink.__post_init__(self)
+        check_phase_slices(self.phase_slices)
         if not self.phase_noise_rad >= 0.0:
             raise ConfigError("phase_noise_rad", f"must be non-negative, got "
                                                  f"{self.phase_noise_rad}")
 
-    def _arm(self, fibre: Fibre) -> float:
-        return float(fibre.transmittance * self.detector.efficiency
-                     * self.detector.window_efficiency(self.detection_window_s))
-
-    @property
-    def eta_alice(self) -> float:
-        """η_a: Alice→Charlie transmittance times detector efficiency."""
-        return self._arm(self.fibre_alice)
-
-    @property
-    def eta_bob(self) -> float:
-        """η_b: Bob→Charlie transmittance times detector efficiency."""
-        return self._arm(self.fibre_bob)
-
-    @property
-    def dark_probability(self) -> float:
-        """p_d of one detector in one window."""
-        return float(self.detector.dark_probability(self.detection_window_s))
-
-    @property
-    def transmittance(self) -> float:
-        """Fibre transmittance Alice→Bob: both halves multiplied (detectors excluded)."""
-        return self.fibre_alice.transmittance * self.fibre_bob.transmittance
-
 
 @dataclass(frozen=True, slots=True)
-class SingleClicks:
+class SingleClicks(RelayEvents):
     """Every single-click round of a run, and the pulse pairs sent per configuration.
 
+    The fields of :class:`~qinet.qkd.protocols._two_senders.RelayEvents` (``pulses_sent``
+    per Alice class, Bob class and phase match, shape (3, 3, 2)), and:
+
     Attributes:
-        pulses_sent: pulse pairs per (Alice class, Bob class, phase-matched), (3, 3, 2).
-        clicked: pulse pairs with at least one click.
-        alice_class, bob_class: class index per single click.
         matched: whether the announced slices agree modulo π.
-        alice_bit: Alice's bit.
-        bob_bit: Bob's bit after the flips the announcements prescribe.
     """
 
-    pulses_sent: NDArray[np.int64]
-    clicked: int
-    alice_class: NDArray[np.int8]
-    bob_class: NDArray[np.int8]
     matched: NDArray[np.bool_]
-    alice_bit: NDArray[np.uint8]
-    bob_bit: NDArray[np.uint8]
 
     def table(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """``(matched pulse pairs, single clicks, errors)`` per class, equal classes."""
@@ -163,14 +114,16 @@ def simulate_twin_field(link: TwinFieldLink, pulses: int, *, rng: np.random.Gene
     """Send ``pulses`` pulse pairs and return the single-click rounds with both ends' data.
 
     Examples:
+        >>> from qinet.physical import Detector, Fibre, WeakCoherentSource
         >>> link = TwinFieldLink(WeakCoherentSource(), WeakCoherentSource(), Fibre(10.0),
-        ...                      Fibre(10.0), Detector())
+        ...                      Fibre(10.0), Detector(), phase_slices=8)
         >>> s = simulate_twin_field(link, 10**5, rng=np.random.default_rng(1))
-        >>> int(s.pulses_sent.sum()), bool(s.matched.size <= s.clicked)
+        >>> round(float(s.pulses_sent[:, :, 1].sum() / s.pulses), 2)  # matched: 2/M
+        0.25
+        >>> s.pulses, bool(s.matched.size <= s.clicked)
         (100000, True)
     """
-    if isinstance(pulses, bool) or not isinstance(pulses, int | np.integer) or pulses < 0:
-        raise ConfigError("pulses", f"must be a non-negative integer, got {pulses!r}")
+    check_whole_number("pulses", pulses, least=0)
     m = int(link.phase_slices)
     mus = np.asarray(link.alice_source.intensities)
     # configuration axes: class_a, class_b, matched, bit_a, bit_b
@@ -184,13 +137,9 @@ def simulate_twin_field(link: TwinFieldLink, pulses: int, *, rng: np.random.Gene
     any_click = -np.expm1(2.0 * math.log1p(-p_d) - light_a - light_b)
     clicked = rng.binomial(sent.ravel(), any_click)
     vis = 1.0 - 2.0 * link.misalignment
-    parts = [_single_clicks(cell, mt, xa, xb, light_a, light_b, m, vis, link.phase_noise_rad,
-                            p_d, rng) for cell in event_chunks(clicked)]
-    parts.append((np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)))
-    # events come out grouped by configuration: permute them back into time order
-    order = rng.permutation(sum(p[0].size for p in parts))
-    cell = np.concatenate([p[0] for p in parts])[order]
-    flip = np.concatenate([p[1] for p in parts])[order]
+    cell, flip = announced_events(
+        clicked, lambda cells: _single_clicks(cells, mt, xa, xb, light_a, light_b, m, vis,
+                                              link.phase_noise_rad, p_d, rng), rng)
     return SingleClicks(pulses_sent=sent.sum(axis=(3, 4)).astype(np.int64),
                         clicked=int(clicked.sum()), alice_class=ia[cell].astype(np.int8),
                         bob_class=ib[cell].astype(np.int8), matched=mt[cell] == 1,
@@ -227,6 +176,39 @@ def _single_clicks(cell: NDArray[np.int64], mt: NDArray[np.int64], xa: NDArray[n
     return cell[single], flip[single]
 
 
+def twin_field_security(link: TwinFieldLink, clicks: SingleClicks, *, epsilon_sec: float,
+                        epsilon_cor: float) -> RelaySecurity:
+    """Decoy bound on the phase error, the key (matched signal/signal) and its block length.
+
+    The analysis of :func:`run_twin_field`: gains and error rates per class of the
+    matched rounds, the single-photon yield and the phase error bounded from them, and
+    MZZ 2018, eq. 4, on the measured statistics per pulse pair sent.
+    """
+    sent, hits, errs = clicks.table()
+    mu, nu = (2.0 * x for x in link.alice_source.intensities[:2])
+    gain = hits / np.maximum(sent, 1)
+    rate = errs / np.maximum(hits, 1)
+    lo, hi = count_bounds(hits, sent, epsilon_sec / 16.0)
+    y1_point, _ = decoy_estimates(gain[0], gain[1], rate[1], y0=gain[2], mu=mu, nu=nu)
+    y1_lower, _ = decoy_estimates(hi[0], lo[1], rate[1], y0=hi[2], mu=mu, nu=nu)
+    e_x_upper = float(pm_phase_error_bound(y1_lower, gain[0], mu))
+    e_x_point = float(pm_phase_error_bound(y1_point, gain[0], mu))
+    # MZZ 2018, eq. 4, on the measured statistics, per pulse pair sent
+    fraction = 1.0 - F_EC * float(binary_entropy(rate[0])) - float(binary_entropy(e_x_point))
+    asymptotic = sent[0] / clicks.pulses * float(gain[0]) * max(fraction, 0.0)
+    q1 = mu * math.exp(-mu) * float(y1_lower) / float(gain[0]) if hits[0] else 0.0
+    return RelaySecurity(
+        qber={"Z": float(rate[0]), **{CLASSES[k]: float(rate[k]) for k in range(3)}},
+        gains={CLASSES[k]: float(gain[k]) for k in range(3)},
+        estimates={"y1_lower": float(y1_lower), "y1": float(y1_point), "q1_lower": q1,
+                   "phase_error_upper": e_x_upper, "phase_error": e_x_point},
+        asymptotic_bits_per_pulse=asymptotic,
+        key=clicks.matched & (clicks.alice_class == 0) & (clicks.bob_class == 0),
+        # every key bit counts; privacy amplification removes the even-photon share
+        key_length=phase_error_key_length(e_x_upper, epsilon_sec=epsilon_sec,
+                                          epsilon_cor=epsilon_cor))
+
+
 def run_twin_field(link: TwinFieldLink, pulses: int, *, rng: RngTree,
                    block_size: int = 1_000_000, epsilon_sec: float = 1e-10,
                    epsilon_cor: float = 1e-15,
@@ -242,55 +224,21 @@ def run_twin_field(link: TwinFieldLink, pulses: int, *, rng: RngTree,
     bits keeps ``ℓ = n [1 - H2(E^X)] - leak - log2(2/ε_cor) - 2 log2(1/ε_sec)`` bits.
 
     Args:
-        link: sources, fibres and Charlie's detectors.
+        link: sources, fibres and Charlie's two detectors.
         pulses: pulse pairs to send.
         rng: the run's random tree (streams ``tf/channel`` and the blocks' ``tf/...``).
-        block_size: sifted bits per post-processing block.
-        epsilon_sec: secrecy parameter.
+        block_size: phase-matched signal/signal single clicks per post-processing block.
+        epsilon_sec: secrecy parameter (a 16th of it for each decoy count bound).
         epsilon_cor: correctness parameter.
         distill_options: forwarded to :func:`~qinet.qkd.postprocessing.pipeline.distill`.
 
     Returns:
-        The run record, ``protocol="tf"``.
+        The run record, ``protocol="tf"``, keyed as the module's docstring says.
 
     Raises:
         ConfigError: a bad argument, named.
     """
-    check_run_arguments(pulses, block_size, epsilon_sec, epsilon_cor, distill_options)
-    clicks = simulate_twin_field(link, pulses, rng=rng.generator("tf/channel"))
-    sent, hits, errs = clicks.table()
-    mu, nu = (2.0 * x for x in link.alice_source.intensities[:2])
-    gain = hits / np.maximum(sent, 1)
-    rate = errs / np.maximum(hits, 1)
-    lo, hi = count_bounds(hits, sent, epsilon_sec / 16.0)
-    y1_point, _ = decoy_estimates(gain[0], gain[1], rate[1], y0=gain[2], mu=mu, nu=nu)
-    y1_lower, _ = decoy_estimates(hi[0], lo[1], rate[1], y0=hi[2], mu=mu, nu=nu)
-    e_x_upper = float(pm_phase_error_bound(y1_lower, gain[0], mu))
-    e_x_point = float(pm_phase_error_bound(y1_point, gain[0], mu))
-
-    def key_length(n: int, _qber_upper: float, leaked: int) -> int:
-        # every key bit counts; privacy amplification removes the even-photon share
-        return final_key_length(n, qber_upper=e_x_upper, leaked_ec=leaked,
-                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
-
-    key_mask = clicks.matched & (clicks.alice_class == 0) & (clicks.bob_class == 0)
-    keys = distill_in_blocks(clicks.alice_bit[key_mask], clicks.bob_bit[key_mask], rng=rng,
-                             stream="tf", block_size=block_size, epsilon_sec=epsilon_sec,
-                             epsilon_cor=epsilon_cor, key_length=key_length,
-                             distill_options=distill_options)
-    # MZZ 2018, eq. 4, on the measured statistics, per pulse pair sent
-    fraction = 1.0 - F_EC * float(binary_entropy(rate[0])) - float(binary_entropy(e_x_point))
-    asymptotic = sent[0] / pulses * float(gain[0]) * max(fraction, 0.0)
-    q1 = mu * math.exp(-mu) * float(y1_lower) / float(gain[0]) if hits[0] else 0.0
-    return QkdRunResult(
-        protocol="tf", pulses=pulses, detections=int(clicks.matched.size),
-        sifted_bits=int(hits[0]),
-        qber={"Z": float(rate[0]), **{CLASSES[k]: float(rate[k]) for k in range(3)}},
-        gains={CLASSES[k]: float(gain[k]) for k in range(3)},
-        estimates={"y1_lower": float(y1_lower), "y1": float(y1_point), "q1_lower": q1,
-                   "phase_error_upper": e_x_upper, "phase_error": e_x_point},
-        asymptotic_bits_per_pulse=asymptotic, finite_key_bits=keys.final_bits,
-        key_alice=keys.key_reference, key_bob=keys.key_other, leaked_ec=keys.leaked_ec,
-        blocks=keys.blocks, blocks_aborted=keys.aborted, discarded_bits=keys.discarded,
-        abort_reasons=keys.reasons,
-        transmittance=link.transmittance)
+    return run_relay(link, pulses, protocol="tf", simulate=simulate_twin_field,
+                     security=twin_field_security, rng=rng, block_size=block_size,
+                     epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
+                     distill_options=distill_options)
