@@ -127,7 +127,7 @@ class Node(_Strict):
         description="secure application entities served by this node's key manager (KME)")
 
 
-class _LinkBase(_Strict):
+class _FibreSpan(_Strict):
     between: tuple[str, str] = Field(description="the two end nodes")
     length: PositiveLengthKm = Field(description="fibre length between the nodes (km)")
     station_position: Annotated[float, _bounded(low=0, high=1)] = Field(
@@ -135,6 +135,9 @@ class _LinkBase(_Strict):
     fibre: str | None = Field(None, description="name of a fibre in `hardware`")
     detector: str | None = Field(None, description="name of a detector in `hardware`")
     detection_window: PositiveTimeS = Field(1e-9, description="detection window (s)")
+
+
+class _LinkBase(_FibreSpan):
     visibility: Probability = Field(1.0, description="two-photon interference visibility")
     attempt_period: PositiveTimeS | None = Field(
         None, description="time between attempts (default: the shortest the scheme allows)")
@@ -166,18 +169,12 @@ class MidpointSourceLink(_LinkBase):
     source: str | None = Field(None, description="name of an spdc source in `hardware`")
 
 
-class QkdLink(_Strict):
+class QkdLink(_FibreSpan):
     """A fibre for prepare-and-measure QKD: Alice's transmitter at the first node, Bob's
-    receiver at the second (for MDI and twin-field, the measuring station in between)."""
+    receiver at the second (for MDI and twin-field, the measuring station at
+    ``station_position``)."""
 
     scheme: Literal["qkd"]
-    between: tuple[str, str] = Field(description="the two end nodes (Alice, Bob)")
-    length: PositiveLengthKm = Field(description="fibre length between the nodes (km)")
-    station_position: Annotated[float, _bounded(low=0, high=1)] = Field(
-        0.5, description="MDI / twin-field station, as a fraction of the length from Alice")
-    fibre: str | None = Field(None, description="name of a fibre in `hardware`")
-    detector: str | None = Field(None, description="name of a detector in `hardware`")
-    detection_window: PositiveTimeS = Field(1e-9, description="detection window (s)")
 
 
 Link = Annotated[
