@@ -170,7 +170,9 @@ def distill(
         return stop("finite-size key length is zero", upper, leaked, dropped, failed, retries)
     seed = rng_alice.integers(0, 2, alice_key.size + length - 1, dtype=np.uint8)
     key_a = toeplitz_hash(alice_key, seed, length)
-    key_b = toeplitz_hash(bob_key, seed, length)
+    # T is linear over GF(2): T y = T x ⊕ T (x ⊕ y), and T 0 = 0 needs no second FFT
+    difference = alice_key ^ bob_key
+    key_b = key_a ^ toeplitz_hash(difference, seed, length) if difference.any() else key_a.copy()
     equal = bool(np.array_equal(key_a, key_b))
     if not equal:  # a tag collision (probability 2^-64): never hand out unequal keys
         return stop("keys differ after privacy amplification", upper, leaked, est.alice.size,

@@ -12,7 +12,13 @@ Precision: float64 FFT convolution is exact after rounding only while its round-
 well below 1/2. Keys longer than ``block_size`` are therefore split into blocks on both
 the key and the seed; each block pair is convolved separately (integer sums ≤ block_size
 ≪ 2^52), rounded, reduced mod 2 and XOR-accumulated. Every rounding is checked: a
-residual above 0.25 raises instead of returning a wrong key.
+residual above 0.25 raises instead of returning a wrong key. Only the outputs
+``[n−1, n−1+out_len)`` are wanted, so a circular convolution of length ≥ n + out_len − 1
+(not 2n + out_len − 2) suffices: the wrapped-around terms land outside that slice.
+
+Short outputs (``out_len`` ≤ :data:`DIRECT_MAX_OUT`, the verification tags) skip the FFT:
+row i of T is a window of the reversed seed, so each output bit is the parity of
+popcount(window AND key) over bit-packed bytes, O(out_len · n / 8) byte operations.
 
 Examples:
     >>> import numpy as np
@@ -35,6 +41,8 @@ from qinet.qkd.postprocessing._bits import as_bits
 from qinet.qkd.postprocessing.estimation import binary_entropy
 
 DEFAULT_BLOCK_SIZE = 1 << 20  # bits per FFT block: round-off ~1e-9, far from 1/2
+DIRECT_MAX_OUT = 256  # up to this many output bits, packed bit products beat the FFT
+_BYTE_PARITY = np.array([bin(v).count("1") & 1 for v in range(256)], dtype=np.uint8)
 
 
 def _round_parity(values: np.ndarray) -> np.ndarray:
@@ -50,7 +58,8 @@ def _convolve_parity(seed: np.ndarray, key: np.ndarray, lo: int, hi: int,
     """Parity of (seed ⊛ key)[lo:hi], blocked so each FFT sums at most ``block`` terms."""
     out = np.zeros(hi - lo, dtype=np.uint8)
     if len(key) <= block and len(seed) <= 2 * block:
-        size = sfft.next_fast_len(len(seed) + len(key) - 1, real=True)
+        # circular length: index k < hi must not wrap onto itself, nor k + size exist
+        size = sfft.next_fast_len(max(hi, len(seed) + len(key) - 1 - lo), real=True)
         conv = sfft.irfft(sfft.rfft(seed, size) * sfft.rfft(key, size), size)
         return _round_parity(conv[lo:hi])
     size = sfft.next_fast_len(2 * block - 1, real=True)
@@ -64,6 +73,23 @@ def _convolve_parity(seed: np.ndarray, key: np.ndarray, lo: int, hi: int,
                 continue
             conv = sfft.irfft(kf * sf, size)[first - offset:last - offset]
             out[first - lo:last - lo] ^= _round_parity(conv)
+    return out
+
+
+def _direct_parity(key: np.ndarray, seed: np.ndarray, out_len: int) -> np.ndarray:
+    """T · key mod 2 by packed windows: out[i] = parity(rev(seed)[out_len−1−i :][:n] · key)."""
+    n = key.size
+    packed_key = np.packbits(key)
+    width = packed_key.size
+    reverse = seed[::-1].copy()  # packbits is several times slower on a reversed view
+    out = np.empty(out_len, dtype=np.uint8)
+    for bit in range(min(8, out_len)):
+        # shift t = 8 q + bit: window t starts at byte q of the seed packed from `bit` on
+        shifts = np.arange(bit, out_len, 8)
+        packed = np.packbits(reverse[bit:bit + 8 * (shifts.size - 1) + n])
+        windows = np.lib.stride_tricks.sliding_window_view(packed, width)[:shifts.size]
+        folded = np.bitwise_xor.reduce(windows & packed_key, axis=1)
+        out[out_len - 1 - shifts] = _BYTE_PARITY[folded]
     return out
 
 
@@ -113,6 +139,8 @@ def toeplitz_hash(
     if s.size != n + out_len - 1:
         raise ConfigError("seed_bits", f"must have n + out_len - 1 = {n + out_len - 1} bits, "
                           f"got {s.size}")
+    if out_len <= DIRECT_MAX_OUT:
+        return _direct_parity(x, s, out_len)
     return _convolve_parity(s.astype(np.float64), x.astype(np.float64), n - 1,
                             n - 1 + out_len, block_size)
 

@@ -132,27 +132,37 @@ def initial_block_size(qber: float, n: int) -> int:
     return int(min(max(round(BLOCK_CONSTANT / qber), 1), max(n, 1)))
 
 
+def _segments(lo: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ranges ``[lo[i], lo[i] + lengths[i])`` and the start of each in the result."""
+    starts = np.zeros(lengths.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    flat = np.repeat(lo - starts, lengths)
+    flat += np.arange(flat.size)
+    return flat, starts
+
+
 def _locate_errors(y: np.ndarray, perm: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                    oracle: ParitySource) -> np.ndarray:
-    """Binary search, all at once, for one error in each odd block ``perm[lo:hi]``."""
-    prefix = np.zeros(perm.size + 1, dtype=np.int64)
-    np.cumsum(y[perm], out=prefix[1:])
+    """Binary search, all at once, for one error in each odd block ``perm[lo:hi]``.
+
+    Each round asks Alice for the parity of the first half of every block still longer
+    than one bit; Bob's parity of the same half comes from the same gathered indices, so
+    a round costs the size of the halves asked for, not of the key.
+    """
     lo, hi = lo.copy(), hi.copy()
-    while True:
-        active = np.flatnonzero(hi - lo > 1)
-        if active.size == 0:
-            return perm[lo]
+    active = np.flatnonzero(hi - lo > 1)
+    while active.size:
         la, ha = lo[active], hi[active]
         mid = la + (ha - la) // 2  # ask for the first half [la, mid)
-        lengths = mid - la
-        starts = np.zeros(active.size, dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        flat = np.repeat(la - starts, lengths) + np.arange(int(lengths.sum()))
-        alice_half = oracle.parities(perm[flat], starts)
-        bob_half = (prefix[mid] - prefix[la]) & 1
+        flat, starts = _segments(la, mid - la)
+        indices = perm[flat]
+        alice_half = oracle.parities(indices, starts)
+        bob_half = np.bitwise_xor.reduceat(y[indices], starts)
         left = alice_half != bob_half
         hi[active] = np.where(left, mid, ha)
         lo[active] = np.where(left, la, mid)
+        active = active[hi[active] - lo[active] > 1]
+    return perm[lo]
 
 
 def cascade(
@@ -196,12 +206,15 @@ def cascade(
     corrected = 0
     for p in range(passes):
         k = min(k1 << p, n)
-        perm = np.arange(n) if p == 0 else rng.permutation(n)
-        inverse = np.empty(n, dtype=np.int64)
-        inverse[perm] = np.arange(n)
+        if p == 0:
+            perm = inverse = np.arange(n)
+        else:
+            perm = rng.permutation(n)
+            inverse = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+            inverse[perm] = np.arange(n, dtype=inverse.dtype)
         starts = np.arange(0, n, k)
         alice = oracle.parities(perm, starts)
-        odd.append(alice != np.bitwise_xor.reduceat(y[perm], starts))
+        odd.append(alice != np.bitwise_xor.reduceat(y if p == 0 else y[perm], starts))
         sizes.append(k)
         perms.append(perm)
         where.append(inverse)

@@ -26,6 +26,7 @@ from qinet.qkd.postprocessing.ldpc_reconciliation import (
     ldpc_reconcile,
     syndrome_bits,
 )
+from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 
 # Claimed efficiencies f = leaked / (n H2(Q)), Q the true error rate:
 # Cascade (4 passes, k1 = 0.73/Q): 1.05-1.25 at 1-10 % (Martinez-Mateo et al., QIC 15, 453
@@ -39,11 +40,7 @@ LDPC_F_MARGIN = 0.15
 
 def _noisy_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Alice's random key and Bob's copy with exactly round(qber n) flipped bits."""
-    rng = np.random.default_rng(seed)
-    alice = rng.integers(0, 2, n, dtype=np.uint8)
-    bob = alice.copy()
-    bob[rng.choice(n, round(qber * n), replace=False)] ^= 1
-    return alice, bob
+    return noisy_key_pair(n, qber, np.random.default_rng(seed))
 
 
 # --- the codes -----------------------------------------------------------------------------

@@ -26,15 +26,13 @@ from qinet.qkd.postprocessing import (
     toeplitz_hash,
     verify,
 )
+from qinet.qkd.postprocessing.privacy_amplification import DIRECT_MAX_OUT, _convolve_parity
+from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 
 
 def _noisy_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Alice's random key and Bob's copy with exactly round(qber n) flipped bits."""
-    rng = np.random.default_rng(seed)
-    alice = rng.integers(0, 2, n, dtype=np.uint8)
-    bob = alice.copy()
-    bob[rng.choice(n, round(qber * n), replace=False)] ^= 1
-    return alice, bob
+    return noisy_key_pair(n, qber, np.random.default_rng(seed))
 
 
 # --- sifting -------------------------------------------------------------------------------
@@ -161,7 +159,10 @@ def _dense(x: np.ndarray, s: np.ndarray, m: int) -> np.ndarray:
 def test_toeplitz_fft_equals_dense_product(block_size):
     rng = np.random.default_rng(21)
     for _ in range(40):
+        # every other m above DIRECT_MAX_OUT: the FFT path, else the packed direct path
         n, m = int(rng.integers(1, 120)), int(rng.integers(1, 120))
+        if _ % 2:
+            n, m = n // 3 + 1, m // 3 + DIRECT_MAX_OUT + 1
         x, s = rng.integers(0, 2, n), rng.integers(0, 2, n + m - 1)
         got = toeplitz_hash(x, s, m, block_size=block_size)
         assert np.array_equal(got, _dense(x, s, m))
@@ -172,6 +173,18 @@ def test_toeplitz_blocked_equals_single_fft_on_long_keys():
     n, m = 300_000, 200_000
     x, s = rng.integers(0, 2, n), rng.integers(0, 2, n + m - 1)
     assert np.array_equal(toeplitz_hash(x, s, m), toeplitz_hash(x, s, m, block_size=70_000))
+
+
+@pytest.mark.parametrize("m", [1, 9, 64, DIRECT_MAX_OUT, DIRECT_MAX_OUT + 1])
+def test_toeplitz_direct_and_fft_paths_agree_on_long_keys(m):
+    rng = np.random.default_rng(m)
+    n = 100_003  # not a multiple of 8: the packed key ends in padding
+    x, s = rng.integers(0, 2, n), rng.integers(0, 2, n + m - 1)
+    fft = _convolve_parity(s.astype(float), x.astype(float), n - 1, n - 1 + m, 1 << 20)
+    direct = toeplitz_hash(x, s, m)
+    assert np.array_equal(direct, fft)
+    for i in rng.choice(m, min(m, 3), replace=False):  # rows against T[i, j] = s[i - j + n - 1]
+        assert direct[i] == int(s[i - np.arange(n) + n - 1] @ x) % 2
 
 
 def test_toeplitz_rejects_wrong_seed_length():
@@ -277,6 +290,32 @@ def test_distill_discards_a_block_that_fails_verification(monkeypatch):
     assert "verification failed" in res.reason
     assert res.discarded == 18_000
     assert res.key_alice.size == 0
+
+
+def test_distill_never_returns_different_keys_after_a_tag_collision(monkeypatch):
+    import qinet.qkd.postprocessing.pipeline as pipeline
+
+    real, real_verify = pipeline.cascade, pipeline.verify
+
+    def broken(bob, oracle, **kwargs):  # one error left behind, as above
+        res = real(bob, oracle, **kwargs)
+        bits = res.bits.copy()
+        bits[7] ^= 1
+        return res._replace(bits=bits)
+
+    def colliding(alice_key, bob_key, *, rng, tag_bits):  # the 2^-64 event, forced
+        return real_verify(alice_key, alice_key, rng=rng, tag_bits=tag_bits)
+
+    monkeypatch.setattr(pipeline, "cascade", broken)
+    monkeypatch.setattr(pipeline, "verify", colliding)
+    alice, bob = _noisy_pair(20_000, 0.02, seed=45)
+    res = distill(alice, bob, rng_shared=np.random.default_rng(1),
+                  rng_alice=np.random.default_rng(2))
+    # Bob's hash differs from Alice's by T e_7 = column 7 of T, which is never all zero here
+    assert res.aborted
+    assert "privacy amplification" in res.reason
+    assert res.discarded == 18_000
+    assert res.key_alice.size == res.key_bob.size == 0
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,205 @@
+"""Sum-product decoding of LDPC syndromes for many frames at once, vectorised over edges.
+
+Bob knows the syndrome s = H e of the error pattern e between his frame and Alice's and
+the channel log-likelihood ratios L_j = ln(P(e_j = 0) / P(e_j = 1)). Belief propagation
+passes messages along the edges of H's Tanner graph. The check-to-variable message is
+computed in the log domain with Gallager's function φ(x) = −ln tanh(x/2), which is its
+own inverse (R. G. Gallager, "Low-density parity-check codes", MIT Press 1963, ch. 4):
+
+    |R_ij| = φ(Σ_{k≠j} φ(|Q_ik|)),   sign R_ij = (−1)^{s_i} Π_{k≠j} sign Q_ik,
+
+where Q_ik = P_k − R_ik is the variable-to-check message and P_k the posterior LLR.
+
+Schedule: the rows are split into a few groups that are updated one after the other; after
+each group the posteriors P absorb its new messages, so later groups of the same
+iteration already see them (row-layered or "turbo-decoding message passing": M. M.
+Mansour and N. R. Shanbhag, IEEE Trans. VLSI Syst. 11, 976 (2003); D. E. Hocevar, IEEE
+SiPS 2004, 107). This converges in about 2/3 of the iterations of the flooding
+schedule here. Within a group the update is a flooding step: edges of one variable in
+the same group add their message changes.
+
+Vectorisation: all frames of a batch are decoded together; messages live in arrays of
+shape (rows, row degree, frames), rows padded to the largest degree by an edge to a dummy
+variable with a huge LLR (it contributes φ ≈ 0 and sign +). φ is read from a table indexed
+by the top 16 bits of the float32 argument (sign, exponent, 7 mantissa bits), a
+piecewise-logarithmic quantisation with relative step 2^−7, as in fixed-point decoders.
+Signs are handled as the sign bits of the float32 words. A frame stops as soon as its
+hard decision satisfies the syndrome; the others go on.
+
+Examples:
+    >>> import numpy as np, scipy.sparse as sp
+    >>> h = sp.csr_matrix(np.array([[1, 1, 0, 1, 0, 0], [0, 1, 1, 0, 1, 0],
+    ...                             [1, 0, 1, 0, 0, 1]], dtype=np.uint8))
+    >>> e = np.array([[0, 0, 1, 0, 0, 0]], dtype=np.uint8)
+    >>> llr = np.full((1, 6), np.log(0.9 / 0.1))
+    >>> errors, ok = SyndromeDecoder(h).decode(llr, (h @ e.T).T % 2, max_iter=20)
+    >>> errors.tolist(), ok.tolist()
+    ([[0, 0, 1, 0, 0, 0]], [True])
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import scipy.sparse as sp
+
+from qinet.errors import ConfigError
+
+ROW_GROUPS = 4  # groups of rows updated in turn: 4 was fastest in trials (fewer = more iterations)
+BATCH_FRAMES = 64  # frames decoded together (memory: rows x degree x frames float32 words)
+_SIGN = np.uint32(0x8000_0000)
+_MAGNITUDE = np.uint32(0x7FFF_FFFF)
+_DUMMY_LLR = np.float32(64.0)  # padding edges: φ(64) ≈ 3e-28, sign +
+_PHI_CAP = 32.0  # φ(x) for x → 0, and the largest message magnitude
+_COMPACT_SHARE = 0.25  # drop finished frames from the arrays once they are this share
+
+
+def _phi_table() -> np.ndarray:
+    """φ at the midpoint of each float32 bucket sharing the top 16 bits (2^15 buckets)."""
+    finite = 0x7F80  # top 16 bits of +inf: buckets from here on are inf/NaN, given φ = 0
+    words = (np.arange(finite, dtype=np.uint32) << 16) | np.uint32(0x8000)
+    x = words.view(np.float32).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        phi = -np.log(np.tanh(np.minimum(x, 64.0) / 2.0))
+    table = np.zeros(1 << 15, dtype=np.float32)
+    table[:finite] = np.minimum(phi, _PHI_CAP)
+    return table
+
+
+_PHI = _phi_table()
+
+
+_HIGH_HALF = 1 if np.little_endian else 0  # index of a float32's top 16 bits as two uint16
+
+
+def _phi(values: np.ndarray) -> np.ndarray:
+    """φ of non-negative float32 values (table lookup on their top 16 bits)."""
+    return np.take(_PHI, values.view(np.uint16)[..., _HIGH_HALF::2])
+
+
+class SyndromeDecoder:
+    """Batched row-layered sum-product decoder for one parity-check matrix.
+
+    Args:
+        matrix: the m × n parity-check matrix H, 0/1 (sparse or dense).
+        groups: number of row groups updated in turn per iteration (1 = flooding).
+
+    Raises:
+        ConfigError: ``groups`` < 1 or the matrix is empty.
+    """
+
+    def __init__(self, matrix: sp.spmatrix | np.ndarray, groups: int = ROW_GROUPS) -> None:
+        h = sp.csr_matrix(matrix, dtype=np.uint8)
+        h.eliminate_zeros()
+        m, n = h.shape
+        if m == 0 or n == 0 or h.nnz == 0:
+            raise ConfigError("matrix", f"must have rows, columns and edges, got {h.shape}")
+        if groups < 1:
+            raise ConfigError("groups", f"must be at least 1, got {groups!r}")
+        self.matrix = h
+        self.shape = (m, n)
+        degrees = np.diff(h.indptr)
+        width = int(degrees.max())
+        sockets = np.full((m, width), n, dtype=np.intp)  # column n: the dummy variable
+        sockets[np.arange(width)[None, :] < degrees[:, None]] = h.indices
+        bounds = np.linspace(0, m, min(groups, m) + 1).round().astype(np.int64)
+        self._groups = []
+        for lo, hi in itertools.pairwise(bounds):
+            cols = sockets[lo:hi]
+            flat = cols.ravel()
+            real = np.flatnonzero(flat < n)
+            touched, slot = np.unique(flat[real], return_inverse=True)
+            # sums the message changes of a group's edges per variable it touches
+            gather = sp.csr_matrix((np.ones(real.size, np.float32), (slot, real)),
+                                   shape=(touched.size, flat.size))
+            self._groups.append((int(lo), int(hi), cols, touched, gather))
+
+    def decode(self, llr: np.ndarray, syndromes: np.ndarray,
+               max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decode the error pattern of every frame.
+
+        Args:
+            llr: channel LLRs ln(P(e=0)/P(e=1)), shape (frames, n).
+            syndromes: the syndromes H e to match, 0/1, shape (frames, m).
+            max_iter: iterations before a frame is given up.
+
+        Returns:
+            The error estimates (frames, n) ``uint8`` and whether each satisfies its syndrome.
+            A frame that does not converge returns its last hard decision.
+
+        Raises:
+            ConfigError: shapes that do not fit the matrix, or ``max_iter`` < 1.
+        """
+        m, n = self.shape
+        llr = np.asarray(llr, dtype=np.float32)
+        syndromes = np.asarray(syndromes)
+        if llr.ndim != 2 or llr.shape[1] != n:
+            raise ConfigError("llr", f"must have shape (frames, {n}), got {llr.shape}")
+        if syndromes.shape != (llr.shape[0], m):
+            raise ConfigError("syndromes",
+                              f"must have shape ({llr.shape[0]}, {m}), got {syndromes.shape}")
+        if max_iter < 1:
+            raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
+        errors = np.zeros(llr.shape, dtype=np.uint8)
+        converged = np.zeros(llr.shape[0], dtype=bool)
+        for start in range(0, llr.shape[0], BATCH_FRAMES):
+            part = slice(start, start + BATCH_FRAMES)
+            errors[part], converged[part] = self._decode_batch(
+                llr[part], syndromes[part].astype(bool), max_iter)
+        return errors, converged
+
+    def _decode_batch(self, llr: np.ndarray, target: np.ndarray,
+                      max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+        n = self.shape[1]
+        frames = llr.shape[0]
+        posterior = np.empty((n + 1, frames), dtype=np.float32)
+        posterior[:n] = llr.T
+        posterior[n] = _DUMMY_LLR
+        want = target.T.copy()  # (m, frames), bool
+        want_sign = np.where(want, _SIGN, np.uint32(0))
+        messages = [np.zeros((hi - lo, cols.shape[1], frames), dtype=np.float32)
+                    for lo, hi, cols, _, _ in self._groups]
+        errors = np.zeros((frames, n), dtype=np.uint8)
+        converged = np.zeros(frames, dtype=bool)
+        live = np.arange(frames)  # batch frame held in each column of the arrays
+        hard = posterior[:n] < 0
+        for _ in range(max_iter):
+            for index, (lo, hi, cols, touched, gather) in enumerate(self._groups):
+                old = messages[index]
+                q = posterior[cols]
+                q -= old  # variable-to-check messages Q = P - R
+                words = q.view(np.uint32)
+                signs = words & _SIGN
+                words &= _MAGNITUDE  # q now holds |Q|
+                parity = np.bitwise_xor.reduce(signs, axis=1)
+                parity ^= want_sign[lo:hi]
+                phi = _phi(q)
+                total = phi.sum(axis=1, keepdims=True)
+                np.subtract(total, phi, out=phi)
+                np.abs(phi, out=phi)  # float32 round-off may leave -0.0 or tiny negatives
+                new = _phi(phi)
+                signs ^= parity[:, None, :]
+                new.view(np.uint32)[...] |= signs
+                np.subtract(new, old, out=old)  # old now holds the change of each message
+                posterior[touched] += gather @ old.reshape(-1, old.shape[2])
+                messages[index] = new
+            posterior[n] = _DUMMY_LLR
+            hard = posterior[:n] < 0
+            satisfied = ~(((self.matrix @ hard.view(np.uint8)) & 1).astype(bool) ^ want).any(axis=0)
+            fresh = satisfied & ~converged[live]
+            if fresh.any():
+                errors[live[fresh]] = hard[:, fresh].T
+                converged[live[fresh]] = True
+            waiting = ~converged[live]
+            if not waiting.any():
+                break
+            if 1.0 - waiting.mean() >= _COMPACT_SHARE:
+                live = live[waiting]
+                posterior = posterior[:, waiting]
+                want, want_sign = want[:, waiting], want_sign[:, waiting]
+                messages = [r[:, :, waiting] for r in messages]
+                hard = hard[:, waiting]
+        left = ~converged[live]
+        errors[live[left]] = hard[:, left].T
+        return errors, converged
