@@ -7,7 +7,6 @@ scenarios (``python -m qinet.service`` uses it to serve a key store as it is).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ from qinet.service.certs import KmeLike, PkiLayout
 from qinet.service.driver import KeySupplyLike, RealtimeDriver
 from qinet.service.kms.directory import KmeDirectory
 from qinet.service.kms.models import KmsLimits
-from qinet.service.kms.server import KeyService, KmeEndpoint
+from qinet.service.kms.server import KeyService, KmeEndpoint, run_event_loop
 from qinet.service.kms.store import KeyStore
 
 _log = logging.getLogger("qinet.service")
@@ -91,7 +90,7 @@ def run_key_service(kmes: Sequence[KmeLike], supply: KeySupplyLike | None, *,
                 driver.start()
 
         try:
-            asyncio.run(service.serve(handle_signals=True, on_ready=on_ready))
+            run_event_loop(service.serve(handle_signals=True, on_ready=on_ready))
         finally:
             if driver is not None:
                 driver.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 
 import pytest
 
@@ -130,3 +131,30 @@ def test_a_closed_store_refuses_work(tmp_path):
     store.close()
     with pytest.raises(ResourceUnavailable, match="closed"):
         store.deposit("alice", "bob", b"x").result()
+
+
+def test_key_ids_are_version_7_uuids_in_issue_order(store):
+    """RFC 9562: version 7, RFC 4122 variant, the 60 time bits never decrease."""
+    ids = [k.key_id for _ in range(20) for k in issue(store, number=5, size_bits=64)]
+    parsed = [uuid.UUID(i) for i in ids]
+    assert [str(u) for u in parsed] == ids
+    assert {(u.version, u.variant) for u in parsed} == {(7, uuid.RFC_4122)}
+    times = [u.int >> 64 for u in parsed]
+    assert times == sorted(times)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_request_beyond_one_statement_of_parameters(tmp_path):
+    """128 keys for 9 slaves: 1152 rows of key_slaves, more than one INSERT may bind."""
+    slaves = tuple(f"b{i}" for i in range(9))
+    with KeyStore.open(tmp_path) as store:
+        store.deposit("alice", "bob", MATERIAL).result()
+        keys = issue(store, number=128, size_bits=64, slaves=slaves)
+        ids = [k.key_id for k in keys]
+        for slave in slaves:
+            got = store.deliver(master_sae="a1", slave_sae=slave, key_ids=ids).result()
+            assert got == keys
+        level = store.levels()[("alice", "bob")]
+        assert (level.keys_issued, level.keys_delivered) == (128, 128 * len(slaves))
+        with pytest.raises(ConfigError, match="unknown key_ID"):
+            store.deliver(master_sae="a1", slave_sae="b0", key_ids=ids[:1]).result()

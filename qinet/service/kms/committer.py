@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -118,28 +119,31 @@ class GroupCommitter:
 
     def _commit_group(self, db: sqlite3.Connection, group: list[Any]) -> None:
         outcomes: list[tuple[Future[Any], bool, Any]] = []
-        db.execute("BEGIN IMMEDIATE")
-        for transaction, future in group:
-            db.execute("SAVEPOINT request")
-            try:
-                value = transaction(db)
-            except Exception as exc:
-                db.execute("ROLLBACK TO request")
-                db.execute("RELEASE request")
-                outcomes.append((future, False, exc))
-            else:
-                db.execute("RELEASE request")
-                outcomes.append((future, True, value))
         try:
+            db.execute("BEGIN IMMEDIATE")
+            for transaction, future in group:
+                db.execute("SAVEPOINT request")
+                try:
+                    value = transaction(db)
+                except Exception as exc:
+                    db.execute("ROLLBACK TO request")
+                    db.execute("RELEASE request")
+                    outcomes.append((future, False, exc))
+                else:
+                    db.execute("RELEASE request")
+                    outcomes.append((future, True, value))
             db.execute("COMMIT")
             if self._after_commit is not None:
                 self._after_commit(db)
         except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            # BEGIN refused (another process holds the file), a full disk, a failed fsync:
+            # the whole group fails, and the writer lives on for the next one
+            with contextlib.suppress(sqlite3.Error):
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
             _log.error("key store commit failed: %s", exc)
             failure = ResourceUnavailable(f"the key store could not commit: {exc}")
-            outcomes = [(future, False, failure) for future, _, _ in outcomes]
+            outcomes = [(future, False, failure) for _, future in group]
         for future, ok, value in outcomes:
             if ok:
                 future.set_result(value)

@@ -160,8 +160,8 @@ class KeyStore:
               slave_saes: Sequence[str], number: int, size_bits: int) -> Future[list[Key]]:
         """Take ``number`` keys of ``size_bits`` from the pool of the two KMEs.
 
-        Each key gets a fresh UUID and is bound to the master SAE and its slaves; each
-        slave may fetch it once with :meth:`deliver`.
+        Each key gets a fresh UUID (version 7, time-ordered) and is bound to the master
+        SAE and its slaves; each slave may fetch it once with :meth:`deliver`.
 
         Returns:
             A future of the keys, in pool order.
@@ -204,15 +204,15 @@ class KeyStore:
                           "discarded_bytes, keys_issued, keys_delivered FROM pools").fetchall()
         self._levels = MappingProxyType({(r[0], r[1]): PoolLevel(*r) for r in rows})
 
-    def _pool(self, db: sqlite3.Connection, kme_x: str, kme_y: str) -> tuple[str, str]:
+    @staticmethod
+    def _pair(kme_x: str, kme_y: str) -> tuple[str, str]:
         if kme_x == kme_y:
             raise ConfigError("kme", f"a pool joins two different KMEs, got {kme_x!r} twice")
-        pair = (kme_x, kme_y) if kme_x < kme_y else (kme_y, kme_x)
-        db.execute("INSERT OR IGNORE INTO pools (kme_a, kme_b) VALUES (?, ?)", pair)
-        return pair
+        return (kme_x, kme_y) if kme_x < kme_y else (kme_y, kme_x)
 
     def _deposit(self, db: sqlite3.Connection, kme_x: str, kme_y: str, material: bytes) -> int:
-        pair = self._pool(db, kme_x, kme_y)
+        pair = self._pair(kme_x, kme_y)
+        db.execute("INSERT OR IGNORE INTO pools (kme_a, kme_b) VALUES (?, ?)", pair)
         (stored,) = db.execute("SELECT stored_bytes FROM pools WHERE kme_a = ? AND kme_b = ?",
                                pair).fetchone()
         accepted = max(0, min(len(material), self.pool_capacity_bytes - stored))
@@ -225,59 +225,64 @@ class KeyStore:
                    (accepted, accepted, len(material) - accepted, *pair))
         return accepted
 
+    # Every statement releases and retakes the GIL (the event loop runs in between), so
+    # a request is a handful of statements: multi-row INSERTs, one UPDATE of its pool.
+
     def _issue(self, db: sqlite3.Connection, master_kme: str, slave_kme: str, master_sae: str,
                slaves: tuple[str, ...], number: int, size_bits: int) -> list[Key]:
         if number < 1 or size_bits < 8 or size_bits % 8:
             raise ConfigError("number, size", f"need number >= 1 and size a positive "
                                               f"multiple of 8, got {number}, {size_bits}")
-        pair = self._pool(db, master_kme, slave_kme)
+        pair = self._pair(master_kme, slave_kme)
         size = size_bits // 8
         material = self._take(db, pair, number * size)
         now = time.time()
-        keys = [Key(str(uuid.uuid4()), material[i * size:(i + 1) * size])
-                for i in range(number)]
-        db.executemany("INSERT INTO keys (key_id, kme_a, kme_b, master_sae, size_bits, "
-                       "created_s, material) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       [(k.key_id, *pair, master_sae, size_bits, now, k.material) for k in keys])
-        db.executemany("INSERT INTO key_slaves (key_id, slave_sae) VALUES (?, ?)",
-                       [(k.key_id, s) for k in keys for s in slaves])
-        db.execute("UPDATE pools SET keys_issued = keys_issued + ? WHERE kme_a = ? AND kme_b = ?",
-                   (number, *pair))
+        keys = [Key(key_id, material[i * size:(i + 1) * size])
+                for i, key_id in enumerate(_new_key_ids(number))]
+        _insert(db, "keys (key_id, kme_a, kme_b, master_sae, size_bits, created_s, material)",
+                [(k.key_id, *pair, master_sae, size_bits, now, k.material) for k in keys])
+        _insert(db, "key_slaves (key_id, slave_sae)", [(k.key_id, s) for k in keys for s in slaves])
+        db.execute("UPDATE pools SET stored_bytes = stored_bytes - ?, keys_issued = keys_issued "
+                   "+ ? WHERE kme_a = ? AND kme_b = ?", (number * size, number, *pair))
         return keys
 
     @staticmethod
     def _take(db: sqlite3.Connection, pair: tuple[str, str], needed: int) -> bytes:
-        (stored,) = db.execute("SELECT stored_bytes FROM pools WHERE kme_a = ? AND kme_b = ?",
-                               pair).fetchone()
+        """The next ``needed`` bytes of the pool, cut from its segments (the caller lowers
+        ``stored_bytes``)."""
+        row = db.execute("SELECT stored_bytes FROM pools WHERE kme_a = ? AND kme_b = ?",
+                         pair).fetchone()
+        stored = row[0] if row else 0
         if stored < needed:
             raise ResourceUnavailable(f"the key pool of {pair[0]!r} and {pair[1]!r} holds "
                                       f"{stored} bytes, {needed} asked; retry later")
         rows = db.execute("SELECT id, material FROM segments WHERE kme_a = ? AND kme_b = ? "
                           "ORDER BY id LIMIT ?", (*pair, needed // SEGMENT_BYTES + 2)).fetchall()
         parts: list[bytes] = []
-        used: list[tuple[int]] = []
+        last_used: int | None = None
         remaining = needed
         for row_id, chunk in rows:
             if remaining == 0:
                 break
             if len(chunk) <= remaining:
                 parts.append(chunk)
-                used.append((row_id,))
+                last_used = row_id
                 remaining -= len(chunk)
             else:
                 parts.append(chunk[:remaining])
                 db.execute("UPDATE segments SET material = ? WHERE id = ?",
                            (chunk[remaining:], row_id))
                 remaining = 0
-        db.executemany("DELETE FROM segments WHERE id = ?", used)
-        db.execute("UPDATE pools SET stored_bytes = stored_bytes - ? "
-                   "WHERE kme_a = ? AND kme_b = ?", (needed, *pair))
+        if last_used is not None:  # the pool's segments are used from the front, in id order
+            db.execute("DELETE FROM segments WHERE kme_a = ? AND kme_b = ? AND id <= ?",
+                       (*pair, last_used))
         return b"".join(parts)
 
     @staticmethod
     def _deliver(db: sqlite3.Connection, master_sae: str, slave_sae: str,
                  key_ids: list[str]) -> list[Key]:
         keys: list[Key] = []
+        delivered: dict[tuple[str, str], int] = {}
         for i, key_id in enumerate(key_ids):
             if key_id in key_ids[:i]:
                 raise ConfigError(f"key_IDs[{i}].key_ID", f"key_ID {key_id!r} is asked twice")
@@ -292,10 +297,51 @@ class KeyStore:
             material, kme_a, kme_b = row
             db.execute("DELETE FROM key_slaves WHERE key_id = ? AND slave_sae = ?",
                        (key_id, slave_sae))
-            if db.execute("SELECT 1 FROM key_slaves WHERE key_id = ? LIMIT 1",
-                          (key_id,)).fetchone() is None:
-                db.execute("DELETE FROM keys WHERE key_id = ?", (key_id,))
-            db.execute("UPDATE pools SET keys_delivered = keys_delivered + 1 "
-                       "WHERE kme_a = ? AND kme_b = ?", (kme_a, kme_b))
+            db.execute("DELETE FROM keys WHERE key_id = ? AND NOT EXISTS "
+                       "(SELECT 1 FROM key_slaves WHERE key_id = ?)", (key_id, key_id))
+            delivered[kme_a, kme_b] = delivered.get((kme_a, kme_b), 0) + 1
             keys.append(Key(key_id, material))
+        db.executemany("UPDATE pools SET keys_delivered = keys_delivered + ? "
+                       "WHERE kme_a = ? AND kme_b = ?",
+                       [(count, *pair) for pair, count in delivered.items()])
         return keys
+
+
+def _new_key_ids(number: int) -> list[str]:
+    """``number`` fresh key_IDs: version 7 UUIDs (Davis, Peabody and Leach, RFC 9562, 2024).
+
+    48 bits of Unix time in ms, 12 bits of its sub-millisecond fraction (RFC 9562,
+    section 6.2, method 3) and 62 bits from the operating system's random source. Keys
+    issued later sort later, so the store's B-trees grow at their right edge and a
+    commit rewrites a few pages, not one page per key as random (version 4) IDs would.
+    A key_ID carries its issue time; it was never secret (only the named slave SAEs
+    may fetch the key).
+
+    Examples:
+        >>> import uuid
+        >>> first, second = (uuid.UUID(k) for k in _new_key_ids(2))
+        >>> (first.version, first.variant == uuid.RFC_4122, first.int >> 64 == second.int >> 64)
+        (7, True, True)
+    """
+    ms, fraction = divmod(time.time_ns(), 1_000_000)
+    head = (ms << 80) | (7 << 76) | ((fraction * 4096 // 1_000_000) << 64) | (0b10 << 62)
+    raw = os.urandom(8 * number)
+    return [str(uuid.UUID(int=head | int.from_bytes(raw[8 * i:8 * i + 8]) >> 2))
+            for i in range(number)]
+
+
+_MAX_PARAMETERS = 999  # SQLite's lowest SQLITE_MAX_VARIABLE_NUMBER (before 3.32)
+
+
+def _insert(db: sqlite3.Connection, into: str, rows: Sequence[tuple[object, ...]]) -> None:
+    """``INSERT INTO {into} VALUES (...), (...)``: all rows in as few statements as SQLite
+    allows (one, for any request within the limits)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    per_statement = _MAX_PARAMETERS // width
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        placeholders = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
+        db.execute(f"INSERT INTO {into} VALUES {placeholders}",
+                   [value for row in chunk for value in row])
