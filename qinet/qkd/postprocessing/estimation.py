@@ -16,7 +16,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy.special import betainccinv
 
 from qinet.errors import ConfigError
 from qinet.qkd.postprocessing._bits import as_bits, same_length
@@ -131,4 +131,5 @@ def qber_upper_bound(errors: int, n: int, *, epsilon: float) -> float:
         return 1.0
     if errors == 0:  # closed form, exact to the last bit
         return float(-math.expm1(math.log(epsilon) / n))
-    return float(stats.beta.isf(epsilon, errors + 1, n - errors))
+    # the Beta(e + 1, n - e) upper quantile: 1 - I_x(e + 1, n - e) = epsilon
+    return float(betainccinv(errors + 1, n - errors, epsilon))
