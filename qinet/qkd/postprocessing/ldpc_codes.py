@@ -9,8 +9,12 @@ distribution of the smallest tabulated rate ≥ R is used (0.9 above it, 0.5 bel
 the check nodes are made as regular as possible, so the number of rows alone sets the
 rate. (The 0.85 row of the published table sums to 1.05; it is renormalised.)
 
-The graph is drawn as a random configuration-model graph (sockets matched by a seeded
-permutation), and repeated edges are re-drawn until none is left (any that remain in
+The degree-2 columns are placed on a zigzag (column j on checks π_j and π_{j+1} of a
+seeded row permutation π), so that they form no cycle among themselves: such a cycle is a
+codeword of the cycle's length, on which BP fails for every error pattern that touches it
+and which more parities seldom fix. The other edges are drawn as a random
+configuration-model graph (sockets matched by a seeded permutation), and repeated edges
+are re-drawn until none is left (any that remain in
 tiny matrices cancel in pairs, as they would over GF(2)). The code is public: the seed
 is fixed, so both ends build the same matrix from ``(n, m)`` alone, and matrices are
 cached per ``(n, m)``.
@@ -115,17 +119,39 @@ def parity_check_matrix(n: int, m: int) -> sp.csr_matrix:
     cols = np.repeat(np.arange(n, dtype=np.int64), degrees)
     edges = cols.size
     # check sockets: as equal as possible, so row degrees differ by at most one
-    bounds = np.linspace(0, edges, m + 1).round().astype(np.int64)
-    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(bounds))
-    cols = cols[rng.permutation(edges)]
+    row_degree = np.diff(np.linspace(0, edges, m + 1).round().astype(np.int64))
+    # degree-2 columns on a zigzag (column j on checks π_j, π_{j+1}): their subgraph is a
+    # path, so no cycle of degree-2 columns forms a low-weight codeword (an error floor
+    # that more parities seldom cure); as in IRA codes (H. Jin, A. Khandekar and R. J.
+    # McEliece, Proc. 2nd Int. Symp. Turbo Codes, 2000, 1)
+    chain = np.flatnonzero(degrees == 2)[: max(m - 1, 0)]
+    order = rng.permutation(m)
+    fixed_rows = np.stack([order[: chain.size], order[1: chain.size + 1]], axis=1).ravel()
+    fixed_cols = np.repeat(chain, 2)
+    used = np.bincount(fixed_rows, minlength=m)
+    if np.any(used > row_degree):  # too few edges for a zigzag: plain random graph
+        fixed_rows = fixed_cols = np.zeros(0, dtype=np.int64)
+        used = np.zeros(m, dtype=np.int64)
+    free_cols = np.repeat(np.arange(n, dtype=np.int64),
+                          degrees - np.bincount(fixed_cols, minlength=n))
+    free_rows = np.repeat(np.arange(m, dtype=np.int64), row_degree - used)
+    free_cols = free_cols[rng.permutation(free_cols.size)]
+    rows = np.concatenate([fixed_rows, free_rows])
     for _ in range(200):
+        cols = np.concatenate([fixed_cols, free_cols])
         key = rows * n + cols
-        order = np.argsort(key, kind="stable")
-        repeated = order[1:][key[order[1:]] == key[order[:-1]]]
+        order = np.argsort(key, kind="stable")  # a fixed edge sorts before a free repeat
+        repeated = order[1:][key[order[1:]] == key[order[:-1]]] - fixed_cols.size
         if repeated.size == 0:
             break
-        partner = rng.integers(0, edges, repeated.size)
-        cols[repeated], cols[partner] = cols[partner], cols[repeated].copy()
+        partner = rng.integers(0, free_cols.size, repeated.size)
+        # swap only disjoint pairs: a position in two swaps would duplicate a column
+        _, slot, count = np.unique(np.concatenate([repeated, partner]), return_inverse=True,
+                                   return_counts=True)
+        alone = (count[slot[: repeated.size]] == 1) & (count[slot[repeated.size:]] == 1)
+        repeated, partner = repeated[alone], partner[alone]
+        free_cols[repeated], free_cols[partner] = free_cols[partner], free_cols[repeated].copy()
+    cols = np.concatenate([fixed_cols, free_cols])
     matrix = sp.csr_matrix((np.ones(edges, dtype=np.int64), (rows, cols)), shape=(m, n))
     matrix.data %= 2  # a repeated edge left over cancels over GF(2)
     matrix.eliminate_zeros()

@@ -92,6 +92,7 @@ class SyndromeDecoder:
     def __init__(self, matrix: sp.spmatrix | np.ndarray, groups: int = ROW_GROUPS) -> None:
         h = sp.csr_matrix(matrix, dtype=np.uint8)
         h.eliminate_zeros()
+        h.sort_indices()  # per row: a matrix extended by rows keeps its edges as a prefix
         m, n = h.shape
         if m == 0 or n == 0 or h.nnz == 0:
             raise ConfigError("matrix", f"must have rows, columns and edges, got {h.shape}")
@@ -105,6 +106,7 @@ class SyndromeDecoder:
         sockets[np.arange(width)[None, :] < degrees[:, None]] = h.indices
         bounds = np.linspace(0, m, min(groups, m) + 1).round().astype(np.int64)
         self._groups = []
+        self._edge_slots = []
         for lo, hi in itertools.pairwise(bounds):
             cols = sockets[lo:hi]
             flat = cols.ravel()
@@ -114,6 +116,16 @@ class SyndromeDecoder:
             gather = sp.csr_matrix((np.ones(real.size, np.float32), (slot, real)),
                                    shape=(touched.size, flat.size))
             self._groups.append((int(lo), int(hi), cols, touched, gather))
+            # real sockets of the group in row-major order are its edges in CSR order
+            self._edge_slots.append((int(h.indptr[lo]), int(h.indptr[hi]), real))
+        # sums edge messages (CSR order) per variable: rebuilds posteriors from messages
+        self._edge_to_variable = sp.csr_matrix(
+            (np.ones(h.nnz, np.float32), (h.indices, np.arange(h.nnz))), shape=(n, h.nnz))
+
+    @property
+    def edges(self) -> int:
+        """Number of edges of the Tanner graph (nonzeros of H)."""
+        return int(self.matrix.nnz)
 
     def decode(self, llr: np.ndarray, syndromes: np.ndarray,
                max_iter: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,6 +143,38 @@ class SyndromeDecoder:
         Raises:
             ConfigError: shapes that do not fit the matrix, or ``max_iter`` < 1.
         """
+        errors, converged, _ = self.resume(llr, syndromes, max_iter)
+        return errors, converged
+
+    def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
+               messages: np.ndarray | None = None,
+               patience: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decode, optionally going on from the check messages of an earlier run.
+
+        Rate-compatible warm start: when H extends by rows the matrix of an earlier run
+        (its first rows are that matrix), the earlier run's check-to-variable messages are
+        messages of the same edges here; the new rows start at 0 (no information yet), and
+        the posteriors are rebuilt as P = L + Σ R. This is belief propagation on the
+        larger graph whose first iterations ran on the smaller one.
+
+        Args:
+            llr: channel LLRs ln(P(e=0)/P(e=1)), shape (frames, n).
+            syndromes: the syndromes H e to match, 0/1, shape (frames, m).
+            max_iter: iterations before a frame is given up.
+            messages: check-to-variable messages per edge in CSR order, shape
+                (frames, e) with e ≤ :attr:`edges` (the first e edges); ``None``: all 0.
+            patience: give a frame up once its number of unsatisfied checks has not
+                gone below its lowest for this many iterations (it is not converging);
+                ``None`` runs every frame up to ``max_iter``.
+
+        Returns:
+            Error estimates (frames, n) ``uint8``, whether each satisfies its syndrome,
+            and the final messages (frames, :attr:`edges`) ``float32`` of the frames that
+            did not (0 for those that did).
+
+        Raises:
+            ConfigError: shapes that do not fit, ``max_iter`` or ``patience`` < 1.
+        """
         m, n = self.shape
         llr = np.asarray(llr, dtype=np.float32)
         syndromes = np.asarray(syndromes)
@@ -141,28 +185,63 @@ class SyndromeDecoder:
                               f"must have shape ({llr.shape[0]}, {m}), got {syndromes.shape}")
         if max_iter < 1:
             raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
+        if patience is not None and patience < 1:
+            raise ConfigError("patience", f"must be at least 1, got {patience!r}")
+        if messages is not None and (messages.ndim != 2 or messages.shape[0] != llr.shape[0]
+                                     or messages.shape[1] > self.edges):
+            raise ConfigError("messages", f"must have shape ({llr.shape[0]}, <= {self.edges}),"
+                              f" got {messages.shape}")
         errors = np.zeros(llr.shape, dtype=np.uint8)
         converged = np.zeros(llr.shape[0], dtype=bool)
+        final = np.zeros((llr.shape[0], self.edges), dtype=np.float32)
         for start in range(0, llr.shape[0], BATCH_FRAMES):
             part = slice(start, start + BATCH_FRAMES)
-            errors[part], converged[part] = self._decode_batch(
-                llr[part], syndromes[part].astype(bool), max_iter)
-        return errors, converged
+            first = None if messages is None else messages[part]
+            errors[part], converged[part], final[part] = self._decode_batch(
+                llr[part], syndromes[part].astype(bool), max_iter, first, patience)
+        return errors, converged, final
 
-    def _decode_batch(self, llr: np.ndarray, target: np.ndarray,
-                      max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    def _initial_state(self, llr: np.ndarray,
+                       first: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Posteriors (n + 1, frames) and per-group message arrays to start from."""
         n = self.shape[1]
         frames = llr.shape[0]
         posterior = np.empty((n + 1, frames), dtype=np.float32)
         posterior[:n] = llr.T
         posterior[n] = _DUMMY_LLR
-        want = target.T.copy()  # (m, frames), bool
-        want_sign = np.where(want, _SIGN, np.uint32(0))
         messages = [np.zeros((hi - lo, cols.shape[1], frames), dtype=np.float32)
                     for lo, hi, cols, _, _ in self._groups]
+        if first is None or first.shape[1] == 0:
+            return posterior, messages
+        edge = np.zeros((self.edges, frames), dtype=np.float32)
+        edge[: first.shape[1]] = first.T
+        posterior[:n] += self._edge_to_variable @ edge
+        for array, (lo, hi, real) in zip(messages, self._edge_slots, strict=True):
+            array.reshape(-1, frames)[real] = edge[lo:hi]
+        return posterior, messages
+
+    def _edge_messages(self, messages: list[np.ndarray], columns: np.ndarray) -> np.ndarray:
+        """Messages of the given batch columns per edge in CSR order, (columns, edges)."""
+        out = np.empty((columns.size, self.edges), dtype=np.float32)
+        for array, (lo, hi, real) in zip(messages, self._edge_slots, strict=True):
+            out[:, lo:hi] = array.reshape(-1, array.shape[2])[real][:, columns].T
+        return out
+
+    def _decode_batch(self, llr: np.ndarray, target: np.ndarray, max_iter: int,
+                      first: np.ndarray | None,
+                      patience: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = self.shape[1]
+        frames = llr.shape[0]
+        posterior, messages = self._initial_state(llr, first)
+        want = target.T.copy()  # (m, frames), bool
+        want_sign = np.where(want, _SIGN, np.uint32(0))
         errors = np.zeros((frames, n), dtype=np.uint8)
         converged = np.zeros(frames, dtype=bool)
+        stopped = np.zeros(frames, dtype=bool)  # converged or given up
+        final = np.zeros((frames, self.edges), dtype=np.float32)
         live = np.arange(frames)  # batch frame held in each column of the arrays
+        lowest = np.full(frames, np.iinfo(np.int64).max)  # fewest unsatisfied checks so far
+        since = np.zeros(frames, dtype=np.int64)  # iterations since that fewest
         hard = posterior[:n] < 0
         for _ in range(max_iter):
             for index, (lo, hi, cols, touched, gather) in enumerate(self._groups):
@@ -186,12 +265,22 @@ class SyndromeDecoder:
                 messages[index] = new
             posterior[n] = _DUMMY_LLR
             hard = posterior[:n] < 0
-            satisfied = ~(((self.matrix @ hard.view(np.uint8)) & 1).astype(bool) ^ want).any(axis=0)
-            fresh = satisfied & ~converged[live]
+            unsatisfied = ((self.matrix @ hard.view(np.uint8)) & 1).astype(bool) ^ want
+            fresh = ~unsatisfied.any(axis=0) & ~stopped[live]
             if fresh.any():
                 errors[live[fresh]] = hard[:, fresh].T
-                converged[live[fresh]] = True
-            waiting = ~converged[live]
+                converged[live[fresh]] = stopped[live[fresh]] = True
+            if patience is not None:
+                count = unsatisfied.sum(axis=0)
+                better = count < lowest[live]
+                lowest[live[better]] = count[better]
+                since[live] = np.where(better, 0, since[live] + 1)
+                stuck = (since[live] >= patience) & ~stopped[live]
+                if stuck.any():
+                    errors[live[stuck]] = hard[:, stuck].T
+                    final[live[stuck]] = self._edge_messages(messages, np.flatnonzero(stuck))
+                    stopped[live[stuck]] = True
+            waiting = ~stopped[live]
             if not waiting.any():
                 break
             if 1.0 - waiting.mean() >= _COMPACT_SHARE:
@@ -200,6 +289,8 @@ class SyndromeDecoder:
                 want, want_sign = want[:, waiting], want_sign[:, waiting]
                 messages = [r[:, :, waiting] for r in messages]
                 hard = hard[:, waiting]
-        left = ~converged[live]
+        left = ~stopped[live]
         errors[live[left]] = hard[:, left].T
-        return errors, converged
+        if left.any():
+            final[live[left]] = self._edge_messages(messages, np.flatnonzero(left))
+        return errors, converged, final

@@ -79,15 +79,15 @@ def test_batch_equals_frame_by_frame_and_flooding_agrees():
     h = parity_check_matrix(1024, 384)  # rate 0.625 at QBER 4 %: f = 1.55
     errors, syndromes, llr = _bsc_frames(h, 10, 0.04, seed=3)
     decoder = SyndromeDecoder(h)
-    batch, ok = decoder.decode(llr, syndromes, max_iter=30)
+    batch, ok = decoder.decode(llr, syndromes, max_iter=40)
     for i in range(10):  # frames do not interact (float sums may differ in the last bit)
-        single, single_ok = decoder.decode(llr[i:i + 1], syndromes[i:i + 1], max_iter=30)
+        single, single_ok = decoder.decode(llr[i:i + 1], syndromes[i:i + 1], max_iter=40)
         assert single_ok[0] == ok[i]
         assert not ok[i] or np.array_equal(single[0], batch[i])
     flooding, flooding_ok = SyndromeDecoder(h, groups=1).decode(llr, syndromes, max_iter=60)
     both = ok & flooding_ok
     assert both.sum() >= 7
-    assert ok.sum() >= flooding_ok.sum()  # 30 layered iterations do at least as well as 60
+    assert ok.sum() >= flooding_ok.sum()  # 40 layered iterations (2/3) do as well as 60
     assert np.array_equal(flooding[both], batch[both])
     assert np.array_equal(batch[ok], errors[ok])
 
@@ -126,3 +126,76 @@ def test_decoder_agrees_with_the_ldpc_package_frame_by_frame(qber):
             assert converged[k]
             np.testing.assert_array_equal(ours[k], theirs)
     assert decoded_by_package >= 6, "frames this close to capacity should mostly decode"
+
+
+# --- warm start and stopping of frames that do not converge ------------------------------
+
+
+def test_resuming_from_the_messages_continues_the_same_decoding():
+    # BP state is the set of check-to-variable messages; posteriors are L + Σ R. Three
+    # iterations, then three more from the returned messages, equal six in one run (float32
+    # round-off apart: posteriors are summed again instead of updated in place).
+    n, qber = 1024, 0.06
+    h = parity_check_matrix(n, round(1.05 * n * float(binary_entropy(qber))))
+    _, syndromes, llr = _bsc_frames(h, 6, qber, seed=4)
+    decoder = SyndromeDecoder(h)
+    once, ok_once, messages_once = decoder.resume(llr, syndromes, max_iter=6)
+    _, ok_half, half = decoder.resume(llr, syndromes, max_iter=3)
+    twice, ok_twice, messages_twice = decoder.resume(llr, syndromes, max_iter=3, messages=half)
+    assert not ok_half.any()  # no frame stops early in either run
+    assert not ok_once.any()
+    assert np.array_equal(ok_once, ok_twice)
+    assert np.allclose(messages_once, messages_twice, atol=1e-3)
+    assert (once != twice).mean() < 1e-3
+    assert np.array_equal(decoder.resume(llr, syndromes, 6)[2], messages_once)  # deterministic
+
+
+def test_warm_start_on_an_extended_code_keeps_the_iterations_already_run():
+    # The lower-rate code adds rows to the higher-rate one (here H and one 6 % block of
+    # extra parities): H's edges are a prefix of the larger code's (CSR order), so messages
+    # after 6 iterations on H seed the larger graph. 4 more iterations there decode what
+    # 4 from scratch cannot; H alone needs more than 6 (f = 1.4, QBER 5 %, n = 2048).
+    from qinet.qkd.postprocessing.ldpc_reconciliation import _code
+
+    n, qber = 2048, 0.05
+    m = round(1.4 * n * float(binary_entropy(qber)))
+    base, extended = parity_check_matrix(n, m), _code(n, m, 1)
+    errors = (np.random.default_rng(5).random((16, n)) < qber).astype(np.uint8)
+    llr = np.full(errors.shape, np.log((1 - qber) / qber))
+    small, large = SyndromeDecoder(base), SyndromeDecoder(extended)
+    assert np.array_equal(large.matrix.indices[: small.edges], small.matrix.indices)
+    s_large = ((extended @ errors.T) & 1).T
+    _, ok, messages = small.resume(llr, s_large[:, :m], max_iter=6)
+    assert ok.sum() <= 2
+    warm, warm_ok, _ = large.resume(llr, s_large, max_iter=4, messages=messages)
+    _, cold_ok, _ = large.resume(llr, s_large, max_iter=4)
+    assert warm_ok.sum() >= 12
+    assert not cold_ok.any()
+    assert np.array_equal(warm[warm_ok], errors[warm_ok])
+
+
+def test_patience_stops_a_frame_when_its_unsatisfied_checks_stop_falling():
+    # Above the Slepian-Wolf bound BP wanders; with patience p a frame stops at the first
+    # iteration t at which its fewest unsatisfied checks so far were reached p iterations
+    # earlier, returning the state of a plain t-iteration run.
+    n, qber, patience = 512, 0.08, 3
+    h = parity_check_matrix(n, round(0.6 * n * float(binary_entropy(qber))))
+    _, syndromes, llr = _bsc_frames(h, 1, qber, seed=6)
+    decoder = SyndromeDecoder(h)
+    counts, lowest, since, stop = [], np.inf, 0, None
+    for t in range(1, 61):
+        hard, _, _ = decoder.resume(llr, syndromes, max_iter=t)
+        counts.append(int((((h @ hard[0]) & 1) ^ syndromes[0]).sum()))
+        since = 0 if counts[-1] < lowest else since + 1
+        lowest = min(lowest, counts[-1])
+        if since >= patience:
+            stop = t
+            break
+    assert stop is not None
+    _, ok, messages = decoder.resume(llr, syndromes, max_iter=60, patience=patience)
+    assert not ok.any()
+    assert np.array_equal(messages, decoder.resume(llr, syndromes, max_iter=stop)[2])
+    with pytest.raises(ConfigError, match="patience"):
+        decoder.resume(llr, syndromes, max_iter=5, patience=0)
+    with pytest.raises(ConfigError, match="messages"):
+        decoder.resume(llr, syndromes, max_iter=5, messages=np.zeros((1, decoder.edges + 1)))

@@ -30,8 +30,8 @@ from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 
 # Claimed efficiencies f = leaked / (n H2(Q)), Q the true error rate:
 # Cascade (4 passes, k1 = 0.73/Q): 1.05-1.25 at 1-10 % (Martinez-Mateo et al., QIC 15, 453
-# (2015), Fig. 3), claimed f <= 1.3. LDPC: the starting f0(Q) of these codes (1.45 at 1 %
-# down to 1.2 at 10 %) plus at most one 6 % extension on average and the n/256 rounding
+# (2015), Fig. 3), claimed f <= 1.3. LDPC: the starting f0(Q) of these codes (1.35 at 1 %
+# down to 1.14 at 10 %) plus at most one 6 % extension on average and the n/256 rounding
 # of m, claimed f <= f0(Q) + 0.15. Both must exceed 1 (Slepian-Wolf: no one-way or
 # two-way protocol corrects with less than n H2(Q) bits on average).
 CASCADE_F_CLAIM = 1.3
@@ -121,6 +121,18 @@ def test_retries_rescue_a_rate_that_is_slightly_too_high():
     assert res.retries >= 1
     assert res.failed_frames == 0
     assert np.array_equal(res.bits, alice)
+
+
+def test_each_retry_level_extends_the_previous_code_so_messages_carry_over():
+    # warm-started retries need the edges of level j to be the first edges of level j + 1
+    from qinet.qkd.postprocessing.ldpc_reconciliation import _decoder
+
+    n, m = 2048, 512
+    for level in range(2):
+        small, large = _decoder(n, m, level).matrix, _decoder(n, m, level + 1).matrix
+        assert large.shape[0] > small.shape[0]
+        assert np.array_equal(large.indptr[: small.shape[0] + 1], small.indptr)
+        assert np.array_equal(large.indices[: small.nnz], small.indices)
 
 
 def _gf2_null_vector(h: np.ndarray) -> np.ndarray:
