@@ -26,8 +26,10 @@ Set-up (the way SeQUeNCe's QKD tutorial drives a link)::
   corrected-key throughput, its estimate after disclosure (``privacy_throughput``) and
   the residual bit error rate; ``null`` where no frame finished within the run.
 
-SeQUeNCe's BB84 draws bases and bits from the global numpy generator, so this script
-seeds it (``numpy.random.seed``) as well as each node, to make a run repeatable. It
+SeQUeNCe's BB84 draws bases and bits from numpy's global generator and its Cascade
+reseeds that global generator per pass. Rather than seed global state, this script
+points both modules at generators of their own (``_own_randomness``), seeded from
+``--seed``, and seeds each node, so a run is repeatable and nothing global is touched. It
 imports only the standard library, numpy, ``sequence`` and the link's flags from
 ``benchmarks/_qkd_common.py`` (standard library only), never qinet.
 """
@@ -35,9 +37,11 @@ imports only the standard library, numpy, ``sequence`` and the link's flags from
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
+import types
 from importlib.metadata import version as pkg_version
 from pathlib import Path
 
@@ -86,6 +90,9 @@ def build(a: argparse.Namespace) -> tuple[Timeline, QKDNode, QKDNode]:
                             polarization_fidelity=1.0 - 2.0 * a.misalignment,
                             frequency=a.frequency)
         qc.set_ends(src, dst.name)
+        # its polarisation noise draws from get_generator(): the sender's seeded
+        # generator once the channel has an owner, a fresh unseeded one otherwise
+        qc.owner = src
     delay = round(distance_m / LIGHT_SPEED_M_PER_PS)
     for src, dst in ((alice, bob), (bob, alice)):
         cc = ClassicalChannel(f"cc-{src.name}-{dst.name}", tl, distance=distance_m, delay=delay)
@@ -100,8 +107,30 @@ def sifted_bits(a: argparse.Namespace, alice: QKDNode, keys: int) -> int:
     return 10_000 + (keys - 1) * alice.protocol_stack[1].frame_len
 
 
+def _own_randomness(seed: int) -> None:
+    """Give the peer's BB84 and Cascade modules generators of their own.
+
+    BB84 calls ``numpy.random.choice`` through its module's ``numpy`` name: that name
+    now refers to a stand-in whose ``random.choice`` is a seeded Generator's (same
+    signature) and which forwards everything else to numpy. Cascade calls
+    ``random.seed(pass_id)`` and ``random.shuffle`` on ``numpy.random``: its ``random``
+    name now refers to a private RandomState, which behaves the same without being
+    global.
+    """
+    generator = np.random.default_rng(seed)
+
+    class _Numpy(types.ModuleType):
+        random = types.SimpleNamespace(choice=generator.choice)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(np, name)
+
+    importlib.import_module("sequence.qkd.BB84").numpy = _Numpy("numpy")
+    importlib.import_module("sequence.qkd.cascade").random = np.random.RandomState(seed)
+
+
 def run(a: argparse.Namespace) -> dict:
-    np.random.seed(a.seed)  # noqa: NPY002 - the peer draws BB84 bases and bits from it
+    _own_randomness(a.seed)
     tl, alice, _ = build(a)
     tl.init()
     if a.cascade:

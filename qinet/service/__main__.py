@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8443,
                         help="first KME's port, the others follow (0: ephemeral)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="root of the service's random streams (key_ID random parts)")
     parser.add_argument("--ready-file", help="write the KME URLs here as JSON once listening")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     try:
         run_key_service(args.kme, None, certs=args.certs, data=args.data, host=args.host,
-                        port=args.port, ready_file=args.ready_file)
+                        port=args.port, seed=args.seed, ready_file=args.ready_file)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from qinet.rng import RngTree
 from qinet.service.certs import KmeLike, PkiLayout
 from qinet.service.driver import KeySupplyLike, RealtimeDriver
 from qinet.service.kms.directory import KmeDirectory
@@ -48,15 +49,18 @@ def serve_scenario(scenario: str | os.PathLike[str], *, certs: str | os.PathLike
     from qinet.scenario import load_scenario
     from qinet.scenario.key_service import key_service_plan
 
-    kmes, supply = key_service_plan(load_scenario(Path(scenario)), seed=seed)
+    loaded = load_scenario(Path(scenario))
+    seed = loaded.seed if seed is None else seed
+    kmes, supply = key_service_plan(loaded, seed=seed)
     run_key_service(kmes, supply, certs=certs, data=data, speedup=speedup, host=host,
-                    port=port, console=console)
+                    port=port, seed=seed, console=console)
 
 
 def run_key_service(kmes: Sequence[KmeLike], supply: KeySupplyLike | None, *,
                     certs: str | os.PathLike[str], data: str | os.PathLike[str],
                     speedup: float = 1.0, host: str = "127.0.0.1", port: int = 8443,
-                    limits: KmsLimits | None = None, console: Console | None = None,
+                    limits: KmsLimits | None = None, seed: int = 0,
+                    console: Console | None = None,
                     ready_file: str | os.PathLike[str] | None = None) -> None:
     """Serve these KMEs from the store in ``data``, fed by ``supply``, until a signal.
 
@@ -69,11 +73,12 @@ def run_key_service(kmes: Sequence[KmeLike], supply: KeySupplyLike | None, *,
         host: the address to listen on.
         port: the first KME's port (0: ephemeral ports).
         limits: what every KME advertises and enforces.
+        seed: root of the service's random streams (the key_IDs' random parts).
         console: where the table of endpoints goes (default: stdout).
         ready_file: once listening, write ``{"KME": "https://..."}`` here as JSON.
     """
     directory = KmeDirectory.from_kmes(kmes)
-    store = KeyStore.open(data)
+    store = KeyStore.open(data, rng=RngTree(seed).generator("kms/key-ids"))
     try:
         driver = RealtimeDriver(supply, store, speedup=speedup) if supply is not None else None
         service = KeyService(directory=directory, store=store, pki=PkiLayout(Path(certs)),

@@ -8,6 +8,9 @@ import pytest
 
 from tests.service.conftest import assert_error_object
 
+# a well-formed key_ID that no KME issued (issued IDs are version 7, with a timestamp)
+NEVER_ISSUED = str(uuid.UUID(int=0x0123_4567_89AB_4CDE_8F01_2345_6789_ABCD))
+
 ENC_BOB = "/api/v1/keys/bob-app/enc_keys"
 DEC_ALICE = "/api/v1/keys/alice-app/dec_keys"
 JSON = {"content-type": "application/json"}
@@ -69,11 +72,11 @@ CASES = {
     "status of an unknown SAE": (
         "alice-app", "alice", "GET", "/api/v1/keys/mallory/status", {}, 400, "mallory"),
     "unknown key_ID": (
-        "bob-app", "bob", "GET", DEC_ALICE, {"params": {"key_ID": str(uuid.uuid4())}}, 400,
+        "bob-app", "bob", "GET", DEC_ALICE, {"params": {"key_ID": NEVER_ISSUED}}, 400,
         "unknown key_ID"),
     "unknown key_IDs (POST)": (
         "bob-app", "bob", "POST", DEC_ALICE,
-        {"json": {"key_IDs": [{"key_ID": str(uuid.uuid4())}]}}, 400, "unknown key_ID"),
+        {"json": {"key_IDs": [{"key_ID": NEVER_ISSUED}]}}, 400, "unknown key_ID"),
     "key_ID missing": ("bob-app", "bob", "GET", DEC_ALICE, {}, 400, "key_ID"),
     "key_IDs empty": ("bob-app", "bob", "POST", DEC_ALICE, {"json": {"key_IDs": []}}, 400,
                       "key_IDs"),
@@ -88,7 +91,7 @@ CASES = {
         "at most"),
     "dec_keys from an unknown master": (
         "bob-app", "bob", "GET", "/api/v1/keys/mallory/dec_keys",
-        {"params": {"key_ID": str(uuid.uuid4())}}, 400, "mallory"),
+        {"params": {"key_ID": NEVER_ISSUED}}, 400, "mallory"),
     "SAE at a KME that does not serve it": (
         "bob-app", "alice", "GET", "/api/v1/keys/carol-app/enc_keys", {}, 401, "bob-app"),
     "exhausted pool": (

@@ -15,6 +15,7 @@ import uuid
 from types import SimpleNamespace
 
 import httpx
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,7 +39,7 @@ AS_STRING = TypeAdapter(str)
 @pytest.fixture(scope="module")
 def alice(tmp_path_factory):
     """The app of KME alice; alice-bob pool full, alice-carol too small for a request."""
-    with KeyStore.open(tmp_path_factory.mktemp("store")) as store:
+    with KeyStore.open(tmp_path_factory.mktemp("store"), rng=np.random.default_rng(1)) as store:
         store.deposit("alice", "bob", MATERIAL).result()
         store.deposit("alice", "carol", MATERIAL[:64]).result()
         yield SimpleNamespace(app=create_kme_app(kme="alice", directory=DIRECTORY,

@@ -103,7 +103,8 @@ def test_a_failed_dec_keys_request_delivers_nothing(kms):
         keys = keys_of(master.get(ENC.format("bob-app"), params={"number": 2}))
     ids = list(keys)
     with kms.client("bob-app", "bob") as slave:
-        mixed = {"key_IDs": [{"key_ID": ids[0]}, {"key_ID": str(uuid.uuid4())}]}
+        never_issued = str(uuid.UUID(int=0x0123_4567_89AB_4CDE_8F01_2345_6789_ABCD))
+        mixed = {"key_IDs": [{"key_ID": ids[0]}, {"key_ID": never_issued}]}
         assert_error_object(slave.post(DEC.format("alice-app"), json=mixed), 400)
         twice = {"key_IDs": [{"key_ID": ids[0]}, {"key_ID": ids[0]}]}
         assert_error_object(slave.post(DEC.format("alice-app"), json=twice), 400)

@@ -6,6 +6,7 @@ import hashlib
 import threading
 import uuid
 
+import numpy as np
 import pytest
 
 from qinet.errors import ConfigError, ResourceUnavailable
@@ -17,7 +18,8 @@ MATERIAL = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range
 
 @pytest.fixture
 def store(tmp_path):
-    with KeyStore.open(tmp_path, pool_capacity_bytes=12_000) as opened:
+    with KeyStore.open(tmp_path, rng=np.random.default_rng(1),
+                       pool_capacity_bytes=12_000) as opened:
         opened.deposit("bob", "alice", MATERIAL).result()
         yield opened
 
@@ -95,10 +97,10 @@ def test_concurrent_requests_get_disjoint_keys(store):
 
 
 def test_everything_survives_a_reopen(tmp_path):
-    with KeyStore.open(tmp_path) as store:
+    with KeyStore.open(tmp_path, rng=np.random.default_rng(2)) as store:
         store.deposit("alice", "bob", MATERIAL).result()
         (key,) = issue(store)
-    with KeyStore.open(tmp_path) as store:
+    with KeyStore.open(tmp_path, rng=np.random.default_rng(3)) as store:
         assert store.levels()[("alice", "bob")].stored_bytes == len(MATERIAL) - 32
         (again,) = store.deliver(master_sae="a1", slave_sae="b1", key_ids=[key.key_id]).result()
         assert again == key
@@ -106,7 +108,7 @@ def test_everything_survives_a_reopen(tmp_path):
 
 
 def test_the_journal_is_durable(tmp_path):
-    with KeyStore.open(tmp_path) as store:
+    with KeyStore.open(tmp_path, rng=np.random.default_rng(4)) as store:
         store.deposit("alice", "bob", b"x" * 8).result()
     import sqlite3
 
@@ -127,7 +129,7 @@ def test_key_repr_hides_the_material(store):
 
 
 def test_a_closed_store_refuses_work(tmp_path):
-    store = KeyStore.open(tmp_path)
+    store = KeyStore.open(tmp_path, rng=np.random.default_rng(5))
     store.close()
     with pytest.raises(ResourceUnavailable, match="closed"):
         store.deposit("alice", "bob", b"x").result()
@@ -147,7 +149,7 @@ def test_key_ids_are_version_7_uuids_in_issue_order(store):
 def test_a_request_beyond_one_statement_of_parameters(tmp_path):
     """128 keys for 9 slaves: 1152 rows of key_slaves, more than one INSERT may bind."""
     slaves = tuple(f"b{i}" for i in range(9))
-    with KeyStore.open(tmp_path) as store:
+    with KeyStore.open(tmp_path, rng=np.random.default_rng(6)) as store:
         store.deposit("alice", "bob", MATERIAL).result()
         keys = issue(store, number=128, size_bits=64, slaves=slaves)
         ids = [k.key_id for k in keys]

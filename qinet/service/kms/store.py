@@ -11,7 +11,9 @@ material does not linger in the database file.
 
 Examples:
     >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp, KeyStore.open(tmp) as store:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> with tempfile.TemporaryDirectory() as tmp, KeyStore.open(tmp, rng=rng) as store:
     ...     store.deposit("alice", "bob", bytes(range(64))).result()
     ...     keys = store.issue(master_kme="alice", slave_kme="bob", master_sae="a1",
     ...                        slave_saes=("b1",), number=2, size_bits=128).result()
@@ -34,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Self
+
+import numpy as np
 
 from qinet.errors import ConfigError, ResourceUnavailable
 from qinet.service.kms.committer import GroupCommitter
@@ -108,26 +112,29 @@ class KeyStore:
 
     Args:
         path: the database file (created if missing).
+        rng: the run's generator for the random part of key_IDs; only the committer's
+            writer thread draws from it.
         pool_capacity_bytes: most bytes a pool holds; deposits beyond are discarded.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *,
+    def __init__(self, path: str | os.PathLike[str], *, rng: np.random.Generator,
                  pool_capacity_bytes: int = 16 * 2**20) -> None:
         if pool_capacity_bytes <= 0:
             raise ConfigError("pool_capacity_bytes",
                               f"must be positive, got {pool_capacity_bytes}")
         self.path = Path(path)
         self.pool_capacity_bytes = int(pool_capacity_bytes)
+        self._rng = rng
         self._levels: MappingProxyType[tuple[str, str], PoolLevel] = MappingProxyType({})
         self._committer = GroupCommitter(self._connect, after_commit=self._refresh_levels)
 
     @classmethod
-    def open(cls, data_dir: str | os.PathLike[str], *,
+    def open(cls, data_dir: str | os.PathLike[str], *, rng: np.random.Generator,
              pool_capacity_bytes: int = 16 * 2**20) -> KeyStore:
         """The store in ``data_dir`` (``keys.sqlite3``), made with the folder if missing."""
         directory = Path(data_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        return cls(directory / STORE_FILE, pool_capacity_bytes=pool_capacity_bytes)
+        return cls(directory / STORE_FILE, rng=rng, pool_capacity_bytes=pool_capacity_bytes)
 
     def __enter__(self) -> Self:
         return self
@@ -238,7 +245,7 @@ class KeyStore:
         material = self._take(db, pair, number * size)
         now = time.time()
         keys = [Key(key_id, material[i * size:(i + 1) * size])
-                for i, key_id in enumerate(_new_key_ids(number))]
+                for i, key_id in enumerate(_new_key_ids(number, self._rng))]
         _insert(db, "keys (key_id, kme_a, kme_b, master_sae, size_bits, created_s, material)",
                 [(k.key_id, *pair, master_sae, size_bits, now, k.material) for k in keys])
         _insert(db, "key_slaves (key_id, slave_sae)", [(k.key_id, s) for k in keys for s in slaves])
@@ -307,27 +314,28 @@ class KeyStore:
         return keys
 
 
-def _new_key_ids(number: int) -> list[str]:
+def _new_key_ids(number: int, rng: np.random.Generator) -> list[str]:
     """``number`` fresh key_IDs: version 7 UUIDs (Davis, Peabody and Leach, RFC 9562, 2024).
 
     48 bits of Unix time in ms, 12 bits of its sub-millisecond fraction (RFC 9562,
-    section 6.2, method 3) and 62 bits from the operating system's random source. Keys
-    issued later sort later, so the store's B-trees grow at their right edge and a
-    commit rewrites a few pages, not one page per key as random (version 4) IDs would.
-    A key_ID carries its issue time; it was never secret (only the named slave SAEs
-    may fetch the key).
+    section 6.2, method 3) and 62 bits from the run's generator. Keys issued later sort
+    later, so the store's B-trees grow at their right edge and a commit rewrites a few
+    pages, not one page per key as random (version 4) IDs would. A key_ID carries its
+    issue time and is no secret (only the named slave SAEs may fetch the key); a restart
+    with the same seed draws the same random parts again, but at a later time, and the
+    key_ID column is unique.
 
     Examples:
         >>> import uuid
-        >>> first, second = (uuid.UUID(k) for k in _new_key_ids(2))
+        >>> ids = _new_key_ids(2, np.random.default_rng(0))
+        >>> first, second = (uuid.UUID(k) for k in ids)
         >>> (first.version, first.variant == uuid.RFC_4122, first.int >> 64 == second.int >> 64)
         (7, True, True)
     """
     ms, fraction = divmod(time.time_ns(), 1_000_000)
     head = (ms << 80) | (7 << 76) | ((fraction * 4096 // 1_000_000) << 64) | (0b10 << 62)
-    raw = os.urandom(8 * number)
-    return [str(uuid.UUID(int=head | int.from_bytes(raw[8 * i:8 * i + 8]) >> 2))
-            for i in range(number)]
+    tails = rng.integers(0, 2**62, size=number, dtype=np.uint64)
+    return [str(uuid.UUID(int=head | int(tail))) for tail in tails]
 
 
 _MAX_PARAMETERS = 999  # SQLite's lowest SQLITE_MAX_VARIABLE_NUMBER (before 3.32)
