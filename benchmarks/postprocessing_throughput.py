@@ -30,7 +30,8 @@ import time
 
 import numpy as np
 
-from qinet.qkd.postprocessing import binary_entropy, distill
+from qinet.qkd.bounds import binary_entropy
+from qinet.qkd.postprocessing import distill
 from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 from qinet.qkd.postprocessing.verification import DEFAULT_TAG_BITS
 

@@ -72,17 +72,21 @@ def _root(
 ) -> None:
     """qinet: a quantum internet in software.
 
-    Simulate entanglement networks from a scenario file or a built-in preset, and read
-    pair rates (pairs/s), fidelities, latencies (s) and outage next to the PLOB bound.
+    Simulate entanglement and QKD networks from a scenario file or a built-in preset, and
+    read pair rates (pairs/s), fidelities, latencies (s), outage, QBER and secret-key
+    rates (bit/s) next to the PLOB bound; serve the keys over ETSI GS QKD 014.
 
     \b
     Examples:
       qinet run                                  # the default preset, metro-link
       qinet run my-network.yaml --duration "10 s" --seed 3
       qinet run metro-link --json --out result.json
+      qinet run qkd-protocols                    # BB84, decoy, MDI, twin-field
+      qinet run trusted-relay                    # keys relayed by trusted nodes
       qinet presets                              # list the built-in scenarios
       qinet validate my-network.yaml
       qinet keyrate --plot keyrate.png            # QKD key rate against distance
+      qinet certs init certs && qinet serve --certs certs --data kms
     """
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help(), nl=False)
@@ -128,11 +132,15 @@ def _run(
         help="No tables, progress bar or notes; only errors (and the JSON with "
              "--json).")] = False,
 ) -> None:
-    """Simulate a scenario and report rates, fidelities, latencies and bounds.
+    """Simulate a scenario and report rates, fidelities, latencies, keys and bounds.
 
     Prints one table per demand (pairs, rate in pairs/s, fidelity, latency, outage,
-    PLOB bound) and one per link (measured against theory), then the wall time. A
-    progress bar of simulated seconds is shown for runs longer than 1 s.
+    PLOB bound), one per link (measured against theory), one per QKD link (raw and
+    sifted rates, QBER per basis and intensity, decoy estimates, secret-key rate
+    measured, asymptotic and finite-key, bits leaked, PLOB in bit/s and bit/pulse, key
+    pool) and one per relayed key demand (keys/s, latency, route, trusted nodes that saw
+    the keys), then the wall time. A progress bar is shown for runs longer than 1 s
+    and for any run with QKD links.
 
     \b
     Examples:
@@ -329,7 +337,8 @@ def _serve(
         "--port", help="Port of the first KME; the others follow (0: ephemeral).")] = 8443,
     seed: Annotated[int | None, typer.Option(
         "--seed", show_default=False,
-        help="Root seed of the simulation. Default: the scenario's seed.")] = None,
+        help="Root seed of the simulation and of the key_IDs' random parts. Default: "
+             "the scenario's seed.")] = None,
 ) -> None:
     """Run the scenario's KMEs in real time behind ETSI GS QKD 014 over mutual TLS.
 

@@ -27,6 +27,7 @@ Examples:
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,7 +47,7 @@ class KeyPool:
 
     def __init__(self, ends: tuple[str, str]) -> None:
         self.ends = ends
-        self._chunks: list[NDArray[np.uint8]] = []
+        self._chunks: deque[NDArray[np.uint8]] = deque()
         self._head = 0  # bits already spent from the first chunk
         self.level = 0
         self.deposited = 0
@@ -78,7 +79,7 @@ class KeyPool:
             filled += step
             self._head += step
             if self._head == chunk.size:
-                self._chunks.pop(0)
+                self._chunks.popleft()
                 self._head = 0
         self.level -= n
         self.spent += n

@@ -1,14 +1,15 @@
 """Classical QKD post-processing on bit arrays: sifting, estimation, Cascade, verification, PA.
 
 Examples:
-    >>> from qinet.qkd.postprocessing import binary_entropy
-    >>> binary_entropy(0.5)
-    1.0
+    >>> import numpy as np
+    >>> from qinet.qkd.postprocessing import estimate_qber
+    >>> bits = np.zeros(1000, dtype=np.uint8)
+    >>> estimate_qber(bits, bits, sample_fraction=0.1, rng=np.random.default_rng(0)).qber
+    0.0
 """
 
 from qinet.qkd.postprocessing.estimation import (
     QberEstimate,
-    binary_entropy,
     estimate_qber,
     qber_upper_bound,
 )
@@ -34,7 +35,6 @@ __all__ = [
     "QberEstimate",
     "SiftResult",
     "VerificationResult",
-    "binary_entropy",
     "cascade",
     "distill",
     "estimate_qber",

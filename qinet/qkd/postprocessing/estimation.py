@@ -22,20 +22,6 @@ from qinet.errors import ConfigError
 from qinet.qkd.postprocessing._bits import as_bits, same_length
 
 
-def binary_entropy(p: float | np.ndarray) -> float | np.ndarray:
-    """Binary Shannon entropy H2(p) = −p log2 p − (1−p) log2(1−p), with H2(0) = H2(1) = 0.
-
-    Examples:
-        >>> float(binary_entropy(0.5)), float(binary_entropy(0.0))
-        (1.0, 0.0)
-    """
-    q = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -q * np.log2(q) - (1.0 - q) * np.log2(1.0 - q)
-    h = np.where((q == 0.0) | (q == 1.0), 0.0, h)
-    return float(h) if h.ndim == 0 else h
-
-
 class QberEstimate(NamedTuple):
     """Outcome of :func:`estimate_qber`.
 

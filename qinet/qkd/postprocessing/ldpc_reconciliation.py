@@ -57,8 +57,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from qinet.errors import ConfigError
+from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing._bits import as_bits, same_length
-from qinet.qkd.postprocessing.estimation import binary_entropy
 from qinet.qkd.postprocessing.ldpc_codes import CODE_SEED, parity_check_matrix
 from qinet.qkd.postprocessing.ldpc_decoder import SyndromeDecoder
 

@@ -37,8 +37,8 @@ import numpy as np
 from scipy import fft as sfft
 
 from qinet.errors import ConfigError, ProtocolError
+from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing._bits import as_bits
-from qinet.qkd.postprocessing.estimation import binary_entropy
 
 DEFAULT_BLOCK_SIZE = 1 << 20  # bits per FFT block: round-off ~1e-9, far from 1/2
 DIRECT_MAX_OUT = 256  # up to this many output bits, packed bit products beat the FFT

@@ -39,8 +39,8 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from qinet.errors import ConfigError
+from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing._bits import as_bits
-from qinet.qkd.postprocessing.estimation import binary_entropy
 
 BLOCK_CONSTANT = 0.73  # k1 = 0.73 / QBER (Brassard & Salvail 1993)
 

@@ -132,8 +132,9 @@ def _herald_probabilities(amp_a: NDArray[np.float64], amp_b: NDArray[np.float64]
     cross = (amp_a * amp_b)[:, None, :] * np.cos(theta)[None, :, None]  # (C, T, pol)
     base = ((amp_a**2 + amp_b**2) / 2.0)[:, None, :]
     mean = np.concatenate([base + cross, base - cross], axis=2)  # 3H, 3V, 4H, 4V
-    miss = (1.0 - p_d) * np.exp(-mean)
-    click = 1.0 - miss
+    log_miss = math.log1p(-p_d) - mean
+    miss = np.exp(log_miss)
+    click = -np.expm1(log_miss)  # exact for the tiny click probabilities of long fibres
 
     def exactly(i: int, j: int) -> NDArray[np.float64]:
         others = [k for k in range(4) if k not in (i, j)]
@@ -178,11 +179,10 @@ def simulate_mdi(link: MdiLink, pulses: int, *, rng: np.random.Generator) -> Mdi
         share = np.stack([minus, plus], axis=1) / any_click[:, None]
     share = np.nan_to_num(share)
     share = np.column_stack([share, np.clip(1.0 - share.sum(axis=1), 0.0, 1.0)])
-    counts = np.array([rng.multinomial(n, q / q.sum()) if n else np.zeros(3, np.int64)
-                       for n, q in zip(clicked, share, strict=True)])
+    counts = rng.multinomial(clicked, share / share.sum(axis=1, keepdims=True))
+    # per configuration its Ψ− heralds, then its Ψ+ ones
     cells = np.repeat(np.arange(clicked.size), counts[:, 0] + counts[:, 1])
-    flags = np.concatenate([np.repeat([False, True], row[:2]) for row in counts] or [[]]
-                           ).astype(bool)
+    flags = np.repeat(np.tile([False, True], clicked.size), counts[:, :2].ravel())
     # the heralds come out grouped by configuration: put them back in time order
     order = rng.permutation(cells.size)
     c, psi_plus = cells[order], flags[order]

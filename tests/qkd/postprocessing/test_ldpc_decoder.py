@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from qinet.errors import ConfigError
-from qinet.qkd.postprocessing import binary_entropy
+from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing.ldpc_codes import parity_check_matrix
 from qinet.qkd.postprocessing.ldpc_decoder import _PHI, SyndromeDecoder, _phi
 

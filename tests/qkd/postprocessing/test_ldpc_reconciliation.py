@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from qinet.errors import ConfigError
+from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing import (
     ParityOracle,
-    binary_entropy,
     cascade,
     distill,
     final_key_length,

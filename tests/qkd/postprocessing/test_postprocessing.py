@@ -12,9 +12,9 @@ from scipy import stats
 from scipy.linalg import toeplitz
 
 from qinet.errors import ConfigError
+from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing import (
     ParityOracle,
-    binary_entropy,
     cascade,
     distill,
     estimate_qber,
