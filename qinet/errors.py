@@ -44,3 +44,35 @@ class ProtocolError(QinetError, RuntimeError):
 
 class ResourceUnavailable(QinetError, RuntimeError):
     """A memory, a link or a key pool has nothing free to give right now."""
+
+
+class PrescribedRefusal(ConfigError):
+    """A refusal whose wording a standard fixes (ETSI GS QKD 014's Error messages).
+
+    ``message`` is the standard's text, word for word; what was wrong in this request
+    goes to ``details`` (a list of JSON objects), never into the message.
+
+    Attributes:
+        message: the prescribed text.
+        details: the Error object's ``details``.
+
+    Examples:
+        >>> error = PrescribedRefusal("size shall be a multiple of 8",
+        ...                           [{"field": "size", "reason": "got 250"}])
+        >>> str(error), error.field
+        ('size shall be a multiple of 8', 'size')
+    """
+
+    def __init__(self, message: str, details: list[dict[str, object]]) -> None:
+        self.message = message
+        self.details = details
+        field = str(details[0].get("field", "")) if details else ""
+        super().__init__(field, message)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Unauthorized(QinetError, PermissionError):
+    """The caller is authenticated but may not have what it asked for (HTTP 401)."""

@@ -9,11 +9,13 @@ is the command that runs a scenario. KMEs are given as ``NAME=SAE,SAE``::
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from dataclasses import dataclass
 
 from qinet.errors import ConfigError
+from qinet.service.kms.connection import ConnectionLimits
+from qinet.service.kms.store import DEFAULT_KEY_LIFETIME_S
+from qinet.service.log_format import configure_logging
 from qinet.service.runner import run_key_service
 
 
@@ -41,16 +43,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8443,
                         help="first KME's port, the others follow (0: ephemeral)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="root of the service's random streams (key_ID random parts)")
+    parser.add_argument("--key-lifetime", type=float, default=DEFAULT_KEY_LIFETIME_S,
+                        metavar="SECONDS",
+                        help="issued keys no slave fetched within this are erased")
+    parser.add_argument("--idle-timeout", type=float, default=ConnectionLimits().idle_timeout_s,
+                        metavar="SECONDS", help="close connections idle this long")
+    parser.add_argument("--request-timeout", type=float,
+                        default=ConnectionLimits().request_timeout_s, metavar="SECONDS",
+                        help="a request must arrive whole within this of its first byte")
     parser.add_argument("--ready-file", help="write the KME URLs here as JSON once listening")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", default="text", choices=["text", "json"],
+                        help="log lines as text or as JSON objects")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        configure_logging(level=args.log_level, fmt=args.log_format)
+        limits = ConnectionLimits(idle_timeout_s=args.idle_timeout,
+                                  request_timeout_s=args.request_timeout)
         run_key_service(args.kme, None, certs=args.certs, data=args.data, host=args.host,
-                        port=args.port, seed=args.seed, ready_file=args.ready_file)
+                        port=args.port, key_lifetime_s=args.key_lifetime,
+                        connection_limits=limits, ready_file=args.ready_file)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

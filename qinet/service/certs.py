@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from qinet.errors import ConfigError
+from qinet.service.private_files import check_private
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -153,9 +154,12 @@ def server_ssl_context(layout: PkiLayout, kme: str) -> ssl.SSLContext:
     """The TLS context of a KME's server: its certificate, client certificates REQUIRED.
 
     Raises:
-        ConfigError: the KME's certificate or key file is missing.
+        ConfigError: the KME's certificate or key file is missing, or other users may
+            read the key.
     """
     _require(layout.kme_cert(kme), f"certificate of KME {kme!r}")
+    _require(layout.kme_key(kme), f"private key of KME {kme!r}")
+    check_private(layout.kme_key(kme), f"the private key of KME {kme!r}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(layout.kme_cert(kme), layout.kme_key(kme))

@@ -1,27 +1,33 @@
 """The real-time driver: simulated key production deposited into the pools as wall time runs.
 
-Every tick, a background thread asks the key supply for the key material produced in
-the simulated time that elapsed (wall seconds x speed-up) and deposits each batch into
-the pool of its two KMEs. The supply is whatever the scenario layer builds (one QKD
-link per KME pair); the driver neither knows nor logs key bytes, only their counts.
+Every tick, a background thread asks the key supply how much key its links and relays
+produced in the simulated time that elapsed (wall seconds x speed-up) and deposits that
+many bytes into the pool of each pair of KMEs. The simulation decides the amounts and
+their times; the bytes themselves come from the operating system's CSPRNG
+(:func:`secrets.token_bytes`), so nothing in a scenario file or its seed can recompute a
+key that leaves the service, and a restarted service never deposits the same bytes
+again. The deposit and the supply's clock are committed together
+(:meth:`KeyStore.supply`), so after a restart the supply continues from the simulated
+time the store records. The driver neither knows nor logs key bytes, only their counts.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from qinet.errors import ConfigError, QinetError
-from qinet.service.kms.store import KeyStore
+from qinet.service.kms.store import Deposit, KeyStore, SupplyState
 
 _log = logging.getLogger("qinet.service.driver")
 
 
-class KeyBatchLike(Protocol):
-    """Secret bytes that two KMEs (``kme_a < kme_b``) now share."""
+class KeyAmountLike(Protocol):
+    """How many secret bytes two KMEs (``kme_a < kme_b``) now share."""
 
     @property
     def kme_a(self) -> str: ...
@@ -30,14 +36,14 @@ class KeyBatchLike(Protocol):
     def kme_b(self) -> str: ...
 
     @property
-    def key(self) -> bytes: ...
+    def n_bytes(self) -> int: ...
 
 
 class KeySupplyLike(Protocol):
-    """Produces key material as simulated time advances."""
+    """Produces key, in amounts, as simulated time advances."""
 
     def advance(self, seconds: float) -> list[Any]:
-        """The batches produced in the next ``seconds`` of simulated time."""
+        """The amounts (:class:`KeyAmountLike`) produced in the next ``seconds``."""
         ...
 
 
@@ -50,13 +56,16 @@ class RealtimeDriver:
         speedup: simulated seconds per wall second (> 0).
         tick_s: wall seconds between two deposits.
         clock: the wall clock in seconds (monotonic).
+        resumed: the store's supply state when this supply started (see
+            :meth:`KeyStore.start_supply`); the simulated clock continues from it.
 
     Raises:
         ConfigError: ``speedup`` or ``tick_s`` not positive.
     """
 
     def __init__(self, supply: KeySupplyLike, store: KeyStore, *, speedup: float = 1.0,
-                 tick_s: float = 0.25, clock: Callable[[], float] = time.monotonic) -> None:
+                 tick_s: float = 0.25, clock: Callable[[], float] = time.monotonic,
+                 resumed: SupplyState | None = None) -> None:
         if not speedup > 0:
             raise ConfigError("speedup", f"must be positive, got {speedup}")
         if not tick_s > 0:
@@ -68,36 +77,39 @@ class RealtimeDriver:
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.simulated_s = 0.0
+        self.resumed = resumed or SupplyState(0.0, 0, 1)
+        self.simulated_s = self.resumed.simulated_s
         self.ticks = 0
         self.bytes_supplied = 0
         self.bytes_accepted = 0
+        self.failed_deposits = 0
         self.error: str | None = None
 
     def step(self, wall_s: float) -> int:
         """Advance the supply by ``wall_s * speedup`` simulated seconds and deposit the key.
 
         Side Effects:
-            Moves the supply's simulated clock; appends to the store's pools.
+            Moves the supply's simulated clock; appends fresh CSPRNG bytes, as many as
+            the supply produced, to the store's pools and commits the supply's clock.
 
         Returns:
             Bytes accepted by the pools (less than supplied when a pool is full).
+
+        Raises:
+            QinetError: the store could not commit (nothing of this tick is kept).
         """
         simulated = wall_s * self.speedup
-        batches = self.supply.advance(simulated)
-        futures = [(batch, self.store.deposit(batch.kme_a, batch.kme_b, batch.key))
-                   for batch in batches]
-        accepted = 0
-        for batch, future in futures:
-            took = future.result()
-            accepted += took
-            self.bytes_supplied += len(batch.key)
-            if _log.isEnabledFor(logging.DEBUG):
-                _log.debug("pool %s-%s: +%d bytes (%d offered)", batch.kme_a, batch.kme_b,
-                           took, len(batch.key))
-        self.simulated_s += simulated
-        self.bytes_accepted += accepted
+        amounts = self.supply.advance(simulated)
+        deposits = [Deposit(a.kme_a, a.kme_b, secrets.token_bytes(a.n_bytes))
+                    for a in amounts if a.n_bytes > 0]
         self.ticks += 1
+        accepted = self.store.supply(deposits, simulated_s=simulated).result()
+        self.simulated_s += simulated
+        self.bytes_supplied += sum(len(d.material) for d in deposits)
+        self.bytes_accepted += accepted
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("supply: +%.6f simulated s, %d bytes offered, %d accepted", simulated,
+                       sum(len(d.material) for d in deposits), accepted)
         return accepted
 
     def start(self) -> None:
@@ -123,8 +135,10 @@ class RealtimeDriver:
         """The driver's state for a status page (counts only, never key material)."""
         return {"driver": {"running": self._thread is not None and self._thread.is_alive(),
                            "speedup": self.speedup, "simulated_s": round(self.simulated_s, 6),
+                           "starts": self.resumed.starts, "key_material": "os-csprng",
                            "ticks": self.ticks, "bytes_supplied": self.bytes_supplied,
-                           "bytes_accepted": self.bytes_accepted, "error": self.error}}
+                           "bytes_accepted": self.bytes_accepted,
+                           "failed_deposits": self.failed_deposits, "error": self.error}}
 
     def _run(self) -> None:
         last = self._clock()
@@ -134,8 +148,11 @@ class RealtimeDriver:
                 # a slow tick makes the next interval longer, so simulated time keeps pace
                 self.step(now - last)
             except QinetError as exc:
-                if not self._stop.is_set():  # at shutdown the store may close first
-                    self.error = str(exc)
-                    _log.error("key supply stopped: %s", exc)
-                return
+                if self._stop.is_set():  # at shutdown the store may close first
+                    return
+                # a failed commit (full disk, locked file) loses this tick's key, which
+                # was never issued; the supply goes on with fresh bytes
+                self.failed_deposits += 1
+                self.error = str(exc)
+                _log.error("key deposit failed, key of this tick dropped: %s", exc)
             last = now

@@ -10,19 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from qinet.rng import RngTree
 from qinet.service.certs import KmeLike, PkiLayout
 from qinet.service.driver import KeySupplyLike, RealtimeDriver
 from qinet.service.kms.directory import KmeDirectory
 from qinet.service.kms.models import KmsLimits
-from qinet.service.kms.server import KeyService, KmeEndpoint, run_event_loop
-from qinet.service.kms.store import KeyStore
+from qinet.service.kms.server import ConnectionLimits, KeyService, KmeEndpoint, run_event_loop
+from qinet.service.kms.store import DEFAULT_KEY_LIFETIME_S, KeyStore
 
 _log = logging.getLogger("qinet.service")
 
@@ -30,8 +29,15 @@ _log = logging.getLogger("qinet.service")
 def serve_scenario(scenario: str | os.PathLike[str], *, certs: str | os.PathLike[str],
                    data: str | os.PathLike[str], speedup: float = 1.0,
                    host: str = "127.0.0.1", port: int = 8443, seed: int | None = None,
-                   console: Console | None = None) -> None:
+                   key_lifetime_s: float = DEFAULT_KEY_LIFETIME_S,
+                   connection_limits: ConnectionLimits | None = None,
+                   console: Console | None = None,
+                   ready_file: str | os.PathLike[str] | None = None) -> None:
     """``qinet serve``: run the scenario's KMEs in real time until SIGINT or SIGTERM.
+
+    The simulation decides how much key each pair of KMEs gets and when; the bytes come
+    from the operating system's CSPRNG. On a store that served before, the supply
+    continues from the simulated time the store recorded.
 
     Args:
         scenario: the scenario file.
@@ -40,49 +46,69 @@ def serve_scenario(scenario: str | os.PathLike[str], *, certs: str | os.PathLike
         speedup: simulated seconds per wall second.
         host: the address to listen on.
         port: the first KME's port; the others follow (0: ephemeral ports).
-        seed: the simulation's seed (default: the scenario's).
+        seed: the simulation's seed (default: the scenario's); it shapes the amounts of
+            key, never the key bytes.
+        key_lifetime_s: issued keys not fetched by their slaves within this are erased.
+        connection_limits: time and size limits of every connection.
         console: where the table of endpoints goes (default: stdout).
+        ready_file: once listening, write ``{"KME": "https://..."}`` here as JSON.
 
     Raises:
-        ConfigError: a bad scenario, a missing certificate, a port in use.
+        ConfigError: a bad scenario, a missing certificate, a port in use, a store or
+            private key that others can read.
     """
     from qinet.scenario import load_scenario
     from qinet.scenario.key_service import key_service_plan
 
     loaded = load_scenario(Path(scenario))
     seed = loaded.seed if seed is None else seed
-    kmes, supply = key_service_plan(loaded, seed=seed)
-    run_key_service(kmes, supply, certs=certs, data=data, speedup=speedup, host=host,
-                    port=port, seed=seed, console=console)
+    kmes, start_supply = key_service_plan(loaded, seed=seed)
+    run_key_service(kmes, start_supply, certs=certs, data=data, speedup=speedup, host=host,
+                    port=port, key_lifetime_s=key_lifetime_s,
+                    connection_limits=connection_limits, console=console,
+                    ready_file=ready_file)
 
 
-def run_key_service(kmes: Sequence[KmeLike], supply: KeySupplyLike | None, *,
+def run_key_service(kmes: Sequence[KmeLike],
+                    start_supply: Callable[[int], KeySupplyLike] | None, *,
                     certs: str | os.PathLike[str], data: str | os.PathLike[str],
                     speedup: float = 1.0, host: str = "127.0.0.1", port: int = 8443,
-                    limits: KmsLimits | None = None, seed: int = 0,
+                    limits: KmsLimits | None = None,
+                    key_lifetime_s: float = DEFAULT_KEY_LIFETIME_S,
+                    connection_limits: ConnectionLimits | None = None,
                     console: Console | None = None,
                     ready_file: str | os.PathLike[str] | None = None) -> None:
-    """Serve these KMEs from the store in ``data``, fed by ``supply``, until a signal.
+    """Serve these KMEs from the store in ``data``, fed by a key supply, until a signal.
 
     Args:
         kmes: the KMEs and their SAEs.
-        supply: the key supply driven in real time, or ``None`` to serve the store as is.
+        start_supply: builds the key supply driven in real time from its start count on
+            this store (1 the first time), or ``None`` to serve the store as is.
         certs: the PKI folder.
         data: the key store folder.
         speedup: simulated seconds per wall second.
         host: the address to listen on.
         port: the first KME's port (0: ephemeral ports).
         limits: what every KME advertises and enforces.
-        seed: root of the service's random streams (the key_IDs' random parts).
+        key_lifetime_s: issued keys not fetched by their slaves within this are erased.
+        connection_limits: time and size limits of every connection.
         console: where the table of endpoints goes (default: stdout).
         ready_file: once listening, write ``{"KME": "https://..."}`` here as JSON.
     """
     directory = KmeDirectory.from_kmes(kmes)
-    store = KeyStore.open(data, rng=RngTree(seed).generator("kms/key-ids"))
+    pki = PkiLayout(Path(certs))
+    store = KeyStore.open(data, key_lifetime_s=key_lifetime_s)
     try:
-        driver = RealtimeDriver(supply, store, speedup=speedup) if supply is not None else None
-        service = KeyService(directory=directory, store=store, pki=PkiLayout(Path(certs)),
-                             host=host, base_port=port, limits=limits,
+        driver = None
+        if start_supply is not None:
+            resumed = store.start_supply().result()
+            driver = RealtimeDriver(start_supply(resumed.starts), store, speedup=speedup,
+                                    resumed=resumed)
+            _log.info("key supply start %d, continuing from %.6f simulated s; key bytes "
+                      "from the OS CSPRNG", resumed.starts, resumed.simulated_s)
+        service = KeyService(directory=directory, store=store, pki=pki, host=host,
+                             base_port=port, limits=limits,
+                             connection_limits=connection_limits,
                              service_status=driver.status if driver else None)
 
         def on_ready(endpoints: list[KmeEndpoint]) -> None:

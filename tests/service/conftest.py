@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import httpx
-import numpy as np
 import pytest
 
 from qinet.service.certs import PkiLayout, client_ssl_context, init_pki
@@ -58,7 +57,7 @@ class RunningKms:
 
 def start_kms(tmp_path, pki: PkiLayout, material: bytes):
     """Store with alice-bob full, alice-carol nearly empty, bob-carol empty; servers up."""
-    store = KeyStore.open(tmp_path / "data", rng=np.random.default_rng(1))
+    store = KeyStore.open(tmp_path / "data")
     store.deposit("alice", "bob", material[SMALL_POOL_BYTES:]).result()
     store.deposit("alice", "carol", material[:SMALL_POOL_BYTES]).result()
     service = KeyService(directory=KmeDirectory.from_kmes(KMES), store=store, pki=pki)

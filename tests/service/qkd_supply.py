@@ -1,9 +1,9 @@
-"""Key material from real decoy-state BB84 runs, for the key service tests.
+"""Key from real decoy-state BB84 runs, for the key service tests.
 
-Stands in for ``qinet.scenario.key_service`` (same names and signatures) where that
-module is absent: each KME pair is a 10 km decoy BB84 link, and every call to
-``advance`` sends the pulses of the elapsed simulated time and packs the distilled key
-bits into bytes.
+``qkd_key_bytes`` gives distilled key to fill stores with; :class:`DecoyBB84Supply` is a
+key supply for the real-time driver: each KME pair is a 10 km decoy BB84 link, and
+every call to ``advance`` sends the pulses of the elapsed simulated time and reports
+how many whole bytes of key they distilled.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ class KmeSpec:
 
 
 @dataclass(frozen=True)
-class KeyBatch:
+class KeyAmount:
     kme_a: str
     kme_b: str
-    key: bytes
+    n_bytes: int
 
 
 RUN_PULSES = 20_000_000  # one full post-processing block of sifted bits at 10 km
@@ -66,7 +66,7 @@ class DecoyBB84Supply:
         self._pending_pulses = 0.0
         self._carry = {p: np.zeros(0, dtype=np.uint8) for p in self.pairs}
 
-    def advance(self, seconds: float) -> list[KeyBatch]:
+    def advance(self, seconds: float) -> list[KeyAmount]:
         self.seconds.append(seconds)
         self._pending_pulses += seconds * self.pulse_rate_hz
         batches = []
@@ -79,15 +79,6 @@ class DecoyBB84Supply:
                     pulses=self.run_pulses, seed=int(stream.integers(2**32)))])
                 whole = bits.size // 8 * 8
                 self._carry[pair] = bits[whole:]
-                batches.append(KeyBatch(pair[0], pair[1], np.packbits(bits[:whole]).tobytes()))
+                batches.append(KeyAmount(pair[0], pair[1], whole // 8))
         return batches
 
-
-def key_service_plan(scenario, *, seed: int | None = None):
-    """KMEs at the ends of the scenario's QKD demands (else all nodes), two SAEs each."""
-    ends = sorted({n for d in scenario.demands if d.kind == "qkd" for n in d.between})
-    names = ends or sorted(node.name for node in scenario.nodes)
-    kmes = [KmeSpec(n, (f"{n}-app", f"{n}-app2")) for n in names]
-    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
-    supply = DecoyBB84Supply(pairs, seed=scenario.seed if seed is None else seed)
-    return kmes, supply

@@ -50,7 +50,7 @@ CASES = {
     "extension_mandatory not supported": (
         "alice-app", "alice", "POST", ENC_BOB,
         {"json": {"extension_mandatory": [{"abc_route_type": "direct"}]}}, 400,
-        "abc_route_type"),
+        "extension_mandatory parameters"),
     "unknown slave SAE": (
         "alice-app", "alice", "GET", "/api/v1/keys/mallory/enc_keys", {}, 400, "mallory"),
     "slave SAE is the caller": (
@@ -73,10 +73,23 @@ CASES = {
         "alice-app", "alice", "GET", "/api/v1/keys/mallory/status", {}, 400, "mallory"),
     "unknown key_ID": (
         "bob-app", "bob", "GET", DEC_ALICE, {"params": {"key_ID": NEVER_ISSUED}}, 400,
-        "unknown key_ID"),
+        "not found on KME"),
     "unknown key_IDs (POST)": (
         "bob-app", "bob", "POST", DEC_ALICE,
-        {"json": {"key_IDs": [{"key_ID": NEVER_ISSUED}]}}, 400, "unknown key_ID"),
+        {"json": {"key_IDs": [{"key_ID": NEVER_ISSUED}]}}, 400, "not found on KME"),
+    "key_ID given twice in the query": (
+        "bob-app", "bob", "GET", DEC_ALICE + f"?key_ID={NEVER_ISSUED}&key_ID={NEVER_ISSUED}",
+        {}, 400, "more than once"),
+    "number given twice in the query": (
+        "alice-app", "alice", "GET", ENC_BOB + "?number=1&number=2", {}, 400, "more than once"),
+    "unknown query parameter": (
+        "alice-app", "alice", "GET", ENC_BOB, {"params": {"count": 2}}, 400, "count"),
+    "query parameter on a POST": (
+        "alice-app", "alice", "POST", ENC_BOB + "?number=5", {"json": {"number": 1}}, 400,
+        "number"),
+    "query parameter on status": (
+        "alice-app", "alice", "GET", "/api/v1/keys/bob-app/status", {"params": {"x": 1}}, 400,
+        "unknown query parameter"),
     "key_ID missing": ("bob-app", "bob", "GET", DEC_ALICE, {}, 400, "key_ID"),
     "key_IDs empty": ("bob-app", "bob", "POST", DEC_ALICE, {"json": {"key_IDs": []}}, 400,
                       "key_IDs"),

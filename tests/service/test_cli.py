@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from qinet.cli.main import main
+from qinet.scenario import key_service
 from qinet.service.certs import PkiLayout, client_ssl_context, init_pki
 from tests.service import qkd_supply
 from tests.service.conftest import KMES
@@ -24,18 +25,7 @@ from tests.service.conftest import KMES
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def key_service(monkeypatch):
-    """The scenario layer's key service plan, or the QKD-run stand-in where it is absent."""
-    try:
-        import qinet.scenario.key_service as module
-    except ImportError:
-        module = qkd_supply
-        monkeypatch.setitem(sys.modules, "qinet.scenario.key_service", module)
-    return module
-
-
-def test_certs_init_makes_the_pki_of_the_default_scenario(tmp_path, capsys, key_service):
+def test_certs_init_makes_the_pki_of_the_default_scenario(tmp_path, capsys):
     from qinet.scenario import load_scenario, preset_path
 
     assert main(["certs", "init", str(tmp_path / "pki")]) == 0
@@ -72,15 +62,10 @@ def test_bad_names_are_refused(tmp_path):
         init_pki(tmp_path, [qkd_supply.KmeSpec("alice", ("../etc",))])
 
 
-def test_serve_runs_the_scenario_and_stops_on_sigterm(tmp_path, key_service):
+def test_serve_runs_the_scenario_and_stops_on_sigterm(tmp_path):
     certs, data = tmp_path / "pki", tmp_path / "data"
     script = textwrap.dedent(f"""
         import sys
-        try:
-            import qinet.scenario.key_service
-        except ImportError:
-            from tests.service import qkd_supply
-            sys.modules["qinet.scenario.key_service"] = qkd_supply
         from qinet.cli.main import main
         assert main(["certs", "init", {str(certs)!r}]) == 0
         sys.exit(main(["serve", "--certs", {str(certs)!r}, "--data", {str(data)!r},

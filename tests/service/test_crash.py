@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 
 from qinet.service.certs import client_ssl_context
@@ -206,7 +205,7 @@ def check_keys_are_disjoint_slices(ledger: Ledger, material: bytes) -> None:
 
 
 def pool_accounts(data: Path) -> None:
-    with KeyStore.open(data, rng=np.random.default_rng(1)) as store:
+    with KeyStore.open(data) as store:
         level = store.levels()[("alice", "bob")]
     assert level.stored_bytes + KEY_BYTES * level.keys_issued == level.deposited_bytes
 
@@ -214,7 +213,7 @@ def pool_accounts(data: Path) -> None:
 def crash_and_recover(tmp_path, pki, material: bytes, *, rounds: int, clients_per_sae: int,
                       kill_after_keys: int) -> Ledger:
     data, ready = tmp_path / "data", tmp_path / "ready.json"
-    with KeyStore.open(data, rng=np.random.default_rng(2)) as store:
+    with KeyStore.open(data) as store:
         store.deposit("alice", "bob", material).result()
     ledger = Ledger()
     for _ in range(rounds):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 
 from qinet.errors import ConfigError
@@ -25,7 +24,7 @@ class FakeClock:
 
 @pytest.fixture
 def store(tmp_path):
-    with KeyStore.open(tmp_path, rng=np.random.default_rng(1)) as opened:
+    with KeyStore.open(tmp_path) as opened:
         yield opened
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from qinet.service.certs import client_ssl_context
+from qinet.service.kms.store import KEYS_NOT_FOUND
 from tests.service.conftest import assert_error_object
 
 ENC = "/api/v1/keys/{}/enc_keys"
@@ -67,20 +68,26 @@ def test_master_never_gets_the_same_key_twice(kms):
 def test_keys_reach_only_the_slave_they_were_made_for(kms):
     with kms.client("alice-app", "alice") as master:
         key_id, key = next(iter(keys_of(master.post(ENC.format("bob-app"), json={})).items()))
-    # another SAE of the slave's KME: as if the key did not exist
+    # another SAE of the slave's KME: not the slave the master named (ETSI 014, 5.4)
     with kms.client("bob-app2", "bob") as other:
-        assert_error_object(other.get(DEC.format("alice-app"), params={"key_ID": key_id}), 400)
-    # the right slave, naming the wrong master
+        body = assert_error_object(
+            other.get(DEC.format("alice-app"), params={"key_ID": key_id}), 401)
+        assert "bob-app2" in body["message"]
+    # the right slave, naming the wrong master: no such key of that master
     with kms.client("bob-app", "bob") as slave:
-        assert_error_object(slave.get(DEC.format("alice-app2"), params={"key_ID": key_id}), 400)
+        body = assert_error_object(
+            slave.get(DEC.format("alice-app2"), params={"key_ID": key_id}), 400)
+        assert body["message"] == KEYS_NOT_FOUND
+        assert body["details"] == [{"key_ID": key_id, "reason": body["details"][0]["reason"]}]
     # an SAE of another KME at the slave's KME: not its KME
     with kms.client("carol-app", "bob") as stranger:
         body = assert_error_object(
             stranger.get(DEC.format("alice-app"), params={"key_ID": key_id}), 401)
         assert "carol-app" in body["message"]
-    # the master cannot fetch it as a slave at its own KME either
+    # the master cannot fetch it as a slave at its own KME either: 401, as for any SAE
+    # that the master did not name
     with kms.client("alice-app", "alice") as master:
-        assert_error_object(master.get(DEC.format("alice-app"), params={"key_ID": key_id}), 400)
+        assert_error_object(master.get(DEC.format("alice-app"), params={"key_ID": key_id}), 401)
     # none of that consumed it
     with kms.client("bob-app", "bob") as slave:
         assert keys_of(slave.get(DEC.format("alice-app"), params={"key_ID": key_id})) == {

@@ -12,14 +12,16 @@ ASGI scope by :mod:`qinet.service.kms.tls`; no parameter can claim another ident
 The routes parse and validate requests and call :class:`~qinet.service.kms.handlers.
 KmeHandlers`; every refusal, FastAPI's own 404, 405 and validation errors included,
 becomes the Error object of the standard through
-:mod:`qinet.service.kms.error_answers`. Plain GET requests take the
+:mod:`qinet.service.kms.error_answers`. A query parameter the route does not define, or
+one given twice (``dec_keys?key_ID=A&key_ID=B``), is refused with 400, as an unknown
+field of a POST body is: nothing is half served. Plain GET requests take the
 :mod:`qinet.service.kms.fast_lane`, which gives the same answers at a fraction of the
 CPU time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
@@ -39,6 +41,7 @@ from qinet.service.kms.models import (
     Status,
 )
 from qinet.service.kms.store import KeyStore
+from qinet.service.log_format import clip
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
@@ -78,6 +81,7 @@ def create_kme_app(*, kme: str, directory: KmeDirectory, store: KeyStore,
     @app.get(prefix + "/{slave_SAE_ID}/status", response_model=Status, responses=_ERRORS)
     async def get_status(request: Request, slave_SAE_ID: str) -> JSONResponse:
         """Status of the key pool between the caller's KME and the slave SAE's KME."""
+        check_query(request, ())
         return handlers.link_status(handlers.caller(request.scope), slave_SAE_ID)
 
     @app.get(prefix + "/{slave_SAE_ID}/enc_keys", response_model=KeyContainer,
@@ -86,6 +90,7 @@ def create_kme_app(*, kme: str, directory: KmeDirectory, store: KeyStore,
                            number: Annotated[int, Query()] = 1,
                            size: Annotated[int | None, Query()] = None) -> JSONResponse:
         """New keys shared with the slave SAE (number and size as query parameters)."""
+        check_query(request, ("number", "size"))
         return await handlers.issue(handlers.caller(request.scope), slave_SAE_ID, number, size)
 
     @app.post(prefix + "/{slave_SAE_ID}/enc_keys", response_model=KeyContainer,
@@ -93,6 +98,7 @@ def create_kme_app(*, kme: str, directory: KmeDirectory, store: KeyStore,
     async def post_enc_keys(request: Request, slave_SAE_ID: str,
                             body: KeyRequest) -> JSONResponse:
         """New keys shared with the slave SAE and any additional slaves (Key request)."""
+        check_query(request, ())
         return await handlers.issue(handlers.caller(request.scope), slave_SAE_ID, body.number,
                                     body.size, body.additional_slave_sae_ids,
                                     body.extension_mandatory)
@@ -102,6 +108,7 @@ def create_kme_app(*, kme: str, directory: KmeDirectory, store: KeyStore,
     async def get_dec_keys(request: Request, master_SAE_ID: str,
                            key_ID: Annotated[str, Query()]) -> JSONResponse:
         """The key with this key_ID, issued by the master SAE for the caller."""
+        check_query(request, ("key_ID",))
         return await handlers.deliver(handlers.caller(request.scope), master_SAE_ID, [key_ID])
 
     @app.post(prefix + "/{master_SAE_ID}/dec_keys", response_model=KeyContainer,
@@ -109,12 +116,33 @@ def create_kme_app(*, kme: str, directory: KmeDirectory, store: KeyStore,
     async def post_dec_keys(request: Request, master_SAE_ID: str,
                             body: KeyIds) -> JSONResponse:
         """The keys with these key_IDs, issued by the master SAE for the caller (Key IDs)."""
+        check_query(request, ())
         return await handlers.deliver(handlers.caller(request.scope), master_SAE_ID,
                                       [entry.key_id for entry in body.key_ids])
 
     @app.get("/status")
     async def service_page(request: Request) -> JSONResponse:
         """This KME, its SAEs and the levels of its pools; never key material."""
+        check_query(request, ())
         return handlers.service_page(request.scope)
 
     return app
+
+
+def check_query(request: Request, allowed: Collection[str]) -> None:
+    """Refuse a query parameter that is not ``allowed``, or that is given more than once.
+
+    Raises:
+        ConfigError: naming the parameter (clipped) and what the route accepts.
+    """
+    seen: set[str] = set()
+    for name, _value in request.query_params.multi_items():
+        if name not in allowed:
+            accepted = ", ".join(allowed) or "none"
+            raise ConfigError(clip(name, quote=False),
+                              f"unknown query parameter; this request accepts {accepted}")
+        if name in seen:
+            raise ConfigError(name, "given more than once; give it once (POST takes several "
+                                    "key_IDs)" if name == "key_ID" else
+                              "given more than once; give it once")
+        seen.add(name)

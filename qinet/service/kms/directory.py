@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from qinet.errors import ConfigError
 from qinet.service.certs import KmeLike, check_name
+from qinet.service.log_format import clip
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class KmeDirectory:
         try:
             return self.sae_kme[sae]
         except KeyError:
-            raise ConfigError(field, f"unknown SAE {sae!r}") from None
+            raise ConfigError(field, f"unknown SAE {clip(sae)}") from None
 
     def saes_of(self, kme: str) -> tuple[str, ...]:
         """The SAEs attached to a KME, sorted."""

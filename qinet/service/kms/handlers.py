@@ -17,11 +17,12 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from qinet.errors import ConfigError
+from qinet.errors import ConfigError, PrescribedRefusal
 from qinet.service.kms.directory import KmeDirectory
-from qinet.service.kms.models import KmsLimits
+from qinet.service.kms.models import MANDATORY_NOT_SUPPORTED, KmsLimits
 from qinet.service.kms.store import Key, KeyStore
 from qinet.service.kms.tls import Scope, client_common_names
+from qinet.service.log_format import clip
 
 _log = logging.getLogger("qinet.service.kms")
 
@@ -57,7 +58,7 @@ class KmeHandlers:
             raise HTTPException(401, "a client certificate naming one SAE ID (CN) is required")
         sae = names[0]
         if self.directory.sae_kme.get(sae) != self.kme:
-            raise HTTPException(401, f"SAE {sae!r} is not served by KME {self.kme!r}")
+            raise HTTPException(401, f"SAE {clip(sae)} is not served by KME {self.kme!r}")
         return sae
 
     def peer_kme(self, caller_sae: str, other_sae: str, field: str) -> str:
@@ -68,33 +69,40 @@ class KmeHandlers:
         """
         other_kme = self.directory.kme_of(other_sae, field=field)
         if other_sae == caller_sae:
-            raise ConfigError(field, f"must name another SAE than the caller, got {other_sae!r}")
+            raise ConfigError(field, f"must name another SAE than the caller, got "
+                                     f"{clip(other_sae)}")
         if other_kme == self.kme:
-            raise ConfigError(field, f"SAE {other_sae!r} is served by this KME too; keys are "
-                                     "shared between two KMEs")
+            raise ConfigError(field, f"SAE {clip(other_sae)} is served by this KME too; keys "
+                                     "are shared between two KMEs")
         return other_kme
 
     async def issue(self, master: str, slave: str, number: int, size: int | None,
                     additional: Sequence[str] = (),
                     mandatory: Sequence[dict[str, Any]] = ()) -> JSONResponse:
-        """``enc_keys``: new keys for the master, bound to its slave(s); a Key container."""
+        """``enc_keys``: new keys for the master, bound to its slave(s); a Key container.
+
+        No extension is supported: a request with ``extension_mandatory`` is refused
+        with the standard's message and each unsupported name in ``details``;
+        ``extension_optional`` is ignored, as clause 6.2 allows.
+        """
         limits = self.limits
         slave_kme = self.peer_kme(master, slave, "slave_SAE_ID")
         size_bits = limits.key_size if size is None else size
         limits.check_request(number=number, size_bits=size_bits)
         if mandatory:
-            names = sorted({str(name) for ext in mandatory for name in ext})
-            raise ConfigError("extension_mandatory", f"not supported: {names}")
+            names = sorted({clip(name, quote=False) for ext in mandatory for name in ext})
+            raise PrescribedRefusal(MANDATORY_NOT_SUPPORTED, [
+                {"extension_mandatory_unsupported": name} for name in names[:16]])
         if len(additional) > limits.max_sae_id_count:
             raise ConfigError("additional_slave_SAE_IDs",
                               f"at most {limits.max_sae_id_count} SAEs, got {len(additional)}")
         for i, extra in enumerate(additional):
             field = f"additional_slave_SAE_IDs[{i}]"
             if self.peer_kme(master, extra, field) != slave_kme or extra == slave:
-                raise ConfigError(field, f"SAE {extra!r} must be another SAE of the slave's "
-                                         f"KME {slave_kme!r}")
+                raise ConfigError(field, f"SAE {clip(extra)} must be another SAE of the "
+                                         f"slave's KME {slave_kme!r}")
             if extra in additional[:i]:
-                raise ConfigError(field, f"SAE {extra!r} is listed twice")
+                raise ConfigError(field, f"SAE {clip(extra)} is listed twice")
         keys = await asyncio.wrap_future(self.store.issue(
             master_kme=self.kme, slave_kme=slave_kme, master_sae=master,
             slave_saes=(slave, *additional), number=number, size_bits=size_bits))
@@ -103,8 +111,14 @@ class KmeHandlers:
         return JSONResponse(_container(keys))
 
     async def deliver(self, slave: str, master: str, key_ids: list[str]) -> JSONResponse:
-        """``dec_keys``: the master's keys with these IDs, for the slave; a Key container."""
-        self.peer_kme(slave, master, "master_SAE_ID")
+        """``dec_keys``: the master's keys with these IDs, for the slave; a Key container.
+
+        Only a slave that the master named at Get key gets a key; any other SAE, the
+        master itself included, gets 401 (ETSI GS QKD 014, 5.4). A key_ID unknown for
+        this master, expired or already delivered to the caller gets 400 with the
+        standard's message.
+        """
+        self.directory.kme_of(master, field="master_SAE_ID")
         if len(key_ids) > self.limits.max_key_per_request:
             raise ConfigError("key_IDs", f"at most {self.limits.max_key_per_request} keys "
                                          f"per request, got {len(key_ids)}")

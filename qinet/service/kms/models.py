@@ -12,7 +12,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qinet.errors import ConfigError
+from qinet.errors import ConfigError, PrescribedRefusal
+
+# the messages ETSI GS QKD 014 V1.1.1 fixes word for word (clause 6.2)
+SIZE_NOT_WHOLE_BYTES = "size shall be a multiple of 8"
+MANDATORY_NOT_SUPPORTED = "not all extension_mandatory parameters are supported"
+MANDATORY_NOT_MET = "not all extension_mandatory request options could be met"
+OPTIONAL_NOT_HANDLED = "not all extension_optional request options handled"
 
 StrictInt = Annotated[int, Field(strict=True)]
 StrictStr = Annotated[str, Field(strict=True)]
@@ -104,7 +110,7 @@ class KmsLimits:
         >>> KmsLimits().check_request(number=1, size_bits=250)
         Traceback (most recent call last):
         ...
-        qinet.errors.ConfigError: size: must be a multiple of 8 bits, got 250
+        qinet.errors.PrescribedRefusal: size shall be a multiple of 8
     """
 
     key_size: int = 256
@@ -128,13 +134,15 @@ class KmsLimits:
         """Refuse a key request outside the advertised bounds.
 
         Raises:
-            ConfigError: ``number`` or ``size_bits`` out of bounds, or size not whole bytes.
+            PrescribedRefusal: size not whole bytes (ETSI GS QKD 014, 6.2).
+            ConfigError: ``number`` or ``size_bits`` out of bounds.
         """
         if not 1 <= number <= self.max_key_per_request:
             raise ConfigError("number", f"must lie in [1, {self.max_key_per_request}], "
                                         f"got {number}")
         if size_bits % 8:
-            raise ConfigError("size", f"must be a multiple of 8 bits, got {size_bits}")
+            raise PrescribedRefusal(SIZE_NOT_WHOLE_BYTES, [
+                {"field": "size", "reason": f"got {size_bits} bits"}])
         if not self.min_key_size <= size_bits <= self.max_key_size:
             raise ConfigError("size", f"must lie in [{self.min_key_size}, "
                                       f"{self.max_key_size}] bits, got {size_bits}")

@@ -2,10 +2,11 @@
 
 Each KME gets a uvicorn server with its certificate, client certificates required
 (``ssl.CERT_REQUIRED`` against the development CA) and the protocol class of
-:mod:`qinet.service.kms.tls`, which shows the client certificate to the app. The
-servers share the loop, the key store and its writer thread; SIGINT and SIGTERM stop
-them all (uvicorn's per-server signal capture is turned off, since several servers
-would each replace the others' handlers).
+:mod:`qinet.service.kms.connection`, which shows the client certificate to the app and
+bounds every connection in time and size. The servers share the loop, the key store
+and its writer thread; SIGINT and SIGTERM stop them all (uvicorn's per-server signal
+capture is turned off, since several servers would each replace the others' handlers).
+While serving, keys that outlived the store's key lifetime are erased every few seconds.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from qinet.errors import ConfigError
+from qinet.errors import ConfigError, QinetError
 from qinet.service.certs import PkiLayout, server_ssl_context
 from qinet.service.kms.api import create_kme_app
+from qinet.service.kms.connection import ConnectionLimits, guarded_protocol
 from qinet.service.kms.directory import KmeDirectory
 from qinet.service.kms.models import KmsLimits
 from qinet.service.kms.store import KeyStore
-from qinet.service.kms.tls import tls_protocol
 
 _log = logging.getLogger("qinet.service.kms")
 T = TypeVar("T")
@@ -62,14 +63,14 @@ class _SharedSignalServer(uvicorn.Server):
         yield
 
 
-def _http_protocol() -> type[asyncio.Protocol]:
+def _http_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # httptools is optional; h11 is always there
         from uvicorn.protocols.http.h11_impl import H11Protocol
 
-        return tls_protocol(H11Protocol)
-    return tls_protocol(HttpToolsProtocol)
+        return guarded_protocol(H11Protocol, limits)
+    return guarded_protocol(HttpToolsProtocol, limits)
 
 
 def run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -97,26 +98,34 @@ class KeyService:
         base_port: the first KME (in name order) listens here, the next on the next
             port...; 0 gives each KME an ephemeral port.
         limits: what every KME advertises and enforces.
+        connection_limits: time and size limits of every connection.
         service_status: extra fields for each KME's ``GET /status``.
+
+    Raises:
+        ConfigError: a bad port, a missing certificate, a private key others can read.
     """
 
     def __init__(self, *, directory: KmeDirectory, store: KeyStore, pki: PkiLayout,
                  host: str = "127.0.0.1", base_port: int = 0, limits: KmsLimits | None = None,
+                 connection_limits: ConnectionLimits | None = None,
                  service_status: Callable[[], dict[str, Any]] | None = None) -> None:
         if not 0 <= base_port <= 65535 - len(directory.kme_names):
             raise ConfigError("port", f"must lie in [0, 65535], got {base_port}")
         self.directory = directory
+        self.store = store
         self._servers: list[uvicorn.Server] = []
         self._sockets: list[socket.socket] = []
         self.endpoints: list[KmeEndpoint] = []
-        protocol = _http_protocol()
+        connection_limits = connection_limits or ConnectionLimits()
+        protocol = _http_protocol(connection_limits)
         for i, kme in enumerate(directory.kme_names):
             context = server_ssl_context(pki, kme)
             app = create_kme_app(kme=kme, directory=directory, store=store, limits=limits,
                                  service_status=service_status)
             config = uvicorn.Config(
                 app, http=protocol, ws="none", lifespan="off", log_config=None,
-                access_log=False, timeout_keep_alive=30, backlog=1024,
+                access_log=False, timeout_keep_alive=connection_limits.idle_timeout_s,
+                backlog=1024,
                 ssl_context_factory=lambda _config, _default, context=context: context)
             sock = _bind(host, base_port + i if base_port else 0)
             self._sockets.append(sock)
@@ -140,6 +149,7 @@ class KeyService:
                 self._loop.add_signal_handler(sig, self.request_stop)
         tasks = [asyncio.create_task(server.serve(sockets=[sock]))
                  for server, sock in zip(self._servers, self._sockets, strict=True)]
+        expiry = asyncio.create_task(self._expire_keys())
         try:
             while not all(server.started for server in self._servers):
                 if any(task.done() for task in tasks):
@@ -153,11 +163,26 @@ class KeyService:
                 self.request_stop()
             await asyncio.gather(*tasks)
         finally:
+            expiry.cancel()
             if handle_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     self._loop.remove_signal_handler(sig)
             for sock in self._sockets:
                 sock.close()
+
+    async def _expire_keys(self) -> None:
+        """Erase keys older than the store's key lifetime, a few times per lifetime."""
+        interval_s = min(5.0, self.store.key_lifetime_s / 4)
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                erased = await asyncio.wrap_future(self.store.expire())
+            except QinetError as exc:  # a failed commit: try again next time
+                _log.error("erasing expired keys failed: %s", exc)
+                continue
+            if erased:
+                _log.info("erased %d keys not fetched within %g s", erased,
+                          self.store.key_lifetime_s)
 
     def request_stop(self) -> None:
         """Ask every server to finish; called again, stop without waiting for requests."""

@@ -2,13 +2,11 @@
 
 uvicorn verifies client certificates (``CERT_REQUIRED`` with the CA) but does not show
 them to the application. The ASGI TLS extension (asgiref, "TLS Extension", 2020)
-defines where they belong: ``scope["extensions"]["tls"]``. :func:`tls_protocol` makes a
-subclass of uvicorn's HTTP protocol that, once per connection, reads the verified peer
+defines where they belong: ``scope["extensions"]["tls"]``. The connection protocol of
+:mod:`qinet.service.kms.connection` reads, once per connection, the verified peer
 certificate from the transport's ``ssl_object`` (the handshake is complete when
-``connection_made`` runs) and wraps the app so that every request of that connection
-carries it. Nothing else of uvicorn is changed, and the only hooks used are
-``connection_made`` and the ``app`` attribute, both of which every uvicorn HTTP
-protocol has.
+``connection_made`` runs) with :func:`tls_extension`, and every request of that
+connection carries it.
 
 Besides the standard keys (``client_cert_chain`` as PEM, ``client_cert_name`` as an
 RFC 4514 string), the entry carries ``client_cert_common_names``: the subject's CNs as
@@ -17,13 +15,11 @@ parsed by :mod:`ssl`, from which the KME takes the SAE ID.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 Scope = MutableMapping[str, Any]
-Asgi = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
 def client_common_names(scope: Scope) -> tuple[str, ...]:
@@ -64,32 +60,3 @@ def tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str,
         "client_cert_common_names": names,
     }
 
-
-def tls_protocol(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
-    """A subclass of a uvicorn HTTP protocol class that fills ``scope["extensions"]["tls"]``.
-
-    Args:
-        base: ``uvicorn.protocols.http.h11_impl.H11Protocol`` or the httptools one.
-
-    Returns:
-        The subclass, to pass as ``uvicorn.Config(http=...)``.
-    """
-
-    class TlsProtocol(base):  # type: ignore[valid-type, misc]
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(transport)
-            tls = tls_extension(transport.get_extra_info("ssl_object"))
-            if tls is None:
-                return
-            app: Asgi = self.app
-
-            async def app_with_tls(scope: Scope, receive: Any, send: Any) -> None:
-                if scope.get("type") in ("http", "websocket"):
-                    scope["extensions"] = {**(scope.get("extensions") or {}), "tls": tls}
-                await app(scope, receive, send)
-
-            # uvicorn reads self.app when each request of this connection starts
-            self.app = app_with_tls
-
-    TlsProtocol.__name__ = TlsProtocol.__qualname__ = f"Tls{base.__name__}"
-    return TlsProtocol
