@@ -7,14 +7,17 @@ Policies:
 * ``fidelity``: highest product of heralded link fidelities, i.e. Dijkstra on
   ``-ln F`` per link; swapping multiplies the Werner parameters of the links, so this
   maximises the end-to-end fidelity before memory decay.
-* ``rate``: the path whose slowest link is fastest (widest path), Dijkstra on ``1/rate``
-  as a tie-breaking sum.
+* ``rate``: the widest path, whose slowest link is fastest (the pairs of a chain come no
+  faster than its slowest link delivers them). Among equally wide paths the one with
+  fewest links wins, then the one with the smallest sum of ``1/rate`` (least time
+  waiting on the links).
 * ``k-shortest``: the ``k`` shortest simple paths by length; the first one whose links all
   have memories to spare is used, the others are fallbacks.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable
 from itertools import islice, pairwise
@@ -34,7 +37,7 @@ def _weight(policy: str) -> str | Callable[[str, str, dict], float] | None:
     if policy == "fidelity":
         return lambda _a, _b, e: -math.log(max(e["fidelity"], 1e-300))
     if policy == "rate":
-        return lambda _a, _b, e: 1.0 / max(e["rate_hz"], 1e-300)
+        return _inverse_rate
     raise ConfigError("policy.routing", f"unknown routing {policy!r}; use one of "
                                         f"{', '.join(POLICIES)}")
 
@@ -59,9 +62,79 @@ def candidate_paths(graph: nx.Graph, a: str, b: str, *, policy: str = "shortest"
     try:
         if policy == "k-shortest":
             return list(islice(nx.shortest_simple_paths(graph, a, b, weight=weight), k))
+        if policy == "rate":
+            return [widest_path(graph, a, b)]
         return [nx.shortest_path(graph, a, b, weight=weight)]
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         raise ConfigError("demands.between", f"no path joins {a} and {b}") from None
+
+
+def widest_path(graph: nx.Graph, a: str, b: str) -> list[str]:
+    """The path from ``a`` to ``b`` that maximises its smallest link ``rate_hz``.
+
+    Three steps, each exact: the widest bottleneck ``B`` by Dijkstra on the bottleneck
+    (a max-heap of the narrowest link so far, correct because extending a path never
+    widens it); then, on the links at least ``B`` wide, the fewest hops ``H`` by
+    breadth-first search from both ends; then, on the links that lie on some ``H``-hop
+    path (directed away from ``a``), the smallest sum of ``1/rate``. A lexicographic
+    Dijkstra in one pass would be wrong: two labels that tie on the bottleneck after an
+    edge can have been ordered by it before.
+
+    Raises:
+        networkx.NodeNotFound: ``a`` or ``b`` is not in the graph.
+        networkx.NetworkXNoPath: nothing joins them.
+
+    Examples:
+        >>> g = nx.Graph()
+        >>> g.add_edge("a", "b", rate_hz=5.0); g.add_edge("b", "c", rate_hz=5.0)
+        >>> g.add_edge("a", "x", rate_hz=100.0); g.add_edge("x", "y", rate_hz=4.0)
+        >>> g.add_edge("y", "c", rate_hz=100.0)
+        >>> widest_path(g, "a", "c")
+        ['a', 'b', 'c']
+    """
+    for node in (a, b):
+        if node not in graph:
+            raise nx.NodeNotFound(f"node {node} not in graph")
+    if a == b:
+        return [a]
+    width = _widest_bottleneck(graph, a, b)
+    wide = nx.Graph()
+    wide.add_nodes_from(graph)
+    wide.add_edges_from((u, v, e) for u, v, e in graph.edges(data=True)
+                        if e["rate_hz"] >= width)
+    from_a = nx.single_source_shortest_path_length(wide, a)
+    to_b = nx.single_source_shortest_path_length(wide, b)
+    hops = from_a[b]
+    fewest = nx.DiGraph()
+    for u, v, e in wide.edges(data=True):
+        for x, y in ((u, v), (v, u)):
+            if x in from_a and y in to_b and from_a[x] + 1 + to_b[y] == hops:
+                fewest.add_edge(x, y, **e)
+    return nx.shortest_path(fewest, a, b, weight=_inverse_rate)
+
+
+def _widest_bottleneck(graph: nx.Graph, a: str, b: str) -> float:
+    """The largest smallest ``rate_hz`` over the paths from ``a`` to ``b`` (pairs/s)."""
+    best = {a: math.inf}
+    heap = [(-math.inf, a)]
+    done = set()
+    while heap:
+        negative, node = heapq.heappop(heap)
+        if node in done:
+            continue
+        if node == b:
+            return -negative
+        done.add(node)
+        for other, edge in graph[node].items():
+            width = min(-negative, edge["rate_hz"])
+            if other not in done and width > best.get(other, -math.inf):
+                best[other] = width
+                heapq.heappush(heap, (-width, other))
+    raise nx.NetworkXNoPath(f"no path joins {a} and {b}")
+
+
+def _inverse_rate(_a: str, _b: str, edge: dict) -> float:
+    return 1.0 / max(edge["rate_hz"], 1e-300)
 
 
 def choose_path(paths: Iterable[list[str]], has_room: Callable[[str, str], bool]) -> list[str]:

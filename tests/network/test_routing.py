@@ -1,6 +1,9 @@
 """Routing policies on a small graph whose best path differs by criterion."""
 
+from itertools import pairwise
+
 import networkx as nx
+import numpy as np
 import pytest
 
 from qinet.errors import ConfigError
@@ -43,3 +46,40 @@ def test_unknown_policy_and_missing_path_are_config_errors(graph):
         candidate_paths(graph, "a", "island")
     with pytest.raises(ConfigError, match=r"policy\.routing"):
         candidate_paths(graph, "a", "d", policy="teleport")
+
+
+def _random_graph(rng, n_nodes, n_edges, rates):
+    g = nx.Graph()
+    g.add_nodes_from(range(n_nodes))
+    while g.number_of_edges() < min(n_edges, n_nodes * (n_nodes - 1) // 2):
+        u, v = rng.choice(n_nodes, size=2, replace=False)
+        g.add_edge(int(u), int(v), length_km=1.0, fidelity=0.9, rate_hz=float(rng.choice(rates)))
+    return g
+
+
+def _rank(graph, path):
+    """Widest first, then fewest hops, then the smallest sum of 1/rate."""
+    rates = [graph.edges[x, y]["rate_hz"] for x, y in pairwise(path)]
+    return (-min(rates), len(rates), sum(1.0 / r for r in rates))
+
+
+@pytest.mark.parametrize("rates", [
+    np.linspace(1.0, 1000.0, 997),          # nearly all rates distinct
+    np.array([1.0, 10.0, 100.0, 1000.0]),   # many ties: the tie-breaks decide
+])
+def test_rate_routing_matches_a_brute_force_bottleneck_search(rates):
+    rng = np.random.default_rng(20261206)
+    checked = 0
+    for _ in range(200):
+        n = int(rng.integers(4, 9))
+        graph = _random_graph(rng, n, int(rng.integers(n, 2 * n + 1)), rates)
+        if not nx.has_path(graph, 0, n - 1):
+            continue
+        simple = list(nx.all_simple_paths(graph, 0, n - 1))
+        best = min(_rank(graph, p) for p in simple)
+        [path] = candidate_paths(graph, 0, n - 1, policy="rate")
+        assert path in simple
+        assert _rank(graph, path)[:2] == best[:2]
+        assert _rank(graph, path)[2] == pytest.approx(best[2], rel=1e-12)
+        checked += 1
+    assert checked > 100
