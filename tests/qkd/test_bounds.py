@@ -200,6 +200,26 @@ def test_plob_values():
     assert tgw_bound(1e-6) == pytest.approx(2e-6 / math.log(2), rel=1e-6)
 
 
+@pytest.mark.parametrize("loss_db", [100.0, 150.0, 200.0, 300.0])
+def test_tgw_keeps_full_precision_at_high_loss(loss_db):
+    # log2((1 + eta)/(1 - eta)) = (2 / ln 2) artanh(eta) = (2 / ln 2)(eta + eta^3/3 + ...):
+    # the series of ln(1 + x) for x = eta and x = -eta, whose even terms cancel. At
+    # eta <= 1e-10 the cubic term is below 1e-20 of the first, so 2 eta / ln 2 is exact in
+    # double precision and the bound must match it to a few ulps.
+    eta = 10.0 ** (-loss_db / 10.0)
+    assert tgw_bound(eta) == pytest.approx(2.0 * eta / math.log(2.0), rel=4e-16)
+    # and twice PLOB, whose series eta / ln 2 + eta^2 / (2 ln 2) + ... starts at half of it
+    assert tgw_bound(eta) == pytest.approx(2.0 * plob_bound(eta), rel=4e-16)
+
+
+def test_tgw_vectorised_and_infinite_at_full_transmission():
+    eta = np.array([0.0, 1e-20, 0.5, 1.0])
+    bound = tgw_bound(eta)
+    assert bound[0] == 0.0
+    assert bound[2] == pytest.approx(math.log2(3.0), rel=1e-15)
+    assert bound[3] == math.inf
+
+
 @pytest.mark.parametrize("rate_function", [
     partial(decoy_bb84_key_rate_asymptotic, mu=GYS_MU_OPT, **LINK),
     partial(decoy_bb84_key_rate_asymptotic, mu=1.0, y0=GYS_Y0, e_d=0.0, f_ec=1.0, q=1.0),
