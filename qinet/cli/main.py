@@ -337,28 +337,62 @@ def _serve(
         "--port", help="Port of the first KME; the others follow (0: ephemeral).")] = 8443,
     seed: Annotated[int | None, typer.Option(
         "--seed", show_default=False,
-        help="Root seed of the simulation and of the key_IDs' random parts. Default: "
-             "the scenario's seed.")] = None,
+        help="Seed of the simulation: it shapes how much key each pair of KMEs gets and "
+             "when, never the key bytes (those come from the OS CSPRNG). Default: the "
+             "scenario's seed.")] = None,
+    key_lifetime: Annotated[str, typer.Option(
+        "--key-lifetime", help="Issued keys that no slave fetched within this are "
+                               "erased (a duration with its unit).")] = "1 h",
+    idle_timeout: Annotated[str, typer.Option(
+        "--idle-timeout", help="Close connections with no request under way for this "
+                               "long.")] = "30 s",
+    request_timeout: Annotated[str, typer.Option(
+        "--request-timeout", help="A request must arrive whole within this of its first "
+                                  "byte, else 408.")] = "10 s",
+    log_format: Annotated[str, typer.Option(
+        "--log-format", help="Log lines on stderr as `text` or `json` (one object per "
+                             "line).")] = "text",
+    ready_file: Annotated[Path | None, typer.Option(
+        "--ready-file", dir_okay=False, show_default=False,
+        help="Once listening, write the KME URLs here as JSON (for scripts).")] = None,
 ) -> None:
     """Run the scenario's KMEs in real time behind ETSI GS QKD 014 over mutual TLS.
 
-    One HTTPS server per KME (ports PORT, PORT+1, ...), keys produced by the simulated
-    QKD links as time runs and kept in one SQLite store under --data; GET /status on
-    any KME shows the pool levels. Stops cleanly on Ctrl+C or SIGTERM.
+    One HTTPS server per KME (ports PORT, PORT+1, ...). The simulated QKD links and
+    trusted relays decide how much key each pair of KMEs gets and when; the key bytes
+    come from the operating system's CSPRNG, so no scenario file or seed can recompute
+    them. Keys are kept in one private SQLite store under --data (folder 0700, files
+    0600); restarted on the same --data, the supply continues where it stopped and no
+    key is ever issued twice. GET /status on any KME shows the pool levels, GET /metrics
+    the Prometheus metrics, /docs the API. Stops cleanly on Ctrl+C or SIGTERM.
 
     \b
     Examples:
       qinet certs init certs && qinet serve --certs certs --data kms-data
-      qinet serve my-network.yaml --speedup 10 --port 9000
+      qinet serve my-network.yaml --speedup 10 --port 9000 --log-format json
     """
-    import logging
-
     from qinet.cli._common import scenario_source
+    from qinet.errors import ConfigError, UnitError
+    from qinet.service.kms.connection import ConnectionLimits
+    from qinet.service.log_format import configure_logging
     from qinet.service.runner import serve_scenario
+    from qinet.units import parse_quantity
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    def seconds(option: str, text: str) -> float:
+        try:
+            return parse_quantity(text, "time_s")
+        except UnitError as exc:
+            raise ConfigError(option, exc.reason) from None
+
+    if log_format not in ("text", "json"):
+        raise ConfigError("--log-format", f"must be text or json, got {log_format!r}")
+    configure_logging(level="INFO", fmt="json" if log_format == "json" else "text")
+    limits = ConnectionLimits(idle_timeout_s=seconds("--idle-timeout", idle_timeout),
+                              request_timeout_s=seconds("--request-timeout", request_timeout))
     serve_scenario(scenario_source(_key_service_scenario(scenario)), certs=certs, data=data,
-                   speedup=speedup, host=host, port=port, seed=seed)
+                   speedup=speedup, host=host, port=port, seed=seed,
+                   key_lifetime_s=seconds("--key-lifetime", key_lifetime),
+                   connection_limits=limits, ready_file=ready_file)
 
 
 def main(argv: list[str] | None = None) -> int:
