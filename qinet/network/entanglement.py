@@ -1,19 +1,55 @@
-"""Pairs along a path and the qubits (ends) they live in.
+"""Pairs along a path, the qubits (ends) they live in, and the table that joins them.
 
 An :class:`End` is a qubit in a memory slot at one position of a demand's path; a
 :class:`Pair` joins two ends and carries the state. Swapping makes a new pair from two
 old ones and re-uses their outer ends. States are decayed lazily: a pair remembers up to
-when each of its qubits has been decayed, and catches up when it is read.
+when each of its qubits has been decayed, and catches up when it is read (:func:`decay`).
+
+A pair's life is one :class:`PairState`::
+
+    PURIFYING --> LIVE --> MERGED                (swapped into a longer pair)
+        |          |  \\--> DELIVERED            (spans the path, outcomes all known)
+        |          v
+        '-----> DOOMED --> LOST                   (reached the path ends dead)
+
+Ownership runs one way, so no per-pair object is ever part of a reference cycle and each
+is freed by reference counting the moment the protocol lets go of it (the cyclic garbage
+collector has nothing to do): a pair holds its two ends; an end names its pair by id, and
+the protocol's :class:`PairTable` maps ids to the pairs in play; a pair swapped into a
+longer one points to that product (``merged_into``), which never points back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-from qinet.kernel.timeline import EventHandle
 from qinet.link.pairs import LinkPair
 from qinet.physical.memories import QuantumMemory
+from qinet.quantum.backend import QuantumBackend
+
+
+class PairState(Enum):
+    """Where a pair is in its life.
+
+    Attributes:
+        PURIFYING: a link pair still passing its purification rounds (not swappable).
+        LIVE: in play, and every operation of its history succeeded.
+        DOOMED: in play, but a swap or purification failed or one of its qubits was
+            discarded. The nodes cannot know yet (failed swaps are blind), so it is still
+            swapped on; the path ends drop it when its outcomes arrive.
+        MERGED: swapped into a longer pair, or measured as purification's sacrifice.
+        DELIVERED: handed to the demand.
+        LOST: reached the path ends doomed, or failed its purification.
+    """
+
+    PURIFYING = "purifying"
+    LIVE = "live"
+    DOOMED = "doomed"
+    MERGED = "merged"
+    DELIVERED = "delivered"
+    LOST = "lost"
 
 
 @dataclass(slots=True, eq=False)
@@ -27,9 +63,8 @@ class End:
         side: which end of ``link_pair`` this is (0 = the link's node a, 1 = node b).
         memory: the memory's physics, for the decay.
         stored_ps: when the qubit entered memory.
-        pair: the pair the qubit belongs to now.
+        pair: id of the pair the qubit belongs to now (see :class:`PairTable`).
         held: False once the qubit is measured, used or discarded.
-        cutoff: the pending cutoff event, if any.
     """
 
     position: int
@@ -38,9 +73,8 @@ class End:
     side: int
     memory: QuantumMemory
     stored_ps: int
-    pair: Pair | None = None
+    pair: int = -1
     held: bool = True
-    cutoff: EventHandle | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -50,40 +84,102 @@ class Pair:
     Qubit 0 of ``state`` is at ``lo``, qubit 1 at ``hi``.
 
     Attributes:
+        id: the pair's key in its protocol's :class:`PairTable`.
         lo: path position of the lower end.
         hi: path position of the upper end.
         ends: the two ends, (at lo, at hi).
         state: the backend's one-pair batch.
         decayed_ps: time up to which each qubit's memory decay is in ``state``.
-        alive: False after a failed swap or purification, or a discarded end.
-        pending: swap outcomes of this pair's history that the path ends still await.
+        status: where the pair is in its life.
         rounds: purification rounds this pair has passed.
-        merged_into: the pair a swap or purification turned this one into.
         swaps: swaps in this pair's history.
-        counted: whether it was counted as a made end-to-end pair.
-        known_ps: when both path ends have every swap outcome of its history (used when
-            outcomes are not played as message events).
+        pending: swap outcomes of its history that the path ends still await (when
+            outcomes are played as messages).
+        known_ps: when both path ends have every swap outcome of its history (when
+            outcomes are not played as messages).
+        merged_into: the longer pair a swap made of this one (None until then; never
+            the pair itself).
     """
 
+    id: int
     lo: int
     hi: int
     ends: tuple[End, End]
     state: Any
     decayed_ps: list[int]
-    alive: bool = True
-    pending: int = 0
+    status: PairState = PairState.LIVE
     rounds: int = 0
-    merged_into: Pair | None = None
     swaps: int = 0
-    counted: bool = False  # counted as a made end-to-end pair when its last swap succeeded
-    known_ps: int = 0  # when both path ends have every swap outcome of its history
+    pending: int = 0
+    known_ps: int = 0
+    merged_into: Pair | None = None
 
     def root(self) -> Pair:
-        """The pair this one's history ended up in (with path compression)."""
+        """The pair this one's history ended up in, with path compression.
+
+        A pair that was never swapped into another (delivered, lost, or still in play)
+        is its own root, so the walk always ends.
+        """
         node = self
         while node.merged_into is not None:
             node = node.merged_into
         walker = self
-        while walker.merged_into is not None and walker.merged_into is not node:
-            walker.merged_into, walker = node, walker.merged_into
+        while walker is not node:
+            walker.merged_into, walker = node, walker.merged_into  # type: ignore[assignment]
         return node
+
+
+class PairTable:
+    """The pairs in play on one path, by id: how an end finds the pair it belongs to.
+
+    Examples:
+        >>> table = PairTable()
+        >>> pair = table.add(0, 1, (), None, [0, 0])
+        >>> table.get(pair.id) is pair, len(table)
+        (True, 1)
+        >>> table.drop(pair); len(table)
+        0
+    """
+
+    __slots__ = ("_next", "_pairs")
+
+    def __init__(self) -> None:
+        self._pairs: dict[int, Pair] = {}
+        self._next = 0
+
+    def add(self, lo: int, hi: int, ends: tuple[End, End] | tuple[()], state: Any,
+            decayed_ps: list[int], status: PairState = PairState.LIVE, **fields: Any) -> Pair:
+        """A new pair in play, with ``ends`` pointed at it."""
+        pair = Pair(self._next, lo, hi, ends, state, decayed_ps, status, **fields)  # type: ignore[arg-type]
+        self._next += 1
+        for end in ends:
+            end.pair = pair.id
+        self._pairs[pair.id] = pair
+        return pair
+
+    def get(self, pair_id: int) -> Pair:
+        """The pair with id ``pair_id``."""
+        return self._pairs[pair_id]
+
+    def of(self, end: End) -> Pair:
+        """The pair a held qubit belongs to."""
+        return self._pairs[end.pair]
+
+    def drop(self, pair: Pair) -> None:
+        """Forget ``pair``: it left play (merged, delivered, lost, or holds no qubit)."""
+        self._pairs.pop(pair.id, None)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+
+def decay(backend: QuantumBackend, pair: Pair, now_ps: int, qubit: int) -> Any:
+    """``pair``'s state with ``qubit``'s memory decay caught up to ``now_ps`` (stored back)."""
+    waited = now_ps - pair.decayed_ps[qubit]
+    if waited <= 0:
+        return pair.state
+    memory = pair.ends[qubit].memory
+    pair.decayed_ps[qubit] = now_ps
+    pair.state = backend.memory_decay(pair.state, waited * 1e-12, t1_s=memory.t1_s,
+                                      t2_s=memory.t2_s, qubit=qubit)
+    return pair.state

@@ -1,39 +1,49 @@
-"""End-to-end entanglement along one path: purify links, swap, deliver.
+"""End-to-end entanglement along one path: link pairs in, swaps, delivery out.
 
-One :class:`PathProtocol` serves one demand over one path ``v0 .. vn``. Link pairs
-arrive from the links' schedulers; each becomes a :class:`~qinet.network.entanglement.Pair`
-spanning two neighbouring positions. Repeaters swap pairs towards their left and right
-(as soon as possible, or in nested order) and send their outcomes to both path ends as
-:class:`~qinet.network.messages.SwapOutcome` messages with the fibre delay along the path.
-A path end knows the end-to-end pair only when every outcome of its history has arrived;
-the pair is delivered then, and decoheres in memory until then.
+One :class:`PathProtocol` serves one demand over one path ``v0 .. vn``. It is the glue
+between small parts, each with one concern:
+
+* link pairs arrive from the links' schedulers (:meth:`PathProtocol.on_link_pair`) and
+  become :class:`~qinet.network.entanglement.Pair` objects spanning two neighbouring
+  positions; :class:`~qinet.network.supply.LinkSupply` says whether the demand still
+  wants them;
+* :class:`~qinet.network.purification.Purifier` runs their purification rounds, if any;
+* :class:`~qinet.network.swapping.SwapQueues` holds the qubits waiting at each repeater,
+  and :meth:`PathProtocol._swap` makes the Bell-state measurement (as soon as possible,
+  or in nested order);
+* :class:`~qinet.network.cutoffs.Cutoffs` discards qubits older than the cutoff;
+* :class:`~qinet.network.delivery.Delivery` carries every swap outcome to the path ends
+  and delivers an end-to-end pair when they know its whole history.
 
 Failed swaps are blind to the repeaters, as in a real swap-ASAP chain: the product is
-marked dead and still swapped on, and the path ends discard it when its outcomes arrive.
+doomed (:attr:`~qinet.network.entanglement.PairState.DOOMED`) and still swapped on, and
+the path ends discard it when its outcomes arrive.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from qinet.kernel.ports import ClassicalChannel
 from qinet.kernel.timeline import Timeline
 from qinet.link.pairs import LinkPair
+from qinet.network.cutoffs import Cutoffs
+from qinet.network.delivery import Delivery
 from qinet.network.demand import DemandLog
-from qinet.network.entanglement import End, Pair
-from qinet.network.messages import PurificationOutcome, SwapOutcome
+from qinet.network.entanglement import End, Pair, PairState, PairTable
 from qinet.network.policy import NetworkPolicy, NodeOperations
+from qinet.network.purification import Purifier
 from qinet.network.scheduling import LinkScheduler
-from qinet.network.swapping import nested_spans
+from qinet.network.supply import LinkSupply
+from qinet.network.swapping import SwapQueues, swapped_state
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend
 from qinet.units import s_to_ps
 
 _SWAP_QUBITS = np.array([0, 2, 1, 3])  # |ab> -> |ba> in the basis |00>,|01>,|10>,|11>
+_LIVE, _DOOMED, _MERGED = PairState.LIVE, PairState.DOOMED, PairState.MERGED
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,34 +116,27 @@ class PathProtocol:
         self.rng = rng
         self.log = log
         self.target_pairs = target_pairs
-        self._on_done = on_done
-        self._formed = 0  # end-to-end pairs made (all swaps done), delivered or not
-        # For a fixed number of pairs: live link pairs in play per segment, so a link
-        # stops once its share of the remaining pairs is covered (without purification,
-        # whose consumption of pairs is random, the count of made pairs decides).
-        self._cover = [0] * self.n
-        self._track_cover = target_pairs is not None and not policy.purification_rounds
-        self._play_messages = play_messages
-        self._direct = (self.n == 1 and not policy.purification_rounds
-                        and policy.cutoff_s is None)
-        self._delay_from_first = cumulative_delay_ps
-        self._left: list[deque[End]] = [deque() for _ in path]
-        self._right: list[deque[End]] = [deque() for _ in path]
-        self._spans = nested_spans(self.n) if policy.swapping == "nested" else None
-        self._cutoff_ps = None if policy.cutoff_s is None else s_to_ps(policy.cutoff_s)
-        self._waiting: list[list[list[Pair]]] = [
-            [[] for _ in range(policy.purification_rounds)] for _ in segments]
-        delays = cumulative_delay_ps
-        self._to_ends = [
-            (ClassicalChannel(timeline, delay_ps=delays[k] - delays[0],
-                              receiver=self._on_swap_outcome, name=f"{path[k]}->{path[0]}"),
-             ClassicalChannel(timeline, delay_ps=delays[-1] - delays[k],
-                              receiver=self._on_swap_outcome, name=f"{path[k]}->{path[-1]}"))
-            for k in range(len(path))] if play_messages else []
-        self._purify_channel = [
-            ClassicalChannel(timeline, delay_ps=seg.delay_ps, receiver=self._on_purified,
-                             name=f"{path[k]}<->{path[k + 1]}")
-            for k, seg in enumerate(segments)]
+        self.pairs = PairTable()
+        self.supply = LinkSupply(self.n, target=target_pairs,
+                                 per_link=not policy.purification_rounds,
+                                 delivered=lambda: len(log.delivered_ps),
+                                 resume=lambda k: segments[k].scheduler.resume())
+        self.queues = SwapQueues(self.n, policy=policy.swapping, table=self.pairs)
+        self._spans = self.queues.spans
+        self.delivery = Delivery(demand, path, cumulative_delay_ps, timeline=timeline,
+                                 log=log, supply=self.supply, table=self.pairs,
+                                 free=self._free, on_done=on_done,
+                                 play_messages=play_messages)
+        self.purifier = Purifier(
+            demand, path, [seg.delay_ps for seg in segments], policy=policy,
+            operations=operations, backend=backend, timeline=timeline, rng=rng, log=log,
+            table=self.pairs, free=self._free, done=self._place,
+        ) if policy.purification_rounds else None
+        self.cutoffs = None if policy.cutoff_s is None else Cutoffs(
+            timeline, cutoff_ps=s_to_ps(policy.cutoff_s), segments=self.n,
+            on_expired=self._cut)
+        self._direct = self.n == 1 and self.purifier is None and self.cutoffs is None
+        self._messages = play_messages
         prepared: dict[tuple[int, bool], object] = {}
         self._states = []
         for seg in segments:
@@ -145,19 +148,7 @@ class PathProtocol:
 
     def wants_pairs(self, segment: int | None = None) -> bool:
         """Whether this demand still needs link pairs (on ``segment``, if given)."""
-        if self.target_pairs is None:
-            return True
-        if self._track_cover and segment is not None:
-            return self._cover[segment] < self.target_pairs - len(self.log.delivered_ps)
-        return self._formed < self.target_pairs
-
-    def _uncover(self, pair: Pair) -> None:
-        """``pair`` no longer counts towards its segments: it died or was delivered."""
-        if not self._track_cover:
-            return
-        for k in range(pair.lo, pair.hi):
-            self._cover[k] -= 1
-            self.segments[k].scheduler.resume()
+        return self.supply.wants(segment)
 
     # ---------------------------------------------------------------- link pairs
 
@@ -165,48 +156,35 @@ class PathProtocol:
         """A pair on segment ``k`` (positions k, k+1) was handed to this demand."""
         seg = self.segments[k]
         a_side, b_side = (0, 1) if seg.forward else (1, 0)
-        stored = (link_pair.stored_a_ps, link_pair.stored_b_ps)
+        stored_lo, stored_hi = ((link_pair.stored_a_ps, link_pair.stored_b_ps) if seg.forward
+                                else (link_pair.stored_b_ps, link_pair.stored_a_ps))
         if self._direct:
-            self._deliver_link_pair(link_pair, stored[a_side], stored[b_side])
+            self.delivery.link_pair(link_pair, self._states[0], (stored_lo, stored_hi),
+                                    (self.memories[0], self.memories[1]),
+                                    seg.scheduler.release_end)
             return
-        if self._track_cover:
-            self._cover[k] += 1
-        lo = End(k, k, link_pair, a_side, self.memories[k], stored[a_side])
-        hi = End(k + 1, k, link_pair, b_side, self.memories[k + 1], stored[b_side])
-        pair = Pair(lo=k, hi=k + 1, ends=(lo, hi), state=self._states[k],
-                    decayed_ps=[lo.stored_ps, hi.stored_ps])
-        lo.pair = hi.pair = pair
-        if self._cutoff_ps is not None:
-            for end in (lo, hi):
-                end.cutoff = self.timeline.schedule_at(end.stored_ps + self._cutoff_ps,
-                                                       self._cut, end)
-        if self.policy.purification_rounds:
-            self._enter_purification(k, pair)
+        self.supply.taken(k)
+        lo = End(k, k, link_pair, a_side, self.memories[k], stored_lo)
+        hi = End(k + 1, k, link_pair, b_side, self.memories[k + 1], stored_hi)
+        status = _LIVE if self.purifier is None else PairState.PURIFYING
+        pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
+                              status)
+        if self.cutoffs is not None:
+            self.cutoffs.watch(lo)
+            self.cutoffs.watch(hi)
+        if self.purifier is not None:
+            self.purifier.enter(k, pair)
         else:
             self._place(pair)
 
-    def _deliver_link_pair(self, link_pair: LinkPair, stored_lo: int, stored_hi: int) -> None:
-        # One link, nothing to purify: the link pair is the end-to-end pair. Inlined,
-        # because a single link delivers tens of thousands of pairs per second.
-        now = self.timeline.now_ps
-        self.log.deliver(now, self._states[0], ((now - stored_lo) * 1e-12,
-                                                (now - stored_hi) * 1e-12),
-                         (self.memories[0], self.memories[1]))
-        self._formed += 1
-        scheduler = self.segments[0].scheduler
-        scheduler.release_end(link_pair, 0)
-        scheduler.release_end(link_pair, 1)
-        if (self.target_pairs is not None and self._on_done is not None
-                and len(self.log.delivered_ps) == self.target_pairs):
-            self._on_done()
-
     def _place(self, pair: Pair) -> None:
-        lo_end, hi_end = pair.ends
-        if pair.lo > 0:
-            self._right[pair.lo].append(lo_end)
-        if pair.hi < self.n:
-            self._left[pair.hi].append(hi_end)
-        self._complete_if_done(pair)
+        """``pair`` may now be swapped (or, spanning the path, delivered)."""
+        pair.status = _LIVE
+        self.queues.place(pair)
+        if pair.lo == 0 and pair.hi == self.n:
+            self.supply.made()
+            self.delivery.complete(pair)
+            return
         if pair.lo > 0:
             self._try_swap(pair.lo)
         if pair.hi < self.n:
@@ -215,196 +193,62 @@ class PathProtocol:
     # ---------------------------------------------------------------- swapping
 
     def _try_swap(self, k: int) -> None:
-        left, right = self._left[k], self._right[k]
-        while True:
-            e_left = self._pick(left, k, lower=True)
-            e_right = self._pick(right, k, lower=False)
-            if e_left is None or e_right is None:
-                return
-            left.remove(e_left)
-            right.remove(e_right)
-            self._swap(k, e_left, e_right)
-
-    def _pick(self, queue: deque[End], k: int, *, lower: bool) -> End | None:
-        while queue and not queue[0].held:
-            queue.popleft()  # discarded by the cutoff
-        if self._spans is None:
-            return queue[0] if queue else None
-        span = self._spans.get(k)
-        if span is None:
-            return None
-        want = span[0] if lower else span[1]
-        for end in queue:
-            pair = end.pair
-            if end.held and (pair.lo if lower else pair.hi) == want:
-                return end
-        return None
+        take = self.queues.take
+        while (ends := take(k)) is not None:
+            self._swap(k, *ends)
 
     def _swap(self, k: int, e_left: End, e_right: End) -> None:
+        """The repeater at ``k`` measures ``e_left`` and ``e_right`` in the Bell basis."""
         now = self.timeline.now_ps
-        left, right = e_left.pair, e_right.pair
+        table = self.pairs
+        left, right = table.of(e_left), table.of(e_right)
         ops = self.operations[k]
         success = self.rng.random() < ops.swap_success
-        alive = left.alive and right.alive and success
+        alive = success and left.status is _LIVE and right.status is _LIVE
         if alive:
-            left_state = self._decay(left, now, qubit=1)
-            right_state = self._decay(right, now, qubit=0)
-            state = self.backend.swap(left_state, right_state, rng=self.rng,
-                                      gate_depolarizing=ops.gate_depolarizing,
-                                      measurement_error=ops.measurement_error)
+            state = swapped_state(self.backend, left, right, now, ops, self.rng)
         else:
             state = left.state
             for pair in (left, right):
-                if pair.alive:
-                    self._uncover(pair)
-        product = Pair(lo=left.lo, hi=right.hi, ends=(left.ends[0], right.ends[1]),
-                       state=state, decayed_ps=[left.decayed_ps[0], right.decayed_ps[1]],
-                       alive=alive, pending=left.pending + right.pending + 2,
-                       swaps=left.swaps + right.swaps + 1, rounds=min(left.rounds, right.rounds))
-        left.merged_into = right.merged_into = product
-        product.ends[0].pair = product.ends[1].pair = product
-        if product.lo == 0 and product.hi == self.n and alive:
-            self._formed += 1
-            product.counted = True
+                if pair.status is _LIVE:
+                    self.supply.died(pair, spans_path=False)
+        spans_path = left.lo == 0 and right.hi == self.n
+        product = table.add(
+            left.lo, right.hi, (left.ends[0], right.ends[1]), state,
+            [left.decayed_ps[0], right.decayed_ps[1]], _LIVE if alive else _DOOMED,
+            rounds=min(left.rounds, right.rounds), swaps=left.swaps + right.swaps + 1,
+            pending=left.pending + right.pending + 2 if self._messages else 0,
+            known_ps=max(left.known_ps, right.known_ps))
+        for pair in (left, right):
+            pair.status = _MERGED
+            pair.merged_into = product
+            table.drop(pair)
+        if spans_path and alive:
+            self.supply.made()
         self._free(e_left)
         self._free(e_right)
         self.log.swaps += 1
         self.log.swap_failures += not success
-        if self._play_messages:
-            outcome = SwapOutcome(self.demand, k, product, success)
-            to_first, to_last = self._to_ends[k]
-            to_first.send(outcome)
-            to_last.send(outcome)
-        else:
-            # the outcome reaches the path ends after the fibre delay along the path
-            delays = self._delay_from_first
-            product.known_ps = max(left.known_ps, right.known_ps, now + delays[k],
-                                   now + delays[-1] - delays[k])
-            product.pending = 0
-            if product.lo == 0 and product.hi == self.n:
-                self.timeline.schedule_at(product.known_ps, self._complete_if_done, product)
-        if self._spans is not None:
-            # the outer repeaters may now hold the span their level waits for
-            for position in (product.lo, product.hi):
-                if 0 < position < self.n:
-                    self._try_swap(position)
-
-    def _on_swap_outcome(self, outcome: SwapOutcome) -> None:
-        root = outcome.product.root()
-        root.pending -= 1
-        self._complete_if_done(root)
-
-    def _complete_if_done(self, pair: Pair) -> None:
-        if pair.lo != 0 or pair.hi != self.n or pair.pending or pair.merged_into is not None:
-            return
-        first, last = pair.ends
-        if pair.alive and first.held and last.held:
-            # the last stretch of decay is applied in one batch when the run is over
-            now = self.timeline.now_ps
-            waited = ((now - pair.decayed_ps[0]) * 1e-12, (now - pair.decayed_ps[1]) * 1e-12)
-            self.log.deliver(now, pair.state, waited, (first.memory, last.memory))
-            if not pair.counted:
-                self._formed += 1  # a one-link path: formed and delivered at once
-            self._uncover(pair)
-            done = self.target_pairs is not None and len(self.log.delivered_ps) == self.target_pairs
-            if done and self._on_done is not None:
-                self._on_done()
-        else:
-            if pair.counted:
-                self._formed -= 1  # cut off while its outcomes travelled: make another
-            self.log.lost += 1
-        pair.merged_into = pair  # delivered: never completes again
-        for end in pair.ends:
-            if end.held:
-                self._free(end)
-
-    # ---------------------------------------------------------------- purification
-
-    def _enter_purification(self, k: int, pair: Pair) -> None:
-        waiting = self._waiting[k]
-        level = pair.rounds
-        if level == self.policy.purification_rounds:
-            self._place(pair)
-            return
-        if self.policy.pumping and level == 0:
-            # a fresh pair pumps the most purified pair waiting, if any
-            for held_level in range(len(waiting) - 1, 0, -1):
-                if self._start_purification(k, waiting[held_level], pair):
-                    return
-        if not self._start_purification(k, waiting[level], pair):
-            waiting[level].append(pair)
-
-    def _start_purification(self, k: int, candidates: list[Pair], sacrificial: Pair) -> bool:
-        while candidates:
-            target = candidates.pop(0)
-            if not all(end.held for end in target.ends):
-                continue  # an end was cut off while it waited
-            self._purify(k, target, sacrificial)
-            return True
-        return False
-
-    def _purify(self, k: int, target: Pair, sacrificial: Pair) -> None:
-        now = self.timeline.now_ps
-        ops_lo, ops_hi = self.operations[k], self.operations[k + 1]
-        states = []
-        for pair in (target, sacrificial):
-            pair.state = self._decay(pair, now, qubit=0)
-            states.append(self._decay(pair, now, qubit=1))
-        p_success, kept = self.backend.purify(
-            states[0], states[1], scheme=self.policy.purification,
-            gate_depolarizing=max(ops_lo.gate_depolarizing, ops_hi.gate_depolarizing),
-            measurement_error=max(ops_lo.measurement_error, ops_hi.measurement_error))
-        success = bool(self.rng.random() < p_success[0]) and sacrificial.alive
-        self.log.purifications += 1
-        self.log.purification_failures += not success
-        for end in sacrificial.ends:
-            if end.held:
-                self._free(end)
-        sacrificial.merged_into = target
-        target.state = kept
-        target.decayed_ps = [now, now]
-        # both ends learn the other's parity one link delay later
-        self._purify_channel[k].send(PurificationOutcome(self.demand, k, target, success))
-
-    def _on_purified(self, outcome: PurificationOutcome) -> None:
-        pair = outcome.pair
-        if not outcome.success or not all(end.held for end in pair.ends):
-            pair.alive = False
-            for end in pair.ends:
-                if end.held:
-                    self._free(end)
-            return
-        pair.rounds += 1
-        self._enter_purification(outcome.segment, pair)
+        self.delivery.swapped(k, product, success)
+        # nested: the outer repeaters may now hold the span their level waits for
+        for position in self.queues.repeaters_of(product):
+            self._try_swap(position)
 
     # ---------------------------------------------------------------- memories
 
-    def _decay(self, pair: Pair, now_ps: int, *, qubit: int):  # type: ignore[no-untyped-def]
-        """The pair's state with ``qubit``'s memory decay caught up to ``now_ps``."""
-        waited = now_ps - pair.decayed_ps[qubit]
-        if waited <= 0:
-            return pair.state
-        memory = pair.ends[qubit].memory
-        pair.decayed_ps[qubit] = now_ps
-        pair.state = self.backend.memory_decay(pair.state, waited * 1e-12, t1_s=memory.t1_s,
-                                               t2_s=memory.t2_s, qubit=qubit)
-        return pair.state
-
     def _cut(self, end: End) -> None:
-        if not end.held:
-            return
-        end.cutoff = None
-        if end.pair.alive:
-            self._uncover(end.pair)
-        end.pair.alive = False
+        """The cutoff discards ``end``'s qubit, dooming its pair."""
+        pair = self.pairs.of(end)
+        if pair.status is _LIVE:
+            self.supply.died(pair, spans_path=pair.lo == 0 and pair.hi == self.n)
+        pair.status = _DOOMED
         self.log.discarded += 1
         self._free(end)
+        if not (pair.ends[0].held or pair.ends[1].held):
+            self.pairs.drop(pair)  # no qubit left to act on it
 
     def _free(self, end: End) -> None:
         end.held = False
-        if end.cutoff is not None:
-            Timeline.cancel(end.cutoff)
-            end.cutoff = None
         self.segments[end.segment].scheduler.release_end(end.link_pair, end.side)
 
 

@@ -1,0 +1,86 @@
+"""Cutoffs: a qubit older than the limit is discarded, with one timer per memory queue.
+
+The qubits a link hands to one side of one demand enter memory in the order the link
+heralds them, so their deadlines (time stored + cutoff) come in order too. They wait in
+a first-in first-out queue with one timer, set for the oldest qubit still held. Qubits
+used before their deadline are simply skipped when the timer comes, so no timer is ever
+cancelled, and the clock's heap holds one entry per queue instead of one per qubit.
+
+Examples:
+    >>> from collections import namedtuple
+    >>> from qinet.kernel.timeline import Timeline
+    >>> Qubit = namedtuple("Qubit", "segment side stored_ps held")
+    >>> tl, expired = Timeline(), []
+    >>> cutoffs = Cutoffs(tl, cutoff_ps=100, segments=1, on_expired=expired.append)
+    >>> cutoffs.watch(Qubit(0, 0, 0, False))  # used before its deadline: skipped
+    >>> cutoffs.watch(Qubit(0, 0, 50, True))
+    >>> tl.run()
+    >>> [(q.stored_ps, tl.now_ps) for q in expired], tl.events_processed
+    ([(50, 150)], 2)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from qinet.kernel.timeline import Timeline
+
+
+class Cutoffs:
+    """Discards every watched qubit that is still held ``cutoff_ps`` after it was stored.
+
+    Args:
+        timeline: the clock.
+        cutoff_ps: the oldest a qubit may get.
+        segments: links on the path; each has a queue for each of its two sides.
+        on_expired: called with each qubit whose deadline passed while it was held.
+    """
+
+    __slots__ = ("_alarm", "_cutoff", "_on_expired", "_queues", "_timeline")
+
+    def __init__(self, timeline: Timeline, *, cutoff_ps: int, segments: int,
+                 on_expired: Callable[[Any], None]) -> None:
+        self._timeline = timeline
+        self._cutoff = cutoff_ps
+        self._on_expired = on_expired
+        self._queues: list[deque[Any]] = [deque() for _ in range(2 * segments)]
+        self._alarm: list[int | None] = [None] * (2 * segments)  # when each timer fires
+
+    def watch(self, qubit: Any) -> None:
+        """Start the clock of ``qubit`` (an :class:`~qinet.network.entanglement.End`)."""
+        q = 2 * qubit.segment + qubit.side
+        queue = self._queues[q]
+        if queue and queue[-1].stored_ps > qubit.stored_ps:
+            at = len(queue)  # out of order (never seen on one link): keep the queue sorted
+            while at and queue[at - 1].stored_ps > qubit.stored_ps:
+                at -= 1
+            queue.insert(at, qubit)
+        else:
+            queue.append(qubit)
+        deadline = qubit.stored_ps + self._cutoff
+        alarm = self._alarm[q]
+        if alarm is None or deadline < alarm:
+            self._alarm[q] = deadline
+            self._timeline.schedule_at(deadline, self._expire, q, deadline)
+
+    def _expire(self, q: int, alarm: int) -> None:
+        if self._alarm[q] != alarm:
+            return  # superseded by an earlier alarm, which already did the work
+        self._alarm[q] = None
+        queue = self._queues[q]
+        limit = self._timeline.now_ps - self._cutoff
+        while queue:
+            qubit = queue[0]
+            if not qubit.held:
+                queue.popleft()  # used, measured or freed before its deadline
+            elif qubit.stored_ps <= limit:
+                queue.popleft()
+                self._on_expired(qubit)
+            else:
+                break
+        if queue and self._alarm[q] is None:
+            deadline = queue[0].stored_ps + self._cutoff
+            self._alarm[q] = deadline
+            self._timeline.schedule_at(deadline, self._expire, q, deadline)

@@ -1,0 +1,95 @@
+"""How many more link pairs a demand needs from each link of its path.
+
+A demand for a fixed number of pairs stops taking link pairs once what it holds in play
+can make the pairs still missing. Without purification (whose consumption of pairs is
+random) this is counted per link: ``cover[k]`` is the number of link pairs of link ``k``
+in pairs still in play (alive); each end-to-end pair needs one of every link, so link
+``k`` is wanted while ``cover[k] < target - delivered``. With purification the count of
+end-to-end pairs made decides: wanted while ``formed < target``.
+
+A link whose pairs nobody wants parks its memory pairs as they herald. It is resumed
+only when the answer turns from no to yes for it, that is when a pair holding one of its
+link pairs dies (a failed swap, a discarded qubit): a delivery lowers both sides of the
+inequality at once and never wakes a link. A demand without a target always wants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qinet.network.entanglement import Pair
+
+
+class LinkSupply:
+    """The books behind ``wants_pairs`` for one demand over one path.
+
+    Args:
+        links: on the path.
+        target: end-to-end pairs asked for (``None``: no end).
+        per_link: count per link (no purification) rather than the pairs formed.
+        delivered: how many end-to-end pairs have been delivered so far.
+        resume: called with a link's index when that link is wanted again.
+
+    Attributes:
+        formed: end-to-end pairs made and alive (delivered or on their way).
+    """
+
+    __slots__ = ("_cover", "_delivered", "_per_link", "_resume", "formed", "target")
+
+    def __init__(self, links: int, *, target: int | None, per_link: bool,
+                 delivered: Callable[[], int], resume: Callable[[int], None]) -> None:
+        self.target = target
+        self._per_link = target is not None and per_link
+        self._cover = [0] * links
+        self._delivered = delivered
+        self._resume = resume
+        self.formed = 0
+
+    def wants(self, link: int | None = None) -> bool:
+        """Whether the demand still needs link pairs (from ``link``, if given)."""
+        if self.target is None:
+            return True
+        if self._per_link and link is not None:
+            return self._cover[link] < self.target - self._delivered()
+        return self.formed < self.target
+
+    def taken(self, link: int) -> None:
+        """A pair of ``link`` was handed to the demand."""
+        if self._per_link:
+            self._cover[link] += 1
+
+    def made(self) -> None:
+        """An alive pair now spans the path."""
+        self.formed += 1
+
+    def died(self, pair: Pair, *, spans_path: bool) -> None:
+        """``pair`` died in play: its link pairs no longer count, and links may wake."""
+        if self.target is None:
+            return
+        if spans_path:
+            self.formed -= 1
+            if not self._per_link and self.formed == self.target - 1:
+                self._resume_all(len(self._cover))
+        if self._per_link:
+            missing = self.target - self._delivered() - 1
+            cover = self._cover
+            for k in range(pair.lo, pair.hi):
+                cover[k] -= 1
+                if cover[k] == missing:  # was covered, is not any more
+                    self._resume(k)
+
+    def delivered(self, pair: Pair) -> None:
+        """``pair`` was delivered: its link pairs are spent."""
+        if self._per_link:
+            cover = self._cover
+            for k in range(pair.lo, pair.hi):
+                cover[k] -= 1
+
+    def _resume_all(self, links: int) -> None:
+        for k in range(links):
+            self._resume(k)
+
+    def covered(self, link: int) -> int:
+        """Link pairs of ``link`` in play (counted only for a target without purification)."""
+        return self._cover[link]
+
