@@ -4,6 +4,11 @@ Each demand whose path uses a link may hold at most its fair share of the link's
 pairs at once (``ceil(M / users)``); a new link pair goes to the next demand, in
 round-robin order, that is under its share. A memory is thus never given to two demands,
 and no demand can starve another by hoarding pairs that wait for slower links.
+
+A memory whose qubit is gone needs the link's reset time before it can take part in an
+attempt again. The link's own turnaround covers a pair used the moment it is delivered;
+a pair held longer is given back to its link only when the reset of its last memory is
+over.
 """
 
 from __future__ import annotations
@@ -15,8 +20,6 @@ from dataclasses import dataclass
 from qinet.errors import ProtocolError
 from qinet.link.heralded_link import HeraldedLink
 from qinet.link.pairs import LinkPair
-
-PairHandler = Callable[[LinkPair, int], None]
 
 
 @dataclass(slots=True)
@@ -42,7 +45,7 @@ class LinkScheduler:
         self._users: list[_User] = []
         self._next = 0
         self._owner: dict[int, int] = {}  # memory pair -> user holding it
-        self._sides_left: dict[int, int] = {}
+        self._held: dict[int, list[bool]] = {}  # memory pair -> is end a / b still held?
         self.handed: list[int] = []
         link.consumer = self._on_pair
 
@@ -84,7 +87,7 @@ class LinkScheduler:
                 user.held += 1
                 self.handed[index] += 1
                 self._owner[pair.memory_pair] = index
-                self._sides_left[pair.memory_pair] = 2
+                self._held[pair.memory_pair] = [True, True]
                 user.handler(pair)
                 return
         if satisfied:
@@ -100,11 +103,37 @@ class LinkScheduler:
     def release_end(self, pair: LinkPair, side: int) -> None:
         """Free one end of a handed-out pair; the share is returned with the second end.
 
+        The link gets the memory pair back once both ends are free and the last one has
+        been reset (``timing.reset_ps`` after it was freed), unless the link's turnaround
+        after the successful attempt ends later anyway.
+
+        Raises:
+            ProtocolError: that end is not held (released twice, or not handed out here).
+
         Side Effects:
-            Frees the memory at that end; the link tries again once both are free.
+            Frees the memory at that end; the link tries again once both are free and
+            reset.
         """
-        self.link.release_end(pair, side)
-        left = self._sides_left[pair.memory_pair] - 1
-        self._sides_left[pair.memory_pair] = left
-        if left == 0:
-            self._users[self._owner.pop(pair.memory_pair)].held -= 1
+        i = pair.memory_pair
+        held = self._held.get(i)
+        if pair.link != self.link.name or held is None or not held[side]:
+            raise ProtocolError(
+                f"link {self.link.name}: memory pair {i}, end {'ab'[side]}, is not held")
+        held[side] = False
+        if held[0] or held[1]:
+            self.link.release_end(pair, side)
+            return
+        del self._held[i]
+        self._users[self._owner.pop(i)].held -= 1
+        link = self.link
+        now = link.timeline.now_ps
+        timing = link.model.timing
+        turnaround_end_ps = pair.delivered_ps - timing.delivered_ps + timing.turnaround_ps
+        reset_end_ps = now + timing.reset_ps
+        if reset_end_ps <= turnaround_end_ps:
+            link.release_end(pair, side)
+            return
+        # the qubit is gone now (occupancy); the memory is busy resetting until later
+        node = link.node_b if side else link.node_a
+        node.memories.vacate(pair.slot_b if side else pair.slot_a, now_ps=now)
+        link.timeline.schedule_at(reset_end_ps, link.release_end, pair, side)
