@@ -1,6 +1,5 @@
 """L2: simulated hardware on the timeline, composed of physical models."""
 
-from qinet.devices.channel import QuantumChannel
 from qinet.devices.memory_bank import MemoryBank
 from qinet.devices.node import QuantumNode
 from qinet.devices.station import BeamSplitterStation, DetectionRound, HeraldedStorage
@@ -10,6 +9,5 @@ __all__ = [
     "DetectionRound",
     "HeraldedStorage",
     "MemoryBank",
-    "QuantumChannel",
     "QuantumNode",
 ]

@@ -28,7 +28,7 @@ from qinet.errors import SimulationError
 # An event is a mutable list so that a handle can cancel it in place: [time, seq, fn, args].
 EventHandle: TypeAlias = list
 
-_TIME, _SEQ, _FN, _ARGS = 0, 1, 2, 3
+_FN = 2  # where an event keeps its callback (the run loop indexes events inline)
 _push = heapq.heappush
 
 

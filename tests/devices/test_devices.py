@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from qinet.devices import BeamSplitterStation, HeraldedStorage, MemoryBank, QuantumChannel
+from qinet.devices import BeamSplitterStation, HeraldedStorage, MemoryBank
 from qinet.errors import ConfigError, ResourceUnavailable
-from qinet.physical import Detector, Fibre, QuantumMemory
+from qinet.physical import Detector, QuantumMemory
 
 N = 200_000
 
@@ -52,13 +52,6 @@ def test_heralded_storage_stores_binomially(rng):
     stored, herald = storage.store(np.full(N, 2), rng=rng)
     assert abs(stored.mean() - 0.6) < 5 * np.sqrt(2 * 0.3 * 0.7 / N)
     np.testing.assert_array_equal(herald, stored > 0)
-
-
-def test_channel_thins_photons_by_its_transmittance(rng):
-    channel = QuantumChannel(Fibre(length_km=50.0))
-    assert channel.transmittance == pytest.approx(0.1)
-    survived = channel.transmit(np.ones(N, dtype=np.int64), rng=rng)
-    assert abs(survived.mean() - 0.1) < 5 * np.sqrt(0.09 / N)
 
 
 def test_memory_bank_books_slots_and_busy_time():
