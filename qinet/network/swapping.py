@@ -53,19 +53,6 @@ def nested_spans(n_links: int) -> dict[int, tuple[int, int]]:
     return spans
 
 
-def nesting_level(n_links: int) -> dict[int, int]:
-    """Level of every repeater in the nested scheme (1 joins two links).
-
-    Examples:
-        >>> nesting_level(4)
-        {2: 2, 1: 1, 3: 1}
-    """
-    levels = {}
-    for position, (lo, hi) in nested_spans(n_links).items():
-        levels[position] = max(1, (hi - lo - 1).bit_length())
-    return levels
-
-
 class SwapQueues:
     """The qubits waiting at each position of a path for a swap, oldest first.
 
