@@ -5,7 +5,11 @@ The routes (``{slave}`` / ``{master}`` are SAE IDs):
 * ``GET  /api/v1/keys/{slave}/status`` — Status of the link to the slave's KME;
 * ``GET|POST /api/v1/keys/{slave}/enc_keys`` — new keys for the master (the caller);
 * ``GET|POST /api/v1/keys/{master}/dec_keys`` — those keys for the slave (the caller);
-* ``GET /status`` — pool levels and driver state as JSON (never key material).
+* ``GET /status`` — pool levels and driver state as JSON (never key material);
+* ``GET /metrics`` — the KME's Prometheus metrics (:mod:`qinet.service.kms.metrics`);
+* ``GET /docs``, ``/redoc``, ``/openapi.json`` — the API's documentation, with every
+  script and style sheet served by the KME itself (fastapi-offline), so it works where
+  no CDN can be reached.
 
 The caller's SAE ID is the common name of its TLS client certificate, put into the
 ASGI scope by :mod:`qinet.service.kms.tls`; no parameter can claim another identity.
@@ -25,13 +29,15 @@ from collections.abc import Callable, Collection
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 
 from qinet.errors import ConfigError
 from qinet.service.kms.directory import KmeDirectory
 from qinet.service.kms.error_answers import ERROR_HANDLERS, on_crash
 from qinet.service.kms.fast_lane import FastLane
 from qinet.service.kms.handlers import KmeHandlers
+from qinet.service.kms.metrics import KmeMetrics, MetricsMiddleware
 from qinet.service.kms.models import (
     ErrorBody,
     KeyContainer,
@@ -68,14 +74,18 @@ def create_kme_app(*, kme: str, directory: KmeDirectory, store: KeyStore,
     """
     if kme not in directory.kme_names:
         raise ConfigError("kme", f"unknown KME {kme!r}; known: {', '.join(directory.kme_names)}")
+    limits = limits or KmsLimits()
     handlers = KmeHandlers(kme=kme, directory=directory, store=store,
-                           limits=limits or KmsLimits(), service_status=service_status)
-    app = FastAPI(title=f"qinet KME {kme}", version="1.1.1",
-                  description="ETSI GS QKD 014 V1.1.1 key delivery over mutual TLS")
+                           limits=limits, service_status=service_status)
+    metrics = KmeMetrics(kme, store, key_size_bits=limits.key_size)
+    app = FastAPIOffline(title=f"qinet KME {kme}", version="1.1.1",
+                         description="ETSI GS QKD 014 V1.1.1 key delivery over mutual TLS",
+                         swagger_ui_parameters={"validatorUrl": None})
     for exception, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(exception, handler)
     app.add_exception_handler(Exception, on_crash)
     app.add_middleware(FastLane, handlers=handlers)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees the fast lane
     prefix = "/api/v1/keys"
 
     @app.get(prefix + "/{slave_SAE_ID}/status", response_model=Status, responses=_ERRORS)
@@ -125,6 +135,14 @@ def create_kme_app(*, kme: str, directory: KmeDirectory, store: KeyStore,
         """This KME, its SAEs and the levels of its pools; never key material."""
         check_query(request, ())
         return handlers.service_page(request.scope)
+
+    @app.get("/metrics", response_class=Response)
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics of this KME (text format); counts only, never key material."""
+        check_query(request, ())
+        handlers.known_caller(request.scope)
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     return app
 

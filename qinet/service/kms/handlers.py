@@ -143,15 +143,24 @@ class KmeHandlers:
             "max_key_size": limits.max_key_size, "min_key_size": limits.min_key_size,
             "max_SAE_ID_count": limits.max_sae_id_count})
 
+    def known_caller(self, scope: Scope) -> str:
+        """The caller's SAE ID, if it is an SAE of any KME of the service.
+
+        Raises:
+            HTTPException: 401, the caller is no SAE of the directory.
+        """
+        caller_sae = client_common_names(scope)
+        if not caller_sae or caller_sae[0] not in self.directory.sae_kme:
+            raise HTTPException(401, "a client certificate of a known SAE is required")
+        return caller_sae[0]
+
     def service_page(self, scope: Scope) -> JSONResponse:
         """This KME, its SAEs and the levels of its pools; never key material.
 
         Raises:
             HTTPException: 401, the caller is no SAE of the PKI's directory.
         """
-        caller_sae = client_common_names(scope)
-        if not caller_sae or caller_sae[0] not in self.directory.sae_kme:
-            raise HTTPException(401, "a client certificate of a known SAE is required")
+        self.known_caller(scope)
         key_bytes = self.limits.key_size // 8
         pools = [{"kmes": [lv.kme_a, lv.kme_b], "stored_bytes": lv.stored_bytes,
                   "stored_keys": lv.stored_bytes // key_bytes,
