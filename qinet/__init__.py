@@ -5,7 +5,7 @@ rates, fidelities and latencies next to the bounds physics sets.
 
 Examples:
     >>> import qinet
-    >>> result = qinet.simulate(qinet.preset_path("metro-link"), duration="100 ms")
+    >>> result = qinet.simulate("metro-link", duration="100 ms")
     >>> result.demands[0].pairs > 0
     True
 """
@@ -27,7 +27,7 @@ _EXPORTS = {
     "load_scenario": "qinet.scenario.loader",
     "preset_names": "qinet.scenario.presets",
     "preset_path": "qinet.scenario.presets",
-    "simulate": "qinet.analysis.api",
+    "simulate": "qinet.api",
 }
 
 __all__ = [
@@ -43,8 +43,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from qinet.analysis.api import simulate
     from qinet.analysis.metrics import RunResult
+    from qinet.api import simulate
     from qinet.errors import ConfigError, QinetError
     from qinet.scenario.loader import load_scenario
     from qinet.scenario.presets import preset_names, preset_path

@@ -1,6 +1,5 @@
 """Metrics, reports and plots of finished runs."""
 
-from qinet.analysis.api import simulate
 from qinet.analysis.metrics import DemandMetrics, LinkMetrics, RunResult, summarize
 
-__all__ = ["DemandMetrics", "LinkMetrics", "RunResult", "simulate", "summarize"]
+__all__ = ["DemandMetrics", "LinkMetrics", "RunResult", "summarize"]

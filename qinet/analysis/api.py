@@ -1,37 +1,31 @@
-"""The one-call Python API: a scenario in, a :class:`RunResult` out."""
+"""A loaded scenario run to its metrics.
+
+The public entry point, which also takes preset names, files, YAML text and dicts, is
+:func:`qinet.simulate` (``qinet/api.py``); this is the step below it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 from qinet.analysis.metrics import RunResult, summarize
-from qinet.scenario import Scenario, Simulation, load_scenario
+from qinet.scenario import Scenario, Simulation
 
 
-def simulate(
-    scenario: Scenario | str | Path | Mapping[str, Any],
-    *,
-    progress: Callable[[float, float], Any] | None = None,
-    **overrides: Any,
+def run_scenario(
+    scenario: Scenario, *, progress: Callable[[float, float], object] | None = None
 ) -> RunResult:
-    """Run a scenario and summarise it.
+    """Run a validated scenario and summarise it.
 
     Args:
-        scenario: a :class:`Scenario`, a YAML path or text, or a dict.
+        scenario: the scenario, as :func:`qinet.scenario.load_scenario` returns it.
         progress: called with ``(done_s, total_s)`` of simulated time while running.
-        **overrides: top-level fields to replace, e.g. ``seed=3``, ``duration="10 s"``,
-            ``mode="detailed"``.
 
     Returns:
         The run's metrics; ``result.to_dict()`` is the stable JSON document.
-
-    Raises:
-        ConfigError: the scenario or an override is invalid.
     """
-    if isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario.model_dump(), **overrides) if overrides else scenario
-    else:
-        scenario = load_scenario(scenario, **overrides)
     return summarize(Simulation(scenario).run(progress=progress))
+
+
+# the name under which `qinet run` imports it
+simulate = run_scenario

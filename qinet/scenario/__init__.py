@@ -9,7 +9,7 @@ from qinet.scenario.build import (
     compile_link,
 )
 from qinet.scenario.loader import load_scenario
-from qinet.scenario.presets import preset_names, preset_path
+from qinet.scenario.presets import preset_names, preset_path, scenario_path
 from qinet.scenario.schema import Scenario
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "load_scenario",
     "preset_names",
     "preset_path",
+    "scenario_path",
 ]
