@@ -120,15 +120,18 @@ class RealtimeDriver:
         self._thread = threading.Thread(target=self._run, name="qinet-driver", daemon=True)
         self._thread.start()
 
-    def stop(self, *, timeout_s: float = 2.0) -> None:
-        """Stop the thread after its current tick, waiting at most ``timeout_s``.
+    def stop(self) -> None:
+        """Stop the thread after its current tick, and wait for it.
 
-        A tick still simulating after that is abandoned (the thread is a daemon, and
-        what it would deposit afterwards is refused by the closed store).
+        The tick is never abandoned: a thread left running native code (numpy, scipy's
+        FFT) while the interpreter shuts down can abort the whole process, so shutdown
+        waits for the tick in progress, which simulates ``tick_s * speedup`` seconds.
         """
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                _log.info("waiting for the key supply to finish its tick")
+            self._thread.join()
             self._thread = None
 
     def status(self) -> dict[str, Any]:

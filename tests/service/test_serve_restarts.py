@@ -199,3 +199,33 @@ def test_repeated_kill_9_of_qinet_serve_under_heavier_load(tmp_path, pki, scenar
     ledger = kill_under_load(tmp_path, pki, scenario, rounds=5, clients_per_sae=10,
                              kill_after_keys=300)
     assert len(ledger.master) >= 1500
+
+
+def shut_down_repeatedly(tmp_path, pki, scenario: Path, times: int) -> None:
+    """Start ``qinet serve`` (its supply busy at 4x real time), stop it with SIGINT or
+    SIGTERM at varied moments; every stop must be clean (status 0, no abort)."""
+    for i in range(times):
+        ready = tmp_path / "ready.json"
+        ready.unlink(missing_ok=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qinet", "serve", str(scenario), "--certs", str(pki.root),
+             "--data", str(tmp_path / "data"), "--port", "0", "--ready-file", str(ready),
+             "--speedup", "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True)
+        deadline = time.monotonic() + 60
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3 + 0.2 * (i % 7))  # mid-tick at different points of the supply
+        process.send_signal(signal.SIGINT if i % 2 == 0 else signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr[-2000:]
+        assert "terminate called" not in stderr
+
+
+def test_qinet_serve_stops_cleanly_on_every_sigint_and_sigterm(tmp_path, pki, scenario):
+    shut_down_repeatedly(tmp_path, pki, scenario, times=4)
+
+
+@pytest.mark.slow
+def test_qinet_serve_stops_cleanly_twenty_times(tmp_path, pki, scenario):
+    shut_down_repeatedly(tmp_path, pki, scenario, times=20)
