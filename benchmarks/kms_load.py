@@ -236,10 +236,10 @@ def _measure(root: Path, rates: list[float], duration_s: float
     pki = init_pki(root / "pki", kmes)
     needed = int((max(rates, default=0) + 10_000) * duration_s * (len(rates) + 1)
                  * KEY_BITS // 8)
-    # the service is measured, not QKD: the pool is filled from a seeded generator
-    rng = np.random.default_rng(1)
-    with KeyStore.open(root / "data", rng=rng, pool_capacity_bytes=needed + 1) as store:
-        store.deposit("alpha", "beta", rng.bytes(needed)).result()
+    # the service is measured, not QKD: the pool is filled from the OS CSPRNG, as the
+    # service's own supply fills it
+    with KeyStore.open(root / "data", pool_capacity_bytes=needed + 1) as store:
+        store.deposit("alpha", "beta", os.urandom(needed)).result()
     ready = root / "ready.json"
     before = os.getloadavg()
     server = subprocess.Popen(
