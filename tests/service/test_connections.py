@@ -154,3 +154,17 @@ def test_oversized_requests_get_the_error_object(url, pki, request_text, status,
 def test_bad_limits_are_refused_naming_the_setting():
     with pytest.raises(ValueError, match="request-timeout"):
         ConnectionLimits(request_timeout_s=0)
+
+
+def test_an_idle_keep_alive_client_does_not_hold_the_shutdown(tmp_path, pki):
+    with KeyStore.open(tmp_path / "store") as store:
+        service = KeyService(directory=KmeDirectory.from_kmes(KMES), store=store, pki=pki)
+        url = next(e.url for e in service.start_in_thread() if e.kme == "alice")
+        with connect(url, pki) as sock:  # one answered request, then the client idles
+            sock.sendall(f"GET {PATH} HTTP/1.1\r\nhost: localhost\r\n\r\n".encode())
+            assert read_response(sock).startswith(b"HTTP/1.1 200")
+            start = time.monotonic()
+            service.stop_thread()
+            took = time.monotonic() - start
+            assert not service._thread.is_alive()
+    assert took < 5  # the default idle timeout is 30 s: the client was not waited for

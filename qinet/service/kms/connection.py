@@ -13,7 +13,9 @@ HTTP protocol that, per connection:
 * answers 408 and closes when a request's head and body do not arrive within
   ``request_timeout_s`` of its first byte (slow or stalled clients);
 * answers 414 when the request line, 431 when the whole head, and 413 when the body
-  exceed their limits, before they are read whole.
+  exceed their limits, before they are read whole;
+* at shutdown, drops a connection with no request under way at once (closing TLS
+  politely would wait for the client, which an idle keep-alive client never answers).
 
 Every such answer is the Error object of ETSI GS QKD 014 (``{"message", "details"}``).
 The hooks used are ``connection_made``, ``data_received``, the ``app`` attribute (read
@@ -150,6 +152,16 @@ def guarded_protocol(base: type[asyncio.Protocol],
             elif self._head_bytes > limits.max_head_bytes:
                 self._refuse(431, f"the request head is larger than "
                                   f"{limits.max_head_bytes} bytes")
+
+        def shutdown(self) -> None:
+            # uvicorn closes an idle connection at shutdown with transport.close(), which
+            # on TLS waits for the client's close_notify: an idle keep-alive client would
+            # hold the server open. Nothing is under way on it, so it is aborted.
+            cycle = getattr(self, "cycle", None)
+            if (cycle is None or cycle.response_complete) and self._request_timer is None:
+                self._guard_transport.abort()  # type: ignore[attr-defined]
+                return
+            super().shutdown()
 
         def connection_lost(self, exc: Exception | None) -> None:
             for timer in (self._idle_timer, self._request_timer):

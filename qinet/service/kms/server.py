@@ -125,7 +125,7 @@ class KeyService:
             config = uvicorn.Config(
                 app, http=protocol, ws="none", lifespan="off", log_config=None,
                 access_log=False, timeout_keep_alive=connection_limits.idle_timeout_s,
-                backlog=1024,
+                timeout_graceful_shutdown=connection_limits.request_timeout_s, backlog=1024,
                 ssl_context_factory=lambda _config, _default, context=context: context)
             sock = _bind(host, base_port + i if base_port else 0)
             self._sockets.append(sock)
