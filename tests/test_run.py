@@ -76,8 +76,8 @@ def test_backends_agree_on_the_fidelity_of_dephased_pairs():
 
 def test_outage_with_an_unreachable_rate_target():
     data = load_scenario(qinet.preset_path("metro-link")).model_dump()
-    data["demands"][0]["rate"] = 1e9
-    data["duration"] = 0.2
+    data["demands"][0]["rate"] = "1 GHz"
+    data["duration"] = "200 ms"
     result = qinet.simulate(data)
     assert result.demands[0].outage_probability == 1.0
 

@@ -20,7 +20,9 @@ from qinet.units import parse_quantity, ps_to_s, s_to_ps
         ("10 Hz", "frequency_hz", 10.0),
         ("0.2 dB/km", "attenuation_db_per_km", 0.2),
         ("0 dBm", "power_w", 1e-3),
-        (3, "length_km", 3.0),
+        ("3 Mm", "length_km", 3000.0),
+        ("500 mHz", "frequency_hz", 0.5),
+        (0, "time_s", 0.0),
         ("1e-3 s", "time_s", 1e-3),
     ],
 )

@@ -106,8 +106,9 @@ def _run(
              "seed give the same numbers. Default: the scenario's seed.")] = None,
     duration: Annotated[str | None, typer.Option(
         "--duration", "-d", show_default=False,
-        help='Simulated time, a number with a unit: "10 s", "500 ms", "2 min" '
-             "(a bare number is in seconds). Default: the scenario's duration.")] = None,
+        help='Simulated time, a number with its unit: "10 s", "500 ms", "2 min", from '
+             '"1 ps" to "1e6 s"; units are case-sensitive ("ms" milli-, "Ms" mega-). '
+             "Default: the scenario's duration.")] = None,
     mode: Annotated[Mode | None, typer.Option(
         "--mode", show_default=False,
         help="fast-forward samples the time to the successful attempt; detailed plays "

@@ -1,8 +1,11 @@
 """The scenario file: strict pydantic models with units, read once at the boundary.
 
-Every quantity accepts a number in the unit its field documents, or a string with a
-unit (``"25 km"``, ``"50 ns"``, ``"10 Hz"``). Unknown fields are errors. Variants are
-discriminated on ``kind`` (hardware, demands) and ``scheme`` (links).
+Every quantity is a string with its unit (``"25 km"``, ``"50 ns"``, ``"10 Hz"``), read by
+:func:`qinet.units.parse_quantity` with the SI's case rules; a bare number other than
+``0`` is refused. Dumped models write quantities back as unit strings in the field's
+base unit, so ``Scenario.model_validate(s.model_dump())`` gives ``s`` again. Unknown
+fields are errors. Variants are discriminated on ``kind`` (hardware, demands) and
+``scheme`` (links).
 """
 
 from __future__ import annotations
@@ -10,26 +13,39 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
 
 from qinet.errors import UnitError
-from qinet.units import parse_quantity
+from qinet.units import format_quantity, parse_quantity
 
 
 def _quantity(dimension: str):  # type: ignore[no-untyped-def]
+    """Read a unit string of ``dimension``; write it back as one (exact round trip)."""
+
     def parse(value: object) -> float:
         try:
             return parse_quantity(value, dimension)  # type: ignore[arg-type]
         except UnitError as exc:
             raise ValueError(f"{exc.reason}, got {value!r}") from None
 
-    return BeforeValidator(parse)
+    return BeforeValidator(parse), PlainSerializer(
+        lambda value: format_quantity(value, dimension), return_type=str)
 
 
-def _bounded(*, low: float | None = None, high: float | None = None, low_open: bool = False):  # type: ignore[no-untyped-def]
+def _bounded(*, low: float | None = None, high: float | None = None, low_open: bool = False,
+             infinite: bool = False):  # type: ignore[no-untyped-def]
     def check(value: float) -> float:
         if math.isnan(value):
             raise ValueError("must be a number, got nan")
+        if math.isinf(value) and not (infinite and value > 0):
+            raise ValueError(f"must be finite, got {value:g}")
         if low is not None and (value < low or (low_open and value == low)):
             word = "positive" if (low == 0 and low_open) else f"at least {low:g}"
             if low == 0 and not low_open:
@@ -42,13 +58,33 @@ def _bounded(*, low: float | None = None, high: float | None = None, low_open: b
     return AfterValidator(check)
 
 
-LengthKm = Annotated[float, _quantity("length_km"), _bounded(low=0)]
-PositiveLengthKm = Annotated[float, _quantity("length_km"), _bounded(low=0, low_open=True)]
-TimeS = Annotated[float, _quantity("time_s"), _bounded(low=0)]
-PositiveTimeS = Annotated[float, _quantity("time_s"), _bounded(low=0, low_open=True)]
-FrequencyHz = Annotated[float, _quantity("frequency_hz"), _bounded(low=0)]
-PositiveFrequencyHz = Annotated[float, _quantity("frequency_hz"), _bounded(low=0, low_open=True)]
-AttenuationDbPerKm = Annotated[float, _quantity("attenuation_db_per_km"), _bounded(low=0)]
+# The clock counts integer picoseconds: a run is at least one tick long, and short enough
+# that every time on it (with the waits sampled beyond the end) fits in 64 bits.
+MIN_DURATION_S = 1e-12
+MAX_DURATION_S = 1e6
+
+
+def _duration(value: float) -> float:
+    if value < MIN_DURATION_S:
+        raise ValueError(f"must be at least 1 ps (the resolution of the simulation clock), "
+                         f"got {value:g} s")
+    if value > MAX_DURATION_S:
+        raise ValueError(f"must be at most {MAX_DURATION_S:g} s (about 11.6 days, the span "
+                         f"of the picosecond clock with margin), got {value:g} s")
+    return value
+
+
+LengthKm = Annotated[float, *_quantity("length_km"), _bounded(low=0)]
+PositiveLengthKm = Annotated[float, *_quantity("length_km"), _bounded(low=0, low_open=True)]
+TimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0)]
+PositiveTimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True)]
+LifetimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True, infinite=True)]
+DurationS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True),
+                      AfterValidator(_duration)]
+FrequencyHz = Annotated[float, *_quantity("frequency_hz"), _bounded(low=0)]
+PositiveFrequencyHz = Annotated[float, *_quantity("frequency_hz"),
+                                _bounded(low=0, low_open=True)]
+AttenuationDbPerKm = Annotated[float, *_quantity("attenuation_db_per_km"), _bounded(low=0)]
 Probability = Annotated[float, _bounded(low=0, high=1)]
 Efficiency = Annotated[float, _bounded(low=0, high=1, low_open=True)]
 
@@ -64,7 +100,7 @@ class MemoryHardware(_Strict):
     """A quantum memory type (defaults: an NV-centre-like spin memory)."""
 
     kind: Literal["memory"]
-    t1: PositiveTimeS = Field(math.inf, description="relaxation time T1 (default: none)")
+    t1: LifetimeS = Field(math.inf, description="relaxation time T1 (default: none, \"inf s\")")
     t2: PositiveTimeS = Field(1.0, description="coherence time T2 (default 1 s)")
     efficiency: Efficiency = Field(
         0.9, description="emission x collection (emitters) or write efficiency (absorbers)")
@@ -302,7 +338,8 @@ class Scenario(_Strict):
     name: str = Field("scenario", description="a name for reports")
     description: str = Field("", description="free text")
     seed: Annotated[int, Field(ge=0)] = Field(1, description="root of every random stream")
-    duration: PositiveTimeS = Field(1.0, description="simulated time (s)")
+    duration: DurationS = Field(
+        1.0, description="simulated time (s), from 1 ps (the clock's resolution) to 1e6 s")
     mode: Literal["fast-forward", "detailed"] = Field(
         "fast-forward", description="sample the successful attempt, or play every attempt")
     backend: Literal["bell-diagonal", "density-matrix"] = Field(

@@ -26,7 +26,7 @@ def chain_scenario(
     """
     names = [f"n{i}" for i in range(n_links + 1)]
     ends = 1 if n_links == 1 else 2
-    link = {"length": length_km, "scheme": "double-click", "detector": "det",
+    link = {"length": f"{length_km} km", "scheme": "double-click", "detector": "det",
             "fibre": "fib", "reset_time": 0, "round_gap": 0, "memories": memories}
     if attempt_period:
         link["attempt_period"] = attempt_period
@@ -35,10 +35,11 @@ def chain_scenario(
         "seed": seed,
         "duration": duration,
         "hardware": {
-            "mem": {"kind": "memory", "t2": t2, "efficiency": efficiency,
+            "mem": {"kind": "memory", "t2": t2 if isinstance(t2, str) else f"{t2} s",
+                    "efficiency": efficiency,
                     "raw_fidelity": raw_fidelity},
             "det": {"kind": "detector", "efficiency": 1.0, "dark_count_rate": 0, "jitter": 0},
-            "fib": {"kind": "fibre", "attenuation": transmittance_db},
+            "fib": {"kind": "fibre", "attenuation": f"{transmittance_db} dB/km"},
         },
         "nodes": [{"name": v, "memories": memories * (ends if 0 < i < n_links else 1),
                    "memory": "mem", **(node_ops or {})} for i, v in enumerate(names)],

@@ -135,3 +135,40 @@ def test_policy_section_is_strict():
     assert s.policy.purification.rounds == 2
     with pytest.raises(ConfigError, match=r"policy\.swapping"):
         load_scenario(_with("policy", {"swapping": "sideways"}))
+
+
+@pytest.mark.parametrize(("path", "value", "field", "reason"), [
+    ("links.0.length", 20, "links[0].length", 'needs a unit, such as "20 km"'),
+    ("hardware.nv.t2", 0.5, "hardware.nv.t2", 'needs a unit, such as "0.5 s"'),
+    ("hardware.fib.attenuation", 0.2, "hardware.fib.attenuation", "use one of dB/km"),
+    ("hardware.det.dark_count_rate", "10 hz", "hardware.det.dark_count_rate",
+     '"Hz" (hertz) was probably meant'),
+    ("demands.0.rate", "5 mhz", "demands[0].rate", '"mHz" (millihertz) or "MHz"'),
+    ("links.0.length", "10 KM", "links[0].length", '"km" (kilometre)'),
+    ("duration", "0.5 ps", "duration", "must be at least 1 ps"),
+    ("duration", "1e9 s", "duration", "must be at most 1e+06 s"),
+    ("duration", "1e400 s", "duration", "must be finite"),
+    ("hardware.nv.t1", 1.0, "hardware.nv.t1", "needs a unit"),
+])
+def test_quantities_need_their_unit_in_the_right_case(path, value, field, reason):
+    with pytest.raises(ConfigError) as info:
+        load_scenario(_with(path, value))
+    assert info.value.field == field
+    assert reason in info.value.reason
+
+
+def test_zero_needs_no_unit_and_megaunits_are_not_milliunits():
+    s = load_scenario(_with("hardware.det.dark_count_rate", 0))
+    assert s.hardware["det"].dark_count_rate == 0.0
+    s = load_scenario(_with("hardware.nv.t2", "2 Ms"))
+    assert s.hardware["nv"].t2 == 2e6
+    s = load_scenario(_with("demands.0.rate", "500 mHz"))
+    assert s.demands[0].rate == 0.5
+
+
+def test_a_dumped_scenario_reads_back_to_the_same_scenario():
+    for name in preset_names():
+        scenario = load_scenario(preset_path(name))
+        dumped = scenario.model_dump()
+        assert load_scenario(dumped) == scenario
+        assert load_scenario(yaml.safe_dump(dumped, allow_unicode=True)) == scenario
