@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from unittest import mock
 
 import pytest
 
-from qinet.errors import ConfigError
+from qinet.errors import ConfigError, ResourceUnavailable
 from qinet.service.driver import RealtimeDriver
 from qinet.service.kms.store import KeyStore
-from tests.service.qkd_supply import RUN_PULSES, DecoyBB84Supply
+from tests.service.qkd_supply import RUN_PULSES, DecoyBB84Supply, KeyAmount
 
 
 class FakeClock:
@@ -65,3 +66,56 @@ def test_bad_settings_are_refused(store, speedup, tick_s):
     supply = DecoyBB84Supply([("alice", "bob")])
     with pytest.raises(ConfigError):
         RealtimeDriver(supply, store, speedup=speedup, tick_s=tick_s)
+
+
+class FixedSupply:
+    """A supply that yields the same amount every call (no simulation)."""
+
+    def __init__(self, n_bytes: int) -> None:
+        self.n_bytes = n_bytes
+
+    def advance(self, seconds: float) -> list[KeyAmount]:
+        return [KeyAmount("alice", "bob", self.n_bytes)]
+
+
+def test_deposits_are_fresh_csprng_bytes_never_a_function_of_the_supply(store):
+    driver = RealtimeDriver(FixedSupply(64), store)
+    driver.step(0.1)
+    driver.step(0.1)
+    keys = store.issue(master_kme="alice", slave_kme="bob", master_sae="a", slave_saes=("b",),
+                       number=2, size_bits=512).result()
+    assert keys[0].material != keys[1].material  # same amounts, other bytes
+    assert driver.status()["driver"]["key_material"] == "os-csprng"
+
+
+def test_a_failed_commit_drops_that_tick_and_the_supply_goes_on(store):
+    clock = FakeClock()
+    driver = RealtimeDriver(FixedSupply(32), store, tick_s=0.01, clock=clock)
+    real_supply = store.supply
+    failures = iter([True, False, False, False])
+
+    def flaky(deposits, *, simulated_s):
+        if next(failures, False):
+            raise ResourceUnavailable("disk full")
+        return real_supply(deposits, simulated_s=simulated_s)
+
+    with mock.patch.object(store, "supply", side_effect=flaky):
+        driver.start()
+        deadline = time.monotonic() + 10
+        while driver.ticks < 3 and time.monotonic() < deadline:
+            clock.now += 0.01
+            time.sleep(0.02)
+        driver.stop()
+    assert driver.failed_deposits == 1
+    assert "disk full" in driver.status()["driver"]["error"]
+    level = store.levels()[("alice", "bob")]
+    assert level.deposited_bytes == 32 * (driver.ticks - 1)
+
+
+def test_a_resumed_driver_continues_the_stored_clock(store):
+    store.supply([], simulated_s=12.5).result()
+    resumed = store.start_supply().result()
+    driver = RealtimeDriver(FixedSupply(8), store, speedup=2.0, resumed=resumed)
+    driver.step(0.25)
+    assert driver.simulated_s == pytest.approx(13.0)
+    assert store.start_supply().result().simulated_s == pytest.approx(13.0)
