@@ -53,8 +53,8 @@ def test_measured_rate_and_success_probability_match_theory(preset):
     expected = link.rate_theory_hz * result.duration_s
     assert abs(link.successes - expected) < 5 * np.sqrt(expected)
     p = link.success_probability_theory
-    assert abs(link.success_probability - p) < 5 * np.sqrt(p * (1 - p) / link.attempts) + 2 * (
-        link.memory_pairs / link.attempts)  # attempts still running at the end
+    # only attempts whose outcome is known by the end count: no partial attempts to allow for
+    assert abs(link.success_probability - p) < 5 * np.sqrt(p * (1 - p) / link.attempts)
 
 
 def test_both_modes_agree_through_the_scenario_api():

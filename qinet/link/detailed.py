@@ -46,7 +46,6 @@ class DetailedLink(HeraldedLink):
     def _attempt_at(self, i: int, start_ps: int) -> None:
         self._attempt_start[i] = start_ps
         self._attempt_count[i] += 1
-        self.attempts += 1
         self.timeline.schedule_at(start_ps + self.model.timing.resolved_ps, self._resolve, i)
 
     def _resolve(self, i: int) -> None:
@@ -60,6 +59,7 @@ class DetailedLink(HeraldedLink):
         self._heard[i] += 1
         if self._heard[i] < 2:
             return  # the other node has not heard yet
+        self._attempts_known += 1
         if message.success:
             self._deliver(i, message.attempt, self._attempt_start[i], self._requested[i])
         else:

@@ -4,6 +4,11 @@ Attempts of one memory pair are independent with success probability ``p``, so t
 number of attempts to the first success is geometric on {1, 2, ...} with mean ``1/p``.
 One draw replaces every failed attempt, and the only event is the delivery. Memory
 decoherence over the waiting time is applied analytically when the state is read.
+
+The attempts are counted as the detailed mode counts them: an attempt counts once both
+nodes know its outcome. A draw whose success lies beyond the end of the run contributes
+only the attempts whose outcome is known by then, so the counts never include time that
+was not simulated.
 """
 
 from __future__ import annotations
@@ -21,25 +26,49 @@ class FastForwardLink(HeraldedLink):
     """A :class:`~qinet.link.heralded_link.HeraldedLink` that skips failed attempts."""
 
     mode: ClassVar[str] = "fast-forward"
+    # per memory pair, while it tries: (start of its first attempt, attempts drawn to the
+    # success, or None when it can never succeed); empty until started
+    _trying: list[tuple[int, int | None] | None] | tuple[()] = ()
 
     def start(self) -> None:
         p = self.model.success_probability
         self._attempts_to_success = (
             BufferedDraws(lambda n: _geometric(p, n, self.rng)) if p > 0 else None
         )
+        self._trying = [None] * self.memory_pairs
         super().start()
 
     def _begin(self, i: int) -> None:
+        first = self._first_attempt_ps(i)
         if self._attempts_to_success is None:
-            return  # a link that can never herald makes no events
-        now = self.timeline.now_ps
+            self._trying[i] = (first, None)  # fails forever: attempts, but no events
+            return
         k = self._attempts_to_success.take()
-        start = self._first_attempt_ps(i) + (k - 1) * self.model.timing.period_ps
+        self._trying[i] = (first, k)
+        start = first + (k - 1) * self.model.timing.period_ps
         if start >= _HORIZON_PS:
             return
-        self.attempts += k
         self.timeline.schedule_at(start + self.model.timing.delivered_ps,
-                                  self._deliver, i, k, start, now)
+                                  self._succeed, i, k, start, self.timeline.now_ps)
+
+    def _succeed(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
+        self._trying[i] = None
+        self._attempts_known += attempts
+        self._deliver(i, attempts, attempt_start_ps, requested_ps)
+
+    def _attempts_in_flight(self, now_ps: int) -> int:
+        timing = self.model.timing
+        total = 0
+        for trying in self._trying:
+            if trying is None:
+                continue
+            first, k = trying
+            # attempt j (from 0) is known to both nodes at first + j T + delivered
+            since = now_ps - timing.delivered_ps - first
+            if since >= 0:
+                known = since // timing.period_ps + 1
+                total += known if k is None else min(k, known)
+        return total
 
 
 def _geometric(p: float, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -42,8 +42,10 @@ class HeraldedLink(ABC):
         consumer: called with every new pair, at the time both nodes know it.
 
     Attributes:
-        attempts: attempts made so far (completed ones, in fast-forward).
-        successes: pairs heralded so far.
+        attempts: attempts whose outcome both nodes know by the clock's current time;
+            an attempt still under way when the run ends is not counted (the same in
+            both modes).
+        successes: pairs heralded so far (delivered to both nodes).
         released: pairs handed back.
     """
 
@@ -69,7 +71,7 @@ class HeraldedLink(ABC):
         self.rng = rng
         self.memory_pairs = memory_pairs
         self.consumer = consumer
-        self.attempts = 0
+        self._attempts_known = 0  # attempts whose outcome both nodes have heard
         self.successes = 0
         self.released = 0
         self._slots: list[tuple[int, int]] = []
@@ -78,6 +80,15 @@ class HeraldedLink(ABC):
         self.holding_ps = 0  # memory-pair time spent holding delivered pairs
         self._ready_ps: list[int] = []  # earliest next attempt of each memory pair
         self._parked: set[int] = set()
+
+    @property
+    def attempts(self) -> int:
+        """Attempts whose outcome both nodes know by now (see the class docstring)."""
+        return self._attempts_known + self._attempts_in_flight(self.timeline.now_ps)
+
+    def _attempts_in_flight(self, now_ps: int) -> int:
+        """Attempts known by ``now_ps`` that are not yet in ``_attempts_known``."""
+        return 0
 
     def start(self) -> None:
         """Take the memories and start every memory pair trying.

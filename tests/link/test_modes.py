@@ -105,8 +105,8 @@ def test_detailed_mode_sends_one_herald_to_each_node_per_attempt(runs):
     link, _ = runs["detailed"]
     sent_a, sent_b = link._to_a.messages_sent, link._to_b.messages_sent
     assert sent_a == sent_b
-    # attempts whose station event lies beyond the end of the run sent nothing yet
-    assert 0 <= link.attempts - sent_a <= link.memory_pairs
+    # an attempt counts once both heralds have arrived: those still on the wire are not
+    assert 0 <= sent_a - link.attempts <= link.memory_pairs
 
 
 @pytest.mark.parametrize("backend_name", ["bell-diagonal", "density-matrix"])
@@ -155,6 +155,52 @@ def test_a_link_that_cannot_herald_makes_no_events():
     hw = make_hardware(length_km=20000.0)  # 4000 dB: p ~ 1e-200
     model = SingleClickScheme().compile(hw)
     assert model.success_probability < 1e-190
-    link, records = _run(FastForwardLink, model, duration_ps=10**11)
+    duration_ps = 10**11
+    link, records = _run(FastForwardLink, model, duration_ps=duration_ps)
     assert records["delivered_ps"].size == 0
-    assert link.attempts == 0
+    assert link.timeline.events_processed == 0
+    # every attempt fails, and each one whose outcome is known by the end is counted
+    t = model.timing
+    fit = (duration_ps - t.delivered_ps) // t.period_ps + 1 if duration_ps >= t.delivered_ps else 0
+    assert link.attempts == link.memory_pairs * fit
+
+
+def _counting_model(length_km):
+    """A double-click link whose memories need a reset after a success: a success costs
+    attempt slots, so the count of attempts depends on the successes."""
+    hw = make_hardware(length_km=length_km, memory_efficiency=1.0, detector_efficiency=1.0,
+                       dark_count_rate_hz=10.0, visibility=0.95)
+    known_s = DoubleClickScheme().compile(hw).timing.delivered_ps * 1e-12
+    return DoubleClickScheme(attempt_period_s=known_s, reset_time_s=0.6 * known_s).compile(hw)
+
+
+@pytest.mark.parametrize(("length_km", "duration_ps"), [
+    pytest.param(20.0, 5 * 10**10, id="20km-50ms"),
+    pytest.param(20.0, 2 * 10**12, id="20km-2s"),
+    pytest.param(200.0, 2 * 10**12, id="200km-2s"),
+    pytest.param(200.0, 200 * 10**12, id="200km-200s", marks=pytest.mark.slow),
+])
+def test_modes_count_only_the_attempts_inside_the_run(length_km, duration_ps):
+    model = _counting_model(length_km)
+    t, p, m = model.timing, model.success_probability, 10
+    gap = (t.turnaround_ps - t.period_ps) / t.period_ps  # slots a success costs
+    assert gap > 0.5
+    slots = (duration_ps - t.delivered_ps) / t.period_ps  # per memory pair
+    counts = {}
+    for cls in (FastForwardLink, DetailedLink):
+        link, records = _run(cls, model, memory_pairs=m, seed=11, duration_ps=duration_ps)
+        a, s = link.attempts, link.successes
+        assert s == records["delivered_ps"].size
+        assert a <= m * (int(slots) + 1)  # nothing after the end of the run
+        # a memory pair's attempts start every period, and a success delays the next by
+        # `gap` periods; those whose outcome is known by the end are counted, so
+        # m slots - s gap < a <= m slots - s gap + m (gap + 1), whatever the outcomes
+        assert m * slots - s * gap < a <= m * slots - s * gap + m * (gap + 1)
+        # the attempts are Bernoulli(p): successes / attempts estimates p
+        assert abs(s - a * p) < 5 * np.sqrt(a * p * (1 - p)) + 1
+        counts[cls.mode] = a, s
+    (a_ff, s_ff), (a_dt, s_dt) = counts["fast-forward"], counts["detailed"]
+    assert abs(s_ff - s_dt) < 5 * np.sqrt(p * (1 - p) * (a_ff + a_dt)) + 1
+    assert abs(a_ff - a_dt) <= gap * abs(s_ff - s_dt) + m * (gap + 1)
+    assert abs(s_ff / a_ff - s_dt / a_dt) < 5 * np.sqrt(p * (1 - p) * (1 / a_ff + 1 / a_dt)) + (
+        1 / a_ff + 1 / a_dt)
