@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -11,13 +11,15 @@ from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend, States
 
 
-@dataclass(frozen=True, slots=True)
-class LinkPair:
+class LinkPair(NamedTuple):
     """A heralded pair in two memories.
 
     The state is not stored here: every pair of a link starts in the link's heralded
     state and decoheres in its memories from ``stored_*_ps`` on, so it is computed when
     read (:func:`pair_states`), exactly, for any number of pairs at once.
+
+    Immutable, and a named tuple rather than a frozen dataclass: links make one per
+    heralded pair, and a named tuple is built several times faster.
 
     Attributes:
         link: the link's name.

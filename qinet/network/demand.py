@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,11 @@ class DemandLog:
     delivered pair serves the oldest waiting one; without one, a new request is made
     whenever the previous one is served (closed loop). Latency is request to delivery.
 
-    Fidelities are computed when the run is over, in one backend call per pair of memory
+    Fidelities are computed when the log is read, in one backend call per pair of memory
     types: a delivered pair is kept as its state and the time each qubit still has to
-    decay in memory up to the delivery.
+    decay in memory up to the delivery. A state may be a recipe that ``resolver`` turns
+    into states, many at once (swapped pairs, see :mod:`qinet.network.deferred`); it is
+    applied every ``resolve_every`` deliveries, so that recipes do not pile up.
 
     Attributes:
         delivered_ps: delivery time of every end-to-end pair.
@@ -34,8 +37,11 @@ class DemandLog:
     """
 
     rate_hz: float | None
+    resolver: Callable[[list[Any]], Any] | None = None
+    resolve_every: int = 4096
     delivered_ps: list[int] = field(default_factory=list)
-    _states: list[Any] = field(default_factory=list)
+    _states: list[Any] = field(default_factory=list)  # not resolved yet
+    _chunks: list[Any] = field(default_factory=list)  # resolved batches, in delivery order
     _waits: list[tuple[float, float]] = field(default_factory=list)
     _memories: list[tuple[QuantumMemory, QuantumMemory]] = field(default_factory=list)
     latency_ps: list[int] = field(default_factory=list)
@@ -62,6 +68,9 @@ class DemandLog:
         self._states.append(state)
         self._waits.append(waited_s)
         self._memories.append(memories)
+        if self.resolver is not None and len(self._states) >= self.resolve_every:
+            self._chunks.append(self.resolver(self._states))
+            self._states = []
         if self.rate_hz is None:
             self.latency_ps.append(now_ps - self._open_since_ps)
             self._open_since_ps = now_ps
@@ -84,27 +93,34 @@ class DemandLog:
 
     def delivered_states(self, backend: QuantumBackend) -> Any:
         """Every delivered pair's state at its delivery, as one batch in delivery order."""
-        if not self._states:
+        if not self.delivered_ps:
             return backend.concat([])
+        if self._states:
+            resolve = self.resolver if self.resolver is not None else backend.concat
+            self._chunks.append(resolve(self._states))
+            self._states = []
+        if len(self._chunks) > 1:
+            self._chunks = [backend.concat(self._chunks)]
+        states = self._chunks[0]
         groups: dict[tuple[int, int], list[int]] = {}
         for i, (m0, m1) in enumerate(self._memories):
             groups.setdefault((id(m0), id(m1)), []).append(i)
         batches, order = [], []
         for members in groups.values():
             m0, m1 = self._memories[members[0]]
-            states = backend.concat([self._states[i] for i in members])
+            group = backend.take(states, members)
             waits = np.array([self._waits[i] for i in members])
-            states = backend.memory_decay(states, waits[:, 0], t1_s=m0.t1_s, t2_s=m0.t2_s,
-                                          qubit=0)
-            batches.append(backend.memory_decay(states, waits[:, 1], t1_s=m1.t1_s,
+            group = backend.memory_decay(group, waits[:, 0], t1_s=m0.t1_s, t2_s=m0.t2_s,
+                                         qubit=0)
+            batches.append(backend.memory_decay(group, waits[:, 1], t1_s=m1.t1_s,
                                                 t2_s=m1.t2_s, qubit=1))
             order += members
-        states = backend.concat(batches)
-        return backend.take(states, np.argsort(np.array(order)))
+        decayed = backend.concat(batches)
+        return backend.take(decayed, np.argsort(np.array(order)))
 
     def fidelities(self, backend: QuantumBackend) -> NDArray[np.float64]:
         """Fidelity to Φ+ of every delivered pair at its delivery, in delivery order."""
-        if not self._states:
+        if not self.delivered_ps:
             return np.zeros(0)
         return np.asarray(backend.fidelity(self.delivered_states(backend)), dtype=float)
 

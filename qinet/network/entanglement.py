@@ -129,48 +129,42 @@ class Pair:
         return node
 
 
-class PairTable:
+class PairTable(dict[int, Pair]):
     """The pairs in play on one path, by id: how an end finds the pair it belongs to.
+
+    ``table[end.pair]`` is the pair a held qubit belongs to.
 
     Examples:
         >>> table = PairTable()
         >>> pair = table.add(0, 1, (), None, [0, 0])
-        >>> table.get(pair.id) is pair, len(table)
+        >>> table[pair.id] is pair, len(table)
         (True, 1)
         >>> table.drop(pair); len(table)
         0
     """
 
-    __slots__ = ("_next", "_pairs")
+    __slots__ = ("_next",)
 
     def __init__(self) -> None:
-        self._pairs: dict[int, Pair] = {}
+        super().__init__()
         self._next = 0
 
     def add(self, lo: int, hi: int, ends: tuple[End, End] | tuple[()], state: Any,
-            decayed_ps: list[int], status: PairState = PairState.LIVE, **fields: Any) -> Pair:
-        """A new pair in play, with ``ends`` pointed at it."""
-        pair = Pair(self._next, lo, hi, ends, state, decayed_ps, status, **fields)  # type: ignore[arg-type]
-        self._next += 1
+            decayed_ps: list[int], status: PairState = PairState.LIVE, rounds: int = 0,
+            swaps: int = 0, pending: int = 0, known_ps: int = 0) -> Pair:
+        """A new pair in play, with ``ends`` pointed at it (the rest as :class:`Pair`)."""
+        pair_id = self._next
+        self._next = pair_id + 1
+        pair = Pair(pair_id, lo, hi, ends, state, decayed_ps,  # type: ignore[arg-type]
+                    status, rounds, swaps, pending, known_ps)
         for end in ends:
-            end.pair = pair.id
-        self._pairs[pair.id] = pair
+            end.pair = pair_id
+        self[pair_id] = pair
         return pair
-
-    def get(self, pair_id: int) -> Pair:
-        """The pair with id ``pair_id``."""
-        return self._pairs[pair_id]
-
-    def of(self, end: End) -> Pair:
-        """The pair a held qubit belongs to."""
-        return self._pairs[end.pair]
 
     def drop(self, pair: Pair) -> None:
         """Forget ``pair``: it left play (merged, delivered, lost, or holds no qubit)."""
-        self._pairs.pop(pair.id, None)
-
-    def __len__(self) -> int:
-        return len(self._pairs)
+        self.pop(pair.id, None)
 
 
 def decay(backend: QuantumBackend, pair: Pair, now_ps: int, qubit: int) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import partial
 
 import networkx as nx
 
@@ -107,8 +108,8 @@ class EntanglementNetwork:
             target_pairs=pairs, on_done=self._demand_done,
             play_messages=self.play_messages)
         for k, segment in enumerate(segments):
-            segment.scheduler.add_user(lambda pair, k=k: protocol.on_link_pair(k, pair),
-                                       lambda k=k: protocol.wants_pairs(k))
+            segment.scheduler.add_user(partial(protocol.on_link_pair, k),
+                                       partial(protocol.supply.wants, k))
         route = DemandRoute((a, b), path, log, protocol)
         self.demands.append(route)
         return route

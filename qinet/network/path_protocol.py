@@ -24,12 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from qinet.kernel.timeline import Timeline
+from qinet.link.heralded_link import BufferedDraws
 from qinet.link.pairs import LinkPair
 from qinet.network.cutoffs import Cutoffs
+from qinet.network.deferred import resolve
 from qinet.network.delivery import Delivery
 from qinet.network.demand import DemandLog
 from qinet.network.entanglement import End, Pair, PairState, PairTable
@@ -37,7 +40,7 @@ from qinet.network.policy import NetworkPolicy, NodeOperations
 from qinet.network.purification import Purifier
 from qinet.network.scheduling import LinkScheduler
 from qinet.network.supply import LinkSupply
-from qinet.network.swapping import SwapQueues, swapped_state
+from qinet.network.swapping import SwapQueues, swap_node
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend
 from qinet.units import s_to_ps
@@ -116,6 +119,9 @@ class PathProtocol:
         self.rng = rng
         self.log = log
         self.target_pairs = target_pairs
+        # swapped states are computed in batches when the log is read (or grows long)
+        log.resolver = partial(resolve, backend, rng)
+        log.resolve_every = max(256, 2**18 // self.n)
         self.pairs = PairTable()
         self.supply = LinkSupply(self.n, target=target_pairs,
                                  per_link=not policy.purification_rounds,
@@ -137,6 +143,10 @@ class PathProtocol:
             on_expired=self._cut)
         self._direct = self.n == 1 and self.purifier is None and self.cutoffs is None
         self._messages = play_messages
+        self._nested = self._spans is not None
+        self._forward = [seg.forward for seg in segments]
+        self._release = [seg.scheduler.release_end for seg in segments]
+        self._uniform = BufferedDraws(rng.random)
         prepared: dict[tuple[int, bool], object] = {}
         self._states = []
         for seg in segments:
@@ -154,41 +164,43 @@ class PathProtocol:
 
     def on_link_pair(self, k: int, link_pair: LinkPair) -> None:
         """A pair on segment ``k`` (positions k, k+1) was handed to this demand."""
-        seg = self.segments[k]
-        a_side, b_side = (0, 1) if seg.forward else (1, 0)
-        stored_lo, stored_hi = ((link_pair.stored_a_ps, link_pair.stored_b_ps) if seg.forward
-                                else (link_pair.stored_b_ps, link_pair.stored_a_ps))
+        if self._forward[k]:
+            a_side, b_side = 0, 1
+            stored_lo, stored_hi = link_pair.stored_a_ps, link_pair.stored_b_ps
+        else:
+            a_side, b_side = 1, 0
+            stored_lo, stored_hi = link_pair.stored_b_ps, link_pair.stored_a_ps
         if self._direct:
             self.delivery.link_pair(link_pair, self._states[0], (stored_lo, stored_hi),
-                                    (self.memories[0], self.memories[1]),
-                                    seg.scheduler.release_end)
+                                    (self.memories[0], self.memories[1]), self._release[0])
             return
         self.supply.taken(k)
         lo = End(k, k, link_pair, a_side, self.memories[k], stored_lo)
         hi = End(k + 1, k, link_pair, b_side, self.memories[k + 1], stored_hi)
-        status = _LIVE if self.purifier is None else PairState.PURIFYING
-        pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
-                              status)
         if self.cutoffs is not None:
             self.cutoffs.watch(lo)
             self.cutoffs.watch(hi)
         if self.purifier is not None:
+            pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
+                                  PairState.PURIFYING)
             self.purifier.enter(k, pair)
         else:
-            self._place(pair)
+            self._place(self.pairs.add(k, k + 1, (lo, hi), self._states[k],
+                                       [stored_lo, stored_hi]))
 
     def _place(self, pair: Pair) -> None:
         """``pair`` may now be swapped (or, spanning the path, delivered)."""
         pair.status = _LIVE
-        self.queues.place(pair)
-        if pair.lo == 0 and pair.hi == self.n:
+        lo, hi, n = pair.lo, pair.hi, self.n
+        if lo == 0 and hi == n:
             self.supply.made()
             self.delivery.complete(pair)
             return
-        if pair.lo > 0:
-            self._try_swap(pair.lo)
-        if pair.hi < self.n:
-            self._try_swap(pair.hi)
+        self.queues.place(pair)
+        if lo > 0:
+            self._try_swap(lo)
+        if hi < n:
+            self._try_swap(hi)
 
     # ---------------------------------------------------------------- swapping
 
@@ -201,44 +213,48 @@ class PathProtocol:
         """The repeater at ``k`` measures ``e_left`` and ``e_right`` in the Bell basis."""
         now = self.timeline.now_ps
         table = self.pairs
-        left, right = table.of(e_left), table.of(e_right)
+        left, right = table[e_left.pair], table[e_right.pair]
         ops = self.operations[k]
-        success = self.rng.random() < ops.swap_success
-        alive = success and left.status is _LIVE and right.status is _LIVE
-        if alive:
-            state = swapped_state(self.backend, left, right, now, ops, self.rng)
+        # a deterministic measurement draws nothing
+        success = ops.swap_success == 1.0 or self._uniform.take() < ops.swap_success
+        if success and left.status is _LIVE and right.status is _LIVE:
+            status = _LIVE
+            state = swap_node(left, right, now, ops)
         else:
+            status = _DOOMED
             state = left.state
             for pair in (left, right):
                 if pair.status is _LIVE:
                     self.supply.died(pair, spans_path=False)
-        spans_path = left.lo == 0 and right.hi == self.n
         product = table.add(
             left.lo, right.hi, (left.ends[0], right.ends[1]), state,
-            [left.decayed_ps[0], right.decayed_ps[1]], _LIVE if alive else _DOOMED,
-            rounds=min(left.rounds, right.rounds), swaps=left.swaps + right.swaps + 1,
-            pending=left.pending + right.pending + 2 if self._messages else 0,
-            known_ps=max(left.known_ps, right.known_ps))
+            [left.decayed_ps[0], right.decayed_ps[1]], status,
+            min(left.rounds, right.rounds), left.swaps + right.swaps + 1,
+            left.pending + right.pending + 2 if self._messages else 0,
+            left.known_ps if left.known_ps > right.known_ps else right.known_ps)
         for pair in (left, right):
             pair.status = _MERGED
             pair.merged_into = product
-            table.drop(pair)
-        if spans_path and alive:
+            del table[pair.id]
+        if status is _LIVE and product.lo == 0 and product.hi == self.n:
             self.supply.made()
         self._free(e_left)
         self._free(e_right)
-        self.log.swaps += 1
-        self.log.swap_failures += not success
+        log = self.log
+        log.swaps += 1
+        if not success:
+            log.swap_failures += 1
         self.delivery.swapped(k, product, success)
-        # nested: the outer repeaters may now hold the span their level waits for
-        for position in self.queues.repeaters_of(product):
-            self._try_swap(position)
+        if self._nested:
+            # the outer repeaters may now hold the span their level waits for
+            for position in self.queues.repeaters_of(product):
+                self._try_swap(position)
 
     # ---------------------------------------------------------------- memories
 
     def _cut(self, end: End) -> None:
         """The cutoff discards ``end``'s qubit, dooming its pair."""
-        pair = self.pairs.of(end)
+        pair = self.pairs[end.pair]
         if pair.status is _LIVE:
             self.supply.died(pair, spans_path=pair.lo == 0 and pair.hi == self.n)
         pair.status = _DOOMED
@@ -249,7 +265,7 @@ class PathProtocol:
 
     def _free(self, end: End) -> None:
         end.held = False
-        self.segments[end.segment].scheduler.release_end(end.link_pair, end.side)
+        self._release[end.segment](end.link_pair, end.side)
 
 
 def _swap_qubits(rho: np.ndarray) -> np.ndarray:

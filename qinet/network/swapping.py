@@ -8,7 +8,7 @@ pairs that reach exactly the two ends of its span, so spans double at every leve
 two the split point is the middle, rounded down.
 
 :class:`SwapQueues` holds the qubits that wait at each repeater for a partner on the
-other side; :func:`swapped_state` is the Bell-state measurement itself. The protocol
+other side; :func:`swap_node` is the Bell-state measurement itself. The protocol
 that decides what a swap means for the pair's life is
 :class:`~qinet.network.path_protocol.PathProtocol`.
 """
@@ -16,13 +16,11 @@ that decides what a swap means for the pair's life is
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from qinet.errors import ConfigError
-from qinet.network.entanglement import End, Pair, PairTable, decay
-from qinet.quantum.backend import QuantumBackend
+from qinet.network.deferred import SwapNode
+from qinet.network.entanglement import End, Pair, PairTable
 
 if TYPE_CHECKING:
     from qinet.network.policy import NodeOperations
@@ -89,29 +87,32 @@ class SwapQueues:
     def take(self, k: int) -> tuple[End, End] | None:
         """Two qubits at repeater ``k`` to swap now, left then right, or ``None``."""
         left, right = self._left[k], self._right[k]
-        e_left = self._pick(left, k, lower=True)
-        if e_left is None:
+        while left and not left[0].held:
+            left.popleft()  # discarded by the cutoff
+        while right and not right[0].held:
+            right.popleft()
+        if not left or not right:
             return None
+        if self.spans is None:
+            return left.popleft(), right.popleft()
+        e_left = self._pick(left, k, lower=True)
         e_right = self._pick(right, k, lower=False)
-        if e_right is None:
+        if e_left is None or e_right is None:
             return None
         left.remove(e_left)
         right.remove(e_right)
         return e_left, e_right
 
     def _pick(self, queue: deque[End], k: int, *, lower: bool) -> End | None:
-        while queue and not queue[0].held:
-            queue.popleft()  # discarded by the cutoff
-        if self.spans is None:
-            return queue[0] if queue else None
-        span = self.spans.get(k)
+        """The oldest held qubit whose pair reaches the end of ``k``'s span on its side."""
+        span = self.spans.get(k) if self.spans is not None else None
         if span is None:
             return None
         want = span[0] if lower else span[1]
         table = self._table
         for end in queue:
             if end.held:
-                pair = table.of(end)
+                pair = table[end.pair]
                 if (pair.lo if lower else pair.hi) == want:
                     return end
         return None
@@ -123,12 +124,13 @@ class SwapQueues:
         return tuple(p for p in (pair.lo, pair.hi) if 0 < p < self._n)
 
 
-def swapped_state(backend: QuantumBackend, left: Pair, right: Pair, now_ps: int,
-                  ops: NodeOperations, rng: np.random.Generator) -> Any:
-    """The state a Bell-state measurement on ``left``'s qubit 1 and ``right``'s qubit 0 at
-    ``now_ps`` leaves on the outer qubits (the measured qubits decay up to ``now_ps``)."""
-    left_state = decay(backend, left, now_ps, 1)
-    right_state = decay(backend, right, now_ps, 0)
-    return backend.swap(left_state, right_state, rng=rng,
-                        gate_depolarizing=ops.gate_depolarizing,
-                        measurement_error=ops.measurement_error)
+def swap_node(left: Pair, right: Pair, now_ps: int, ops: NodeOperations) -> SwapNode:
+    """The pair a Bell-state measurement on ``left``'s qubit 1 and ``right``'s qubit 0 makes
+    at ``now_ps``, as a recipe computed when the demand's log is read
+    (:func:`~qinet.network.deferred.resolve`); the measured qubits decay up to ``now_ps``."""
+    a, b = left.state, right.state
+    h_a = a.height if type(a) is SwapNode else 0
+    h_b = b.height if type(b) is SwapNode else 0
+    return SwapNode(a, b, (now_ps - left.decayed_ps[1]) * 1e-12,
+                    (now_ps - right.decayed_ps[0]) * 1e-12, left.ends[1].memory,
+                    right.ends[0].memory, ops, (h_a if h_a > h_b else h_b) + 1)
