@@ -18,9 +18,10 @@ from rich.table import Table
 
 from qinet.service.certs import KmeLike, PkiLayout
 from qinet.service.driver import KeySupplyLike, RealtimeDriver
+from qinet.service.kms.connection import ConnectionLimits
 from qinet.service.kms.directory import KmeDirectory
 from qinet.service.kms.models import KmsLimits
-from qinet.service.kms.server import ConnectionLimits, KeyService, KmeEndpoint, run_event_loop
+from qinet.service.kms.server import KeyService, KmeEndpoint, run_event_loop
 from qinet.service.kms.store import DEFAULT_KEY_LIFETIME_S, KeyStore
 
 _log = logging.getLogger("qinet.service")

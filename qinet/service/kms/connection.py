@@ -85,8 +85,7 @@ def error_bytes(status: int, message: str) -> bytes:
     return head.encode("ascii") + body
 
 
-def guarded_protocol(base: type[asyncio.Protocol],
-                     limits: ConnectionLimits) -> type[asyncio.Protocol]:
+def guarded_protocol(base: type[Any], limits: ConnectionLimits) -> type[asyncio.Protocol]:
     """A subclass of a uvicorn HTTP protocol class enforcing ``limits`` on each connection.
 
     Args:
@@ -97,7 +96,9 @@ def guarded_protocol(base: type[asyncio.Protocol],
         The subclass, to pass as ``uvicorn.Config(http=...)``.
     """
 
-    class GuardedProtocol(base):  # type: ignore[valid-type, misc]
+    class GuardedProtocol(base):  # type: ignore[misc]  # a uvicorn protocol class
+        app: Asgi  # set by uvicorn's constructor; read when each request starts
+
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
             loop = asyncio.get_running_loop()
@@ -107,7 +108,6 @@ def guarded_protocol(base: type[asyncio.Protocol],
             self._head_bytes = 0
             self._line_done = False
             self._in_head = True
-            self._app_running = False
             self._idle_timer: asyncio.TimerHandle | None = loop.call_later(
                 limits.idle_timeout_s, self._close_idle)
             tls = tls_extension(transport.get_extra_info("ssl_object"))
@@ -185,7 +185,7 @@ def guarded_protocol(base: type[asyncio.Protocol],
 
             async def guarded_receive() -> dict[str, Any]:
                 nonlocal received
-                message = await receive()
+                message: dict[str, Any] = await receive()
                 received += len(message.get("body", b""))
                 if received > limits.max_body_bytes:
                     self._refuse(413, f"the request body is larger than "

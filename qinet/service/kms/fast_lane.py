@@ -103,23 +103,23 @@ class FastLane:
                  and not scope.get("root_path") else None)
         query = None
         if match is not None:
-            action = match[2]
+            sae, action = match[1], match[2]
             query = plain_query(scope["query_string"], DEC_KEYS_QUERY
                                 if action == "dec_keys" else ENC_KEYS_QUERY)
-        if query is None or (action == "dec_keys" and "key_ID" not in query) or (
-                action == "status" and query):
+        if match is None or query is None or (
+                action == "dec_keys" and "key_ID" not in query) or (action == "status" and query):
             await self.app(scope, receive, send)
             return
         handlers = self.handlers
         try:
             caller = handlers.caller(scope)
             if action == "enc_keys":
-                response = await handlers.issue(caller, match[1], query.get("number", 1),
+                response = await handlers.issue(caller, sae, query.get("number", 1),
                                                 query.get("size"))
             elif action == "dec_keys":
-                response = await handlers.deliver(caller, match[1], [query["key_ID"]])
+                response = await handlers.deliver(caller, sae, [query["key_ID"]])
             else:
-                response = handlers.link_status(caller, match[1])
+                response = handlers.link_status(caller, sae)
         except Exception as exc:
             handler = handler_for(exc)
             if handler is None:  # a bug: FastAPI's outermost middleware answers 500

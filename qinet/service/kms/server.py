@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -124,9 +126,11 @@ class KeyService:
                                  service_status=service_status)
             config = uvicorn.Config(
                 app, http=protocol, ws="none", lifespan="off", log_config=None,
-                access_log=False, timeout_keep_alive=connection_limits.idle_timeout_s,
-                timeout_graceful_shutdown=connection_limits.request_timeout_s, backlog=1024,
-                ssl_context_factory=lambda _config, _default, context=context: context)
+                access_log=False,
+                # uvicorn takes whole seconds; the guarded protocol times idleness exactly
+                timeout_keep_alive=math.ceil(connection_limits.idle_timeout_s),
+                timeout_graceful_shutdown=math.ceil(connection_limits.request_timeout_s),
+                backlog=1024, ssl_context_factory=_fixed_context(context))
             sock = _bind(host, base_port + i if base_port else 0)
             self._sockets.append(sock)
             self._servers.append(_SharedSignalServer(config))
@@ -213,6 +217,14 @@ class KeyService:
             self._loop.call_soon_threadsafe(self.request_stop)
         if self._thread is not None:
             self._thread.join(timeout_s)
+
+
+def _fixed_context(context: ssl.SSLContext) -> Callable[[Any, Any], ssl.SSLContext]:
+    """uvicorn's ``ssl_context_factory``: always this KME's context."""
+    def factory(_config: Any, _default: Any) -> ssl.SSLContext:
+        return context
+
+    return factory
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -337,7 +337,7 @@ class KeyStore:
         db.execute("INSERT OR IGNORE INTO pools (kme_a, kme_b) VALUES (?, ?)", pair)
         (stored,) = db.execute("SELECT stored_bytes FROM pools WHERE kme_a = ? AND kme_b = ?",
                                pair).fetchone()
-        accepted = max(0, min(len(material), self.pool_capacity_bytes - stored))
+        accepted = max(0, min(len(material), self.pool_capacity_bytes - int(stored)))
         db.executemany("INSERT INTO segments (kme_a, kme_b, material) VALUES (?, ?, ?)",
                        [(*pair, material[i:i + SEGMENT_BYTES])
                         for i in range(0, accepted, SEGMENT_BYTES)])
@@ -471,7 +471,7 @@ class KeyStore:
         db.execute("DELETE FROM keys WHERE created_s < ?", (cutoff_s,))
         db.executemany("UPDATE pools SET keys_expired = keys_expired + ? "
                        "WHERE kme_a = ? AND kme_b = ?", [(n, a, b) for a, b, n in rows])
-        return sum(n for _a, _b, n in rows)
+        return int(sum(n for _a, _b, n in rows))
 
 
 def _new_key_ids(number: int) -> list[str]:

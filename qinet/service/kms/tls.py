@@ -46,7 +46,8 @@ def tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str,
         return None
     peer = ssl_object.getpeercert() or {}
     der = ssl_object.getpeercert(binary_form=True) if peer else None
-    subject = peer.get("subject", ())
+    # ssl gives the subject as relative distinguished names of (attribute, value) pairs
+    subject: tuple[tuple[tuple[str, str], ...], ...] = peer.get("subject", ())  # type: ignore[assignment]
     names = tuple(value for rdn in subject for key, value in rdn if key == "commonName")
     rfc4514 = ",".join("+".join(f"{key}={value}" for key, value in rdn)
                        for rdn in reversed(subject))
