@@ -26,7 +26,7 @@ from typing import Any, TypeAlias
 from qinet.errors import SimulationError
 
 # An event is a mutable list so that a handle can cancel it in place: [time, seq, fn, args].
-EventHandle: TypeAlias = list
+EventHandle: TypeAlias = list[Any]
 
 _FN = 2  # where an event keeps its callback (the run loop indexes events inline)
 _push = heapq.heappush
@@ -125,7 +125,7 @@ class Timeline:
         budget = -1 if max_events is None else max_events
         processed = 0
         self._stopped = False
-        entry = None
+        entry: EventHandle = [0, 0, None, ()]
         try:
             # inlined loop: every simulated event passes through these few lines
             while heap and processed != budget:
