@@ -8,8 +8,8 @@ operations), and a demand's delivered pairs are computed when the demand's log i
 by :func:`resolve`: level by level from the link pairs up, with one ``memory_decay`` per
 measured side and one ``swap`` per level and kind of node (memories and operations), on
 the whole batch. The backend's formulas give a pair the same numbers alone or in a
-batch, so this is the state an immediate swap would have made; pairs that die are never
-computed at all.
+batch (numpy's and Python's ``exp`` may differ in the last bit), so this is the state an
+immediate swap would have made; pairs that die are never computed at all.
 
 Examples:
     >>> import numpy as np
