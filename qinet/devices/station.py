@@ -68,12 +68,13 @@ class BeamSplitterStation:
         # Port of the first photon, and whether the second one joins it (bunching).
         port_first = rng.random(n) < 0.5
         bunch = rng.random(n) < 0.5 * (1.0 + self.visibility)
-        port_second = np.where(bunch, port_first, ~port_first)
+        port_other = np.logical_not(port_first)
+        port_second = np.where(bunch, port_first, port_other)
         eta = self.detection_efficiency
         seen_first = (arrived_a | arrived_b) & (rng.random(n) < eta)
         seen_second = both & (rng.random(n) < eta)
         plus = (seen_first & port_first) | (seen_second & port_second)
-        minus = (seen_first & ~port_first) | (seen_second & ~port_second)
+        minus = (seen_first & port_other) | (seen_second & np.logical_not(port_second))
         plus |= rng.random(n) < self.p_dark
         minus |= rng.random(n) < self.p_dark
         return DetectionRound(plus=plus, minus=minus)

@@ -138,8 +138,8 @@ def sample_size(field: str, value: object) -> int:
 
 
 def out(arr: NDArray[np.generic]) -> float | FloatArray:
-    """A 0-d result as a Python float; anything else unchanged."""
-    return float(arr) if np.ndim(arr) == 0 else arr
+    """A 0-d result as a Python float; anything else as a float array."""
+    return float(arr) if np.ndim(arr) == 0 else np.asarray(arr, dtype=np.float64)
 
 
 def set_field(obj: object, field: str, **bounds: float | bool) -> float:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -70,7 +71,8 @@ def bell_index(value: object) -> int:
     """A Bell-state (or Pauli) index: 0, 1, 2 or 3."""
     if type(value) is int and 0 <= value <= 3:
         return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= 3:
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not 0 <= int(value) <= 3):
         raise BackendError(f"bell_index must be 0, 1, 2 or 3, got {value!r}")
     return int(value)
 
@@ -199,8 +201,8 @@ def _row_of_four(value: object) -> list[float] | None:
     """
     if type(value) is np.ndarray:
         if value.dtype.kind == "f" and value.shape in ((4,), (1, 4)):
-            flat = value.tolist()
-            return flat[0] if value.ndim == 2 else flat
+            flat: list[Any] = value.tolist()
+            return list(flat[0]) if value.ndim == 2 else flat
         return None
     if isinstance(value, list | tuple) and len(value) == 4:
         a, b, c, d = value

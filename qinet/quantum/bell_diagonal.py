@@ -156,7 +156,8 @@ class BellDiagonalBackend:
         """
         arr = _weights(states)
         try:
-            return arr[np.atleast_1d(np.asarray(index))]
+            picked: FloatArray = arr[np.atleast_1d(np.asarray(index))]
+            return picked
         except IndexError as exc:
             raise BackendError(f"cannot take {index!r} from a batch of {len(arr)}: {exc}") from None
 

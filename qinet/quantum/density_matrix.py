@@ -52,7 +52,7 @@ def _rx(theta: float) -> ComplexArray:
 
 
 # DEJMPS's local rotations of one pair: Rx(π/2) at A (qubit 0), Rx(-π/2) at B (qubit 1).
-_DEJMPS_ROTATION = np.kron(_rx(np.pi / 2), _rx(-np.pi / 2))
+_DEJMPS_ROTATION: ComplexArray = np.kron(_rx(np.pi / 2), _rx(-np.pi / 2)).astype(np.complex128)
 
 # Purification works on pair tensors [n, a, b, A, B] = <a b|ρ|A B> (a, A at node A;
 # b, B at node B) and on the sacrificial pair's outcome bits x (at A) and y (at B).
@@ -80,7 +80,8 @@ def _on_qubit(ops: ComplexArray, qubit: int) -> ComplexArray:
         pair = np.einsum("...ab,cd->...acbd", ops, _EYE2)  # K ⊗ I
     else:
         pair = np.einsum("cd,...ab->...cadb", _EYE2, ops)  # I ⊗ K
-    return pair.reshape((*ops.shape[:-2], 4, 4))
+    operators: ComplexArray = pair.reshape((*ops.shape[:-2], 4, 4))
+    return operators
 
 
 def _conjugate(ops: ComplexArray, rho: ComplexArray) -> ComplexArray:
@@ -124,7 +125,8 @@ class DensityMatrixBackend:
         """The sub-batch at ``index`` (integers or a boolean mask), always 3-D."""
         arr = _rhos(states)
         try:
-            return arr[np.atleast_1d(np.asarray(index))]
+            picked: ComplexArray = arr[np.atleast_1d(np.asarray(index))]
+            return picked
         except IndexError as exc:
             raise BackendError(f"cannot take {index!r} from a batch of {len(arr)}: {exc}") from None
 
@@ -172,7 +174,8 @@ class DensityMatrixBackend:
         kraus[:, 0, 1, 1] = np.sqrt(1.0 - gammas)
         kraus[:, 1, 0, 1] = np.sqrt(gammas)
         ops = _on_qubit(kraus, _checks.qubit(qubit))  # (N, 2 Kraus, 4, 4)
-        return _conjugate(ops, rho[:, None]).sum(axis=1)
+        damped: ComplexArray = _conjugate(ops, rho[:, None]).sum(axis=1)
+        return damped
 
     def memory_decay(self, states: ComplexArray, waited_s: ArrayLike, *, t1_s: float,
                      t2_s: float, qubit: int) -> ComplexArray:
@@ -212,12 +215,15 @@ class DensityMatrixBackend:
     def fidelity(self, states: ComplexArray, bell_index: int = 0) -> FloatArray:
         """``<B_k|ρ|B_k>`` for each pair, shape ``(N,)``."""
         vector = BELL_STATE_VECTORS[_checks.bell_index(bell_index)]
-        return np.einsum("a,nab,b->n", vector.conj(), _rhos(states), vector).real
+        fidelities: FloatArray = np.einsum("a,nab,b->n", vector.conj(), _rhos(states),
+                                           vector).real
+        return fidelities
 
     def bell_weights(self, states: ComplexArray) -> FloatArray:
         """The Bell-basis diagonal ``(N, 4)`` (what the Bell-diagonal backend would keep)."""
-        return np.einsum("ka,nab,kb->nk", BELL_STATE_VECTORS.conj(), _rhos(states),
-                         BELL_STATE_VECTORS).real
+        weights: FloatArray = np.einsum("ka,nab,kb->nk", BELL_STATE_VECTORS.conj(),
+                                        _rhos(states), BELL_STATE_VECTORS).real
+        return weights
 
     # -- two-pair and measuring operations --------------------------------------------
 
@@ -383,7 +389,9 @@ class DensityMatrixBackend:
     def _pauli(rho: ComplexArray, probs: FloatArray, qubit: int) -> ComplexArray:
         """``Σ_j probs[n, j] P_j ρ_n P_j`` with ``P_j`` on ``qubit``."""
         ops = _on_qubit(PAULI_MATRICES, qubit)  # (4, 4, 4)
-        return np.einsum("nj,njab->nab", probs, _conjugate(ops[None], rho[:, None]))
+        mixed: ComplexArray = np.einsum("nj,njab->nab", probs,
+                                        _conjugate(ops[None], rho[:, None]))
+        return mixed
 
 
 def _werner_twirl(rho: ComplexArray) -> ComplexArray:

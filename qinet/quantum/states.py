@@ -71,7 +71,9 @@ def bell_projectors() -> ComplexArray:
         >>> bool(np.allclose(bell_projectors().sum(axis=0), np.eye(4)))
         True
     """
-    return np.einsum("ka,kb->kab", BELL_STATE_VECTORS, BELL_STATE_VECTORS.conj())
+    projectors: ComplexArray = np.einsum("ka,kb->kab", BELL_STATE_VECTORS,
+                                         BELL_STATE_VECTORS.conj())
+    return projectors
 
 
 def werner_weights(fidelity: ArrayLike) -> FloatArray:
@@ -105,8 +107,9 @@ def weights_to_density_matrix(weights: ArrayLike) -> ComplexArray:
         >>> weights_to_density_matrix([1, 0, 0, 0]).real.round(2).tolist()[0]
         [0.5, 0.0, 0.0, 0.5]
     """
-    return np.einsum("...k,kab->...ab", np.asarray(weights, dtype=np.float64),
-                     bell_projectors())
+    rho: ComplexArray = np.einsum("...k,kab->...ab", np.asarray(weights, dtype=np.float64),
+                                  bell_projectors())
+    return rho
 
 
 # -- Four-entry rows ------------------------------------------------------------------
@@ -367,10 +370,11 @@ def sample_categorical(probs: FloatArray, rng: np.random.Generator) -> NDArray[n
         >>> sample_categorical(np.array([[0, 0, 1.0], [1.0, 0, 0]]), rng).tolist()
         [2, 0]
     """
-    cumulative = np.cumsum(probs, axis=1)
+    cumulative: FloatArray = np.cumsum(probs, axis=1, dtype=np.float64)
     cumulative /= cumulative[:, -1:]
-    u = rng.random(probs.shape[0])
+    u = rng.random((probs.shape[0],))
     # Count how many cumulative edges u has passed; zero-probability outcomes are skipped
     # because their edge equals the previous one.
-    index = (u[:, None] >= cumulative).sum(axis=1)
-    return np.minimum(index, probs.shape[1] - 1)
+    index: NDArray[np.intp] = np.minimum((u[:, None] >= cumulative).sum(axis=1),
+                                         probs.shape[1] - 1)
+    return index
