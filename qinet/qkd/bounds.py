@@ -166,9 +166,11 @@ def gllp_rate(q1: ArrayLike, e1: ArrayLike, gain: ArrayLike, qber: ArrayLike,
         >>> round(float(gllp_rate(0.01, 0.5, 0.01, 0.11, 1.0)), 4)  # only the leak: H2(0.11) ≈ 1/2
         -0.005
     """
-    q1, e1, gain = (np.asarray(v, dtype=float) for v in (q1, e1, gain))
-    return (_secure_part(q1, e1)
-            - gain * f_ec * binary_entropy_unchecked(np.clip(qber, 0.0, 1.0)))
+    q1, e1, gain = (np.asarray(v, dtype=np.float64) for v in (q1, e1, gain))
+    leak = gain * np.asarray(f_ec, dtype=np.float64) * binary_entropy_unchecked(
+        np.clip(np.asarray(qber, dtype=np.float64), 0.0, 1.0))
+    rate: FloatArray = _secure_part(q1, e1) - leak
+    return rate
 
 
 def decoy_bb84_key_rate_asymptotic(

@@ -44,6 +44,7 @@ Examples:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -364,7 +365,7 @@ def pm_gain_and_qber(
     misalignment: ArrayLike,
     phase_slices: int = 16,
     phase_noise_rad: float = 0.0,
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[float | FloatArray, float | FloatArray]:
     """Single-click gain and key-basis error rate of PM-QKD in phase-matched pairs.
 
     Each end sends ``μ/2`` through an arm of transmittance ``η`` (detector included). For a
@@ -445,8 +446,9 @@ def pm_key_rate_asymptotic(eta_arm: ArrayLike, *, mu: float, dark_count_probabil
     """
     m = float(chk.positive("mu", mu))
     f = float(chk.checked("f_ec", f_ec, low=1.0))
-    kw = {"dark_count_probability": dark_count_probability, "misalignment": misalignment,
-          "phase_slices": phase_slices, "phase_noise_rad": phase_noise_rad}
+    kw: dict[str, Any] = {"dark_count_probability": dark_count_probability,
+                          "misalignment": misalignment, "phase_slices": phase_slices,
+                          "phase_noise_rad": phase_noise_rad}
     q, e_z = pm_gain_and_qber(eta_arm, mu=m, **kw)
     y = pm_photon_yields(eta_arm, k_max, **kw)
     k = np.arange(k_max + 1)
@@ -484,8 +486,9 @@ def pm_key_rate_vacuum_weak(eta_arm: ArrayLike, *, mu: float, nu: float,
     """
     _check_weak_decoy(mu, nu)
     f = float(chk.checked("f_ec", f_ec, low=1.0))
-    kw = {"dark_count_probability": dark_count_probability, "misalignment": misalignment,
-          "phase_slices": phase_slices, "phase_noise_rad": phase_noise_rad}
+    kw: dict[str, Any] = {"dark_count_probability": dark_count_probability,
+                          "misalignment": misalignment, "phase_slices": phase_slices,
+                          "phase_noise_rad": phase_noise_rad}
     q_mu, e_mu = pm_gain_and_qber(eta_arm, mu=mu, **kw)
     q_nu, e_nu = pm_gain_and_qber(eta_arm, mu=nu, **kw)
     q_0, _ = pm_gain_and_qber(eta_arm, mu=0.0, **kw)
