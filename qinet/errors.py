@@ -26,6 +26,36 @@ class ConfigError(QinetError, ValueError):
         super().__init__(f"{field}: {reason}" if field else reason)
 
 
+class ConfigErrors(ConfigError):
+    """Several problems found in one scenario, all reported at once.
+
+    ``field`` and ``reason`` are those of the first problem, so a caller that handles a
+    single :class:`ConfigError` still reads a sensible one; the message lists every
+    problem on a line of its own.
+
+    Attributes:
+        problems: each problem as a :class:`ConfigError` naming its field.
+
+    Examples:
+        >>> err = ConfigErrors([ConfigError("a", "bad, got 1"), ConfigError("b", "worse")])
+        >>> print(err)
+        2 problems:
+          a: bad, got 1
+          b: worse
+        >>> err.field
+        'a'
+    """
+
+    def __init__(self, problems: list[ConfigError]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(problems[0].field, problems[0].reason)
+        self.args = (f"{len(problems)} problems:\n"
+                     + "\n".join(f"  {p}" for p in self.problems),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class UnitError(ConfigError):
     """A quantity string could not be read, or has the wrong dimension."""
 

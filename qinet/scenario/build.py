@@ -303,8 +303,21 @@ def compile_link(scenario: schema.Scenario, index: int) -> AttemptModel:
                                       thermal=src.statistics == "thermal"), **common)
         return scheme.compile(hardware)
     except ConfigError as exc:
-        raise ConfigError(f"links[{index}].{exc.field}" if exc.field else f"links[{index}]",
+        field = _USER_FIELDS.get(exc.field, exc.field)
+        raise ConfigError(f"links[{index}].{field}" if field else f"links[{index}]",
                           exc.reason) from None
+
+
+# the physics' argument names (unit in the name) for the scenario fields they come from
+_USER_FIELDS = {
+    "length_km": "length", "window_s": "detection_window",
+    "detection_window_s": "detection_window", "attempt_period_s": "attempt_period",
+    "reset_time_s": "reset_time", "round_gap_s": "round_gap",
+    "attenuation_db_per_km": "fibre.attenuation", "dark_count_rate_hz": "detector.dark_count_rate",
+    "dead_time_s": "detector.dead_time", "jitter_fwhm_s": "detector.jitter",
+    "t1_s": "memory.t1", "t2_s": "memory.t2", "mean_pairs_per_mode": "source.mean_pairs",
+    "rate_hz": "source.rate",
+}
 
 
 def _memory(scenario: schema.Scenario, name: str | None) -> QuantumMemory:

@@ -1,24 +1,63 @@
-"""Reading scenarios: YAML or dict in, a checked :class:`Scenario` out, or one ConfigError.
+"""Reading scenarios: YAML or dict in, a checked :class:`Scenario` out, or a ConfigError.
 
-Pydantic's errors are turned into ``field.path: reason`` lines, and the cross-references
-(nodes named by links and demands, hardware named by nodes and links) are checked here,
-so that every mistake in a file reads the same way.
+A file is read as UTF-8 (UTF-8 or UTF-16 with a byte-order mark too), parsed with
+libyaml's C parser when PyYAML has it (the pure-Python one otherwise), and refused when
+it repeats a key, is larger than :data:`MAX_FILE_BYTES`, or expands (through YAML
+aliases) to more than :data:`MAX_NODES` values. Every problem the schema finds is
+reported at once, as ``field.path: reason, got value`` lines with a did-you-mean for
+misspelt fields; then the cross-references (nodes named by links and demands, hardware
+named by nodes and links, demands on connected nodes) are checked the same way.
 """
 
 from __future__ import annotations
 
+import codecs
+import difflib
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from qinet.errors import ConfigError
+from qinet.errors import ConfigError, ConfigErrors
 from qinet.scenario.schema import PREPARE_MEASURE_PROTOCOLS, QKDDemand, Scenario
 
-_TAGS = {"memory", "detector", "fibre", "spdc", "single-click", "double-click",
-         "midpoint-source", "entanglement", "qkd", "key"}
+MAX_FILE_BYTES = 16 * 2**20  # 16 MiB: a network of 100,000 links fits several times
+MAX_NODES = 2_000_000  # values after YAML aliases are expanded (alias bombs)
+_DISCRIMINATORS = ("kind", "scheme")
+
+def yaml_loader(base: type) -> type:
+    """A safe YAML loader on ``base`` (libyaml's ``CSafeLoader`` or the pure-Python
+    ``SafeLoader``) that refuses a key repeated in one mapping."""
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: yaml.MappingNode,
+                              deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *base` may be overridden by design
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key: the base constructor reports it
+                line = key_node.start_mark.line + 1
+                if first is not None:
+                    raise ConfigError("", f"duplicate key {key!r} at line {line} (first at "
+                                          f"line {first}); a key may appear once in a mapping")
+                seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+    Loader.__name__ = Loader.__qualname__ = f"Strict{base.__name__}"
+    return Loader
+
+
+# libyaml's parser when PyYAML was built with it, about ten times faster
+YAML_LOADER = yaml_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> Scenario:
@@ -29,8 +68,10 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
         **overrides: top-level fields to replace (``seed=3``, ``duration="2 s"``).
 
     Raises:
-        ConfigError: the file is missing or unreadable, or a field is invalid; the
-            message names the field, e.g. ``links[1].length: must be positive, got -3``.
+        ConfigError: the file is missing, unreadable, not UTF-8, too large or not
+            valid YAML, or fields are invalid: one problem as a :class:`ConfigError`
+            naming its field (``links[1].length: must be positive, got -3``), several
+            as a :class:`~qinet.errors.ConfigErrors` listing them all.
 
     Examples:
         >>> s = load_scenario('''
@@ -45,178 +86,402 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc) from None
+        _raise(_problems(exc))
     check_references(scenario)
     return scenario
+
+
+def _raise(problems: list[ConfigError]) -> typing.NoReturn:
+    unique = list({(p.field, p.reason): p for p in problems}.values())
+    raise (unique[0] if len(unique) == 1 else ConfigErrors(unique)) from None
+
+
+# ---------------------------------------------------------------- reading
 
 
 def _read(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(source, Mapping):
         return dict(source)
-    text: str
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
                                     and source.endswith((".yaml", ".yml"))):
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError("", f"cannot read scenario file {str(path)!r}: "
-                                  f"{exc.strerror or exc}") from None
+        text = _read_file(Path(source))
     else:
         text = str(source)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError("", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        if len(text) > MAX_FILE_BYTES:
+            raise ConfigError("", f"the scenario text is {len(text):,} characters; the "
+                                  f"limit is {MAX_FILE_BYTES:,}")
+    data = _parse(text)
     if not isinstance(data, dict):
         raise ConfigError("", f"a scenario must be a mapping of fields, got {type(data).__name__}")
+    for key in data:
+        if not isinstance(key, str):
+            raise ConfigError(str(key), f"field names are text, got {key!r}")
     return data
 
 
-def _first_error(exc: ValidationError) -> ConfigError:
-    error = exc.errors()[0]
-    path = _path(error["loc"])
+def _read_file(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError("", f"scenario file {str(path)!r} is {size / 2**20:.1f} MiB; "
+                                  f"the limit is {MAX_FILE_BYTES // 2**20} MiB")
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError("", f"cannot read scenario file {str(path)!r}: "
+                              f"{exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:  # grew while we looked
+        raise ConfigError("", f"scenario file {str(path)!r} is larger than the limit of "
+                              f"{MAX_FILE_BYTES // 2**20} MiB")
+    return decode(raw, str(path))
+
+
+def decode(raw: bytes, name: str = "the scenario") -> str:
+    """Text of a scenario file: UTF-8, or UTF-8 / UTF-16 behind a byte-order mark.
+
+    Raises:
+        ConfigError: any other encoding, naming the first byte that is not UTF-8.
+
+    Examples:
+        >>> decode("name: café".encode("utf-16"))
+        'name: café'
+        >>> decode("name: café".encode("latin-1"), "net.yaml")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        qinet.errors.ConfigError: net.yaml is not UTF-8 text: byte 0xe9 at line 1, column 10 ...
+    """
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise ConfigError("", f"{name} starts with a {codec.upper()} byte-order mark "
+                                      f"but byte {exc.start} cannot be read in it; "
+                                      f"save the file as UTF-8") from None
+    head = raw[:200]
+    if head.count(b"\x00") > len(head) // 4:
+        raise ConfigError("", f"{name} is not UTF-8 text: it looks like UTF-16 without a "
+                              f"byte-order mark; save the file as UTF-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError("", f"{name} is not UTF-8 text: byte 0x{raw[exc.start]:02x} at "
+                              f"line {line}, column {column} cannot be read; "
+                              f"save the file as UTF-8") from None
+
+
+def _parse(text: str, loader_class: type | None = None) -> Any:
+    loader = (loader_class or YAML_LOADER)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError("", f"not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise ConfigError("", "not a usable scenario: the YAML nests too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _check_size(root: yaml.Node) -> None:
+    """Refuse documents whose aliases expand to more than MAX_NODES values."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done or not children:
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), 0) for c in children)
+            if sizes[id(node)] > MAX_NODES:
+                raise ConfigError("", f"the scenario expands to more than {MAX_NODES:,} "
+                                      f"values (through YAML aliases); write it out plainly")
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+# ---------------------------------------------------------------- schema errors
+
+
+def _problems(exc: ValidationError) -> list[ConfigError]:
+    return [_problem(error) for error in exc.errors()]
+
+
+def _problem(error: Any) -> ConfigError:
+    path, fields = _describe(error["loc"])
     kind = error["type"]
     value = error.get("input")
+    ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
-        return ConfigError(path, "unknown field")
+        name = str(error["loc"][-1])
+        close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+        hint = f'; did you mean "{close[0]}"?' if close else (
+            f"; fields here are {', '.join(fields)}" if fields else "")
+        return ConfigError(path, f"unknown field, got {value!r}{hint}")
     if kind == "missing":
         return ConfigError(path, "required field is missing")
     if kind == "union_tag_invalid":
-        tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
-        expected = error.get("ctx", {}).get("expected_tags", "")
-        given = error.get("ctx", {}).get("tag")
+        tag = str(ctx.get("discriminator", "kind")).strip("'")
         return ConfigError(f"{path}.{tag}" if path else tag,
-                           f"unknown {tag} {given!r}; use one of {expected}")
+                           f"unknown {tag} {ctx.get('tag')!r}; use one of "
+                           f"{ctx.get('expected_tags', '')}")
     if kind == "union_tag_not_found":
-        tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
+        tag = str(ctx.get("discriminator", "kind")).strip("'")
         return ConfigError(f"{path}.{tag}" if path else tag, "required field is missing")
     message = error["msg"].removeprefix("Value error, ")
     if kind.startswith(("int_", "float_", "bool_", "string_", "literal_", "tuple_", "list_",
-                        "dict_", "too_", "greater_", "less_")):
-        message = f"{message[0].lower()}{message[1:]}, got {value!r}"
+                        "dict_", "too_", "greater_", "less_", "model_", "multiple_")):
+        message = f"{message[0].lower()}{message[1:]}, got {_show(value)}"
     return ConfigError(path, message)
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _describe(loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
+    """The user's path to ``loc`` (no discriminator branches) and the field names that
+    the model holding its last part accepts (for a did-you-mean)."""
+    path = ""
+    annotation: Any = Scenario
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in _TAGS:
+        step = _step(annotation, part) if annotation is not None else None
+        annotation = step[0] if step is not None else None
+        if step is not None and step[1]:
             continue  # the discriminator's branch, not a field the user wrote
+        if isinstance(part, int):
+            path += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
-    return out
+            path += f".{part}" if path else str(part)
+    parent = _step_parent(loc)
+    return path, sorted(parent.model_fields) if parent is not None else []
+
+
+def _step_parent(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model whose field the last part of ``loc`` names, if one."""
+    annotation: Any = Scenario
+    for part in loc[:-1]:
+        step = _step(annotation, part)
+        if step is None:
+            return None
+        annotation = step[0]
+    models = [t for t in _leaves(annotation) if _is_model(t)]
+    return models[0] if len(models) == 1 else None
+
+
+def _step(annotation: Any, part: int | str) -> tuple[Any, bool] | None:
+    """The annotation reached from ``annotation`` through ``part``, and whether ``part``
+    was a discriminator's tag rather than a field or an index."""
+    for t in _leaves(annotation):
+        origin = typing.get_origin(t)
+        if _is_model(t) and isinstance(part, str):
+            if part in t.model_fields:
+                return t.model_fields[part].annotation, False
+            for tag in _DISCRIMINATORS:
+                field = t.model_fields.get(tag)
+                if field is not None and part in typing.get_args(field.annotation):
+                    return t, True
+        elif origin in (list, tuple) and isinstance(part, int):
+            args = [a for a in typing.get_args(t) if a is not Ellipsis]
+            return (args[0] if origin is list or len(args) == 1 else
+                    args[part] if part < len(args) else None), False
+        elif origin is dict and isinstance(part, str):
+            return typing.get_args(t)[1], False
+    return None
+
+
+def _leaves(annotation: Any) -> list[Any]:
+    """The concrete types behind Annotated and unions (None left out)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _leaves(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [leaf for arg in typing.get_args(annotation) for leaf in _leaves(arg)]
+    return [] if annotation is type(None) else [annotation]
+
+
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseModel)
+
+
+# ---------------------------------------------------------------- cross-references
 
 
 def check_references(scenario: Scenario) -> None:
     """Check names across the file: nodes, hardware kinds, demands on linked nodes.
 
+    The connectivity of the network is computed once, whatever the number of demands.
+
     Raises:
-        ConfigError: naming the first field that refers to something missing.
+        ConfigError: every field that refers to something missing, all at once.
     """
+    problems: list[ConfigError] = []
     names = [n.name for n in scenario.nodes]
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name in seen:
-            raise ConfigError(f"nodes[{i}].name", f"duplicate node name {name!r}")
+            problems.append(ConfigError(f"nodes[{i}].name", f"duplicate node name {name!r}"))
         seen.add(name)
     hardware = scenario.hardware
     for i, node in enumerate(scenario.nodes):
-        _check_hardware(hardware, node.memory, "memory", f"nodes[{i}].memory")
+        _check_hardware(problems, hardware, node.memory, "memory", f"nodes[{i}].memory")
     saes: dict[str, str] = {}
     for i, node in enumerate(scenario.nodes):
         for j, sae in enumerate(node.saes):
             if sae in saes:
-                raise ConfigError(f"nodes[{i}].saes[{j}]",
-                                  f"SAE {sae!r} is already served by {saes[sae]}")
-            saes[sae] = node.name
+                problems.append(ConfigError(f"nodes[{i}].saes[{j}]",
+                                            f"SAE {sae!r} is already served by {saes[sae]}"))
+            saes.setdefault(sae, node.name)
+    unique = list(dict.fromkeys(names))
+    known = ", ".join(unique) if len(unique) <= 20 else f"{', '.join(unique[:20])}, ..."
     pairs: set[frozenset[str]] = set()  # entanglement links
     qkd_pairs: set[frozenset[str]] = set()  # prepare-and-measure QKD links
     for i, link in enumerate(scenario.links):
+        ends_known = True
         for j, end in enumerate(link.between):
             if end not in seen:
-                raise ConfigError(f"links[{i}].between[{j}]",
-                                  f"unknown node {end!r}; nodes are {', '.join(names)}")
+                ends_known = False
+                problems.append(ConfigError(f"links[{i}].between[{j}]",
+                                            f"unknown node {end!r}; nodes are {known}"))
         if link.between[0] == link.between[1]:
-            raise ConfigError(f"links[{i}].between", f"a link needs two different nodes, "
-                                                     f"got {list(link.between)}")
-        key = frozenset(link.between)
-        family = qkd_pairs if link.scheme == "qkd" else pairs
-        if key in family:
-            raise ConfigError(f"links[{i}].between",
-                              f"a second link between {link.between[0]} and {link.between[1]}")
-        family.add(key)
-        _check_hardware(hardware, link.fibre, "fibre", f"links[{i}].fibre")
-        _check_hardware(hardware, link.detector, "detector", f"links[{i}].detector")
+            problems.append(ConfigError(f"links[{i}].between", f"a link needs two different "
+                                                               f"nodes, got {list(link.between)}"))
+        elif ends_known:
+            key = frozenset(link.between)
+            family = qkd_pairs if link.scheme == "qkd" else pairs
+            if key in family:
+                problems.append(ConfigError(f"links[{i}].between", f"a second link between "
+                                            f"{link.between[0]} and {link.between[1]}"))
+            family.add(key)
+        _check_hardware(problems, hardware, link.fibre, "fibre", f"links[{i}].fibre")
+        _check_hardware(problems, hardware, link.detector, "detector", f"links[{i}].detector")
         if link.scheme == "midpoint-source":
-            _check_hardware(hardware, link.source, "spdc", f"links[{i}].source")
+            _check_hardware(problems, hardware, link.source, "spdc", f"links[{i}].source")
     trusted = {n.name for n in scenario.nodes if n.trusted}
+    entangled = _components(pairs)  # node -> label of its component, computed once
+    relays = _components({e for e in qkd_pairs if e <= trusted})
+    qkd_neighbours: dict[str, set[str]] = {}
+    for edge in qkd_pairs:
+        a, b = tuple(edge)
+        qkd_neighbours.setdefault(a, set()).add(b)
+        qkd_neighbours.setdefault(b, set()).add(a)
     for i, demand in enumerate(scenario.demands):
-        for j, end in enumerate(demand.between):
-            if end not in seen:
-                raise ConfigError(f"demands[{i}].between[{j}]",
-                                  f"unknown node {end!r}; nodes are {', '.join(names)}")
+        where = f"demands[{i}]"
+        missing = [j for j, end in enumerate(demand.between) if end not in seen]
+        for j in missing:
+            problems.append(ConfigError(f"{where}.between[{j}]", f"unknown node "
+                                        f"{demand.between[j]!r}; nodes are {known}"))
         a, b = demand.between
         if a == b:
-            raise ConfigError(f"demands[{i}].between",
-                              f"a demand needs two different nodes, got {list(demand.between)}")
+            problems.append(ConfigError(f"{where}.between", f"a demand needs two different "
+                                                            f"nodes, got {list(demand.between)}"))
+            continue
+        if missing:
+            continue
         if demand.kind == "qkd" and demand.attack is not None and demand.protocol not in (
                 "bb84", "bb84-decoy"):
-            raise ConfigError(f"demands[{i}].attack", f"attacks are modelled on bb84 and "
-                                                      f"bb84-decoy, not {demand.protocol}")
+            problems.append(ConfigError(f"{where}.attack", f"attacks are modelled on bb84 and "
+                                                           f"bb84-decoy, not {demand.protocol}"))
         if demand.kind == "key":
-            # keys travel over QKD links and through trusted nodes only
-            relay_edges = {e for e in qkd_pairs if e <= trusted | {a, b}}
-            if b not in _component(relay_edges, a):
-                raise ConfigError(f"demands[{i}].between",
-                                  f"no chain of qkd links through trusted nodes joins {a} and {b}")
+            if not _relayed(a, b, qkd_pairs, qkd_neighbours, trusted, relays):
+                problems.append(ConfigError(f"{where}.between", f"no chain of qkd links "
+                                            f"through trusted nodes joins {a} and {b}"))
         elif demand.kind == "qkd" and demand.protocol in PREPARE_MEASURE_PROTOCOLS:
             if frozenset(demand.between) not in qkd_pairs:
-                raise ConfigError(f"demands[{i}].between",
-                                  f"protocol {demand.protocol} needs a `scheme: qkd` link "
-                                  f"between {a} and {b}")
-            _check_hardware(hardware, demand.detector, "detector", f"demands[{i}].detector")
-            _check_intensities(demand, f"demands[{i}]")
-        elif _component(pairs, a) != _component(pairs, b):
-            raise ConfigError(f"demands[{i}].between", f"no path of entanglement links joins "
-                                                       f"{a} and {b}")
+                problems.append(ConfigError(f"{where}.between", f"protocol {demand.protocol} "
+                                            f"needs a `scheme: qkd` link between {a} and {b}"))
+            _check_hardware(problems, hardware, demand.detector, "detector",
+                            f"{where}.detector")
+            _check_intensities(problems, demand, where)
+        elif entangled.get(a, a) != entangled.get(b, b):
+            problems.append(ConfigError(f"{where}.between", f"no path of entanglement links "
+                                                            f"joins {a} and {b}"))
+    if problems:
+        _raise(problems)
 
 
-def _check_intensities(demand: QKDDemand, where: str) -> None:
+def _relayed(a: str, b: str, qkd_pairs: set[frozenset[str]],
+             neighbours: dict[str, set[str]], trusted: set[str],
+             relays: dict[str, str]) -> bool:
+    """Whether a chain of qkd links whose inner nodes are all trusted joins a and b.
+
+    Either a and b share a link, or a trusted neighbour of each (a or b itself, when
+    trusted) lies in the same component of the links among trusted nodes.
+    """
+    if frozenset((a, b)) in qkd_pairs:
+        return True
+
+    def reach(end: str) -> set[str]:
+        near = {t for t in neighbours.get(end, ()) if t in trusted}
+        if end in trusted:
+            near.add(end)
+        return {relays.get(t, t) for t in near}
+
+    return bool(reach(a) & reach(b))
+
+
+def _check_intensities(problems: list[ConfigError], demand: QKDDemand, where: str) -> None:
     mus, probs = demand.intensities, demand.intensity_probabilities
     if mus is not None and probs is not None and len(mus) != len(probs):
-        raise ConfigError(f"{where}.intensity_probabilities",
-                          f"{len(probs)} probabilities for {len(mus)} intensities")
+        problems.append(ConfigError(f"{where}.intensity_probabilities",
+                                    f"{len(probs)} probabilities for {len(mus)} intensities"))
     if probs is not None and abs(sum(probs) - 1.0) > 1e-9:
-        raise ConfigError(f"{where}.intensity_probabilities",
-                          f"must sum to 1, got {sum(probs):g}")
+        problems.append(ConfigError(f"{where}.intensity_probabilities",
+                                    f"must sum to 1, got {sum(probs):g}"))
 
 
-def _component(edges: set[frozenset[str]], start: str) -> frozenset[str]:
-    """The nodes reachable from ``start`` over ``edges``."""
+def _components(edges: set[frozenset[str]]) -> dict[str, str]:
+    """Each node on ``edges`` mapped to one representative node of its component.
+
+    Examples:
+        >>> c = _components({frozenset("ab"), frozenset("bc"), frozenset("xy")})
+        >>> c["a"] == c["c"] != c["x"] == c["y"]
+        True
+    """
     neighbours: dict[str, set[str]] = {}
     for edge in edges:
         a, b = tuple(edge)
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
-    seen, todo = {start}, [start]
-    while todo:
-        for nxt in neighbours.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return frozenset(seen)
+    label: dict[str, str] = {}
+    for start in sorted(neighbours):
+        if start in label:
+            continue
+        label[start] = start
+        todo = [start]
+        while todo:
+            for nxt in neighbours[todo.pop()]:
+                if nxt not in label:
+                    label[nxt] = start
+                    todo.append(nxt)
+    return label
 
 
-def _check_hardware(hardware: Mapping[str, Any], name: str | None, kind: str, field: str) -> None:
+def _check_hardware(problems: list[ConfigError], hardware: Mapping[str, Any], name: str | None,
+                    kind: str, field: str) -> None:
     if name is None:
         return
     if name not in hardware:
-        known = ", ".join(k for k, v in hardware.items() if v.kind == kind) or "none"
-        raise ConfigError(field, f"unknown {kind} {name!r}; defined: {known}")
-    if hardware[name].kind != kind:
-        raise ConfigError(field, f"{name!r} is a {hardware[name].kind}, not a {kind}")
+        defined = [k for k, v in hardware.items() if v.kind == kind]
+        close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        problems.append(ConfigError(field, f"unknown {kind} {name!r}; defined: "
+                                           f"{', '.join(defined) or 'none'}{hint}"))
+    elif hardware[name].kind != kind:
+        problems.append(ConfigError(field, f"{name!r} is a {hardware[name].kind}, not a {kind}"))

@@ -74,10 +74,16 @@ def _duration(value: float) -> float:
     return value
 
 
-LengthKm = Annotated[float, *_quantity("length_km"), _bounded(low=0)]
-PositiveLengthKm = Annotated[float, *_quantity("length_km"), _bounded(low=0, low_open=True)]
-TimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0)]
-PositiveTimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True)]
+MAX_LENGTH_KM = 1e5  # two and a half times round the Earth
+
+
+LengthKm = Annotated[float, *_quantity("length_km"), _bounded(low=0, high=MAX_LENGTH_KM)]
+PositiveLengthKm = Annotated[float, *_quantity("length_km"),
+                             _bounded(low=0, low_open=True, high=MAX_LENGTH_KM)]
+# times on the clock (periods, windows, cutoffs) are bounded like the run itself
+TimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0, high=MAX_DURATION_S)]
+PositiveTimeS = Annotated[float, *_quantity("time_s"),
+                          _bounded(low=0, low_open=True, high=MAX_DURATION_S)]
 LifetimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True, infinite=True)]
 DurationS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True),
                       AfterValidator(_duration)]
@@ -101,7 +107,7 @@ class MemoryHardware(_Strict):
 
     kind: Literal["memory"]
     t1: LifetimeS = Field(math.inf, description="relaxation time T1 (default: none, \"inf s\")")
-    t2: PositiveTimeS = Field(1.0, description="coherence time T2 (default 1 s)")
+    t2: LifetimeS = Field(1.0, description="coherence time T2 (default 1 s)")
     efficiency: Efficiency = Field(
         0.9, description="emission x collection (emitters) or write efficiency (absorbers)")
     raw_fidelity: Annotated[float, _bounded(low=0.25, high=1)] = Field(

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from qinet.errors import ConfigError
+from qinet.errors import ConfigError, ConfigErrors
 from qinet.scenario import Simulation, load_scenario, preset_names, preset_path
 
 GOOD = {
@@ -85,12 +85,18 @@ def test_overrides_replace_top_level_fields():
         ("duration", "10 km", "duration", 'unknown unit "km" for a time'),
     ],
 )
-def test_bad_field_gets_one_message_naming_it(path, value, field, reason):
+def test_bad_field_gets_a_message_naming_it(path, value, field, reason):
     with pytest.raises(ConfigError) as info:
         load_scenario(_with(path, value))
-    assert info.value.field == field
+    assert info.value.field == field  # the first problem (others may follow from it)
     assert reason in info.value.reason
-    assert str(info.value).startswith(f"{field}: ")
+    problem = _problems(info.value)[0]
+    assert str(problem).startswith(f"{field}: ")
+    assert f"  {problem}" in str(info.value) or str(info.value) == str(problem)
+
+
+def _problems(error: ConfigError) -> tuple[ConfigError, ...]:
+    return error.problems if isinstance(error, ConfigErrors) else (error,)
 
 
 def test_bad_yaml_and_missing_file_are_config_errors(tmp_path):
