@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -45,3 +49,35 @@ def stdout_console() -> Console:
 def stderr_console() -> Console:
     """The console for progress bars and notes."""
     return Console(stderr=True, highlight=False)
+
+
+def json_document(data: Any) -> str:
+    """``data`` as strict JSON (RFC 8259), indented: NaN and infinities become ``null``.
+
+    Python's ``json`` writes ``NaN`` and ``Infinity`` by default, which no strict parser
+    reads; every ``--json`` output goes through here instead. numpy scalars and arrays
+    are written as numbers and lists.
+
+    Examples:
+        >>> print(json_document({"plob_bps": float("inf"), "qber": [0.01, float("nan")]}))
+        {
+          "plob_bps": null,
+          "qber": [
+            0.01,
+            null
+          ]
+        }
+    """
+    return json.dumps(_finite(data), indent=2, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()  # a numpy array or scalar, without importing numpy here
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

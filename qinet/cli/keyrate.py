@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from qinet.analysis.keyrate import key_rate_curve, plot_key_rates
 from qinet.analysis.report import format_si
+from qinet.cli._common import json_document
 from qinet.errors import ConfigError
 from qinet.units import parse_quantity
 
@@ -36,7 +36,7 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
     if plot is not None:
         plot_key_rates(curve, plot)
     if as_json:
-        print(json.dumps(curve.to_dict(), indent=2))
+        print(json_document(curve.to_dict()))
         return
     table = Table(title="secret-key rate against distance", box=box.SIMPLE_HEAD)
     table.add_column("distance", justify="right")

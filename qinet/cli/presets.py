@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -10,7 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from qinet.cli._common import stdout_console
+from qinet.cli._common import json_document, stdout_console
 from qinet.scenario import load_scenario, preset_names, preset_path
 
 
@@ -40,13 +39,13 @@ def presets(*, name: str | None = None, as_json: bool = False) -> None:
         path = preset_path(name)
         text = path.read_text(encoding="utf-8")
         if as_json:
-            print(json.dumps({**preset_info(name), "yaml": text}, indent=2))
+            print(json_document({**preset_info(name), "yaml": text}))
         else:
             sys.stdout.write(text)  # verbatim, so `qinet presets NAME > my.yaml` works
         return
     infos = [preset_info(n) for n in preset_names()]
     if as_json:
-        print(json.dumps(infos, indent=2))
+        print(json_document(infos))
         return
     table = Table(title=Text("built-in scenarios", style="bold"), title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from typing import Any
 from qinet.analysis.api import simulate
 from qinet.analysis.metrics import RunResult
 from qinet.analysis.report import run_report, wall_time_line
-from qinet.cli._common import scenario_source, stderr_console, stdout_console
+from qinet.cli._common import json_document, scenario_source, stderr_console, stdout_console
 from qinet.errors import ConfigError, QinetError
 from qinet.scenario import Scenario, load_scenario
 
@@ -51,7 +50,7 @@ def run(
         result = simulate(loaded, progress=progress)
     wall_s = time.perf_counter() - started
 
-    document = json.dumps(result.to_dict(), indent=2)
+    document = json_document(result.to_dict())
     notes = []
     if out is not None:
         _write(out, document + "\n")

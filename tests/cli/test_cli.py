@@ -257,3 +257,47 @@ def test_choices_match_the_scenario_schema():
     assert {m.value for m in Mode} == set(typing.get_args(Scenario.model_fields["mode"].annotation))
     assert {b.value for b in Backend} == set(
         typing.get_args(Scenario.model_fields["backend"].annotation))
+
+
+# ---------------------------------------------------------------- strict JSON
+
+
+def _strict(text):
+    """Parse as RFC 8259 JSON: NaN and Infinity are not JSON."""
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_every_json_output_is_strict_json(capsys, tmp_path):
+    out = tmp_path / "result.json"
+    # 50 us: no attempt of the 20 km link is known by the end, so the success
+    # probability is undefined (null), never NaN
+    assert main(["run", "--json", "--duration", "50 us", "--out", str(out)]) == 0
+    doc = _strict(capsys.readouterr().out)
+    assert _strict(out.read_text(encoding="utf-8")) == doc
+    link = doc["links"][0]
+    assert (link["attempts"], link["successes"], link["success_probability"]) == (0, 0, None)
+    assert main(["presets", "--json"]) == 0
+    _strict(capsys.readouterr().out)
+    assert main(["presets", "--json", "metro-link"]) == 0
+    _strict(capsys.readouterr().out)
+
+
+def test_json_document_maps_non_finite_numbers_to_null():
+    import numpy as np
+
+    from qinet.cli._common import json_document
+
+    data = {"a": float("inf"), "b": [float("-inf"), np.float64("nan"), np.int64(3)],
+            "c": np.array([1.5, np.inf]), "d": (0.25, "x", None, True)}
+    assert _strict(json_document(data)) == {"a": None, "b": [None, None, 3],
+                                            "c": [1.5, None], "d": [0.25, "x", None, True]}
+
+
+def test_run_counts_only_the_attempts_that_fit_in_the_run(capsys):
+    _, doc = run_json(capsys, "--duration", "2 ms")
+    link = doc["links"][0]
+    period, pairs = link["attempt_period_s"], link["memory_pairs"]
+    assert 0 < link["attempts"] <= pairs * (int(2e-3 / period) + 1)

@@ -60,3 +60,16 @@ def test_the_default_protocol_list_is_every_curve():
     from qinet.cli.main import _KEYRATE_PROTOCOLS
 
     assert tuple(_KEYRATE_PROTOCOLS.split(",")) == PROTOCOLS
+
+
+def test_keyrate_json_is_strict_and_an_unbounded_plob_is_null(capsys):
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    assert main(["keyrate", "--json", "--max-distance", "20 km", "--step", "10 km"]) == 0
+    doc = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    first = doc["rows"][0]
+    assert first["distance_km"] == 0
+    assert first["plob_bits_per_pulse"] is None  # -log2(1 - 1) is infinite at 0 km
+    assert first["plob_bps"] is None
+    assert doc["rows"][1]["plob_bits_per_pulse"] > 0
