@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -100,17 +101,25 @@ def run_key_service(kmes: Sequence[KmeLike],
     pki = PkiLayout(Path(certs))
     store = KeyStore.open(data, key_lifetime_s=key_lifetime_s)
     try:
+        drivers: list[RealtimeDriver] = []  # filled once the servers could be set up
+
+        def driver_status() -> dict[str, Any]:
+            return drivers[0].status() if drivers else {}
+
+        # the servers first: a missing certificate or a private key that others can read
+        # stops the start before the supply counts one
+        service = KeyService(directory=directory, store=store, pki=pki, host=host,
+                             base_port=port, limits=limits,
+                             connection_limits=connection_limits,
+                             service_status=driver_status if start_supply else None)
         driver = None
         if start_supply is not None:
             resumed = store.start_supply().result()
             driver = RealtimeDriver(start_supply(resumed.starts), store, speedup=speedup,
                                     resumed=resumed)
+            drivers.append(driver)
             _log.info("key supply start %d, continuing from %.6f simulated s; key bytes "
                       "from the OS CSPRNG", resumed.starts, resumed.simulated_s)
-        service = KeyService(directory=directory, store=store, pki=pki, host=host,
-                             base_port=port, limits=limits,
-                             connection_limits=connection_limits,
-                             service_status=driver.status if driver else None)
 
         def on_ready(endpoints: list[KmeEndpoint]) -> None:
             _print_endpoints(console or Console(highlight=False), directory, endpoints)
