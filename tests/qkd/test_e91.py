@@ -165,7 +165,7 @@ def test_pairs_below_the_local_bound_abort(werner_pairs):
 
 def test_streams_are_cut_into_blocks(werner_pairs):
     pairs, backend = werner_pairs("bell-diagonal", 0.99, 150_000)
-    result = run_e91(pairs, backend, rng=RngTree(3), block_size=6_000)
+    result = run_e91(pairs, backend, rng=RngTree(3), block_size=5_000)
     assert result.blocks >= 6  # three per stream
     assert result.blocks_aborted == 0
     assert result.keys_equal

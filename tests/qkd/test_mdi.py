@@ -106,10 +106,10 @@ def test_run_sifts_equal_bits_and_measures_the_model_rate():
     _q, e = _model(link, 0)
     n = res.sifted_bits
     assert abs(res.qber["Z"] - e[0, 0]) < 5 * math.sqrt(e[0, 0] * (1 - e[0, 0]) / n)
-    assert res.blocks == math.ceil(n / 5_000)
+    assert res.blocks == n // 5_000
     assert res.finite_key_bits == 0 < res.asymptotic_bits_per_pulse
-    # every block aborts: the full ones on the finite-size length, a short last one may
-    # already fail the QBER bound of its small estimation sample
+    # every block aborts on the finite-size length (the remainder is spread over the
+    # blocks, so none is short)
     assert len(res.abort_reasons) == res.blocks
     assert "finite-size" in res.abort_reasons[0]
     assert res.estimates["y11_z_lower"] < res.estimates["y11_z"]

@@ -30,7 +30,7 @@ arrangement, so the bits have exactly the distribution of a pulse-by-pulse simul
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +46,7 @@ from qinet.physical.sources import (
 )
 from qinet.qkd._checks import check_misalignment, check_open_probability
 from qinet.qkd.attacks import Attack, Delivery, honest_delivery
+from qinet.qkd.protocols._blocks import block_lengths
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -316,32 +317,37 @@ def key_bits(counts: IntArray, *, rng: np.random.Generator
     return alice, alice ^ ((labels >> 1) & 1), labels
 
 
-def key_blocks(chunks: Iterable[LinkStatistics], *, block_size: int,
+def key_blocks(chunks: Sequence[LinkStatistics], *, block_size: int,
                rng: np.random.Generator
                ) -> Iterator[tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]]:
-    """Sifted key cut into blocks of ``block_size`` bits (the last one shorter).
+    """Sifted key cut into blocks of about ``block_size`` bits, the remainder spread over them.
 
-    Bits are made chunk by chunk, so memory holds about one chunk and one block.
+    The lengths are :func:`~qinet.qkd.protocols._blocks.block_lengths` of the chunks' key
+    clicks (equal to one bit, so that no short remainder is left to abort). Bits are made
+    chunk by chunk, so memory holds about one chunk and one block.
 
     Yields:
         ``(alice, bob, labels)`` of each block (labels as in :func:`key_bits`).
     """
+    total = sum(int(chunk.key_counts.sum()) for chunk in chunks)
+    lengths = iter(block_lengths(total, block_size).tolist())
+    wanted = next(lengths, 0)
     pending: list[tuple[np.ndarray, ...]] = []
     held = 0
     for chunk in chunks:
         part = key_bits(chunk.key_counts, rng=rng)
         pending.append(part)
         held += part[0].size
-        if held < block_size:
+        if held < wanted or wanted == 0:
             continue
         joined = _join(pending)
-        cut = (held // block_size) * block_size
-        for start in range(0, cut, block_size):
-            yield tuple(a[start:start + block_size] for a in joined)  # type: ignore[misc]
-        pending = [tuple(a[cut:] for a in joined)]
-        held -= cut
-    if held:
-        yield _join(pending)  # type: ignore[misc]
+        start = 0
+        while wanted and held - start >= wanted:
+            yield tuple(a[start:start + wanted] for a in joined)  # type: ignore[misc]
+            start += wanted
+            wanted = next(lengths, 0)
+        pending = [tuple(a[start:] for a in joined)]
+        held -= start
 
 
 def _join(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
