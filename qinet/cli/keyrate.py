@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,23 +16,28 @@ from qinet.cli._common import json_document
 from qinet.errors import ConfigError
 from qinet.units import parse_quantity
 
+MAX_POINTS = 100_000  # distances on one curve
+
 
 def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficiency: float,
             dark_count_probability: float, misalignment: float, mu: float, nu: float,
             f_ec: float, pulse_rate: str, protocols: str, as_json: bool,
             plot: Path | None) -> None:
     """Compute the curve and print it (see ``qinet keyrate --help``)."""
-    top = parse_quantity(max_distance, "length_km")
-    dx = parse_quantity(step, "length_km")
-    if dx <= 0 or top < 0:
-        raise ConfigError("step", f"needs a positive step and distance, got {step}, "
-                                  f"{max_distance}")
+    top = _option("--max-distance", max_distance, "length_km")
+    dx = _option("--step", step, "length_km")
+    if not (dx > 0 and 0 <= top < math.inf):
+        raise ConfigError("--step", f"needs a positive step and a finite distance, got "
+                                    f"{step!r}, {max_distance!r}")
+    if top / dx > MAX_POINTS:
+        raise ConfigError("--step", f"{step!r} over {max_distance!r} makes more than "
+                                    f"{MAX_POINTS:,} distances; take a longer step")
     curve = key_rate_curve(
         np.arange(0.0, top + dx / 2, dx),
-        attenuation_db_per_km=parse_quantity(attenuation, "attenuation_db_per_km"),
+        attenuation_db_per_km=_option("--attenuation", attenuation, "attenuation_db_per_km"),
         detector_efficiency=detector_efficiency, dark_count_probability=dark_count_probability,
         misalignment=misalignment, mu=mu, nu=nu, f_ec=f_ec,
-        pulse_rate_hz=parse_quantity(pulse_rate, "frequency_hz"),
+        pulse_rate_hz=_option("--pulse-rate", pulse_rate, "frequency_hz"),
         protocols=tuple(p.strip() for p in protocols.split(",") if p.strip()))
     if plot is not None:
         plot_key_rates(curve, plot)
@@ -51,3 +57,11 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
     Console().print(table)
     if plot is not None:
         Console(stderr=True).print(f"wrote {plot}")
+
+
+def _option(option: str, value: str, dimension: str) -> float:
+    """A quantity option read with its unit; a bad one is a ConfigError naming the option."""
+    try:
+        return parse_quantity(value, dimension)
+    except ConfigError as exc:
+        raise ConfigError(option, f"{exc.reason}, got {value!r}") from None

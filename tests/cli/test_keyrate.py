@@ -73,3 +73,12 @@ def test_keyrate_json_is_strict_and_an_unbounded_plob_is_null(capsys):
     assert first["plob_bits_per_pulse"] is None  # -log2(1 - 1) is infinite at 0 km
     assert first["plob_bps"] is None
     assert doc["rows"][1]["plob_bits_per_pulse"] > 0
+
+
+def test_keyrate_options_are_named_in_errors(capsys):
+    assert main(["keyrate", "--pulse-rate", "1 ghz"]) == 2
+    assert '--pulse-rate: unknown unit "ghz"' in capsys.readouterr().err
+    assert main(["keyrate", "--attenuation", "0.2"]) == 2
+    assert "--attenuation: an attenuation needs a unit" in capsys.readouterr().err
+    assert main(["keyrate", "--step", "1 um"]) == 2
+    assert "more than 100,000 distances" in capsys.readouterr().err
