@@ -88,7 +88,7 @@ def test_options_are_keyword_only_and_typed():
     ("nodes: [{name: a}, {name: b}]\nlinks: 3\n", r"^links: "),
     ({"nodes": [{"name": "a"}, {"name": "b"}], "colour": "blue",
       "links": [{"between": ["a", "b"], "length": "1 km", "scheme": "double-click"}]},
-     r"^colour: unknown field$"),
+     r"^colour: unknown field, got 'blue'; fields here are "),
 ])
 def test_a_bad_source_is_one_config_error_naming_what_was_wrong(source, message):
     with pytest.raises(ConfigError, match=message):
