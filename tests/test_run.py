@@ -92,7 +92,7 @@ def test_every_preset_runs_and_respects_its_bounds(preset):
         assert demand.pairs >= 0
         if demand.pairs:
             assert 0.25 <= demand.fidelity_mean <= 1.0
-            assert demand.rate_hz <= demand.bound["repeater_chain_rate_hz"]
+            assert demand.rate_hz <= demand.bound.repeater_chain_rate_hz
 
 
 def test_a_qkd_demand_distils_equal_keys_at_the_pairs_qber():
@@ -102,10 +102,10 @@ def test_a_qkd_demand_distils_equal_keys_at_the_pairs_qber():
     key = qkd.key
     assert key is not None
     assert entanglement.key is None
-    assert key["keys_equal"]
-    assert not key["aborted"]
-    assert key["key_bits"] > 0
-    assert key["secret_key_rate_bps"] == pytest.approx(key["key_bits"] / result.duration_s)
+    assert key.keys_equal
+    assert not key.aborted
+    assert key.key_bits > 0
+    assert key.secret_key_rate_bps == pytest.approx(key.key_bits / result.duration_s)
     # Bell-diagonal pairs: Z errors come from X and Y, X errors from Z and Y
     sim_backend = qinet.load_scenario(qinet.preset_path("metro-link"))
     from qinet.quantum import make_backend
@@ -115,8 +115,8 @@ def test_a_qkd_demand_distils_equal_keys_at_the_pairs_qber():
     weights = backend.bell_weights(backend.from_density_matrix(
         compile_link(sim_backend, 0).heralded_state, 1))[0]
     e_z, e_x = weights[1] + weights[2], weights[3] + weights[2]
-    n_x = key["pairs_measured"] / 4
+    n_x = key.pairs_measured / 4
     # memory decay over the ~0.1 ms herald adds ~1e-4: far inside 5 sigma
-    assert abs(key["qber_x"] - e_x) < 5 * np.sqrt(e_x * (1 - e_x) / n_x) + 1e-3
-    assert key["qber"] < 0.11
-    assert abs(key["qber"] - e_z) < 5 * np.sqrt(e_z * (1 - e_z) / (0.1 * key["sifted_bits"]))
+    assert abs(key.qber_x - e_x) < 5 * np.sqrt(e_x * (1 - e_x) / n_x) + 1e-3
+    assert key.qber < 0.11
+    assert abs(key.qber - e_z) < 5 * np.sqrt(e_z * (1 - e_z) / (0.1 * key.sifted_bits))

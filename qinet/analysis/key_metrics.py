@@ -1,4 +1,11 @@
-"""Figures of the key network: QKD links against the PLOB bound, relayed key demands, pools."""
+"""Figures of keys: QKD links against the PLOB bound, relayed key demands, the key of a
+``kind: qkd`` demand, and the bound it is compared with.
+
+Every key figure of the JSON document is built here, from the typed records of the key
+network (:mod:`qinet.qkd.key_network`) and of the protocols
+(:class:`~qinet.qkd.protocols.result.QkdRunResult`). The keys are listed in
+``docs/metrics.md``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from qinet.physical.bounds import plob_bound
-from qinet.scenario.key_network import KeyDemandLog, KeyNetworkRecord, merge_results
+from qinet.qkd.key_network import KeyDemandResult, KeyNetworkResult, QkdLinkResult
+from qinet.qkd.protocols.result import QkdRunResult
+
+_PS = 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,49 +79,127 @@ class KeyDemandMetrics:
     demand: int = 0
 
 
-def qkd_link_metrics(record: KeyNetworkRecord, duration_s: float) -> list[QkdLinkMetrics]:
-    """Metrics of every QKD link of a run that lasted ``duration_s``."""
-    out = []
-    for plan, results, pool in record.links:
-        merged = merge_results(results)
-        demand = plan.demand
-        seconds = merged["pulses"] / demand.source_rate if merged["pulses"] else duration_s
-        eta = merged["transmittance"]
-        plob = float(plob_bound(eta))
-        out.append(QkdLinkMetrics(
-            name="-".join(plan.spec.between), between=plan.spec.between,
-            length_km=plan.spec.length, protocol=demand.protocol,
-            demand=plan.demand_index, source_rate_hz=demand.source_rate,
-            pulses=merged["pulses"], sifted_bits=merged["sifted_bits"],
-            raw_rate_bps=merged["detections"] / seconds,
-            sifted_rate_bps=merged["sifted_bits"] / seconds, qber=merged["qber"],
-            gains=merged["gains"], estimates=merged["estimates"],
-            key_bits=merged["key_bits"], secret_key_rate_bps=merged["key_bits"] / seconds,
-            secret_bits_per_pulse=merged["key_bits"] / max(merged["pulses"], 1),
-            asymptotic_key_rate_bps=merged["asymptotic_bits_per_pulse"] * demand.source_rate,
-            asymptotic_bits_per_pulse=merged["asymptotic_bits_per_pulse"],
-            finite_key_bits=merged["finite_key_bits"], leaked_ec_bits=merged["leaked_ec_bits"],
-            blocks=merged["blocks"], blocks_aborted=merged["blocks_aborted"],
-            abort_reasons=merged["abort_reasons"], keys_equal=merged["keys_equal"],
-            transmittance=eta, plob_bits_per_pulse=plob,
-            plob_bound_bps=plob * demand.source_rate, pool_level_bits=pool["level_bits"],
-            pool_spent_bits=pool["spent_bits"],
-            attack=demand.attack.kind if demand.attack else None))
-    return out
+@dataclass(frozen=True, slots=True)
+class PairKeyMetrics:
+    """The key of an entanglement-based ``kind: qkd`` demand (BBM92, E91): ``demands[i].key``.
+
+    ``qber`` is the key's (Z for BBM92, the π/4 stream ``D`` for E91 when it has no Z),
+    ``qber_x`` the X basis'.
+    """
+
+    protocol: str
+    pairs_measured: int
+    sifted_bits: int
+    qber: float | None
+    qber_x: float | None
+    key_bits: int
+    keys_equal: bool
+    aborted: bool
+    reason: str
+    leaked_ec_bits: int
+    estimates: dict[str, float]
+    secret_key_rate_bps: float
 
 
-def key_demand_metrics(log: KeyDemandLog, duration_s: float) -> KeyDemandMetrics:
-    """Metrics of one relayed key demand."""
-    delivered = np.asarray(log.delivered_s)
-    requested = np.asarray(log.requested_s)
-    rated = log.spec.rate is not None
+@dataclass(frozen=True, slots=True)
+class PulseKeyMetrics:
+    """The key of a prepare-and-measure ``kind: qkd`` demand, over its QKD link:
+    ``demands[i].key`` (the link's full figures are in ``qkd_links``)."""
+
+    protocol: str
+    pulses: int
+    sifted_bits: int
+    qber: float | None
+    qber_x: float | None
+    key_bits: int
+    secret_key_rate_bps: float
+    keys_equal: bool
+    aborted: bool
+    reason: str
+    leaked_ec_bits: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRateBound:
+    """The PLOB bound a prepare-and-measure demand's key rate is compared with:
+    ``demands[i].bound``, at the loss of its link and its source's pulse rate."""
+
+    name: str
+    ebits_per_channel_use: float
+    channel_uses_per_s: float
+    plob_bound_bps: float
+    repeater_chain_bound_bps: float
+
+
+def qkd_link_metrics(result: QkdLinkResult, duration_s: float) -> QkdLinkMetrics:
+    """Metrics of one QKD link of a run that lasted ``duration_s``."""
+    stats, link = result.stats, result.link
+    seconds = result.sending_s if stats.pulses else duration_s
+    eta = stats.transmittance
+    plob = float(plob_bound(eta))
+    return QkdLinkMetrics(
+        name=result.name, between=link.between, length_km=link.length_km,
+        protocol=link.protocol, demand=link.demand, source_rate_hz=link.source_rate_hz,
+        pulses=stats.pulses, sifted_bits=stats.sifted_bits,
+        raw_rate_bps=stats.detections / seconds, sifted_rate_bps=stats.sifted_bits / seconds,
+        qber=dict(stats.qber), gains=dict(stats.gains), estimates=dict(stats.estimates),
+        key_bits=stats.key_bits, secret_key_rate_bps=stats.key_bits / seconds,
+        secret_bits_per_pulse=stats.key_bits / max(stats.pulses, 1),
+        asymptotic_key_rate_bps=stats.asymptotic_bits_per_pulse * link.source_rate_hz,
+        asymptotic_bits_per_pulse=stats.asymptotic_bits_per_pulse,
+        finite_key_bits=stats.finite_key_bits, leaked_ec_bits=stats.leaked_ec_bits,
+        blocks=stats.blocks, blocks_aborted=stats.blocks_aborted,
+        abort_reasons=dict(stats.abort_reasons), keys_equal=stats.keys_equal,
+        transmittance=eta, plob_bits_per_pulse=plob,
+        plob_bound_bps=plob * link.source_rate_hz, pool_level_bits=result.pool_level_bits,
+        pool_spent_bits=result.pool_spent_bits, attack=link.attack)
+
+
+def key_demand_metrics(result: KeyDemandResult, duration_s: float) -> KeyDemandMetrics:
+    """Metrics of one relayed key demand of a run that lasted ``duration_s``."""
+    spec = result.consumer
     # with a request rate, latency runs from each request to its key, first in first out
-    latency = (delivered - requested[:delivered.size]) if rated else np.zeros(0)
+    latency = result.latency_ps * _PS
     return KeyDemandMetrics(
-        demand=log.index, between=log.spec.between, key_size_bits=log.spec.key_size,
-        keys=log.keys, key_rate_bps=log.keys * log.spec.key_size / duration_s,
-        keys_per_s=log.keys / duration_s, rate_target_hz=log.spec.rate,
-        requests=int(requested.size), unserved_requests=len(log.pending),
+        demand=spec.index, between=spec.between, key_size_bits=spec.key_size_bits,
+        keys=result.keys, key_rate_bps=result.keys * spec.key_size_bits / duration_s,
+        keys_per_s=result.keys / duration_s, rate_target_hz=spec.rate_hz,
+        requests=int(result.requested_ps.size), unserved_requests=result.unserved_requests,
         latency_p50_s=float(np.percentile(latency, 50)) if latency.size else None,
         latency_p99_s=float(np.percentile(latency, 99)) if latency.size else None,
-        paths=dict(log.paths), exposed_to=dict(log.exposed_to), keys_equal=log.keys_equal)
+        paths=dict(result.paths), exposed_to=dict(result.exposed_to),
+        keys_equal=result.keys_equal)
+
+
+def key_network_metrics(result: KeyNetworkResult, duration_s: float
+                        ) -> tuple[list[QkdLinkMetrics], list[KeyDemandMetrics]]:
+    """Metrics of every QKD link and every key demand of a run."""
+    return ([qkd_link_metrics(link, duration_s) for link in result.links],
+            [key_demand_metrics(demand, duration_s) for demand in result.demands])
+
+
+def pulse_key_metrics(link: QkdLinkMetrics) -> tuple[PulseKeyMetrics, KeyRateBound]:
+    """The key of the prepare-and-measure demand that runs on ``link``, and PLOB at the
+    link's loss."""
+    key = PulseKeyMetrics(
+        protocol=link.protocol, pulses=link.pulses, sifted_bits=link.sifted_bits,
+        qber=link.qber.get("Z"), qber_x=link.qber.get("X"), key_bits=link.key_bits,
+        secret_key_rate_bps=link.secret_key_rate_bps, keys_equal=link.keys_equal,
+        aborted=link.key_bits == 0, reason="; ".join(link.abort_reasons),
+        leaked_ec_bits=link.leaked_ec_bits)
+    bound = KeyRateBound(name="PLOB", ebits_per_channel_use=link.plob_bits_per_pulse,
+                         channel_uses_per_s=link.source_rate_hz,
+                         plob_bound_bps=link.plob_bound_bps,
+                         repeater_chain_bound_bps=link.plob_bound_bps)
+    return key, bound
+
+
+def pair_key_metrics(run: QkdRunResult, elapsed_s: float) -> PairKeyMetrics:
+    """The key an entanglement-based protocol distilled from a demand's pairs, over a run
+    of ``elapsed_s``."""
+    return PairKeyMetrics(
+        protocol=run.protocol, pairs_measured=run.pulses, sifted_bits=run.sifted_bits,
+        qber=run.qber.get("Z", run.qber.get("D")), qber_x=run.qber.get("X"),
+        key_bits=run.key_bits, keys_equal=run.keys_equal, aborted=run.key_bits == 0,
+        reason="; ".join(run.abort_reasons), leaked_ec_bits=run.leaked_ec,
+        estimates=run.estimates, secret_key_rate_bps=run.key_bits / elapsed_s)

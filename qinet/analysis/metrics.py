@@ -16,9 +16,13 @@ from numpy.typing import NDArray
 from qinet import __version__
 from qinet.analysis.key_metrics import (
     KeyDemandMetrics,
+    KeyRateBound,
+    PairKeyMetrics,
+    PulseKeyMetrics,
     QkdLinkMetrics,
-    key_demand_metrics,
-    qkd_link_metrics,
+    key_network_metrics,
+    pair_key_metrics,
+    pulse_key_metrics,
 )
 from qinet.link.model import expected_pair_rate_hz
 from qinet.physical.bounds import plob_bound
@@ -65,6 +69,19 @@ class NodeMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class PathBound:
+    """PLOB figures for an entanglement path: direct transmission over its whole length
+    (``rate_hz``, pairs/s), and the capacity of the repeater chain, set by its weakest
+    link (``repeater_chain_rate_hz``), both at the channel-use rate of its slowest link."""
+
+    name: str
+    ebits_per_channel_use: float
+    channel_uses_per_s: float
+    rate_hz: float
+    repeater_chain_rate_hz: float
+
+
+@dataclass(frozen=True, slots=True)
 class DemandMetrics:
     """Per demand: the service it got (the keys of the stable JSON document)."""
 
@@ -90,8 +107,8 @@ class DemandMetrics:
     swap_failures: int
     purifications: int
     purification_failures: int
-    bound: dict[str, Any] = field(default_factory=dict)
-    key: dict[str, Any] | None = None
+    bound: PathBound | KeyRateBound | None = None
+    key: PairKeyMetrics | PulseKeyMetrics | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +155,7 @@ def summarize(record: RunRecord) -> RunResult:
     key_demands: list[KeyDemandMetrics] = []
     keys_seen: dict[str, int] = {}
     if record.keys is not None:
-        qkd_links = qkd_link_metrics(record.keys, scenario.duration)
-        key_demands = [key_demand_metrics(log, scenario.duration)
-                       for log in record.keys.demands]
+        qkd_links, key_demands = key_network_metrics(record.keys, scenario.duration)
         keys_seen = record.keys.keys_seen
         demands += [(link.demand, _prepare_measure_demand(link, scenario))
                     for link in qkd_links if link.demand is not None]
@@ -165,15 +180,7 @@ def summarize(record: RunRecord) -> RunResult:
 def _prepare_measure_demand(link: QkdLinkMetrics, scenario: Any) -> DemandMetrics:
     """A prepare-and-measure qkd demand: its link's key, and PLOB at the link's loss."""
     spec = scenario.demands[link.demand]
-    key = {"protocol": link.protocol, "pulses": link.pulses,
-           "sifted_bits": link.sifted_bits,
-           "qber": link.qber.get("Z"), "qber_x": link.qber.get("X"),
-           "key_bits": link.key_bits, "secret_key_rate_bps": link.secret_key_rate_bps,
-           "keys_equal": link.keys_equal, "aborted": link.key_bits == 0,
-           "reason": "; ".join(link.abort_reasons), "leaked_ec_bits": link.leaked_ec_bits}
-    bound = {"name": "PLOB", "ebits_per_channel_use": link.plob_bits_per_pulse,
-             "channel_uses_per_s": link.source_rate_hz, "rate_hz": link.plob_bound_bps,
-             "repeater_chain_rate_hz": link.plob_bound_bps}
+    key, bound = pulse_key_metrics(link)
     return DemandMetrics(
         kind="qkd", between=spec.between, path=list(link.between), hops=1, pairs=0,
         rate_hz=0.0, fidelity_mean=None, fidelity_std=None, latency_p50_s=None,
@@ -211,7 +218,7 @@ def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
     )
 
 
-def _path_bound(links: list[LinkRecord]) -> dict[str, Any]:
+def _path_bound(links: list[LinkRecord]) -> PathBound:
     """PLOB figures for a path: direct transmission over its whole length, and the
     capacity of the repeater chain (the weakest link; Pirandola, Commun. Phys. 2, 51
     (2019)), both at the channel-use rate of the path's slowest link."""
@@ -220,8 +227,8 @@ def _path_bound(links: list[LinkRecord]) -> dict[str, Any]:
     per_use = float(plob_bound(transmittance))
     chain = min(float(plob_bound(link.model.channel_transmittance)) * _channel_uses_per_s(link)
                 for link in links)
-    return {"name": "PLOB", "ebits_per_channel_use": per_use, "channel_uses_per_s": uses,
-            "rate_hz": per_use * uses, "repeater_chain_rate_hz": chain}
+    return PathBound(name="PLOB", ebits_per_channel_use=per_use, channel_uses_per_s=uses,
+                     rate_hz=per_use * uses, repeater_chain_rate_hz=chain)
 
 
 def outage_probability(
@@ -291,15 +298,8 @@ def _demand_metrics(demand: DemandRecord, elapsed_ps: int) -> DemandMetrics:
         purifications=counters["purifications"],
         purification_failures=counters["purification_failures"],
         bound=_path_bound(demand.path_links),
-        key=_key_metrics(demand, elapsed_ps),
+        key=None if demand.key is None else pair_key_metrics(demand.key, elapsed_ps * _PS),
     )
-
-
-def _key_metrics(demand: DemandRecord, elapsed_ps: int) -> dict[str, Any] | None:
-    """QKD figures of a qkd demand: QBER, key bits and secret-key rate (bit/s)."""
-    if demand.key is None:
-        return None
-    return {**demand.key, "secret_key_rate_bps": demand.key["key_bits"] / (elapsed_ps * _PS)}
 
 
 def _clean(value: Any) -> Any:

@@ -22,8 +22,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from qinet.analysis.key_metrics import KeyDemandMetrics, QkdLinkMetrics
-from qinet.analysis.metrics import DemandMetrics, LinkMetrics, RunResult
+from qinet.analysis.key_metrics import KeyDemandMetrics, PulseKeyMetrics, QkdLinkMetrics
+from qinet.analysis.metrics import DemandMetrics, LinkMetrics, PathBound, RunResult
 
 _PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
              (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
@@ -141,22 +141,21 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
                       f"{format_number(demand.lost)} / {format_number(demand.discarded)}")
     if demand.rate_target_hz is not None:
         table.add_row("requests waiting at the end", f"{demand.unserved_requests}")
-    bound = demand.bound.get("rate_hz")
+    bound = demand.bound if isinstance(demand.bound, PathBound) else None
     if bound is not None:
         # the repeaterless (direct-fibre) bound: a repeater chain may beat it
-        table.add_row("PLOB bound (no repeater)", format_rate(bound))
-        if bound > 0:
-            table.add_row("rate / PLOB bound", format_fraction(demand.rate_hz / bound))
+        table.add_row("PLOB bound (no repeater)", format_rate(bound.rate_hz))
+        if bound.rate_hz > 0:
+            table.add_row("rate / PLOB bound", format_fraction(demand.rate_hz / bound.rate_hz))
     key = demand.key
     if key is not None:
-        table.add_row(f"{key['protocol']} QBER (Z / X)",
-                      f"{format_fraction(key['qber'])} / {format_fraction(key['qber_x'])}")
-        table.add_row("secret key", f"{format_number(key['key_bits'])} bits"
-                      + (f" (aborted: {key['reason']})" if key["aborted"] else ""))
-        table.add_row("secret-key rate", format_si(key["secret_key_rate_bps"], "bit/s"))
-    chain = demand.bound.get("repeater_chain_rate_hz")
-    if chain is not None and demand.hops > 1:
-        table.add_row("repeater-chain capacity", format_rate(chain))
+        table.add_row(f"{key.protocol} QBER (Z / X)",
+                      f"{format_fraction(key.qber)} / {format_fraction(key.qber_x)}")
+        table.add_row("secret key", f"{format_number(key.key_bits)} bits"
+                      + (f" (aborted: {key.reason})" if key.aborted else ""))
+        table.add_row("secret-key rate", format_si(key.secret_key_rate_bps, "bit/s"))
+    if bound is not None and demand.hops > 1:
+        table.add_row("repeater-chain capacity", format_rate(bound.repeater_chain_rate_hz))
     return table
 
 
@@ -253,7 +252,7 @@ def run_report(result: RunResult) -> Group:
     parts: list[RenderableType] = [run_header(result)]
     # a prepare-and-measure qkd demand is reported with its link, pulses to key
     parts += [demand_table(d, number=i) for i, d in enumerate(result.demands, 1)
-              if d.pairs or d.key is None or "pulses" not in d.key]
+              if d.pairs or not isinstance(d.key, PulseKeyMetrics)]
     parts += [qkd_link_table(link) for link in result.qkd_links]
     parts += [key_demand_table(d) for d in result.key_demands]
     if not (result.demands or result.key_demands):

@@ -32,12 +32,14 @@ from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
+from qinet.qkd.key_network import KeyNetworkResult
 from qinet.qkd.protocols.bbm92 import run_bbm92
 from qinet.qkd.protocols.e91 import run_e91
+from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
-from qinet.scenario.key_network import KeyNetwork, KeyNetworkRecord
+from qinet.scenario.key_network import build_key_network
 from qinet.units import s_to_ps
 
 _LINK_CLASSES: dict[str, type[HeraldedLink]] = {
@@ -80,7 +82,7 @@ class DemandRecord:
     arrays: dict[str, np.ndarray]
     counters: dict[str, int]
     path_links: list[LinkRecord]
-    key: dict[str, Any] | None = None
+    key: QkdRunResult | None = None
     index: int = 0
 
 
@@ -94,7 +96,7 @@ class RunRecord:
     links: list[LinkRecord] = field(default_factory=list)
     nodes: list[NodeRecord] = field(default_factory=list)
     demands: list[DemandRecord] = field(default_factory=list)
-    keys: KeyNetworkRecord | None = None
+    keys: KeyNetworkResult | None = None
 
 
 def uses_network(demand: Any) -> bool:
@@ -170,7 +172,12 @@ class Simulation:
                 routing=policy.routing, k_paths=policy.k_paths),
             backend=make_backend(scenario.backend), timeline=self.timeline, rng=self.rng,
             play_messages=scenario.mode == "detailed")
-        self.key_network = KeyNetwork(scenario, self.rng.child("keys"))
+        # the key network shares no resource with the entanglement network, whose
+        # timeline may stop early (demands for a number of pairs); it runs on its own
+        self.key_timeline = Timeline()
+        self.key_network = build_key_network(
+            scenario, rng=self.rng.child("keys"), timeline=self.key_timeline,
+            end_ps=s_to_ps(scenario.duration))
         for i, demand in enumerate(scenario.demands):
             if not uses_network(demand):
                 continue
@@ -188,7 +195,7 @@ class Simulation:
                 simulated time, for progress bars.
         """
         duration = self.scenario.duration
-        has_keys = bool(self.key_network.plans)
+        has_keys = bool(self.key_network.links)
         # with both faces, the bar spends its first half on entanglement, then keys
         share = 0.5 if has_keys and self.network.demands else float(not has_keys)
         self.network.start()
@@ -202,10 +209,13 @@ class Simulation:
                 break  # every demand has the pairs it asked for
         record = self._record(end_ps if not self.timeline.stopped else self.timeline.now_ps)
         if has_keys:
-            keys_progress = None if progress is None else (
-                lambda done_s, total_s: progress(share * total_s + (1 - share) * done_s,
-                                                 total_s))
-            record.keys = self.key_network.run(duration, progress=keys_progress)
+            self.key_network.start()
+            for k in range(1, slices + 1):
+                self.key_network.run(end_ps * k // slices)
+                if progress is not None:
+                    progress(share * duration + (1 - share) * self.key_timeline.now_s,
+                             duration)
+            record.keys = self.key_network.finish()
         return record
 
     def _record(self, end_ps: int) -> RunRecord:
@@ -237,17 +247,10 @@ class Simulation:
             key = None
             if spec.kind == "qkd":
                 runner = run_e91 if spec.protocol == "e91" else run_bbm92
-                result = runner(log.delivered_states(backend), backend,
-                                rng=self.rng.child(f"qkd/{i}"), block_size=spec.block_size,
-                                epsilon_sec=spec.epsilon_sec, epsilon_cor=spec.epsilon_cor,
-                                distill_options={"reconciliation": spec.reconciliation})
-                key = {"protocol": spec.protocol, "pairs_measured": result.pulses,
-                       "sifted_bits": result.sifted_bits,
-                       "qber": result.qber.get("Z", result.qber.get("D")),
-                       "qber_x": result.qber.get("X"), "key_bits": result.key_bits,
-                       "keys_equal": result.keys_equal, "aborted": result.key_bits == 0,
-                       "reason": "; ".join(result.abort_reasons),
-                       "leaked_ec_bits": result.leaked_ec, "estimates": result.estimates}
+                key = runner(log.delivered_states(backend), backend,
+                             rng=self.rng.child(f"qkd/{i}"), block_size=spec.block_size,
+                             epsilon_sec=spec.epsilon_sec, epsilon_cor=spec.epsilon_cor,
+                             distill_options={"reconciliation": spec.reconciliation})
             record.demands.append(DemandRecord(
                 spec=spec, path=route.path, arrays=log.arrays(self.network.backend),
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,

@@ -1,9 +1,10 @@
 """What a key delivery service needs from a scenario: its key managers and their keys.
 
 Every node that lists ``saes`` runs a key management entity (KME). The KMEs share keys
-pairwise: a supply plays the scenario's QKD links forward in simulated time, block by
-block, and relays the fresh key between every pair of KMEs that trusted nodes join,
-round robin in chunks, so that no pair starves the others of a shared pool. The supply
+pairwise: a supply plays the scenario's key network (the one ``qinet run`` plays) forward
+in simulated time, block by block, and relays the fresh key between every pair of KMEs
+that trusted nodes join, round robin in chunks, so that no pair starves the others of a
+shared pool. The supply
 reports amounts only: the service fills them with bytes of its own CSPRNG, so the keys
 it hands out cannot be recomputed from the scenario and its seed.
 """
@@ -15,10 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from qinet.errors import ConfigError, ResourceUnavailable
+from qinet.errors import ConfigError
+from qinet.kernel.timeline import Timeline
+from qinet.network.key_relay import KeyRelay
+from qinet.qkd.key_network import KeyConsumerSpec, RelayedKey
 from qinet.rng import RngTree
 from qinet.scenario import schema
-from qinet.scenario.key_network import KeyNetwork
+from qinet.scenario.key_network import build_key_network
+from qinet.units import s_to_ps
 
 CHUNK_BITS = 8192  # relayed per KME pair and round: 1 KiB of key
 
@@ -51,6 +56,14 @@ class KeySupply(Protocol):
 class ScenarioKeySupply:
     """Keys from a scenario's QKD links, relayed between its KMEs.
 
+    A thin adapter over the scenario's key network (:mod:`qinet.qkd.key_network`), the
+    same one ``qinet run`` plays, with the same serving policy: every pair of KMEs joined
+    through trusted nodes is a consumer without a rate, taking ``CHUNK_BITS`` per round,
+    round robin. The network runs open-ended on a timeline of its own; :meth:`advance`
+    plays it forward and serves one set of rounds at its end (once per tick, rather than
+    at every deposit, so that a pair whose route crosses more pools gets its share of
+    them), and reports the chunks relayed.
+
     Args:
         scenario: a validated scenario with at least two KMEs joined by QKD links.
         seed: overrides the scenario's seed.
@@ -66,43 +79,49 @@ class ScenarioKeySupply:
                  start: int = 1) -> None:
         self.kmes = kme_specs(scenario)
         rng = RngTree(scenario.seed if seed is None else seed)
-        self.network = KeyNetwork(scenario, rng.child("keys" if start <= 1
-                                                      else f"keys/start-{start}"))
+        relay = KeyRelay({n.name: n.trusted for n in scenario.nodes})
+        for link in scenario.links:
+            if link.scheme == "qkd":
+                relay.add_pool(*link.between)
         self.pairs = []
         for a, b in itertools.combinations(sorted(k.name for k in self.kmes), 2):
             try:
-                self.network.relay.routes(a, b)
+                relay.routes(a, b)
             except ConfigError:
                 continue
             self.pairs.append((a, b))
         if not self.pairs:
             raise ConfigError("links", "no two KME nodes are joined by qkd links through "
                                        "trusted nodes")
-        self.now_s = 0.0
+        self.timeline = Timeline()
+        self._delivered: list[KeyAmount] = []
+        self.network = build_key_network(
+            scenario, rng=rng.child("keys" if start <= 1 else f"keys/start-{start}"),
+            timeline=self.timeline,
+            consumers=[KeyConsumerSpec(pair, CHUNK_BITS, index=i)
+                       for i, pair in enumerate(self.pairs)],
+            greedy_at_deposits=False, on_relay=self._collect)
+        self.network.start()
+
+    @property
+    def now_s(self) -> float:
+        """Simulated seconds played so far."""
+        return self.timeline.now_s
+
+    def _collect(self, key: RelayedKey) -> None:
+        a, b = key.consumer.between
+        self._delivered.append(KeyAmount(a, b, key.bits // 8))
 
     def advance(self, seconds: float) -> list[KeyAmount]:
-        """Send every link's pulses for ``seconds`` more and relay the finished blocks.
+        """Play ``seconds`` more of the key network, then relay what the pools hold.
 
-        A link contributes only whole slices (about one post-processing block each);
-        time not yet worth a slice is carried over to the next call.
+        A link deposits only whole slices (about one post-processing block each); time
+        not yet worth a slice is carried over to the next call.
         """
-        self.now_s += seconds
-        for stream in self.network.streams:
-            while (result := stream.next_slice(self.now_s, whole=True)) is not None:
-                self.network.relay.deposit(*stream.plan.spec.between, result.key_alice)
-        batches = []
-        active = list(self.pairs)
-        while active:
-            still = []
-            for a, b in active:
-                try:
-                    self.network.relay.relay(a, b, CHUNK_BITS)
-                except ResourceUnavailable:
-                    continue
-                batches.append(KeyAmount(a, b, CHUNK_BITS // 8))
-                still.append((a, b))
-            active = still
-        return batches
+        self.network.run(self.timeline.now_ps + s_to_ps(seconds))
+        self.network.serve()
+        delivered, self._delivered = self._delivered, []
+        return delivered
 
 
 def kme_specs(scenario: schema.Scenario) -> list[KmeSpec]:

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from qinet.errors import ConfigError
+from qinet.kernel.timeline import Timeline
 from qinet.physical.fibre import fibre_delay_s
 from qinet.rng import RngTree
 from qinet.scenario import load_scenario
-from qinet.scenario.key_network import KeyNetwork
+from qinet.scenario.key_network import build_key_network
 from qinet.scenario.key_service import CHUNK_BITS, key_service_plan
+from qinet.units import s_to_ps
 
 _BASE = """
 name: relay-test
@@ -36,35 +38,45 @@ def _scenario(extra_demands: str = "", **overrides):
     return load_scenario(_BASE + extra_demands, **overrides)
 
 
+def _network(scenario, seed):
+    return build_key_network(scenario, rng=RngTree(seed), timeline=Timeline(),
+                             end_ps=s_to_ps(scenario.duration))
+
+
+def _run(scenario, seed):
+    network = _network(scenario, seed)
+    network.start()
+    network.run(s_to_ps(scenario.duration))
+    return network.finish()
+
+
 def test_relayed_keys_are_equal_seen_by_the_trusted_node_and_paid_by_every_hop():
     scenario = _scenario("  - {kind: key, between: [a, b], key_size: 256}\n")
-    network = KeyNetwork(scenario, RngTree(5))
-    record = network.run(scenario.duration)
+    record = _run(scenario, 5)
     (log,) = record.demands
     assert log.keys > 0
     assert log.keys_equal
     assert log.exposed_to == {"t": log.keys}
     assert record.keys_seen == {"a": 0, "t": log.keys, "b": 0}
-    for _plan, results, pool in record.links:
-        deposited = sum(r.key_bits for r in results)
-        assert pool["level_bits"] + pool["spent_bits"] == deposited
-        assert pool["spent_bits"] == 256 * log.keys
+    for link in record.links:
+        assert link.pool_level_bits + link.pool_spent_bits == link.stats.key_bits
+        assert link.pool_spent_bits == 256 * log.keys
     # greedy relay stops only when the scarcer pool cannot pay one more key
-    assert min(pool["level_bits"] for _, _, pool in record.links) < 256
+    assert min(link.pool_level_bits for link in record.links) < 256
 
 
 def test_requests_wait_for_key_and_are_served_first_in_first_out():
     scenario = _scenario("  - {kind: key, between: [a, b], key_size: 256, rate: 2 kHz}\n")
-    record = KeyNetwork(scenario, RngTree(5)).run(scenario.duration)
-    (log,) = record.demands
-    requested = np.asarray(log.requested_s[:log.keys])
-    delivered = np.asarray(log.delivered_s)
-    travel = fibre_delay_s(10.0) + fibre_delay_s(15.0)
+    (log,) = _run(scenario, 5).demands
+    requested = log.requested_ps[:log.keys]
+    travel = s_to_ps(fibre_delay_s(10.0)) + s_to_ps(fibre_delay_s(15.0))
     # a key can never come before its request and the announcements' flight
-    assert np.all(delivered - requested >= travel - 1e-12)
-    assert np.all(np.diff(delivered) >= -1e-12)
-    assert log.keys + len(log.pending) == len(log.requested_s)
-    assert len(log.requested_s) == pytest.approx(2000 * scenario.duration, abs=1)
+    assert np.all(log.latency_ps >= travel)
+    assert np.array_equal(log.latency_ps, log.delivered_ps - requested)
+    assert np.all(np.diff(log.delivered_ps) >= 0)
+    assert log.keys + log.unserved_requests == log.requested_ps.size
+    # the k-th request comes at exactly k / rate on the integer clock, the last at the end
+    assert log.requested_ps.tolist() == [k * 500_000_000 for k in range(1, 401)]
 
 
 def test_same_seed_and_start_same_key_a_restart_draws_a_stream_of_its_own():
@@ -72,8 +84,9 @@ def test_same_seed_and_start_same_key_a_restart_draws_a_stream_of_its_own():
         supply = key_service_plan(_scenario(), seed=seed)[1](start)
         amounts = supply.advance(0.12)
         assert amounts, "0.12 s of two 100 MHz links gives key"
-        # the key bits of the relay's first link: what the amounts were counted from
-        return amounts, supply.network.streams[0].next_slice(1.0).key_alice
+        # the relay's first pool: what the amounts were counted from
+        pool = supply.network.relay.pool("a", "t")
+        return amounts, pool.take(pool.level)
 
     amounts, bits = first_block(1, 1)
     again_amounts, again_bits = first_block(1, 1)
@@ -113,7 +126,7 @@ def test_key_service_carries_unfinished_slices_over():
 ])
 def test_bad_key_network_names_the_field(text, field, reason):
     def build():
-        KeyNetwork(load_scenario(text), RngTree(1))
+        _network(load_scenario(text), 1)
 
     with pytest.raises(ConfigError, match=re.escape(reason)) as info:
         build()
@@ -122,20 +135,21 @@ def test_bad_key_network_names_the_field(text, field, reason):
 
 def test_links_without_a_demand_run_decoy_bb84_with_defaults():
     text = _BASE.split("demands:")[0] + "demands:\n  - {kind: key, between: [a, b]}\n"
-    network = KeyNetwork(load_scenario(text), RngTree(2))
-    assert [p.demand.protocol for p in network.plans] == ["bb84-decoy", "bb84-decoy"]
-    assert all(p.demand_index is None for p in network.plans)
+    network = _network(load_scenario(text), 2)
+    assert [link.protocol for link in network.links] == ["bb84-decoy", "bb84-decoy"]
+    assert all(link.demand is None for link in network.links)
 
 
 def test_pool_levels_follow_the_slices_in_time():
     scenario = _scenario()
-    network = KeyNetwork(scenario, RngTree(9))
-    network.run(scenario.duration)
-    for stream in network.streams:
-        assert stream.now_s == pytest.approx(scenario.duration)
+    network = _network(scenario, 9)
+    network.start()
+    network.run(s_to_ps(scenario.duration))
+    record = network.finish()
+    for link in record.links:
+        assert link.stats.pulses == round(scenario.duration * 1e8)
         # slices are about one block each, so a run of many blocks has many slices
-        sifted = [r.sifted_bits for r in stream.results]
-        assert len(sifted) >= 2
-        assert max(sifted[:-1]) < 2 * 400_000
+        assert link.stats.slices >= 2
+        assert link.stats.sifted_bits < 2 * 400_000 * link.stats.slices
     for a, b in itertools.pairwise(["a", "t", "b"]):
         assert network.relay.pool(a, b).level == network.relay.pool(a, b).deposited

@@ -45,7 +45,8 @@ def test_single_photon_bb84_reports_every_figure_and_stays_under_plob():
     # the demand's entry carries the same key and the bound at the link's pulse rate
     assert demand["kind"] == "qkd"
     assert demand["key"]["key_bits"] == link["key_bits"]
-    assert demand["bound"]["rate_hz"] == pytest.approx(link["plob_bound_bps"])
+    assert demand["bound"]["plob_bound_bps"] == pytest.approx(link["plob_bound_bps"])
+    assert "rate_hz" not in demand["bound"]  # a key rate is in bit/s
 
 
 def test_decoy_bb84_reports_per_intensity_qber_and_decoy_estimates():
