@@ -75,3 +75,13 @@ def _one_key(output: str) -> tuple[str, str]:
     fields = dict(line.split(" : ", 1) for line in output.splitlines() if " : " in line)
     assert fields["Response code"] == "200", output
     return fields["Key id"].strip(), fields["Key"].strip()
+
+
+def test_qkd014_client_cli_prints_a_refusal_and_exits_zero(kms):
+    # the bob-carol pool of the fixture is empty: 503, which this CLI prints, exit 0
+    refused = run("qkd014-client", *qkd014_identity(kms, "bob-app", "bob"),
+                  "get_key", "carol-app")
+    assert refused.returncode == 0
+    fields = dict(line.split(" : ", 1) for line in refused.stdout.splitlines() if " : " in line)
+    assert fields["Response code"] == "503"
+    assert "holds 0 bytes" in fields["Message"]
