@@ -134,11 +134,13 @@ class HeraldedLink(ABC):
         for i in sorted(parked):
             self._begin(i)
 
-    def release_end(self, pair: LinkPair, side: int) -> None:
+    def release_end(self, pair: LinkPair, side: int, *, ready_ps: int = 0) -> None:
         """Free the memory at one end (0 = node a, 1 = node b) of a delivered pair.
 
         A memory pair tries again once both of its memories are free: after a swap, the
-        qubit at one end is measured while the other lives on in a longer pair.
+        qubit at one end is measured while the other lives on in a longer pair. Its next
+        attempt starts no earlier than ``ready_ps`` (a memory being reset) nor than the
+        turnaround after its last success.
 
         Raises:
             ProtocolError: that end is not held (released twice, or not this link's).
@@ -147,6 +149,8 @@ class HeraldedLink(ABC):
         if pair.link != self.name or not self._holding[i][side]:
             raise ProtocolError(
                 f"link {self.name}: memory pair {i}, end {'ab'[side]}, is not held")
+        if ready_ps > self._ready_ps[i]:
+            self._ready_ps[i] = ready_ps
         held = self._holding[i]
         held[side] = False
         node = (self.node_a, self.node_b)[side]

@@ -7,8 +7,8 @@ and no demand can starve another by hoarding pairs that wait for slower links.
 
 A memory whose qubit is gone needs the link's reset time before it can take part in an
 attempt again. The link's own turnaround covers a pair used the moment it is delivered;
-a pair held longer is given back to its link only when the reset of its last memory is
-over.
+for a pair held longer, the memory pair's next attempt waits until the reset of its last
+memory is over (the link is told when, so no event marks the end of a reset).
 """
 
 from __future__ import annotations
@@ -103,9 +103,9 @@ class LinkScheduler:
     def release_end(self, pair: LinkPair, side: int) -> None:
         """Free one end of a handed-out pair; the share is returned with the second end.
 
-        The link gets the memory pair back once both ends are free and the last one has
-        been reset (``timing.reset_ps`` after it was freed), unless the link's turnaround
-        after the successful attempt ends later anyway.
+        The link may start the memory pair's next attempt once both ends are free and the
+        last one has been reset (``timing.reset_ps`` after it was freed), or when the
+        link's turnaround after the successful attempt ends, whichever is later.
 
         Raises:
             ProtocolError: that end is not held (released twice, or not handed out here).
@@ -120,20 +120,9 @@ class LinkScheduler:
             raise ProtocolError(
                 f"link {self.link.name}: memory pair {i}, end {'ab'[side]}, is not held")
         held[side] = False
-        if held[0] or held[1]:
-            self.link.release_end(pair, side)
-            return
-        del self._held[i]
-        self._users[self._owner.pop(i)].held -= 1
+        if not (held[0] or held[1]):
+            del self._held[i]
+            self._users[self._owner.pop(i)].held -= 1
+        # the qubit is gone now (occupancy); the memory may try again once it is reset
         link = self.link
-        now = link.timeline.now_ps
-        timing = link.model.timing
-        turnaround_end_ps = pair.delivered_ps - timing.delivered_ps + timing.turnaround_ps
-        reset_end_ps = now + timing.reset_ps
-        if reset_end_ps <= turnaround_end_ps:
-            link.release_end(pair, side)
-            return
-        # the qubit is gone now (occupancy); the memory is busy resetting until later
-        node = link.node_b if side else link.node_a
-        node.memories.vacate(pair.slot_b if side else pair.slot_a, now_ps=now)
-        link.timeline.schedule_at(reset_end_ps, link.release_end, pair, side)
+        link.release_end(pair, side, ready_ps=link.timeline.now_ps + link.model.timing.reset_ps)
