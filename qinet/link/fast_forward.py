@@ -13,7 +13,7 @@ was not simulated.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -26,16 +26,18 @@ class FastForwardLink(HeraldedLink):
     """A :class:`~qinet.link.heralded_link.HeraldedLink` that skips failed attempts."""
 
     mode: ClassVar[str] = "fast-forward"
-    # per memory pair, while it tries: (start of its first attempt, attempts drawn to the
-    # success, or None when it can never succeed); empty until started
-    _trying: list[tuple[int, int | None] | None] | tuple[()] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # per memory pair, while it tries: (start of its first attempt, attempts drawn to
+        # the success, or None when it can never succeed)
+        self._trying: list[tuple[int, int | None] | None] = [None] * self.memory_pairs
 
     def start(self) -> None:
         p = self.model.success_probability
         self._attempts_to_success = (
             BufferedDraws(lambda n: _geometric(p, n, self.rng)) if p > 0 else None
         )
-        self._trying = [None] * self.memory_pairs
         super().start()
 
     def _begin(self, i: int) -> None:
