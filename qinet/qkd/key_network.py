@@ -377,16 +377,17 @@ class KeyNetwork:
             Cancels the links' and consumers' next events and runs the timeline until
             the last announcement has arrived.
         """
-        for item in (*self._sources, *self._consumers):
-            if item.handle is not None:
-                Timeline.cancel(item.handle)
-                item.handle = None
+        handles = [s.handle for s in self._sources] + [c.handle for c in self._consumers]
+        for handle in handles:
+            if handle is not None:
+                Timeline.cancel(handle)
         if self._last_arrival_ps > self.timeline.now_ps:
             self.timeline.run(until_ps=self._last_arrival_ps)
         return self.result()
 
     def result(self) -> KeyNetworkResult:
-        """The record of the run so far."""
+        """The record of the run so far: slices whose last pulse was sent, keys that
+        reached their destination."""
         links = tuple(QkdLinkResult(s.link, s.stats, self.relay.pool(*s.link.between).level,
                                     self.relay.pool(*s.link.between).spent)
                       for s in self._sources)
@@ -419,14 +420,14 @@ class KeyNetwork:
                           2 * link.block_size_bits)
         source.slices += 1
         source.pulses_sent += pulses
-        source.stats = source.stats + QkdLinkStats.of(run)
-        # the block's key is there once its last pulse has been sent
+        # the block and its key are there once its last pulse has been sent
         done = max(source.at_pulse(source.pulses_sent), self.timeline.now_ps)
-        self.timeline.schedule_at(done, self._on_deposit, link, run.key_alice)
+        self.timeline.schedule_at(done, self._on_deposit, source, run)
         source.handle = self.timeline.schedule_at(done, self._on_slice, source)
 
-    def _on_deposit(self, link: QkdLinkSpec, bits: NDArray[np.uint8]) -> None:
-        self.relay.deposit(*link.between, bits)
+    def _on_deposit(self, source: _LinkSource, run: QkdRunResult) -> None:
+        source.stats = source.stats + QkdLinkStats.of(run)
+        self.relay.deposit(*source.link.between, run.key_alice)
         self._serve(greedy=self._greedy_at_deposits)
 
     def _schedule_request(self, consumer: _Consumer, number: int) -> None:

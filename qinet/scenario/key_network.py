@@ -29,20 +29,23 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
             parameters (naming the demand's field).
     """
     on_link: dict[frozenset[str], tuple[int, schema.QKDDemand]] = {}
-    for i, demand in enumerate(scenario.demands):
-        if demand.kind == "qkd" and demand.protocol in schema.PREPARE_MEASURE_PROTOCOLS:
-            key = frozenset(demand.between)
+    for i, asked in enumerate(scenario.demands):
+        if isinstance(asked, schema.QKDDemand) and (
+                asked.protocol in schema.PREPARE_MEASURE_PROTOCOLS):
+            key = frozenset(asked.between)
             if key in on_link:
-                link = "-".join(demand.between)
-                raise ConfigError(f"demands[{i}].between", f"the qkd link {link} already runs "
+                name = "-".join(asked.between)
+                raise ConfigError(f"demands[{i}].between", f"the qkd link {name} already runs "
                                                            f"demands[{on_link[key][0]}]")
-            on_link[key] = (i, demand)
+            on_link[key] = (i, asked)
     specs = []
     for index, link in enumerate(scenario.links):
         if link.scheme != "qkd":
             continue
-        demand_index, demand = on_link.get(frozenset(link.between), (None, None))
-        if demand is None:
+        demand_index: int | None = None
+        if frozenset(link.between) in on_link:
+            demand_index, demand = on_link[frozenset(link.between)]
+        else:
             demand = schema.QKDDemand(kind="qkd", protocol="bb84-decoy",
                                       between=link.between)
         where = f"demands[{demand_index}]" if demand_index is not None else f"links[{index}]"
@@ -51,7 +54,7 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
         specs.append(QkdLinkSpec(
             between=link.between, length_km=link.length,
             # the same flight time as the entanglement network's messages on this fibre
-            delay_ps=s_to_ps(fibre_delay_s(link.length, fibre.group_index)),
+            delay_ps=s_to_ps(float(fibre_delay_s(link.length, fibre.group_index))),
             source_rate_hz=demand.source_rate, block_size_bits=demand.block_size,
             protocol=demand.protocol, runner=make_runner(scenario, link, demand, where),
             demand=demand_index, attack=demand.attack.kind if demand.attack else None))

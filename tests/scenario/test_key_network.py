@@ -153,3 +153,34 @@ def test_pool_levels_follow_the_slices_in_time():
         assert link.stats.sifted_bits < 2 * 400_000 * link.stats.slices
     for a, b in itertools.pairwise(["a", "t", "b"]):
         assert network.relay.pool(a, b).level == network.relay.pool(a, b).deposited
+
+
+def test_announcements_fly_at_the_fibres_group_index():
+    text = _BASE.replace("links:\n", "links:\n").replace(
+        "nodes:", "hardware:\n  slow: {kind: fibre, group_index: 2.0}\nnodes:").replace(
+        "scheme: qkd}", "scheme: qkd, fibre: slow}")
+    scenario = load_scenario(text + "  - {kind: key, between: [a, b], rate: 100 Hz}\n")
+    (log,) = _run(scenario, 5).demands
+    # n_g L / c per hop, as the entanglement network's messages: 66.7 µs + 100.1 µs
+    travel = s_to_ps(fibre_delay_s(10.0, 2.0)) + s_to_ps(fibre_delay_s(15.0, 2.0))
+    assert travel > s_to_ps(fibre_delay_s(10.0)) + s_to_ps(fibre_delay_s(15.0))
+    assert log.keys > 10
+    # a request that finds key in the pools waits for the announcements' flight only
+    assert log.latency_ps.min() == travel
+
+
+def test_serve_and_run_relay_the_same_key_from_the_same_pools():
+    # the serve supply is the run's key network with the KME pair as a greedy consumer:
+    # over one route it relays what the scarcer pool can pay, in whole chunks
+    supply = key_service_plan(_scenario())[1](1)
+    relayed = sum(a.n_bytes for a in supply.advance(0.25)) * 8
+    record = supply.network.result()
+    deposited = [link.stats.key_bits for link in record.links]
+    assert relayed == min(deposited) // CHUNK_BITS * CHUNK_BITS > 0
+    assert [link.pool_spent_bits for link in record.links] == [relayed, relayed]
+    # the chunks reach the far KME once the announcements have crossed the fibre
+    supply.advance(1e-3)
+    (pair,) = supply.network.result().demands
+    assert pair.keys * CHUNK_BITS == relayed
+    assert pair.keys_equal
+    assert pair.exposed_to == {"t": pair.keys}
