@@ -2,14 +2,19 @@
 
 Nothing during a run reads the state of a swapped pair: swaps, cutoffs and delivery
 depend on times and on the swap's success draw only, and purification works on link
-pairs. So a swap records how to make its product, as a :class:`SwapNode` (the two input
-states or nodes, the decay still owed on the two measured qubits, and the repeater's
-operations), and a demand's delivered pairs are computed when the demand's log is read,
-by :func:`resolve`: level by level from the link pairs up, with one ``memory_decay`` per
-measured side and one ``swap`` per level and kind of node (memories and operations), on
+pairs. So a swap records how to make its product, as a swap node (:func:`swap_node`: the
+two input states or nodes, the decay still owed on the two measured qubits, and the
+repeater's kind), and a demand's delivered pairs are computed when the demand's log is
+read, by :func:`resolve`: level by level from the link pairs up, with one
+``memory_decay`` per measured side and one ``swap`` per level and kind of repeater, on
 the whole batch. The backend's formulas give a pair the same numbers alone or in a
 batch (numpy's and Python's ``exp`` may differ in the last bit), so this is the state an
 immediate swap would have made; pairs that die are never computed at all.
+
+A node is a plain tuple of numbers, shared kinds and its inputs, so the garbage collector
+stops tracking it (it holds no container that could close a cycle), and a run that keeps
+thousands of them until its log is read pays nothing for them in collections. A backend's
+batch is an array, never a plain tuple, which is how the two are told apart.
 
 Examples:
     >>> import numpy as np
@@ -18,9 +23,9 @@ Examples:
     >>> from qinet.quantum import make_backend
     >>> backend = make_backend("bell-diagonal")
     >>> werner = backend.from_bell_weights([0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3])
-    >>> memory = QuantumMemory(t1_s=np.inf, t2_s=1e9)
-    >>> node = SwapNode(werner, werner, 0.0, 0.0, memory, memory, NodeOperations(), 1)
-    >>> outer = SwapNode(node, werner, 0.0, 0.0, memory, memory, NodeOperations(), 2)
+    >>> kind = repeater_kind(QuantumMemory(t1_s=np.inf, t2_s=1e9), NodeOperations())
+    >>> node = swap_node(werner, werner, 0.0, 0.0, kind)
+    >>> outer = swap_node(node, werner, 0.0, 0.0, kind)
     >>> states = resolve(backend, np.random.default_rng(1), [node, werner, outer])
     >>> backend.fidelity(states).round(6).tolist()  # F1 F2 + (1 - F1)(1 - F2)/3
     [0.813333, 0.9, 0.738222]
@@ -29,7 +34,7 @@ Examples:
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,39 +44,40 @@ from qinet.quantum.backend import QuantumBackend
 if TYPE_CHECKING:
     from qinet.network.policy import NodeOperations
 
+RepeaterKind = tuple[float, float, float, float]
+"""What a swap's state depends on at its repeater: ``(t1_s, t2_s)`` of the memories
+holding the two measured qubits, then the gate depolarising and the measurement error."""
 
-class SwapNode(NamedTuple):
-    """How to compute the pair a swap made.
+SwapNode = tuple[Any, Any, float, float, RepeaterKind, int]
+"""``(left, right, left_wait_s, right_wait_s, kind, height)``: the left input's state
+(a one-pair backend batch) or node, whose qubit 1 is measured; the right input's, whose
+qubit 0 is measured; the decay owed on each measured qubit up to the swap; the
+repeater's kind; and the swaps on the longest way down to a link pair."""
 
-    Attributes:
-        left: the left input's state (a one-pair backend batch) or node; its qubit 1 is
-            measured.
-        right: the right input's state or node; its qubit 0 is measured.
-        left_wait_s: decay owed on the left input's qubit 1 up to the swap.
-        right_wait_s: decay owed on the right input's qubit 0 up to the swap.
-        left_memory: the memory holding the left measured qubit.
-        right_memory: the memory holding the right measured qubit.
-        ops: the repeater's operations.
-        height: swaps on the longest way down to a link pair (1 for two link pairs).
-    """
+_HEIGHT = 5
 
-    left: Any
-    right: Any
-    left_wait_s: float
-    right_wait_s: float
-    left_memory: QuantumMemory
-    right_memory: QuantumMemory
-    ops: NodeOperations
-    height: int
+
+def repeater_kind(memory: QuantumMemory, ops: NodeOperations) -> RepeaterKind:
+    """The kind of a repeater whose memories are ``memory`` and operations ``ops``."""
+    return (memory.t1_s, memory.t2_s, ops.gate_depolarizing, ops.measurement_error)
+
+
+def swap_node(left: Any, right: Any, left_wait_s: float, right_wait_s: float,
+              kind: RepeaterKind) -> SwapNode:
+    """The node of a swap of ``left`` and ``right`` (states or nodes) at a repeater."""
+    h_left = left[_HEIGHT] if type(left) is tuple else 0
+    h_right = right[_HEIGHT] if type(right) is tuple else 0
+    return (left, right, left_wait_s, right_wait_s, kind,
+            (h_left if h_left > h_right else h_right) + 1)
 
 
 def resolve(backend: QuantumBackend, rng: np.random.Generator, states: list[Any]) -> Any:
-    """One batch holding ``states`` in order, every :class:`SwapNode` computed.
+    """One batch holding ``states`` in order, every swap node computed.
 
     Args:
         backend: the formalism of every state.
         rng: draws the measurement outcomes of backends that sample them.
-        states: one-pair backend batches and nodes, in any mix.
+        states: one-pair backend batches and swap nodes, in any mix.
     """
     if not states:
         return backend.concat([])
@@ -81,15 +87,15 @@ def resolve(backend: QuantumBackend, rng: np.random.Generator, states: list[Any]
     levels: dict[int, list[SwapNode]] = defaultdict(list)
     stack = []
     for state in states:
-        if type(state) is SwapNode:
+        if type(state) is tuple:
             stack.append(state)
         else:
             leaves.setdefault(id(state), state)
     while stack:
         node = stack.pop()
-        levels[node.height].append(node)
-        for child in (node.left, node.right):
-            if type(child) is SwapNode:
+        levels[node[_HEIGHT]].append(node)
+        for child in (node[0], node[1]):
+            if type(child) is tuple:
                 stack.append(child)
             else:
                 leaves.setdefault(id(child), child)
@@ -97,24 +103,20 @@ def resolve(backend: QuantumBackend, rng: np.random.Generator, states: list[Any]
     row = {key: i for i, key in enumerate(leaves)}  # id of a state or node -> row of values
     rows = len(row)
     for level in sorted(levels):
-        kinds: dict[tuple[float, ...], list[SwapNode]] = defaultdict(list)
-        for node in levels[level]:  # nodes that differ only in where they are go together
-            lm, rm, ops = node.left_memory, node.right_memory, node.ops
-            kinds[lm.t1_s, lm.t2_s, rm.t1_s, rm.t2_s, ops.gate_depolarizing,
-                  ops.measurement_error].append(node)
+        kinds: dict[RepeaterKind, list[SwapNode]] = defaultdict(list)
+        for node in levels[level]:
+            kinds[node[4]].append(node)
         outputs = []
-        for group in kinds.values():
-            first = group[0]
-            lm, rm, ops = first.left_memory, first.right_memory, first.ops
+        for (t1_s, t2_s, gate_depolarizing, measurement_error), group in kinds.items():
             left = backend.memory_decay(
-                backend.take(values, [row[id(n.left)] for n in group]),
-                np.array([n.left_wait_s for n in group]), t1_s=lm.t1_s, t2_s=lm.t2_s, qubit=1)
+                backend.take(values, [row[id(n[0])] for n in group]),
+                np.array([n[2] for n in group]), t1_s=t1_s, t2_s=t2_s, qubit=1)
             right = backend.memory_decay(
-                backend.take(values, [row[id(n.right)] for n in group]),
-                np.array([n.right_wait_s for n in group]), t1_s=rm.t1_s, t2_s=rm.t2_s, qubit=0)
+                backend.take(values, [row[id(n[1])] for n in group]),
+                np.array([n[3] for n in group]), t1_s=t1_s, t2_s=t2_s, qubit=0)
             outputs.append(backend.swap(left, right, rng=rng,
-                                        gate_depolarizing=ops.gate_depolarizing,
-                                        measurement_error=ops.measurement_error))
+                                        gate_depolarizing=gate_depolarizing,
+                                        measurement_error=measurement_error))
             row.update((id(node), rows + i) for i, node in enumerate(group))
             rows += len(group)
         values = backend.concat([values, *outputs])

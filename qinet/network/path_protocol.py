@@ -32,7 +32,7 @@ from qinet.kernel.timeline import Timeline
 from qinet.link.heralded_link import BufferedDraws
 from qinet.link.pairs import LinkPair
 from qinet.network.cutoffs import Cutoffs
-from qinet.network.deferred import resolve
+from qinet.network.deferred import repeater_kind, resolve, swap_node
 from qinet.network.delivery import Delivery
 from qinet.network.demand import DemandLog
 from qinet.network.entanglement import End, Pair, PairState, PairTable
@@ -40,7 +40,7 @@ from qinet.network.policy import NetworkPolicy, NodeOperations
 from qinet.network.purification import Purifier
 from qinet.network.scheduling import LinkScheduler
 from qinet.network.supply import LinkSupply
-from qinet.network.swapping import SwapQueues, swap_node
+from qinet.network.swapping import SwapQueues
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend
 from qinet.units import s_to_ps
@@ -147,6 +147,7 @@ class PathProtocol:
         self._forward = [seg.forward for seg in segments]
         self._release = [seg.scheduler.release_end for seg in segments]
         self._uniform = BufferedDraws(rng.random)
+        self._kinds = [repeater_kind(m, ops) for m, ops in zip(memories, operations, strict=True)]
         prepared: dict[tuple[int, bool], object] = {}
         self._states = []
         for seg in segments:
@@ -219,7 +220,8 @@ class PathProtocol:
         success = ops.swap_success == 1.0 or self._uniform.take() < ops.swap_success
         if success and left.status is _LIVE and right.status is _LIVE:
             status = _LIVE
-            state = swap_node(left, right, now, ops)
+            state = swap_node(left.state, right.state, (now - left.decayed_ps[1]) * 1e-12,
+                              (now - right.decayed_ps[0]) * 1e-12, self._kinds[k])
         else:
             status = _DOOMED
             state = left.state

@@ -8,22 +8,17 @@ pairs that reach exactly the two ends of its span, so spans double at every leve
 two the split point is the middle, rounded down.
 
 :class:`SwapQueues` holds the qubits that wait at each repeater for a partner on the
-other side; :func:`swap_node` is the Bell-state measurement itself. The protocol
-that decides what a swap means for the pair's life is
-:class:`~qinet.network.path_protocol.PathProtocol`.
+other side. The swap itself, and what it means for the pair's life, is
+:meth:`~qinet.network.path_protocol.PathProtocol._swap`; the state it makes is computed
+later, in batches (:mod:`qinet.network.deferred`).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
 from qinet.errors import ConfigError
-from qinet.network.deferred import SwapNode
 from qinet.network.entanglement import End, Pair, PairTable
-
-if TYPE_CHECKING:
-    from qinet.network.policy import NodeOperations
 
 POLICIES = ("asap", "nested")
 
@@ -122,15 +117,3 @@ class SwapQueues:
         if self.spans is None:
             return ()
         return tuple(p for p in (pair.lo, pair.hi) if 0 < p < self._n)
-
-
-def swap_node(left: Pair, right: Pair, now_ps: int, ops: NodeOperations) -> SwapNode:
-    """The pair a Bell-state measurement on ``left``'s qubit 1 and ``right``'s qubit 0 makes
-    at ``now_ps``, as a recipe computed when the demand's log is read
-    (:func:`~qinet.network.deferred.resolve`); the measured qubits decay up to ``now_ps``."""
-    a, b = left.state, right.state
-    h_a = a.height if type(a) is SwapNode else 0
-    h_b = b.height if type(b) is SwapNode else 0
-    return SwapNode(a, b, (now_ps - left.decayed_ps[1]) * 1e-12,
-                    (now_ps - right.decayed_ps[0]) * 1e-12, left.ends[1].memory,
-                    right.ends[0].memory, ops, (h_a if h_a > h_b else h_b) + 1)
