@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from qinet.errors import ConfigError
 from qinet.kernel.ports import ClassicalChannel
 from qinet.kernel.timeline import Timeline
 from qinet.network.demand import DemandLog
@@ -46,9 +47,12 @@ class Purifier:
                  backend: QuantumBackend, timeline: Timeline, rng: np.random.Generator,
                  log: DemandLog, table: PairTable, free: Callable[[End], None],
                  done: Callable[[Pair], None]) -> None:
+        if policy.purification is None:
+            raise ConfigError("policy.purification.scheme",
+                              f"{policy.purification_rounds} rounds need a scheme, got none")
         self.demand = demand
         self.rounds = policy.purification_rounds
-        self.scheme = policy.purification
+        self.scheme: str = policy.purification
         self.pumping = policy.pumping
         self.operations = operations
         self.backend = backend
