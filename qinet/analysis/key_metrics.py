@@ -2,7 +2,7 @@
 ``kind: qkd`` demand, and the bound it is compared with.
 
 Every key figure of the JSON document is built here, from the typed records of the key
-network (:mod:`qinet.qkd.key_network`) and of the protocols
+network (:mod:`qinet.qkd.key_records`) and of the protocols
 (:class:`~qinet.qkd.protocols.result.QkdRunResult`). The keys are listed in
 ``docs/metrics.md``.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qinet.physical.bounds import plob_bound
-from qinet.qkd.key_network import KeyDemandResult, KeyNetworkResult, QkdLinkResult
+from qinet.qkd.key_records import KeyDemandResult, KeyNetworkResult, QkdLinkResult
 from qinet.qkd.protocols.result import QkdRunResult
 
 _PS = 1e-12

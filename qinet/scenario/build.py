@@ -32,7 +32,7 @@ from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
-from qinet.qkd.key_network import KeyNetworkResult
+from qinet.qkd.key_records import KeyNetworkResult
 from qinet.qkd.protocols.bbm92 import run_bbm92
 from qinet.qkd.protocols.e91 import run_e91
 from qinet.qkd.protocols.result import QkdRunResult

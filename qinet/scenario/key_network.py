@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from qinet.errors import ConfigError
 from qinet.kernel.timeline import Timeline
 from qinet.physical.fibre import fibre_delay_s
-from qinet.qkd.key_network import KeyConsumerSpec, KeyNetwork, QkdLinkSpec, RelayedKey
+from qinet.qkd.key_network import KeyNetwork
+from qinet.qkd.key_records import KeyConsumerSpec, QkdLinkSpec, RelayedKey
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.qkd_protocols import make_runner

@@ -19,7 +19,7 @@ from typing import Protocol
 from qinet.errors import ConfigError
 from qinet.kernel.timeline import Timeline
 from qinet.network.key_relay import KeyRelay
-from qinet.qkd.key_network import KeyConsumerSpec, RelayedKey
+from qinet.qkd.key_records import KeyConsumerSpec, RelayedKey
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.key_network import build_key_network

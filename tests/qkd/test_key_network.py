@@ -7,13 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qinet.kernel.timeline import Timeline
-from qinet.qkd.key_network import (
-    KeyConsumerSpec,
-    KeyNetwork,
-    QkdLinkSpec,
-    QkdLinkStats,
-    RelayedKey,
-)
+from qinet.qkd.key_network import KeyNetwork
+from qinet.qkd.key_records import KeyConsumerSpec, QkdLinkSpec, QkdLinkStats, RelayedKey
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
 
