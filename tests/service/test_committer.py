@@ -55,3 +55,22 @@ def test_a_locked_database_fails_the_group_and_the_writer_goes_on(database):
     rows = committer.submit(lambda db: db.execute("SELECT x FROM t").fetchall())
     assert rows.result(timeout=10) == [(2,)]
     committer.close()
+
+
+def test_a_database_error_inside_a_transaction_fails_its_group_as_unavailable(database):
+    # the file failing under a request (full disk, I/O error) is the store's fault: 503
+    # for the whole group, never a raw sqlite3 error (a 500), and the writer goes on
+    committer = GroupCommitter(lambda: sqlite3.connect(database, isolation_level=None))
+
+    def disk_full(db):
+        db.execute("INSERT INTO t VALUES (5)")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    group = [committer.submit(lambda db: db.execute("INSERT INTO t VALUES (4)").rowcount),
+             committer.submit(disk_full)]
+    for future in group:
+        with pytest.raises(ResourceUnavailable, match="disk is full"):
+            future.result(timeout=10)
+    rows = committer.submit(lambda db: db.execute("SELECT x FROM t").fetchall())
+    assert rows.result(timeout=10) == []
+    committer.close()

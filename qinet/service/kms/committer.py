@@ -125,6 +125,10 @@ class GroupCommitter:
                 db.execute("SAVEPOINT request")
                 try:
                     value = transaction(db)
+                except sqlite3.Error:
+                    # the file failed under the transaction (a full disk, an I/O error):
+                    # SQLite may have rolled back more than this request, so the group fails
+                    raise
                 except Exception as exc:
                     db.execute("ROLLBACK TO request")
                     db.execute("RELEASE request")
