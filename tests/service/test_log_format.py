@@ -177,7 +177,9 @@ def test_clip_is_one_short_printable_line(value, limit, quote):
     assert text.isprintable()
     marker = f" ({len(value)} chars)"
     if len(value) > limit:
-        assert text.endswith(("…" if not quote else "…'") + marker)
+        # repr quotes with " when the text holds a ' and no "
+        ends = ("…",) if not quote else ("…'", '…"')
+        assert text.endswith(tuple(end + marker for end in ends))
         assert len(text) <= 10 * limit + len(marker) + 3  # at worst \UNNNNNNNN per char
     else:
         assert text == (repr(value) if quote else repr(value)[1:-1])
