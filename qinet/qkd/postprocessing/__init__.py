@@ -14,7 +14,11 @@ from qinet.qkd.postprocessing.estimation import (
     qber_upper_bound,
 )
 from qinet.qkd.postprocessing.pipeline import QBER_ABORT, DistillResult, distill
-from qinet.qkd.postprocessing.privacy_amplification import final_key_length, toeplitz_hash
+from qinet.qkd.postprocessing.privacy_amplification import (
+    final_key_length,
+    modified_toeplitz_hash,
+    toeplitz_hash,
+)
 from qinet.qkd.postprocessing.reconciliation import (
     CascadeResult,
     ParityOracle,
@@ -41,6 +45,7 @@ __all__ = [
     "final_key_length",
     "hash_tag",
     "initial_block_size",
+    "modified_toeplitz_hash",
     "qber_upper_bound",
     "reconciliation_efficiency",
     "sift",

@@ -75,11 +75,12 @@ def estimate_qber(
         raise ConfigError("sample_fraction", f"must lie in (0, 1), got {sample_fraction!r}")
     n = a.size
     k = round(sample_fraction * n)
-    mask = np.zeros(n, dtype=bool)
-    mask[rng.choice(n, size=k, replace=False)] = True
-    errors = int(np.count_nonzero(a[mask] != b[mask]))
+    sample = rng.choice(n, size=k, replace=False)
+    keep = np.ones(n, dtype=bool)
+    keep[sample] = False
+    errors = int(np.count_nonzero(a[sample] != b[sample]))
     qber = errors / k if k else 0.0
-    return QberEstimate(qber, a[~mask], b[~mask], k)
+    return QberEstimate(qber, np.compress(keep, a), np.compress(keep, b), k)
 
 
 def qber_upper_bound(errors: int, n: int, *, epsilon: float) -> float:

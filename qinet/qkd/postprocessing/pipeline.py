@@ -31,7 +31,10 @@ from qinet.errors import ConfigError
 from qinet.qkd.postprocessing._bits import as_bits, same_length
 from qinet.qkd.postprocessing.estimation import estimate_qber, qber_upper_bound
 from qinet.qkd.postprocessing.ldpc_reconciliation import ldpc_reconcile
-from qinet.qkd.postprocessing.privacy_amplification import final_key_length, toeplitz_hash
+from qinet.qkd.postprocessing.privacy_amplification import (
+    final_key_length,
+    modified_toeplitz_hash,
+)
 from qinet.qkd.postprocessing.reconciliation import ParityOracle, cascade
 from qinet.qkd.postprocessing.verification import DEFAULT_TAG_BITS, verify
 
@@ -97,7 +100,7 @@ def distill(
     Steps: estimate the QBER on a disclosed sample and abort if its upper bound
     (confidence 1 − ε_sec) exceeds 11 %; reconcile (Cascade or LDPC, whose frames that
     fail to decode are dropped from both keys); verify with a 64-bit Toeplitz tag
-    (discard on mismatch); compress with a Toeplitz hash to
+    (discard on mismatch); compress with a modified Toeplitz hash (T | I) to
     :func:`~qinet.qkd.postprocessing.privacy_amplification.final_key_length` bits. The tag
     is counted in ``leaked_ec`` on top of the log2(2/ε_cor) term, which is conservative.
 
@@ -168,11 +171,12 @@ def distill(
         length = max(0, int(key_length(alice_key.size, upper, leaked)))
     if length == 0:
         return stop("finite-size key length is zero", upper, leaked, dropped, failed, retries)
-    seed = rng_alice.integers(0, 2, alice_key.size + length - 1, dtype=np.uint8)
-    key_a = toeplitz_hash(alice_key, seed, length)
-    # T is linear over GF(2): T y = T x ⊕ T (x ⊕ y), and T 0 = 0 needs no second FFT
+    seed = rng_alice.integers(0, 2, alice_key.size - 1, dtype=np.uint8)
+    key_a = modified_toeplitz_hash(alice_key, seed, length)
+    # the hash is linear over GF(2): H y = H x ⊕ H (x ⊕ y), and H 0 = 0 needs no second FFT
     difference = alice_key ^ bob_key
-    key_b = key_a ^ toeplitz_hash(difference, seed, length) if difference.any() else key_a.copy()
+    key_b = (key_a ^ modified_toeplitz_hash(difference, seed, length) if difference.any()
+             else key_a.copy())
     equal = bool(np.array_equal(key_a, key_b))
     if not equal:  # a tag collision (probability 2^-64): never hand out unequal keys
         return stop("keys differ after privacy amplification", upper, leaked, est.alice.size,

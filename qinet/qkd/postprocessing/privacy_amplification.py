@@ -16,6 +16,12 @@ residual above 0.25 raises instead of returning a wrong key. Only the outputs
 ``[n−1, n−1+out_len)`` are wanted, so a circular convolution of length ≥ n + out_len − 1
 (not 2n + out_len − 2) suffices: the wrapped-around terms land outside that slice.
 
+Privacy amplification proper uses the modified Toeplitz matrix (T | I) of
+:func:`modified_toeplitz_hash`: an ``m`` × (n − m) Toeplitz T next to the m × m identity,
+so that only the first n − m key bits are convolved, with n − 1 seed bits. Its FFTs are
+about n long instead of n + m (1.9 times shorter when m = 0.8 n), and the family is still
+universal-2 (M. Hayashi and T. Tsurumaru, above).
+
 Short outputs (``out_len`` ≤ :data:`DIRECT_MAX_OUT`, the verification tags) skip the FFT:
 row i of T is a window of the reversed seed, so each output bit is the parity of
 popcount(window AND key) over bit-packed bytes, O(out_len · n / 8) byte operations.
@@ -143,6 +149,52 @@ def toeplitz_hash(
         return _direct_parity(x, s, out_len)
     return _convolve_parity(s.astype(np.float64), x.astype(np.float64), n - 1,
                             n - 1 + out_len, block_size)
+
+
+def modified_toeplitz_hash(key_bits: np.ndarray, seed_bits: np.ndarray,
+                           out_len: int) -> np.ndarray:
+    """Multiply a key by the modified Toeplitz matrix (T | I) over GF(2).
+
+    With the key split as x = (x₁, x₂), x₁ its first n − m bits and x₂ its last m, the
+    output is T x₁ ⊕ x₂, where T is the m × (n − m) Toeplitz matrix of ``seed_bits``
+    (``T[i, j] = seed[i − j + n − m − 1]``, as in :func:`toeplitz_hash`). Universal-2: for
+    x ≠ 0 the output is 0 only if T x₁ = x₂, which has probability 0 when x₁ = 0 (then
+    x₂ ≠ 0) and 2^−m otherwise, since T x₁ is uniform over the seeds for x₁ ≠ 0
+    (Hayashi and Tsurumaru, IEEE Trans. Inf. Theory 62, 2213 (2016)).
+
+    Args:
+        key_bits: the n input bits, 0/1.
+        seed_bits: the n − 1 bits of T (``n + out_len − 1`` would define the full T of
+            :func:`toeplitz_hash`; the identity needs none).
+        out_len: number of output bits, 0 ≤ m ≤ n.
+
+    Returns:
+        The m output bits, ``uint8``.
+
+    Raises:
+        ConfigError: ``out_len`` outside [0, n], a seed of the wrong length, or bits
+            that are not 0/1.
+
+    Examples:
+        >>> import numpy as np
+        >>> from scipy.linalg import toeplitz
+        >>> rng = np.random.default_rng(3)
+        >>> x, s = rng.integers(0, 2, 9), rng.integers(0, 2, 8)
+        >>> t = toeplitz(s[5:], s[5::-1])  # 3 x 6, T[i, j] = s[i - j + 5]
+        >>> bool(np.array_equal(modified_toeplitz_hash(x, s, 3), (t @ x[:6] + x[6:]) % 2))
+        True
+    """
+    x = as_bits(key_bits, "key_bits")
+    s = as_bits(seed_bits, "seed_bits")
+    n = x.size
+    if not 0 <= out_len <= n:
+        raise ConfigError("out_len", f"must lie in [0, {n}], got {out_len!r}")
+    if s.size != max(n - 1, 0):
+        raise ConfigError("seed_bits", f"must have n - 1 = {max(n - 1, 0)} bits, got {s.size}")
+    head = n - out_len
+    if head == 0:
+        return x.copy()
+    return toeplitz_hash(x[:head], s[: head + out_len - 1], out_len) ^ x[head:]
 
 
 def final_key_length(
