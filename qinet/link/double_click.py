@@ -87,7 +87,7 @@ def heralded_state(hw: LinkHardware) -> tuple[float, NDArray[np.complex128]]:
     two_photon_round = (ea * eb * 0.5 * (1 + v) + ea * (1 - eb) + eb * (1 - ea)) * quiet \
         + (1 - ea) * (1 - eb) * any_dark
     wrong = two_photon_round * any_dark  # the empty round heralded by a dark count
-    rho = np.zeros((4, 4), dtype=complex)
+    rho = np.zeros((4, 4), dtype=np.complex128)
     rho[1, 1] = rho[2, 2] = 0.25 * (coherent + incoherent)
     rho[1, 2] = rho[2, 1] = 0.25 * coherent * v
     rho[0, 0] = rho[3, 3] = 0.25 * wrong

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from qinet.link.heralded_link import BufferedDraws, HeraldedLink
 
@@ -73,10 +74,10 @@ class FastForwardLink(HeraldedLink):
         return total
 
 
-def _geometric(p: float, n: int, rng: np.random.Generator) -> np.ndarray:
+def _geometric(p: float, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
     """Attempts to the first success, as Python-int-safe values even for tiny ``p``."""
     if p > 1e-9:
-        return rng.geometric(p, n)
+        return rng.geometric(p, (n,)).astype(np.int64, copy=False)
     # numpy's int64 draw would overflow; invert the CDF in floating point instead
-    k = np.floor(np.log(rng.random(n)) / np.log1p(-p)) + 1
+    k: NDArray[np.float64] = np.floor(np.log(rng.random((n,))) / np.log1p(-p)) + 1
     return np.minimum(k, float(2**62)).astype(np.int64)

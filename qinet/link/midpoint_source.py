@@ -115,9 +115,9 @@ def heralded_state(source: SPDCSource, hw: LinkHardware) -> tuple[float, NDArray
                         same_pair += weight * both / (k_a * k_b)
     v = hw.visibility
     phi = np.outer(PHI_PLUS, PHI_PLUS.conj())
-    mixed = np.eye(4, dtype=complex) / 4
+    mixed = np.eye(4, dtype=np.complex128) / 4
     good = same_pair / success
-    rho = good * (v * phi + (1 - v) * mixed) + (1 - good) * mixed
+    rho: NDArray[np.complex128] = good * (v * phi + (1 - v) * mixed) + (1 - good) * mixed
     rho = depolarize_each(rho, (hw.memory_a.raw_fidelity, hw.memory_b.raw_fidelity))
     return float(success), rho
 

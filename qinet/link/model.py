@@ -123,7 +123,8 @@ def multiplexed_sampler(sample_mode: AttemptSampler, modes: int) -> AttemptSampl
         return sample_mode
 
     def sample(n: int, rng: np.random.Generator) -> NDArray[np.bool_]:
-        return sample_mode(n * modes, rng).reshape(n, modes).any(axis=1)
+        return np.asarray(sample_mode(n * modes, rng).reshape(n, modes).any(axis=1),
+                          dtype=np.bool_)
 
     return sample
 

@@ -92,7 +92,7 @@ def heralded_state(alpha: float, hw: LinkHardware) -> tuple[float, NDArray[np.co
     quiet = 1.0 - pd
     one_dark = pd * quiet  # a given detector has a dark count, the other none
     # Unnormalised state heralded by the "+" detector alone, in the basis |a b>, Ψ frame.
-    rho = np.zeros((4, 4), dtype=complex)
+    rho = np.zeros((4, 4), dtype=np.complex128)
     rho[0, 0] = (1 - alpha) ** 2 * one_dark
     single = alpha * (1 - alpha)
     rho[2, 2] = single * (0.5 * ea * quiet + (1 - ea) * one_dark)  # |10>: a emitted
