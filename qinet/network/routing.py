@@ -21,6 +21,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable
 from itertools import islice, pairwise
+from typing import Any
 
 import networkx as nx
 
@@ -29,7 +30,7 @@ from qinet.errors import ConfigError
 POLICIES = ("shortest", "hops", "fidelity", "rate", "k-shortest")
 
 
-def _weight(policy: str) -> str | Callable[[str, str, dict], float] | None:
+def _weight(policy: str) -> str | Callable[[str, str, Any], float] | None:
     if policy in ("shortest", "k-shortest"):
         return "length_km"
     if policy == "hops":
@@ -42,7 +43,7 @@ def _weight(policy: str) -> str | Callable[[str, str, dict], float] | None:
                                         f"{', '.join(POLICIES)}")
 
 
-def candidate_paths(graph: nx.Graph, a: str, b: str, *, policy: str = "shortest",
+def candidate_paths(graph: nx.Graph[str], a: str, b: str, *, policy: str = "shortest",
                     k: int = 3) -> list[list[str]]:
     """Paths from ``a`` to ``b``, best first (one path, or ``k`` for ``k-shortest``).
 
@@ -69,7 +70,7 @@ def candidate_paths(graph: nx.Graph, a: str, b: str, *, policy: str = "shortest"
         raise ConfigError("demands.between", f"no path joins {a} and {b}") from None
 
 
-def widest_path(graph: nx.Graph, a: str, b: str) -> list[str]:
+def widest_path(graph: nx.Graph[str], a: str, b: str) -> list[str]:
     """The path from ``a`` to ``b`` that maximises its smallest link ``rate_hz``.
 
     Three steps, each exact: the widest bottleneck ``B`` by Dijkstra on the bottleneck
@@ -98,14 +99,14 @@ def widest_path(graph: nx.Graph, a: str, b: str) -> list[str]:
     if a == b:
         return [a]
     width = _widest_bottleneck(graph, a, b)
-    wide = nx.Graph()
+    wide: nx.Graph[str] = nx.Graph()
     wide.add_nodes_from(graph)
     wide.add_edges_from((u, v, e) for u, v, e in graph.edges(data=True)
                         if e["rate_hz"] >= width)
     from_a = nx.single_source_shortest_path_length(wide, a)
     to_b = nx.single_source_shortest_path_length(wide, b)
     hops = from_a[b]
-    fewest = nx.DiGraph()
+    fewest: nx.DiGraph[str] = nx.DiGraph()
     for u, v, e in wide.edges(data=True):
         for x, y in ((u, v), (v, u)):
             if x in from_a and y in to_b and from_a[x] + 1 + to_b[y] == hops:
@@ -113,7 +114,7 @@ def widest_path(graph: nx.Graph, a: str, b: str) -> list[str]:
     return nx.shortest_path(fewest, a, b, weight=_inverse_rate)
 
 
-def _widest_bottleneck(graph: nx.Graph, a: str, b: str) -> float:
+def _widest_bottleneck(graph: nx.Graph[str], a: str, b: str) -> float:
     """The largest smallest ``rate_hz`` over the paths from ``a`` to ``b`` (pairs/s)."""
     best = {a: math.inf}
     heap = [(-math.inf, a)]
@@ -133,8 +134,8 @@ def _widest_bottleneck(graph: nx.Graph, a: str, b: str) -> float:
     raise nx.NetworkXNoPath(f"no path joins {a} and {b}")
 
 
-def _inverse_rate(_a: str, _b: str, edge: dict) -> float:
-    return 1.0 / max(edge["rate_hz"], 1e-300)
+def _inverse_rate(_a: str, _b: str, edge: Any) -> float:  # edge: networkx's attribute dict
+    return 1.0 / max(float(edge["rate_hz"]), 1e-300)
 
 
 def choose_path(paths: Iterable[list[str]], has_room: Callable[[str, str], bool]) -> list[str]:

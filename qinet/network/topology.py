@@ -29,7 +29,7 @@ class LinkInfo:
     fidelity: float
 
 
-def build_graph(nodes: list[str], links: dict[tuple[str, str], LinkInfo]) -> nx.Graph:
+def build_graph(nodes: list[str], links: dict[tuple[str, str], LinkInfo]) -> nx.Graph[str]:
     """An undirected graph with a :class:`LinkInfo` on every edge (attribute ``info``).
 
     Edge attributes ``length_km``, ``delay_ps``, ``rate_hz`` and ``fidelity`` are copied
@@ -40,7 +40,7 @@ def build_graph(nodes: list[str], links: dict[tuple[str, str], LinkInfo]) -> nx.
         >>> g.edges["a", "b"]["length_km"]
         10.0
     """
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(nodes)
     for (a, b), info in links.items():
         if a not in graph or b not in graph:
@@ -50,7 +50,7 @@ def build_graph(nodes: list[str], links: dict[tuple[str, str], LinkInfo]) -> nx.
     return graph
 
 
-def path_delays_ps(graph: nx.Graph, path: list[str]) -> list[int]:
+def path_delays_ps(graph: nx.Graph[str], path: list[str]) -> list[int]:
     """Cumulative classical delay from ``path[0]`` to each node of ``path``.
 
     Messages between two nodes of a path travel along the path's fibres, so the delay
