@@ -8,6 +8,7 @@ distance (its rate scales as the square root of the transmittance).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,9 @@ def key_rate_curve(
     # each arm of MDI and twin-field: half the fibre, then the station's detector
     arm = fibre_transmittance(distance / 2, attenuation_db_per_km) * detector_efficiency
     common = {"y0": dark_count_probability, "e_d": misalignment, "f_ec": f_ec}
-    station = {"dark_count_probability": dark_count_probability,
-               "misalignment": misalignment, "f_ec": f_ec}
-    builders = {
+    station: dict[str, Any] = {"dark_count_probability": dark_count_probability,
+                               "misalignment": misalignment, "f_ec": f_ec}
+    builders: dict[str, Callable[[], Any]] = {
         "decoy-asymptotic": lambda: decoy_bb84_key_rate_asymptotic(eta, mu=mu, **common),
         "decoy-vacuum-weak": lambda: decoy_bb84_key_rate_vacuum_weak(eta, mu=mu, nu=nu,
                                                                      **common),
@@ -119,9 +120,11 @@ def key_rate_curve(
     )
 
 
-def _best_over_mu(rate: Any, low: float, high: float) -> np.ndarray:
+def _best_over_mu(rate: Callable[[float], Any], low: float, high: float) -> np.ndarray:
     """The rate at the best mean photon number of a log grid, per distance."""
-    return np.max([np.asarray(rate(m), float) for m in np.geomspace(low, high, 40)], axis=0)
+    best: np.ndarray = np.max([np.asarray(rate(float(m)), float)
+                               for m in np.geomspace(low, high, 40)], axis=0)
+    return best
 
 
 def plot_key_rates(curve: KeyRateCurve, path: str | Path) -> Path:

@@ -84,7 +84,7 @@ def _plot_fidelity(ax: Axes, result: RunResult) -> None:
     for i, demand in enumerate(result.demands):
         first = i == 0
         ax.hlines(demand.min_fidelity, i - 0.35, i + 0.35, colors=_COLOURS["target"],
-                  linestyles="dashed", label="min_fidelity" if first else None)
+                  linestyles="dashed", label="min_fidelity" if first else "_nolegend_")
         low = min(low, demand.min_fidelity)
         link = f"{demand.path[0]}-{demand.path[1]}" if demand.hops == 1 else None
         if link in heralded:
