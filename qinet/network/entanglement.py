@@ -65,6 +65,7 @@ class End:
         stored_ps: when the qubit entered memory.
         pair: id of the pair the qubit belongs to now (see :class:`PairTable`).
         held: False once the qubit is measured, used or discarded.
+        queued: order in which the qubit was queued for a swap (nested swapping).
     """
 
     position: int
@@ -75,6 +76,7 @@ class End:
     stored_ps: int
     pair: int = -1
     held: bool = True
+    queued: int = 0
 
 
 @dataclass(slots=True, eq=False)

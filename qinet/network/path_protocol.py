@@ -127,7 +127,7 @@ class PathProtocol:
                                  per_link=not policy.purification_rounds,
                                  delivered=lambda: len(log.delivered_ps),
                                  resume=lambda k: segments[k].scheduler.resume())
-        self.queues = SwapQueues(self.n, policy=policy.swapping, table=self.pairs)
+        self.queues = SwapQueues(self.n, policy=policy.swapping)
         self._spans = self.queues.spans
         self.delivery = Delivery(demand, path, cumulative_delay_ps, timeline=timeline,
                                  log=log, supply=self.supply, table=self.pairs,
@@ -197,11 +197,8 @@ class PathProtocol:
             self.supply.made()
             self.delivery.complete(pair)
             return
-        self.queues.place(pair)
-        if lo > 0:
-            self._try_swap(lo)
-        if hi < n:
-            self._try_swap(hi)
+        for k in self.queues.place(pair):
+            self._try_swap(k)
 
     # ---------------------------------------------------------------- swapping
 
@@ -248,8 +245,8 @@ class PathProtocol:
             log.swap_failures += 1
         self.delivery.swapped(k, product, success)
         if self._nested:
-            # the outer repeaters may now hold the span their level waits for
-            for position in self.queues.repeaters_of(product):
+            # the product halves its parent's span: that repeater may swap now
+            for position in self.queues.joined(product):
                 self._try_swap(position)
 
     # ---------------------------------------------------------------- memories

@@ -15,10 +15,11 @@ later, in batches (:mod:`qinet.network.deferred`).
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import deque
 
 from qinet.errors import ConfigError
-from qinet.network.entanglement import End, Pair, PairTable
+from qinet.network.entanglement import End, Pair
 
 POLICIES = ("asap", "nested")
 
@@ -49,71 +50,98 @@ def nested_spans(n_links: int) -> dict[int, tuple[int, int]]:
 class SwapQueues:
     """The qubits waiting at each position of a path for a swap, oldest first.
 
-    ``left[k]`` holds the qubits at position ``k`` entangled towards lower positions (their
-    pair ends at ``k``), ``right[k]`` those entangled towards higher ones. Qubits that were
-    discarded meanwhile are dropped when they reach the front.
+    Swap-ASAP: ``left[k]`` holds the qubits at position ``k`` entangled towards lower
+    positions (their pair ends at ``k``), ``right[k]`` those entangled towards higher ones;
+    the two oldest are swapped as soon as both sides have one. Nested: every pair in play
+    spans one half of exactly one repeater's span (a link, or a product of that
+    repeater's level), so its qubit at that repeater is put among the repeater's ready
+    qubits on that side as soon as the pair exists, kept in the order the qubits were
+    queued; the oldest ready qubit of each side are swapped. Qubits discarded meanwhile
+    are skipped.
 
     Args:
         links: links on the path.
         policy: ``asap`` or ``nested``.
-        table: the path's pairs, to read a qubit's pair.
 
     Attributes:
         spans: for nested swapping, the span each repeater joins (else ``None``).
     """
 
-    __slots__ = ("_left", "_n", "_right", "_table", "spans")
+    __slots__ = ("_left", "_n", "_queued", "_right", "spans")
 
-    def __init__(self, links: int, *, policy: str, table: PairTable) -> None:
+    def __init__(self, links: int, *, policy: str) -> None:
         self._n = links
-        self._table = table
         self.spans = nested_spans(links) if policy == "nested" else None
+        # per repeater: the waiting qubits of each side (nested: the ready ones, in the
+        # order they were queued)
         self._left: list[deque[End]] = [deque() for _ in range(links + 1)]
         self._right: list[deque[End]] = [deque() for _ in range(links + 1)]
+        self._queued = 0  # qubits queued so far (nested)
 
-    def place(self, pair: Pair) -> None:
-        """Queue the ends of ``pair`` that sit at repeaters."""
+    def place(self, pair: Pair) -> tuple[int, ...]:
+        """Queue the ends of the link pair ``pair`` that sit at repeaters; the repeaters
+        where a swap may now be possible, in the order to try them."""
         lo_end, hi_end = pair.ends
-        if pair.lo > 0:
-            self._right[pair.lo].append(lo_end)
-        if pair.hi < self._n:
-            self._left[pair.hi].append(hi_end)
+        lo, hi = pair.lo, pair.hi
+        if self.spans is None:
+            inner_hi = hi < self._n
+            if inner_hi:
+                self._left[hi].append(hi_end)
+            if lo > 0:
+                self._right[lo].append(lo_end)
+                return (lo, hi) if inner_hi else (lo,)
+            return (hi,) if inner_hi else ()
+        lo_end.queued = self._queued
+        hi_end.queued = self._queued + 1
+        self._queued += 2
+        return self.joined(pair)
+
+    def joined(self, pair: Pair) -> tuple[int, ...]:
+        """Nested: ``pair`` (a link pair, or a swap's product) is ready at the repeater
+        whose span it halves; that repeater, or nothing for the whole path."""
+        spans, lo, hi = self.spans, pair.lo, pair.hi
+        if spans is None:
+            return ()
+        parent = spans.get(hi)
+        if parent is not None and parent[0] == lo:
+            insort(self._left[hi], pair.ends[1], key=_queued_order)
+            return (hi,)
+        parent = spans.get(lo)
+        if parent is not None and parent[1] == hi:
+            insort(self._right[lo], pair.ends[0], key=_queued_order)
+            return (lo,)
+        return ()
 
     def take(self, k: int) -> tuple[End, End] | None:
         """Two qubits at repeater ``k`` to swap now, left then right, or ``None``."""
         left, right = self._left[k], self._right[k]
-        while left and not left[0].held:
-            left.popleft()  # discarded by the cutoff
-        while right and not right[0].held:
-            right.popleft()
-        if not left or not right:
-            return None
         if self.spans is None:
+            while left and not left[0].held:
+                left.popleft()  # discarded by the cutoff
+            while right and not right[0].held:
+                right.popleft()
+            if not left or not right:
+                return None
             return left.popleft(), right.popleft()
-        e_left = self._pick(left, k, lower=True)
-        e_right = self._pick(right, k, lower=False)
-        if e_left is None or e_right is None:
+        i_left = _first_held(left)
+        i_right = _first_held(right)
+        if i_left is None or i_right is None:
             return None
-        left.remove(e_left)
-        right.remove(e_right)
+        e_left, e_right = left[i_left], right[i_right]
+        del left[i_left]
+        del right[i_right]
         return e_left, e_right
 
-    def _pick(self, queue: deque[End], k: int, *, lower: bool) -> End | None:
-        """The oldest held qubit whose pair reaches the end of ``k``'s span on its side."""
-        span = self.spans.get(k) if self.spans is not None else None
-        if span is None:
-            return None
-        want = span[0] if lower else span[1]
-        table = self._table
-        for end in queue:
-            if end.held:
-                pair = table[end.pair]
-                if (pair.lo if lower else pair.hi) == want:
-                    return end
-        return None
 
-    def repeaters_of(self, pair: Pair) -> tuple[int, ...]:
-        """Positions where ``pair``'s arrival may complete a nested span (none for ASAP)."""
-        if self.spans is None:
-            return ()
-        return tuple(p for p in (pair.lo, pair.hi) if 0 < p < self._n)
+def _queued_order(end: End) -> int:
+    return end.queued
+
+
+def _first_held(ready: deque[End]) -> int | None:
+    """Index of the oldest held qubit in ``ready``; discarded ones at the front go."""
+    while ready and not ready[0].held:
+        ready.popleft()
+    for i, end in enumerate(ready):
+        if end.held:
+            return i
+    return None
