@@ -13,6 +13,11 @@ Usage::
 
     bash benchmarks/setup_peer_env.sh      # once
     python benchmarks/chain_vs_sequence.py [--routers 2 3 5 9] [--json]
+    python benchmarks/chain_vs_sequence.py --peer-python PATH   # a venv elsewhere
+    python benchmarks/chain_vs_sequence.py --no-peer            # qinet alone
+
+The peer's Python is found as in ``link_vs_sequence.py`` (``benchmarks/_peer.py``); a
+missing one stops the script with status 2.
 """
 
 from __future__ import annotations
@@ -26,12 +31,8 @@ from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from link_vs_sequence import (
-    PEER_PYTHON,
-    ROOT,
-    SPEED_IN_PEER_M_PER_S,
-    werner_per_memory,
-)
+from _peer import ROOT, add_peer_arguments, peer_python
+from link_vs_sequence import SPEED_IN_PEER_M_PER_S, werner_per_memory
 
 from qinet.scenario import Simulation, load_scenario
 
@@ -41,7 +42,7 @@ def qinet_chain(routers: int, *, sim_time_s: float, mode: str, memories: int = 1
     names = [f"router_{i}" for i in range(routers)]
     period = 4 * length_km * 1e3 / SPEED_IN_PEER_M_PER_S
     return {
-        "name": f"chain-{routers}", "seed": seed, "duration": sim_time_s, "mode": mode,
+        "name": f"chain-{routers}", "seed": seed, "duration": f"{sim_time_s!r} s", "mode": mode,
         "hardware": {
             "mem": {"kind": "memory", "t2": "1 s", "efficiency": 0.9,
                     "raw_fidelity": werner_per_memory(0.95)},
@@ -49,8 +50,8 @@ def qinet_chain(routers: int, *, sim_time_s: float, mode: str, memories: int = 1
         },
         "nodes": [{"name": v, "memories": memories * (2 if 0 < i < routers - 1 else 1),
                    "memory": "mem"} for i, v in enumerate(names)],
-        "links": [{"between": [a, b], "length": length_km, "scheme": "double-click",
-                   "detector": "det", "attempt_period": period, "reset_time": 0,
+        "links": [{"between": [a, b], "length": f"{length_km!r} km", "scheme": "double-click",
+                   "detector": "det", "attempt_period": f"{period!r} s", "reset_time": 0,
                    "round_gap": 0} for a, b in pairwise(names)],
         "demands": [{"kind": "entanglement", "between": [names[0], names[-1]],
                      "min_fidelity": 0.0}],
@@ -72,11 +73,10 @@ def run_qinet(routers: int, mode: str, sim_time_s: float) -> dict:
             "events": record.events}
 
 
-def run_peer(routers: list[int], sim_time_s: float) -> list[dict]:
-    if not PEER_PYTHON.exists():
-        print("SeQUeNCe environment missing: run benchmarks/setup_peer_env.sh", file=sys.stderr)
+def run_peer(routers: list[int], sim_time_s: float, python: Path | None) -> list[dict]:
+    if python is None:
         return []
-    cmd = [str(PEER_PYTHON), str(ROOT / "benchmarks" / "peer_sequence_chain.py"),
+    cmd = [str(python), str(ROOT / "benchmarks" / "peer_sequence_chain.py"),
            "--routers", *map(str, routers), "--sim-time", str(sim_time_s), "--json"]
     docs = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     return [{"simulator": f"SeQUeNCe {d['version']}", "routers": d["routers"],
@@ -93,9 +93,11 @@ def main() -> int:
     parser.add_argument("--ff-time", type=float, default=10.0)
     parser.add_argument("--detailed-time", type=float, default=2.0)
     parser.add_argument("--json", action="store_true")
+    add_peer_arguments(parser)
     args = parser.parse_args()
+    python = peer_python(args)
     run_qinet(3, "fast-forward", 0.01)  # warm-up: imports and first calls
-    peers = {row["routers"]: row for row in run_peer(args.routers, args.peer_time)}
+    peers = {row["routers"]: row for row in run_peer(args.routers, args.peer_time, python)}
     rows, ratios = [], []
     for n in args.routers:
         ours = [run_qinet(n, "fast-forward", args.ff_time),

@@ -14,6 +14,12 @@ Usage::
 
     bash benchmarks/setup_peer_env.sh          # once: SeQUeNCe in .bench-venv
     python benchmarks/link_vs_sequence.py      # table; --json for a document
+    python benchmarks/link_vs_sequence.py --peer-python /path/to/venv/bin/python
+    python benchmarks/link_vs_sequence.py --no-peer   # qinet alone
+
+The peer's Python is ``--peer-python``, else ``$BENCH_VENV/bin/python``, else
+``.bench-venv/bin/python``; when it is missing the script stops with status 2 and says
+how to set it up (``benchmarks/_peer.py``).
 
 Reports pairs per wall second of each simulator, their ratio, and the rate and fidelity
 each simulator measured, so that the speed is compared at equal physics.
@@ -29,10 +35,11 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _peer import ROOT, add_peer_arguments, peer_python
+
 import qinet
 
-ROOT = Path(__file__).resolve().parents[1]
-PEER_PYTHON = ROOT / ".bench-venv" / "bin" / "python"
 SPEED_IN_PEER_M_PER_S = 2e8
 
 
@@ -48,7 +55,7 @@ def scenario(*, distance_km: float, memories: int, period_s: float, sim_time_s: 
     return {
         "name": "two-node-vs-sequence",
         "seed": seed,
-        "duration": sim_time_s,
+        "duration": f"{sim_time_s!r} s",
         "mode": mode,
         "hardware": {
             "mem": {"kind": "memory", "t2": "1 s", "efficiency": 0.9,
@@ -58,8 +65,8 @@ def scenario(*, distance_km: float, memories: int, period_s: float, sim_time_s: 
         },
         "nodes": [{"name": "a", "memories": memories, "memory": "mem"},
                   {"name": "b", "memories": memories, "memory": "mem"}],
-        "links": [{"between": ["a", "b"], "length": distance_km, "scheme": "double-click",
-                   "detector": "det", "attempt_period": period_s, "reset_time": 0,
+        "links": [{"between": ["a", "b"], "length": f"{distance_km!r} km", "scheme": "double-click",
+                   "detector": "det", "attempt_period": f"{period_s!r} s", "reset_time": 0,
                    "round_gap": 0}],
         "demands": [{"kind": "entanglement", "between": ["a", "b"]}],
     }
@@ -79,12 +86,10 @@ def run_qinet(mode: str, *, sim_time_s: float, period_s: float, args: argparse.N
             "attempt_period_s": period_s}
 
 
-def run_peer(formalism: str, args: argparse.Namespace) -> dict | None:
-    if not PEER_PYTHON.exists():
-        print(f"SeQUeNCe environment missing ({PEER_PYTHON}): run benchmarks/setup_peer_env.sh",
-              file=sys.stderr)
+def run_peer(formalism: str, args: argparse.Namespace, python: Path | None) -> dict | None:
+    if python is None:
         return None
-    cmd = [str(PEER_PYTHON), str(ROOT / "benchmarks" / "peer_sequence.py"),
+    cmd = [str(python), str(ROOT / "benchmarks" / "peer_sequence.py"),
            "--formalism", formalism, "--sim-time", str(args.peer_time),
            "--distance-km", str(args.distance_km), "--memories", str(args.memories),
            "--seed", str(args.seed), "--json"]
@@ -109,7 +114,9 @@ def main() -> int:
     parser.add_argument("--peer-time", type=float, default=1.0,
                         help="simulated seconds for SeQUeNCe")
     parser.add_argument("--json", action="store_true")
+    add_peer_arguments(parser)
     args = parser.parse_args()
+    python = peer_python(args)
 
     l_over_c = args.distance_km * 1e3 / SPEED_IN_PEER_M_PER_S
     # warm-up: imports and first-call costs are not part of either simulator's rate
@@ -118,7 +125,7 @@ def main() -> int:
     rows = []
     comparisons = []
     for formalism in ("bds", "ket"):
-        peer = run_peer(formalism, args)
+        peer = run_peer(formalism, args, python)
         if formalism == "bds":
             period = 4 * l_over_c
         else:

@@ -14,11 +14,18 @@ Usage::
 
     bash benchmarks/setup_peer_env.sh          # once: SeQUeNCe in .bench-venv
     python benchmarks/qkd_vs_sequence.py       # table; --json for a document
+    python benchmarks/qkd_vs_sequence.py --peer-python PATH   # a SeQUeNCe venv elsewhere
+    python benchmarks/qkd_vs_sequence.py --no-peer            # qinet alone
+
+The peer's Python is ``--peer-python``, else ``$BENCH_VENV/bin/python``, else
+``.bench-venv/bin/python``; when it is missing the script stops with status 2 and says
+how to set it up (``benchmarks/_peer.py``).
 
 Reports simulated seconds per wall second of each and their ratio, and the sifted key
 rate, the QBER and the key rate after error correction side by side (SeQUeNCe's
-Cascade throughput; qinet's final key after privacy amplification, and the sifted bits
-Cascade corrected per second).
+Cascade throughput; qinet's measured corrected bits, those both ends held equal after
+Cascade and verification, summed over the blocks, and its final key after privacy
+amplification).
 """
 
 from __future__ import annotations
@@ -31,15 +38,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _peer import ROOT, add_peer_arguments, peer_python
 from _qkd_common import add_link_arguments, link_arguments, print_table
 
 from qinet.physical import Detector, Fibre, WeakCoherentSource
 from qinet.qkd.protocols.bb84 import BB84Link, run_bb84
 from qinet.qkd.protocols.bb84_decoy import DecoyBB84Link, run_decoy_bb84
 from qinet.rng import RngTree
-
-ROOT = Path(__file__).resolve().parents[1]
-PEER_PYTHON = ROOT / ".bench-venv" / "bin" / "python"
 
 
 def run_qinet(args: argparse.Namespace, *, decoy: bool) -> dict:
@@ -66,18 +71,16 @@ def run_qinet(args: argparse.Namespace, *, decoy: bool) -> dict:
             "sim_s_per_wall_s": args.qinet_time / wall,
             "sifted_rate_bps": (sifted_both if sifted_both is not None else res.sifted_bits)
             / args.qinet_time,
-            "qber": res.qber["Z"], "corrected_rate_bps": res.sifted_bits * 0.9 / args.qinet_time,
+            "qber": res.qber["Z"], "corrected_rate_bps": res.corrected_bits / args.qinet_time,
             "secret_rate_bps": res.key_bits / args.qinet_time,
             "asymptotic_secret_rate_bps": res.asymptotic_bits_per_pulse * args.frequency}
 
 
-def run_peer(args: argparse.Namespace, *, cascade: bool) -> dict | None:
-    if not PEER_PYTHON.exists():
-        print(f"SeQUeNCe environment missing ({PEER_PYTHON}): run benchmarks/setup_peer_env.sh",
-              file=sys.stderr)
+def run_peer(args: argparse.Namespace, python: Path | None, *, cascade: bool) -> dict | None:
+    if python is None:
         return None
     sim_time = args.peer_cascade_time if cascade else args.peer_time
-    cmd = [str(PEER_PYTHON), str(ROOT / "benchmarks" / "peer_sequence_bb84.py"),
+    cmd = [str(python), str(ROOT / "benchmarks" / "peer_sequence_bb84.py"),
            "--sim-time", str(sim_time), *link_arguments(args), "--seed", str(args.seed),
            "--json"] + (["--cascade"] if cascade else [])
     doc = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
@@ -114,19 +117,24 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--block-size", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    add_peer_arguments(p)
     args = p.parse_args(argv)
+    python = peer_python(args)
     args.z_share = 0.5  # qinet keys on Z only: half of the basis-matched clicks
     rows = [run_qinet(args, decoy=False), run_qinet(args, decoy=True)]
-    peers = [r for r in (run_peer(args, cascade=False), run_peer(args, cascade=True)) if r]
+    peers = [r for r in (run_peer(args, python, cascade=False),
+                         run_peer(args, python, cascade=True)) if r]
     reference = peers[0]["sim_s_per_wall_s"] if peers else None
     if args.json:
         print(json.dumps({"rows": rows + peers, "params": {
-            k: v for k, v in vars(args).items() if k != "json"}}))
+            k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+            if k != "json"}}))
         return
     show(rows + peers, reference)
     print("sifted: basis-matched clicks (both bases) per simulated second, for decoy BB84 "
-          "the Z-basis key; corrected: sifted bits through Cascade per simulated second "
-          "(qinet: all but the 10 % estimation sample; SeQUeNCe: its Cascade throughput); "
+          "the Z-basis key; corrected: bits both ends held equal after Cascade and "
+          "verification per simulated second (qinet: measured, summed over the blocks; "
+          "SeQUeNCe: its Cascade throughput); "
           "secret: after privacy amplification (qinet: GLLP / Lim et al. 2014 lengths; "
           "SeQUeNCe: its privacy_throughput estimate)")
 

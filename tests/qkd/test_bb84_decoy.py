@@ -12,6 +12,7 @@ from qinet.qkd.protocols._bb84_channel import (
     key_blocks,
     label_counts,
 )
+from qinet.qkd.protocols._blocks import block_lengths
 from qinet.qkd.protocols.bb84_decoy import (
     DecoyBB84Link,
     decoy_security,
@@ -113,6 +114,9 @@ def test_no_block_aborts_at_one_percent_qber_at_the_default_block_size():
     assert result.blocks_aborted == 0, result.abort_reasons
     assert result.keys_equal
     assert result.key_bits > 0
+    # every block's bits but its 10 % estimation sample went through Cascade and verification
+    sample = sum(round(0.1 * n) for n in block_lengths(result.sifted_bits, 1_000_000))
+    assert result.corrected_bits == result.sifted_bits - sample
 
 
 def test_asymptotic_rate_on_the_measured_statistics_matches_ma_2005():

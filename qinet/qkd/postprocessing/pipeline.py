@@ -65,6 +65,9 @@ class DistillResult:
         reconciliation: the method used, ``"cascade"`` or ``"ldpc"``.
         ec_failed_frames: LDPC frames discarded after their last retry (0 for Cascade).
         ec_retries: LDPC syndrome extensions disclosed (0 for Cascade).
+        reconciled: bits both ends held equal after reconciliation and verification
+            (the key that entered privacy amplification; 0 when the block aborted
+            before or at verification).
     """
 
     key_alice: np.ndarray
@@ -81,6 +84,7 @@ class DistillResult:
     reconciliation: str = "cascade"
     ec_failed_frames: int = 0
     ec_retries: int = 0
+    reconciled: int = 0
 
 
 def distill(
@@ -137,9 +141,10 @@ def distill(
     est = estimate_qber(a, b, sample_fraction=sample_fraction, rng=rng_alice)
 
     def stop(reason: str, upper: float, leaked: int = 0, discarded: int = 0, failed: int = 0,
-             retries: int = 0) -> DistillResult:
+             retries: int = 0, reconciled: int = 0) -> DistillResult:
         return DistillResult(_EMPTY, _EMPTY, False, est.qber, upper, leaked, est.disclosed,
-                             0, True, reason, discarded, reconciliation, failed, retries)
+                             0, True, reason, discarded, reconciliation, failed, retries,
+                             reconciled)
 
     if est.disclosed == 0:
         return stop("no bits to estimate the QBER from", 1.0)
@@ -170,7 +175,8 @@ def distill(
     else:
         length = max(0, int(key_length(alice_key.size, upper, leaked)))
     if length == 0:
-        return stop("finite-size key length is zero", upper, leaked, dropped, failed, retries)
+        return stop("finite-size key length is zero", upper, leaked, dropped, failed, retries,
+                    alice_key.size)
     seed = rng_alice.integers(0, 2, alice_key.size - 1, dtype=np.uint8)
     key_a = modified_toeplitz_hash(alice_key, seed, length)
     # the hash is linear over GF(2): H y = H x ⊕ H (x ⊕ y), and H 0 = 0 needs no second FFT
@@ -182,4 +188,4 @@ def distill(
         return stop("keys differ after privacy amplification", upper, leaked, est.alice.size,
                     failed, retries)
     return DistillResult(key_a, key_b, True, est.qber, upper, leaked, est.disclosed, length,
-                         False, "", dropped, reconciliation, failed, retries)
+                         False, "", dropped, reconciliation, failed, retries, alice_key.size)

@@ -67,6 +67,7 @@ class BlockTally:
         leaked_ec: bits disclosed by error correction and verification.
         final_bits: sum of the privacy-amplified lengths of the blocks.
         discarded: reconciled bits thrown away after a failed verification.
+        corrected: bits both ends held equal after error correction and verification.
     """
 
     key_reference: NDArray[np.uint8] = field(default_factory=lambda: _EMPTY)
@@ -77,11 +78,13 @@ class BlockTally:
     leaked_ec: int = 0
     final_bits: int = 0
     discarded: int = 0
+    corrected: int = 0
 
     def swapped(self) -> BlockTally:
         """The same tally with the two keys exchanged (for a stream whose reference is Bob)."""
         return BlockTally(self.key_other, self.key_reference, self.blocks, self.aborted,
-                          self.reasons, self.leaked_ec, self.final_bits, self.discarded)
+                          self.reasons, self.leaked_ec, self.final_bits, self.discarded,
+                          self.corrected)
 
     @staticmethod
     def joined(parts: Sequence[BlockTally]) -> BlockTally:
@@ -98,7 +101,7 @@ class BlockTally:
                           sum(t.blocks for t in parts), sum(t.aborted for t in parts),
                           tuple(r for t in parts for r in t.reasons),
                           sum(t.leaked_ec for t in parts), sum(t.final_bits for t in parts),
-                          sum(t.discarded for t in parts))
+                          sum(t.discarded for t in parts), sum(t.corrected for t in parts))
 
     def result_fields(self) -> dict[str, Any]:
         """The fields of :class:`~qinet.qkd.protocols.result.QkdRunResult` the blocks fill.
@@ -109,7 +112,7 @@ class BlockTally:
         return {"finite_key_bits": self.final_bits, "key_alice": self.key_reference,
                 "key_bob": self.key_other, "leaked_ec": self.leaked_ec, "blocks": self.blocks,
                 "blocks_aborted": self.aborted, "discarded_bits": self.discarded,
-                "abort_reasons": self.reasons}
+                "abort_reasons": self.reasons, "corrected_bits": self.corrected}
 
 
 def check_run_options(block_size: int, epsilon_sec: float, epsilon_cor: float,
@@ -215,7 +218,7 @@ def distill_in_blocks(reference: NDArray[np.uint8], other: NDArray[np.uint8], *,
     if refuse:
         return BlockTally(blocks=n_blocks, aborted=n_blocks, reasons=(refuse,) * n_blocks)
     keys_ref, keys_other, reasons = [], [], []
-    leaked = final_bits = discarded = 0
+    leaked = final_bits = discarded = corrected = 0
     ends = np.cumsum(block_lengths(reference.size, block_size))
     for i in range(n_blocks):
         part = slice(int(ends[i - 1]) if i else 0, int(ends[i]))
@@ -226,6 +229,7 @@ def distill_in_blocks(reference: NDArray[np.uint8], other: NDArray[np.uint8], *,
                          key_length=key_length, **options)
         leaked += result.leaked_ec
         discarded += result.discarded
+        corrected += result.reconciled
         if result.aborted:
             reasons.append(result.reason)
             continue
@@ -233,4 +237,5 @@ def distill_in_blocks(reference: NDArray[np.uint8], other: NDArray[np.uint8], *,
         keys_ref.append(result.key_alice)
         keys_other.append(result.key_bob)
     return BlockTally(np.concatenate([_EMPTY, *keys_ref]), np.concatenate([_EMPTY, *keys_other]),
-                      n_blocks, len(reasons), tuple(reasons), leaked, final_bits, discarded)
+                      n_blocks, len(reasons), tuple(reasons), leaked, final_bits, discarded,
+                      corrected)

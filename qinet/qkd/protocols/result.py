@@ -69,6 +69,8 @@ class QkdRunResult:
         abort_reasons: one reason per aborted block.
         transmittance: end-to-end channel transmittance Alice→Bob (detectors excluded),
             the loss against which the PLOB bound is drawn.
+        corrected_bits: sifted bits both ends held equal after error correction and
+            verification, summed over the blocks (what entered privacy amplification).
     """
 
     protocol: str
@@ -88,6 +90,7 @@ class QkdRunResult:
     discarded_bits: int = 0
     abort_reasons: tuple[str, ...] = ()
     transmittance: float = 1.0
+    corrected_bits: int = 0
 
     @property
     def key_bits(self) -> int:

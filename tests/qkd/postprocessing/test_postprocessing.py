@@ -301,6 +301,7 @@ def test_distill_produces_equal_keys_of_the_reported_length():
     assert np.array_equal(res.key_alice, res.key_bob)
     assert res.key_alice.size == res.final_length > 0
     assert res.disclosed == 10_000
+    assert res.reconciled == 90_000  # measured: the bits that entered privacy amplification
     assert res.final_length == final_key_length(
         90_000, qber_upper=res.qber_upper, leaked_ec=res.leaked_ec, epsilon_sec=1e-10,
         epsilon_cor=1e-15)
@@ -312,7 +313,7 @@ def test_distill_aborts_above_eleven_percent():
                   rng_alice=np.random.default_rng(2))
     assert res.aborted
     assert "QBER upper bound" in res.reason
-    assert res.key_alice.size == res.key_bob.size == res.final_length == 0
+    assert res.key_alice.size == res.key_bob.size == res.final_length == res.reconciled == 0
 
 
 def test_distill_discards_a_block_that_fails_verification(monkeypatch):
@@ -335,6 +336,7 @@ def test_distill_discards_a_block_that_fails_verification(monkeypatch):
     assert not res.equal
     assert "verification failed" in res.reason
     assert res.discarded == 18_000
+    assert res.reconciled == 0  # keys that differ were not corrected
     assert res.key_alice.size == 0
 
 
