@@ -123,6 +123,8 @@ class SwapQueues:
             if not left or not right:
                 return None
             return left.popleft(), right.popleft()
+        if not left or not right:
+            return None
         i_left = _first_held(left)
         i_right = _first_held(right)
         if i_left is None or i_right is None:
