@@ -56,7 +56,6 @@ from qinet.qkd.key_records import (
     QkdLinkStats,
     RelayedKey,
 )
-from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
 from qinet.units import ps_to_s, s_to_ps
 
@@ -221,20 +220,24 @@ class KeyNetwork:
             pulses = min(pulses, remaining)
             if pulses <= 0:
                 return
-        # a slice is sized for one block; twice the size keeps a fluctuation from
-        # splitting off a tiny second block
-        run = link.runner(pulses, source.rng.child(f"slice/{source.slices}"),
-                          2 * link.block_size_bits)
+        number = source.slices
         source.slices += 1
         source.pulses_sent += pulses
         # the block and its key are there once its last pulse has been sent
         done = max(source.at_pulse(source.pulses_sent), self.timeline.now_ps)
-        self.timeline.schedule_at(done, self._on_deposit, source, run)
+        self.timeline.schedule_at(done, self._on_deposit, source, pulses, number)
         source.handle = self.timeline.schedule_at(done, self._on_slice, source)
 
-    def _on_deposit(self, source: _LinkSource, run: QkdRunResult) -> None:
+    def _on_deposit(self, source: _LinkSource, pulses: int, number: int) -> None:
+        """Distil the slice's key (its own random stream, so it does not matter when)
+        and put it in the link's pool."""
+        link = source.link
+        # a slice is sized for one block; twice the size keeps a fluctuation from
+        # splitting off a tiny second block
+        run = link.runner(pulses, source.rng.child(f"slice/{number}"),
+                          2 * link.block_size_bits)
         source.stats = source.stats + QkdLinkStats.of(run)
-        self.relay.deposit(*source.link.between, run.key_alice)
+        self.relay.deposit(*link.between, run.key_alice)
         self._serve(greedy=self._greedy_at_deposits)
 
     def _schedule_request(self, consumer: _Consumer, number: int) -> None:
