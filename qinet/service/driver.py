@@ -138,6 +138,7 @@ class RealtimeDriver:
         """The driver's state for a status page (counts only, never key material)."""
         return {"driver": {"running": self._thread is not None and self._thread.is_alive(),
                            "speedup": self.speedup, "simulated_s": round(self.simulated_s, 6),
+                           "resumed_from_s": round(self.resumed.simulated_s, 6),
                            "starts": self.resumed.starts, "key_material": "os-csprng",
                            "ticks": self.ticks, "bytes_supplied": self.bytes_supplied,
                            "bytes_accepted": self.bytes_accepted,

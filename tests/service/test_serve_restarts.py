@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import signal
 import sqlite3
@@ -123,8 +124,13 @@ def test_a_restarted_service_continues_and_never_reissues_key_bytes(tmp_path, pk
     # the supply started three times on this store, each time where the last one stopped
     assert [s["starts"] for s in clocks] == [1, 2, 3]
     assert all(s["key_material"] == "os-csprng" for s in clocks)
-    assert clocks[1]["simulated_s"] > clocks[0]["simulated_s"] > 0
-    assert clocks[2]["simulated_s"] > clocks[1]["simulated_s"]
+    # each start continues from where the one before had got (at least as far as its
+    # status said: ticks after the status reading were committed too)
+    assert clocks[0]["resumed_from_s"] == 0
+    assert clocks[0]["simulated_s"] > 0  # the first start's pool was empty: it ticked
+    for before, after in itertools.pairwise(clocks):
+        assert after["resumed_from_s"] >= before["simulated_s"] > 0
+        assert after["simulated_s"] >= after["resumed_from_s"]
     every_key = [key for batch in issued for key in batch.values()]
     assert len(every_key) >= 3 * 64
     assert len(set(every_key)) == len(every_key), "a key was handed out twice"
