@@ -11,6 +11,7 @@ fields are errors. Variants are discriminated on ``kind`` (hardware, demands) an
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -26,6 +27,62 @@ from qinet.errors import UnitError
 from qinet.units import format_quantity, parse_quantity
 
 
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """Marks a field written with a unit: its dimension and the unit it is held in.
+
+    It sits in the field's ``Annotated`` metadata next to the validators, so the field
+    reference (:mod:`qinet.scenario.reference`) reads the unit without parsing anything.
+
+    Attributes:
+        dimension: the dimension's name in :mod:`qinet.units` (``"length_km"``).
+        unit: the base unit the parsed value is held in (``"km"``).
+        label: what it measures, for readers (``"length"``).
+    """
+
+    dimension: str
+    unit: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Marks the range a number must lie in; :meth:`check` enforces it.
+
+    Attributes:
+        low: the smallest value allowed (``None``: no lower limit).
+        high: the largest value allowed (``None``: no upper limit).
+        low_open: ``low`` itself is refused.
+        infinite: ``inf`` is allowed (a lifetime that never ends).
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    infinite: bool = False
+
+    def check(self, value: float) -> float:
+        """``value`` if it lies in the range, else a ValueError saying why."""
+        low, high = self.low, self.high
+        if math.isnan(value):
+            raise ValueError("must be a number, got nan")
+        if math.isinf(value) and not (self.infinite and value > 0):
+            raise ValueError(f"must be finite, got {value:g}")
+        if low is not None and (value < low or (self.low_open and value == low)):
+            word = "positive" if (low == 0 and self.low_open) else f"at least {low:g}"
+            if low == 0 and not self.low_open:
+                word = "non-negative"
+            raise ValueError(f"must be {word}, got {value:g}")
+        if high is not None and value > high:
+            raise ValueError(f"must be at most {high:g}, got {value:g}")
+        return value
+
+
+_LABELS = {"length_km": ("km", "length"), "time_s": ("s", "time"),
+           "frequency_hz": ("Hz", "frequency"),
+           "attenuation_db_per_km": ("dB/km", "attenuation")}
+
+
 def _quantity(dimension: str):  # type: ignore[no-untyped-def]
     """Read a unit string of ``dimension``; write it back as one (exact round trip)."""
 
@@ -35,27 +92,15 @@ def _quantity(dimension: str):  # type: ignore[no-untyped-def]
         except UnitError as exc:
             raise ValueError(f"{exc.reason}, got {value!r}") from None
 
-    return BeforeValidator(parse), PlainSerializer(
+    unit, label = _LABELS[dimension]
+    return Quantity(dimension, unit, label), BeforeValidator(parse), PlainSerializer(
         lambda value: format_quantity(value, dimension), return_type=str)
 
 
 def _bounded(*, low: float | None = None, high: float | None = None, low_open: bool = False,
              infinite: bool = False):  # type: ignore[no-untyped-def]
-    def check(value: float) -> float:
-        if math.isnan(value):
-            raise ValueError("must be a number, got nan")
-        if math.isinf(value) and not (infinite and value > 0):
-            raise ValueError(f"must be finite, got {value:g}")
-        if low is not None and (value < low or (low_open and value == low)):
-            word = "positive" if (low == 0 and low_open) else f"at least {low:g}"
-            if low == 0 and not low_open:
-                word = "non-negative"
-            raise ValueError(f"must be {word}, got {value:g}")
-        if high is not None and value > high:
-            raise ValueError(f"must be at most {high:g}, got {value:g}")
-        return value
-
-    return AfterValidator(check)
+    bounds = Bounds(low, high, low_open, infinite)
+    return bounds, AfterValidator(bounds.check)
 
 
 # The clock counts integer picoseconds: a run is at least one tick long, and short enough
@@ -77,22 +122,24 @@ def _duration(value: float) -> float:
 MAX_LENGTH_KM = 1e5  # two and a half times round the Earth
 
 
-LengthKm = Annotated[float, *_quantity("length_km"), _bounded(low=0, high=MAX_LENGTH_KM)]
+LengthKm = Annotated[float, *_quantity("length_km"), *_bounded(low=0, high=MAX_LENGTH_KM)]
 PositiveLengthKm = Annotated[float, *_quantity("length_km"),
-                             _bounded(low=0, low_open=True, high=MAX_LENGTH_KM)]
+                             *_bounded(low=0, low_open=True, high=MAX_LENGTH_KM)]
 # times on the clock (periods, windows, cutoffs) are bounded like the run itself
-TimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0, high=MAX_DURATION_S)]
+TimeS = Annotated[float, *_quantity("time_s"), *_bounded(low=0, high=MAX_DURATION_S)]
 PositiveTimeS = Annotated[float, *_quantity("time_s"),
-                          _bounded(low=0, low_open=True, high=MAX_DURATION_S)]
-LifetimeS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True, infinite=True)]
-DurationS = Annotated[float, *_quantity("time_s"), _bounded(low=0, low_open=True),
-                      AfterValidator(_duration)]
-FrequencyHz = Annotated[float, *_quantity("frequency_hz"), _bounded(low=0)]
+                          *_bounded(low=0, low_open=True, high=MAX_DURATION_S)]
+LifetimeS = Annotated[float, *_quantity("time_s"),
+                      *_bounded(low=0, low_open=True, infinite=True)]
+# the last Bounds is the one a reader sees: _duration refines the first
+DurationS = Annotated[float, *_quantity("time_s"), *_bounded(low=0, low_open=True),
+                      AfterValidator(_duration), Bounds(MIN_DURATION_S, MAX_DURATION_S)]
+FrequencyHz = Annotated[float, *_quantity("frequency_hz"), *_bounded(low=0)]
 PositiveFrequencyHz = Annotated[float, *_quantity("frequency_hz"),
-                                _bounded(low=0, low_open=True)]
-AttenuationDbPerKm = Annotated[float, *_quantity("attenuation_db_per_km"), _bounded(low=0)]
-Probability = Annotated[float, _bounded(low=0, high=1)]
-Efficiency = Annotated[float, _bounded(low=0, high=1, low_open=True)]
+                                *_bounded(low=0, low_open=True)]
+AttenuationDbPerKm = Annotated[float, *_quantity("attenuation_db_per_km"), *_bounded(low=0)]
+Probability = Annotated[float, *_bounded(low=0, high=1)]
+Efficiency = Annotated[float, *_bounded(low=0, high=1, low_open=True)]
 
 
 class _Strict(BaseModel):
@@ -105,19 +152,19 @@ class _Strict(BaseModel):
 class MemoryHardware(_Strict):
     """A quantum memory type (defaults: an NV-centre-like spin memory)."""
 
-    kind: Literal["memory"]
+    kind: Literal["memory"] = Field(description="memory: a quantum memory type")
     t1: LifetimeS = Field(math.inf, description="relaxation time T1 (default: none, \"inf s\")")
     t2: LifetimeS = Field(1.0, description="coherence time T2 (default 1 s)")
     efficiency: Efficiency = Field(
         0.9, description="emission x collection (emitters) or write efficiency (absorbers)")
-    raw_fidelity: Annotated[float, _bounded(low=0.25, high=1)] = Field(
+    raw_fidelity: Annotated[float, *_bounded(low=0.25, high=1)] = Field(
         1.0, description="fidelity of the freshly made spin-photon state")
 
 
 class DetectorHardware(_Strict):
     """A single-photon detector type (defaults: a superconducting nanowire detector)."""
 
-    kind: Literal["detector"]
+    kind: Literal["detector"] = Field(description="detector: a single-photon detector type")
     efficiency: Efficiency = Field(0.9, description="system detection efficiency")
     dark_count_rate: FrequencyHz = Field(10.0, description="dark counts per second (Hz)")
     dead_time: TimeS = Field(50e-9, description="recovery time after a click (s)")
@@ -127,16 +174,16 @@ class DetectorHardware(_Strict):
 class FibreHardware(_Strict):
     """A fibre type (defaults: standard single-mode fibre at 1550 nm)."""
 
-    kind: Literal["fibre"]
+    kind: Literal["fibre"] = Field(description="fibre: a fibre type")
     attenuation: AttenuationDbPerKm = Field(0.2, description="loss in dB/km")
-    group_index: Annotated[float, _bounded(low=1)] = Field(1.4682, description="group index")
+    group_index: Annotated[float, *_bounded(low=1)] = Field(1.4682, description="group index")
 
 
 class SourceHardware(_Strict):
     """An SPDC pair source."""
 
-    kind: Literal["spdc"]
-    mean_pairs: Annotated[float, _bounded(low=0)] = Field(
+    kind: Literal["spdc"] = Field(description="spdc: a pair source type")
+    mean_pairs: Annotated[float, *_bounded(low=0)] = Field(
         0.01, description="mean pairs per mode (pump pulse)")
     rate: PositiveFrequencyHz = Field(1e6, description="pump repetition rate (Hz)")
     statistics: Literal["thermal", "poisson"] = Field(
@@ -154,7 +201,8 @@ Hardware = Annotated[
 class Node(_Strict):
     """A node with quantum memories; as a repeater it swaps and purifies."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1)] = Field(
+        description="the node's name, unique in the file; links and demands use it")
     memories: Annotated[int, Field(ge=1)] = Field(10, description="number of memory slots")
     memory: str | None = Field(None, description="name of a memory in `hardware`")
     swap_success: Probability = Field(
@@ -172,7 +220,7 @@ class Node(_Strict):
 class _FibreSpan(_Strict):
     between: tuple[str, str] = Field(description="the two end nodes")
     length: PositiveLengthKm = Field(description="fibre length between the nodes (km)")
-    station_position: Annotated[float, _bounded(low=0, high=1)] = Field(
+    station_position: Annotated[float, *_bounded(low=0, high=1)] = Field(
         0.5, description="where the station sits, as a fraction of the length from the first node")
     fibre: str | None = Field(None, description="name of a fibre in `hardware`")
     detector: str | None = Field(None, description="name of a detector in `hardware`")
@@ -192,22 +240,28 @@ class _LinkBase(_FibreSpan):
 class SingleClickLink(_LinkBase):
     """Single-click heralding with bright-state parameter alpha."""
 
-    scheme: Literal["single-click"]
-    bright_state: Annotated[float, _bounded(low=0, high=1, low_open=True)] = Field(
+    scheme: Literal["single-click"] = Field(
+        description="single-click (optional: a link without one gets the scheme its "
+                    "demands and nodes imply)")
+    bright_state: Annotated[float, *_bounded(low=0, high=1, low_open=True)] = Field(
         0.1, description="alpha, the bright-state population")
 
 
 class DoubleClickLink(_LinkBase):
     """Double-click (Barrett-Kok) heralding."""
 
-    scheme: Literal["double-click"]
+    scheme: Literal["double-click"] = Field(
+        description="double-click (optional: a link without one gets the scheme its "
+                    "demands and nodes imply)")
     round_gap: TimeS = Field(1e-6, description="time between the two rounds (s)")
 
 
 class MidpointSourceLink(_LinkBase):
     """An SPDC source at the station, absorptive memories at both ends."""
 
-    scheme: Literal["midpoint-source"]
+    scheme: Literal["midpoint-source"] = Field(
+        description="midpoint-source (optional: a link without one gets the scheme its "
+                    "demands and nodes imply)")
     source: str | None = Field(None, description="name of an spdc source in `hardware`")
 
 
@@ -216,7 +270,9 @@ class QkdLink(_FibreSpan):
     receiver at the second (for MDI and twin-field, the measuring station at
     ``station_position``)."""
 
-    scheme: Literal["qkd"]
+    scheme: Literal["qkd"] = Field(
+        description="qkd (optional: a link without one gets the scheme its demands and "
+                    "nodes imply)")
 
 
 Link = Annotated[
@@ -228,8 +284,8 @@ Link = Annotated[
 
 
 class _PairDemand(_Strict):
-    between: tuple[str, str]
-    min_fidelity: Annotated[float, _bounded(low=0, high=1)] = Field(
+    between: tuple[str, str] = Field(description="the two end nodes")
+    min_fidelity: Annotated[float, *_bounded(low=0, high=1)] = Field(
         0.5, description="pairs below this fidelity do not count as served")
     rate: FrequencyHz | None = Field(
         None, description="target rate (Hz); a window below it is an outage")
@@ -241,12 +297,12 @@ class _PairDemand(_Strict):
 class EntanglementDemand(_PairDemand):
     """Bell pairs wanted between two nodes."""
 
-    kind: Literal["entanglement"]
+    kind: Literal["entanglement"] = Field(description="entanglement: Bell pairs")
 
 
 ENTANGLEMENT_PROTOCOLS = ("bbm92", "e91")
 PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf")
-Epsilon = Annotated[float, _bounded(low=0, high=1, low_open=True)]
+Epsilon = Annotated[float, *_bounded(low=0, high=1, low_open=True)]
 
 
 class Attack(_Strict):
@@ -269,7 +325,7 @@ class QKDDemand(_PairDemand):
     joins the two nodes.
     """
 
-    kind: Literal["qkd"]
+    kind: Literal["qkd"] = Field(description="qkd: a secret key over one link or path")
     protocol: Literal["bbm92", "e91", "bb84", "bb84-decoy", "mdi", "tf"] = Field(
         "bbm92", description="bbm92 | e91 (entangled pairs), bb84 (single photons), "
                              "bb84-decoy (weak pulses), mdi, tf (twin-field)")
@@ -281,23 +337,27 @@ class QKDDemand(_PairDemand):
         "cascade", description="error correction: interactive Cascade or LDPC syndromes")
     source_rate: PositiveFrequencyHz = Field(
         1e8, description="pulse repetition rate of the transmitter(s) (Hz)")
-    intensities: list[Annotated[float, _bounded(low=0)]] | None = Field(
-        None, description="mean photon numbers per class, signal first (default per protocol)")
+    intensities: list[Annotated[float, *_bounded(low=0)]] | None = Field(
+        None, description="mean photon numbers per class, signal first (default: bb84-decoy "
+                          "chooses those of the best finite-key rate on its link; mdi "
+                          "0.4, 0.1, 0; tf 0.1, 0.02, 0)")
     intensity_probabilities: list[Probability] | None = Field(
-        None, description="probability of each intensity class (default per protocol)")
-    z_basis_probability: Annotated[float, _bounded(low=0, high=1, low_open=True)] = Field(
+        None, description="probability of each intensity class (default: bb84-decoy chooses "
+                          "them with the intensities; mdi 0.4, 0.4, 0.2; tf 0.8, 0.1, 0.1; "
+                          "equal shares when only intensities are given)")
+    z_basis_probability: Annotated[float, *_bounded(low=0, high=1, low_open=True)] = Field(
         0.5, description="probability of choosing the key basis Z")
-    misalignment: Annotated[float, _bounded(low=0, high=0.5)] = Field(
+    misalignment: Annotated[float, *_bounded(low=0, high=0.5)] = Field(
         0.01, description="optical error: a photon ends in the wrong detector")
     detector: str | None = Field(
         None, description="name of a detector in `hardware` (default: the link's)")
     photon_efficiency: Efficiency = Field(
         1.0, description="bb84: mean photons per trigger of the single-photon source")
-    g2: Annotated[float, _bounded(low=0)] = Field(
+    g2: Annotated[float, *_bounded(low=0)] = Field(
         0.0, description="bb84: second-order correlation g2(0) of the single-photon source")
     phase_slices: Annotated[int, Field(ge=2, multiple_of=2)] = Field(
         16, description="tf: phase slices announced for matching (even)")
-    phase_noise: Annotated[float, _bounded(low=0)] = Field(
+    phase_noise: Annotated[float, *_bounded(low=0)] = Field(
         0.0, description="tf: residual phase drift between the arms, standard deviation (rad)")
     attack: Attack | None = Field(None, description="an eavesdropper on the link")
 
@@ -305,7 +365,8 @@ class QKDDemand(_PairDemand):
 class KeyDemand(_Strict):
     """Keys between two nodes, relayed hop by hop through trusted nodes over QKD links."""
 
-    kind: Literal["key"]
+    kind: Literal["key"] = Field(
+        description="key: keys relayed through trusted nodes")
     between: tuple[str, str] = Field(description="the two end nodes")
     key_size: Annotated[int, Field(ge=8)] = Field(256, description="bits per key")
     rate: FrequencyHz | None = Field(
@@ -350,8 +411,14 @@ class Scenario(_Strict):
         "fast-forward", description="sample the successful attempt, or play every attempt")
     backend: Literal["bell-diagonal", "density-matrix"] = Field(
         "bell-diagonal", description="formalism for the pair states")
-    hardware: dict[str, Hardware] = Field(default_factory=dict)
-    nodes: Annotated[list[Node], Field(min_length=2)]
-    links: Annotated[list[Link], Field(min_length=1)]
-    demands: list[Demand] = Field(default_factory=list)
-    policy: Policy = Field(default_factory=Policy)
+    hardware: dict[str, Hardware] = Field(
+        default_factory=dict, description="named hardware types (memories, detectors, fibres, "
+                                          "sources) that nodes and links refer to")
+    nodes: Annotated[list[Node], Field(min_length=2)] = Field(
+        description="the network's nodes (at least two)")
+    links: Annotated[list[Link], Field(min_length=1)] = Field(
+        description="fibre links between nodes (at least one)")
+    demands: list[Demand] = Field(
+        default_factory=list, description="what the network is asked to deliver")
+    policy: Policy = Field(default_factory=Policy,
+                           description="how the network serves the demands")
