@@ -16,6 +16,7 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from qinet.errors import ConfigError, ConfigErrors
-from qinet.scenario.schema import PREPARE_MEASURE_PROTOCOLS, QKDDemand, Scenario
+from qinet.scenario.schema import (
+    ENTANGLEMENT_PROTOCOLS,
+    PREPARE_MEASURE_PROTOCOLS,
+    QKDDemand,
+    Scenario,
+)
 
 MAX_FILE_BYTES = 16 * 2**20  # 16 MiB: a network of 100,000 links fits several times
 MAX_NODES = 2_000_000  # values after YAML aliases are expanded (alias bombs)
@@ -81,19 +87,175 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
         >>> s.links[0].length, s.duration
         (20.0, 1.0)
     """
+    return read_scenario(source, **overrides).scenario
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedScenario:
+    """A validated scenario and the notes on what was chosen for the user.
+
+    Attributes:
+        scenario: the scenario, every choice filled in.
+        notes: one line per choice made where the file left a field out and the
+            default depends on the rest of the file (``links[0] a-b: no scheme given;
+            using qkd ...``).
+    """
+
+    scenario: Scenario
+    notes: tuple[str, ...] = ()
+
+
+def read_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> LoadedScenario:
+    """Like :func:`load_scenario`, with the notes on the schemes implied for links.
+
+    Raises:
+        ConfigError: as :func:`load_scenario`; a link without a ``scheme`` whose
+            demands and nodes do not imply one names the schemes it could have.
+
+    Examples:
+        >>> loaded = read_scenario('''
+        ... nodes: [{name: a}, {name: b}]
+        ... links: [{between: [a, b], length: 20 km}]
+        ... demands: [{kind: qkd, protocol: bb84-decoy, between: [a, b]}]
+        ... ''')
+        >>> loaded.scenario.links[0].scheme
+        'qkd'
+        >>> print(loaded.notes[0])
+        links[0] a-b: no scheme given; using qkd: demands[0] (qkd, bb84-decoy) sends pulses over it
+    """
     data = _read(source)
     data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    data, notes = imply_schemes(data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         _raise(_problems(exc))
     check_references(scenario)
-    return scenario
+    return LoadedScenario(scenario, tuple(notes))
 
 
 def _raise(problems: list[ConfigError]) -> typing.NoReturn:
     unique = list({(p.field, p.reason): p for p in problems}.values())
     raise (unique[0] if len(unique) == 1 else ConfigErrors(unique)) from None
+
+
+# ---------------------------------------------------------------- implied schemes
+
+DEFAULT_HERALDED_SCHEME = "double-click"  # what the presets use between memories
+SCHEMES = ("single-click", "double-click", "midpoint-source", "qkd")
+
+
+def imply_schemes(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``data`` with a ``scheme`` for every link that has none, and a note per choice.
+
+    A link's demands decide: prepare-and-measure QKD (``bb84``, ``bb84-decoy``, ``mdi``,
+    ``tf``) or relayed keys between its two ends need ``qkd``; entanglement (pairs, or
+    ``bbm92`` / ``e91`` keys) needs a heralded scheme between the end nodes' memories,
+    :data:`DEFAULT_HERALDED_SCHEME`. A link no demand names directly takes the family
+    of the file's demands: ``qkd`` when only keys are asked for and each end is trusted
+    or an end of a key demand, the heralded scheme when only entanglement is, and the
+    heralded scheme in a file without demands (every node holds memories) unless an end
+    is a trusted node. Links that are not mappings, or whose ends are malformed, are
+    left to the schema's messages.
+
+    Raises:
+        ConfigError: the demands ask for both families over one link, or neither family
+            fits it; the message lists the schemes possible.
+    """
+    links, demands, nodes = data.get("links"), data.get("demands"), data.get("nodes")
+    if not isinstance(links, list) or not any(
+            isinstance(link, dict) and "scheme" not in link for link in links):
+        return data, []
+    trusted = {n.get("name") for n in nodes if isinstance(n, dict) and n.get("trusted") is True
+               } if isinstance(nodes, list) else set()
+    families: list[tuple[int, str, frozenset[Any]]] = []  # (index, family, ends)
+    for i, demand in enumerate(demands if isinstance(demands, list) else []):
+        if not isinstance(demand, dict) or not _pair(demand.get("between")):
+            continue
+        family = _family(demand)
+        if family is not None:
+            families.append((i, family, frozenset(demand["between"])))
+    key_ends = {end for _, family, ends in families if family == "qkd" for end in ends}
+    present = {family for _, family, _ in families}
+    new_links, notes, problems = [], [], []
+    for index, link in enumerate(links):
+        if not isinstance(link, dict) or "scheme" in link or not _pair(link.get("between")):
+            new_links.append(link)
+            continue
+        ends = frozenset(link["between"])
+        name = "-".join(link["between"])
+        direct = [(i, f) for i, f, e in families if e == ends]
+        direct_families = {f for _, f in direct}
+        if len(direct_families) == 2:
+            problems.append(ConfigError(
+                f"links[{index}].scheme", f"not given, and demands between {name} ask for "
+                f"both qkd and entanglement; give one link `scheme: qkd` and another a "
+                f"heralded scheme ({', '.join(SCHEMES[:3])})"))
+            new_links.append(link)
+            continue
+        if direct:
+            i, family = direct[0]
+            scheme = "qkd" if family == "qkd" else DEFAULT_HERALDED_SCHEME
+            why = _reason(demands[i], i)  # type: ignore[index]
+        else:
+            relay = "qkd" in present and ends <= (trusted | key_ends)
+            if relay and "entanglement" not in present:
+                scheme, why = "qkd", ("the file asks only for keys, and its ends are trusted "
+                                      "nodes or ends of key demands")
+            elif not relay and "entanglement" in present:
+                scheme, why = DEFAULT_HERALDED_SCHEME, ("the file asks for entanglement, and "
+                                                         "both ends hold memories")
+            elif not present and not ends & trusted:
+                scheme, why = DEFAULT_HERALDED_SCHEME, ("both ends hold memories, and no "
+                                                         "demand asks for keys")
+            elif not present:
+                scheme, why = "qkd", "an end is a trusted node, and no demand asks for pairs"
+            else:
+                problems.append(ConfigError(
+                    f"links[{index}].scheme", f"not given, and nothing implies one for "
+                    f"{name}: no demand is between its ends, and the file asks for both "
+                    f"keys and entanglement; use one of {', '.join(SCHEMES)}"))
+                new_links.append(link)
+                continue
+        new_links.append({**link, "scheme": scheme})
+        notes.append(f"links[{index}] {name}: no scheme given; using {scheme}: {why}")
+    if problems:
+        _raise(problems)
+    return {**data, "links": new_links}, notes
+
+
+def _pair(between: object) -> bool:
+    return (isinstance(between, list | tuple) and len(between) == 2
+            and all(isinstance(end, str) for end in between) and between[0] != between[1])
+
+
+def _family(demand: dict[str, Any]) -> str | None:
+    """``qkd`` (a qkd link), ``entanglement`` (a heralded link), or None if unknown."""
+    kind = demand.get("kind")
+    if kind == "key":
+        return "qkd"
+    if kind == "entanglement":
+        return "entanglement"
+    if kind == "qkd":
+        protocol = demand.get("protocol", "bbm92")
+        if protocol in PREPARE_MEASURE_PROTOCOLS:
+            return "qkd"
+        if protocol in ENTANGLEMENT_PROTOCOLS:
+            return "entanglement"
+    return None
+
+
+def _reason(demand: dict[str, Any], index: int) -> str:
+    kind = demand.get("kind")
+    if kind == "key":
+        return f"demands[{index}] (key) relays keys over it"
+    if kind == "entanglement":
+        return f"demands[{index}] (entanglement) needs pairs over it, and both ends hold memories"
+    protocol = demand.get("protocol", "bbm92")
+    if protocol in PREPARE_MEASURE_PROTOCOLS:
+        return f"demands[{index}] (qkd, {protocol}) sends pulses over it"
+    return (f"demands[{index}] (qkd, {protocol}) distils keys from pairs over it, and both "
+            f"ends hold memories")
 
 
 # ---------------------------------------------------------------- reading
