@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from qinet.errors import ConfigError
+from qinet.scenario.loader import LoadedScenario, read_scenario
 from qinet.scenario.presets import DEFAULT_PRESET, preset_names, preset_path
 
 
@@ -39,6 +40,15 @@ def scenario_source(name: str | None) -> Path:
         return preset_path(name)
     raise ConfigError("", f"{name!r} is neither a scenario file nor a preset; "
                           f"presets are {', '.join(preset_names())}")
+
+
+def load(name: str | None, **overrides: Any) -> LoadedScenario:
+    """The scenario behind a SCENARIO argument, with the notes on what was chosen for it.
+
+    Raises:
+        ConfigError: see :func:`scenario_source` and :func:`qinet.scenario.load_scenario`.
+    """
+    return read_scenario(scenario_source(name), **overrides)
 
 
 def stdout_console() -> Console:

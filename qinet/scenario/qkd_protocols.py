@@ -38,6 +38,10 @@ DEFAULT_INTENSITIES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
 
 # demand field -> the name physical/ and qkd/ give it, to name errors after the file
 _FIELD_NAMES = {"intensities": "intensities", "probabilities": "intensity_probabilities",
+                "source.intensities": "intensities",
+                "source.probabilities": "intensity_probabilities",
+                "alice_source.intensities": "intensities",
+                "bob_source.intensities": "intensities",
                 "rate_hz": "source_rate", "misalignment": "misalignment",
                 "z_basis_probability": "z_basis_probability", "fraction": "attack.fraction",
                 "blocked_single_fraction": "attack.fraction", "tap_fraction": "attack.fraction",
@@ -53,7 +57,13 @@ def make_runner(scenario: schema.Scenario, link: schema.QkdLink, demand: schema.
         ConfigError: a parameter the protocol refuses, named as ``<where>.<field>``.
     """
     try:
-        return _BUILDERS[demand.protocol](scenario, link, demand)
+        runner = _BUILDERS[demand.protocol](scenario, link, demand)
+        # tried once on (almost) no pulses: what a protocol refuses only when it runs
+        # (decoy classes out of order, a class never sent) is refused now, at build time,
+        # so `qinet validate` and `qinet run` give the same message
+        runner(0 if demand.protocol in ("bb84", "bb84-decoy") else 1, RngTree(0),
+               demand.block_size)
+        return runner
     except ConfigError as exc:
         name = _FIELD_NAMES.get(exc.field, exc.field)
         raise ConfigError(f"{where}.{name}" if name else where, exc.reason) from None
@@ -105,6 +115,10 @@ def _prepare_measure(scenario: schema.Scenario, link: schema.QkdLink,
                      demand: schema.QKDDemand) -> Runner:
     """BB84 with single photons or decoy-state weak pulses, Alice at the link's first node."""
     if demand.protocol == "bb84":
+        for name in ("intensities", "intensity_probabilities"):
+            if getattr(demand, name) is not None:
+                raise ConfigError(name, "bb84 sends single photons, one class; use "
+                                        "protocol bb84-decoy for intensity classes")
         source: Any = SinglePhotonSource(efficiency=demand.photon_efficiency, g2=demand.g2,
                                          rate_hz=demand.source_rate)
         protocol = run_bb84
