@@ -56,6 +56,7 @@ import numpy as np
 
 from qinet.errors import ConfigError
 from qinet.qkd.bounds import binary_entropy
+from qinet.qkd.postprocessing import _compiled
 from qinet.qkd.postprocessing._bits import as_bits
 
 BLOCK_CONSTANT = 0.8  # k1 = 0.8 / QBER (Yan et al. 2008)
@@ -211,8 +212,14 @@ def _locate_errors(y: np.ndarray, perm: np.ndarray, lo: np.ndarray, hi: np.ndarr
 
     Each round asks Alice for the parity of the first half of every block still longer
     than one bit; Bob's parity of the same half comes from the same gathered indices, so
-    a round costs the size of the halves asked for, not of the key.
+    a round costs the size of the halves asked for, not of the key. With numba installed
+    and Alice a plain :class:`ParityOracle`, a compiled loop does the same searches
+    (:mod:`~qinet.qkd.postprocessing._compiled`) and counts the same parities.
     """
+    if _compiled.locate_errors is not None and type(oracle) is ParityOracle:
+        flips, asked = _compiled.locate_errors(oracle._bits, y, perm, lo, hi)
+        oracle.leaked += asked
+        return flips
     found = lo.copy()
     active = np.flatnonzero(hi - lo > 1)
     la, ha = lo[active], hi[active]

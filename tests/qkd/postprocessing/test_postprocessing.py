@@ -105,6 +105,40 @@ def test_cascade_corrects_all_trials_with_bounded_leakage(qber, n):
     assert equal == 20
 
 
+def test_compiled_and_numpy_binary_searches_agree(monkeypatch):
+    import qinet.qkd.postprocessing._compiled as compiled
+    import qinet.qkd.postprocessing.reconciliation as reconciliation
+
+    rng = np.random.default_rng(31)
+    n = 5000
+    alice = rng.integers(0, 2, n, dtype=np.uint8)
+    bob = alice ^ (rng.random(n) < 0.05).astype(np.uint8)
+    perm = rng.permutation(n)
+    edges = np.unique(np.concatenate([[0, n], rng.integers(1, n, 300)]))
+    lo, hi = edges[:-1], edges[1:]
+    odd = (np.add.reduceat(alice[perm] ^ bob[perm], lo) & 1).astype(bool)
+    lo, hi = lo[odd], hi[odd]
+    # numpy: the generic path, which every oracle but a plain ParityOracle takes
+    reference = reconciliation._locate_errors(bob, perm, lo, hi, _SpyOracle(alice))
+    assert np.all(alice[reference] != bob[reference])  # each search ends on an error
+    # the kernel's own logic, run by Python whether or not numba is installed
+    found, asked = compiled._locate_errors(alice, bob, perm, lo, hi)
+    assert np.array_equal(found, reference)
+    oracle = ParityOracle(alice)
+    fast = reconciliation._locate_errors(bob, perm, lo, hi, oracle)
+    assert np.array_equal(fast, reference)
+    assert oracle.leaked == asked
+    assert (compiled.locate_errors is not None) == compiled.AVAILABLE
+    # the whole of Cascade, numpy forced against the default (compiled when numba is there)
+    a, b = _noisy_pair(200_000, 0.03, seed=32)
+    default = cascade(b, ParityOracle(a), qber=0.03, rng=np.random.default_rng(33))
+    monkeypatch.setattr(compiled, "locate_errors", None)
+    plain = cascade(b, ParityOracle(a), qber=0.03, rng=np.random.default_rng(33))
+    assert np.array_equal(default.bits, plain.bits)
+    assert np.array_equal(plain.bits, a)
+    assert (default.leaked, default.corrected) == (plain.leaked, plain.corrected)
+
+
 class _SpyOracle(ParityOracle):
     """Counts every parity bit that actually leaves Alice, independently of ``leaked``."""
 
