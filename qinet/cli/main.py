@@ -140,8 +140,11 @@ def _run(
     sifted rates, QBER per basis and intensity, decoy estimates, secret-key rate
     measured, asymptotic and finite-key, bits leaked, PLOB in bit/s and bit/pulse, key
     pool) and one per relayed key demand (keys/s, latency, route, trusted nodes that saw
-    the keys), then the wall time. A progress bar is shown for runs longer than 1 s
-    and for any run with QKD links.
+    the keys), notes on what was chosen for fields left out, then the wall time. A
+    progress bar (simulated time, events per second, time left) is shown once a run
+    has taken 1 s of wall time. Ctrl-C stops the run and prints its results so far,
+    marked partial, with the simulated time run (exit status 130); a second Ctrl-C
+    stops at once.
 
     \b
     Examples:
@@ -151,9 +154,12 @@ def _run(
     """
     from qinet.cli import run
 
-    run.run(scenario=scenario, seed=seed, duration=duration,
-            mode=mode.value if mode else None, backend=backend.value if backend else None,
-            as_json=as_json, out=out, plot=plot, quiet=quiet)
+    outcome = run.run(scenario=scenario, seed=seed, duration=duration,
+                      mode=mode.value if mode else None,
+                      backend=backend.value if backend else None,
+                      as_json=as_json, out=out, plot=plot, quiet=quiet)
+    if outcome.partial:
+        raise typer.Exit(run.INTERRUPTED_EXIT)
 
 
 @app.command("presets")

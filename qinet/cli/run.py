@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qinet.analysis.api import simulate
-from qinet.analysis.metrics import RunResult
-from qinet.analysis.report import run_report, wall_time_line
-from qinet.cli._common import json_document, scenario_source, stderr_console, stdout_console
+from qinet.analysis.api import RunStatus, ScenarioRun, run_watched
+from qinet.analysis.report import format_time, run_report, wall_time_line
+from qinet.cli._common import json_document, load, stderr_console, stdout_console
 from qinet.errors import ConfigError, QinetError
-from qinet.scenario import Scenario, load_scenario
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-PROGRESS_ABOVE_S = 1.0  # shorter runs finish before a bar is worth drawing
+PROGRESS_ABOVE_S = 1.0  # wall seconds: shorter runs finish before a bar is worth drawing
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a run stopped by Ctrl-C
 
 
 def run(
@@ -30,8 +31,12 @@ def run(
     out: Path | None = None,
     plot: Path | None = None,
     quiet: bool = False,
-) -> RunResult:
-    """Run one scenario the way ``qinet run`` does and return its result.
+) -> ScenarioRun:
+    """Run one scenario the way ``qinet run`` does, print it, and return the run.
+
+    A run that takes more than :data:`PROGRESS_ABOVE_S` of wall time draws a progress
+    bar on stderr. Ctrl-C stops the run between two slices and its results so far are
+    printed, marked partial (a second Ctrl-C stops at once, printing nothing).
 
     Raises:
         ConfigError: the scenario, an option, or an output path is invalid.
@@ -42,19 +47,26 @@ def run(
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ConfigError("--plot", f"use a file name ending in {', '.join(PLOT_SUFFIXES)}, "
                                     f"got {str(plot)!r}")
-    loaded = load_scenario(scenario_source(scenario), seed=seed, duration=duration,
-                           mode=mode, backend=backend)
+    loaded = load(scenario, seed=seed, duration=duration, mode=mode, backend=backend)
     show = not (as_json or quiet)
     started = time.perf_counter()
-    with _progress(loaded, enabled=show) as progress:
-        result = simulate(loaded, progress=progress)
+    with _interrupts() as interrupted, ProgressDisplay(enabled=show) as display:
+        outcome = run_watched(loaded.scenario, watch=display.watch(interrupted))
     wall_s = time.perf_counter() - started
+    result = outcome.result
+    notes = list(loaded.notes)
+    if outcome.partial:
+        has_keys = any(link.scheme == "qkd" for link in loaded.scenario.links)
+        notes.append(partial_line(outcome, has_keys=has_keys))
 
-    document = json_document(result.to_dict())
-    notes = []
+    data = result.to_dict()
+    data.update(partial=outcome.partial, simulated_s=outcome.simulated_s,
+                requested_duration_s=outcome.requested_s, notes=notes)
+    document = json_document(data)
+    written = []
     if out is not None:
         _write(out, document + "\n")
-        notes.append(f"wrote the JSON result to {out}")
+        written.append(f"wrote the JSON result to {out}")
     if plot is not None:
         from qinet.analysis.plots import plot_run
 
@@ -62,45 +74,121 @@ def run(
             plot_run(result, plot)
         except OSError as exc:
             raise QinetError(f"--plot: cannot write {str(plot)!r}: {exc.strerror or exc}") from None
-        notes.append(f"wrote the figure to {plot}")
+        written.append(f"wrote the figure to {plot}")
 
     if as_json:
         print(document)
     elif not quiet:
         console = stdout_console()
         console.print(run_report(result))
+        for note in notes:
+            console.print(f"note: {note}", markup=False)
         console.print(wall_time_line(result, wall_s))
     if not quiet:
         err = stderr_console()
-        for note in notes:
-            err.print(note, markup=False)
-    return result
+        for line in written:
+            err.print(line, markup=False)
+    return outcome
+
+
+def partial_line(outcome: ScenarioRun, *, has_keys: bool) -> str:
+    """What an interrupted run covered, e.g. ``partial: interrupted after 1.20 s of 10.0 s
+    simulated (entanglement 1.20 s; the key network did not run)``."""
+    parts = [f"{name} {format_time(seconds)}" for name, seconds in outcome.phases.items()]
+    if has_keys and "keys" not in outcome.phases:
+        parts.append("the key network did not run")
+    return (f"partial: interrupted after {format_time(outcome.simulated_s)} of "
+            f"{format_time(outcome.requested_s)} simulated ({'; '.join(parts)})")
 
 
 @contextmanager
-def _progress(scenario: Scenario, *, enabled: bool) -> Iterator[Any]:
-    """A progress callback drawing simulated seconds on stderr, or ``None``."""
-    # QKD links take wall time even for short runs: every block is post-processed
-    slow = scenario.duration > PROGRESS_ABOVE_S or any(
-        link.scheme == "qkd" for link in scenario.links)
-    if not enabled or not slow:
-        yield None
+def _interrupts() -> Iterator[threading.Event]:
+    """An event set by the first Ctrl-C; a second one raises KeyboardInterrupt at once.
+
+    Outside the main thread (where signals cannot be handled) the event is never set
+    and Ctrl-C keeps its usual effect.
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
         return
+
+    def handler(signum: int, frame: Any) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class ProgressDisplay:
+    """A progress bar on stderr, drawn once a run has taken :data:`PROGRESS_ABOVE_S`.
+
+    One bar per phase (entanglement network, key network) shows the simulated time
+    done against the duration, the events processed per wall second and the time left
+    by the wall clock (estimated from the simulated seconds run per wall second).
+    """
+
+    def __init__(self, *, enabled: bool, after_s: float = PROGRESS_ABOVE_S) -> None:
+        self.enabled = enabled
+        self.after_s = after_s
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def watch(self, interrupted: threading.Event) -> Any:
+        """The watcher for :func:`~qinet.analysis.api.run_watched`: it draws the bar
+        and, once Ctrl-C was pressed, raises KeyboardInterrupt to end the run there."""
+
+        def after_slice(status: RunStatus) -> None:
+            self.update(status)
+            if interrupted.is_set():
+                raise KeyboardInterrupt
+
+        return after_slice
+
+    def update(self, status: RunStatus) -> None:
+        """Draw ``status`` (nothing before ``after_s`` of wall time, or when disabled)."""
+        if not self.enabled or status.wall_s < self.after_s:
+            return
+        if self._progress is None:
+            self._progress = _new_progress()
+            self._progress.start()
+        task = self._tasks.get(status.phase)
+        if task is None:
+            label = "entanglement" if status.phase == "entanglement" else "key network"
+            task = self._tasks[status.phase] = self._progress.add_task(
+                label, total=status.total_s, events_per_s="")
+        rate = status.events / status.wall_s if status.wall_s > 0 else 0.0
+        self._progress.update(task, completed=status.done_s,
+                              events_per_s=f"{rate:,.0f} events/s")
+
+
+def _new_progress() -> Any:
     from rich.progress import (
         BarColumn,
         Progress,
         TaskProgressColumn,
         TextColumn,
-        TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
-    columns = (TextColumn("simulating"), BarColumn(), TaskProgressColumn(),
-               TextColumn("{task.completed:.4g} / {task.total:.4g} s simulated"),
-               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=stderr_console(), transient=True) as bar:
-        task = bar.add_task("simulating", total=scenario.duration)
-        yield lambda done_s, total_s: bar.update(task, completed=done_s, total=total_s)
+    columns = (TextColumn("{task.description:<12}"), BarColumn(bar_width=20),
+               TaskProgressColumn(),
+               TextColumn("{task.completed:.4g} s / {task.total:.4g} s simulated"),
+               TextColumn("{task.fields[events_per_s]}"), TextColumn("eta"),
+               TimeRemainingColumn())
+    return Progress(*columns, console=stderr_console(), transient=True)
 
 
 def _check_output(path: Path | None, option: str) -> None:

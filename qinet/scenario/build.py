@@ -218,6 +218,11 @@ class Simulation:
             record.keys = self.key_network.finish()
         return record
 
+    def record(self, end_ps: int) -> RunRecord:
+        """The raw outcome of the entanglement network at ``end_ps`` (keys not included),
+        for a caller that drives :attr:`timeline` itself."""
+        return self._record(end_ps)
+
     def _record(self, end_ps: int) -> RunRecord:
         record = RunRecord(self.scenario, elapsed_ps=end_ps,
                            events=self.timeline.events_processed)

@@ -11,7 +11,7 @@ import yaml
 
 from qinet.cli import run as run_module
 from qinet.cli.main import Backend, Mode, main
-from qinet.scenario import load_scenario, preset_path
+from qinet.scenario import preset_path
 from qinet.scenario.schema import Scenario
 
 DEMAND_KEYS = {"pairs", "rate_hz", "fidelity_mean", "fidelity_std", "latency_p50_s",
@@ -119,16 +119,21 @@ def test_quiet_prints_nothing(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_progress_bar_only_for_runs_longer_than_one_second():
-    long = load_scenario(preset_path("metro-link"), duration="2 s")
-    short = load_scenario(preset_path("metro-link"), duration="1 s")
-    with run_module._progress(long, enabled=True) as progress:
-        assert callable(progress)
-        progress(1.0, 2.0)
-    with run_module._progress(short, enabled=True) as progress:
-        assert progress is None
-    with run_module._progress(long, enabled=False) as progress:
-        assert progress is None
+def test_progress_bar_only_after_one_second_of_wall_time():
+    from qinet.analysis.api import RunStatus
+
+    early = RunStatus("entanglement", 0.5, 2.0, events=1000, wall_s=0.5)
+    late = RunStatus("entanglement", 1.0, 2.0, events=4000, wall_s=2.0)
+    with run_module.ProgressDisplay(enabled=True) as display:
+        display.update(early)
+        assert display._progress is None
+        display.update(late)
+        (task,) = display._progress.tasks
+        assert (task.completed, task.total) == (1.0, 2.0)
+        assert task.fields["events_per_s"] == "2,000 events/s"
+    with run_module.ProgressDisplay(enabled=False) as display:
+        display.update(late)
+        assert display._progress is None
 
 
 # ---------------------------------------------------------------- errors
