@@ -59,6 +59,13 @@ def _round_parity(values: np.ndarray) -> np.ndarray:
     return (rounded.astype(np.int64) & 1).astype(np.uint8)
 
 
+def _padded(values: np.ndarray, size: int) -> np.ndarray:
+    """``values`` as float64 followed by zeros up to ``size`` (one copy, not two)."""
+    out = np.zeros(size, dtype=np.float64)
+    out[: values.size] = values
+    return out
+
+
 def _convolve_parity(seed: np.ndarray, key: np.ndarray, lo: int, hi: int,
                      block: int) -> np.ndarray:
     """Parity of (seed ⊛ key)[lo:hi], blocked so each FFT sums at most ``block`` terms."""
@@ -66,11 +73,15 @@ def _convolve_parity(seed: np.ndarray, key: np.ndarray, lo: int, hi: int,
     if len(key) <= block and len(seed) <= 2 * block:
         # circular length: index k < hi must not wrap onto itself, nor k + size exist
         size = sfft.next_fast_len(max(hi, len(seed) + len(key) - 1 - lo), real=True)
-        conv = sfft.irfft(sfft.rfft(seed, size) * sfft.rfft(key, size), size)
+        spectrum = sfft.rfft(_padded(seed, size), overwrite_x=True)
+        spectrum *= sfft.rfft(_padded(key, size), overwrite_x=True)
+        conv = sfft.irfft(spectrum, size, overwrite_x=True)
         return _round_parity(conv[lo:hi])
     size = sfft.next_fast_len(2 * block - 1, real=True)
-    key_f = [sfft.rfft(key[a:a + block], size) for a in range(0, len(key), block)]
-    seed_f = [sfft.rfft(seed[b:b + block], size) for b in range(0, len(seed), block)]
+    key_f = [sfft.rfft(_padded(key[a:a + block], size), overwrite_x=True)
+             for a in range(0, len(key), block)]
+    seed_f = [sfft.rfft(_padded(seed[b:b + block], size), overwrite_x=True)
+              for b in range(0, len(seed), block)]
     for ia, kf in enumerate(key_f):
         for ib, sf in enumerate(seed_f):
             offset = (ia + ib) * block
@@ -147,8 +158,7 @@ def toeplitz_hash(
                           f"got {s.size}")
     if out_len <= DIRECT_MAX_OUT:
         return _direct_parity(x, s, out_len)
-    return _convolve_parity(s.astype(np.float64), x.astype(np.float64), n - 1,
-                            n - 1 + out_len, block_size)
+    return _convolve_parity(s, x, n - 1, n - 1 + out_len, block_size)
 
 
 def modified_toeplitz_hash(key_bits: np.ndarray, seed_bits: np.ndarray,

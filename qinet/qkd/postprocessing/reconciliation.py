@@ -19,8 +19,8 @@ log2(n) parities each. On 900 000-bit keys it leaks f = 1.06–1.08 times the Sh
 at QBER 1–5 %, against 1.13–1.18 for the original k1 = 0.73/QBER doubled over four passes.
 
 Partitions: pass 1 takes the natural order. Pass 2 takes a uniformly random permutation
-of the key length, public and fixed (seeded by :data:`PERMUTATION_SEED`, built once per
-length and cached, as the LDPC codes are), rotated by an offset drawn from the shared
+of the key length, public and fixed (seeded by :data:`PERMUTATION_SEED`, drawn once per
+65 536 bits of length and cached, as the LDPC codes are), rotated by an offset drawn from the shared
 stream, so that each block gets its own partition at the cost of one random integer.
 The halving passes split the key by random bits from the shared stream; their two
 parities are taken on bit-packed masks (:meth:`ParitySource.mask_parities`), 64 key bits
@@ -237,11 +237,28 @@ def _locate_errors(y: np.ndarray, perm: np.ndarray, lo: np.ndarray, hi: np.ndarr
     return perm[found]
 
 
+_PERMUTATION_QUANTUM = 1 << 16  # one drawn permutation serves every length up to its size
+
+
+@lru_cache(maxsize=2)
+def _drawn_permutation(size: int) -> np.ndarray:
+    """A uniformly random permutation of ``range(size)`` from :data:`PERMUTATION_SEED`."""
+    perm = np.random.default_rng([PERMUTATION_SEED, size]).permutation(size)
+    perm.flags.writeable = False
+    return perm
+
+
 @lru_cache(maxsize=4)
 def _public_permutation(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """A uniformly random permutation of ``range(n)`` and its inverse, fixed by the seed."""
+    """A uniformly random permutation of ``range(n)`` and its inverse, fixed by the seed.
+
+    It is the permutation drawn for the next multiple of 65 536 with the values ≥ n left
+    out, which is uniform over the permutations of ``range(n)``: blocks whose lengths
+    differ by a bit share the draw and pay only for the filtering.
+    """
+    drawn = _drawn_permutation(-(-n // _PERMUTATION_QUANTUM) * _PERMUTATION_QUANTUM)
     dtype = np.int32 if n < 2**31 else np.int64
-    perm = np.random.default_rng([PERMUTATION_SEED, n]).permutation(n).astype(dtype)
+    perm = drawn[drawn < n].astype(dtype)
     inverse = np.empty(n, dtype=dtype)
     inverse[perm] = np.arange(n, dtype=dtype)
     perm.flags.writeable = inverse.flags.writeable = False
