@@ -4,9 +4,8 @@ Every node that lists ``saes`` runs a key management entity (KME). The KMEs shar
 pairwise: a supply plays the scenario's key network (the one ``qinet run`` plays) forward
 in simulated time, block by block, and relays the fresh key between every pair of KMEs
 that trusted nodes join, round robin in chunks, so that no pair starves the others of a
-shared pool. The supply
-reports amounts only: the service fills them with bytes of its own CSPRNG, so the keys
-it hands out cannot be recomputed from the scenario and its seed.
+shared pool. The supply reports amounts only: the service fills them with bytes of its
+own CSPRNG, so the keys it hands out cannot be recomputed from the scenario and its seed.
 """
 
 from __future__ import annotations
@@ -79,6 +78,7 @@ class ScenarioKeySupply:
                  start: int = 1) -> None:
         self.kmes = kme_specs(scenario)
         rng = RngTree(scenario.seed if seed is None else seed)
+        # the pairs that trusted nodes join, on the graph of the qkd links
         relay = KeyRelay({n.name: n.trusted for n in scenario.nodes})
         for link in scenario.links:
             if link.scheme == "qkd":
@@ -94,7 +94,7 @@ class ScenarioKeySupply:
             raise ConfigError("links", "no two KME nodes are joined by qkd links through "
                                        "trusted nodes")
         self.timeline = Timeline()
-        self._delivered: list[KeyAmount] = []
+        self._relayed: list[KeyAmount] = []
         self.network = build_key_network(
             scenario, rng=rng.child("keys" if start <= 1 else f"keys/start-{start}"),
             timeline=self.timeline,
@@ -110,7 +110,7 @@ class ScenarioKeySupply:
 
     def _collect(self, key: RelayedKey) -> None:
         a, b = key.consumer.between
-        self._delivered.append(KeyAmount(a, b, key.bits // 8))
+        self._relayed.append(KeyAmount(a, b, key.bits // 8))
 
     def advance(self, seconds: float) -> list[KeyAmount]:
         """Play ``seconds`` more of the key network, then relay what the pools hold.
@@ -120,8 +120,8 @@ class ScenarioKeySupply:
         """
         self.network.run(self.timeline.now_ps + s_to_ps(seconds))
         self.network.serve()
-        delivered, self._delivered = self._delivered, []
-        return delivered
+        relayed, self._relayed = self._relayed, []
+        return relayed
 
 
 def kme_specs(scenario: schema.Scenario) -> list[KmeSpec]:

@@ -184,3 +184,17 @@ def test_serve_and_run_relay_the_same_key_from_the_same_pools():
     assert pair.keys * CHUNK_BITS == relayed
     assert pair.keys_equal
     assert pair.exposed_to == {"t": pair.keys}
+
+
+def test_same_scenario_and_seed_same_key_network():
+    scenario = _scenario("  - {kind: key, between: [a, b], key_size: 256, rate: 1 kHz}\n"
+                         "  - {kind: key, between: [a, b], key_size: 512}\n")
+    first, again = _run(scenario, 8), _run(scenario, 8)
+    assert [link.stats for link in first.links] == [link.stats for link in again.links]
+    for one, other in zip(first.demands, again.demands, strict=True):
+        assert np.array_equal(one.delivered_ps, other.delivered_ps)
+        assert np.array_equal(one.latency_ps, other.latency_ps)
+        assert one.paths == other.paths
+    assert first.keys_seen == again.keys_seen
+    assert [link.stats.key_bits for link in _run(scenario, 9).links] != [
+        link.stats.key_bits for link in first.links]
