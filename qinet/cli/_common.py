@@ -43,12 +43,16 @@ def scenario_source(name: str | None) -> Path:
 
 
 def load(name: str | None, **overrides: Any) -> LoadedScenario:
-    """The scenario behind a SCENARIO argument, with the notes on what was chosen for it.
+    """The scenario behind a SCENARIO argument, with the notes on what was chosen for it:
+    schemes implied for links, decoy intensities chosen for QKD links.
 
     Raises:
         ConfigError: see :func:`scenario_source` and :func:`qinet.scenario.load_scenario`.
     """
-    return read_scenario(scenario_source(name), **overrides)
+    from qinet.scenario.qkd_protocols import decoy_notes
+
+    loaded = read_scenario(scenario_source(name), **overrides)
+    return LoadedScenario(loaded.scenario, (*loaded.notes, *decoy_notes(loaded.scenario)))
 
 
 def stdout_console() -> Console:

@@ -15,6 +15,7 @@ from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
 from qinet.physical.sources import SinglePhotonSource, WeakCoherentSource
 from qinet.qkd import attacks
+from qinet.qkd.decoy_choice import DecoyChoice, choose_decoy_parameters
 from qinet.qkd.protocols.bb84 import BB84Link, run_bb84
 from qinet.qkd.protocols.bb84_decoy import run_decoy_bb84
 from qinet.qkd.protocols.mdi import MdiLink, run_mdi
@@ -25,8 +26,10 @@ from qinet.scenario import schema
 
 Runner = Callable[[int, RngTree, int], QkdRunResult]
 
-# Per protocol: (intensities, probabilities) when the demand gives none. Decoy BB84:
-# Ma et al. 2005's signal, weak decoy and vacuum; MDI: signal near the optimum of Xu et
+# Per protocol: (intensities, probabilities) when the demand gives none. Decoy BB84
+# gives neither: both are chosen for its link (decoy_choice); these intensities serve
+# only a demand that gives the probabilities alone (Ma et al. 2005's signal, weak decoy
+# and vacuum); MDI: signal near the optimum of Xu et
 # al. 2013 for metropolitan distances, with much decoy (its finite-size bounds rest on
 # decoy-decoy pairs); twin-field (phase matching): the signal near the
 # optimum of Ma, Zeng and Zhou 2018 at a few hundred km.
@@ -86,7 +89,79 @@ def _detector(scenario: schema.Scenario, link: schema.QkdLink,
     return Detector(spec.efficiency, spec.dark_count_rate, spec.dead_time, spec.jitter)
 
 
-def _weak_source(demand: schema.QKDDemand) -> WeakCoherentSource:
+def decoy_choice(scenario: schema.Scenario, link: schema.QkdLink,
+                 demand: schema.QKDDemand) -> DecoyChoice | None:
+    """The intensities and class probabilities chosen for a ``bb84-decoy`` demand that
+    gives neither (those of the best expected finite-key rate on ``link``, see
+    :mod:`qinet.qkd.decoy_choice`); ``None`` when the demand gives them or runs
+    another protocol. Cached per link parameters."""
+    if demand.protocol != "bb84-decoy" or not (
+            demand.intensities is None and demand.intensity_probabilities is None):
+        return None
+    return choose_decoy_parameters(
+        _fibre(scenario, link, link.length), _detector(scenario, link, demand),
+        detection_window_s=link.detection_window, misalignment=demand.misalignment,
+        z_basis_probability=demand.z_basis_probability, block_size=demand.block_size,
+        epsilon_sec=demand.epsilon_sec, epsilon_cor=demand.epsilon_cor)
+
+
+def decoy_notes(scenario: schema.Scenario) -> list[str]:
+    """One line per ``scheme: qkd`` link whose decoy intensities were chosen for it.
+
+    A link runs the prepare-and-measure demand between its ends, or decoy-state BB84
+    with its defaults when none is.
+
+    Examples:
+        >>> from qinet.scenario import load_scenario
+        >>> s = load_scenario('''
+        ... nodes: [{name: a}, {name: b}]
+        ... links: [{between: [a, b], length: 50 km, scheme: qkd}]
+        ... demands: [{kind: qkd, protocol: bb84-decoy, between: [a, b], misalignment: 0.03}]
+        ... ''')
+        >>> print(decoy_notes(s)[0])  # doctest: +ELLIPSIS
+        demands[0] bb84-decoy a-b: no intensities given; chose signal 0.401, decoy 0.195, ...
+    """
+    on_link = {frozenset(d.between): (i, d) for i, d in enumerate(scenario.demands)
+               if d.kind == "qkd" and d.protocol in schema.PREPARE_MEASURE_PROTOCOLS}
+    notes = []
+    for index, link in enumerate(scenario.links):
+        if link.scheme != "qkd":
+            continue
+        found = on_link.get(frozenset(link.between))
+        if found is None:
+            where = f"links[{index}] {'-'.join(link.between)} (no qkd demand: bb84-decoy)"
+            demand = schema.QKDDemand(kind="qkd", protocol="bb84-decoy", between=link.between)
+        else:
+            where = f"demands[{found[0]}] {found[1].protocol} {'-'.join(link.between)}"
+            demand = found[1]
+        choice = decoy_choice(scenario, link, demand)
+        if choice is None:
+            continue
+        mus, probs = choice.intensities, choice.probabilities
+        rate = choice.key_bits_per_pulse * demand.source_rate
+        notes.append(
+            f"{where}: no intensities given; chose signal {mus[0]:g}, decoy {mus[1]:g}, "
+            f"vacuum {mus[2]:g} photons per pulse, sent with probabilities "
+            f"{probs[0]:g}, {probs[1]:g}, {probs[2]:g} (expected finite-key rate "
+            f"{_si(rate, 'bit/s')} at {_si(demand.source_rate, 'Hz')}, blocks of "
+            f"{demand.block_size:,} bits)")
+    return notes
+
+
+def _si(value: float, unit: str) -> str:
+    """``value`` with an SI prefix, 3 significant figures: ``_si(1e8, "Hz")`` is 100 MHz."""
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def _weak_source(scenario: schema.Scenario, link: schema.QkdLink,
+                 demand: schema.QKDDemand) -> WeakCoherentSource:
+    chosen = decoy_choice(scenario, link, demand)
+    if chosen is not None:
+        return WeakCoherentSource(rate_hz=demand.source_rate, intensities=chosen.intensities,
+                                  probabilities=chosen.probabilities)
     mus, probs = DEFAULT_INTENSITIES[demand.protocol]
     if demand.intensities is not None:
         mus = tuple(demand.intensities)
@@ -123,7 +198,7 @@ def _prepare_measure(scenario: schema.Scenario, link: schema.QkdLink,
                                          rate_hz=demand.source_rate)
         protocol = run_bb84
     else:
-        source, protocol = _weak_source(demand), run_decoy_bb84
+        source, protocol = _weak_source(scenario, link, demand), run_decoy_bb84
     optics = BB84Link(source, _fibre(scenario, link, link.length),
                                 _detector(scenario, link, demand),
                                 detection_window_s=link.detection_window,
@@ -142,7 +217,7 @@ def _prepare_measure(scenario: schema.Scenario, link: schema.QkdLink,
 def _two_senders(scenario: schema.Scenario, link: schema.QkdLink,
                  demand: schema.QKDDemand) -> Runner:
     """MDI or twin-field: both ends send to a station at ``station_position``."""
-    source = _weak_source(demand)
+    source = _weak_source(scenario, link, demand)
     arm_a = link.length * link.station_position
     fibres = (_fibre(scenario, link, arm_a), _fibre(scenario, link, link.length - arm_a))
     detector = _detector(scenario, link, demand)
