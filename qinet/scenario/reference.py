@@ -89,6 +89,9 @@ policy:
 """),
 )
 
+_LINK_MODELS = (schema.SingleClickLink, schema.DoubleClickLink, schema.MidpointSourceLink,
+                schema.QkdLink)  # whose `scheme` the loader implies when it is left out
+
 # the units a default is shown in, largest first
 _SHOWN_UNITS = {"time_s": ("s", "ms", "µs", "ns", "ps"),
                 "frequency_hz": ("GHz", "MHz", "kHz", "Hz"),
@@ -117,14 +120,15 @@ def _model_table(model: type[BaseModel], *, several: bool) -> list[str]:
     lines = []
     if several:
         lines += [f"### {_heading(model)}", ""]
-    doc = " ".join((model.__doc__ or "").split())
+    doc = " ".join((model.__doc__ or "").split()).replace("``", "`")
     if doc:
         lines += [doc, ""]
     lines += ["| field | unit | default | allowed | description |",
               "|---|---|---|---|---|"]
     for name, info in model.model_fields.items():
         unit, allowed = _unit_and_range(info)
-        cells = (f"`{name}`", unit, _default(name, info), allowed,
+        implied = name == "scheme" and model in _LINK_MODELS
+        cells = (f"`{name}`", unit, "implied (see above)" if implied else _default(info), allowed,
                  _escape(info.description or ""))
         lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
@@ -217,6 +221,8 @@ def _allowed(annotation: Any, quantity: schema.Quantity | None,
         parts.append("`true`, `false`")
     elif leaf is str:
         parts.append("text")
+    elif isinstance(leaf, type) and issubclass(leaf, BaseModel):
+        parts.append(f"a mapping of the fields of {_heading(leaf)}")
     bounds = [m for m in items if isinstance(m, schema.Bounds)]
     if bounds:
         parts.append(_bounds_text(bounds[-1], quantity))
@@ -260,15 +266,13 @@ def _number(value: float, quantity: schema.Quantity | None) -> str:
     return f"{value:g} {quantity.unit}"
 
 
-def _default(name: str, info: FieldInfo) -> str:
+def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
         value = info.default_factory()  # type: ignore[call-arg]
         if isinstance(value, BaseModel):
             return "its fields' defaults"
         return "none" if not value else repr(value)
     default = info.default
-    if name == "scheme" and default is PydanticUndefined:
-        return "implied (see above)"
     if default is PydanticUndefined:
         return "required"
     if default is None:
@@ -277,7 +281,9 @@ def _default(name: str, info: FieldInfo) -> str:
         return f"`{str(default).lower()}`"
     if isinstance(default, str):
         return f"`{default}`" if default else '`""`'
-    if isinstance(default, float | int):
+    if isinstance(default, int):
+        return str(default)
+    if isinstance(default, float):
         items = _flat([*info.metadata, *_metadata(info.annotation)])
         quantity = next((m for m in items if isinstance(m, schema.Quantity)), None)
         return _number(default, quantity)
