@@ -46,11 +46,15 @@ def simulate(
             (every attempt and herald as an event); ``None``: the scenario's own.
         backend: ``"bell-diagonal"`` or ``"density-matrix"``; ``None``: the scenario's.
         progress: called as ``progress(done_s, total_s)`` in simulated seconds while the
-            run goes on, for progress bars.
+            run goes on (after each slice of about 0.1 s of wall time), for progress
+            bars.
 
     Returns:
         The run's metrics; ``result.to_dict()`` is the document ``qinet run --json``
-        prints.
+        prints (without the keys that command adds: ``partial``, ``simulated_s``,
+        ``requested_duration_s``, ``notes``). ``result.duration_s`` is the simulated
+        time actually run: below ``duration`` when every demand had the ``pairs`` it
+        asked for before the end.
 
     Raises:
         ConfigError: the source is of no accepted kind, names neither a file nor a preset,
