@@ -1,4 +1,4 @@
-"""Consumers that take link pairs: the simplest application, use at once and record."""
+"""A consumer for the link tests: every pair used the moment both nodes know it, recorded."""
 
 from __future__ import annotations
 

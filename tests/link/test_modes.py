@@ -6,7 +6,6 @@ import pytest
 from qinet.devices import MemoryBank, QuantumNode
 from qinet.errors import ProtocolError
 from qinet.kernel import Timeline
-from qinet.link.consumers import ImmediateUse
 from qinet.link.detailed import DetailedLink
 from qinet.link.double_click import DoubleClickScheme
 from qinet.link.fast_forward import FastForwardLink
@@ -14,6 +13,7 @@ from qinet.link.model import expected_pair_rate_hz
 from qinet.link.pairs import pair_states
 from qinet.link.single_click import SingleClickScheme
 from qinet.quantum import make_backend
+from tests.link.immediate_use import ImmediateUse
 
 from .conftest import make_hardware
 
