@@ -12,8 +12,12 @@ length and Q the true error rate, LDPC frames retried or discarded, the final ke
 the 1-minute load average of the machine when the row finished (the machine is shared:
 a load above the core count means the timing was taken with fewer than one free core).
 
-The LDPC parity-check matrices and decoders are built on first use and cached per code;
-``--warm`` runs each case once before timing it, so that the timed runs exclude that.
+The LDPC parity-check matrices and decoders are built on first use and cached per code,
+as are Cascade's public permutations, and numba (the optional extra ``fast``) loads its
+compiled kernels on first use; ``--warm`` runs each case once before timing it, so that
+the timed runs exclude that. ``--no-compiled`` runs the numpy paths alone, as without
+numba. Besides the whole ``distill`` call, each row gives the reconciliation alone
+(``cascade`` or ``ldpc_reconcile`` on the same estimated keys, best of ``--repeat``).
 
 Usage::
 
@@ -31,7 +35,8 @@ import time
 import numpy as np
 
 from qinet.qkd.bounds import binary_entropy
-from qinet.qkd.postprocessing import distill
+from qinet.qkd.postprocessing import ParityOracle, cascade, distill, estimate_qber
+from qinet.qkd.postprocessing.ldpc_reconciliation import ldpc_reconcile
 from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 from qinet.qkd.postprocessing.verification import DEFAULT_TAG_BITS
 
@@ -43,6 +48,17 @@ def _run(alice: np.ndarray, bob: np.ndarray, method: str):
     return res, time.perf_counter() - start
 
 
+def _reconcile_only(alice: np.ndarray, bob: np.ndarray, method: str, qber: float) -> float:
+    """Wall seconds of the reconciliation step alone, on the keys left after estimation."""
+    est = estimate_qber(alice, bob, sample_fraction=0.1, rng=np.random.default_rng(2))
+    start = time.perf_counter()
+    if method == "cascade":
+        cascade(est.bob, ParityOracle(est.alice), qber=qber, rng=np.random.default_rng(1))
+    else:
+        ldpc_reconcile(est.alice, est.bob, qber=qber, rng=np.random.default_rng(2))
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bits", type=int, default=1_000_000, help="sifted key length")
@@ -50,12 +66,19 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=["cascade", "ldpc"])
     parser.add_argument("--warm", action="store_true", help="untimed run first (code caches)")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per row (best kept)")
+    parser.add_argument("--no-compiled", action="store_true",
+                        help="numpy paths only, as without numba (the optional extra 'fast')")
     args = parser.parse_args()
+    if args.no_compiled:
+        from qinet.qkd.postprocessing import _compiled
+        _compiled.locate_errors = None
     print(f"# {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.2f} (shared machine)")
-    print(f"# sifted key: {args.bits} bits; best of {args.repeat} distill call(s) per row")
-    header = (f"{'method':8} {'QBER':>5} {'wall s':>7} {'Mbit/s':>7} {'f':>6} "
-              f"{'retried':>7} {'dropped':>7} {'final bits':>10} {'load':>5}")
+    print(f"# sifted key: {args.bits} bits; best of {args.repeat} distill call(s) per row; "
+          f"compiled kernels {'off' if args.no_compiled else 'as installed'}; "
+          f"rec. = sifted bits per second of the reconciliation alone")
+    header = (f"{'method':8} {'QBER':>5} {'wall s':>7} {'Mbit/s':>7} {'rec. Mbit/s':>11} "
+              f"{'f':>6} {'retried':>7} {'dropped':>7} {'final bits':>10} {'load':>5}")
     print(header)
     print("-" * len(header))
     for qber in args.qber:
@@ -63,12 +86,16 @@ def main() -> None:
         for method in args.methods:
             if args.warm:
                 _run(alice, bob, method)
+                _reconcile_only(alice, bob, method, qber)
             runs = [_run(alice, bob, method) for _ in range(max(args.repeat, 1))]
             res, wall = min(runs, key=lambda run: run[1])
+            rec = min(_reconcile_only(alice, bob, method, qber)
+                      for _ in range(max(args.repeat, 1)))
             reconciled = args.bits - res.disclosed - res.discarded
             leak = res.leaked_ec - DEFAULT_TAG_BITS
             f = leak / (reconciled * float(binary_entropy(qber))) if reconciled else float("nan")
-            print(f"{method:8} {qber:5.2f} {wall:7.2f} {args.bits / wall / 1e6:7.3f} {f:6.3f} "
+            print(f"{method:8} {qber:5.2f} {wall:7.2f} {args.bits / wall / 1e6:7.3f} "
+                  f"{args.bits / rec / 1e6:11.3f} {f:6.3f} "
                   f"{res.ec_retries:7d} {res.ec_failed_frames:7d} {res.final_length:10d} "
                   f"{os.getloadavg()[0]:5.2f}", flush=True)
 

@@ -116,7 +116,10 @@ def child(args: argparse.Namespace) -> dict:
 
 
 def _compiled_available() -> bool:
-    from qinet.qkd.postprocessing import _compiled
+    try:  # an older qinet has no compiled kernels
+        from qinet.qkd.postprocessing import _compiled
+    except ImportError:
+        return False
     return _compiled.AVAILABLE
 
 

@@ -295,6 +295,11 @@ class _Contiguous:
 
     def parities(self, y: np.ndarray, oracle: ParitySource) -> np.ndarray:
         """Which blocks' parities differ (Alice's asked of the oracle)."""
+        if self.where is None and type(oracle) is ParityOracle:
+            # natural order and a plain oracle: the same parities, without gathering
+            oracle.leaked += int(self.lo.size)
+            alice = np.bitwise_xor.reduceat(oracle._bits, self.lo)
+            return alice != np.bitwise_xor.reduceat(y, self.lo)
         order, lo, _ = self.members()
         alice = oracle.parities(order, lo)
         return alice != np.bitwise_xor.reduceat(y if self.where is None else y[order], lo)
@@ -364,7 +369,10 @@ def cascade(
         return CascadeResult(y, 0, 0, ())
     k1 = initial_block_size(qber, n)
     done: list[_Contiguous | _Halves] = []
-    valid = _packed(np.ones(n, dtype=np.uint8))
+    valid = np.zeros(-(-n // 64) * 8, dtype=np.uint8)  # the packed mask of all n bits
+    valid[: n // 8] = 0xFF
+    if n % 8:
+        valid[n // 8] = (0xFF << (8 - n % 8)) & 0xFF
     packed_y: np.ndarray | None = None
     corrected = 0
     for p in range(passes):
