@@ -3,7 +3,7 @@ layer is wired."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +140,7 @@ class Simulation:
                    node_memory[a.name], node_memory[b.name])
             model = compiled.get(key)
             if model is None:
-                model = compiled[key] = compile_link(scenario, i)
+                model = compiled[key] = compile_link(scenario, i, node_memory=node_memory)
             pairs = spec.memories or min(share[a.name], share[b.name])
             a.links.append(name)
             b.links.append(name)
@@ -278,18 +278,27 @@ def _fibre(scenario: schema.Scenario, spec: Any) -> schema.FibreHardware:
     return scenario.hardware[spec.fibre] if spec.fibre else schema.FibreHardware(kind="fibre")
 
 
-def compile_link(scenario: schema.Scenario, index: int) -> AttemptModel:
-    """The attempt model of ``scenario.links[index]``."""
+def compile_link(scenario: schema.Scenario, index: int, *,
+                 node_memory: Mapping[str, str | None] | None = None) -> AttemptModel:
+    """The attempt model of ``scenario.links[index]``.
+
+    Args:
+        scenario: the scenario.
+        index: the link's place in ``scenario.links``.
+        node_memory: each node's memory hardware name, when the caller compiles many
+            links (built here otherwise: one pass over the nodes per call).
+    """
     spec = scenario.links[index]
     hw = scenario.hardware
     fibre = _fibre(scenario, spec)
     detector = hw[spec.detector] if spec.detector else schema.DetectorHardware(kind="detector")
-    nodes = {n.name: n for n in scenario.nodes}
+    if node_memory is None:
+        node_memory = {n.name: n.memory for n in scenario.nodes}
     arm_a_km = spec.length * spec.station_position
     try:
         hardware = LinkHardware(
-            memory_a=_memory(scenario, nodes[spec.between[0]].memory),
-            memory_b=_memory(scenario, nodes[spec.between[1]].memory),
+            memory_a=_memory(scenario, node_memory[spec.between[0]]),
+            memory_b=_memory(scenario, node_memory[spec.between[1]]),
             arm_a=Fibre(arm_a_km, fibre.attenuation, fibre.group_index),
             arm_b=Fibre(spec.length - arm_a_km, fibre.attenuation, fibre.group_index),
             detector=Detector(detector.efficiency, detector.dark_count_rate,
