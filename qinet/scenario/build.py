@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -39,6 +39,7 @@ from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
+from qinet.scenario.hardware import detector_of, fibre_of, memory_of, source_of
 from qinet.scenario.key_network import build_key_network
 from qinet.units import s_to_ps
 
@@ -99,10 +100,11 @@ class RunRecord:
     keys: KeyNetworkResult | None = None
 
 
-def uses_network(demand: Any) -> bool:
+def uses_network(demand: object) -> TypeGuard[schema.EntanglementDemand | schema.QKDDemand]:
     """Whether a demand is served by entanglement over the network's links."""
-    return demand.kind == "entanglement" or (
-        demand.kind == "qkd" and demand.protocol in schema.ENTANGLEMENT_PROTOCOLS)
+    return isinstance(demand, schema.EntanglementDemand) or (
+        isinstance(demand, schema.QKDDemand)
+        and demand.protocol in schema.ENTANGLEMENT_PROTOCOLS)
 
 
 class Simulation:
@@ -151,7 +153,8 @@ class Simulation:
             fibre = _fibre(scenario, spec)
             delay_key = (spec.length, fibre.group_index)
             if delay_key not in delay_of:
-                delay_of[delay_key] = s_to_ps(fibre_delay_s(spec.length, fibre.group_index))
+                delay_of[delay_key] = s_to_ps(float(fibre_delay_s(spec.length,
+                                                                  fibre.group_index)))
             if id(model) not in fidelity_of:
                 fidelity_of[id(model)] = model.heralded_fidelity
             infos[spec.between] = LinkInfo(
@@ -244,20 +247,22 @@ class Simulation:
                                            node.memories.occupancy(end_ps, now_ps=end_ps)))
         backend = self.network.backend
         routes = iter(self.network.demands)
-        for i, spec in enumerate(self.scenario.demands):
-            if not uses_network(spec):
+        for i, demand in enumerate(self.scenario.demands):
+            if not uses_network(demand):
                 continue
             route = next(routes)
             log = route.log
-            key = None
-            if spec.kind == "qkd":
-                runner = run_e91 if spec.protocol == "e91" else run_bbm92
-                key = runner(log.delivered_states(backend), backend,
-                             rng=self.rng.child(f"qkd/{i}"), block_size=spec.block_size,
-                             epsilon_sec=spec.epsilon_sec, epsilon_cor=spec.epsilon_cor,
-                             distill_options={"reconciliation": spec.reconciliation})
+            distilled: QkdRunResult | None = None
+            if isinstance(demand, schema.QKDDemand):
+                runner = run_e91 if demand.protocol == "e91" else run_bbm92
+                distilled = runner(log.delivered_states(backend), backend,
+                                   rng=self.rng.child(f"qkd/{i}"),
+                                   block_size=demand.block_size,
+                                   epsilon_sec=demand.epsilon_sec,
+                                   epsilon_cor=demand.epsilon_cor,
+                                   distill_options={"reconciliation": demand.reconciliation})
             record.demands.append(DemandRecord(
-                spec=spec, path=route.path, arrays=log.arrays(self.network.backend),
+                spec=demand, path=route.path, arrays=log.arrays(self.network.backend),
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
                           "swap_failures": log.swap_failures,
                           "purifications": log.purifications,
@@ -265,7 +270,7 @@ class Simulation:
                           "unserved_requests": log.unserved(end_ps)},
                 path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
                                                              strict=False)],
-                key=key, index=i))
+                key=distilled, index=i))
         return record
 
 
@@ -274,8 +279,8 @@ def _unused(pair: object) -> None:
     raise ConfigError("links", "a link delivered a pair that no demand asked for")
 
 
-def _fibre(scenario: schema.Scenario, spec: Any) -> schema.FibreHardware:
-    return scenario.hardware[spec.fibre] if spec.fibre else schema.FibreHardware(kind="fibre")
+def _fibre(scenario: schema.Scenario, spec: schema.Link) -> schema.FibreHardware:
+    return fibre_of(scenario, spec.fibre)
 
 
 def compile_link(scenario: schema.Scenario, index: int, *,
@@ -289,9 +294,11 @@ def compile_link(scenario: schema.Scenario, index: int, *,
             links (built here otherwise: one pass over the nodes per call).
     """
     spec = scenario.links[index]
-    hw = scenario.hardware
+    if isinstance(spec, schema.QkdLink):
+        raise ConfigError(f"links[{index}].scheme", "a qkd link sends pulses, not attempts "
+                                                    "at entanglement")
     fibre = _fibre(scenario, spec)
-    detector = hw[spec.detector] if spec.detector else schema.DetectorHardware(kind="detector")
+    detector = detector_of(scenario, spec.detector)
     if node_memory is None:
         node_memory = {n.name: n.memory for n in scenario.nodes}
     arm_a_km = spec.length * spec.station_position
@@ -306,19 +313,20 @@ def compile_link(scenario: schema.Scenario, index: int, *,
             detection_window_s=spec.detection_window,
             visibility=spec.visibility,
         )
-        common = {"attempt_period_s": spec.attempt_period, "reset_time_s": spec.reset_time,
-                  "modes": spec.modes}
+        period, reset, modes = spec.attempt_period, spec.reset_time, spec.modes
         match spec:
             case schema.SingleClickLink():
-                scheme: Any = SingleClickScheme(bright_state=spec.bright_state, **common)
+                return SingleClickScheme(bright_state=spec.bright_state, attempt_period_s=period,
+                                         reset_time_s=reset, modes=modes).compile(hardware)
             case schema.DoubleClickLink():
-                scheme = DoubleClickScheme(round_gap_s=spec.round_gap, **common)
+                return DoubleClickScheme(round_gap_s=spec.round_gap, attempt_period_s=period,
+                                         reset_time_s=reset, modes=modes).compile(hardware)
             case schema.MidpointSourceLink():
-                src = hw[spec.source] if spec.source else schema.SourceHardware(kind="spdc")
-                scheme = MidpointSourceScheme(
+                src = source_of(scenario, spec.source)
+                return MidpointSourceScheme(
                     source=SPDCSource(mean_pairs_per_mode=src.mean_pairs, rate_hz=src.rate,
-                                      thermal=src.statistics == "thermal"), **common)
-        return scheme.compile(hardware)
+                                      thermal=src.statistics == "thermal"),
+                    attempt_period_s=period, reset_time_s=reset, modes=modes).compile(hardware)
     except ConfigError as exc:
         field = _USER_FIELDS.get(exc.field, exc.field)
         raise ConfigError(f"links[{index}].{field}" if field else f"links[{index}]",
@@ -338,7 +346,7 @@ _USER_FIELDS = {
 
 
 def _memory(scenario: schema.Scenario, name: str | None) -> QuantumMemory:
-    spec = scenario.hardware[name] if name else schema.MemoryHardware(kind="memory")
+    spec = memory_of(scenario, name)
     return QuantumMemory(t1_s=spec.t1, t2_s=spec.t2, efficiency=spec.efficiency,
                          raw_fidelity=spec.raw_fidelity)
 

@@ -18,6 +18,7 @@ from qinet.qkd.key_network import KeyNetwork
 from qinet.qkd.key_records import KeyConsumerSpec, QkdLinkSpec, RelayedKey
 from qinet.rng import RngTree
 from qinet.scenario import schema
+from qinet.scenario.hardware import fibre_of
 from qinet.scenario.qkd_protocols import make_runner
 from qinet.units import s_to_ps
 
@@ -50,8 +51,7 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
             demand = schema.QKDDemand(kind="qkd", protocol="bb84-decoy",
                                       between=link.between)
         where = f"demands[{demand_index}]" if demand_index is not None else f"links[{index}]"
-        fibre = (scenario.hardware[link.fibre] if link.fibre
-                 else schema.FibreHardware(kind="fibre"))
+        fibre = fibre_of(scenario, link.fibre)
         specs.append(QkdLinkSpec(
             between=link.between, length_km=link.length,
             # the same flight time as the entanglement network's messages on this fibre

@@ -23,6 +23,7 @@ from qinet.qkd.protocols.result import QkdRunResult
 from qinet.qkd.protocols.twin_field import TwinFieldLink, run_twin_field
 from qinet.rng import RngTree
 from qinet.scenario import schema
+from qinet.scenario.hardware import detector_of, fibre_of
 
 Runner = Callable[[int, RngTree, int], QkdRunResult]
 
@@ -78,14 +79,14 @@ def _options(demand: schema.QKDDemand) -> dict[str, Any]:
 
 
 def _fibre(scenario: schema.Scenario, link: schema.QkdLink, length_km: float) -> Fibre:
-    spec = scenario.hardware[link.fibre] if link.fibre else schema.FibreHardware(kind="fibre")
+    spec = fibre_of(scenario, link.fibre)
     return Fibre(length_km, spec.attenuation, spec.group_index)
 
 
 def _detector(scenario: schema.Scenario, link: schema.QkdLink,
               demand: schema.QKDDemand) -> Detector:
     name = demand.detector or link.detector
-    spec = scenario.hardware[name] if name else schema.DetectorHardware(kind="detector")
+    spec = detector_of(scenario, name)
     return Detector(spec.efficiency, spec.dark_count_rate, spec.dead_time, spec.jitter)
 
 
