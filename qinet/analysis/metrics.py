@@ -144,7 +144,8 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists, NaN never appears)."""
-        return _clean(asdict(self))
+        cleaned: dict[str, Any] = _clean(asdict(self))
+        return cleaned
 
 
 def summarize(record: RunRecord) -> RunResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -217,7 +217,7 @@ class BufferedDraws:
         self._batch = draw(self._size).tolist()
         self._next = 0
 
-    def take(self):  # type: ignore[no-untyped-def]
+    def take(self) -> Any:
         """The next draw."""
         if self._next == self._size:
             self._size = min(2 * self._size, self._max)

@@ -124,7 +124,7 @@ class DemandLog:
             return np.zeros(0)
         return np.asarray(backend.fidelity(self.delivered_states(backend)), dtype=float)
 
-    def arrays(self, backend: QuantumBackend) -> dict[str, NDArray]:
+    def arrays(self, backend: QuantumBackend) -> dict[str, NDArray[Any]]:
         """Per-pair arrays: ``delivered_ps``, ``fidelity``; and ``latency_ps``."""
         return {"delivered_ps": np.array(self.delivered_ps, dtype=np.int64),
                 "fidelity": self.fidelities(backend),

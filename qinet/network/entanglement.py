@@ -127,7 +127,7 @@ class Pair:
             node = node.merged_into
         walker = self
         while walker is not node:
-            walker.merged_into, walker = node, walker.merged_into  # type: ignore[assignment]
+            walker.merged_into, walker = node, walker.merged_into
         return node
 
 

@@ -114,7 +114,7 @@ class KeyRelay:
 
     def __init__(self, trusted: Mapping[str, bool]) -> None:
         self.trusted = dict(trusted)
-        self.graph = nx.Graph()
+        self.graph: nx.Graph[str] = nx.Graph()
         self.graph.add_nodes_from(self.trusted)
         self.pools: dict[frozenset[str], KeyPool] = {}
 

@@ -48,7 +48,7 @@ class EntanglementNetwork:
 
     def __init__(
         self,
-        graph: nx.Graph,
+        graph: nx.Graph[str],
         links: dict[frozenset[str], HeraldedLink],
         *,
         memories: dict[str, QuantumMemory],

@@ -268,4 +268,5 @@ class PathProtocol:
 
 
 def _swap_qubits(rho: np.ndarray) -> np.ndarray:
-    return rho[np.ix_(_SWAP_QUBITS, _SWAP_QUBITS)]
+    swapped: np.ndarray = rho[np.ix_(_SWAP_QUBITS, _SWAP_QUBITS)]
+    return swapped
