@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -201,6 +202,16 @@ def test_the_store_is_read_at_each_scrape(store):
     got = families(metrics)
     assert by_labels(got["qinet_kms_pool_stored_bytes"], "qinet_kms_pool_stored_bytes") == {
         (("peer", "bob"),): 64.0}
+
+
+def test_keys_erased_unfetched_are_counted(store):
+    store.deposit("alice", "bob", bytes(128)).result()
+    store.issue(master_kme="alice", slave_kme="bob", master_sae="a", slave_saes=("b",),
+                number=3, size_bits=256).result()
+    assert store.expire(now_s=time.time() + store.key_lifetime_s + 1).result() == 3
+    got = families(KmeMetrics("bob", store))
+    assert by_labels(got["qinet_kms_keys_expired"], "qinet_kms_keys_expired_total") == {
+        (("peer", "alice"),): 3.0}
 
 
 def test_two_kmes_in_one_process_have_separate_registries(store):

@@ -5,8 +5,9 @@ Each :class:`KmeMetrics` owns its own ``CollectorRegistry``: all KMEs of a servi
 in one process, and the global registry would mix them (and outlive a test). The
 metrics (names as exposed in the text format):
 
-* ``qinet_kms_keys_issued_total{peer}``, ``qinet_kms_keys_delivered_total{peer}`` —
-  keys taken from, and handed out of, the pool this KME shares with ``peer``;
+* ``qinet_kms_keys_issued_total{peer}``, ``qinet_kms_keys_delivered_total{peer}``,
+  ``qinet_kms_keys_expired_total{peer}`` — keys taken from, handed out of, and erased
+  unfetched from, the pool this KME shares with ``peer``;
 * ``qinet_kms_pool_stored_bytes{peer}``, ``qinet_kms_pool_stored_keys{peer}`` — what
   that pool holds now, in bytes and in keys of the default key size;
 * ``qinet_kms_pool_deposited_bytes_total{peer}``,
@@ -116,6 +117,10 @@ class _PoolCollector(Collector):
         delivered = CounterMetricFamily(
             "qinet_kms_keys_delivered", "Keys delivered to slave SAEs from the pool shared "
             "with the peer KME (one per slave).", labels=["peer"])
+        expired = CounterMetricFamily(
+            "qinet_kms_keys_expired", "Issued keys erased because no slave fetched them "
+            "within the key lifetime, from the pool shared with the peer KME.",
+            labels=["peer"])
         deposited = CounterMetricFamily(
             "qinet_kms_pool_deposited_bytes", "Secret bytes accepted into the pool shared "
             "with the peer KME.", labels=["peer"])
@@ -137,11 +142,13 @@ class _PoolCollector(Collector):
             peer = [kme_b if kme_a == self._kme else kme_a]
             issued.add_metric(peer, level.keys_issued)
             delivered.add_metric(peer, level.keys_delivered)
+            expired.add_metric(peer, level.keys_expired)
             deposited.add_metric(peer, level.deposited_bytes)
             discarded.add_metric(peer, level.discarded_bytes)
             stored_bytes.add_metric(peer, level.stored_bytes)
             stored_keys.add_metric(peer, 8 * level.stored_bytes // self._key_size_bits)
-        yield from (info, issued, delivered, deposited, discarded, stored_bytes, stored_keys)
+        yield from (info, issued, delivered, expired, deposited, discarded, stored_bytes,
+                    stored_keys)
 
 
 class KmeMetrics:
