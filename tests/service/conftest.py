@@ -3,7 +3,12 @@ with key material from decoy BB84 runs, the servers in a background thread."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -83,3 +88,31 @@ def assert_error_object(response: httpx.Response, status: int) -> dict:
     assert isinstance(body["details"], list)
     assert all(isinstance(d, dict) for d in body["details"])
     return body
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def store_service_command(pki: PkiLayout, data: Path, ready: Path, *options: str) -> list[str]:
+    """``python -m qinet.service`` serving the KMEs of these tests from the store in
+    ``data`` on ephemeral ports, writing its URLs to ``ready``."""
+    args = [sys.executable, "-m", "qinet.service", "--certs", str(pki.root), "--data",
+            str(data), "--port", "0", "--ready-file", str(ready), *options]
+    for kme in KMES:
+        args += ["--kme", f"{kme.name}={','.join(kme.saes)}"]
+    return args
+
+
+def launch(args: list[str], ready: Path, *, within_s: float = 60.0,
+           **popen: Any) -> subprocess.Popen[Any]:
+    """Start a service process and return once it has written its ready file; fail the
+    test if it exits or takes longer than ``within_s``."""
+    ready.unlink(missing_ok=True)
+    process = subprocess.Popen(args, cwd=ROOT, **popen)
+    deadline = time.monotonic() + within_s
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{' '.join(args[1:4])} did not start (exit status {process.poll()})")
+        time.sleep(0.05)
+    return process

@@ -24,7 +24,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ import pytest
 
 from qinet.service.certs import client_ssl_context
 from qinet.service.kms.store import STORE_FILE, KeyStore
-from tests.service.conftest import KMES
+from tests.service.conftest import launch, store_service_command
 from tests.service.qkd_supply import qkd_key_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,19 +54,8 @@ class Ledger:
 
 
 def start_server(pki, data: Path, ready: Path) -> subprocess.Popen:
-    ready.unlink(missing_ok=True)
-    args = [sys.executable, "-m", "qinet.service", "--certs", str(pki.root), "--data",
-            str(data), "--port", "0", "--ready-file", str(ready), "--log-level", "WARNING"]
-    for kme in KMES:
-        args += ["--kme", f"{kme.name}={','.join(kme.saes)}"]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the key service did not start (exit status {process.poll()})")
-        time.sleep(0.05)
-    return process
+    return launch(store_service_command(pki, data, ready, "--log-level", "WARNING"), ready,
+                  stdout=subprocess.DEVNULL)
 
 
 async def master_loop(ledger: Ledger, pki, url: str, master: str, n: int,

@@ -16,16 +16,13 @@ import resource
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from qinet.service.certs import client_ssl_context
 from qinet.service.kms.store import STORE_FILE, KeyStore
-from tests.service.conftest import KMES
+from tests.service.conftest import launch, store_service_command
 from tests.service.test_crash import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,20 +35,9 @@ def start_limited(pki, data: Path, ready: Path, limit_bytes: int) -> subprocess.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
-    ready.unlink(missing_ok=True)
-    args = [sys.executable, "-m", "qinet.service", "--certs", str(pki.root), "--data",
-            str(data), "--port", "0", "--ready-file", str(ready), "--log-level", "ERROR"]
-    for kme in KMES:
-        args += ["--kme", f"{kme.name}={','.join(kme.saes)}"]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, preexec_fn=limit_files)
-    deadline = time.monotonic() + 30
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the key service did not start (exit status {process.poll()})")
-        time.sleep(0.05)
-    return process
+    return launch(store_service_command(pki, data, ready, "--log-level", "ERROR"), ready,
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                  preexec_fn=limit_files)
 
 
 def test_a_full_disk_refuses_with_503_and_loses_nothing(tmp_path, pki, qkd_material):

@@ -7,15 +7,13 @@ import json
 import re
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from qinet.service.certs import client_ssl_context
-from tests.service.conftest import KMES, assert_error_object
+from tests.service.conftest import assert_error_object, launch, store_service_command
 from tests.service.test_docs_offline import ABSOLUTE_URL, referenced_urls
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,16 +75,9 @@ def test_json_logs_one_object_per_line_and_no_key_bytes(tmp_path, pki, qkd_mater
     data, ready = tmp_path / "data", tmp_path / "ready.json"
     with KeyStore.open(data) as store:
         store.deposit("alice", "bob", qkd_material).result()
-    args = [sys.executable, "-m", "qinet.service", "--certs", str(pki.root), "--data",
-            str(data), "--port", "0", "--ready-file", str(ready), "--log-format", "json"]
-    for kme in KMES:
-        args += ["--kme", f"{kme.name}={','.join(kme.saes)}"]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = launch(store_service_command(pki, data, ready, "--log-format", "json"), ready,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
         urls = json.loads(ready.read_text())
         with httpx.Client(base_url=urls["alice"],
                           verify=client_ssl_context(pki, "alice-app")) as client:

@@ -32,6 +32,7 @@ import pytest
 
 from qinet.service.certs import client_ssl_context
 from qinet.service.kms.store import STORE_FILE, KeyStore
+from tests.service.conftest import launch
 from tests.service.test_crash import (
     KEY_BYTES,
     PAIRS,
@@ -65,18 +66,9 @@ def scenario(tmp_path) -> Path:
 
 def start_serve(scenario: Path, pki, data: Path, ready: Path) -> subprocess.Popen:
     """``qinet serve`` in its own process; returns once every KME listens."""
-    ready.unlink(missing_ok=True)
-    args = [sys.executable, "-m", "qinet", "serve", str(scenario), "--certs", str(pki.root),
-            "--data", str(data), "--port", "0", "--ready-file", str(ready)]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"qinet serve did not start (exit status {process.poll()})")
-        time.sleep(0.05)
-    return process
+    return launch([sys.executable, "-m", "qinet", "serve", str(scenario), "--certs",
+                   str(pki.root), "--data", str(data), "--port", "0", "--ready-file",
+                   str(ready)], ready, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def fetch_keys(url: str, pki, *, wanted: int, within_s: float = 60.0) -> dict[str, bytes]:
@@ -212,15 +204,11 @@ def shut_down_repeatedly(tmp_path, pki, scenario: Path, times: int) -> None:
     SIGTERM at varied moments; every stop must be clean (status 0, no abort)."""
     for i in range(times):
         ready = tmp_path / "ready.json"
-        ready.unlink(missing_ok=True)
-        process = subprocess.Popen(
+        process = launch(
             [sys.executable, "-m", "qinet", "serve", str(scenario), "--certs", str(pki.root),
              "--data", str(tmp_path / "data"), "--port", "0", "--ready-file", str(ready),
-             "--speedup", "4"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+             "--speedup", "4"], ready, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
-        deadline = time.monotonic() + 60
-        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
         time.sleep(0.3 + 0.2 * (i % 7))  # mid-tick at different points of the supply
         process.send_signal(signal.SIGINT if i % 2 == 0 else signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
