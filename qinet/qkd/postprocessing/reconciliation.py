@@ -382,8 +382,10 @@ def cascade(
         elif p == 1:
             perm, inverse = _public_permutation(n)
             offset = int(rng.integers(n))
-            order = perm + offset
-            order[order >= n] -= n
+            # (perm + offset) mod n without a mask: perm - (n - offset) lies in
+            # [offset - n, offset), and the sign bit of the negatives adds n back
+            order = perm - perm.dtype.type(n - offset)
+            order += (order >> (8 * order.itemsize - 1)) & perm.dtype.type(n)
             step = _Contiguous(n, min(SECOND_PASS_FACTOR * k1, n), order, inverse, offset)
             step.odd = step.parities(y, oracle)
         else:
