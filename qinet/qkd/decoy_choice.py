@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
 from qinet.physical.sources import WeakCoherentSource
@@ -86,8 +87,12 @@ def expected_block_rate(link: PrepareMeasureLink, *, block_size: int, epsilon_se
     pulses = block_size / float(per_pulse_z.sum())
     qber = float(errors_z.sum() / per_pulse_z.sum())
     leak = F_EC * block_size * float(binary_entropy(qber))
+    source = link.source
+    if not isinstance(source, WeakCoherentSource):
+        raise ConfigError("source", "decoy intensities are chosen for weak coherent pulses, "
+                                    f"got {type(source).__name__}")
     bound = lim2014_key_length(per_pulse_z * pulses, per_pulse_x * pulses, errors_x * pulses,
-                               link.source.intensities, tuple(p), lambda_ec=leak,
+                               source.intensities, tuple(p), lambda_ec=leak,
                                epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
     return bound.length_unclipped, pulses
 
@@ -132,13 +137,14 @@ def choose_decoy_parameters(fibre: Fibre, detector: Detector, *, detection_windo
                 for start in STARTS), key=lambda res: float(res.fun))
     mus, probs = _decode(best.x)
     # rounded to what a lab would set; the rate is that of the rounded values
-    mus = (round(mus[0], 3), round(mus[1], 3), 0.0)
-    probs = (round(probs[0], 3), round(probs[1], 3))
-    probs = (*probs, round(1.0 - probs[0] - probs[1], 3))
-    length, pulses = expected_block_rate(link_of(mus, probs), block_size=block_size,
-                                         epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
+    chosen_mus = (round(mus[0], 3), round(mus[1], 3), 0.0)
+    signal_p, decoy_p = round(probs[0], 3), round(probs[1], 3)
+    chosen_probs = (signal_p, decoy_p, round(1.0 - signal_p - decoy_p, 3))
+    length, pulses = expected_block_rate(link_of(chosen_mus, chosen_probs),
+                                         block_size=block_size, epsilon_sec=epsilon_sec,
+                                         epsilon_cor=epsilon_cor)
     bits = max(0.0, math.floor(length)) / pulses
-    return DecoyChoice(mus, probs, bits, pulses)  # type: ignore[arg-type]
+    return DecoyChoice(chosen_mus, chosen_probs, bits, pulses)
 
 
 def _logit(y: float) -> float:

@@ -39,7 +39,7 @@ def yaml_loader(base: type) -> type:
     """A safe YAML loader on ``base`` (libyaml's ``CSafeLoader`` or the pure-Python
     ``SafeLoader``) that refuses a key repeated in one mapping."""
 
-    class Loader(base):  # type: ignore[misc, valid-type]
+    class Loader(base):  # type: ignore[misc]
         def construct_mapping(self, node: yaml.MappingNode,
                               deep: bool = False) -> dict[Any, Any]:
             seen: dict[Any, int] = {}
@@ -56,7 +56,8 @@ def yaml_loader(base: type) -> type:
                     raise ConfigError("", f"duplicate key {key!r} at line {line} (first at "
                                           f"line {first}); a key may appear once in a mapping")
                 seen[key] = line
-            return super().construct_mapping(node, deep=deep)
+            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+            return mapping
 
     Loader.__name__ = Loader.__qualname__ = f"Strict{base.__name__}"
     return Loader

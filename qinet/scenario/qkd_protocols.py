@@ -227,7 +227,7 @@ def _two_senders(scenario: schema.Scenario, link: schema.QkdLink,
                               detection_window_s=link.detection_window,
                               misalignment=demand.misalignment,
                               z_basis_probability=demand.z_basis_probability)
-        protocol: Any = run_mdi
+        protocol: Callable[..., QkdRunResult] = run_mdi
     else:
         optics = TwinFieldLink(source, source, *fibres, detector,
                                detection_window_s=link.detection_window,

@@ -98,7 +98,7 @@ def _quantity(dimension: str):  # type: ignore[no-untyped-def]
 
 
 def _bounded(*, low: float | None = None, high: float | None = None, low_open: bool = False,
-             infinite: bool = False):  # type: ignore[no-untyped-def]
+             infinite: bool = False) -> tuple[Bounds, AfterValidator]:
     bounds = Bounds(low, high, low_open, infinite)
     return bounds, AfterValidator(bounds.check)
 
