@@ -5,41 +5,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from qinet.errors import ConfigError
 from qinet.scenario.loader import LoadedScenario, read_scenario
-from qinet.scenario.presets import DEFAULT_PRESET, preset_names, preset_path
-
-
-def scenario_source(name: str | None) -> Path:
-    """The file behind a SCENARIO argument: a YAML path, a preset name, or the default.
-
-    An existing file wins over a preset of the same name; anything that looks like a
-    path (``.yaml`` / ``.yml`` or a folder separator) is taken as a path, so a typo in
-    a file name is reported as a missing file rather than as an unknown preset.
-
-    Raises:
-        ConfigError: neither a file nor a preset.
-
-    Examples:
-        >>> scenario_source(None).name
-        'metro-link.yaml'
-        >>> scenario_source("my-net.yaml")
-        PosixPath('my-net.yaml')
-    """
-    if name is None:
-        return preset_path(DEFAULT_PRESET)
-    path = Path(name)
-    if path.is_file() or name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name:
-        return path
-    if name in preset_names():
-        return preset_path(name)
-    raise ConfigError("", f"{name!r} is neither a scenario file nor a preset; "
-                          f"presets are {', '.join(preset_names())}")
+from qinet.scenario.presets import scenario_path
 
 
 def load(name: str | None, **overrides: Any) -> LoadedScenario:
@@ -47,11 +18,12 @@ def load(name: str | None, **overrides: Any) -> LoadedScenario:
     schemes implied for links, decoy intensities chosen for QKD links.
 
     Raises:
-        ConfigError: see :func:`scenario_source` and :func:`qinet.scenario.load_scenario`.
+        ConfigError: see :func:`qinet.scenario.presets.scenario_path` and
+            :func:`qinet.scenario.load_scenario`.
     """
     from qinet.scenario.qkd_protocols import decoy_notes
 
-    loaded = read_scenario(scenario_source(name), **overrides)
+    loaded = read_scenario(scenario_path(name), **overrides)
     return LoadedScenario(loaded.scenario, (*loaded.notes, *decoy_notes(loaded.scenario)))
 
 

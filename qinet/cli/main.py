@@ -302,13 +302,14 @@ def _certs_init(
     """
     from rich.table import Table
 
-    from qinet.cli._common import scenario_source, stdout_console
+    from qinet.cli._common import stdout_console
     from qinet.scenario import load_scenario
     from qinet.scenario.key_service import key_service_plan
+    from qinet.scenario.presets import scenario_path
     from qinet.service.certs import init_pki
 
     kmes, _supply = key_service_plan(
-        load_scenario(scenario_source(_key_service_scenario(scenario))))
+        load_scenario(scenario_path(_key_service_scenario(scenario))))
     layout = init_pki(directory, kmes)
     table = Table(title=f"Development PKI in {layout.root}")
     for column in ("KME", "server certificate", "SAE", "client certificate"):
@@ -378,8 +379,8 @@ def _serve(
       qinet certs init certs && qinet serve --certs certs --data kms-data
       qinet serve my-network.yaml --speedup 10 --port 9000 --log-format json
     """
-    from qinet.cli._common import scenario_source
     from qinet.errors import ConfigError, UnitError
+    from qinet.scenario.presets import scenario_path
     from qinet.service.kms.connection import ConnectionLimits
     from qinet.service.log_format import configure_logging
     from qinet.service.runner import serve_scenario
@@ -396,7 +397,7 @@ def _serve(
     configure_logging(level="INFO", fmt="json" if log_format == "json" else "text")
     limits = ConnectionLimits(idle_timeout_s=seconds("--idle-timeout", idle_timeout),
                               request_timeout_s=seconds("--request-timeout", request_timeout))
-    serve_scenario(scenario_source(_key_service_scenario(scenario)), certs=certs, data=data,
+    serve_scenario(scenario_path(_key_service_scenario(scenario)), certs=certs, data=data,
                    speedup=speedup, host=host, port=port, seed=seed,
                    key_lifetime_s=seconds("--key-lifetime", key_lifetime),
                    connection_limits=limits, ready_file=ready_file)
