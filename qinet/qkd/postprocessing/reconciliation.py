@@ -293,6 +293,11 @@ class _Contiguous:
             self.order = np.arange(self.n)
         return self.order, self.lo, self.hi
 
+    def searched(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(order, lo, hi)`` of ``blocks``: block ``b`` is ``order[lo[i]:hi[i]]``."""
+        order, lo, hi = self.members()
+        return order, lo[blocks], hi[blocks]
+
     def parities(self, y: np.ndarray, oracle: ParitySource) -> np.ndarray:
         """Which blocks' parities differ (Alice's asked of the oracle)."""
         if self.where is None and type(oracle) is ParityOracle:
@@ -311,21 +316,19 @@ class _Halves:
     def __init__(self, n: int, mask: np.ndarray, valid: np.ndarray) -> None:
         self.n, self.size = n, -(-n // 2)
         self.mask, self.valid = mask, valid
-        self._members: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.odd = np.zeros(2, dtype=bool)
 
     def block_of(self, bits: np.ndarray) -> np.ndarray:
         """The block of each of ``bits``: its bit in the mask."""
         return (self.mask[bits >> 3] >> (7 - (bits & 7)).astype(np.uint8)) & 1
 
-    def members(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(order, lo, hi)``: the mask's zeros, then its ones, in key order."""
-        if self._members is None:
-            side = np.unpackbits(self.mask)[: self.n].view(bool)
-            order = np.concatenate([np.flatnonzero(~side), np.flatnonzero(side)])
-            first = self.n - int(np.count_nonzero(side))
-            self._members = (order, np.array([0, first]), np.array([first, self.n]))
-        return self._members
+    def searched(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(order, lo, hi)`` of ``blocks``: each half's bits in key order, only those asked."""
+        side = np.unpackbits(self.mask)[: self.n].view(bool)
+        parts = [np.flatnonzero(side) if b else np.flatnonzero(~side) for b in blocks]
+        hi = np.cumsum([part.size for part in parts])
+        lo = hi - [part.size for part in parts]
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)), lo, hi
 
     def parities(self, packed_y: np.ndarray, oracle: ParitySource) -> np.ndarray:
         """Which halves' parities differ, on packed bits (Alice's asked of the oracle)."""
@@ -400,9 +403,8 @@ def cascade(
             first = next((s for s in done if s.odd.any()), None)
             if first is None:
                 break
-            members, lo, hi = first.members()
-            blocks = np.flatnonzero(first.odd)
-            flips = _locate_errors(y, members, lo[blocks], hi[blocks], oracle)
+            members, lo, hi = first.searched(np.flatnonzero(first.odd))
+            flips = _locate_errors(y, members, lo, hi, oracle)
             y[flips] ^= 1
             packed_y = None
             corrected += flips.size
