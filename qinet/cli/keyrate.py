@@ -10,7 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from qinet.analysis.keyrate import key_rate_curve, plot_key_rates
+from qinet.analysis.keyrate import PROTOCOLS, key_rate_curve, plot_key_rates
 from qinet.analysis.report import format_si
 from qinet.cli._common import json_document
 from qinet.errors import ConfigError
@@ -24,6 +24,19 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
             f_ec: float, pulse_rate: str, protocols: str, as_json: bool,
             plot: Path | None) -> None:
     """Compute the curve and print it (see ``qinet keyrate --help``)."""
+    _number("--detector-efficiency", detector_efficiency, low=0.0, high=1.0, low_open=True)
+    _number("--dark-count-probability", dark_count_probability, low=0.0, high=1.0)
+    _number("--misalignment", misalignment, low=0.0, high=0.5)
+    _number("--mu", mu, low=0.0, low_open=True)
+    _number("--nu", nu, low=0.0, high=mu, low_open=True, high_open=True)
+    _number("--f-ec", f_ec, low=1.0)
+    names = tuple(p.strip() for p in protocols.split(",") if p.strip())
+    if not names:
+        raise ConfigError("--protocols", f"name at least one of {', '.join(PROTOCOLS)}")
+    unknown = [name for name in names if name not in PROTOCOLS]
+    if unknown:
+        raise ConfigError("--protocols", f"unknown {', '.join(map(repr, unknown))}; use "
+                                         f"{', '.join(PROTOCOLS)}")
     top = _option("--max-distance", max_distance, "length_km")
     dx = _option("--step", step, "length_km")
     if not (dx > 0 and 0 <= top < math.inf):
@@ -38,7 +51,7 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
         detector_efficiency=detector_efficiency, dark_count_probability=dark_count_probability,
         misalignment=misalignment, mu=mu, nu=nu, f_ec=f_ec,
         pulse_rate_hz=_option("--pulse-rate", pulse_rate, "frequency_hz"),
-        protocols=tuple(p.strip() for p in protocols.split(",") if p.strip()))
+        protocols=names)
     if plot is not None:
         plot_key_rates(curve, plot)
     if as_json:
@@ -57,6 +70,24 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
     Console().print(table)
     if plot is not None:
         Console(stderr=True).print(f"wrote {plot}")
+
+
+def _number(option: str, value: float, *, low: float, high: float = math.inf,
+            low_open: bool = False, high_open: bool = False) -> None:
+    """Refuse a plain-number option outside its range, naming the option.
+
+    Examples:
+        >>> _number("--mu", 0.5, low=0.0, low_open=True)
+        >>> _number("--f-ec", float("nan"), low=1.0)
+        Traceback (most recent call last):
+        ...
+        qinet.errors.ConfigError: --f-ec: must lie in [1, inf], got nan
+    """
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    if not (above and below):  # also refuses nan
+        span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ConfigError(option, f"must lie in {span}, got {value:g}")
 
 
 def _option(option: str, value: str, dimension: str) -> float:

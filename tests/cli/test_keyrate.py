@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from qinet.cli.main import main
 
 
@@ -52,7 +54,20 @@ def test_twin_field_beats_the_plob_bound_far_away_and_decoy_bb84_does_not(capsys
 
 def test_keyrate_unknown_protocol_names_the_option(capsys):
     assert main(["keyrate", "--protocols", "decoy-asymptotic,e91"]) == 2
-    assert "protocols: unknown protocol 'e91'" in capsys.readouterr().err
+    assert "--protocols: unknown 'e91'; use decoy-asymptotic" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--detector-efficiency", "nan"), ("--detector-efficiency", "1.5"),
+    ("--detector-efficiency", "0"), ("--dark-count-probability", "-0.1"),
+    ("--misalignment", "0.6"), ("--mu", "0"), ("--nu", "0.9"), ("--f-ec", "0.9"),
+    ("--protocols", ""), ("--protocols", " , "),
+])
+def test_keyrate_refuses_a_bad_number_naming_its_option(capsys, option, value):
+    assert main(["keyrate", option, value, "--json"]) == 2
+    err = capsys.readouterr().err
+    assert f"{option}:" in err
+    assert "transmittance" not in err  # no internal name
 
 
 def test_the_default_protocol_list_is_every_curve():
