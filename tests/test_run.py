@@ -23,7 +23,7 @@ def test_result_has_the_documented_keys(default_result):
                 "latency_p99_s", "outage_probability", "bound"):
         assert key in demand
     assert demand["bound"]["name"] == "PLOB"
-    assert demand["rate_hz"] < demand["bound"]["rate_hz"]
+    assert demand["distillable_ebits_per_s"] < demand["bound"]["direct_ebits_per_s"]
     json.dumps(doc, allow_nan=False)  # strict JSON: no NaN or inf
 
 
@@ -86,13 +86,14 @@ def test_outage_with_an_unreachable_rate_target():
 def test_every_preset_runs_and_respects_its_bounds(preset):
     result = qinet.simulate(qinet.preset_path(preset), duration="100 ms")
     for link in result.links:
-        if link.attempts:
-            assert link.rate_hz <= link.plob_bound_hz
+        assert link.plob_ebits_per_s == pytest.approx(
+            link.plob_ebits_per_channel_use * link.channel_uses_per_s)
     for demand in result.demands:
         assert demand.pairs >= 0
         if demand.pairs:
             assert 0.25 <= demand.fidelity_mean <= 1.0
-            assert demand.rate_hz <= demand.bound.repeater_chain_rate_hz
+            # what the pairs distil cannot beat the chain's capacity in ebits
+            assert demand.distillable_ebits_per_s <= demand.bound.repeater_chain_ebits_per_s
 
 
 def test_a_qkd_demand_distils_equal_keys_at_the_pairs_qber():

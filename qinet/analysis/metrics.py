@@ -7,7 +7,7 @@ record always gives the same numbers.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from qinet.analysis.key_metrics import (
     pulse_key_metrics,
 )
 from qinet.link.model import expected_pair_rate_hz
+from qinet.network.demand import RequestClock
 from qinet.physical.bounds import plob_bound
 from qinet.scenario.build import DemandRecord, LinkRecord, RunRecord
 
@@ -35,7 +36,9 @@ _PS = 1e-12
 class LinkMetrics:
     """Per link: what was tried, what came out, and what theory expects.
 
-    Rates are pairs per second of simulated time; probabilities are per attempt.
+    Rates are pairs per second of simulated time; probabilities are per attempt. The PLOB
+    capacity is in ebits per second at the link's own channel-use rate
+    (``channel_uses_per_s``: modes sent per second by all its memory pairs).
     """
 
     name: str
@@ -54,7 +57,9 @@ class LinkMetrics:
     rate_theory_hz: float
     fidelity_heralded_theory: float
     utilisation: float
-    plob_bound_hz: float
+    channel_uses_per_s: float
+    plob_ebits_per_channel_use: float
+    plob_ebits_per_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,29 +75,52 @@ class NodeMetrics:
 
 @dataclass(frozen=True, slots=True)
 class PathBound:
-    """PLOB figures for an entanglement path: direct transmission over its whole length
-    (``rate_hz``, pairs/s), and the capacity of the repeater chain, set by its weakest
-    link (``repeater_chain_rate_hz``), both at the channel-use rate of its slowest link."""
+    """PLOB capacities of an entanglement path, in ebits, each with its channel-use rate.
+
+    Attributes:
+        name: ``PLOB``.
+        ebits_per_channel_use: direct transmission over the whole path, ``-log2(1-η)``
+            with ``η`` the product of the links' transmittances.
+        channel_uses_per_s: the channel-use rate of the path's slowest link, at which
+            the direct figure is taken.
+        direct_ebits_per_s: ``ebits_per_channel_use × channel_uses_per_s``.
+        repeater_chain_ebits_per_channel_use: PLOB of the chain's bottleneck link (the
+            one whose capacity per second is smallest).
+        repeater_chain_channel_uses_per_s: that link's own channel-use rate.
+        repeater_chain_ebits_per_s: the product: the capacity of the repeater chain
+            (Pirandola, Commun. Phys. 2, 51 (2019)).
+    """
 
     name: str
     ebits_per_channel_use: float
     channel_uses_per_s: float
-    rate_hz: float
-    repeater_chain_rate_hz: float
+    direct_ebits_per_s: float
+    repeater_chain_ebits_per_channel_use: float
+    repeater_chain_channel_uses_per_s: float
+    repeater_chain_ebits_per_s: float
 
 
 @dataclass(frozen=True, slots=True)
 class DemandMetrics:
-    """Per demand: the service it got (the keys of the stable JSON document)."""
+    """Per demand: the service it got (the keys of the stable JSON document).
+
+    ``docs/metrics.md`` defines every field; in short: rates are per second of
+    ``active_s`` (the run, or up to the ``pairs``-th pair), latency runs from the request
+    (or, without a rate, the start of the attempts that made the pair) to delivery, and
+    the distillable figures are the hashing bound of the delivered pairs.
+    """
 
     kind: str
     between: tuple[str, str]
     path: list[str]
     hops: int
     pairs: int
+    active_s: float
+    completion_time_s: float | None
     rate_hz: float
     fidelity_mean: float | None
     fidelity_std: float | None
+    latency_mean_s: float | None
     latency_p50_s: float | None
     latency_p99_s: float | None
     outage_probability: float | None
@@ -100,7 +128,10 @@ class DemandMetrics:
     min_fidelity: float
     pairs_meeting_fidelity: int
     rate_target_hz: float | None
+    requests: int | None
     unserved_requests: int
+    distillable_ebits_per_pair: float | None
+    distillable_ebits_per_s: float | None
     lost: int
     discarded: int
     swaps: int
@@ -182,12 +213,17 @@ def _prepare_measure_demand(link: QkdLinkMetrics, scenario: Any) -> DemandMetric
     """A prepare-and-measure qkd demand: its link's key, and PLOB at the link's loss."""
     spec = scenario.demands[link.demand]
     key, bound = pulse_key_metrics(link)
+    if not key.sifted_bits:
+        key = replace(key, qber=None, qber_x=None)  # no detections: no error rate
     return DemandMetrics(
         kind="qkd", between=spec.between, path=list(link.between), hops=1, pairs=0,
-        rate_hz=0.0, fidelity_mean=None, fidelity_std=None, latency_p50_s=None,
-        latency_p99_s=None, outage_probability=None, outage_window_s=spec.window,
-        min_fidelity=spec.min_fidelity, pairs_meeting_fidelity=0, rate_target_hz=spec.rate,
-        unserved_requests=0, lost=0, discarded=0, swaps=0, swap_failures=0, purifications=0,
+        active_s=scenario.duration, completion_time_s=None,
+        rate_hz=0.0, fidelity_mean=None, fidelity_std=None, latency_mean_s=None,
+        latency_p50_s=None, latency_p99_s=None, outage_probability=None,
+        outage_window_s=spec.window, min_fidelity=spec.min_fidelity,
+        pairs_meeting_fidelity=0, rate_target_hz=spec.rate, requests=None,
+        unserved_requests=0, distillable_ebits_per_pair=None, distillable_ebits_per_s=None,
+        lost=0, discarded=0, swaps=0, swap_failures=0, purifications=0,
         purification_failures=0, bound=bound, key=key)
 
 
@@ -215,21 +251,48 @@ def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
         rate_theory_hz=expected_pair_rate_hz(model, link.memory_pairs),
         fidelity_heralded_theory=model.heralded_fidelity,
         utilisation=link.holding_fraction,
-        plob_bound_hz=float(plob_bound(model.channel_transmittance)) * _channel_uses_per_s(link),
+        channel_uses_per_s=_channel_uses_per_s(link),
+        plob_ebits_per_channel_use=float(plob_bound(model.channel_transmittance)),
+        plob_ebits_per_s=float(plob_bound(model.channel_transmittance))
+        * _channel_uses_per_s(link),
     )
 
 
 def _path_bound(links: list[LinkRecord]) -> PathBound:
-    """PLOB figures for a path: direct transmission over its whole length, and the
-    capacity of the repeater chain (the weakest link; Pirandola, Commun. Phys. 2, 51
-    (2019)), both at the channel-use rate of the path's slowest link."""
+    """PLOB figures for a path: direct transmission over its whole length at the
+    channel-use rate of its slowest link, and the capacity of the repeater chain (its
+    bottleneck link at that link's own rate; Pirandola, Commun. Phys. 2, 51 (2019))."""
     transmittance = float(np.prod([link.model.channel_transmittance for link in links]))
     uses = min(_channel_uses_per_s(link) for link in links)
     per_use = float(plob_bound(transmittance))
-    chain = min(float(plob_bound(link.model.channel_transmittance)) * _channel_uses_per_s(link)
-                for link in links)
+    chain = [(float(plob_bound(link.model.channel_transmittance)), _channel_uses_per_s(link))
+             for link in links]
+    link_use, link_uses = min(chain, key=lambda c: c[0] * c[1])
     return PathBound(name="PLOB", ebits_per_channel_use=per_use, channel_uses_per_s=uses,
-                     rate_hz=per_use * uses, repeater_chain_rate_hz=chain)
+                     direct_ebits_per_s=per_use * uses,
+                     repeater_chain_ebits_per_channel_use=link_use,
+                     repeater_chain_channel_uses_per_s=link_uses,
+                     repeater_chain_ebits_per_s=link_use * link_uses)
+
+
+def hashing_yield(bell_weights: NDArray[np.float64]) -> float:
+    """Ebits per pair that one-way hashing distils from Bell-diagonal pairs, ``1 - H(p)``
+    (Bennett, DiVincenzo, Smolin and Wootters, PRA 54, 3824 (1996)), or 0 when negative.
+
+    A lower bound on the distillable entanglement. For a pair that is not Bell-diagonal,
+    ``bell_weights`` is the diagonal of its state in the Bell basis, the state of the pair
+    after a local twirl, from which hashing distils as much.
+
+    Examples:
+        >>> hashing_yield(np.array([1.0, 0, 0, 0]))
+        1.0
+        >>> round(hashing_yield(np.array([0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3])), 4)
+        0.3725
+        >>> hashing_yield(np.full(4, 0.25))
+        0.0
+    """
+    p = bell_weights[bell_weights > 0]
+    return max(0.0, 1.0 + float(np.sum(p * np.log2(p))))
 
 
 def outage_probability(
@@ -238,29 +301,42 @@ def outage_probability(
     *,
     elapsed_ps: int,
     window_s: float,
-    rate_target_hz: float | None,
+    request_period_ps: int | None,
 ) -> float | None:
-    """Fraction of whole windows in which the demand was not served.
+    """Fraction of whole windows of ``[0, elapsed_ps)`` in which the demand was not served.
 
-    A window is an outage when its pairs that meet the fidelity target arrive at less
-    than ``rate_target_hz`` (or, with no rate target, when none arrives).
+    With requests every ``request_period_ps``, every window of ``W`` holds at least
+    ``W // period`` requests; it is an outage when fewer pairs that meet the fidelity
+    target were delivered in it (the served rate fell below the requested rate). Without
+    requests, a window is an outage when no such pair arrives in it.
 
     Returns:
-        The fraction, or ``None`` when the run is shorter than one window.
+        The fraction, or ``None`` when no whole window fits in ``elapsed_ps`` or a
+        window is shorter than the request period.
 
     Examples:
         >>> t = np.array([1, 2, 25]) * 10**12  # pairs at 1 s, 2 s and 25 s
         >>> outage_probability(t, np.ones(3, bool), elapsed_ps=30 * 10**12, window_s=10.0,
-        ...                    rate_target_hz=None)
+        ...                    request_period_ps=None)
         0.333333...
+        >>> outage_probability(t, np.ones(3, bool), elapsed_ps=30 * 10**12, window_s=10.0,
+        ...                    request_period_ps=5 * 10**12)  # two requests per window
+        0.666666...
     """
     window_ps = round(window_s / _PS)
     windows = elapsed_ps // window_ps
     if windows < 1:
         return None
+    if request_period_ps is None:
+        needed = 1
+    elif request_period_ps == 0:
+        return 0.0  # a zero rate asks for nothing
+    else:
+        needed = window_ps // request_period_ps
+        if needed < 1:
+            return None
     index = delivered_ps[useful] // window_ps
     counts = np.bincount(index[index < windows], minlength=windows)
-    needed = 1 if rate_target_hz is None else rate_target_hz * window_s
     return float(np.mean(counts < needed))
 
 
@@ -273,25 +349,42 @@ def _demand_metrics(demand: DemandRecord, elapsed_ps: int) -> DemandMetrics:
     n = int(delivered.size)
     useful = fidelity >= spec.min_fidelity
     counters = demand.counters
+    # a demand for a number of pairs is served until it has them, not for the whole run
+    active_ps = demand.completed_ps if demand.completed_ps is not None else elapsed_ps
+    active_s = active_ps * _PS
+    rate = n / active_s if active_s > 0 else 0.0
+    per_pair = hashing_yield(arrays["bell_weights_mean"]) if n else None
+    key = None
+    if demand.key is not None:
+        key = pair_key_metrics(demand.key, elapsed_ps * _PS)
+        if not key.sifted_bits:
+            key = replace(key, qber=None, qber_x=None)  # no detections: no error rate
     return DemandMetrics(
         kind=spec.kind,
         between=spec.between,
         path=demand.path,
         hops=len(demand.path) - 1,
         pairs=n,
-        rate_hz=n / (elapsed_ps * _PS),
+        active_s=active_s,
+        completion_time_s=None if demand.completed_ps is None else demand.completed_ps * _PS,
+        rate_hz=rate,
         fidelity_mean=float(fidelity.mean()) if n else None,
         fidelity_std=float(fidelity.std(ddof=1)) if n > 1 else None,
+        latency_mean_s=float(latency.mean()) if latency.size else None,
         latency_p50_s=float(np.percentile(latency, 50)) if latency.size else None,
         latency_p99_s=float(np.percentile(latency, 99)) if latency.size else None,
         outage_probability=outage_probability(
-            delivered, useful, elapsed_ps=elapsed_ps, window_s=spec.window,
-            rate_target_hz=spec.rate),
+            delivered, useful, elapsed_ps=active_ps, window_s=spec.window,
+            request_period_ps=None if spec.rate is None
+            else RequestClock.at_rate(spec.rate).period_ps),
         outage_window_s=spec.window,
         min_fidelity=spec.min_fidelity,
         pairs_meeting_fidelity=int(useful.sum()),
         rate_target_hz=spec.rate,
+        requests=demand.requests,
         unserved_requests=counters["unserved_requests"],
+        distillable_ebits_per_pair=per_pair,
+        distillable_ebits_per_s=None if per_pair is None else per_pair * rate,
         lost=counters["lost"],
         discarded=counters["discarded"],
         swaps=counters["swaps"],
@@ -299,7 +392,7 @@ def _demand_metrics(demand: DemandRecord, elapsed_ps: int) -> DemandMetrics:
         purifications=counters["purifications"],
         purification_failures=counters["purification_failures"],
         bound=_path_bound(demand.path_links),
-        key=None if demand.key is None else pair_key_metrics(demand.key, elapsed_ps * _PS),
+        key=key,
     )
 
 

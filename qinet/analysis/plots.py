@@ -18,7 +18,7 @@ def plot_run(result: RunResult, path: str | Path) -> Path:
     """Save one figure of a run: rates per link, fidelity per demand.
 
     Left: for each link, the measured pair rate next to the theoretical rate and the
-    PLOB repeaterless bound, in Hz on a log scale. Right: for each demand, the mean
+    PLOB capacity of the link in ebit/s, on a log scale. Right: for each demand, the mean
     fidelity of the delivered pairs with one standard deviation, and its
     ``min_fidelity`` target. The format follows the suffix (``.png``, ``.svg``,
     ``.pdf``).
@@ -58,7 +58,7 @@ def _plot_rates(ax: Axes, result: RunResult) -> None:
     series = (
         ("measured", [link.rate_hz for link in links], "o", "full"),
         ("theory", [link.rate_theory_hz for link in links], "D", "none"),
-        ("PLOB bound", [link.plob_bound_hz for link in links], "v", "full"),
+        ("PLOB bound", [link.plob_ebits_per_s for link in links], "v", "full"),
     )
     for k, (label, values, marker, fill) in enumerate(series):
         x = [i + (k - 1) * 0.15 for i in range(len(names))]
@@ -71,7 +71,7 @@ def _plot_rates(ax: Axes, result: RunResult) -> None:
     ax.set_xticks(range(len(names)), names)
     ax.set_xlim(-0.6, max(len(names), 1) - 0.4)
     ax.set_xlabel("link")
-    ax.set_ylabel("pair rate (Hz)")
+    ax.set_ylabel("pairs/s; PLOB in ebit/s")
     ax.set_title("pair rate per link")
     ax.legend(loc="best", fontsize="small")
     ax.grid(axis="y", which="both", alpha=0.3)

@@ -115,20 +115,27 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
                                f"{demand.path[0]} → … → {demand.path[-1]}"))
     table.add_row("hops", f"{demand.hops} links")
     table.add_row("pairs delivered", f"{format_number(demand.pairs)} pairs")
-    table.add_row("rate", format_rate(demand.rate_hz))
+    if demand.completion_time_s is not None:
+        table.add_row("completed at", format_time(demand.completion_time_s))
+        table.add_row("rate while active", format_rate(demand.rate_hz))
+    else:
+        table.add_row("rate", format_rate(demand.rate_hz))
     if demand.rate_target_hz is not None:
-        table.add_row("rate target", format_rate(demand.rate_target_hz))
+        table.add_row("requested rate", format_rate(demand.rate_target_hz)
+                      + ("" if demand.requests is None
+                         else f" · {format_number(demand.requests)} requests"))
     table.add_row("fidelity (mean ± std)", _mean_std(demand.fidelity_mean, demand.fidelity_std))
     share = demand.pairs_meeting_fidelity / demand.pairs if demand.pairs else None
     table.add_row(f"pairs with fidelity ≥ {demand.min_fidelity:g}",
                   f"{format_number(demand.pairs_meeting_fidelity)} pairs "
                   f"({format_fraction(share)})")
+    table.add_row("latency mean", format_time(demand.latency_mean_s))
     table.add_row("latency p50", format_time(demand.latency_p50_s))
     table.add_row("latency p99", format_time(demand.latency_p99_s))
     outage = demand.outage_probability
     table.add_row("outage probability",
                   format_fraction(outage) if outage is not None
-                  else f"{_MISSING} (run shorter than one window)")
+                  else f"{_MISSING} (no whole window, or one shorter than a request)")
     if demand.swaps:
         table.add_row("swaps (failed)", f"{format_number(demand.swaps)} "
                                         f"({format_number(demand.swap_failures)})")
@@ -142,11 +149,20 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
     if demand.rate_target_hz is not None:
         table.add_row("requests waiting at the end", f"{demand.unserved_requests}")
     bound = demand.bound if isinstance(demand.bound, PathBound) else None
+    distillable = demand.distillable_ebits_per_s
     if bound is not None:
+        # pairs are compared with a capacity in ebits only through what they distil
+        table.add_row("distillable (hashing bound)",
+                      _MISSING if distillable is None else
+                      f"{format_rate(distillable, 'ebit/s')} · "
+                      f"{demand.distillable_ebits_per_pair:.3g} ebit/pair")
         # the repeaterless (direct-fibre) bound: a repeater chain may beat it
-        table.add_row("PLOB bound (no repeater)", format_rate(bound.rate_hz))
-        if bound.rate_hz > 0:
-            table.add_row("rate / PLOB bound", format_fraction(demand.rate_hz / bound.rate_hz))
+        table.add_row("PLOB bound (no repeater)",
+                      f"{format_rate(bound.direct_ebits_per_s, 'ebit/s')} at "
+                      f"{format_si(bound.channel_uses_per_s, 'uses/s')}")
+        if distillable is not None and bound.direct_ebits_per_s > 0:
+            table.add_row("distillable / PLOB (no repeater)",
+                          format_fraction(distillable / bound.direct_ebits_per_s))
     key = demand.key
     if key is not None:
         table.add_row(f"{key.protocol} QBER (Z / X)",
@@ -155,7 +171,9 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
                       + (f" (aborted: {key.reason})" if key.aborted else ""))
         table.add_row("secret-key rate", format_si(key.secret_key_rate_bps, "bit/s"))
     if bound is not None and demand.hops > 1:
-        table.add_row("repeater-chain capacity", format_rate(bound.repeater_chain_rate_hz))
+        table.add_row("repeater-chain capacity",
+                      f"{format_rate(bound.repeater_chain_ebits_per_s, 'ebit/s')} at "
+                      f"{format_si(bound.repeater_chain_channel_uses_per_s, 'uses/s')}")
     return table
 
 
@@ -175,7 +193,8 @@ def link_table(link: LinkMetrics) -> Table:
     table.add_row("pair rate", format_si(link.rate_hz, "Hz"), format_si(link.rate_theory_hz, "Hz"))
     table.add_row("heralded fidelity", "", f"{link.fidelity_heralded_theory:.4f}")
     table.add_row("utilisation (holding pairs)", format_fraction(link.utilisation), "")
-    table.add_row("PLOB bound", "", format_si(link.plob_bound_hz, "Hz"))
+    table.add_row("PLOB bound", "", f"{format_si(link.plob_ebits_per_s, 'ebit/s')} at "
+                                       f"{format_si(link.channel_uses_per_s, 'uses/s')}")
     return table
 
 
@@ -193,7 +212,9 @@ def qkd_link_table(link: QkdLinkMetrics) -> Table:
     out.add_row("sifted rate", format_si(link.sifted_rate_bps, "bit/s"))
     names = sorted(link.qber, key=lambda k: (k.split("/")[0] not in _KEY_ORDER, k))
     for name in names:
-        out.add_row(f"QBER {name}", format_fraction(link.qber[name]))
+        # an error rate needs detections to count errors among
+        out.add_row(f"QBER {name}", format_fraction(link.qber[name] if link.sifted_bits
+                                                    else None))
     for name, gain in link.gains.items():
         out.add_row(f"gain {name}", f"{gain:.4g} per pulse")
     for name, value in link.estimates.items():

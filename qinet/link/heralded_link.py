@@ -124,6 +124,17 @@ class HeraldedLink(ABC):
         self._parked.add(pair.memory_pair)
         self.release(pair)
 
+    def hold(self, memory_pair: int) -> None:
+        """Keep a memory pair that still holds a pair from trying again once it is freed:
+        nobody wants more pairs. :meth:`resume` restarts it.
+
+        Raises:
+            ProtocolError: the memory pair holds no pair (it is trying, or parked).
+        """
+        if not any(self._holding[memory_pair]):
+            raise ProtocolError(f"link {self.name}: memory pair {memory_pair} holds no pair")
+        self._parked.add(memory_pair)
+
     def resume(self) -> None:
         """Restart every parked memory pair.
 

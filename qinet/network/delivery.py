@@ -96,7 +96,8 @@ class Delivery:
             # the last stretch of decay is applied in one batch when the run is over
             now = self.timeline.now_ps
             waited = ((now - pair.decayed_ps[0]) * 1e-12, (now - pair.decayed_ps[1]) * 1e-12)
-            self.log.deliver(now, pair.state, waited, (first.memory, last.memory))
+            self.log.deliver(now, pair.state, waited, (first.memory, last.memory),
+                             pair.requested_ps)
             self.supply.delivered(pair)
             pair.status = PairState.DELIVERED
             self._check_done()
@@ -120,7 +121,8 @@ class Delivery:
         """
         now = self.timeline.now_ps
         self.log.deliver(now, state, ((now - stored_ps[0]) * 1e-12,
-                                      (now - stored_ps[1]) * 1e-12), memories)
+                                      (now - stored_ps[1]) * 1e-12), memories,
+                         link_pair.requested_ps)
         self.supply.made()
         release(link_pair, 0)
         release(link_pair, 1)

@@ -101,6 +101,8 @@ class Pair:
             outcomes are not played as messages).
         merged_into: the longer pair a swap made of this one (None until then; never
             the pair itself).
+        requested_ps: when the first attempts that went into this pair began (the
+            earliest over the link pairs of its history).
     """
 
     id: int
@@ -115,6 +117,7 @@ class Pair:
     pending: int = 0
     known_ps: int = 0
     merged_into: Pair | None = None
+    requested_ps: int = 0
 
     def root(self) -> Pair:
         """The pair this one's history ended up in, with path compression.
@@ -153,12 +156,13 @@ class PairTable(dict[int, Pair]):
 
     def add(self, lo: int, hi: int, ends: tuple[End, End] | tuple[()], state: Any,
             decayed_ps: list[int], status: PairState = PairState.LIVE, rounds: int = 0,
-            swaps: int = 0, pending: int = 0, known_ps: int = 0) -> Pair:
+            swaps: int = 0, pending: int = 0, known_ps: int = 0,
+            requested_ps: int = 0) -> Pair:
         """A new pair in play, with ``ends`` pointed at it (the rest as :class:`Pair`)."""
         pair_id = self._next
         self._next = pair_id + 1
         pair = Pair(pair_id, lo, hi, ends, state, decayed_ps,  # type: ignore[arg-type]
-                    status, rounds, swaps, pending, known_ps)
+                    status, rounds, swaps, pending, known_ps, None, requested_ps)
         for end in ends:
             end.pair = pair_id
         self[pair_id] = pair

@@ -78,7 +78,8 @@ class EntanglementNetwork:
         Args:
             a: one end.
             b: the other end.
-            rate_hz: requests per second (``None``: a new request after each delivery).
+            rate_hz: requests per second, each served with one pair (``None``: take every
+                pair the links make).
             pairs: stop after this many pairs (``None``: serve for the whole run).
 
         Raises:
@@ -89,7 +90,7 @@ class EntanglementNetwork:
         path = routing.choose_path(
             paths, lambda x, y: self.schedulers[frozenset((x, y))].has_room())
         index = len(self.demands)
-        log = DemandLog(rate_hz=rate_hz)
+        log = DemandLog(rate_hz=rate_hz, target_pairs=pairs)
         segments = []
         for x, y in itertools.pairwise(path):
             link = self.links[frozenset((x, y))]

@@ -126,7 +126,8 @@ class PathProtocol:
         self.supply = LinkSupply(self.n, target=target_pairs,
                                  per_link=not policy.purification_rounds,
                                  delivered=lambda: len(log.delivered_ps),
-                                 resume=lambda k: segments[k].scheduler.resume())
+                                 resume=lambda k: segments[k].scheduler.resume(),
+                                 requests=log.clock, timeline=timeline)
         self.queues = SwapQueues(self.n, policy=policy.swapping)
         self._spans = self.queues.spans
         self.delivery = Delivery(demand, path, cumulative_delay_ps, timeline=timeline,
@@ -183,11 +184,12 @@ class PathProtocol:
             self.cutoffs.watch(hi)
         if self.purifier is not None:
             pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
-                                  PairState.PURIFYING)
+                                  PairState.PURIFYING, requested_ps=link_pair.requested_ps)
             self.purifier.enter(k, pair)
         else:
             self._place(self.pairs.add(k, k + 1, (lo, hi), self._states[k],
-                                       [stored_lo, stored_hi]))
+                                       [stored_lo, stored_hi],
+                                       requested_ps=link_pair.requested_ps))
 
     def _place(self, pair: Pair) -> None:
         """``pair`` may now be swapped (or, spanning the path, delivered)."""
@@ -230,7 +232,8 @@ class PathProtocol:
             [left.decayed_ps[0], right.decayed_ps[1]], status,
             min(left.rounds, right.rounds), left.swaps + right.swaps + 1,
             left.pending + right.pending + 2 if self._messages else 0,
-            left.known_ps if left.known_ps > right.known_ps else right.known_ps)
+            left.known_ps if left.known_ps > right.known_ps else right.known_ps,
+            min(left.requested_ps, right.requested_ps))
         for pair in (left, right):
             pair.status = _MERGED
             pair.merged_into = product

@@ -115,6 +115,8 @@ class Purifier:
         self._table.drop(sacrificial)
         target.state = kept
         target.decayed_ps = [now, now]
+        if sacrificial.requested_ps < target.requested_ps:
+            target.requested_ps = sacrificial.requested_ps
         # both ends learn the other's parity one link delay later
         self._channel[k].send(PurificationOutcome(self.demand, k, target, success))
 

@@ -9,6 +9,10 @@ A memory whose qubit is gone needs the link's reset time before it can take part
 attempt again. The link's own turnaround covers a pair used the moment it is delivered;
 for a pair held longer, the memory pair's next attempt waits until the reset of its last
 memory is over (the link is told when, so no event marks the end of a reset).
+
+A memory pair freed when no demand wants more pairs (every demand for a number of pairs
+has them covered, every rated demand has its requests covered) does not try again until
+a demand resumes the link: pairs nobody asked for are not made.
 """
 
 from __future__ import annotations
@@ -120,9 +124,11 @@ class LinkScheduler:
             raise ProtocolError(
                 f"link {self.link.name}: memory pair {i}, end {'ab'[side]}, is not held")
         held[side] = False
+        link = self.link
         if not (held[0] or held[1]):
             del self._held[i]
             self._users[self._owner.pop(i)].held -= 1
+            if not any(user.wants() for user in self._users):
+                link.hold(i)  # no demand wants more: do not ask for a pair nobody takes
         # the qubit is gone now (occupancy); the memory may try again once it is reset
-        link = self.link
         link.release_end(pair, side, ready_ps=link.timeline.now_ps + link.model.timing.reset_ps)

@@ -11,12 +11,19 @@ A link whose pairs nobody wants parks its memory pairs as they herald. It is res
 only when the answer turns from no to yes for it, that is when a pair holding one of its
 link pairs dies (a failed swap, a discarded qubit): a delivery lowers both sides of the
 inequality at once and never wakes a link. A demand without a target always wants.
+
+A demand with a request rate has a target that grows: the requests arrived so far (capped
+by the number of pairs, if it asks for one). When a link is not wanted because every
+request is covered, the books wake at the next request's arrival (one event, and only
+then) and resume the links that are wanted again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from qinet.kernel.timeline import Timeline
+from qinet.network.demand import RequestClock
 from qinet.network.entanglement import Pair
 
 
@@ -29,29 +36,68 @@ class LinkSupply:
         per_link: count per link (no purification) rather than the pairs formed.
         delivered: how many end-to-end pairs have been delivered so far.
         resume: called with a link's index when that link is wanted again.
+        requests: the demand's request arrivals (``None``: no rate).
+        timeline: the clock (needed with ``requests``).
 
     Attributes:
         formed: end-to-end pairs made and alive (delivered or on their way).
     """
 
-    __slots__ = ("_cover", "_delivered", "_per_link", "_resume", "formed", "target")
+    __slots__ = ("_cover", "_delivered", "_limited", "_per_link", "_requests", "_resume",
+                 "_timeline", "_wake_pending", "formed", "target")
 
     def __init__(self, links: int, *, target: int | None, per_link: bool,
-                 delivered: Callable[[], int], resume: Callable[[int], None]) -> None:
+                 delivered: Callable[[], int], resume: Callable[[int], None],
+                 requests: RequestClock | None = None, timeline: Timeline | None = None
+                 ) -> None:
         self.target = target
-        self._per_link = target is not None and per_link
+        self._requests = requests if timeline is not None else None
+        self._timeline = timeline
+        self._limited = target is not None or self._requests is not None
+        self._per_link = self._limited and per_link
         self._cover = [0] * links
         self._delivered = delivered
         self._resume = resume
+        self._wake_pending = False
         self.formed = 0
+
+    def _target(self) -> int | None:
+        """Pairs wanted by now: the target, or the requests arrived if fewer."""
+        requests, target = self._requests, self.target
+        if requests is None or self._timeline is None:
+            return target
+        arrived = requests.arrived(self._timeline.now_ps)
+        return arrived if target is None or arrived < target else target
 
     def wants(self, link: int | None = None) -> bool:
         """Whether the demand still needs link pairs (from ``link``, if given)."""
-        if self.target is None:
+        if not self._limited:
+            return True
+        target = self._target()
+        if target is None:
             return True
         if self._per_link and link is not None:
-            return self._cover[link] < self.target - self._delivered()
-        return self.formed < self.target
+            wanted = self._cover[link] < target - self._delivered()
+        else:
+            wanted = self.formed < target
+        if not wanted and target != self.target:
+            self._wake_at_next_request()
+        return wanted
+
+    def _wake_at_next_request(self) -> None:
+        """Look again when the next request arrives (one wake-up pending at most)."""
+        if self._wake_pending or self._requests is None or self._timeline is None:
+            return
+        when = self._requests.next_arrival_ps(self._timeline.now_ps)
+        if when is not None:
+            self._wake_pending = True
+            self._timeline.schedule_at(when, self._wake)
+
+    def _wake(self) -> None:
+        self._wake_pending = False
+        for k in range(len(self._cover)):
+            if self.wants(k):
+                self._resume(k)
 
     def taken(self, link: int) -> None:
         """A pair of ``link`` was handed to the demand."""
@@ -64,14 +110,15 @@ class LinkSupply:
 
     def died(self, pair: Pair, *, spans_path: bool) -> None:
         """``pair`` died in play: its link pairs no longer count, and links may wake."""
-        if self.target is None:
+        target = self._target()
+        if target is None:
             return
         if spans_path:
             self.formed -= 1
-            if not self._per_link and self.formed == self.target - 1:
+            if not self._per_link and self.formed == target - 1:
                 self._resume_all(len(self._cover))
         if self._per_link:
-            missing = self.target - self._delivered() - 1
+            missing = target - self._delivered() - 1
             cover = self._cover
             for k in range(pair.lo, pair.hi):
                 cover[k] -= 1

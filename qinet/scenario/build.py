@@ -76,7 +76,13 @@ class NodeRecord:
 
 @dataclass(slots=True)
 class DemandRecord:
-    """What a finished run knows about one demand."""
+    """What a finished run knows about one demand.
+
+    Attributes:
+        requests: requests arrived by the end (``None`` for a demand without a rate).
+        completed_ps: when its ``pairs``-th pair was delivered (``None``: not reached,
+            or no ``pairs``).
+    """
 
     spec: schema.EntanglementDemand | schema.QKDDemand
     path: list[str]
@@ -85,6 +91,8 @@ class DemandRecord:
     path_links: list[LinkRecord]
     key: QkdRunResult | None = None
     index: int = 0
+    requests: int | None = None
+    completed_ps: int | None = None
 
 
 @dataclass(slots=True)
@@ -270,7 +278,8 @@ class Simulation:
                           "unserved_requests": log.unserved(end_ps)},
                 path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
                                                              strict=False)],
-                key=distilled, index=i))
+                key=distilled, index=i, requests=log.requests_by(end_ps),
+                completed_ps=log.completed_ps))
         return record
 
 

@@ -19,7 +19,7 @@ from qinet.qkd.key_records import KeyConsumerSpec, QkdLinkSpec, RelayedKey
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import fibre_of
-from qinet.scenario.qkd_protocols import make_runner
+from qinet.scenario.qkd_protocols import default_link_demand, make_runner
 from qinet.units import s_to_ps
 
 
@@ -30,10 +30,9 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
         ConfigError: two prepare-and-measure demands on one link, or bad protocol
             parameters (naming the demand's field).
     """
-    on_link: dict[frozenset[str], tuple[int, schema.QKDDemand]] = {}
+    on_link: dict[frozenset[str], tuple[int, schema.PulseQkdDemand]] = {}
     for i, asked in enumerate(scenario.demands):
-        if isinstance(asked, schema.QKDDemand) and (
-                asked.protocol in schema.PREPARE_MEASURE_PROTOCOLS):
+        if isinstance(asked, schema.PulseQkdDemand):
             key = frozenset(asked.between)
             if key in on_link:
                 name = "-".join(asked.between)
@@ -45,11 +44,11 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
         if link.scheme != "qkd":
             continue
         demand_index: int | None = None
+        demand: schema.PulseQkdDemand
         if frozenset(link.between) in on_link:
             demand_index, demand = on_link[frozenset(link.between)]
         else:
-            demand = schema.QKDDemand(kind="qkd", protocol="bb84-decoy",
-                                      between=link.between)
+            demand = default_link_demand(link)
         where = f"demands[{demand_index}]" if demand_index is not None else f"links[{index}]"
         fibre = fibre_of(scenario, link.fibre)
         specs.append(QkdLinkSpec(
@@ -58,8 +57,14 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
             delay_ps=s_to_ps(float(fibre_delay_s(link.length, fibre.group_index))),
             source_rate_hz=demand.source_rate, block_size_bits=demand.block_size,
             protocol=demand.protocol, runner=make_runner(scenario, link, demand, where),
-            demand=demand_index, attack=demand.attack.kind if demand.attack else None))
+            demand=demand_index, attack=_attack_kind(demand)))
     return specs
+
+
+def _attack_kind(demand: schema.PulseQkdDemand) -> str | None:
+    if isinstance(demand, schema.BB84Demand | schema.DecoyBB84Demand) and demand.attack:
+        return demand.attack.kind
+    return None  # no attack, or a protocol without one (mdi, tf)
 
 
 def key_demand_specs(scenario: schema.Scenario) -> list[KeyConsumerSpec]:

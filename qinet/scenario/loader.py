@@ -25,15 +25,20 @@ from pydantic import BaseModel, ValidationError
 
 from qinet.errors import ConfigError, ConfigErrors
 from qinet.scenario.schema import (
+    DEFAULT_QKD_PROTOCOL,
     ENTANGLEMENT_PROTOCOLS,
     PREPARE_MEASURE_PROTOCOLS,
-    QKDDemand,
+    BB84Demand,
+    DecoyBB84Demand,
+    MdiDemand,
+    PulseQkdDemand,
     Scenario,
+    TwinFieldDemand,
 )
 
 MAX_FILE_BYTES = 16 * 2**20  # 16 MiB: a network of 100,000 links fits several times
 MAX_NODES = 2_000_000  # values after YAML aliases are expanded (alias bombs)
-_DISCRIMINATORS = ("kind", "scheme")
+_DISCRIMINATORS = ("kind", "scheme", "protocol")  # most specific last
 
 def yaml_loader(base: type) -> type:
     """A safe YAML loader on ``base`` (libyaml's ``CSafeLoader`` or the pure-Python
@@ -238,7 +243,7 @@ def _family(demand: dict[str, Any]) -> str | None:
     if kind == "entanglement":
         return "entanglement"
     if kind == "qkd":
-        protocol = demand.get("protocol", "bbm92")
+        protocol = demand.get("protocol", DEFAULT_QKD_PROTOCOL)
         if protocol in PREPARE_MEASURE_PROTOCOLS:
             return "qkd"
         if protocol in ENTANGLEMENT_PROTOCOLS:
@@ -252,7 +257,7 @@ def _reason(demand: dict[str, Any], index: int) -> str:
         return f"demands[{index}] (key) relays keys over it"
     if kind == "entanglement":
         return f"demands[{index}] (entanglement) needs pairs over it, and both ends hold memories"
-    protocol = demand.get("protocol", "bbm92")
+    protocol = demand.get("protocol", DEFAULT_QKD_PROTOCOL)
     if protocol in PREPARE_MEASURE_PROTOCOLS:
         return f"demands[{index}] (qkd, {protocol}) sends pulses over it"
     return (f"demands[{index}] (qkd, {protocol}) distils keys from pairs over it, and both "
@@ -386,25 +391,22 @@ def _problems(exc: ValidationError) -> list[ConfigError]:
 
 
 def _problem(error: Any) -> ConfigError:
-    path, fields = _describe(error["loc"])
+    where = _describe(error["loc"])
+    path = where.path
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
-        name = str(error["loc"][-1])
-        close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
-        hint = f'; did you mean "{close[0]}"?' if close else (
-            f"; fields here are {', '.join(fields)}" if fields else "")
-        return ConfigError(path, f"unknown field, got {value!r}{hint}")
+        return _unknown_field(str(error["loc"][-1]), value, where)
     if kind == "missing":
         return ConfigError(path, "required field is missing")
     if kind == "union_tag_invalid":
-        tag = str(ctx.get("discriminator", "kind")).strip("'")
+        tag = _tag_name(ctx)
         return ConfigError(f"{path}.{tag}" if path else tag,
                            f"unknown {tag} {ctx.get('tag')!r}; use one of "
                            f"{ctx.get('expected_tags', '')}")
     if kind == "union_tag_not_found":
-        tag = str(ctx.get("discriminator", "kind")).strip("'")
+        tag = _tag_name(ctx)
         return ConfigError(f"{path}.{tag}" if path else tag, "required field is missing")
     message = error["msg"].removeprefix("Value error, ")
     if kind.startswith(("int_", "float_", "bool_", "string_", "literal_", "tuple_", "list_",
@@ -413,18 +415,79 @@ def _problem(error: Any) -> ConfigError:
     return ConfigError(path, message)
 
 
+def _tag_name(ctx: Mapping[str, Any]) -> str:
+    # a field's name quoted ("'kind'"), or a callable discriminator named after its field
+    return str(ctx.get("discriminator", "kind")).strip("'").removesuffix("()")
+
+
+def _unknown_field(name: str, value: object, where: _Where) -> ConfigError:
+    """An unknown field: named as a field of the other variants that take it (a bbm92
+    demand given ``misalignment``), else with a did-you-mean among the fields here."""
+    parent = where.parent
+    tag = _variant_tag(parent) if parent is not None else None
+    owners = [m for m in where.family if name in m.model_fields and m is not parent]
+    if tag is not None and owners:
+        values = list(dict.fromkeys(str(_tag_value(m, tag[0])) for m in owners))
+        noun = _NOUNS.get(where.path.split("[", 1)[0].split(".", 1)[0], "entry")
+        article = "an" if str(tag[1])[:1] in "aeiou" else "a"
+        return ConfigError(where.path, f"not a field of {article} {tag[1]} {noun} (a field of "
+                                       f"{tag[0]} {', '.join(values)}), got {_show(value)}")
+    fields = sorted(parent.model_fields) if parent is not None else []
+    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+    hint = f'; did you mean "{close[0]}"?' if close else (
+        f"; fields here are {', '.join(fields)}" if fields else "")
+    return ConfigError(where.path, f"unknown field, got {value!r}{hint}")
+
+
+_NOUNS = {"demands": "demand", "links": "link", "hardware": "hardware type"}
+
+
+def _variant_tag(model: type[BaseModel]) -> tuple[str, object] | None:
+    """The most specific discriminator of ``model`` and its one value, if it has one."""
+    for tag in reversed(_DISCRIMINATORS):
+        value = _tag_value(model, tag)
+        if value is not None:
+            return tag, value
+    return None
+
+
+def _tag_value(model: type[BaseModel], tag: str) -> object:
+    field = model.model_fields.get(tag)
+    values = typing.get_args(field.annotation) if field is not None else ()
+    return values[0] if len(values) == 1 else None
+
+
 def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
-def _describe(loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
-    """The user's path to ``loc`` (no discriminator branches) and the field names that
-    the model holding its last part accepts (for a did-you-mean)."""
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a schema error lies, as the user wrote it.
+
+    Attributes:
+        path: the user's path (``demands[0].misalignment``), discriminator branches left out.
+        parent: the model whose field the last part names, if one.
+        family: the models of the last discriminated union the path went through (the
+            variants ``parent`` was chosen from), or none.
+    """
+
+    path: str
+    parent: type[BaseModel] | None
+    family: tuple[type[BaseModel], ...]
+
+
+def _describe(loc: tuple[int | str, ...]) -> _Where:
+    """The user's path to ``loc``, the model holding its last part and that model's
+    variants."""
     path = ""
     annotation: Any = Scenario
+    family: tuple[type[BaseModel], ...] = ()
     for part in loc:
         step = _step(annotation, part) if annotation is not None else None
+        if step is not None and step[1]:
+            family = tuple(t for t in _leaves(annotation) if _is_model(t))
         annotation = step[0] if step is not None else None
         if step is not None and step[1]:
             continue  # the discriminator's branch, not a field the user wrote
@@ -432,45 +495,49 @@ def _describe(loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
             path += f"[{part}]"
         else:
             path += f".{part}" if path else str(part)
-    parent = _step_parent(loc)
-    return path, sorted(parent.model_fields) if parent is not None else []
+    # the model holding the last part: the annotation one step before the end
+    annotation = _walk(loc[:-1])
+    models = [t for t in _leaves(annotation) if _is_model(t)] if annotation is not None else []
+    return _Where(path, models[0] if len(models) == 1 else None, family)
 
 
-def _step_parent(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model whose field the last part of ``loc`` names, if one."""
+def _walk(loc: tuple[int | str, ...]) -> Any:
+    """The annotation reached through ``loc``, or None where it leaves the schema."""
     annotation: Any = Scenario
-    for part in loc[:-1]:
+    for part in loc:
         step = _step(annotation, part)
         if step is None:
             return None
         annotation = step[0]
-    models = [t for t in _leaves(annotation) if _is_model(t)]
-    return models[0] if len(models) == 1 else None
+    return annotation
 
 
 def _step(annotation: Any, part: int | str) -> tuple[Any, bool] | None:
     """The annotation reached from ``annotation`` through ``part``, and whether ``part``
-    was a discriminator's tag rather than a field or an index."""
+    was a discriminator's tag rather than a field or an index (then the annotation is
+    the list of the models that carry the tag)."""
+    tagged = []
     for t in _leaves(annotation):
         origin = typing.get_origin(t)
         if _is_model(t) and isinstance(part, str):
             if part in t.model_fields:
                 return t.model_fields[part].annotation, False
-            for tag in _DISCRIMINATORS:
-                field = t.model_fields.get(tag)
-                if field is not None and part in typing.get_args(field.annotation):
-                    return t, True
+            if any(part in typing.get_args(t.model_fields[tag].annotation)
+                   for tag in _DISCRIMINATORS if tag in t.model_fields):
+                tagged.append(t)
         elif origin in (list, tuple) and isinstance(part, int):
             args = [a for a in typing.get_args(t) if a is not Ellipsis]
             return (args[0] if origin is list or len(args) == 1 else
                     args[part] if part < len(args) else None), False
         elif origin is dict and isinstance(part, str):
             return typing.get_args(t)[1], False
-    return None
+    return (tagged, True) if tagged else None
 
 
 def _leaves(annotation: Any) -> list[Any]:
-    """The concrete types behind Annotated and unions (None left out)."""
+    """The concrete types behind Annotated, unions and lists of them (None left out)."""
+    if isinstance(annotation, list):
+        return [leaf for arg in annotation for leaf in _leaves(arg)]
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _leaves(typing.get_args(annotation)[0])
@@ -557,21 +624,18 @@ def check_references(scenario: Scenario) -> None:
             continue
         if missing:
             continue
-        if demand.kind == "qkd" and demand.attack is not None and demand.protocol not in (
-                "bb84", "bb84-decoy"):
-            problems.append(ConfigError(f"{where}.attack", f"attacks are modelled on bb84 and "
-                                                           f"bb84-decoy, not {demand.protocol}"))
         if demand.kind == "key":
             if not _relayed(a, b, qkd_pairs, qkd_neighbours, trusted, relays):
                 problems.append(ConfigError(f"{where}.between", f"no chain of qkd links "
                                             f"through trusted nodes joins {a} and {b}"))
-        elif demand.kind == "qkd" and demand.protocol in PREPARE_MEASURE_PROTOCOLS:
+        elif isinstance(demand, PulseQkdDemand):
             if frozenset(demand.between) not in qkd_pairs:
                 problems.append(ConfigError(f"{where}.between", f"protocol {demand.protocol} "
                                             f"needs a `scheme: qkd` link between {a} and {b}"))
             _check_hardware(problems, hardware, demand.detector, "detector",
                             f"{where}.detector")
-            _check_intensities(problems, demand, where)
+            if not isinstance(demand, BB84Demand):
+                _check_intensities(problems, demand, where)
         elif entangled.get(a, a) != entangled.get(b, b):
             problems.append(ConfigError(f"{where}.between", f"no path of entanglement links "
                                                             f"joins {a} and {b}"))
@@ -599,7 +663,8 @@ def _relayed(a: str, b: str, qkd_pairs: set[frozenset[str]],
     return bool(reach(a) & reach(b))
 
 
-def _check_intensities(problems: list[ConfigError], demand: QKDDemand, where: str) -> None:
+def _check_intensities(problems: list[ConfigError],
+                       demand: DecoyBB84Demand | MdiDemand | TwinFieldDemand, where: str) -> None:
     mus, probs = demand.intensities, demand.intensity_probabilities
     if mus is not None and probs is not None and len(mus) != len(probs):
         problems.append(ConfigError(f"{where}.intensity_probabilities",

@@ -1,13 +1,17 @@
-"""From a prepare-and-measure ``kind: qkd`` demand to a runnable protocol.
+"""From a ``kind: qkd`` demand to a runnable protocol, with every field it sets.
 
-A runner is ``runner(pulses, rng, block_size) -> QkdRunResult``; the optics (source,
-fibre, detector) are built once here, with every parameter error named after the
-demand's field.
+A prepare-and-measure demand (``bb84``, ``bb84-decoy``, ``mdi``, ``tf``) becomes a
+:class:`PulseRun`, called as ``run(pulses, rng, block_size) -> QkdRunResult``: the optics
+(source, fibre, detector) are built once here, with every parameter error named after the
+demand's field. An entanglement-based one (``bbm92``, ``e91``) becomes a :class:`PairRun`,
+called on the pairs the network delivered. Each holds what its protocol is given, so two
+demands that differ in a field give runs that differ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from qinet.errors import ConfigError
@@ -18,14 +22,75 @@ from qinet.qkd import attacks
 from qinet.qkd.decoy_choice import DecoyChoice, choose_decoy_parameters
 from qinet.qkd.protocols.bb84 import BB84Link, run_bb84
 from qinet.qkd.protocols.bb84_decoy import run_decoy_bb84
+from qinet.qkd.protocols.bbm92 import run_bbm92
+from qinet.qkd.protocols.e91 import run_e91
 from qinet.qkd.protocols.mdi import MdiLink, run_mdi
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.qkd.protocols.twin_field import TwinFieldLink, run_twin_field
+from qinet.quantum.backend import QuantumBackend
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import detector_of, fibre_of
 
 Runner = Callable[[int, RngTree, int], QkdRunResult]
+PulseDemand = schema.PulseQkdDemand
+WeakPulseDemand = schema.DecoyBB84Demand | schema.MdiDemand | schema.TwinFieldDemand
+
+
+@dataclass(frozen=True, slots=True)
+class PulseRun:
+    """A prepare-and-measure protocol and everything it is given but the pulses.
+
+    Attributes:
+        protocol: the runner (``run_bb84``, ``run_decoy_bb84``, ``run_mdi``,
+            ``run_twin_field``).
+        optics: its link: source(s), fibre(s), detector, window, misalignment and the
+            protocol's own settings.
+        options: its keyword arguments (epsilons, ``distill_options``, an ``attack``).
+    """
+
+    protocol: Callable[..., QkdRunResult]
+    optics: Any
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, pulses: int, rng: RngTree, block_size: int) -> QkdRunResult:
+        """Send ``pulses`` and distil the key in blocks of ``block_size`` sifted bits."""
+        return self.protocol(self.optics, pulses, rng=rng, block_size=block_size,
+                             **self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class PairRun:
+    """An entanglement-based protocol and everything it is given but the pairs.
+
+    Attributes:
+        protocol: ``run_bbm92`` or ``run_e91``.
+        options: its keyword arguments (block size, epsilons, ``distill_options``, and
+            for BBM92 ``z_probability``).
+    """
+
+    protocol: Callable[..., QkdRunResult]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, states: Any, backend: QuantumBackend, *, rng: RngTree) -> QkdRunResult:
+        """Measure the delivered ``states`` (held in ``backend``) and distil the key."""
+        return self.protocol(states, backend, rng=rng, **self.options)
+
+
+def pair_run(demand: schema.PairQkdDemand) -> PairRun:
+    """The run of an entanglement-based demand: every field of it the protocol takes.
+
+    Examples:
+        >>> from qinet.scenario.schema import BBM92Demand
+        >>> run = pair_run(BBM92Demand(kind="qkd", between=("a", "b"),
+        ...                            z_basis_probability=0.8))
+        >>> run.protocol.__name__, run.options["z_probability"]
+        ('run_bbm92', 0.8)
+    """
+    options = {"block_size": demand.block_size, **_options(demand)}
+    if isinstance(demand, schema.BBM92Demand):
+        return PairRun(run_bbm92, {**options, "z_probability": demand.z_basis_probability})
+    return PairRun(run_e91, options)
 
 # Per protocol: (intensities, probabilities) when the demand gives none. Decoy BB84
 # gives neither: both are chosen for its link (decoy_choice); these intensities serve
@@ -40,28 +105,27 @@ DEFAULT_INTENSITIES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "tf": ((0.1, 0.02, 0.0), (0.8, 0.1, 0.1)),
 }
 
-# demand field -> the name physical/ and qkd/ give it, to name errors after the file
+# the name physical/ and qkd/ give a parameter -> the demand's field, to name errors
+# after the file
 _FIELD_NAMES = {"intensities": "intensities", "probabilities": "intensity_probabilities",
                 "source.intensities": "intensities",
                 "source.probabilities": "intensity_probabilities",
                 "alice_source.intensities": "intensities",
                 "bob_source.intensities": "intensities",
-                "rate_hz": "source_rate", "misalignment": "misalignment",
-                "z_basis_probability": "z_basis_probability", "fraction": "attack.fraction",
+                "rate_hz": "source_rate", "fraction": "attack.fraction",
                 "blocked_single_fraction": "attack.fraction", "tap_fraction": "attack.fraction",
-                "efficiency": "photon_efficiency", "g2": "g2", "phase_slices": "phase_slices",
-                "phase_noise_rad": "phase_noise"}
+                "efficiency": "photon_efficiency", "phase_noise_rad": "phase_noise"}
 
 
-def make_runner(scenario: schema.Scenario, link: schema.QkdLink, demand: schema.QKDDemand,
-                where: str) -> Runner:
+def make_runner(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand,
+                where: str) -> PulseRun:
     """The runner of ``demand``'s protocol over ``link``.
 
     Raises:
         ConfigError: a parameter the protocol refuses, named as ``<where>.<field>``.
     """
     try:
-        runner = _BUILDERS[demand.protocol](scenario, link, demand)
+        runner = _build(scenario, link, demand)
         # tried once on (almost) no pulses: what a protocol refuses only when it runs
         # (decoy classes out of order, a class never sent) is refused now, at build time,
         # so `qinet validate` and `qinet run` give the same message
@@ -75,7 +139,8 @@ def make_runner(scenario: schema.Scenario, link: schema.QkdLink, demand: schema.
 
 def _options(demand: schema.QKDDemand) -> dict[str, Any]:
     return {"epsilon_sec": demand.epsilon_sec, "epsilon_cor": demand.epsilon_cor,
-            "distill_options": {"reconciliation": demand.reconciliation}}
+            "distill_options": {"reconciliation": demand.reconciliation,
+                                "sample_fraction": demand.sample_fraction}}
 
 
 def _fibre(scenario: schema.Scenario, link: schema.QkdLink, length_km: float) -> Fibre:
@@ -84,19 +149,19 @@ def _fibre(scenario: schema.Scenario, link: schema.QkdLink, length_km: float) ->
 
 
 def _detector(scenario: schema.Scenario, link: schema.QkdLink,
-              demand: schema.QKDDemand) -> Detector:
+              demand: PulseDemand) -> Detector:
     name = demand.detector or link.detector
     spec = detector_of(scenario, name)
     return Detector(spec.efficiency, spec.dark_count_rate, spec.dead_time, spec.jitter)
 
 
 def decoy_choice(scenario: schema.Scenario, link: schema.QkdLink,
-                 demand: schema.QKDDemand) -> DecoyChoice | None:
+                 demand: PulseDemand) -> DecoyChoice | None:
     """The intensities and class probabilities chosen for a ``bb84-decoy`` demand that
     gives neither (those of the best expected finite-key rate on ``link``, see
     :mod:`qinet.qkd.decoy_choice`); ``None`` when the demand gives them or runs
     another protocol. Cached per link parameters."""
-    if demand.protocol != "bb84-decoy" or not (
+    if not isinstance(demand, schema.DecoyBB84Demand) or not (
             demand.intensities is None and demand.intensity_probabilities is None):
         return None
     return choose_decoy_parameters(
@@ -123,7 +188,7 @@ def decoy_notes(scenario: schema.Scenario) -> list[str]:
         demands[0] bb84-decoy a-b: no intensities given; chose signal 0.401, decoy 0.195, ...
     """
     on_link = {frozenset(d.between): (i, d) for i, d in enumerate(scenario.demands)
-               if d.kind == "qkd" and d.protocol in schema.PREPARE_MEASURE_PROTOCOLS}
+               if isinstance(d, schema.PulseQkdDemand)}
     notes = []
     for index, link in enumerate(scenario.links):
         if link.scheme != "qkd":
@@ -131,7 +196,7 @@ def decoy_notes(scenario: schema.Scenario) -> list[str]:
         found = on_link.get(frozenset(link.between))
         if found is None:
             where = f"links[{index}] {'-'.join(link.between)} (no qkd demand: bb84-decoy)"
-            demand = schema.QKDDemand(kind="qkd", protocol="bb84-decoy", between=link.between)
+            demand: PulseDemand = default_link_demand(link)
         else:
             where = f"demands[{found[0]}] {found[1].protocol} {'-'.join(link.between)}"
             demand = found[1]
@@ -157,8 +222,13 @@ def _si(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
+def default_link_demand(link: schema.QkdLink) -> schema.DecoyBB84Demand:
+    """What a ``scheme: qkd`` link without a demand runs: decoy BB84, every default."""
+    return schema.DecoyBB84Demand(kind="qkd", protocol="bb84-decoy", between=link.between)
+
+
 def _weak_source(scenario: schema.Scenario, link: schema.QkdLink,
-                 demand: schema.QKDDemand) -> WeakCoherentSource:
+                 demand: WeakPulseDemand) -> WeakCoherentSource:
     chosen = decoy_choice(scenario, link, demand)
     if chosen is not None:
         return WeakCoherentSource(rate_hz=demand.source_rate, intensities=chosen.intensities,
@@ -173,7 +243,7 @@ def _weak_source(scenario: schema.Scenario, link: schema.QkdLink,
     return WeakCoherentSource(rate_hz=demand.source_rate, intensities=mus, probabilities=probs)
 
 
-def _attack(demand: schema.QKDDemand) -> Any:
+def _attack(demand: schema.BB84Demand | schema.DecoyBB84Demand) -> Any:
     spec = demand.attack
     if spec is None:
         return None
@@ -187,65 +257,46 @@ def _attack(demand: schema.QKDDemand) -> Any:
             return attacks.BeamSplitting(tap_fraction=spec.fraction)
 
 
-def _prepare_measure(scenario: schema.Scenario, link: schema.QkdLink,
-                     demand: schema.QKDDemand) -> Runner:
-    """BB84 with single photons or decoy-state weak pulses, Alice at the link's first node."""
-    if demand.protocol == "bb84":
-        for name in ("intensities", "intensity_probabilities"):
-            if getattr(demand, name) is not None:
-                raise ConfigError(name, "bb84 sends single photons, one class; use "
-                                        "protocol bb84-decoy for intensity classes")
-        source: Any = SinglePhotonSource(efficiency=demand.photon_efficiency, g2=demand.g2,
+def _build(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand) -> PulseRun:
+    """The run of ``demand`` over ``link``: BB84 (single photons or decoy-state weak pulses,
+    Alice at the link's first node), or MDI and twin-field (both ends send to a station at
+    ``station_position``)."""
+    match demand:
+        case schema.BB84Demand():
+            photons = SinglePhotonSource(efficiency=demand.photon_efficiency, g2=demand.g2,
                                          rate_hz=demand.source_rate)
-        protocol = run_bb84
-    else:
-        source, protocol = _weak_source(scenario, link, demand), run_decoy_bb84
-    optics = BB84Link(source, _fibre(scenario, link, link.length),
-                                _detector(scenario, link, demand),
-                                detection_window_s=link.detection_window,
-                                misalignment=demand.misalignment,
-                                z_basis_probability=demand.z_basis_probability)
-    attack = _attack(demand)
-    options = _options(demand)
+            return PulseRun(run_bb84, _bb84_optics(scenario, link, demand, photons),
+                            {**_options(demand), "attack": _attack(demand)})
+        case schema.DecoyBB84Demand():
+            pulses = _weak_source(scenario, link, demand)
+            return PulseRun(run_decoy_bb84, _bb84_optics(scenario, link, demand, pulses),
+                            {**_options(demand), "attack": _attack(demand)})
+        case schema.MdiDemand():
+            return PulseRun(run_mdi, MdiLink(
+                *_relay_parts(scenario, link, demand), detection_window_s=link.detection_window,
+                misalignment=demand.misalignment,
+                z_basis_probability=demand.z_basis_probability), _options(demand))
+        case schema.TwinFieldDemand():
+            return PulseRun(run_twin_field, TwinFieldLink(
+                *_relay_parts(scenario, link, demand), detection_window_s=link.detection_window,
+                misalignment=demand.misalignment, phase_slices=demand.phase_slices,
+                phase_noise_rad=demand.phase_noise), _options(demand))
 
-    def run(pulses: int, rng: RngTree, block_size: int) -> QkdRunResult:
-        return protocol(optics, pulses, rng=rng, block_size=block_size, attack=attack,
-                        **options)
 
-    return run
+def _bb84_optics(scenario: schema.Scenario, link: schema.QkdLink,
+                 demand: schema.BB84Demand | schema.DecoyBB84Demand,
+                 source: SinglePhotonSource | WeakCoherentSource) -> BB84Link:
+    return BB84Link(source, _fibre(scenario, link, link.length),
+                    _detector(scenario, link, demand), detection_window_s=link.detection_window,
+                    misalignment=demand.misalignment,
+                    z_basis_probability=demand.z_basis_probability)
 
 
-def _two_senders(scenario: schema.Scenario, link: schema.QkdLink,
-                 demand: schema.QKDDemand) -> Runner:
-    """MDI or twin-field: both ends send to a station at ``station_position``."""
+def _relay_parts(scenario: schema.Scenario, link: schema.QkdLink,
+                 demand: schema.MdiDemand | schema.TwinFieldDemand
+                 ) -> tuple[WeakCoherentSource, WeakCoherentSource, Fibre, Fibre, Detector]:
+    """Both ends' sources, the fibres from each end to the station, its detector."""
     source = _weak_source(scenario, link, demand)
     arm_a = link.length * link.station_position
-    fibres = (_fibre(scenario, link, arm_a), _fibre(scenario, link, link.length - arm_a))
-    detector = _detector(scenario, link, demand)
-    if demand.protocol == "mdi":
-        optics: Any = MdiLink(source, source, *fibres, detector,
-                              detection_window_s=link.detection_window,
-                              misalignment=demand.misalignment,
-                              z_basis_probability=demand.z_basis_probability)
-        protocol: Callable[..., QkdRunResult] = run_mdi
-    else:
-        optics = TwinFieldLink(source, source, *fibres, detector,
-                               detection_window_s=link.detection_window,
-                               misalignment=demand.misalignment,
-                               phase_slices=demand.phase_slices,
-                               phase_noise_rad=demand.phase_noise)
-        protocol = run_twin_field
-    options = _options(demand)
-
-    def run(pulses: int, rng: RngTree, block_size: int) -> QkdRunResult:
-        return protocol(optics, pulses, rng=rng, block_size=block_size, **options)
-
-    return run
-
-
-_BUILDERS: dict[str, Callable[[schema.Scenario, schema.QkdLink, schema.QKDDemand], Runner]] = {
-    "bb84": _prepare_measure,
-    "bb84-decoy": _prepare_measure,
-    "mdi": _two_senders,
-    "tf": _two_senders,
-}
+    return (source, source, _fibre(scenario, link, arm_a),
+            _fibre(scenario, link, link.length - arm_a), _detector(scenario, link, demand))

@@ -67,14 +67,21 @@ links:
   - {between: [r1, bob], length: 20 km, scheme: single-click, bright_state: 0.05}
   - {between: [alice, relay], length: 50 km, scheme: qkd, fibre: smf28}
 """),
-    ("Demands by kind", "Entries of `demands`, one model per `kind`; an `attack` is a "
-     "mapping of its own. A `bb84-decoy` demand without `intensities` and "
+    ("Demands by kind and protocol", "Entries of `demands`, one model per `kind`, and for "
+     "`kind: qkd` one model per `protocol` (`bbm92` when none is given); an `attack` is a "
+     "mapping of its own. A demand takes only the fields of its protocol: a `bbm92` "
+     "demand given `misalignment` is refused, naming the protocols that take it. "
+     "`bbm92` and `e91` distil a key from the Bell pairs the network delivers; `bb84`, "
+     "`bb84-decoy`, `mdi` and `tf` send pulses over the `scheme: qkd` link that joins "
+     "the two nodes. A `bb84-decoy` demand without `intensities` and "
      "`intensity_probabilities` gets those that maximise the finite-key rate of its "
      "link, and `qinet run` and `qinet validate` report them.",
-     (schema.EntanglementDemand, schema.QKDDemand, schema.Attack, schema.KeyDemand), """\
+     (schema.EntanglementDemand, schema.BBM92Demand, schema.E91Demand, schema.BB84Demand,
+      schema.DecoyBB84Demand, schema.MdiDemand, schema.TwinFieldDemand, schema.Attack,
+      schema.KeyDemand), """\
 demands:
   - {kind: entanglement, between: [alice, bob], min_fidelity: 0.8, rate: 5 Hz}
-  - {kind: qkd, protocol: bbm92, between: [alice, bob]}
+  - {kind: qkd, protocol: bbm92, between: [alice, bob], z_basis_probability: 0.8}
   - {kind: qkd, protocol: bb84-decoy, between: [alice, relay], misalignment: 0.03}
   - {kind: key, between: [alice, relay], key_size: 256, rate: 1 Hz}
 """),
@@ -125,7 +132,9 @@ def _model_table(model: type[BaseModel], *, several: bool) -> list[str]:
         lines += [doc, ""]
     lines += ["| field | unit | default | allowed | description |",
               "|---|---|---|---|---|"]
-    for name, info in model.model_fields.items():
+    # the discriminators first: they choose the model
+    fields = sorted(model.model_fields.items(), key=lambda item: item[0] not in _TAGS)
+    for name, info in fields:
         unit, allowed = _unit_and_range(info)
         implied = name == "scheme" and model in _LINK_MODELS
         cells = (f"`{name}`", unit, "implied (see above)" if implied else _default(info), allowed,
@@ -134,14 +143,18 @@ def _model_table(model: type[BaseModel], *, several: bool) -> list[str]:
     return [*lines, ""]
 
 
+_TAGS = ("kind", "scheme", "protocol")
+
+
 def _heading(model: type[BaseModel]) -> str:
-    for tag in ("kind", "scheme"):
+    tags = []
+    for tag in _TAGS:
         field = model.model_fields.get(tag)
         if field is not None and typing.get_origin(field.annotation) is typing.Literal:
             values = typing.get_args(field.annotation)
             if len(values) == 1:
-                return f"{tag}: {values[0]}"
-    return model.__name__
+                tags.append(f"{tag}: {values[0]}")
+    return ", ".join(tags) or model.__name__
 
 
 def _escape(text: str) -> str:
@@ -243,13 +256,14 @@ def _bounds_text(bounds: schema.Bounds, quantity: schema.Quantity | None) -> str
     low, high = bounds.low, bounds.high
     if low is not None and high is not None:
         left = "(" if bounds.low_open else "["
-        return f"{left}{show(low)}, {show(high)}]"
+        right = ")" if bounds.high_open else "]"
+        return f"{left}{show(low)}, {show(high)}{right}"
     if low is not None:
         sign = ">" if bounds.low_open else "≥"
         text = f"{sign} {show(low)}"
         return f"{text}, or inf" if bounds.infinite else text
     if high is not None:
-        return f"≤ {show(high)}"
+        return f"{'<' if bounds.high_open else '≤'} {show(high)}"
     return "—"
 
 

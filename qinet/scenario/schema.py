@@ -4,23 +4,27 @@ Every quantity is a string with its unit (``"25 km"``, ``"50 ns"``, ``"10 Hz"``)
 :func:`qinet.units.parse_quantity` with the SI's case rules; a bare number other than
 ``0`` is refused. Dumped models write quantities back as unit strings in the field's
 base unit, so ``Scenario.model_validate(s.model_dump())`` gives ``s`` again. Unknown
-fields are errors. Variants are discriminated on ``kind`` (hardware, demands) and
-``scheme`` (links).
+fields are errors. Variants are discriminated on ``kind`` (hardware, demands),
+``scheme`` (links) and, within ``kind: qkd`` demands, ``protocol``: each protocol's model
+holds only the fields that reach its run.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
+    Tag,
 )
 
 from qinet.errors import UnitError
@@ -53,12 +57,14 @@ class Bounds:
         low: the smallest value allowed (``None``: no lower limit).
         high: the largest value allowed (``None``: no upper limit).
         low_open: ``low`` itself is refused.
+        high_open: ``high`` itself is refused.
         infinite: ``inf`` is allowed (a lifetime that never ends).
     """
 
     low: float | None = None
     high: float | None = None
     low_open: bool = False
+    high_open: bool = False
     infinite: bool = False
 
     def check(self, value: float) -> float:
@@ -73,8 +79,9 @@ class Bounds:
             if low == 0 and not self.low_open:
                 word = "non-negative"
             raise ValueError(f"must be {word}, got {value:g}")
-        if high is not None and value > high:
-            raise ValueError(f"must be at most {high:g}, got {value:g}")
+        if high is not None and (value > high or (self.high_open and value == high)):
+            word = "below" if self.high_open else "at most"
+            raise ValueError(f"must be {word} {high:g}, got {value:g}")
         return value
 
 
@@ -98,8 +105,8 @@ def _quantity(dimension: str):  # type: ignore[no-untyped-def]
 
 
 def _bounded(*, low: float | None = None, high: float | None = None, low_open: bool = False,
-             infinite: bool = False) -> tuple[Bounds, AfterValidator]:
-    bounds = Bounds(low, high, low_open, infinite)
+             high_open: bool = False, infinite: bool = False) -> tuple[Bounds, AfterValidator]:
+    bounds = Bounds(low, high, low_open, high_open, infinite)
     return bounds, AfterValidator(bounds.check)
 
 
@@ -139,6 +146,7 @@ PositiveFrequencyHz = Annotated[float, *_quantity("frequency_hz"),
                                 *_bounded(low=0, low_open=True)]
 AttenuationDbPerKm = Annotated[float, *_quantity("attenuation_db_per_km"), *_bounded(low=0)]
 Probability = Annotated[float, *_bounded(low=0, high=1)]
+OpenProbability = Annotated[float, *_bounded(low=0, high=1, low_open=True, high_open=True)]
 Efficiency = Annotated[float, *_bounded(low=0, high=1, low_open=True)]
 
 
@@ -302,7 +310,7 @@ class EntanglementDemand(_PairDemand):
 
 ENTANGLEMENT_PROTOCOLS = ("bbm92", "e91")
 PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf")
-Epsilon = Annotated[float, *_bounded(low=0, high=1, low_open=True)]
+Epsilon = OpenProbability
 
 
 class Attack(_Strict):
@@ -317,26 +325,63 @@ class Attack(_Strict):
                           "(default: the fibre's loss)")
 
 
-class QKDDemand(_PairDemand):
-    """A secret key between two nodes.
+# The fields of a qkd demand, in groups; each protocol's model takes the groups that
+# apply to it and nothing else, so a field of another protocol is refused by name.
 
-    ``bbm92`` and ``e91`` distil it from the Bell pairs the network delivers; ``bb84``,
-    ``bb84-decoy``, ``mdi`` and ``tf`` send pulses over the ``scheme: qkd`` link that
-    joins the two nodes.
-    """
+
+class _KeyOptions(_Strict):
+    """What every qkd demand sets: its ends, the security of the key, post-processing."""
 
     kind: Literal["qkd"] = Field(description="qkd: a secret key over one link or path")
-    protocol: Literal["bbm92", "e91", "bb84", "bb84-decoy", "mdi", "tf"] = Field(
-        "bbm92", description="bbm92 | e91 (entangled pairs), bb84 (single photons), "
-                             "bb84-decoy (weak pulses), mdi, tf (twin-field)")
+    between: tuple[str, str] = Field(description="the two end nodes")
     epsilon_sec: Epsilon = Field(1e-10, description="secrecy parameter of the key")
     epsilon_cor: Epsilon = Field(1e-15, description="correctness parameter of the key")
     block_size: Annotated[int, Field(ge=1000)] = Field(
         1_000_000, description="sifted bits per post-processing block")
     reconciliation: Literal["cascade", "ldpc"] = Field(
         "cascade", description="error correction: interactive Cascade or LDPC syndromes")
+    sample_fraction: OpenProbability = Field(
+        0.1, description="share of each block's sifted bits disclosed to estimate the QBER "
+                         "(they leave the key)")
+
+
+class _KeyBasis(_Strict):
+    z_basis_probability: OpenProbability = Field(
+        0.5, description="probability that an end chooses the key basis Z (X the rest)")
+
+
+class _Pulses(_Strict):
+    """A transmitter, a fibre and detectors: the optics of a prepare-and-measure protocol.
+
+    Such a demand delivers no pairs: the pair targets that reports list for every demand
+    (``min_fidelity``, ``window``, ``rate``) are read-only here, with the values reports
+    have always shown for it, and a file that sets them is refused.
+    """
+
     source_rate: PositiveFrequencyHz = Field(
         1e8, description="pulse repetition rate of the transmitter(s) (Hz)")
+    misalignment: Annotated[float, *_bounded(low=0, high=0.5)] = Field(
+        0.01, description="optical error: a photon ends in the wrong detector")
+    detector: str | None = Field(
+        None, description="name of a detector in `hardware` (default: the link's)")
+
+    @property
+    def min_fidelity(self) -> float:
+        """Reports' fidelity target; no pair is delivered to meet it."""
+        return 0.5
+
+    @property
+    def window(self) -> float:
+        """Reports' outage window (s); no pair is delivered in it."""
+        return 0.1
+
+    @property
+    def rate(self) -> float | None:
+        """Reports' pair-rate target: none."""
+        return None
+
+
+class _Intensities(_Strict):
     intensities: list[Annotated[float, *_bounded(low=0)]] | None = Field(
         None, description="mean photon numbers per class, signal first (default: bb84-decoy "
                           "chooses those of the best finite-key rate on its link; mdi "
@@ -345,21 +390,81 @@ class QKDDemand(_PairDemand):
         None, description="probability of each intensity class (default: bb84-decoy chooses "
                           "them with the intensities; mdi 0.4, 0.4, 0.2; tf 0.8, 0.1, 0.1; "
                           "equal shares when only intensities are given)")
-    z_basis_probability: Annotated[float, *_bounded(low=0, high=1, low_open=True)] = Field(
-        0.5, description="probability of choosing the key basis Z")
-    misalignment: Annotated[float, *_bounded(low=0, high=0.5)] = Field(
-        0.01, description="optical error: a photon ends in the wrong detector")
-    detector: str | None = Field(
-        None, description="name of a detector in `hardware` (default: the link's)")
+
+
+class BBM92Demand(_KeyBasis, _KeyOptions, _PairDemand):
+    """A key distilled from the Bell pairs the network delivers, each end measuring in Z
+    or X (Bennett, Brassard and Mermin 1992)."""
+
+    protocol: Literal["bbm92"] = Field(
+        "bbm92", description="bbm92 (the protocol of a qkd demand that names none)")
+
+
+class E91Demand(_KeyOptions, _PairDemand):
+    """A key from the Bell pairs the network delivers, measured at Ekert's angles with a
+    CHSH test (device-independent bound)."""
+
+    protocol: Literal["e91"] = Field(description="e91")
+
+
+class BB84Demand(_KeyBasis, _Pulses, _KeyOptions):
+    """BB84 with a single-photon source over the ``scheme: qkd`` link between the two
+    nodes (GLLP key length, multi-photon pulses tagged)."""
+
+    protocol: Literal["bb84"] = Field(description="bb84")
     photon_efficiency: Efficiency = Field(
-        1.0, description="bb84: mean photons per trigger of the single-photon source")
+        1.0, description="mean photons per trigger of the single-photon source")
     g2: Annotated[float, *_bounded(low=0)] = Field(
-        0.0, description="bb84: second-order correlation g2(0) of the single-photon source")
-    phase_slices: Annotated[int, Field(ge=2, multiple_of=2)] = Field(
-        16, description="tf: phase slices announced for matching (even)")
-    phase_noise: Annotated[float, *_bounded(low=0)] = Field(
-        0.0, description="tf: residual phase drift between the arms, standard deviation (rad)")
+        0.0, description="second-order correlation g2(0) of the single-photon source")
     attack: Attack | None = Field(None, description="an eavesdropper on the link")
+
+
+class DecoyBB84Demand(_KeyBasis, _Intensities, _Pulses, _KeyOptions):
+    """Decoy-state BB84 with weak coherent pulses (signal, weak decoy, vacuum) over the
+    ``scheme: qkd`` link between the two nodes (Lim et al. 2014 finite key)."""
+
+    protocol: Literal["bb84-decoy"] = Field(description="bb84-decoy")
+    attack: Attack | None = Field(None, description="an eavesdropper on the link")
+
+
+class MdiDemand(_KeyBasis, _Intensities, _Pulses, _KeyOptions):
+    """Measurement-device-independent QKD: both nodes send weak pulses to a Bell-state
+    measurement at the link's ``station_position``."""
+
+    protocol: Literal["mdi"] = Field(description="mdi")
+
+
+class TwinFieldDemand(_Intensities, _Pulses, _KeyOptions):
+    """Phase-matching twin-field QKD: both nodes send phase-encoded pulses to a beam
+    splitter at the link's ``station_position`` (Ma, Zeng and Zhou 2018)."""
+
+    protocol: Literal["tf"] = Field(description="tf (twin-field)")
+    phase_slices: Annotated[int, Field(ge=2, multiple_of=2)] = Field(
+        16, description="phase slices announced for matching (even)")
+    phase_noise: Annotated[float, *_bounded(low=0)] = Field(
+        0.0, description="residual phase drift between the arms, standard deviation (rad)")
+
+
+PairQkdDemand = BBM92Demand | E91Demand
+PulseQkdDemand = BB84Demand | DecoyBB84Demand | MdiDemand | TwinFieldDemand
+QKDDemand = PairQkdDemand | PulseQkdDemand
+QKD_DEMANDS: dict[str, type[QKDDemand]] = {
+    "bbm92": BBM92Demand, "e91": E91Demand, "bb84": BB84Demand,
+    "bb84-decoy": DecoyBB84Demand, "mdi": MdiDemand, "tf": TwinFieldDemand}
+DEFAULT_QKD_PROTOCOL = "bbm92"
+
+
+def _tag(field: str, default: str) -> Callable[[Any], Any]:
+    """The discriminator that reads ``field`` (``default`` when a mapping leaves it out);
+    named after the field, which pydantic's messages quote."""
+
+    def read(value: Any) -> Any:
+        if isinstance(value, dict):
+            return value.get(field, default)
+        return getattr(value, field, None)
+
+    read.__name__ = read.__qualname__ = field
+    return read
 
 
 class KeyDemand(_Strict):
@@ -373,7 +478,15 @@ class KeyDemand(_Strict):
         None, description="keys requested per second (default: as many as the pools allow)")
 
 
-Demand = Annotated[EntanglementDemand | QKDDemand | KeyDemand, Field(discriminator="kind")]
+# `kind: qkd` is one branch of the demands, itself a union discriminated on `protocol`
+QkdDemandField = Annotated[
+    Annotated[BBM92Demand, Tag("bbm92")] | Annotated[E91Demand, Tag("e91")]
+    | Annotated[BB84Demand, Tag("bb84")] | Annotated[DecoyBB84Demand, Tag("bb84-decoy")]
+    | Annotated[MdiDemand, Tag("mdi")] | Annotated[TwinFieldDemand, Tag("tf")],
+    Discriminator(_tag("protocol", DEFAULT_QKD_PROTOCOL)),
+]
+Demand = Annotated[EntanglementDemand | QkdDemandField | KeyDemand,
+                   Field(discriminator="kind")]
 
 
 class Purification(_Strict):

@@ -67,7 +67,7 @@ def _fields(cls):
 
 def test_docs_table_lists_every_json_key_of_qkd_links_and_key_demands():
     table = _json_keys_table()
-    assert sorted(table) == ["key_demands", "qkd_links"]
+    assert sorted(table) == ["demands", "key_demands", "links", "nodes", "qkd_links"]
     assert sorted(table["qkd_links"]) == sorted(_fields(QkdLinkMetrics))
     assert sorted(table["key_demands"]) == sorted(_fields(KeyDemandMetrics))
 

@@ -56,11 +56,12 @@ def test_link_table_shows_measured_and_theory(short_run):
 def test_a_demand_without_pairs_renders(short_run):
     empty = dataclasses.replace(
         short_run.demands[0], pairs=0, rate_hz=0.0, fidelity_mean=None, fidelity_std=None,
-        latency_p50_s=None, latency_p99_s=None, outage_probability=None,
-        pairs_meeting_fidelity=0)
+        latency_mean_s=None, latency_p50_s=None, latency_p99_s=None, outage_probability=None,
+        pairs_meeting_fidelity=0, distillable_ebits_per_pair=None, distillable_ebits_per_s=None)
     text = render(demand_table(empty))
     assert "0 pairs" in text
-    assert "run shorter than one window" in text
+    assert "no whole window" in text
+    assert "distillable (hashing bound)" in text
 
 
 def test_wall_time_line(short_run):
