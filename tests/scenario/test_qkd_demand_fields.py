@@ -97,7 +97,7 @@ PAIR_OPTIONS: dict[str, dict[str, tuple[Any, Any, Read]]] = {
 PAIR_TARGETS = {"min_fidelity": (0.99, "min_fidelity", 0.99),
                 "window": ("10 ms", "outage_window_s", 0.01),
                 "pairs": (300, "pairs", 300),
-                "rate": ("100 Hz", "rate_target_hz", 100.0)}
+                "rate": ("1 MHz", "rate_target_hz", 1e6)}
 SAMPLES = {name: spec[0] for table in (*PULSE_FIELDS.values(), *PAIR_OPTIONS.values())
            for name, spec in table.items()}
 SAMPLES.update({name: spec[0] for name, spec in PAIR_TARGETS.items()})
@@ -179,11 +179,12 @@ def test_the_pair_targets_of_a_pair_protocol_reach_its_run(protocol):
         if name != "rate":
             assert changed[key] == pytest.approx(expected), name
             assert default[key] != changed[key], name
-    rated = _pair_entry(protocol, rate="100 Hz")
-    assert default["rate_target_hz"] is None
-    assert rated["rate_target_hz"] == 100.0
-    assert rated["pairs"] < default["pairs"]  # served at the rate asked, not flat out
-    assert rated["key"]["pairs_measured"] == rated["pairs"]
+    # about 250 kHz of pairs: every 10 ms window has some, none has 1 MHz's worth
+    windowed = _pair_entry(protocol, window="10 ms")
+    rated = _pair_entry(protocol, window="10 ms", rate="1 MHz")
+    assert windowed["rate_target_hz"] is None
+    assert rated["rate_target_hz"] == 1e6
+    assert (windowed["outage_probability"], rated["outage_probability"]) == (0.0, 1.0)
 
 
 def test_the_z_basis_probability_of_bbm92_changes_the_sifted_key():
