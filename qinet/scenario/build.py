@@ -33,14 +33,13 @@ from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
 from qinet.qkd.key_records import KeyNetworkResult
-from qinet.qkd.protocols.bbm92 import run_bbm92
-from qinet.qkd.protocols.e91 import run_e91
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import detector_of, fibre_of, memory_of, source_of
 from qinet.scenario.key_network import build_key_network
+from qinet.scenario.qkd_protocols import pair_run
 from qinet.units import s_to_ps
 
 _LINK_CLASSES: dict[str, type[HeraldedLink]] = {
@@ -84,7 +83,7 @@ class DemandRecord:
             or no ``pairs``).
     """
 
-    spec: schema.EntanglementDemand | schema.QKDDemand
+    spec: schema.EntanglementDemand | schema.PairQkdDemand
     path: list[str]
     arrays: dict[str, np.ndarray]
     counters: dict[str, int]
@@ -108,11 +107,9 @@ class RunRecord:
     keys: KeyNetworkResult | None = None
 
 
-def uses_network(demand: object) -> TypeGuard[schema.EntanglementDemand | schema.QKDDemand]:
+def uses_network(demand: object) -> TypeGuard[schema.EntanglementDemand | schema.PairQkdDemand]:
     """Whether a demand is served by entanglement over the network's links."""
-    return isinstance(demand, schema.EntanglementDemand) or (
-        isinstance(demand, schema.QKDDemand)
-        and demand.protocol in schema.ENTANGLEMENT_PROTOCOLS)
+    return isinstance(demand, schema.EntanglementDemand | schema.PairQkdDemand)
 
 
 class Simulation:
@@ -261,14 +258,9 @@ class Simulation:
             route = next(routes)
             log = route.log
             distilled: QkdRunResult | None = None
-            if isinstance(demand, schema.QKDDemand):
-                runner = run_e91 if demand.protocol == "e91" else run_bbm92
-                distilled = runner(log.delivered_states(backend), backend,
-                                   rng=self.rng.child(f"qkd/{i}"),
-                                   block_size=demand.block_size,
-                                   epsilon_sec=demand.epsilon_sec,
-                                   epsilon_cor=demand.epsilon_cor,
-                                   distill_options={"reconciliation": demand.reconciliation})
+            if isinstance(demand, schema.PairQkdDemand):
+                distilled = pair_run(demand)(log.delivered_states(backend), backend,
+                                             rng=self.rng.child(f"qkd/{i}"))
             record.demands.append(DemandRecord(
                 spec=demand, path=route.path, arrays=log.arrays(self.network.backend),
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
