@@ -13,14 +13,22 @@ the blocks does the same work in microseconds.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 
-try:  # the optional extra
-    import numba
-except ImportError:  # numba absent: the numpy paths run
-    numba = None
+
+def _optional(name: str) -> ModuleType | None:
+    """The module, or ``None`` when it is not installed (or cannot load with this numpy)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+numba = _optional("numba")  # the optional extra; without it the numpy paths run
 
 AVAILABLE = numba is not None
 """Whether numba is importable (the compiled kernels are then used)."""
@@ -53,5 +61,5 @@ def _locate_errors(alice: np.ndarray, bob: np.ndarray, perm: np.ndarray, lo: np.
 
 
 locate_errors: Callable[..., tuple[np.ndarray, int]] | None = (
-    numba.njit(cache=True, nogil=True)(_locate_errors) if AVAILABLE else None)
+    numba.njit(cache=True, nogil=True)(_locate_errors) if numba is not None else None)
 """The compiled :func:`_locate_errors`, or ``None`` without numba."""

@@ -56,7 +56,7 @@ def _round_parity(values: np.ndarray) -> np.ndarray:
     worst = float(np.max(np.abs(values - rounded))) if values.size else 0.0
     if worst > 0.25:  # cannot happen for block sizes ≤ 2^24; a guard, not a code path
         raise ProtocolError(f"FFT convolution lost exactness (residual {worst:.3g})")
-    return (rounded.astype(np.int64) & 1).astype(np.uint8)
+    return np.asarray(rounded.astype(np.int64) & 1, dtype=np.uint8)
 
 
 _FFT_GRAIN = 1024  # long FFTs: a length with 2^10 as a factor (see _fft_size)
@@ -220,7 +220,8 @@ def modified_toeplitz_hash(key_bits: np.ndarray, seed_bits: np.ndarray,
     head = n - out_len
     if head == 0:
         return x.copy()
-    return toeplitz_hash(x[:head], s[: head + out_len - 1], out_len) ^ x[head:]
+    return np.asarray(toeplitz_hash(x[:head], s[: head + out_len - 1], out_len) ^ x[head:],
+                      dtype=np.uint8)
 
 
 def final_key_length(

@@ -234,7 +234,7 @@ def _locate_errors(y: np.ndarray, perm: np.ndarray, lo: np.ndarray, hi: np.ndarr
         if not open_.all():
             found[active[~open_]] = la[~open_]
             active, la, ha = active[open_], la[open_], ha[open_]
-    return perm[found]
+    return np.asarray(perm[found])
 
 
 _PERMUTATION_QUANTUM = 1 << 16  # one drawn permutation serves every length up to its size
@@ -285,7 +285,7 @@ class _Contiguous:
         """The block of each of ``bits`` (key positions)."""
         if self.where is None:
             return bits // self.size
-        return self.where[(bits - self.offset) % self.n] // self.size
+        return np.asarray(self.where[(bits - self.offset) % self.n] // self.size)
 
     def members(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(order, lo, hi)``: block ``b`` is ``order[lo[b]:hi[b]]``."""
@@ -304,10 +304,11 @@ class _Contiguous:
             # natural order and a plain oracle: the same parities, without gathering
             oracle.leaked += int(self.lo.size)
             alice = np.bitwise_xor.reduceat(oracle._bits, self.lo)
-            return alice != np.bitwise_xor.reduceat(y, self.lo)
+            return np.asarray(alice != np.bitwise_xor.reduceat(y, self.lo), dtype=bool)
         order, lo, _ = self.members()
         alice = oracle.parities(order, lo)
-        return alice != np.bitwise_xor.reduceat(y if self.where is None else y[order], lo)
+        bob = np.bitwise_xor.reduceat(y if self.where is None else y[order], lo)
+        return np.asarray(alice != bob, dtype=bool)
 
 
 class _Halves:
@@ -320,7 +321,7 @@ class _Halves:
 
     def block_of(self, bits: np.ndarray) -> np.ndarray:
         """The block of each of ``bits``: its bit in the mask."""
-        return (self.mask[bits >> 3] >> (7 - (bits & 7)).astype(np.uint8)) & 1
+        return np.asarray((self.mask[bits >> 3] >> (7 - (bits & 7)).astype(np.uint8)) & 1)
 
     def searched(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(order, lo, hi)`` of ``blocks``: each half's bits in key order, only those asked."""
@@ -334,7 +335,8 @@ class _Halves:
         """Which halves' parities differ, on packed bits (Alice's asked of the oracle)."""
         masks = np.stack([self.valid & ~self.mask, self.mask])
         alice = oracle.mask_parities(masks)
-        return alice != np.array([_masked_parity(packed_y, m) for m in masks], dtype=np.uint8)
+        bob = np.array([_masked_parity(packed_y, m) for m in masks], dtype=np.uint8)
+        return np.asarray(alice != bob, dtype=bool)
 
 
 def cascade(
