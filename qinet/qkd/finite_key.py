@@ -57,6 +57,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from qinet.errors import ConfigError
 from qinet.qkd._checks import check_epsilons
 from qinet.qkd.bounds import binary_entropy
@@ -137,8 +140,8 @@ def gamma_sampling(a: float, b: float, c: float, d: float) -> float:
     return math.sqrt((c + d) * spread / (c * d * math.log(2.0)) * math.log2(inner))
 
 
-def _three(name: str, values: Sequence[float], *, low: float = 0.0) -> tuple[float, ...]:
-    out = tuple(float(v) for v in values)
+def _three(name: str, values: ArrayLike, *, low: float = 0.0) -> tuple[float, ...]:
+    out = tuple(float(v) for v in np.ravel(np.asarray(values, dtype=np.float64)))
     if len(out) != 3:
         raise ConfigError(name, f"must have one entry per intensity (3), got {len(out)}")
     if any(not math.isfinite(v) or v < low for v in out):
@@ -176,11 +179,11 @@ def _vacuum_and_single(counts: tuple[float, ...], mu: tuple[float, ...], p: tupl
 
 
 def lim2014_key_length(
-    n_z: Sequence[float],
-    n_x: Sequence[float],
-    m_x: Sequence[float],
-    intensities: Sequence[float],
-    probabilities: Sequence[float],
+    n_z: ArrayLike,
+    n_x: ArrayLike,
+    m_x: ArrayLike,
+    intensities: ArrayLike,
+    probabilities: ArrayLike,
     *,
     lambda_ec: float,
     epsilon_sec: float,

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from qinet.errors import ConfigError
+from qinet.physical.sources import WeakCoherentSource
 from qinet.qkd._checks import is_signal_decoy_vacuum
 from qinet.qkd.attacks import Attack
 from qinet.qkd.bounds import F_EC, binary_entropy, decoy_estimates
@@ -48,6 +49,18 @@ DecoyBB84Link = PrepareMeasureLink
 """Alice's weak coherent source with (signal, weak decoy, vacuum), the fibre, Bob's detectors."""
 
 CLASS_NAMES = ("signal", "decoy", "vacuum")
+
+
+def _decoy_source(link: PrepareMeasureLink) -> WeakCoherentSource:
+    """The link's weak coherent source, whose classes the decoy method needs.
+
+    Raises:
+        ConfigError: the link's source has no intensity classes (single photons).
+    """
+    if not isinstance(link.source, WeakCoherentSource):
+        raise ConfigError("source", f"decoy BB84 needs weak coherent pulses with intensity "
+                                    f"classes, got {type(link.source).__name__}")
+    return link.source
 
 
 def simulate(link: PrepareMeasureLink, pulses: int, *, rng: np.random.Generator,
@@ -74,7 +87,8 @@ def lim2014_block_length(link: PrepareMeasureLink, stats: LinkStatistics, *,
     proportion of the run's key that the block holds (the X clicks of the pulses that
     made the block, in expectation). Error correction's ``leaked`` is λ_EC.
     """
-    mus, probs = link.source.intensities, link.source.probabilities
+    source = _decoy_source(link)
+    mus, probs = source.intensities, source.probabilities
     key_total = max(int(stats.key_counts.sum()), 1)
     n_x, m_x = stats.sifted(X), stats.errors(X)
 
@@ -105,10 +119,12 @@ def decoy_security(link: PrepareMeasureLink, stats: LinkStatistics, *, epsilon_s
     ``λ_EC = f n_Z H2(E_Z)``) are reported as ``s_z0_lower``, ``s_z1_lower`` and
     ``phase_error_upper``.
     """
-    mu, nu = link.source.intensities[0], link.source.intensities[1]
-    gains, qx, qz = stats.gains(), stats.qber(X), stats.qber(Z)
-    y1, e1 = decoy_estimates(gains[0], gains[1], qx[1], y0=gains[2], mu=mu, nu=nu)
-    y1, e1 = float(y1), float(e1)
+    source = _decoy_source(link)
+    mu, nu = source.intensities[0], source.intensities[1]
+    gains = [float(g) for g in stats.gains()]
+    qx, qz = stats.qber(X), stats.qber(Z)
+    y1_lower, e1_upper = decoy_estimates(gains[0], gains[1], qx[1], y0=gains[2], mu=mu, nu=nu)
+    y1, e1 = float(y1_lower), float(e1_upper)
     q1 = y1 * mu * math.exp(-mu)
     fraction = min(q1 / gains[0], 1.0) if gains[0] > 0 else 0.0
     secure = q1 * (1.0 - float(binary_entropy(e1))) if e1 < 0.5 else 0.0
@@ -116,8 +132,8 @@ def decoy_security(link: PrepareMeasureLink, stats: LinkStatistics, *, epsilon_s
     weight = link.class_probabilities[0] * link.z_basis_probability**2
     n_z, e_z = stats.sifted(Z), stats.errors(Z)
     leak = F_EC * float(n_z.sum()) * float(binary_entropy(e_z.sum() / max(n_z.sum(), 1)))
-    run = lim2014_key_length(n_z, stats.sifted(X), stats.errors(X), link.source.intensities,
-                             link.source.probabilities, lambda_ec=leak,
+    run = lim2014_key_length(n_z, stats.sifted(X), stats.errors(X), source.intensities,
+                             source.probabilities, lambda_ec=leak,
                              epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
     return Security(
         estimates={"y1_lower": y1, "e1_upper": e1, "q1": q1,
@@ -165,10 +181,11 @@ def run_decoy_bb84(link: PrepareMeasureLink, pulses: int, *, rng: RngTree,
     if not is_signal_decoy_vacuum(mus):
         raise ConfigError("source.intensities",
                           f"decoy BB84 needs (signal, weak decoy, vacuum = 0), got {mus}")
-    if min(link.source.probabilities) <= 0.0:
+    source = _decoy_source(link)
+    if min(source.probabilities) <= 0.0:
         raise ConfigError("source.probabilities",
                           f"every class needs a positive probability, got "
-                          f"{link.source.probabilities}")
+                          f"{source.probabilities}")
 
     def security(stats: LinkStatistics) -> Security:
         return decoy_security(link, stats, epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
