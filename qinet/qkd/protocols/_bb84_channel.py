@@ -202,7 +202,9 @@ class LinkStatistics:
     def total(parts: Iterable[LinkStatistics]) -> LinkStatistics:
         """The sum of several chunks' statistics."""
         items = list(parts)
-        return LinkStatistics(sum(p.sent for p in items), sum(p.clicks for p in items))
+        sent: IntArray = np.sum([p.sent for p in items], axis=0, dtype=np.int64)
+        clicks: IntArray = np.sum([p.clicks for p in items], axis=0, dtype=np.int64)
+        return LinkStatistics(sent, clicks)
 
     @property
     def pulses(self) -> int:
@@ -216,15 +218,19 @@ class LinkStatistics:
 
     def gains(self) -> FloatArray:
         """Q_k: clicks per pulse sent, per class."""
-        return self.clicks.sum(axis=(1, 2, 3, 4)) / np.maximum(self.sent.sum(axis=(1, 2)), 1)
+        gains: FloatArray = (self.clicks.sum(axis=(1, 2, 3, 4))
+                             / np.maximum(self.sent.sum(axis=(1, 2)), 1))
+        return gains
 
     def sifted(self, basis: int) -> IntArray:
         """Clicks where both chose ``basis``, per class."""
-        return self.clicks[:, basis, basis].sum(axis=(1, 2))
+        sifted: IntArray = self.clicks[:, basis, basis].sum(axis=(1, 2))
+        return sifted
 
     def errors(self, basis: int) -> IntArray:
         """Wrong bits among the sifted clicks of ``basis``, per class."""
-        return self.clicks[:, basis, basis, 1].sum(axis=1)
+        errors: IntArray = self.clicks[:, basis, basis, 1].sum(axis=1)
+        return errors
 
     def qber(self, basis: int) -> FloatArray:
         """Sifted error rate of ``basis`` per class (0 where nothing was sifted)."""
@@ -314,7 +320,8 @@ def key_bits(counts: IntArray, *, rng: np.random.Generator
     rare[common] = 0
     where = rng.choice(m, int(rare.sum()), replace=False)  # a random order of positions
     labels[where] = np.repeat(np.arange(flat.size, dtype=np.uint8), rare)
-    return alice, alice ^ ((labels >> 1) & 1), labels
+    bob = (alice ^ ((labels >> 1) & 1)).astype(np.uint8)
+    return alice, bob, labels
 
 
 def key_blocks(chunks: Sequence[LinkStatistics], *, block_size: int,
