@@ -5,8 +5,10 @@ libyaml's C parser when PyYAML has it (the pure-Python one otherwise), and refus
 it repeats a key, is larger than :data:`MAX_FILE_BYTES`, or expands (through YAML
 aliases) to more than :data:`MAX_NODES` values. Every problem the schema finds is
 reported at once, as ``field.path: reason, got value`` lines with a did-you-mean for
-misspelt fields; then the cross-references (nodes named by links and demands, hardware
-named by nodes and links, demands on connected nodes) are checked the same way.
+misspelt fields, and for a field of another variant (a ``bbm92`` demand given
+``misalignment``) the variants that take it; then the cross-references (nodes named by
+links and demands, hardware named by nodes and links, demands on connected nodes) are
+checked the same way.
 """
 
 from __future__ import annotations

@@ -243,6 +243,15 @@ def test_a_field_of_another_kind_is_refused_by_name():
                                "(a field of kind qkd), got 5000")
 
 
+def test_a_field_of_another_link_scheme_is_refused_by_name():
+    link = {"between": ["a", "b"], "length": "2 km", "scheme": "double-click",
+            "bright_state": 0.1}
+    with pytest.raises(ConfigError) as info:
+        load_scenario({**PAIR_FILE, "links": [link]})
+    assert str(info.value) == ("links[0].bright_state: not a field of a double-click link (a "
+                               "field of scheme single-click), got 0.1")
+
+
 def test_an_unknown_protocol_names_the_protocols():
     demand = {"kind": "qkd", "protocol": "b92", "between": ["a", "b"]}
     with pytest.raises(ConfigError) as info:
