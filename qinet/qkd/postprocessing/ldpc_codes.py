@@ -132,9 +132,10 @@ def parity_check_matrix(n: int, m: int) -> sp.csr_matrix:
     if np.any(used > row_degree):  # too few edges for a zigzag: plain random graph
         fixed_rows = fixed_cols = np.zeros(0, dtype=np.int64)
         used = np.zeros(m, dtype=np.int64)
-    free_cols = np.repeat(np.arange(n, dtype=np.int64),
-                          degrees - np.bincount(fixed_cols, minlength=n))
-    free_rows = np.repeat(np.arange(m, dtype=np.int64), row_degree - used)
+    left = np.asarray(degrees - np.bincount(fixed_cols, minlength=n), dtype=np.int64)
+    free_cols = np.repeat(np.arange(n, dtype=np.int64), left)
+    free_rows = np.repeat(np.arange(m, dtype=np.int64),
+                          np.asarray(row_degree - used, dtype=np.int64))
     free_cols = free_cols[rng.permutation(free_cols.size)]
     rows = np.concatenate([fixed_rows, free_rows])
     for _ in range(200):

@@ -89,7 +89,7 @@ class SyndromeDecoder:
         ConfigError: ``groups`` < 1 or the matrix is empty.
     """
 
-    def __init__(self, matrix: sp.spmatrix | np.ndarray, groups: int = ROW_GROUPS) -> None:
+    def __init__(self, matrix: sp.csr_matrix | np.ndarray, groups: int = ROW_GROUPS) -> None:
         h = sp.csr_matrix(matrix, dtype=np.uint8)
         h.eliminate_zeros()
         h.sort_indices()  # per row: a matrix extended by rows keeps its edges as a prefix

@@ -145,7 +145,8 @@ def _extension_rows(n: int, m: int, level: int) -> sp.csr_matrix:
 def _code(n: int, m: int, level: int) -> sp.csr_matrix:
     """H stacked with the first ``level`` extension blocks."""
     blocks = [parity_check_matrix(n, m)] + [_extension_rows(n, m, j) for j in range(level)]
-    return sp.vstack(blocks, format="csr", dtype=np.uint8)
+    stacked: sp.csr_matrix = sp.vstack(blocks, format="csr", dtype=np.uint8)
+    return stacked
 
 
 @lru_cache(maxsize=64)

@@ -153,7 +153,8 @@ def phase_error_key_length(phase_error_upper: float, *, epsilon_sec: float, epsi
         858442
     """
     def key_length(n: int, _qber_upper: float, leaked: int) -> int:
-        bits = n if secret_share is None else n * secret_share
+        # the secret share of the sifted bits: a whole number of bits
+        bits = n if secret_share is None else int(n * secret_share)
         return final_key_length(bits, qber_upper=phase_error_upper, leaked_ec=leaked,
                                 epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
     return key_length

@@ -171,8 +171,9 @@ def chsh_estimate(outcomes: E91Outcomes, *, epsilon: float) -> ChshEstimate:
         counts.append(k)
         correlators.append(float(product[chosen].sum()) / k if k else 0.0)
     value = sum(sign * e for (_, _, sign), e in zip(CHSH_TERMS, correlators, strict=True))
+    e = correlators
     return ChshEstimate(value, chsh_lower_bound(value, counts, epsilon=epsilon),
-                        tuple(correlators), tuple(counts))
+                        (e[0], e[1], e[2], e[3]), (counts[0], counts[1], counts[2], counts[3]))
 
 
 def run_e91(states: Any, backend: QuantumBackend, *, rng: RngTree, block_size: int = 1_000_000,

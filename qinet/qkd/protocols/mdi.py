@@ -215,8 +215,8 @@ def mdi_security(link: MdiLink, heralds: MdiHeralds, *, epsilon_sec: float,
         sent, hits, errs = heralds.table(basis)
         for i, j in np.ndindex(3, 3):
             key = f"{name}/{CLASSES[i]}/{CLASSES[j]}"
-            gains[key] = hits[i, j] / max(sent[i, j], 1)
-            qber[key] = errs[i, j] / max(hits[i, j], 1)
+            gains[key] = float(hits[i, j]) / max(int(sent[i, j]), 1)
+            qber[key] = float(errs[i, j]) / max(int(hits[i, j]), 1)
         q_lo, q_hi = count_bounds(hits, sent, eps)
         t_lo, t_hi = count_bounds(errs, sent, eps)
         share = hits / np.maximum(sent, 1)
