@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from numpy.typing import NDArray
 
 from qinet.analysis.metrics import RunResult, summarize
 from qinet.kernel.timeline import Timeline
@@ -61,6 +64,8 @@ class ScenarioRun:
         requested_s: the duration the scenario asked for.
         phases: simulated seconds each phase ran (``entanglement``, ``keys``); a phase
             that did not start is left out.
+        pairs: with ``keep_pairs``, per index in the scenario's demands, the arrays of
+            every delivered pair: ``delivered_ps``, ``latency_ps``, ``fidelity``.
     """
 
     result: RunResult
@@ -68,6 +73,7 @@ class ScenarioRun:
     simulated_s: float
     requested_s: float
     phases: dict[str, float]
+    pairs: dict[int, dict[str, NDArray[Any]]] = field(default_factory=dict)
 
 
 Watch = Callable[[RunStatus], object]
@@ -92,7 +98,7 @@ def run_scenario(
 
 
 def run_watched(scenario: Scenario, *, watch: Watch | None = None,
-                slice_wall_s: float = SLICE_WALL_S) -> ScenarioRun:
+                slice_wall_s: float = SLICE_WALL_S, keep_pairs: bool = False) -> ScenarioRun:
     """Run a validated scenario in wall-clock slices, calling ``watch`` after each.
 
     Args:
@@ -101,12 +107,15 @@ def run_watched(scenario: Scenario, *, watch: Watch | None = None,
             ``KeyboardInterrupt`` the run stops there and its results so far are
             summarised (``partial`` is then true).
         slice_wall_s: the wall time a slice aims at, in s.
+        keep_pairs: keep every delivered pair's record and return them in
+            ``ScenarioRun.pairs`` (memory grows with the run); off, the demands keep
+            streaming statistics only.
 
     Returns:
         The metrics and how much of the run ran.
     """
     started = time.perf_counter()
-    sim = Simulation(scenario)
+    sim = Simulation(scenario, keep_pairs=keep_pairs)
     end_ps = s_to_ps(scenario.duration)
     has_keys = bool(sim.key_network.links)
     phases: dict[str, float] = {}
@@ -144,7 +153,9 @@ def run_watched(scenario: Scenario, *, watch: Watch | None = None,
     if simulated_s != scenario.duration:
         # the metrics' rates and their duration_s are per second actually simulated
         record.scenario = scenario.model_copy(update={"duration": simulated_s})
-    return ScenarioRun(summarize(record), partial, simulated_s, scenario.duration, phases)
+    pairs = {d.index: d.arrays for d in record.demands} if keep_pairs else {}
+    return ScenarioRun(summarize(record), partial, simulated_s, scenario.duration, phases,
+                       pairs)
 
 
 def _slices(timeline: Timeline, end_ps: int, slice_wall_s: float) -> Iterator[None]:

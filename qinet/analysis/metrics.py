@@ -325,7 +325,15 @@ def outage_probability(
     """
     window_ps = round(window_s / _PS)
     windows = elapsed_ps // window_ps
-    if windows < 1:
+    index = (np.asarray(delivered_ps)[useful] // window_ps).astype(np.int64)
+    counts = np.bincount(index[index < windows], minlength=max(windows, 0))
+    return outage_from_counts(counts, window_ps=window_ps, request_period_ps=request_period_ps)
+
+
+def outage_from_counts(counts: NDArray[np.int64], *, window_ps: int,
+                       request_period_ps: int | None) -> float | None:
+    """:func:`outage_probability` from the pairs meeting the target in each whole window."""
+    if counts.size < 1:
         return None
     if request_period_ps is None:
         needed = 1
@@ -335,30 +343,26 @@ def outage_probability(
         needed = window_ps // request_period_ps
         if needed < 1:
             return None
-    index = delivered_ps[useful] // window_ps
-    counts = np.bincount(index[index < windows], minlength=windows)
     return float(np.mean(counts < needed))
 
 
 def _demand_metrics(demand: DemandRecord, elapsed_ps: int) -> DemandMetrics:
     spec = demand.spec
-    arrays = demand.arrays
-    delivered = arrays["delivered_ps"]
-    fidelity = arrays["fidelity"]
-    latency = arrays["latency_ps"] * _PS
-    n = int(delivered.size)
-    useful = fidelity >= spec.min_fidelity
+    stats = demand.stats
+    n = stats.count
     counters = demand.counters
     # a demand for a number of pairs is served until it has them, not for the whole run
     active_ps = demand.completed_ps if demand.completed_ps is not None else elapsed_ps
     active_s = active_ps * _PS
     rate = n / active_s if active_s > 0 else 0.0
-    per_pair = hashing_yield(arrays["bell_weights_mean"]) if n else None
+    per_pair = hashing_yield(stats.bell_weights_mean) if n else None
     key = None
     if demand.key is not None:
         key = pair_key_metrics(demand.key, elapsed_ps * _PS)
         if not key.sifted_bits:
             key = replace(key, qber=None, qber_x=None)  # no detections: no error rate
+    latency_mean = stats.latency_mean_ps
+    p50, p99 = stats.latency_percentile(50), stats.latency_percentile(99)
     return DemandMetrics(
         kind=spec.kind,
         between=spec.between,
@@ -368,18 +372,18 @@ def _demand_metrics(demand: DemandRecord, elapsed_ps: int) -> DemandMetrics:
         active_s=active_s,
         completion_time_s=None if demand.completed_ps is None else demand.completed_ps * _PS,
         rate_hz=rate,
-        fidelity_mean=float(fidelity.mean()) if n else None,
-        fidelity_std=float(fidelity.std(ddof=1)) if n > 1 else None,
-        latency_mean_s=float(latency.mean()) if latency.size else None,
-        latency_p50_s=float(np.percentile(latency, 50)) if latency.size else None,
-        latency_p99_s=float(np.percentile(latency, 99)) if latency.size else None,
-        outage_probability=outage_probability(
-            delivered, useful, elapsed_ps=active_ps, window_s=spec.window,
+        fidelity_mean=stats.fidelity_mean if n else None,
+        fidelity_std=stats.fidelity_std,
+        latency_mean_s=None if latency_mean is None else latency_mean * _PS,
+        latency_p50_s=None if p50 is None else p50 * _PS,
+        latency_p99_s=None if p99 is None else p99 * _PS,
+        outage_probability=outage_from_counts(
+            stats.window_counts(active_ps // stats.window_ps), window_ps=stats.window_ps,
             request_period_ps=None if spec.rate is None
             else RequestClock.at_rate(spec.rate).period_ps),
         outage_window_s=spec.window,
         min_fidelity=spec.min_fidelity,
-        pairs_meeting_fidelity=int(useful.sum()),
+        pairs_meeting_fidelity=stats.useful,
         rate_target_hz=spec.rate,
         requests=demand.requests,
         unserved_requests=counters["unserved_requests"],

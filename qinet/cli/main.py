@@ -127,7 +127,11 @@ def _run(
     plot: Annotated[Path | None, typer.Option(
         "--plot", dir_okay=False, show_default=False,
         help="Write a figure (.png, .svg or .pdf): pair rate per link against theory and "
-             "the PLOB bound (Hz), fidelity per demand.")] = None,
+             "the PLOB bound (ebit/s), fidelity per demand.")] = None,
+    pairs_out: Annotated[Path | None, typer.Option(
+        "--pairs-out", dir_okay=False, show_default=False,
+        help="Also write every delivered pair (demand, delivered_ps, latency_ps, fidelity) "
+             "to this Parquet file; the run then keeps a record per pair.")] = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q",
         help="No tables, progress bar or notes; only errors (and the JSON with "
@@ -151,13 +155,15 @@ def _run(
       qinet run
       qinet run single-click-metro --duration "10 s" --seed 3
       qinet run my-network.yaml --json --out result.json --plot result.png
+      qinet run metro-link --pairs-out pairs.parquet
     """
     from qinet.cli import run
 
     outcome = run.run(scenario=scenario, seed=seed, duration=duration,
                       mode=mode.value if mode else None,
                       backend=backend.value if backend else None,
-                      as_json=as_json, out=out, plot=plot, quiet=quiet)
+                      as_json=as_json, out=out, plot=plot, quiet=quiet,
+                      pairs_out=pairs_out)
     if outcome.partial:
         raise typer.Exit(run.INTERRUPTED_EXIT)
 

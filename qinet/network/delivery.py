@@ -131,5 +131,5 @@ class Delivery:
     def _check_done(self) -> None:
         target = self.supply.target
         if (target is not None and self._on_done is not None
-                and len(self.log.delivered_ps) == target):
+                and self.log.delivered == target):
             self._on_done()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from qinet.errors import ProtocolError
+from qinet.network.stats import DeliveryStats
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend
 
@@ -55,7 +56,6 @@ class RequestClock:
         return self.arrived(now_ps) * self.period_ps
 
 
-@dataclass(slots=True)
 class DemandLog:
     """Records of one demand over a run.
 
@@ -69,15 +69,23 @@ class DemandLog:
     both path ends know the pair, so latency is never below the one-way classical delay
     across the path.
 
-    Fidelities are computed when the log is read, in one backend call per pair of memory
-    types: a delivered pair is kept as its state and the time each qubit still has to
-    decay in memory up to the delivery. A state may be a recipe that ``resolver`` turns
-    into states, many at once (swapped pairs, see :mod:`qinet.network.deferred`); it is
-    applied every ``resolve_every`` deliveries, so that recipes do not pile up.
+    Fidelities are computed in batches: a delivered pair is kept as its state and the
+    time each qubit still has to decay in memory up to the delivery, until
+    ``resolve_every`` pairs wait (or the log is read). A state may be a recipe that
+    ``resolver`` turns into states, many at once (swapped pairs, see
+    :mod:`qinet.network.deferred`). Each batch then enters the streaming
+    :class:`~qinet.network.stats.DeliveryStats` and is dropped, so the memory a demand
+    takes does not grow with the run, unless ``keep_pairs`` keeps every pair's record
+    (its delivery time, latency, fidelity and state) for a caller that asks for them.
+
+    Args:
+        rate_hz: requests per second, or ``None``.
+        target_pairs: pairs asked for, or ``None``.
+        stats: where the batches go.
+        keep_pairs: keep every pair's record (see :meth:`arrays`).
 
     Attributes:
-        delivered_ps: delivery time of every end-to-end pair.
-        latency_ps: request-to-delivery time of every delivered pair.
+        delivered: end-to-end pairs delivered.
         completed_ps: when the ``target_pairs``-th pair was delivered (``None`` before).
         lost: end-to-end pairs that arrived dead (failed swap, discarded qubit).
         discarded: qubits thrown away by the cutoff.
@@ -85,32 +93,32 @@ class DemandLog:
         purifications: rounds tried; purification_failures: of which failed.
     """
 
-    rate_hz: float | None
-    target_pairs: int | None = None
-    resolver: Callable[[list[Any]], Any] | None = None
-    resolve_every: int = 4096
-    delivered_ps: list[int] = field(default_factory=list)
-    _states: list[Any] = field(default_factory=list)  # not resolved yet
-    _chunks: list[Any] = field(default_factory=list)  # resolved batches, in delivery order
-    _waits: list[tuple[float, float]] = field(default_factory=list)
-    _memories: list[tuple[QuantumMemory, QuantumMemory]] = field(default_factory=list)
-    latency_ps: list[int] = field(default_factory=list)
-    lost: int = 0
-    discarded: int = 0
-    swaps: int = 0
-    swap_failures: int = 0
-    purifications: int = 0
-    purification_failures: int = 0
-    completed_ps: int | None = None
-    clock: RequestClock | None = field(init=False, default=None)
+    __slots__ = ("_kept", "_latency", "_memories", "_states", "_times", "_waits", "backend",
+                 "clock", "completed_ps", "delivered", "discarded", "keep_pairs", "lost",
+                 "purification_failures", "purifications", "rate_hz", "resolve_every",
+                 "resolver", "stats", "swap_failures", "swaps", "target_pairs")
 
-    def __post_init__(self) -> None:
-        self.clock = None if self.rate_hz is None else RequestClock.at_rate(self.rate_hz)
-
-    @property
-    def delivered(self) -> int:
-        """End-to-end pairs delivered so far."""
-        return len(self.delivered_ps)
+    def __init__(self, rate_hz: float | None, *, stats: DeliveryStats,
+                 target_pairs: int | None = None, keep_pairs: bool = True) -> None:
+        self.rate_hz = rate_hz
+        self.target_pairs = target_pairs
+        self.stats = stats
+        self.keep_pairs = keep_pairs
+        self.clock = None if rate_hz is None else RequestClock.at_rate(rate_hz)
+        self.resolver: Callable[[list[Any]], Any] | None = None
+        self.resolve_every = 4096
+        self.backend: QuantumBackend | None = None
+        self.delivered = 0
+        self.completed_ps: int | None = None
+        self.lost = self.discarded = self.swaps = self.swap_failures = 0
+        self.purifications = self.purification_failures = 0
+        self._times: list[int] = []
+        self._latency: list[int] = []
+        self._states: list[Any] = []  # not resolved yet
+        self._waits: list[tuple[float, float]] = []
+        self._memories: list[tuple[QuantumMemory, QuantumMemory]] = []
+        self._kept: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64],
+                               Any]] = []
 
     def deliver(self, now_ps: int, state: Any, waited_s: tuple[float, float],
                 memories: tuple[QuantumMemory, QuantumMemory], requested_ps: int) -> None:
@@ -128,23 +136,23 @@ class DemandLog:
                 links are never asked for one).
         """
         clock = self.clock
+        served = self.delivered
         if clock is None:
-            self.latency_ps.append(now_ps - requested_ps)
+            self._latency.append(now_ps - requested_ps)
         else:
-            served = len(self.delivered_ps)
             if served >= clock.arrived(now_ps):
                 raise ProtocolError(f"a pair was delivered at {now_ps} ps with no request "
                                     f"waiting ({served} served)")
-            self.latency_ps.append(now_ps - clock.arrival_ps(served))
-        self.delivered_ps.append(now_ps)
-        if self.target_pairs is not None and len(self.delivered_ps) == self.target_pairs:
-            self.completed_ps = now_ps
+            self._latency.append(now_ps - clock.arrival_ps(served))
+        self.delivered = served + 1
+        self._times.append(now_ps)
         self._states.append(state)
         self._waits.append(waited_s)
         self._memories.append(memories)
-        if self.resolver is not None and len(self._states) >= self.resolve_every:
-            self._chunks.append(self.resolver(self._states))
-            self._states = []
+        if self.target_pairs is not None and self.delivered == self.target_pairs:
+            self.completed_ps = now_ps
+        if self.backend is not None and len(self._states) >= self.resolve_every:
+            self._flush(self.backend)
 
     def requests_by(self, now_ps: int) -> int | None:
         """Requests that have arrived by ``now_ps`` (``None`` without a rate)."""
@@ -156,52 +164,72 @@ class DemandLog:
     def unserved(self, end_ps: int) -> int:
         """Requests still waiting at ``end_ps``."""
         requests = self.requests_by(end_ps)
-        return 0 if requests is None else max(0, requests - len(self.delivered_ps))
+        return 0 if requests is None else max(0, requests - self.delivered)
+
+    def _flush(self, backend: QuantumBackend) -> None:
+        """Resolve the waiting pairs, decay them up to their deliveries, take their stats."""
+        if not self._states:
+            return
+        resolve = self.resolver if self.resolver is not None else backend.concat
+        states = _decayed(backend, resolve(self._states), self._waits, self._memories)
+        fidelity = np.asarray(backend.fidelity(states), dtype=float)
+        times = np.array(self._times, dtype=np.int64)
+        latency = np.array(self._latency, dtype=np.int64)
+        self.stats.add(times, latency, fidelity,
+                       np.asarray(backend.bell_weights(states), dtype=float))
+        if self.keep_pairs:
+            self._kept.append((times, latency, fidelity, states))
+        self._times, self._latency, self._states = [], [], []
+        self._waits, self._memories = [], []
+
+    def finish(self, backend: QuantumBackend) -> DeliveryStats:
+        """Take the pairs still waiting into the statistics; returns them."""
+        self._flush(backend)
+        return self.stats
 
     def delivered_states(self, backend: QuantumBackend) -> Any:
-        """Every delivered pair's state at its delivery, as one batch in delivery order."""
-        if not self.delivered_ps:
-            return backend.concat([])
-        if self._states:
-            resolve = self.resolver if self.resolver is not None else backend.concat
-            self._chunks.append(resolve(self._states))
-            self._states = []
-        if len(self._chunks) > 1:
-            self._chunks = [backend.concat(self._chunks)]
-        states = self._chunks[0]
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, (m0, m1) in enumerate(self._memories):
-            groups.setdefault((id(m0), id(m1)), []).append(i)
-        batches, order = [], []
-        for members in groups.values():
-            m0, m1 = self._memories[members[0]]
-            group = backend.take(states, members)
-            waits = np.array([self._waits[i] for i in members])
-            group = backend.memory_decay(group, waits[:, 0], t1_s=m0.t1_s, t2_s=m0.t2_s,
-                                         qubit=0)
-            batches.append(backend.memory_decay(group, waits[:, 1], t1_s=m1.t1_s,
-                                                t2_s=m1.t2_s, qubit=1))
-            order += members
-        decayed = backend.concat(batches)
-        return backend.take(decayed, np.argsort(np.array(order)))
+        """Every delivered pair's state at its delivery, as one batch in delivery order
+        (needs ``keep_pairs``)."""
+        self._flush(backend)
+        if not self.keep_pairs:
+            raise ProtocolError("the pairs' states were not kept (keep_pairs is off)")
+        if len(self._kept) > 1:
+            times, latency, fidelity, states = zip(*self._kept, strict=True)
+            self._kept = [(np.concatenate(times), np.concatenate(latency),
+                           np.concatenate(fidelity), backend.concat(list(states)))]
+        return self._kept[0][3] if self._kept else backend.concat([])
 
     def fidelities(self, backend: QuantumBackend) -> NDArray[np.float64]:
         """Fidelity to Φ+ of every delivered pair at its delivery, in delivery order."""
-        if not self.delivered_ps:
-            return np.zeros(0)
-        return np.asarray(backend.fidelity(self.delivered_states(backend)), dtype=float)
+        return self.arrays(backend)["fidelity"]
 
     def arrays(self, backend: QuantumBackend) -> dict[str, NDArray[Any]]:
-        """Per-pair arrays: ``delivered_ps``, ``fidelity`` and ``latency_ps``; and
-        ``bell_weights_mean``, the mean of the delivered pairs' diagonals in the Bell basis
-        (empty without a pair)."""
-        if self.delivered_ps:
-            states = self.delivered_states(backend)
-            fidelity = np.asarray(backend.fidelity(states), dtype=float)
-            weights = np.asarray(backend.bell_weights(states), dtype=float).mean(axis=0)
-        else:
-            fidelity, weights = np.zeros(0), np.zeros(0)
-        return {"delivered_ps": np.array(self.delivered_ps, dtype=np.int64),
-                "fidelity": fidelity,
-                "latency_ps": np.array(self.latency_ps, dtype=np.int64),
-                "bell_weights_mean": weights}
+        """Per-pair arrays in delivery order: ``delivered_ps``, ``latency_ps`` and
+        ``fidelity`` (empty unless ``keep_pairs``)."""
+        self.delivered_states(backend) if self.keep_pairs else self._flush(backend)
+        if not self._kept:
+            return {"delivered_ps": np.zeros(0, np.int64), "fidelity": np.zeros(0),
+                    "latency_ps": np.zeros(0, np.int64)}
+        times, latency, fidelity, _ = self._kept[0]
+        return {"delivered_ps": times, "fidelity": fidelity, "latency_ps": latency}
+
+
+def _decayed(backend: QuantumBackend, states: Any, waits: list[tuple[float, float]],
+             memories: list[tuple[QuantumMemory, QuantumMemory]]) -> Any:
+    """``states`` with each qubit's last stretch of decay applied, one batch per pair of
+    memory types, in the original order."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (m0, m1) in enumerate(memories):
+        groups.setdefault((id(m0), id(m1)), []).append(i)
+    batches, order = [], []
+    for members in groups.values():
+        m0, m1 = memories[members[0]]
+        group = backend.take(states, members)
+        waited = np.array([waits[i] for i in members])
+        group = backend.memory_decay(group, waited[:, 0], t1_s=m0.t1_s, t2_s=m0.t2_s, qubit=0)
+        batches.append(backend.memory_decay(group, waited[:, 1], t1_s=m1.t1_s, t2_s=m1.t2_s,
+                                            qubit=1))
+        order += members
+    if len(batches) == 1:
+        return batches[0]
+    return backend.take(backend.concat(batches), np.argsort(np.array(order)))

@@ -15,10 +15,12 @@ from qinet.network.demand import DemandLog
 from qinet.network.path_protocol import PathProtocol, PathSegment
 from qinet.network.policy import NetworkPolicy, NodeOperations
 from qinet.network.scheduling import LinkScheduler
+from qinet.network.stats import DeliveryStats
 from qinet.network.topology import path_delays_ps
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend
 from qinet.rng import RngTree
+from qinet.units import s_to_ps
 
 
 @dataclass(slots=True)
@@ -72,7 +74,8 @@ class EntanglementNetwork:
         self.demands: list[DemandRoute] = []
 
     def add_demand(self, a: str, b: str, *, rate_hz: float | None = None,
-                   pairs: int | None = None) -> DemandRoute:
+                   pairs: int | None = None, window_s: float = 0.1,
+                   min_fidelity: float = 0.0, keep_pairs: bool = True) -> DemandRoute:
         """Route a demand for pairs between ``a`` and ``b`` and set up its protocol.
 
         Args:
@@ -81,6 +84,9 @@ class EntanglementNetwork:
             rate_hz: requests per second, each served with one pair (``None``: take every
                 pair the links make).
             pairs: stop after this many pairs (``None``: serve for the whole run).
+            window_s: window of the outage statistics.
+            min_fidelity: pairs below it do not count in the outage windows.
+            keep_pairs: keep every delivered pair's record, not only the statistics.
 
         Raises:
             ConfigError: no path joins the nodes.
@@ -90,7 +96,9 @@ class EntanglementNetwork:
         path = routing.choose_path(
             paths, lambda x, y: self.schedulers[frozenset((x, y))].has_room())
         index = len(self.demands)
-        log = DemandLog(rate_hz=rate_hz, target_pairs=pairs)
+        stats = DeliveryStats(window_ps=max(1, s_to_ps(window_s)), min_fidelity=min_fidelity,
+                              rng=self.rng.generator(f"demand/{index}/latency-sample"))
+        log = DemandLog(rate_hz, stats=stats, target_pairs=pairs, keep_pairs=keep_pairs)
         segments = []
         for x, y in itertools.pairwise(path):
             link = self.links[frozenset((x, y))]
@@ -118,7 +126,7 @@ class EntanglementNetwork:
     def _demand_done(self) -> None:
         # a run whose every demand asked for a fixed number of pairs ends when all have them
         if all(d.protocol.target_pairs is not None
-               and len(d.log.delivered_ps) >= d.protocol.target_pairs for d in self.demands):
+               and d.log.delivered >= d.protocol.target_pairs for d in self.demands):
             self.timeline.stop()
 
     def start(self) -> None:

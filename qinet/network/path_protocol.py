@@ -121,11 +121,12 @@ class PathProtocol:
         self.target_pairs = target_pairs
         # swapped states are computed in batches when the log is read (or grows long)
         log.resolver = partial(resolve, backend, rng)
-        log.resolve_every = max(256, 2**18 // self.n)
+        log.resolve_every = max(256, min(2**14, 2**18 // self.n))
+        log.backend = backend
         self.pairs = PairTable()
         self.supply = LinkSupply(self.n, target=target_pairs,
                                  per_link=not policy.purification_rounds,
-                                 delivered=lambda: len(log.delivered_ps),
+                                 delivered=lambda: log.delivered,
                                  resume=lambda k: segments[k].scheduler.resume(),
                                  requests=log.clock, timeline=timeline)
         self.queues = SwapQueues(self.n, policy=policy.swapping)

@@ -28,6 +28,7 @@ from qinet.network import (
     NodeOperations,
     build_graph,
 )
+from qinet.network.stats import DeliveryStats
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
@@ -78,6 +79,9 @@ class DemandRecord:
     """What a finished run knows about one demand.
 
     Attributes:
+        arrays: per-pair ``delivered_ps``, ``latency_ps`` and ``fidelity`` (empty when
+            the simulation does not keep pairs).
+        stats: the streaming statistics every metric is computed from.
         requests: requests arrived by the end (``None`` for a demand without a rate).
         completed_ps: when its ``pairs``-th pair was delivered (``None``: not reached,
             or no ``pairs``).
@@ -88,6 +92,7 @@ class DemandRecord:
     arrays: dict[str, np.ndarray]
     counters: dict[str, int]
     path_links: list[LinkRecord]
+    stats: DeliveryStats
     key: QkdRunResult | None = None
     index: int = 0
     requests: int | None = None
@@ -117,9 +122,12 @@ class Simulation:
 
     Args:
         scenario: a validated scenario (see :func:`qinet.scenario.load_scenario`).
+        keep_pairs: keep every delivered pair's record (``DemandRecord.arrays``); off,
+            the demands keep streaming statistics only, in memory that does not grow
+            with the run.
     """
 
-    def __init__(self, scenario: schema.Scenario) -> None:
+    def __init__(self, scenario: schema.Scenario, *, keep_pairs: bool = True) -> None:
         self.scenario = scenario
         self.timeline = Timeline()
         self.rng = RngTree(scenario.seed)
@@ -190,8 +198,11 @@ class Simulation:
             if not uses_network(demand):
                 continue
             try:
-                self.network.add_demand(*demand.between, rate_hz=demand.rate,
-                                        pairs=demand.pairs)
+                # a key is distilled from every pair's state: those are kept
+                self.network.add_demand(
+                    *demand.between, rate_hz=demand.rate, pairs=demand.pairs,
+                    window_s=demand.window, min_fidelity=demand.min_fidelity,
+                    keep_pairs=keep_pairs or not isinstance(demand, schema.EntanglementDemand))
             except ConfigError as exc:
                 raise ConfigError(f"demands[{i}].between", exc.reason) from None
 
@@ -263,6 +274,7 @@ class Simulation:
                                              rng=self.rng.child(f"qkd/{i}"))
             record.demands.append(DemandRecord(
                 spec=demand, path=route.path, arrays=log.arrays(self.network.backend),
+                stats=log.finish(self.network.backend),
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
                           "swap_failures": log.swap_failures,
                           "purifications": log.purifications,

@@ -108,3 +108,42 @@ def test_distillable_rate_is_below_the_raw_rate_and_the_chain_capacity():
         bound.ebits_per_channel_use * bound.channel_uses_per_s)
     assert bound.repeater_chain_ebits_per_s == pytest.approx(
         bound.repeater_chain_ebits_per_channel_use * bound.repeater_chain_channel_uses_per_s)
+
+
+def test_streaming_statistics_match_the_per_pair_record():
+    # under the sample's size every statistic is exact: the same document either way
+    from qinet.analysis.api import run_watched
+    from qinet.scenario import load_scenario
+
+    scenario = load_scenario(qinet.preset_path("chain-9"), duration="50 ms")
+    kept = run_watched(scenario, keep_pairs=True)
+    streamed = run_watched(scenario)
+    assert streamed.pairs == {}
+    assert kept.result.to_dict() == streamed.result.to_dict()
+    arrays = kept.pairs[0]
+    demand = kept.result.demands[0]
+    assert demand.pairs == arrays["fidelity"].size > 10
+    assert demand.fidelity_mean == pytest.approx(arrays["fidelity"].mean(), rel=1e-12)
+    assert demand.fidelity_std == pytest.approx(arrays["fidelity"].std(ddof=1), rel=1e-9)
+    assert demand.latency_p99_s == pytest.approx(np.percentile(arrays["latency_ps"], 99) * 1e-12)
+    assert demand.latency_mean_s == pytest.approx(arrays["latency_ps"].mean() * 1e-12)
+
+
+def test_the_latency_sample_is_uniform_beyond_its_size():
+    from qinet.network.stats import DeliveryStats
+
+    stats = DeliveryStats(window_ps=10, min_fidelity=0.0, rng=np.random.default_rng(3),
+                          reservoir_size=400)
+    n = 40_000
+    values = np.arange(n, dtype=np.int64)
+    for chunk in np.array_split(values, 37):
+        stats.add(chunk, chunk, np.ones(chunk.size), np.tile([1.0, 0, 0, 0], (chunk.size, 1)))
+    assert stats.count == n
+    assert stats.latency_mean_ps == pytest.approx((n - 1) / 2)
+    # a uniform sample of k = 400 of 0..n-1: its median has std n sqrt(1/4 / k) (the
+    # binomial count below n/2), at most, without replacement
+    sigma = n * np.sqrt(0.25 / 400)
+    assert abs(stats.latency_percentile(50) - n / 2) < 5 * sigma
+    # and it is not simply the first 400 nor the last 400
+    assert 400 < stats.latency_percentile(50) < n - 400
+    assert stats.window_counts(3).tolist() == [10, 10, 10]
