@@ -135,14 +135,17 @@ class HeraldedLink(ABC):
             raise ProtocolError(f"link {self.name}: memory pair {memory_pair} holds no pair")
         self._parked.add(memory_pair)
 
-    def resume(self) -> None:
-        """Restart every parked memory pair.
+    def resume(self, limit: int | None = None) -> None:
+        """Restart the parked memory pairs: every one, or the first ``limit`` by index.
 
         Side Effects:
-            Schedules the parked memory pairs' attempts from now.
+            Schedules those memory pairs' attempts from now.
         """
-        parked, self._parked = self._parked, set()
-        for i in sorted(parked):
+        parked = sorted(self._parked)
+        if limit is not None:
+            parked = parked[:max(0, limit)]
+        self._parked.difference_update(parked)
+        for i in parked:
             self._begin(i)
 
     def release_end(self, pair: LinkPair, side: int, *, ready_ps: int = 0) -> None:

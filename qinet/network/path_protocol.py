@@ -127,7 +127,7 @@ class PathProtocol:
         self.supply = LinkSupply(self.n, target=target_pairs,
                                  per_link=not policy.purification_rounds,
                                  delivered=lambda: log.delivered,
-                                 resume=lambda k: segments[k].scheduler.resume(),
+                                 resume=lambda k, n: segments[k].scheduler.resume(n),
                                  requests=log.clock, timeline=timeline)
         self.queues = SwapQueues(self.n, policy=policy.swapping)
         self._spans = self.queues.spans

@@ -35,7 +35,8 @@ class LinkSupply:
         target: end-to-end pairs asked for (``None``: no end).
         per_link: count per link (no purification) rather than the pairs formed.
         delivered: how many end-to-end pairs have been delivered so far.
-        resume: called with a link's index when that link is wanted again.
+        resume: called with a link's index when that link is wanted again, and how many
+            more pairs of it are wanted (``None``: no count, with purification).
         requests: the demand's request arrivals (``None``: no rate).
         timeline: the clock (needed with ``requests``).
 
@@ -47,7 +48,7 @@ class LinkSupply:
                  "_timeline", "_wake_pending", "formed", "target")
 
     def __init__(self, links: int, *, target: int | None, per_link: bool,
-                 delivered: Callable[[], int], resume: Callable[[int], None],
+                 delivered: Callable[[], int], resume: Callable[[int, int | None], None],
                  requests: RequestClock | None = None, timeline: Timeline | None = None
                  ) -> None:
         self.target = target
@@ -97,7 +98,14 @@ class LinkSupply:
         self._wake_pending = False
         for k in range(len(self._cover)):
             if self.wants(k):
-                self._resume(k)
+                self._resume(k, self._missing(k))
+
+    def _missing(self, link: int) -> int | None:
+        """Pairs of ``link`` still wanted (``None`` with purification: no count)."""
+        target = self._target()
+        if not self._per_link or target is None:
+            return None
+        return target - self._delivered() - self._cover[link]
 
     def taken(self, link: int) -> None:
         """A pair of ``link`` was handed to the demand."""
@@ -123,7 +131,7 @@ class LinkSupply:
             for k in range(pair.lo, pair.hi):
                 cover[k] -= 1
                 if cover[k] == missing:  # was covered, is not any more
-                    self._resume(k)
+                    self._resume(k, 1)
 
     def delivered(self, pair: Pair) -> None:
         """``pair`` was delivered: its link pairs are spent."""
@@ -134,7 +142,7 @@ class LinkSupply:
 
     def _resume_all(self, links: int) -> None:
         for k in range(links):
-            self._resume(k)
+            self._resume(k, None)
 
     def covered(self, link: int) -> int:
         """Link pairs of ``link`` in play (counted only for a target without purification)."""

@@ -119,3 +119,17 @@ def test_a_demand_for_pairs_reports_its_completion_and_its_rate_while_active():
     assert fixed.outage_probability < 0.5
     assert open_ended.completion_time_s is None
     assert open_ended.active_s == 1.0
+
+
+@pytest.mark.parametrize("links", [1, 3])
+def test_links_make_no_pair_beyond_the_requests_but_the_first_tries(links):
+    # four memory pairs per link all start at once; after that, a request wakes one
+    data = chain_scenario(links, length_km=5.0, efficiency=0.8, attempt_period=None,
+                          memories=4, duration="1 s", demands=[
+                              {"kind": "entanglement", "between": ["n0", f"n{links}"],
+                               "rate": "50 Hz", "min_fidelity": 0.0}])
+    _, record = _run(data)
+    demand = record.demands[0]
+    assert demand.stats.count == 50  # requests at 0, 20, ..., 980 ms; the last served
+    for link in record.links:
+        assert demand.stats.count <= link.successes <= demand.requests + 3
