@@ -5,7 +5,9 @@ detailed mode the outcomes are :class:`~qinet.network.messages.SwapOutcome` mess
 events, and a pair waits until the last one of its history has arrived; in fast-forward
 mode the time the last one arrives is carried with the pair and its completion is
 scheduled for then (the same times, no message events). Then a live pair is delivered
-and a doomed one is counted as lost; either way its memories are freed.
+and a doomed one is counted as lost; either way its memories are freed. A live pair of a
+demand with a request rate that finds every request served (purification may finish
+several pairs at once) waits in memory for the next request's arrival.
 """
 
 from __future__ import annotations
@@ -92,9 +94,15 @@ class Delivery:
             return
         status = pair.status
         if status is PairState.LIVE:
+            now = self.timeline.now_ps
+            wake_ps = self.log.next_request_ps(now)
+            if wake_ps is not None:
+                # every request is served (purification can finish pairs in parallel):
+                # the pair waits in memory, still exposed to cutoffs, for the next one
+                self.timeline.schedule_at(wake_ps, self.complete, pair)
+                return
             first, last = pair.ends
             # the last stretch of decay is applied in one batch when the run is over
-            now = self.timeline.now_ps
             waited = ((now - pair.decayed_ps[0]) * 1e-12, (now - pair.decayed_ps[1]) * 1e-12)
             self.log.deliver(now, pair.state, waited, (first.memory, last.memory),
                              pair.requested_ps)

@@ -161,6 +161,14 @@ class DemandLog:
         arrived = self.clock.arrived(now_ps)
         return arrived if self.target_pairs is None else min(arrived, self.target_pairs)
 
+    def next_request_ps(self, now_ps: int) -> int | None:
+        """``None`` when a request waits at ``now_ps`` (or the demand has no rate);
+        otherwise when the next one arrives."""
+        clock = self.clock
+        if clock is None or self.delivered < clock.arrived(now_ps):
+            return None
+        return clock.next_arrival_ps(now_ps)
+
     def unserved(self, end_ps: int) -> int:
         """Requests still waiting at ``end_ps``."""
         requests = self.requests_by(end_ps)
