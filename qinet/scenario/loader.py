@@ -170,14 +170,15 @@ def imply_schemes(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         ConfigError: the demands ask for both families over one link, or neither family
             fits it; the message lists the schemes possible.
     """
-    links, demands, nodes = data.get("links"), data.get("demands"), data.get("nodes")
+    links, nodes = data.get("links"), data.get("nodes")
+    demands: list[Any] = data["demands"] if isinstance(data.get("demands"), list) else []
     if not isinstance(links, list) or not any(
             isinstance(link, dict) and "scheme" not in link for link in links):
         return data, []
     trusted = {n.get("name") for n in nodes if isinstance(n, dict) and n.get("trusted") is True
                } if isinstance(nodes, list) else set()
     families: list[tuple[int, str, frozenset[Any]]] = []  # (index, family, ends)
-    for i, demand in enumerate(demands if isinstance(demands, list) else []):
+    for i, demand in enumerate(demands):
         if not isinstance(demand, dict) or not _pair(demand.get("between")):
             continue
         family = _family(demand)
@@ -204,7 +205,7 @@ def imply_schemes(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if direct:
             i, family = direct[0]
             scheme = "qkd" if family == "qkd" else DEFAULT_HERALDED_SCHEME
-            why = _reason(demands[i], i)  # type: ignore[index]
+            why = _reason(demands[i], i)
         else:
             relay = "qkd" in present and ends <= (trusted | key_ends)
             if relay and "entanglement" not in present:

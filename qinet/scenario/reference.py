@@ -282,7 +282,7 @@ def _number(value: float, quantity: schema.Quantity | None) -> str:
 
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        value = info.get_default(call_default_factory=True)
         if isinstance(value, BaseModel):
             return "its fields' defaults"
         return "none" if not value else repr(value)

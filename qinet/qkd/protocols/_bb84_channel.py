@@ -350,7 +350,8 @@ def key_blocks(chunks: Sequence[LinkStatistics], *, block_size: int,
         joined = _join(pending)
         start = 0
         while wanted and held - start >= wanted:
-            yield tuple(a[start:start + wanted] for a in joined)  # type: ignore[misc]
+            alice, bob, labels = (a[start:start + wanted] for a in joined)
+            yield alice, bob, labels
             start += wanted
             wanted = next(lengths, 0)
         pending = [tuple(a[start:] for a in joined)]

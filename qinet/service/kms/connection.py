@@ -36,7 +36,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from qinet.errors import ConfigError
 from qinet.service.kms.tls import tls_extension
@@ -96,14 +96,17 @@ def guarded_protocol(base: type[Any], limits: ConnectionLimits) -> type[asyncio.
         The subclass, to pass as ``uvicorn.Config(http=...)``.
     """
 
-    class GuardedProtocol(base):  # type: ignore[misc]  # a uvicorn protocol class
+    # the base is chosen at run time (httptools or h11), so the type checker cannot
+    # follow it: the one ignore of this module
+    class GuardedProtocol(base):  # type: ignore[misc]
         app: Asgi  # set by uvicorn's constructor; read when each request starts
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
             loop = asyncio.get_running_loop()
             self._guard_loop = loop
-            self._guard_transport = transport
+            # uvicorn's protocols are made for stream transports (write, abort)
+            self._guard_transport = cast(asyncio.Transport, transport)
             self._request_timer: asyncio.TimerHandle | None = None
             self._head_bytes = 0
             self._line_done = False
@@ -159,7 +162,7 @@ def guarded_protocol(base: type[Any], limits: ConnectionLimits) -> type[asyncio.
             # hold the server open. Nothing is under way on it, so it is aborted.
             cycle = getattr(self, "cycle", None)
             if (cycle is None or cycle.response_complete) and self._request_timer is None:
-                self._guard_transport.abort()  # type: ignore[attr-defined]
+                self._guard_transport.abort()
                 return
             super().shutdown()
 
@@ -214,7 +217,7 @@ def guarded_protocol(base: type[Any], limits: ConnectionLimits) -> type[asyncio.
         def _refuse(self, status: int, message: str) -> None:
             transport = self._guard_transport
             if not transport.is_closing():
-                transport.write(error_bytes(status, message))  # type: ignore[attr-defined]
+                transport.write(error_bytes(status, message))
                 transport.close()
 
     GuardedProtocol.__name__ = GuardedProtocol.__qualname__ = f"Guarded{base.__name__}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, cast
 
 Scope = MutableMapping[str, Any]
 
@@ -47,7 +47,7 @@ def tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str,
     peer = ssl_object.getpeercert() or {}
     der = ssl_object.getpeercert(binary_form=True) if peer else None
     # ssl gives the subject as relative distinguished names of (attribute, value) pairs
-    subject: tuple[tuple[tuple[str, str], ...], ...] = peer.get("subject", ())  # type: ignore[assignment]
+    subject = cast(tuple[tuple[tuple[str, str], ...], ...], peer.get("subject", ()))
     names = tuple(value for rdn in subject for key, value in rdn if key == "commonName")
     rfc4514 = ",".join("+".join(f"{key}={value}" for key, value in rdn)
                        for rdn in reversed(subject))
