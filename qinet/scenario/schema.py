@@ -90,12 +90,14 @@ _LABELS = {"length_km": ("km", "length"), "time_s": ("s", "time"),
            "attenuation_db_per_km": ("dB/km", "attenuation")}
 
 
-def _quantity(dimension: str):  # type: ignore[no-untyped-def]
+def _quantity(dimension: str) -> tuple[Quantity, BeforeValidator, PlainSerializer]:
     """Read a unit string of ``dimension``; write it back as one (exact round trip)."""
 
     def parse(value: object) -> float:
         try:
-            return parse_quantity(value, dimension)  # type: ignore[arg-type]
+            if not isinstance(value, str | float | int):
+                raise ValueError(f"must be a quantity with its unit, got {value!r}")
+            return parse_quantity(value, dimension)
         except UnitError as exc:
             raise ValueError(f"{exc.reason}, got {value!r}") from None
 
