@@ -37,7 +37,7 @@ class QkdLinkMetrics:
     sifted_bits: int
     raw_rate_bps: float
     sifted_rate_bps: float
-    qber: dict[str, float]
+    qber: dict[str, float | None]
     gains: dict[str, float]
     estimates: dict[str, float]
     key_bits: int
@@ -142,7 +142,9 @@ def qkd_link_metrics(result: QkdLinkResult, duration_s: float) -> QkdLinkMetrics
         protocol=link.protocol, demand=link.demand, source_rate_hz=link.source_rate_hz,
         pulses=stats.pulses, sifted_bits=stats.sifted_bits,
         raw_rate_bps=stats.detections / seconds, sifted_rate_bps=stats.sifted_bits / seconds,
-        qber=dict(stats.qber), gains=dict(stats.gains), estimates=dict(stats.estimates),
+        # no error rate without sifted bits to measure it on
+        qber={name: (value if stats.sifted_bits else None) for name, value in stats.qber.items()},
+        gains=dict(stats.gains), estimates=dict(stats.estimates),
         key_bits=stats.key_bits, secret_key_rate_bps=stats.key_bits / seconds,
         secret_bits_per_pulse=stats.key_bits / max(stats.pulses, 1),
         asymptotic_key_rate_bps=stats.asymptotic_bits_per_pulse * link.source_rate_hz,

@@ -116,3 +116,17 @@ def test_report_shows_a_prepare_and_measure_demand_with_its_link_only(key_run):
     assert "qkd link a-t · bb84-decoy · demand 1" in text
     assert "demand 1 · qkd" not in text
     assert "demand 2 · key · a ↔ b" in text
+
+
+def test_a_qkd_link_without_sifted_bits_has_no_qber():
+    # 800 km for 10 ms: a million pulses, none detected (160 dB of fibre)
+    far = _SCENARIO.replace("duration: 0.1 s", "duration: 10 ms").replace(
+        "{between: [a, t], length: 10 km", "{between: [a, t], length: 800 km")
+    result = qinet.simulate(far)
+    link = result.qkd_links[0]
+    assert link.pulses > 0
+    assert link.sifted_bits == 0
+    assert link.qber
+    assert all(value is None for value in link.qber.values())
+    document = json.loads(json.dumps(result.to_dict()))
+    assert all(v is None for v in document["qkd_links"][0]["qber"].values())
