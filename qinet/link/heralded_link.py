@@ -39,7 +39,8 @@ class HeraldedLink(ABC):
         timeline: the clock.
         rng: the link's own random stream.
         memory_pairs: how many memory pairs the link takes from each node.
-        consumer: called with every new pair, at the time both nodes know it.
+        consumer: called with every new pair, at the time both nodes know it; a link
+            without one (a link no demand uses) cannot start.
 
     Attributes:
         attempts: attempts whose outcome both nodes know by the clock's current time;
@@ -61,7 +62,7 @@ class HeraldedLink(ABC):
         timeline: Timeline,
         rng: np.random.Generator,
         memory_pairs: int,
-        consumer: PairConsumer,
+        consumer: PairConsumer | None = None,
     ) -> None:
         self.name = name
         self.model = model
@@ -70,7 +71,7 @@ class HeraldedLink(ABC):
         self.timeline = timeline
         self.rng = rng
         self.memory_pairs = memory_pairs
-        self.consumer = consumer
+        self.consumer: PairConsumer | None = consumer
         self._attempts_known = 0  # attempts whose outcome both nodes have heard
         self.successes = 0
         self.released = 0
@@ -96,6 +97,8 @@ class HeraldedLink(ABC):
         Side Effects:
             Acquires ``memory_pairs`` slots at each node and schedules the first attempts.
         """
+        if self.consumer is None:
+            raise ProtocolError(f"link {self.name} cannot start: nothing takes its pairs")
         now = self.timeline.now_ps
         for i in range(self.memory_pairs):
             slot_a = self.node_a.memories.acquire(self.name, now_ps=now)
@@ -195,7 +198,10 @@ class HeraldedLink(ABC):
         self.node_a.memories.occupy(slot_a, since_ps=pair.stored_a_ps)
         self.node_b.memories.occupy(slot_b, since_ps=pair.stored_b_ps)
         self._ready_ps[i] = attempt_start_ps + timing.turnaround_ps
-        self.consumer(pair)
+        consumer = self.consumer
+        if consumer is None:  # only a started link delivers, and start needs a consumer
+            raise ProtocolError(f"link {self.name} delivered a pair with no consumer")
+        consumer(pair)
 
     def holding_fraction(self, elapsed_ps: int) -> float:
         """Share of the link's memory-pair time spent holding pairs rather than trying."""

@@ -161,8 +161,7 @@ class Simulation:
             b.links.append(name)
             self.links[frozenset(spec.between)] = link_class(
                 name, model, a, b, timeline=self.timeline,
-                rng=self.rng.generator(f"link/{name}"), memory_pairs=pairs,
-                consumer=_unused)
+                rng=self.rng.generator(f"link/{name}"), memory_pairs=pairs)
             fibre = _fibre(scenario, spec)
             delay_key = (spec.length, fibre.group_index)
             if delay_key not in delay_of:
@@ -285,11 +284,6 @@ class Simulation:
                 key=distilled, index=i, requests=log.requests_by(end_ps),
                 completed_ps=log.completed_ps))
         return record
-
-
-def _unused(pair: object) -> None:
-    # a link serving no demand is never started, so it never delivers
-    raise ConfigError("links", "a link delivered a pair that no demand asked for")
 
 
 def _fibre(scenario: schema.Scenario, spec: schema.Link) -> schema.FibreHardware:

@@ -204,3 +204,16 @@ def test_modes_count_only_the_attempts_inside_the_run(length_km, duration_ps):
     assert abs(a_ff - a_dt) <= gap * abs(s_ff - s_dt) + m * (gap + 1)
     assert abs(s_ff / a_ff - s_dt / a_dt) < 5 * np.sqrt(p * (1 - p) * (1 / a_ff + 1 / a_dt)) + (
         1 / a_ff + 1 / a_dt)
+
+
+@pytest.mark.parametrize("link_class", [FastForwardLink, DetailedLink])
+def test_a_link_without_a_consumer_does_not_start(model, link_class):
+    timeline = Timeline()
+    hw_memory = make_hardware().memory_a
+    a = QuantumNode("a", MemoryBank("a", 2, hw_memory))
+    b = QuantumNode("b", MemoryBank("b", 2, hw_memory))
+    link = link_class("a-b", model, a, b, timeline=timeline, rng=np.random.default_rng(1),
+                      memory_pairs=2)
+    with pytest.raises(ProtocolError, match="nothing takes its pairs"):
+        link.start()
+    assert timeline.pending == 0
