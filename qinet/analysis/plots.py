@@ -2,111 +2,186 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qinet.analysis.metrics import RunResult
+from qinet.analysis.metrics import DemandMetrics, PathBound, RunResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-_COLOURS = {"measured": "#1f77b4", "theory": "#ff7f0e", "PLOB bound": "#7f7f7f",
-            "target": "#d62728"}
+_COLOURS = {"pairs": "#1f77b4", "distillable": "#2ca02c", "PLOB": "#7f7f7f",
+            "repeater": "#9467bd", "key": "#ff7f0e", "target": "#d62728"}
+MAX_ROWS = 60  # rows per panel; beyond this the title says "showing N of M"
+_ROW_IN = 0.24  # inches per row: names in 8-point type stay apart
+_PANEL_IN = 1.4  # inches per panel for its title, axis label and legend
+_FLOOR_NOTE = "0 drawn at the axis floor"
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    label: str
+    values: list[float | None]
+    marker: str
+    colour: str
 
 
 def plot_run(result: RunResult, path: str | Path) -> Path:
-    """Save one figure of a run: rates per link, fidelity per demand.
-
-    Left: for each link, the measured pair rate next to the theoretical rate and the
-    PLOB capacity of the link in ebit/s, on a log scale. Right: for each demand, the mean
-    fidelity of the delivered pairs with one standard deviation, and its
-    ``min_fidelity`` target. The format follows the suffix (``.png``, ``.svg``,
-    ``.pdf``).
-
-    Matplotlib is imported here, and a ``Figure`` with its own Agg canvas is used
-    instead of pyplot, so no backend or global figure state changes for other users.
+    """Save the figure of a run (see :func:`run_figure`); the format follows the suffix.
 
     Args:
         result: a finished run.
-        path: where to write the figure.
+        path: where to write the figure (``.png``, ``.svg``, ``.pdf``).
 
     Returns:
         The path written.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     path = Path(path)
-    figure = Figure(figsize=(10, 4.2), layout="constrained")
-    FigureCanvasAgg(figure)
-    rates, fidelity = figure.subplots(1, 2)
-    _plot_rates(rates, result)
-    _plot_fidelity(fidelity, result)
-    figure.suptitle(f"{result.scenario}: seed {result.seed}, {result.duration_s:g} s simulated, "
-                    f"{result.mode}, {result.backend}")
-    figure.savefig(path, dpi=120)
+    run_figure(result).savefig(path, dpi=120)
     return path
 
 
-_MAX_LINKS = 30  # beyond this a per-link axis is unreadable; --json has them all
+def run_figure(result: RunResult) -> Figure:
+    """The figure of a run: end-to-end rates, fidelities and key rates against bounds.
+
+    Per entanglement demand (every demand whose bound is its path's), on a log axis: the
+    end-to-end pair rate (pairs/s), its distillable rate (ebit/s, hashing bound) and the
+    PLOB bound of its path without repeaters (ebit/s), with the repeater-chain capacity
+    beside it for a path of several hops; next to it the mean fidelity ± one standard
+    deviation against ``min_fidelity``. Per QKD link, on a log axis: the secret-key rate
+    against the PLOB bound, both in bit/s. The fields are those of the JSON.
+
+    Names run down the y axis and the figure grows with the rows, so 50 demands stay
+    readable; a panel shows at most :data:`MAX_ROWS` rows and says so in its title. A
+    panel with nothing to show is left out; a zero rate is drawn at the axis floor and
+    the panel says so. Matplotlib is imported here, and a ``Figure`` with its own Agg
+    canvas is used instead of pyplot, so no backend or global state changes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    demands = [(i, d) for i, d in enumerate(result.demands, 1) if isinstance(d.bound, PathBound)]
+    qkd = result.qkd_links
+    shown_d, shown_q = min(len(demands), MAX_ROWS), min(len(qkd), MAX_ROWS)
+    heights = [n * _ROW_IN + _PANEL_IN for n in (shown_d, shown_q) if n]
+    figure = Figure(figsize=(11, sum(heights) + 0.6 if heights else 2.0), layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(f"{result.scenario}: seed {result.seed}, {result.duration_s:g} s "
+                    f"simulated, {result.mode}, {result.backend}")
+    if not heights:
+        figure.text(0.5, 0.4, "no entanglement demands and no QKD links: nothing to plot",
+                    ha="center", va="center")
+        return figure
+    grid = figure.add_gridspec(len(heights), 2, height_ratios=heights, width_ratios=[3, 2])
+    row = 0
+    if demands:
+        rates = figure.add_subplot(grid[row, 0])
+        fidelity = figure.add_subplot(grid[row, 1], sharey=rates)
+        _plot_demand_rates(rates, [d for _, d in demands[:MAX_ROWS]],
+                           [_demand_name(i, d) for i, d in demands[:MAX_ROWS]],
+                           total=len(demands))
+        _plot_fidelity(fidelity, [d for _, d in demands[:MAX_ROWS]])
+        row += 1
+    if qkd:
+        keys = figure.add_subplot(grid[row, :])
+        links = qkd[:MAX_ROWS]
+        _rate_panel(keys, [link.name for link in links], (
+            _Series("secret-key rate (bit/s)", [link.secret_key_rate_bps for link in links],
+                    "o", _COLOURS["key"]),
+            _Series("PLOB bound (bit/s)", [link.plob_bound_bps for link in links],
+                    "v", _COLOURS["PLOB"])),
+            title=_title("secret-key rate per QKD link", len(links), len(qkd)),
+            xlabel="bit/s", ylabel="QKD link")
+    return figure
 
 
-def _plot_rates(ax: Axes, result: RunResult) -> None:
-    # Points, not bars: a bar's height on a log axis depends on where the axis starts.
-    links = [link for link in result.links if link.demands][:_MAX_LINKS]
-    names = [link.name for link in links]
-    series = (
-        ("measured", [link.rate_hz for link in links], "o", "full"),
-        ("theory", [link.rate_theory_hz for link in links], "D", "none"),
-        ("PLOB bound", [link.plob_ebits_per_s for link in links], "v", "full"),
-    )
-    for k, (label, values, marker, fill) in enumerate(series):
-        x = [i + (k - 1) * 0.15 for i in range(len(names))]
-        ax.plot(x, values, linestyle="none", marker=marker, markersize=8, fillstyle=fill,
-                color=_COLOURS[label], label=label)
-    positive = [v for _, values, _, _ in series for v in values if v > 0]
-    if positive:
-        ax.set_yscale("log")
-        ax.set_ylim(min(positive) / 3, max(positive) * 3)
-    ax.set_xticks(range(len(names)), names)
-    ax.set_xlim(-0.6, max(len(names), 1) - 0.4)
-    ax.set_xlabel("link")
-    ax.set_ylabel("pairs/s; PLOB in ebit/s")
-    ax.set_title("pair rate per link")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(axis="y", which="both", alpha=0.3)
+def _demand_name(number: int, demand: DemandMetrics) -> str:
+    return f"{number}: {demand.between[0]}–{demand.between[1]}"
 
 
-def _plot_fidelity(ax: Axes, result: RunResult) -> None:
-    heralded = {link.name: link.fidelity_heralded_theory for link in result.links}
-    labels = [f"{d.between[0]}–{d.between[1]}" for d in result.demands]
-    low = 1.0
-    for i, demand in enumerate(result.demands):
-        first = i == 0
-        ax.hlines(demand.min_fidelity, i - 0.35, i + 0.35, colors=_COLOURS["target"],
-                  linestyles="dashed", label="min_fidelity" if first else "_nolegend_")
-        low = min(low, demand.min_fidelity)
-        link = f"{demand.path[0]}-{demand.path[1]}" if demand.hops == 1 else None
-        if link in heralded:
-            ax.plot(i + 0.15, heralded[link], linestyle="none", marker="D",
-                    fillstyle="none", color=_COLOURS["theory"],
-                    label="heralded (theory)" if first else None)
-            low = min(low, heralded[link])
-        if demand.fidelity_mean is None:
-            ax.annotate("no pairs", (i, demand.min_fidelity), ha="center", va="bottom")
-            continue
-        std = demand.fidelity_std or 0.0
-        ax.errorbar(i, demand.fidelity_mean, yerr=std, fmt="o", color=_COLOURS["measured"],
-                    capsize=4, label="delivered, mean ± std" if first else None)
-        low = min(low, demand.fidelity_mean - std)
-    if not result.demands:
-        ax.text(0.5, 0.5, "no demands", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set_xlim(-0.6, max(len(labels), 1) - 0.4)
-    ax.set_ylim(max(0.0, low - 0.05), 1.0)
-    ax.set_xlabel("demand")
-    ax.set_ylabel("fidelity with the target Bell state")
-    ax.set_title("fidelity per demand")
-    if result.demands:
-        ax.legend(loc="lower left", fontsize="small")
-    ax.grid(axis="y", alpha=0.3)
+def _title(text: str, shown: int, total: int) -> str:
+    return text if shown == total else f"{text} (showing {shown} of {total})"
+
+
+def _plot_demand_rates(ax: Axes, demands: list[DemandMetrics], names: list[str], *,
+                       total: int) -> None:
+    bounds = [d.bound for d in demands]
+    series = [
+        _Series("end-to-end pairs (pairs/s)", [d.rate_hz for d in demands], "o",
+                _COLOURS["pairs"]),
+        _Series("distillable (ebit/s)", [d.distillable_ebits_per_s for d in demands], "s",
+                _COLOURS["distillable"]),
+        _Series("PLOB bound, no repeater (ebit/s)",
+                [b.direct_ebits_per_s if isinstance(b, PathBound) else None for b in bounds],
+                "v", _COLOURS["PLOB"]),
+    ]
+    if any(d.hops > 1 for d in demands):
+        series.append(_Series(
+            "repeater-chain capacity (ebit/s)",
+            [b.repeater_chain_ebits_per_s if isinstance(b, PathBound) and d.hops > 1 else None
+             for d, b in zip(demands, bounds, strict=True)], "^", _COLOURS["repeater"]))
+    _rate_panel(ax, names, series,
+                title=_title("end-to-end rate per entanglement demand", len(demands), total),
+                xlabel="pairs/s; ebit/s", ylabel="demand")
+
+
+def _rate_panel(ax: Axes, names: Sequence[str], series: Sequence[_Series], *, title: str,
+                xlabel: str, ylabel: str) -> None:
+    """Points on a log x axis, one row per name; zeros as open markers at the floor."""
+    # points, not bars: a bar's length on a log axis depends on where the axis starts
+    positive = [v for s in series for v in s.values if v is not None and v > 0]
+    floor = min(positive) / 10 if positive else 1e-3
+    top = max(positive) * 3 if positive else 1.0
+    zeros = False
+    offsets = [(k - (len(series) - 1) / 2) * 0.15 for k in range(len(series))]
+    for s, offset in zip(series, offsets, strict=True):
+        points = [(v, i + offset) for i, v in enumerate(s.values) if v is not None and v > 0]
+        if points:
+            ax.plot([p[0] for p in points], [p[1] for p in points], linestyle="none",
+                    marker=s.marker, markersize=6, color=s.colour, label=s.label)
+        nought = [i + offset for i, v in enumerate(s.values) if v is not None and v <= 0]
+        if nought:
+            zeros = True
+            ax.plot([floor] * len(nought), nought, linestyle="none", marker=s.marker,
+                    markersize=6, fillstyle="none", color=s.colour, label=f"{s.label}: 0")
+    ax.set_xscale("log")
+    ax.set_xlim(floor / 2, top)
+    _rows(ax, names)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{title}; {_FLOOR_NOTE}" if zeros else title, fontsize="medium")
+    ax.legend(loc="best", fontsize="x-small")
+    ax.grid(axis="x", which="major", alpha=0.3)
+
+
+def _rows(ax: Axes, names: Sequence[str]) -> None:
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_ylim(len(names) - 0.5, -0.5)  # first row on top
+
+
+def _plot_fidelity(ax: Axes, demands: list[DemandMetrics]) -> None:
+    ys = range(len(demands))
+    measured = [(d.fidelity_mean, y) for d, y in zip(demands, ys, strict=True)
+                if d.fidelity_mean is not None]
+    spread = [(d.fidelity_mean - (d.fidelity_std or 0.0), d.fidelity_mean
+               + (d.fidelity_std or 0.0), y) for d, y in zip(demands, ys, strict=True)
+              if d.fidelity_mean is not None]
+    ax.plot([d.min_fidelity for d in demands], list(ys), linestyle="none", marker="|",
+            markersize=12, markeredgewidth=2, color=_COLOURS["target"], label="min_fidelity")
+    if spread:
+        ax.hlines([s[2] for s in spread], [s[0] for s in spread], [s[1] for s in spread],
+                  colors=_COLOURS["pairs"], label="± std")
+    ax.plot([m[0] for m in measured], [m[1] for m in measured], linestyle="none", marker="o",
+            markersize=6, color=_COLOURS["pairs"], label="mean fidelity")
+    missing = len(demands) - len(measured)
+    low = min([d.min_fidelity for d in demands] + [s[0] for s in spread])
+    ax.set_xlim(max(0.0, low - 0.05), 1.0)
+    ax.tick_params(axis="y", labelleft=False)
+    ax.set_xlabel("fidelity with the target Bell state")
+    title = "fidelity per demand"
+    ax.set_title(f"{title}; {missing} without pairs" if missing else title, fontsize="medium")
+    ax.legend(loc="lower left", fontsize="x-small")
+    ax.grid(axis="x", alpha=0.3)
