@@ -126,8 +126,9 @@ def _run(
         help="Also write the JSON document to this file.")] = None,
     plot: Annotated[Path | None, typer.Option(
         "--plot", dir_okay=False, show_default=False,
-        help="Write a figure (.png, .svg or .pdf): pair rate per link against theory and "
-             "the PLOB bound (ebit/s), fidelity per demand.")] = None,
+        help="Write a figure (.png, .svg or .pdf): per demand the end-to-end pair rate, "
+             "its distillable rate and the PLOB bound (ebit/s) and the fidelity; per QKD "
+             "link the key rate against the PLOB bound (bit/s).")] = None,
     pairs_out: Annotated[Path | None, typer.Option(
         "--pairs-out", dir_okay=False, show_default=False,
         help="Also write every delivered pair (demand, delivered_ps, latency_ps, fidelity) "
