@@ -110,9 +110,8 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
     """
     a, b = demand.between
     table = new_table(f"demand {number} · {demand.kind} · {a} ↔ {b}", "value")
-    path = " → ".join(demand.path)
-    table.add_row("path", Text(path if len(path) <= 40 else
-                               f"{demand.path[0]} → … → {demand.path[-1]}"))
+    # in full, every node named: the value column wraps it at the arrows
+    table.add_row("path", Text(" → ".join(demand.path)))
     table.add_row("hops", f"{demand.hops} links")
     table.add_row("pairs delivered", f"{format_number(demand.pairs)} pairs")
     if demand.completion_time_s is not None:
@@ -306,7 +305,9 @@ def new_table(title: str, *columns: str) -> Table:
                   pad_edge=False, min_width=_TABLE_WIDTH)
     table.add_column("quantity", style="cyan", no_wrap=True)
     for column in columns:
-        table.add_column(column, justify="right")
+        # values wrap (a long path, an abort reason) rather than widen the table past
+        # the terminal; names and numbers are never cut short
+        table.add_column(column, justify="right", overflow="fold")
     return table
 
 

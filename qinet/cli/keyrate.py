@@ -10,8 +10,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from qinet.analysis.keyrate import PROTOCOLS, key_rate_curve, plot_key_rates
-from qinet.analysis.report import format_si
+from qinet.analysis.keyrate import PROTOCOLS, KeyRateCurve, key_rate_curve, plot_key_rates
+from qinet.analysis.report import format_fraction, format_si
 from qinet.cli._common import json_document
 from qinet.errors import ConfigError
 from qinet.units import parse_quantity
@@ -57,19 +57,35 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
     if as_json:
         print(json_document(curve.to_dict()))
         return
-    table = Table(title="secret-key rate against distance", box=box.SIMPLE_HEAD)
-    table.add_column("distance", justify="right")
-    for name in curve.rates:
-        table.add_column(name, justify="right")
-    table.add_column("PLOB bound", justify="right")
-    for i, d in enumerate(curve.distance_km):
-        cells = [format_si(rate[i] * curve.pulse_rate_hz, "bit/s") if rate[i] > 0 else "0"
-                 for rate in curve.rates.values()]
-        table.add_row(f"{d:g} km", *cells, format_si(curve.plob[i] * curve.pulse_rate_hz,
-                                                     "bit/s"))
+    table = keyrate_table(curve)
     Console().print(table)
     if plot is not None:
         Console(stderr=True).print(f"wrote {plot}")
+
+
+def keyrate_table(curve: KeyRateCurve) -> Table:
+    """The curve as stacked rows, so any number of protocols fits 80 columns.
+
+    Per distance: a row with the PLOB bound, then a row per protocol with its key rate
+    and its share of the bound.
+    """
+    table = Table(title="secret-key rate against distance", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("distance", justify="right", no_wrap=True)
+    table.add_column("protocol", no_wrap=True)
+    table.add_column("key rate", justify="right", no_wrap=True)
+    table.add_column("of PLOB bound", justify="right", no_wrap=True)
+    for i, d in enumerate(curve.distance_km):
+        plob = curve.plob[i]
+        table.add_row(f"{d:g} km", "PLOB bound", format_si(plob * curve.pulse_rate_hz, "bit/s"),
+                      "")
+        for name, rate in curve.rates.items():
+            share = (format_fraction(rate[i] / plob) if 0 < plob < math.inf else "–")
+            table.add_row("", name, format_si(rate[i] * curve.pulse_rate_hz, "bit/s")
+                          if rate[i] > 0 else "0 bit/s", share)
+        if i < len(curve.distance_km) - 1:
+            table.add_section()
+    return table
 
 
 def _number(option: str, value: float, *, low: float, high: float = math.inf,

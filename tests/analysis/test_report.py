@@ -6,6 +6,7 @@ import io
 import pytest
 from rich.console import Console
 
+from qinet.analysis.metrics import PathBound
 from qinet.analysis.report import (
     demand_table,
     format_fraction,
@@ -91,3 +92,59 @@ def test_format_helpers():
     assert format_rate(0.5) == "0.5 pairs/s"
     assert format_rate(2500.4, "bit/s") == "2,500 bit/s"
     assert format_fraction(1.0) == "100 %"
+
+
+def _fits_80_columns(text):
+    lines = text.splitlines()
+    assert lines
+    too_wide = [line for line in lines if len(line) > 80]
+    assert too_wide == []
+    assert [line for line in lines if "…" in line] == []
+
+
+@pytest.mark.parametrize(("preset", "duration"), [
+    ("metro-link", "50 ms"), ("chain-9", "50 ms"), ("qkd-protocols", "10 ms"),
+    ("trusted-relay", "10 ms")])
+def test_run_tables_fit_80_columns_with_names_in_full(preset, duration, capsys, monkeypatch):
+    import qinet
+    from qinet.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["run", str(qinet.preset_path(preset)), "--duration", duration]) == 0
+    text = capsys.readouterr().out
+    _fits_80_columns(text)
+    result = qinet.simulate(qinet.preset_path(preset), duration=duration)
+    # every node of every path and every link is named in full
+    words = set(text.split())
+    for demand in result.demands:
+        if isinstance(demand.bound, PathBound):  # pulse-based demands show as their link
+            assert set(demand.path) <= words
+    for link in result.qkd_links:
+        assert link.name in words
+
+
+def test_a_long_path_and_long_names_wrap_inside_80_columns(short_run):
+    demand = short_run.demands[0]
+    long = dataclasses.replace(
+        demand, between=("a-node-with-a-long-name", "another-node-with-a-long-name"),
+        path=["a-node-with-a-long-name", *(f"repeater-station-{i}" for i in range(12)),
+              "another-node-with-a-long-name"])
+    console = Console(record=True, width=80, file=io.StringIO())
+    console.print(run_report(dataclasses.replace(short_run, demands=[long])))
+    text = console.export_text()
+    _fits_80_columns(text)
+    assert set(long.path) <= set(text.split())
+
+
+def test_keyrate_table_fits_80_columns(capsys, monkeypatch):
+    from qinet.analysis.keyrate import PROTOCOLS
+    from qinet.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["keyrate", "--max-distance", "100 km", "--step", "50 km",
+                 "--protocols", ",".join(PROTOCOLS)]) == 0
+    text = capsys.readouterr().out
+    _fits_80_columns(text)
+    assert set(PROTOCOLS) <= set(text.split())
+    assert "50 km" in text
+    assert "bit/s" in text
