@@ -97,7 +97,7 @@ def test_a_bad_source_is_one_config_error_naming_what_was_wrong(source, message)
 
 def test_a_bad_option_names_the_field():
     with pytest.raises(ConfigError, match=r"^mode: .*'warp'"):
-        qinet.simulate("metro-link", mode="warp")  # type: ignore[arg-type]
+        qinet.simulate("metro-link", mode="warp")  # a mode the signature does not allow
     with pytest.raises(ConfigError, match=r"^seed: "):
         qinet.simulate("metro-link", seed=-1)
 

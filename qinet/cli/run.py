@@ -52,6 +52,9 @@ def run(
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ConfigError("--plot", f"use a file name ending in {', '.join(PLOT_SUFFIXES)}, "
                                     f"got {str(plot)!r}")
+    if pairs_out is not None and pairs_out.suffix.lower() != ".parquet":
+        raise ConfigError("--pairs-out", f"writes Parquet: use a file name ending in .parquet, "
+                                         f"got {str(pairs_out)!r}")
     loaded = load(scenario, seed=seed, duration=duration, mode=mode, backend=backend)
     show = not (as_json or quiet)
     started = time.perf_counter()

@@ -141,9 +141,10 @@ class PairTable(dict[int, Pair]):
 
     Examples:
         >>> table = PairTable()
-        >>> pair = table.add(0, 1, (), None, [0, 0])
-        >>> table[pair.id] is pair, len(table)
-        (True, 1)
+        >>> ends = (End(0, 0, None, 0, None, 0), End(1, 0, None, 1, None, 0))
+        >>> pair = table.add(0, 1, ends, None, [0, 0])
+        >>> table[pair.id] is pair, len(table), ends[1].pair == pair.id
+        (True, 1, True)
         >>> table.drop(pair); len(table)
         0
     """
@@ -154,14 +155,14 @@ class PairTable(dict[int, Pair]):
         super().__init__()
         self._next = 0
 
-    def add(self, lo: int, hi: int, ends: tuple[End, End] | tuple[()], state: Any,
+    def add(self, lo: int, hi: int, ends: tuple[End, End], state: Any,
             decayed_ps: list[int], status: PairState = PairState.LIVE, rounds: int = 0,
             swaps: int = 0, pending: int = 0, known_ps: int = 0,
             requested_ps: int = 0) -> Pair:
         """A new pair in play, with ``ends`` pointed at it (the rest as :class:`Pair`)."""
         pair_id = self._next
         self._next = pair_id + 1
-        pair = Pair(pair_id, lo, hi, ends, state, decayed_ps,  # type: ignore[arg-type]
+        pair = Pair(pair_id, lo, hi, ends, state, decayed_ps,
                     status, rounds, swaps, pending, known_ps, None, requested_ps)
         for end in ends:
             end.pair = pair_id

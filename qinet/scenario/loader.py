@@ -42,36 +42,40 @@ MAX_FILE_BYTES = 16 * 2**20  # 16 MiB: a network of 100,000 links fits several t
 MAX_NODES = 2_000_000  # values after YAML aliases are expanded (alias bombs)
 _DISCRIMINATORS = ("kind", "scheme", "protocol")  # most specific last
 
-def yaml_loader(base: type) -> type:
-    """A safe YAML loader on ``base`` (libyaml's ``CSafeLoader`` or the pure-Python
-    ``SafeLoader``) that refuses a key repeated in one mapping."""
 
-    class Loader(base):  # type: ignore[misc]
-        def construct_mapping(self, node: yaml.MappingNode,
-                              deep: bool = False) -> dict[Any, Any]:
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue  # `<<: *base` may be overridden by design
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    first = seen.get(key)
-                except TypeError:
-                    continue  # an unhashable key: the base constructor reports it
-                line = key_node.start_mark.line + 1
-                if first is not None:
-                    raise ConfigError("", f"duplicate key {key!r} at line {line} (first at "
-                                          f"line {first}); a key may appear once in a mapping")
-                seen[key] = line
-            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-            return mapping
+class _NoRepeatedKeys(yaml.constructor.SafeConstructor):
+    """The safe constructor, refusing a key repeated in one mapping (YAML merge keys,
+    ``<<: *base``, may still be overridden)."""
 
-    Loader.__name__ = Loader.__qualname__ = f"Strict{base.__name__}"
-    return Loader
+    def construct_mapping(self, node: yaml.MappingNode,
+                          deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base` may be overridden by design
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # an unhashable key: the base constructor reports it
+            line = key_node.start_mark.line + 1
+            if first is not None:
+                raise ConfigError("", f"duplicate key {key!r} at line {line} (first at "
+                                      f"line {first}); a key may appear once in a mapping")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
-# libyaml's parser when PyYAML was built with it, about ten times faster
-YAML_LOADER = yaml_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+class StrictSafeLoader(_NoRepeatedKeys, yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader that refuses repeated keys."""
+
+
+YAML_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = StrictSafeLoader
+if getattr(yaml, "__with_libyaml__", False):
+    class StrictCSafeLoader(_NoRepeatedKeys, yaml.CSafeLoader):
+        """libyaml's safe loader (about ten times faster) that refuses repeated keys."""
+
+    YAML_LOADER = StrictCSafeLoader
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> Scenario:
@@ -344,7 +348,8 @@ def decode(raw: bytes, name: str = "the scenario") -> str:
                               f"save the file as UTF-8") from None
 
 
-def _parse(text: str, loader_class: type | None = None) -> Any:
+def _parse(text: str,
+           loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader] | None = None) -> Any:
     loader = (loader_class or YAML_LOADER)(text)
     try:
         node = loader.get_single_node()

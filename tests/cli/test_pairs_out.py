@@ -32,3 +32,10 @@ def test_pairs_out_refuses_a_missing_folder(tmp_path, capsys):
                    "--pairs-out", str(tmp_path / "nowhere" / "pairs.parquet")])
     assert status != 0
     assert "--pairs-out" in capsys.readouterr().err
+
+
+def test_pairs_out_names_its_format(tmp_path, capsys):
+    assert main(["run", "metro-link", "-d", "10 ms", "--quiet", "--pairs-out",
+                 str(tmp_path / "pairs.csv")]) == 2
+    assert "--pairs-out: writes Parquet" in capsys.readouterr().err
+    assert not (tmp_path / "pairs.csv").exists()

@@ -36,7 +36,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from qinet.errors import ConfigError
 from qinet.service.kms.tls import tls_extension
@@ -85,7 +85,135 @@ def error_bytes(status: int, message: str) -> bytes:
     return head.encode("ascii") + body
 
 
-def guarded_protocol(base: type[Any], limits: ConnectionLimits) -> type[asyncio.Protocol]:
+class _ConnectionGuard(asyncio.Protocol):
+    """What :func:`guarded_protocol` adds to a uvicorn HTTP protocol class (a mixin in
+    front of it; ``super()`` is uvicorn's protocol at run time)."""
+
+    limits: ClassVar[ConnectionLimits] = ConnectionLimits()
+    app: Asgi  # set by uvicorn's constructor; read when each request starts
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        loop = asyncio.get_running_loop()
+        self._guard_loop = loop
+        # uvicorn's protocols are made for stream transports (write, abort)
+        self._guard_transport = cast(asyncio.Transport, transport)
+        self._request_timer: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+        self._line_done = False
+        self._in_head = True
+        self._idle_timer: asyncio.TimerHandle | None = loop.call_later(
+            self.limits.idle_timeout_s, self._close_idle)
+        tls = tls_extension(transport.get_extra_info("ssl_object"))
+        app: Asgi = self.app
+
+        async def guarded_app(scope: Scope, receive: Any, send: Any) -> None:
+            # uvicorn calls this once a request's head is complete
+            if scope.get("type") == "http":
+                if tls is not None:
+                    scope["extensions"] = {**(scope.get("extensions") or {}),
+                                           "tls": tls}
+                receive = self._body_guard(scope, receive)
+                if receive is None:  # refused: the answer is sent, the connection closed
+                    return
+            await app(scope, receive, send)
+
+        # uvicorn reads self.app when each request of this connection starts
+        self.app = guarded_app
+
+    def data_received(self, data: bytes) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if self._request_timer is None:  # the first byte of a request
+            self._request_timer = self._guard_loop.call_later(
+                self.limits.request_timeout_s, self._request_timed_out)
+            self._head_bytes = 0
+            self._line_done = False
+            self._in_head = True
+        parsing = getattr(self, "cycle", None)
+        super().data_received(data)
+        if not self._in_head or self._guard_transport.is_closing():
+            return
+        if getattr(self, "cycle", None) is not parsing:  # the head is complete
+            self._in_head = False
+            return
+        self._head_bytes += len(data)
+        self._line_done = self._line_done or b"\n" in data
+        if not self._line_done and self._head_bytes > self.limits.max_request_line_bytes:
+            self._refuse(414, f"the request line is longer than "
+                              f"{self.limits.max_request_line_bytes} bytes")
+        elif self._head_bytes > self.limits.max_head_bytes:
+            self._refuse(431, f"the request head is larger than "
+                              f"{self.limits.max_head_bytes} bytes")
+
+    def shutdown(self) -> None:
+        # uvicorn closes an idle connection at shutdown with transport.close(), which
+        # on TLS waits for the client's close_notify: an idle keep-alive client would
+        # hold the server open. Nothing is under way on it, so it is aborted.
+        cycle = getattr(self, "cycle", None)
+        if (cycle is None or cycle.response_complete) and self._request_timer is None:
+            self._guard_transport.abort()
+            return
+        cast(Any, super()).shutdown()  # uvicorn's own: not on asyncio.Protocol
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for timer in (self._idle_timer, self._request_timer):
+            if timer is not None:
+                timer.cancel()
+        super().connection_lost(exc)
+
+    def _body_guard(self, scope: Scope, receive: Any) -> Any:
+        """``receive`` that ends the request's timer once its body is in."""
+        self._in_head = False
+        headers = dict(scope.get("headers") or ())
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limits.max_body_bytes:
+            self._refuse(413, f"the request body is larger than "
+                              f"{self.limits.max_body_bytes} bytes")
+            return None
+        if length in (None, b"0") and b"transfer-encoding" not in headers:
+            self._request_done()
+            return receive
+        received = 0
+
+        async def guarded_receive() -> dict[str, Any]:
+            nonlocal received
+            message: dict[str, Any] = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limits.max_body_bytes:
+                self._refuse(413, f"the request body is larger than "
+                                  f"{self.limits.max_body_bytes} bytes")
+            if not message.get("more_body", False):
+                self._request_done()
+            return message
+
+        return guarded_receive
+
+    def _request_done(self) -> None:
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+            self._request_timer = None
+
+    def _request_timed_out(self) -> None:
+        self._request_timer = None
+        self._refuse(408, f"the request did not arrive whole within "
+                          f"{self.limits.request_timeout_s:g} s")
+
+    def _close_idle(self) -> None:
+        self._idle_timer = None
+        if not self._guard_transport.is_closing():
+            self._guard_transport.close()
+
+    def _refuse(self, status: int, message: str) -> None:
+        transport = self._guard_transport
+        if not transport.is_closing():
+            transport.write(error_bytes(status, message))
+            transport.close()
+
+
+def guarded_protocol(base: type[asyncio.Protocol],
+                     limits: ConnectionLimits) -> type[asyncio.Protocol]:
     """A subclass of a uvicorn HTTP protocol class enforcing ``limits`` on each connection.
 
     Args:
@@ -95,130 +223,5 @@ def guarded_protocol(base: type[Any], limits: ConnectionLimits) -> type[asyncio.
     Returns:
         The subclass, to pass as ``uvicorn.Config(http=...)``.
     """
-
-    # the base is chosen at run time (httptools or h11), so the type checker cannot
-    # follow it: the one ignore of this module
-    class GuardedProtocol(base):  # type: ignore[misc]
-        app: Asgi  # set by uvicorn's constructor; read when each request starts
-
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(transport)
-            loop = asyncio.get_running_loop()
-            self._guard_loop = loop
-            # uvicorn's protocols are made for stream transports (write, abort)
-            self._guard_transport = cast(asyncio.Transport, transport)
-            self._request_timer: asyncio.TimerHandle | None = None
-            self._head_bytes = 0
-            self._line_done = False
-            self._in_head = True
-            self._idle_timer: asyncio.TimerHandle | None = loop.call_later(
-                limits.idle_timeout_s, self._close_idle)
-            tls = tls_extension(transport.get_extra_info("ssl_object"))
-            app: Asgi = self.app
-
-            async def guarded_app(scope: Scope, receive: Any, send: Any) -> None:
-                # uvicorn calls this once a request's head is complete
-                if scope.get("type") == "http":
-                    if tls is not None:
-                        scope["extensions"] = {**(scope.get("extensions") or {}),
-                                               "tls": tls}
-                    receive = self._body_guard(scope, receive)
-                    if receive is None:  # refused: the answer is sent, the connection closed
-                        return
-                await app(scope, receive, send)
-
-            # uvicorn reads self.app when each request of this connection starts
-            self.app = guarded_app
-
-        def data_received(self, data: bytes) -> None:
-            if self._idle_timer is not None:
-                self._idle_timer.cancel()
-                self._idle_timer = None
-            if self._request_timer is None:  # the first byte of a request
-                self._request_timer = self._guard_loop.call_later(
-                    limits.request_timeout_s, self._request_timed_out)
-                self._head_bytes = 0
-                self._line_done = False
-                self._in_head = True
-            parsing = getattr(self, "cycle", None)
-            super().data_received(data)
-            if not self._in_head or self._guard_transport.is_closing():
-                return
-            if getattr(self, "cycle", None) is not parsing:  # the head is complete
-                self._in_head = False
-                return
-            self._head_bytes += len(data)
-            self._line_done = self._line_done or b"\n" in data
-            if not self._line_done and self._head_bytes > limits.max_request_line_bytes:
-                self._refuse(414, f"the request line is longer than "
-                                  f"{limits.max_request_line_bytes} bytes")
-            elif self._head_bytes > limits.max_head_bytes:
-                self._refuse(431, f"the request head is larger than "
-                                  f"{limits.max_head_bytes} bytes")
-
-        def shutdown(self) -> None:
-            # uvicorn closes an idle connection at shutdown with transport.close(), which
-            # on TLS waits for the client's close_notify: an idle keep-alive client would
-            # hold the server open. Nothing is under way on it, so it is aborted.
-            cycle = getattr(self, "cycle", None)
-            if (cycle is None or cycle.response_complete) and self._request_timer is None:
-                self._guard_transport.abort()
-                return
-            super().shutdown()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            for timer in (self._idle_timer, self._request_timer):
-                if timer is not None:
-                    timer.cancel()
-            super().connection_lost(exc)
-
-        def _body_guard(self, scope: Scope, receive: Any) -> Any:
-            """``receive`` that ends the request's timer once its body is in."""
-            self._in_head = False
-            headers = dict(scope.get("headers") or ())
-            length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
-                self._refuse(413, f"the request body is larger than "
-                                  f"{limits.max_body_bytes} bytes")
-                return None
-            if length in (None, b"0") and b"transfer-encoding" not in headers:
-                self._request_done()
-                return receive
-            received = 0
-
-            async def guarded_receive() -> dict[str, Any]:
-                nonlocal received
-                message: dict[str, Any] = await receive()
-                received += len(message.get("body", b""))
-                if received > limits.max_body_bytes:
-                    self._refuse(413, f"the request body is larger than "
-                                      f"{limits.max_body_bytes} bytes")
-                if not message.get("more_body", False):
-                    self._request_done()
-                return message
-
-            return guarded_receive
-
-        def _request_done(self) -> None:
-            if self._request_timer is not None:
-                self._request_timer.cancel()
-                self._request_timer = None
-
-        def _request_timed_out(self) -> None:
-            self._request_timer = None
-            self._refuse(408, f"the request did not arrive whole within "
-                              f"{limits.request_timeout_s:g} s")
-
-        def _close_idle(self) -> None:
-            self._idle_timer = None
-            if not self._guard_transport.is_closing():
-                self._guard_transport.close()
-
-        def _refuse(self, status: int, message: str) -> None:
-            transport = self._guard_transport
-            if not transport.is_closing():
-                transport.write(error_bytes(status, message))
-                transport.close()
-
-    GuardedProtocol.__name__ = GuardedProtocol.__qualname__ = f"Guarded{base.__name__}"
-    return GuardedProtocol
+    guarded = type(f"Guarded{base.__name__}", (_ConnectionGuard, base), {"limits": limits})
+    return cast(type[asyncio.Protocol], guarded)
