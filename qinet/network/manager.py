@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -46,6 +47,8 @@ class EntanglementNetwork:
         timeline: the clock.
         rng: the run's random tree (each demand takes its own stream).
         play_messages: play every swap outcome as a message event (detailed mode).
+        on_served: called once when every demand has the number of pairs it asked for
+            (every demand must ask for a number); by default the timeline stops there.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class EntanglementNetwork:
         timeline: Timeline,
         rng: RngTree,
         play_messages: bool = True,
+        on_served: Callable[[], None] | None = None,
     ) -> None:
         self.graph = graph
         self.links = links
@@ -70,6 +74,8 @@ class EntanglementNetwork:
         self.timeline = timeline
         self.rng = rng
         self.play_messages = play_messages
+        self._on_served = on_served or timeline.stop
+        self.served_ps: int | None = None
         self.schedulers = {key: LinkScheduler(link) for key, link in links.items()}
         self.demands: list[DemandRoute] = []
 
@@ -124,10 +130,13 @@ class EntanglementNetwork:
         return route
 
     def _demand_done(self) -> None:
-        # a run whose every demand asked for a fixed number of pairs ends when all have them
-        if all(d.protocol.target_pairs is not None
-               and d.log.delivered >= d.protocol.target_pairs for d in self.demands):
-            self.timeline.stop()
+        # a network whose every demand asked for a fixed number of pairs is done when
+        # all have them
+        if self.served_ps is None and all(
+                d.protocol.target_pairs is not None
+                and d.log.delivered >= d.protocol.target_pairs for d in self.demands):
+            self.served_ps = self.timeline.now_ps
+            self._on_served()
 
     def start(self) -> None:
         """Start every link that serves a demand."""
