@@ -3,12 +3,12 @@
 The public entry point, which also takes preset names, files, YAML text and dicts, is
 :func:`qinet.simulate` (``qinet/api.py``); this is the step below it.
 
-The timelines are driven in slices of a budget of events sized to take about
+The timeline is driven in slices of a budget of events sized to take about
 :data:`SLICE_WALL_S` of wall time each, so a progress display is updated at a steady
 pace whether simulated time runs fast or slowly, and a run can be stopped between two
 slices (where the simulation is consistent) with its results so far. Slicing never
 changes the numbers: the events run are the same, in the same order, with the same
-random draws. The wall clock only sizes the slices; simulated time is the timelines'.
+random draws. The wall clock only sizes the slices; simulated time is the timeline's.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from numpy.typing import NDArray
 from qinet.analysis.metrics import RunResult, summarize
 from qinet.kernel.timeline import Timeline
 from qinet.scenario import Scenario, Simulation
-from qinet.scenario.build import uses_network
-from qinet.units import ps_to_s, s_to_ps
+from qinet.units import ps_to_s
 
 SLICE_WALL_S = 0.1  # a slice's wall-time target: ten display updates a second
 FIRST_SLICE_EVENTS = 256  # until the pace of the run is known
@@ -35,15 +34,12 @@ class RunStatus:
     """Where a run stands after a slice.
 
     Attributes:
-        phase: ``"entanglement"`` (the entanglement network's timeline) or ``"keys"``
-            (the key network's), run one after the other over the same simulated span.
-        done_s: simulated seconds of this phase run so far.
-        total_s: simulated seconds the phase runs (the scenario's duration).
-        events: events processed so far on both timelines.
+        done_s: simulated seconds run so far.
+        total_s: simulated seconds the run lasts (the scenario's duration).
+        events: events processed so far.
         wall_s: wall-clock seconds since the run started.
     """
 
-    phase: str
     done_s: float
     total_s: float
     events: int
@@ -58,12 +54,13 @@ class ScenarioRun:
         result: the metrics; ``result.duration_s`` is the simulated time actually run.
         partial: the run was interrupted before its end (the watcher raised
             ``KeyboardInterrupt``).
-        simulated_s: the simulated time actually run (the key network's when the
-            scenario has QKD links, else the entanglement network's); below the
-            duration asked for when interrupted, or when every demand had its pairs.
+        simulated_s: the simulated time actually run: below the duration asked for
+            when interrupted, or when every entanglement demand had its pairs and there
+            were no keys to make.
         requested_s: the duration the scenario asked for.
-        phases: simulated seconds each phase ran (``entanglement``, ``keys``); a phase
-            that did not start is left out.
+        served_s: when every entanglement demand had the pairs it asked for (``None``:
+            not reached, or some demand asks for no number); the entanglement metrics
+            count up to there.
         pairs: with ``keep_pairs``, per index in the scenario's demands, the arrays of
             every delivered pair: ``delivered_ps``, ``latency_ps``, ``fidelity``.
     """
@@ -72,7 +69,7 @@ class ScenarioRun:
     partial: bool
     simulated_s: float
     requested_s: float
-    phases: dict[str, float]
+    served_s: float | None = None
     pairs: dict[int, dict[str, NDArray[Any]]] = field(default_factory=dict)
 
 
@@ -86,15 +83,16 @@ def run_scenario(
 
     Args:
         scenario: the scenario, as :func:`qinet.scenario.load_scenario` returns it.
-        progress: called with ``(done_s, total_s)`` of simulated time while running;
-            with both an entanglement and a key network, the first half of ``total_s``
-            is the entanglement network's and the second the key network's.
+        progress: called with ``(done_s, total_s)`` of simulated time while running.
 
     Returns:
         The run's metrics; ``result.to_dict()`` is the stable JSON document.
     """
-    watch = None if progress is None else _progress_watch(scenario, progress)
-    return run_watched(scenario, watch=watch).result
+    def watch(status: RunStatus) -> None:
+        if progress is not None:
+            progress(status.done_s, status.total_s)
+
+    return run_watched(scenario, watch=None if progress is None else watch).result
 
 
 def run_watched(scenario: Scenario, *, watch: Watch | None = None,
@@ -116,46 +114,29 @@ def run_watched(scenario: Scenario, *, watch: Watch | None = None,
     """
     started = time.perf_counter()
     sim = Simulation(scenario, keep_pairs=keep_pairs)
-    end_ps = s_to_ps(scenario.duration)
-    has_keys = bool(sim.key_network.links)
-    phases: dict[str, float] = {}
+    timeline = sim.timeline
+    end_ps = sim.end_ps
     partial = False
-
-    def events() -> int:
-        return sim.timeline.events_processed + sim.key_timeline.events_processed
-
-    def slices(phase: str, timeline: Timeline) -> None:
+    sim.start()
+    try:
         for _ in _slices(timeline, end_ps, slice_wall_s):
             if watch is not None:
-                watch(RunStatus(phase, ps_to_s(timeline.now_ps), scenario.duration,
-                                events(), time.perf_counter() - started))
-
-    sim.network.start()
-    try:
-        slices("entanglement", sim.timeline)
+                watch(RunStatus(ps_to_s(timeline.now_ps), scenario.duration,
+                                timeline.events_processed, time.perf_counter() - started))
     except KeyboardInterrupt:
         partial = True
-    served = sim.timeline.stopped and not partial  # every demand has its pairs
-    ent_ps = sim.timeline.now_ps if (partial or served) else end_ps
-    phases["entanglement"] = ps_to_s(ent_ps)
-    record = sim.record(max(ent_ps, 1))  # rates are per simulated second: never 0 s
-    simulated_ps = ent_ps
-    if has_keys and not partial:
-        sim.key_network.start()
-        try:
-            slices("keys", sim.key_timeline)
-        except KeyboardInterrupt:
-            partial = True
-        simulated_ps = min(sim.key_timeline.now_ps, end_ps) if partial else end_ps
-        phases["keys"] = ps_to_s(simulated_ps)
-        record.keys = sim.key_network.finish()
-    simulated_s = ps_to_s(max(simulated_ps, 1))
+    # the clock stands at the end, where the run was interrupted, or where it stopped
+    # because every demand had its pairs
+    simulated_ps = max(min(timeline.now_ps, end_ps), 1)  # rates per second: never 0 s
+    record = sim.finish()
+    simulated_s = ps_to_s(simulated_ps)
     if simulated_s != scenario.duration:
         # the metrics' rates and their duration_s are per second actually simulated
         record.scenario = scenario.model_copy(update={"duration": simulated_s})
     pairs = {d.index: d.arrays for d in record.demands} if keep_pairs else {}
-    return ScenarioRun(summarize(record), partial, simulated_s, scenario.duration, phases,
-                       pairs)
+    served = sim.served_ps
+    return ScenarioRun(summarize(record), partial, simulated_s, scenario.duration,
+                       None if served is None else ps_to_s(served), pairs)
 
 
 def _slices(timeline: Timeline, end_ps: int, slice_wall_s: float) -> Iterator[None]:
@@ -174,23 +155,6 @@ def _slices(timeline: Timeline, end_ps: int, slice_wall_s: float) -> Iterator[No
         # aim the next slice at slice_wall_s, growing or shrinking at most tenfold
         pace = done / max(wall, 1e-6)
         budget = max(1, min(10 * budget, max(budget // 10, int(pace * slice_wall_s))))
-
-
-def _progress_watch(scenario: Scenario,
-                    progress: Callable[[float, float], object]) -> Watch:
-    """A watcher that reports ``(done_s, total_s)`` as :func:`run_scenario` documents."""
-    duration = scenario.duration
-    has_keys = any(link.scheme == "qkd" for link in scenario.links)
-    has_pairs = any(uses_network(demand) for demand in scenario.demands)
-    share = 0.5 if has_keys and has_pairs else float(not has_keys)
-
-    def watch(status: RunStatus) -> None:
-        if status.phase == "entanglement":
-            progress(share * status.done_s, duration)
-        else:
-            progress(share * duration + (1 - share) * status.done_s, duration)
-
-    return watch
 
 
 # the name under which `qinet run` imports it

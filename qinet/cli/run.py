@@ -65,8 +65,7 @@ def run(
     result = outcome.result
     notes = list(loaded.notes)
     if outcome.partial:
-        has_keys = any(link.scheme == "qkd" for link in loaded.scenario.links)
-        notes.append(partial_line(outcome, has_keys=has_keys))
+        notes.append(partial_line(outcome))
 
     data = result.to_dict()
     data.update(partial=outcome.partial, simulated_s=outcome.simulated_s,
@@ -103,14 +102,11 @@ def run(
     return outcome
 
 
-def partial_line(outcome: ScenarioRun, *, has_keys: bool) -> str:
-    """What an interrupted run covered, e.g. ``partial: interrupted after 1.20 s of 10.0 s
-    simulated (entanglement 1.20 s; the key network did not run)``."""
-    parts = [f"{name} {format_time(seconds)}" for name, seconds in outcome.phases.items()]
-    if has_keys and "keys" not in outcome.phases:
-        parts.append("the key network did not run")
+def partial_line(outcome: ScenarioRun) -> str:
+    """What an interrupted run covered, e.g. ``partial: interrupted after 1.20 s of
+    10.0 s simulated``."""
     return (f"partial: interrupted after {format_time(outcome.simulated_s)} of "
-            f"{format_time(outcome.requested_s)} simulated ({'; '.join(parts)})")
+            f"{format_time(outcome.requested_s)} simulated")
 
 
 @contextmanager
@@ -140,16 +136,16 @@ def _interrupts() -> Iterator[threading.Event]:
 class ProgressDisplay:
     """A progress bar on stderr, drawn once a run has taken :data:`PROGRESS_ABOVE_S`.
 
-    One bar per phase (entanglement network, key network) shows the simulated time
-    done against the duration, the events processed per wall second and the time left
-    by the wall clock (estimated from the simulated seconds run per wall second).
+    The bar shows the simulated time done against the duration, the events processed
+    per wall second and the time left by the wall clock (estimated from the simulated
+    seconds run per wall second).
     """
 
     def __init__(self, *, enabled: bool, after_s: float = PROGRESS_ABOVE_S) -> None:
         self.enabled = enabled
         self.after_s = after_s
         self._progress: Any = None
-        self._tasks: dict[str, Any] = {}
+        self._task: Any = None
 
     def __enter__(self) -> ProgressDisplay:
         return self
@@ -176,13 +172,11 @@ class ProgressDisplay:
         if self._progress is None:
             self._progress = _new_progress()
             self._progress.start()
-        task = self._tasks.get(status.phase)
-        if task is None:
-            label = "entanglement" if status.phase == "entanglement" else "key network"
-            task = self._tasks[status.phase] = self._progress.add_task(
-                label, total=status.total_s, events_per_s="")
+        if self._task is None:
+            self._task = self._progress.add_task("simulating", total=status.total_s,
+                                                 events_per_s="")
         rate = status.events / status.wall_s if status.wall_s > 0 else 0.0
-        self._progress.update(task, completed=status.done_s,
+        self._progress.update(self._task, completed=status.done_s,
                               events_per_s=f"{rate:,.0f} events/s")
 
 

@@ -118,7 +118,15 @@ def uses_network(demand: object) -> TypeGuard[schema.EntanglementDemand | schema
 
 
 class Simulation:
-    """A scenario made runnable: nodes, links and demands on one timeline.
+    """A scenario made runnable: nodes, links, demands and the key network on one timeline.
+
+    The entanglement network and the key network share no resource, only the clock.
+    When every entanglement demand asked for a number of pairs and has them, the
+    entanglement network's record is taken there (its rates count that interval); the
+    timeline then stops, unless the key network still runs to the end.
+
+    Drive it with :meth:`start`, ``timeline.run(...)`` and :meth:`finish`, or with
+    :meth:`run` in one call.
 
     Args:
         scenario: a validated scenario (see :func:`qinet.scenario.load_scenario`).
@@ -186,13 +194,11 @@ class Simulation:
                 pumping=purification.pumping if purification else False,
                 routing=policy.routing, k_paths=policy.k_paths),
             backend=make_backend(scenario.backend), timeline=self.timeline, rng=self.rng,
-            play_messages=scenario.mode == "detailed")
-        # the key network shares no resource with the entanglement network, whose
-        # timeline may stop early (demands for a number of pairs); it runs on its own
-        self.key_timeline = Timeline()
+            play_messages=scenario.mode == "detailed", on_served=self._on_served)
         self.key_network = build_key_network(
-            scenario, rng=self.rng.child("keys"), timeline=self.key_timeline,
+            scenario, rng=self.rng.child("keys"), timeline=self.timeline,
             end_ps=s_to_ps(scenario.duration))
+        self._served: RunRecord | None = None
         for i, demand in enumerate(scenario.demands):
             if not uses_network(demand):
                 continue
@@ -205,41 +211,67 @@ class Simulation:
             except ConfigError as exc:
                 raise ConfigError(f"demands[{i}].between", exc.reason) from None
 
+    @property
+    def end_ps(self) -> int:
+        """When the run ends: the scenario's duration."""
+        return s_to_ps(self.scenario.duration)
+
+    @property
+    def served_ps(self) -> int | None:
+        """When every entanglement demand had the pairs it asked for (``None``: not yet,
+        or some demand asks for no number)."""
+        return self.network.served_ps
+
+    def start(self) -> None:
+        """Start every link that serves a demand, and the key network.
+
+        Side Effects:
+            Schedules the first events on :attr:`timeline`.
+        """
+        self.network.start()
+        if self.key_network.links:
+            self.key_network.start()
+
+    def finish(self) -> RunRecord:
+        """The raw outcome of the run up to the timeline's clock (the scenario's end, or
+        where the run was interrupted or stopped).
+
+        Side Effects:
+            Ends the key network: its links stop sending and the announcements already
+            on their way land.
+        """
+        record = self._served or self._record(max(self.timeline.now_ps, 1))
+        record.events = self.timeline.events_processed
+        if self.key_network.links:
+            record.keys = self.key_network.finish()
+            record.events = self.timeline.events_processed
+        return record
+
     def run(self, *, progress: Callable[[float, float], Any] | None = None) -> RunRecord:
-        """Run for the scenario's duration.
+        """Run for the scenario's duration (less when every demand has its pairs and
+        there are no keys to make).
 
         Args:
             progress: called as ``progress(done_s, total_s)`` after each slice of
                 simulated time, for progress bars.
         """
-        duration = self.scenario.duration
-        has_keys = bool(self.key_network.links)
-        # with both faces, the bar spends its first half on entanglement, then keys
-        share = 0.5 if has_keys and self.network.demands else float(not has_keys)
-        self.network.start()
-        end_ps = s_to_ps(duration)
+        self.start()
         slices = 100 if progress is not None else 1
         for k in range(1, slices + 1):
-            self.timeline.run(until_ps=end_ps * k // slices)
+            self.timeline.run(until_ps=self.end_ps * k // slices)
             if progress is not None:
-                progress(share * self.timeline.now_s, duration)
+                progress(self.timeline.now_s, self.scenario.duration)
             if self.timeline.stopped:
-                break  # every demand has the pairs it asked for
-        record = self._record(end_ps if not self.timeline.stopped else self.timeline.now_ps)
-        if has_keys:
-            self.key_network.start()
-            for k in range(1, slices + 1):
-                self.key_network.run(end_ps * k // slices)
-                if progress is not None:
-                    progress(share * duration + (1 - share) * self.key_timeline.now_s,
-                             duration)
-            record.keys = self.key_network.finish()
-        return record
+                break
+        return self.finish()
 
-    def record(self, end_ps: int) -> RunRecord:
-        """The raw outcome of the entanglement network at ``end_ps`` (keys not included),
-        for a caller that drives :attr:`timeline` itself."""
-        return self._record(end_ps)
+    def _on_served(self) -> None:
+        if self.key_network.links:
+            # the key network runs on to the end; the entanglement network's record
+            # is the one at this moment
+            self._served = self._record(self.timeline.now_ps)
+        else:
+            self.timeline.stop()
 
     def _record(self, end_ps: int) -> RunRecord:
         record = RunRecord(self.scenario, elapsed_ps=end_ps,

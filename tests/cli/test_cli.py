@@ -122,8 +122,8 @@ def test_quiet_prints_nothing(capsys):
 def test_progress_bar_only_after_one_second_of_wall_time():
     from qinet.analysis.api import RunStatus
 
-    early = RunStatus("entanglement", 0.5, 2.0, events=1000, wall_s=0.5)
-    late = RunStatus("entanglement", 1.0, 2.0, events=4000, wall_s=2.0)
+    early = RunStatus(0.5, 2.0, events=1000, wall_s=0.5)
+    late = RunStatus(1.0, 2.0, events=4000, wall_s=2.0)
     with run_module.ProgressDisplay(enabled=True) as display:
         display.update(early)
         assert display._progress is None
