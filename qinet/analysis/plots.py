@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import networkx as nx
+
+from qinet.analysis.key_metrics import KeyDemandMetrics, PairKeyMetrics
 from qinet.analysis.metrics import DemandMetrics, PathBound, RunResult
 
 if TYPE_CHECKING:
@@ -47,33 +51,59 @@ def plot_run(result: RunResult, path: str | Path) -> Path:
 def run_figure(result: RunResult) -> Figure:
     """The figure of a run: end-to-end rates, fidelities and key rates against bounds.
 
-    Per entanglement demand (every demand whose bound is its path's), on a log axis: the
-    end-to-end pair rate (pairs/s), its distillable rate (ebit/s, hashing bound) and the
-    PLOB bound of its path without repeaters (ebit/s), with the repeater-chain capacity
-    beside it for a path of several hops; next to it the mean fidelity ± one standard
-    deviation against ``min_fidelity``. Per QKD link, on a log axis: the secret-key rate
-    against the PLOB bound, both in bit/s. The fields are those of the JSON.
+    Up to three panels, each with one row per demand or link:
 
-    Names run down the y axis and the figure grows with the rows, so 50 demands stay
+    * Per entanglement demand (every demand whose bound is its path's, BBM92 and E91
+      demands included, since they consume pairs), on a log axis: the end-to-end pair
+      rate (pairs/s), its distillable rate (ebit/s, hashing bound) and the PLOB bound of
+      its path without repeaters (ebit/s), with the repeater-chain capacity beside it for
+      a path of several hops; next to it the mean fidelity ± one standard deviation
+      against ``min_fidelity``.
+    * The key panel, on a log axis in bit/s: per prepare-and-measure QKD link its
+      secret-key rate against the PLOB bound at its loss and pulse rate; then per
+      entanglement-based QKD demand (BBM92, E91) the secret-key rate of the key it
+      distilled from its pairs against the PLOB bound of its path (``direct_ebits_per_s``)
+      and, over several hops, the repeater-chain capacity. PLOB bounds the secret-key
+      capacity as it bounds the entanglement capacity, one ebit per secret bit (Pirandola
+      et al., Nat. Commun. 8, 15043 (2017)). Each row names its protocol.
+    * Per key demand relayed over trusted nodes, on a log axis in bit/s: the delivered
+      key rate (``key_rate_bps``), what it asked for (``rate_target_hz × key_size_bits``,
+      none without a rate) and the bound of its relay. A relay cannot beat its weakest
+      hop, so on one route the bound is the route's bottleneck: the smallest PLOB bound
+      (``qkd_links[i].plob_bound_bps``) of its links. The relay may spread keys over every
+      fewest-hop route whose inner nodes are trusted, so the bound drawn is the maximum
+      flow between the ends over those routes' links with their PLOB bounds as
+      capacities, the bottleneck when there is one route (the min-cut bound on the
+      multi-path capacity; Pirandola, Commun. Phys. 2, 51 (2019)). The metrics give no
+      bound for a key demand, so it is computed here from the links of the result.
+
+    Names run down the y axis and the figure grows with the rows, so 50 rows stay
     readable; a panel shows at most :data:`MAX_ROWS` rows and says so in its title. A
     panel with nothing to show is left out; a zero rate is drawn at the axis floor and
-    the panel says so. Matplotlib is imported here, and a ``Figure`` with its own Agg
-    canvas is used instead of pyplot, so no backend or global state changes.
+    the panel says so. The numbers are those of the JSON. Matplotlib is imported here,
+    and a ``Figure`` with its own Agg canvas is used instead of pyplot, so no backend or
+    global state changes.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    demands = [(i, d) for i, d in enumerate(result.demands, 1) if isinstance(d.bound, PathBound)]
-    qkd = result.qkd_links
-    shown_d, shown_q = min(len(demands), MAX_ROWS), min(len(qkd), MAX_ROWS)
-    heights = [n * _ROW_IN + _PANEL_IN for n in (shown_d, shown_q) if n]
+    numbered = list(enumerate(result.demands, 1))
+    demands = [(i, d) for i, d in numbered if isinstance(d.bound, PathBound)]
+    pair_keys = [(i, d) for i, d in demands if isinstance(d.key, PairKeyMetrics)]
+    keys = [*((f"{link.name} ({link.protocol})", link.secret_key_rate_bps,
+               link.plob_bound_bps, None) for link in result.qkd_links),
+            *((_demand_name(i, d), _pair_key_rate_bps(d), _direct_bps(d), _chain_bps(d))
+              for i, d in pair_keys)]
+    relayed = result.key_demands
+    shown = [min(len(rows), MAX_ROWS) for rows in (demands, keys, relayed)]
+    heights = [n * _ROW_IN + _PANEL_IN for n in shown if n]
     figure = Figure(figsize=(11, sum(heights) + 0.6 if heights else 2.0), layout="constrained")
     FigureCanvasAgg(figure)
     figure.suptitle(f"{result.scenario}: seed {result.seed}, {result.duration_s:g} s "
                     f"simulated, {result.mode}, {result.backend}")
     if not heights:
-        figure.text(0.5, 0.4, "no entanglement demands and no QKD links: nothing to plot",
-                    ha="center", va="center")
+        figure.text(0.5, 0.4, "no entanglement demands, QKD links or key demands: nothing "
+                    "to plot", ha="center", va="center")
         return figure
     grid = figure.add_gridspec(len(heights), 2, height_ratios=heights, width_ratios=[3, 2])
     row = 0
@@ -85,21 +115,103 @@ def run_figure(result: RunResult) -> Figure:
                            total=len(demands))
         _plot_fidelity(fidelity, [d for _, d in demands[:MAX_ROWS]])
         row += 1
-    if qkd:
-        keys = figure.add_subplot(grid[row, :])
-        links = qkd[:MAX_ROWS]
-        _rate_panel(keys, [link.name for link in links], (
-            _Series("secret-key rate (bit/s)", [link.secret_key_rate_bps for link in links],
-                    "o", _COLOURS["key"]),
-            _Series("PLOB bound (bit/s)", [link.plob_bound_bps for link in links],
-                    "v", _COLOURS["PLOB"])),
-            title=_title("secret-key rate per QKD link", len(links), len(qkd)),
-            xlabel="bit/s", ylabel="QKD link")
+    if keys:
+        _plot_key_rates(figure.add_subplot(grid[row, :]), keys[:MAX_ROWS], total=len(keys))
+        row += 1
+    if relayed:
+        _plot_relayed(figure.add_subplot(grid[row, :]), result, relayed[:MAX_ROWS],
+                      total=len(relayed))
     return figure
 
 
+_KeyRow = tuple[str, float, float | None, float | None]
+"""A key panel's row: name, secret-key rate, PLOB bound, repeater-chain capacity (bit/s)."""
+
+
+def _plot_key_rates(ax: Axes, rows: list[_KeyRow], *, total: int) -> None:
+    series = [
+        _Series("secret-key rate (bit/s)", [r[1] for r in rows], "o", _COLOURS["key"]),
+        _Series("PLOB bound (bit/s)", [r[2] for r in rows], "v", _COLOURS["PLOB"])]
+    if any(r[3] is not None for r in rows):
+        series.append(_Series("repeater-chain capacity (bit/s)", [r[3] for r in rows], "^",
+                              _COLOURS["repeater"]))
+    _rate_panel(ax, [r[0] for r in rows], series,
+                title=_title("secret-key rate per QKD link and entanglement-based QKD "
+                             "demand", len(rows), total),
+                xlabel="bit/s", ylabel="QKD link or demand (protocol)")
+
+
+def _plot_relayed(ax: Axes, result: RunResult, demands: list[KeyDemandMetrics], *,
+                  total: int) -> None:
+    _rate_panel(ax, [f"key {i}: {d.between[0]}–{d.between[1]}"
+                     for i, d in enumerate(demands, 1)], (
+        _Series("delivered key rate (bit/s)", [d.key_rate_bps for d in demands], "o",
+                _COLOURS["key"]),
+        _Series("asked: rate × key size (bit/s)",
+                [None if d.rate_target_hz is None else d.rate_target_hz * d.key_size_bits
+                 for d in demands], "d", _COLOURS["target"]),
+        _Series("PLOB bound of its relay routes (bit/s)",
+                [_relay_bound_bps(result, d) for d in demands], "v", _COLOURS["PLOB"])),
+        title=_title("key rate per key demand relayed over trusted nodes", len(demands),
+                     total),
+        xlabel="bit/s", ylabel="key demand")
+
+
+def _relay_bound_bps(result: RunResult, demand: KeyDemandMetrics) -> float | None:
+    """The PLOB bound of a relayed key demand (bit/s): the maximum flow between its ends
+    over the routes the relay may take, the links' PLOB bounds as capacities.
+
+    The routes are those of :meth:`qinet.network.key_relay.KeyRelay.routes`: the
+    fewest-hop paths of QKD links whose inner nodes are trusted. On one route the flow
+    is the route's bottleneck, its smallest ``plob_bound_bps``: a relay cannot beat its
+    weakest hop.
+
+    Returns:
+        The bound, or ``None`` when no such route joins the ends.
+    """
+    source, destination = demand.between
+    allowed = {n.name for n in result.nodes if n.trusted} | {source, destination}
+    capacity: dict[frozenset[str], float] = {}
+    for link in result.qkd_links:
+        # links between the same two nodes feed one pool: their capacities add
+        hop = frozenset(link.between)
+        capacity[hop] = capacity.get(hop, 0.0) + link.plob_bound_bps
+    graph: nx.Graph[str] = nx.Graph()
+    for hop in capacity:
+        if hop <= allowed:
+            graph.add_edge(*sorted(hop))
+    try:
+        routes = list(nx.all_shortest_paths(graph, source, destination))
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return None
+    flow: nx.Graph[str] = nx.Graph()
+    for route in routes:
+        for a, b in itertools.pairwise(route):
+            flow.add_edge(a, b, capacity=capacity[frozenset((a, b))])
+    return float(nx.maximum_flow_value(flow, source, destination))
+
+
+def _pair_key_rate_bps(demand: DemandMetrics) -> float:
+    key = demand.key
+    return key.secret_key_rate_bps if isinstance(key, PairKeyMetrics) else 0.0
+
+
+def _direct_bps(demand: DemandMetrics) -> float | None:
+    bound = demand.bound
+    return bound.direct_ebits_per_s if isinstance(bound, PathBound) else None
+
+
+def _chain_bps(demand: DemandMetrics) -> float | None:
+    bound = demand.bound
+    if isinstance(bound, PathBound) and demand.hops > 1:
+        return bound.repeater_chain_ebits_per_s
+    return None
+
+
 def _demand_name(number: int, demand: DemandMetrics) -> str:
-    return f"{number}: {demand.between[0]}–{demand.between[1]}"
+    name = f"{number}: {demand.between[0]}–{demand.between[1]}"
+    # a key demand's row names its protocol: the pairs panel shows BBM92 and E91 too
+    return f"{name} ({demand.key.protocol})" if demand.key is not None else name
 
 
 def _title(text: str, shown: int, total: int) -> str:
