@@ -128,7 +128,9 @@ def _run(
         "--plot", dir_okay=False, show_default=False,
         help="Write a figure (.png, .svg or .pdf): per demand the end-to-end pair rate, "
              "its distillable rate and the PLOB bound (ebit/s) and the fidelity; per QKD "
-             "link the key rate against the PLOB bound (bit/s).")] = None,
+             "link and BBM92/E91 demand the secret-key rate against the PLOB bound (bit/s); "
+             "per relayed key demand the delivered and requested key rate against the "
+             "PLOB bound of its trusted routes (bit/s).")] = None,
     pairs_out: Annotated[Path | None, typer.Option(
         "--pairs-out", dir_okay=False, show_default=False,
         help="Also write every delivered pair (demand, delivered_ps, latency_ps, fidelity) "
