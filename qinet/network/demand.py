@@ -77,6 +77,8 @@ class DemandLog:
     :class:`~qinet.network.stats.DeliveryStats` and is dropped, so the memory a demand
     takes does not grow with the run, unless ``keep_pairs`` keeps every pair's record
     (its delivery time, latency, fidelity and state) for a caller that asks for them.
+    ``sink``, when set, is handed every batch too, as ``sink(states, backend)`` in delivery
+    order (a protocol that measures the pairs as they come, keeping what it needs only).
 
     Args:
         rate_hz: requests per second, or ``None``.
@@ -96,7 +98,7 @@ class DemandLog:
     __slots__ = ("_kept", "_latency", "_memories", "_states", "_times", "_waits", "backend",
                  "clock", "completed_ps", "delivered", "discarded", "keep_pairs", "lost",
                  "purification_failures", "purifications", "rate_hz", "resolve_every",
-                 "resolver", "stats", "swap_failures", "swaps", "target_pairs")
+                 "resolver", "sink", "stats", "swap_failures", "swaps", "target_pairs")
 
     def __init__(self, rate_hz: float | None, *, stats: DeliveryStats,
                  target_pairs: int | None = None, keep_pairs: bool = True) -> None:
@@ -106,6 +108,7 @@ class DemandLog:
         self.keep_pairs = keep_pairs
         self.clock = None if rate_hz is None else RequestClock.at_rate(rate_hz)
         self.resolver: Callable[[list[Any]], Any] | None = None
+        self.sink: Callable[[Any, QuantumBackend], object] | None = None
         self.resolve_every = 4096
         self.backend: QuantumBackend | None = None
         self.delivered = 0
@@ -185,6 +188,8 @@ class DemandLog:
         latency = np.array(self._latency, dtype=np.int64)
         self.stats.add(times, latency, fidelity,
                        np.asarray(backend.bell_weights(states), dtype=float))
+        if self.sink is not None:
+            self.sink(states, backend)
         if self.keep_pairs:
             self._kept.append((times, latency, fidelity, states))
         self._times, self._latency, self._states = [], [], []
