@@ -25,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -169,6 +170,14 @@ def parse_quantity(value: str | float | int, dimension: str) -> float:
         raise UnitError("", _needs_unit(dim, value))
     if not isinstance(value, str):
         raise UnitError("", f"expected a quantity such as \"25 km\", got {value!r}")
+    return _parse_text(value, dimension)
+
+
+# A large network repeats a few quantities ("20 km") thousands of times; errors are not
+# cached, so each bad value is reported afresh.
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str, dimension: str) -> float:
+    dim = _DIMENSIONS[dimension]
     match = _QUANTITY.match(value)
     if match is None:
         raise UnitError("", f"cannot read {value!r} as a number with a unit")

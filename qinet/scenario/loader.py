@@ -2,8 +2,10 @@
 
 A file is read as UTF-8 (UTF-8 or UTF-16 with a byte-order mark too), parsed with
 libyaml's C parser when PyYAML has it (the pure-Python one otherwise), and refused when
-it repeats a key, is larger than :data:`MAX_FILE_BYTES`, or expands (through YAML
-aliases) to more than :data:`MAX_NODES` values. Every problem the schema finds is
+it repeats a key, is larger than :data:`MAX_FILE_BYTES`, expands (through YAML
+aliases) to more than :data:`MAX_NODES` values, or contains itself through an alias.
+Values are built straight from the parser's events (PyYAML's node graph only for
+explicit tags and merge keys), so a network of 100,000 nodes reads in seconds. Every problem the schema finds is
 reported at once, as ``field.path: reason, got value`` lines with a did-you-mean for
 misspelt fields, and for a field of another variant (a ``bbm92`` demand given
 ``misalignment``) the variants that take it; then the cross-references (nodes named by
@@ -14,10 +16,12 @@ checked the same way.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
+import gc
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,15 +139,34 @@ def read_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> L
         >>> print(loaded.notes[0])
         links[0] a-b: no scheme given; using qkd: demands[0] (qkd, bb84-decoy) sends pulses over it
     """
-    data = _read(source)
-    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-    data, notes = imply_schemes(data)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        _raise(_problems(exc))
-    check_references(scenario)
+    with _collection_paused():
+        data = _read(source)
+        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+        data, notes = imply_schemes(data)
+        try:
+            scenario = Scenario.model_validate(data)
+        except ValidationError as exc:
+            _raise(_problems(exc))
+        check_references(scenario)
     return LoadedScenario(scenario, tuple(notes))
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a scenario is read.
+
+    Reading a large network makes millions of values (dicts, lists, models), none in a
+    cycle; the collector would rescan them all again and again as they pile up, which
+    costs about a third of the reading. Reference counting still frees everything, and
+    the collector is resumed (if it was running) as soon as the scenario is made.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _raise(problems: list[ConfigError]) -> typing.NoReturn:
@@ -350,14 +373,20 @@ def decode(raw: bytes, name: str = "the scenario") -> str:
 
 def _parse(text: str,
            loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader] | None = None) -> Any:
-    loader = (loader_class or YAML_LOADER)(text)
+    make = loader_class or YAML_LOADER
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if "&" in text:  # only an anchor lets aliases expand past what the file holds
-            _check_size(node)
-        return loader.construct_document(node)
+        loader = make(text)
+        try:
+            return _build(loader)
+        except _Unusual:
+            pass
+        finally:
+            loader.dispose()
+        loader = make(text)
+        try:
+            return _compose_and_construct(loader, text)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -365,29 +394,204 @@ def _parse(text: str,
         raise ConfigError("", f"not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise ConfigError("", "not a usable scenario: the YAML nests too deeply") from None
-    finally:
-        loader.dispose()
+
+
+def _compose_and_construct(loader: yaml.SafeLoader | yaml.CSafeLoader, text: str) -> Any:
+    """PyYAML's own way, for what :func:`_build` leaves to it: node graph, then values."""
+    node = loader.get_single_node()
+    if node is None:
+        return None
+    if "&" in text:  # only an anchor lets aliases expand past what the file holds
+        _check_size(node)
+    return loader.construct_document(node)
+
+
+class _Unusual(Exception):
+    """A document :func:`_build` leaves to PyYAML's composer and constructor."""
+
+
+_NO_KEY = object()  # a mapping waiting for its next key
+_MISSING = object()
+_RECURSIVE = ("an alias refers to a value that contains it; a scenario cannot be "
+              "recursive, write it out plainly")
+_EXPANDS = (f"the scenario expands to more than {MAX_NODES:,} values (through YAML "
+            f"aliases); write it out plainly")
+
+
+def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
+    """The document's values straight from the parser's events, refusing a repeated key.
+
+    Composing PyYAML's node graph first costs more than the values themselves: a node
+    and two marks per scalar, kept until the whole document is built. Here each event
+    becomes its value at once, and each distinct plain scalar (``20 km``, ``10``,
+    ``double-click``) is resolved and constructed once. The values are those of
+    ``construct_document``: the same resolver and constructors, the same objects for
+    aliases. Whatever is unusual (explicit tags, merge keys, keys that are not scalars,
+    undefined or repeated anchors, several documents, a scalar its constructor refuses)
+    raises :class:`_Unusual`, and PyYAML's own path reads the file instead, with its
+    values and messages.
+    """
+    if loader.yaml_path_resolvers or None in loader.yaml_implicit_resolvers:
+        raise _Unusual  # tags that depend on where a scalar sits: the composer's job
+    # a plain scalar whose first character starts no implicit type (`r12`, `double-click`)
+    # is text, as the resolver would find; only the rest go through it
+    typed_starts = frozenset(loader.yaml_implicit_resolvers)
+    get: Callable[[], Any] = loader.get_event  # events, typed loosely by PyYAML's stubs
+    get()  # the stream's start
+    event = get()
+    if type(event) is yaml.StreamEndEvent:
+        return None
+    plain: dict[str, Any] = {}  # a plain scalar's text -> its value
+    anchors: dict[str, Any] = {}
+    open_anchors: set[str] = set()  # anchored collections not yet closed
+    containers: list[Any] = []  # the open lists and dicts, innermost last
+    keys: list[Any] = []  # for each open dict, the key whose value comes next
+    lines: list[dict[Any, int]] = []  # for each open dict, the line of each key
+    closing: list[str | None] = []  # each open collection's anchor
+    root: Any = _MISSING
+    aliased = False
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    while True:
+        event = get()
+        kind = type(event)
+        is_key = bool(containers) and type(containers[-1]) is dict and keys[-1] is _NO_KEY
+        if kind is scalar:
+            if event.tag is not None:
+                raise _Unusual
+            value = event.value
+            if event.implicit[0] and (not value or value[0] in typed_starts):
+                text = value
+                value = plain.get(text, _MISSING)
+                if value is _MISSING:
+                    value = _plain_scalar(loader, event)
+                    if value == value:  # nan is not equal to itself, so never shared
+                        plain[text] = value
+            anchor = event.anchor
+        elif kind is mapping_start or kind is sequence_start:
+            if event.tag is not None or is_key:
+                raise _Unusual
+            value = {} if kind is mapping_start else []
+            anchor = event.anchor
+        elif kind in collection_end:
+            containers.pop()
+            if type(event) is yaml.MappingEndEvent:
+                keys.pop()
+                lines.pop()
+            done = closing.pop()
+            if done is not None:
+                open_anchors.discard(done)
+            continue
+        elif kind is alias:
+            if is_key or event.anchor not in anchors:
+                raise _Unusual
+            if event.anchor in open_anchors:
+                raise ConfigError("", _RECURSIVE)
+            value, anchor, aliased = anchors[event.anchor], None, True
+        elif kind is yaml.DocumentEndEvent:
+            break
+        else:
+            raise _Unusual
+        if anchor is not None:
+            if anchor in anchors:
+                raise _Unusual  # PyYAML names both places
+            anchors[anchor] = value
+        if not containers:
+            root = value
+        else:
+            parent = containers[-1]
+            if type(parent) is list:
+                parent.append(value)
+            elif is_key:
+                if value in parent:
+                    line = event.start_mark.line + 1
+                    raise ConfigError("", f"duplicate key {value!r} at line {line} (first at "
+                                          f"line {lines[-1][value]}); a key may appear once "
+                                          f"in a mapping")
+                keys[-1] = value
+                lines[-1][value] = event.start_mark.line + 1
+            else:
+                parent[keys[-1]] = value
+                keys[-1] = _NO_KEY
+        if kind is mapping_start or kind is sequence_start:
+            containers.append(value)
+            closing.append(anchor)
+            if anchor is not None:
+                open_anchors.add(anchor)
+            if kind is mapping_start:
+                keys.append(_NO_KEY)
+                lines.append({})
+    if type(get()) is not yaml.StreamEndEvent:
+        raise _Unusual  # another document: PyYAML says where
+    if aliased and _expanded_size(root) > MAX_NODES:
+        raise ConfigError("", _EXPANDS)
+    return root
+
+
+def _plain_scalar(loader: yaml.SafeLoader | yaml.CSafeLoader, event: Any) -> Any:
+    """A plain scalar's value, as PyYAML's resolver and safe constructor give it."""
+    resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = loader.resolve
+    tag = resolve(yaml.ScalarNode, event.value, (True, False))
+    construct = loader.yaml_constructors.get(tag)
+    if construct is None:
+        raise _Unusual  # a merge key (`<<`), which only PyYAML's constructor applies
+    try:
+        return construct(loader, yaml.ScalarNode(tag, event.value, event.start_mark,
+                                                 event.end_mark, event.style))
+    except Exception:
+        raise _Unusual from None
+
+
+def _expanded_size(root: Any) -> int:
+    """How many values ``root`` holds with every alias written out (keys count too)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        value, done = stack.pop()
+        if id(value) in sizes:
+            continue
+        children: list[Any] = []
+        if isinstance(value, list):
+            children = value
+        elif isinstance(value, dict):
+            children = [c for pair in value.items() for c in pair]
+        if done or not children:
+            size = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if size > MAX_NODES:
+                return size
+            if children:
+                sizes[id(value)] = size
+            continue
+        stack.append((value, True))
+        stack.extend((c, False) for c in children if isinstance(c, list | dict))
+    return sizes.get(id(root), 1)
 
 
 def _check_size(root: yaml.Node) -> None:
-    """Refuse documents whose aliases expand to more than MAX_NODES values."""
+    """Refuse documents whose aliases expand to more than MAX_NODES values, or that
+    contain themselves."""
     sizes: dict[int, int] = {}
+    expanding: set[int] = set()  # the nodes whose children are being sized
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         if id(node) in sizes:
             continue
+        if not done and id(node) in expanding:
+            raise ConfigError("", _RECURSIVE)  # only a node's own descendants lie above it
         children: list[yaml.Node] = []
         if isinstance(node, yaml.SequenceNode):
             children = list(node.value)
         elif isinstance(node, yaml.MappingNode):
             children = [n for pair in node.value for n in pair]
         if done or not children:
+            expanding.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes.get(id(c), 0) for c in children)
             if sizes[id(node)] > MAX_NODES:
-                raise ConfigError("", f"the scenario expands to more than {MAX_NODES:,} "
-                                      f"values (through YAML aliases); write it out plainly")
+                raise ConfigError("", _EXPANDS)
             continue
+        expanding.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
 
