@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from qinet.devices.station import BeamSplitterStation
 from qinet.link.hardware import LinkHardware, depolarize_each, flip_to_phi_plus
 from qinet.link.model import (
     AttemptModel,
@@ -98,8 +97,7 @@ def heralded_state(hw: LinkHardware) -> tuple[float, NDArray[np.complex128]]:
 
 
 def _sampler(hw: LinkHardware) -> AttemptSampler:
-    station = BeamSplitterStation(hw.detector, window_s=hw.detection_window_s,
-                                  visibility=hw.visibility)
+    station = hw.station()
     eff_a, eff_b = hw.memory_a.efficiency, hw.memory_b.efficiency
     t_a, t_b = hw.arm_a.transmittance, hw.arm_b.transmittance
 

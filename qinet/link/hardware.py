@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
+from qinet.devices.station import BeamSplitterStation
 from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
@@ -14,7 +16,6 @@ from qinet.physical.memories import QuantumMemory
 from qinet.units import s_to_ps
 
 PHI_PLUS = np.array([1, 0, 0, 1], dtype=complex) / np.sqrt(2)
-_X = np.array([[0, 1], [1, 0]], dtype=complex)
 _I2 = np.eye(2, dtype=complex)
 
 
@@ -61,8 +62,7 @@ class LinkHardware:
     @property
     def detection_efficiency(self) -> float:
         """Detector efficiency times the share of photons the jitter keeps in the window."""
-        return float(self.detector.efficiency
-                     * self.detector.window_efficiency(self.detection_window_s))
+        return _detection_efficiency(self.detector, self.detection_window_s)
 
     @property
     def photon_efficiencies(self) -> tuple[float, float]:
@@ -79,13 +79,41 @@ class LinkHardware:
     @property
     def p_dark(self) -> float:
         """Dark-count probability of one detector in one window."""
-        return float(self.detector.dark_probability(self.detection_window_s))
+        return _dark_probability(self.detector, self.detection_window_s)
+
+    def station(self) -> BeamSplitterStation:
+        """The heralding station of this link's detectors, window and visibility (links
+        that share them share one: it holds no state)."""
+        return _station(self.detector, self.detection_window_s, self.visibility)
+
+
+# A network's links differ in length, rarely in detectors: what depends on the detector
+# alone is computed once per detector, not once per link.
+@lru_cache(maxsize=256)
+def _detection_efficiency(detector: Detector, window_s: float) -> float:
+    return float(detector.efficiency * detector.window_efficiency(window_s))
+
+
+@lru_cache(maxsize=256)
+def _dark_probability(detector: Detector, window_s: float) -> float:
+    return float(detector.dark_probability(window_s))
+
+
+@lru_cache(maxsize=256)
+def _station(detector: Detector, window_s: float, visibility: float) -> BeamSplitterStation:
+    return BeamSplitterStation(detector, window_s=window_s, visibility=visibility)
+
+
+_FLIP_1 = np.array([1, 0, 3, 2])  # X on qubit 1 permutes |00>,|01>,|10>,|11> to this
 
 
 def flip_to_phi_plus(rho_psi: NDArray[np.complex128]) -> NDArray[np.complex128]:
-    """Apply X to qubit 1: the Pauli-frame correction from the Ψ+ frame to Φ+."""
-    x1 = np.kron(_I2, _X)
-    return x1 @ rho_psi @ x1
+    """Apply X to qubit 1: the Pauli-frame correction from the Ψ+ frame to Φ+.
+
+    ``X1 ρ X1`` with ``X1`` a permutation matrix, done as the permutation (exact).
+    """
+    flipped: NDArray[np.complex128] = np.asarray(rho_psi)[_FLIP_1][:, _FLIP_1]
+    return flipped
 
 
 def depolarize_each(rho: NDArray[np.complex128], fidelities: tuple[float, float]) -> NDArray[

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from qinet.devices.station import BeamSplitterStation
 from qinet.errors import ConfigError
 from qinet.link.hardware import LinkHardware, depolarize_each, flip_to_phi_plus
 from qinet.link.model import (
@@ -148,8 +147,7 @@ def emitted_photons_arrive(
 
 
 def _sampler(alpha: float, hw: LinkHardware) -> AttemptSampler:
-    station = BeamSplitterStation(hw.detector, window_s=hw.detection_window_s,
-                                  visibility=hw.visibility)
+    station = hw.station()
 
     def sample(n: int, rng: np.random.Generator) -> NDArray[np.bool_]:
         arrived_a, arrived_b = emitted_photons_arrive((alpha, alpha), hw, n, rng)

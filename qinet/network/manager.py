@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import networkx as nx
 
@@ -78,6 +79,8 @@ class EntanglementNetwork:
         self.served_ps: int | None = None
         self.schedulers = {key: LinkScheduler(link) for key, link in links.items()}
         self.demands: list[DemandRoute] = []
+        self._router: routing.Router | None = None  # built with the first demand
+        self._prepared: dict[tuple[int, bool], tuple[Any, object]] = {}
 
     def add_demand(self, a: str, b: str, *, rate_hz: float | None = None,
                    pairs: int | None = None, window_s: float = 0.1,
@@ -97,8 +100,10 @@ class EntanglementNetwork:
         Raises:
             ConfigError: no path joins the nodes.
         """
-        paths = routing.candidate_paths(self.graph, a, b, policy=self.policy.routing,
-                                        k=self.policy.k_paths)
+        if self._router is None:
+            self._router = routing.Router(self.graph, policy=self.policy.routing,
+                                          k=self.policy.k_paths)
+        paths = self._router.paths(a, b)
         path = routing.choose_path(
             paths, lambda x, y: self.schedulers[frozenset((x, y))].has_room())
         index = len(self.demands)
@@ -121,7 +126,7 @@ class EntanglementNetwork:
             policy=self.policy, backend=self.backend, timeline=self.timeline,
             rng=self.rng.generator(f"demand/{index}/{a}-{b}"), log=log,
             target_pairs=pairs, on_done=self._demand_done,
-            play_messages=self.play_messages)
+            play_messages=self.play_messages, prepared=self._prepared)
         for k, segment in enumerate(segments):
             segment.scheduler.add_user(partial(protocol.on_link_pair, k),
                                        partial(protocol.supply.wants, k))

@@ -87,6 +87,9 @@ class PathProtocol:
         play_messages: send every swap outcome as a message event (detailed mode);
             otherwise the time each outcome reaches the path ends is carried with the
             pair and the delivery is scheduled for the last arrival (fast-forward).
+        prepared: the backend's state of each heralded state, by ``(id, forward)``,
+            shared by the protocols of one network (each link's state is converted once,
+            not once per demand over it); filled as needed.
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class PathProtocol:
         target_pairs: int | None = None,
         on_done: Callable[[], None] | None = None,
         play_messages: bool = True,
+        prepared: dict[tuple[int, bool], tuple[np.ndarray, object]] | None = None,
     ) -> None:
         self.demand = demand
         self.path = path
@@ -150,14 +154,18 @@ class PathProtocol:
         self._release = [seg.scheduler.release_end for seg in segments]
         self._uniform = BufferedDraws(rng.random)
         self._kinds = [repeater_kind(m, ops) for m, ops in zip(memories, operations, strict=True)]
-        prepared: dict[tuple[int, bool], object] = {}
+        if prepared is None:
+            prepared = {}
         self._states = []
         for seg in segments:
             key = (id(seg.heralded_state), seg.forward)  # links that share a model share this
-            if key not in prepared:
+            known = prepared.get(key)
+            # the array is kept with its state, so its id cannot be reused by another
+            if known is None or known[0] is not seg.heralded_state:
                 rho = seg.heralded_state if seg.forward else _swap_qubits(seg.heralded_state)
-                prepared[key] = backend.from_density_matrix(rho, 1)
-            self._states.append(prepared[key])
+                known = prepared[key] = (seg.heralded_state,
+                                         backend.from_density_matrix(rho, 1))
+            self._states.append(known[1])
 
     def wants_pairs(self, segment: int | None = None) -> bool:
         """Whether this demand still needs link pairs (on ``segment``, if given)."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qinet.errors import ConfigError
-from qinet.network.routing import candidate_paths, choose_path
+from qinet.network.routing import Router, candidate_paths, choose_path
 
 
 @pytest.fixture
@@ -83,3 +83,37 @@ def test_rate_routing_matches_a_brute_force_bottleneck_search(rates):
         assert _rank(graph, path)[2] == pytest.approx(best[2], rel=1e-12)
         checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("policy", ["shortest", "fidelity", "hops", "rate", "k-shortest"])
+@pytest.mark.parametrize("lengths", [
+    "distinct",   # random lengths: the shortest path is unique, the compiled search serves
+    "ties",       # lengths from {1, 2, 3}: equal paths abound, networkx breaks the ties
+])
+def test_router_gives_every_demand_the_path_candidate_paths_gives(policy, lengths):
+    rng = np.random.default_rng(7)
+    for trial in range(6):
+        graph = nx.gnm_random_graph(60, 150, seed=trial)
+        graph.add_node(60)  # an island: no path
+        for u, v in graph.edges:
+            graph.edges[u, v].update(
+                length_km=float(rng.uniform(1.0, 10.0) if lengths == "distinct"
+                                else rng.choice([1.0, 2.0, 3.0])),
+                fidelity=float(rng.uniform(0.8, 1.0) if lengths == "distinct"
+                               else rng.choice([0.9, 0.95])),
+                rate_hz=float(rng.choice([10.0, 100.0])))
+        router = Router(graph, policy=policy, k=2)
+        for a, b in rng.choice(61, size=(40, 2)):
+            a, b = int(a), int(b)
+            try:
+                expected = candidate_paths(graph, a, b, policy=policy, k=2)
+            except ConfigError as exc:
+                with pytest.raises(ConfigError, match=exc.reason):
+                    router.paths(a, b)
+                continue
+            assert router.paths(a, b) == expected
+
+
+def test_router_refuses_an_unknown_policy(graph):
+    with pytest.raises(ConfigError, match=r"policy\.routing"):
+        Router(graph, policy="teleport")
