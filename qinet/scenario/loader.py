@@ -5,12 +5,12 @@ libyaml's C parser when PyYAML has it (the pure-Python one otherwise), and refus
 it repeats a key, is larger than :data:`MAX_FILE_BYTES`, expands (through YAML
 aliases) to more than :data:`MAX_NODES` values, or contains itself through an alias.
 Values are built straight from the parser's events (PyYAML's node graph only for
-explicit tags and merge keys), so a network of 100,000 nodes reads in seconds. Every problem the schema finds is
-reported at once, as ``field.path: reason, got value`` lines with a did-you-mean for
-misspelt fields, and for a field of another variant (a ``bbm92`` demand given
-``misalignment``) the variants that take it; then the cross-references (nodes named by
-links and demands, hardware named by nodes and links, demands on connected nodes) are
-checked the same way.
+explicit tags and merge keys), so a network of 100,000 nodes reads in seconds.
+Every problem the schema finds is reported at once, as ``field.path: reason, got value``
+lines with a did-you-mean for misspelt fields, and for a field of another variant (a
+``bbm92`` demand given ``misalignment``) the variants that take it; then the
+cross-references (nodes named by links and demands, hardware named by nodes and links,
+demands on connected nodes) are checked the same way.
 """
 
 from __future__ import annotations
@@ -394,6 +394,10 @@ def _parse(text: str,
         raise ConfigError("", f"not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise ConfigError("", "not a usable scenario: the YAML nests too deeply") from None
+    except ConfigError:
+        raise
+    except ValueError as exc:  # PyYAML's constructor on a date that does not exist
+        raise ConfigError("", f"not valid YAML: {exc}") from None
 
 
 def _compose_and_construct(loader: yaml.SafeLoader | yaml.CSafeLoader, text: str) -> Any:
