@@ -40,7 +40,7 @@ from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import detector_of, fibre_of, memory_of, source_of
 from qinet.scenario.key_network import build_key_network
-from qinet.scenario.qkd_protocols import pair_run
+from qinet.scenario.qkd_protocols import PairKeyStream, pair_run
 from qinet.units import s_to_ps
 
 _LINK_CLASSES: dict[str, type[HeraldedLink]] = {
@@ -199,17 +199,21 @@ class Simulation:
             scenario, rng=self.rng.child("keys"), timeline=self.timeline,
             end_ps=s_to_ps(scenario.duration))
         self._served: RunRecord | None = None
+        # per BBM92/E91 demand (by index): its measurement, fed every batch of pairs
+        self._keys_of: dict[int, PairKeyStream] = {}
         for i, demand in enumerate(scenario.demands):
             if not uses_network(demand):
                 continue
             try:
-                # a key is distilled from every pair's state: those are kept
-                self.network.add_demand(
+                route = self.network.add_demand(
                     *demand.between, rate_hz=demand.rate, pairs=demand.pairs,
                     window_s=demand.window, min_fidelity=demand.min_fidelity,
-                    keep_pairs=keep_pairs or not isinstance(demand, schema.EntanglementDemand))
+                    keep_pairs=keep_pairs)
             except ConfigError as exc:
                 raise ConfigError(f"demands[{i}].between", exc.reason) from None
+            if isinstance(demand, schema.PairQkdDemand):
+                stream = self._keys_of[i] = pair_run(demand).start(self.rng.child(f"qkd/{i}"))
+                route.log.sink = stream.add
 
     @property
     def end_ps(self) -> int:
@@ -299,13 +303,10 @@ class Simulation:
                 continue
             route = next(routes)
             log = route.log
-            distilled: QkdRunResult | None = None
-            if isinstance(demand, schema.PairQkdDemand):
-                distilled = pair_run(demand)(log.delivered_states(backend), backend,
-                                             rng=self.rng.child(f"qkd/{i}"))
+            stats = log.finish(backend)  # the last pairs reach the stats and the sink
+            stream = self._keys_of.get(i)
             record.demands.append(DemandRecord(
-                spec=demand, path=route.path, arrays=log.arrays(self.network.backend),
-                stats=log.finish(self.network.backend),
+                spec=demand, path=route.path, arrays=log.arrays(backend), stats=stats,
                 counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
                           "swap_failures": log.swap_failures,
                           "purifications": log.purifications,
@@ -313,7 +314,8 @@ class Simulation:
                           "unserved_requests": log.unserved(end_ps)},
                 path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
                                                              strict=False)],
-                key=distilled, index=i, requests=log.requests_by(end_ps),
+                key=None if stream is None else stream.result(), index=i,
+                requests=log.requests_by(end_ps),
                 completed_ps=log.completed_ps))
         return record
 

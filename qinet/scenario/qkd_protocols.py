@@ -4,7 +4,8 @@ A prepare-and-measure demand (``bb84``, ``bb84-decoy``, ``mdi``, ``tf``) becomes
 :class:`PulseRun`, called as ``run(pulses, rng, block_size) -> QkdRunResult``: the optics
 (source, fibre, detector) are built once here, with every parameter error named after the
 demand's field. An entanglement-based one (``bbm92``, ``e91``) becomes a :class:`PairRun`,
-called on the pairs the network delivered. Each holds what its protocol is given, so two
+which measures the pairs the network delivers as they come (:meth:`PairRun.start`) or
+in one batch. Each holds what its protocol is given, so two
 demands that differ in a field give runs that differ.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
@@ -22,8 +23,8 @@ from qinet.qkd import attacks
 from qinet.qkd.decoy_choice import DecoyChoice, choose_decoy_parameters
 from qinet.qkd.protocols.bb84 import BB84Link, run_bb84
 from qinet.qkd.protocols.bb84_decoy import run_decoy_bb84
-from qinet.qkd.protocols.bbm92 import run_bbm92
-from qinet.qkd.protocols.e91 import run_e91
+from qinet.qkd.protocols.bbm92 import Bbm92Stream
+from qinet.qkd.protocols.e91 import E91Stream
 from qinet.qkd.protocols.mdi import MdiLink, run_mdi
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.qkd.protocols.twin_field import TwinFieldLink, run_twin_field
@@ -59,22 +60,41 @@ class PulseRun:
                              **self.options)
 
 
+class PairKeyStream(Protocol):
+    """An entanglement-based protocol measuring pairs batch by batch (``Bbm92Stream``,
+    ``E91Stream``)."""
+
+    def add(self, states: Any, backend: QuantumBackend) -> None:
+        """Measure a batch of delivered pairs."""
+        ...
+
+    def result(self) -> QkdRunResult:
+        """Distil the key of every pair measured so far."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class PairRun:
     """An entanglement-based protocol and everything it is given but the pairs.
 
     Attributes:
-        protocol: ``run_bbm92`` or ``run_e91``.
+        stream: ``Bbm92Stream`` or ``E91Stream``.
         options: its keyword arguments (block size, epsilons, ``distill_options``, and
             for BBM92 ``z_probability``).
     """
 
-    protocol: Callable[..., QkdRunResult]
+    stream: Callable[..., PairKeyStream]
     options: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, rng: RngTree) -> PairKeyStream:
+        """A measurement that takes the delivered pairs batch by batch."""
+        return self.stream(rng=rng, **self.options)
 
     def __call__(self, states: Any, backend: QuantumBackend, *, rng: RngTree) -> QkdRunResult:
         """Measure the delivered ``states`` (held in ``backend``) and distil the key."""
-        return self.protocol(states, backend, rng=rng, **self.options)
+        stream = self.start(rng)
+        stream.add(states, backend)
+        return stream.result()
 
 
 def pair_run(demand: schema.PairQkdDemand) -> PairRun:
@@ -84,13 +104,13 @@ def pair_run(demand: schema.PairQkdDemand) -> PairRun:
         >>> from qinet.scenario.schema import BBM92Demand
         >>> run = pair_run(BBM92Demand(kind="qkd", between=("a", "b"),
         ...                            z_basis_probability=0.8))
-        >>> run.protocol.__name__, run.options["z_probability"]
-        ('run_bbm92', 0.8)
+        >>> run.stream.__name__, run.options["z_probability"]
+        ('Bbm92Stream', 0.8)
     """
     options = {"block_size": demand.block_size, **_options(demand)}
     if isinstance(demand, schema.BBM92Demand):
-        return PairRun(run_bbm92, {**options, "z_probability": demand.z_basis_probability})
-    return PairRun(run_e91, options)
+        return PairRun(Bbm92Stream, {**options, "z_probability": demand.z_basis_probability})
+    return PairRun(E91Stream, options)
 
 # Per protocol: (intensities, probabilities) when the demand gives none. Decoy BB84
 # gives neither: both are chosen for its link (decoy_choice); these intensities serve

@@ -158,8 +158,8 @@ def test_each_key_option_of_a_pair_protocol_reaches_its_run(protocol, name):
 
 
 def test_pair_protocols_run_their_own_measurement():
-    assert pair_run(_pair_demand("bbm92")).protocol.__name__ == "run_bbm92"
-    assert pair_run(_pair_demand("e91")).protocol.__name__ == "run_e91"
+    assert pair_run(_pair_demand("bbm92")).stream.__name__ == "Bbm92Stream"
+    assert pair_run(_pair_demand("e91")).stream.__name__ == "E91Stream"
 
 
 def _pair_entry(protocol: str, **fields: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from qinet.qkd._checks import check_open_probability
 from qinet.qkd.bounds import bbm92_key_fraction
@@ -73,33 +74,91 @@ def run_bbm92(states: Any, backend: QuantumBackend, *, rng: RngTree,
         >>> result.keys_equal, result.key_bits > 0, result.blocks_aborted
         (True, True, 0)
     """
-    check_open_probability("z_probability", z_probability)
-    options = check_run_options(block_size, epsilon_sec, epsilon_cor, distill_options)
-    n = backend.count(states)
-    # Z = 0, X = 1 in the backend's basis labels; each end chooses on its own stream
-    alice_basis = (rng.generator("bbm92/alice-basis").random(n) >= z_probability).astype(int)
-    bob_basis = (rng.generator("bbm92/bob-basis").random(n) >= z_probability).astype(int)
-    outcomes = backend.measure(states, np.stack([alice_basis, bob_basis], axis=1),
-                               rng=rng.generator("bbm92/measurement"))
-    alice, bob = outcomes[:, 0].astype(np.uint8), outcomes[:, 1].astype(np.uint8)
-    in_z = (alice_basis == 0) & (bob_basis == 0)
-    in_x = (alice_basis == 1) & (bob_basis == 1)
-    n_z, n_x = int(in_z.sum()), int(in_x.sum())
-    errors_z = int(np.count_nonzero(alice[in_z] != bob[in_z]))
-    errors_x = int(np.count_nonzero(alice[in_x] != bob[in_x]))
-    qber_z = errors_z / n_z if n_z else 0.0
-    qber_x = errors_x / n_x if n_x else 0.0
-    # Without X pairs nothing bounds the phase error; H2 is symmetric, so cap at 1/2.
-    phase_error = min(qber_upper_bound(errors_x, n_x, epsilon=epsilon_sec), 0.5) if n_x else 0.5
-    # Shor-Preskill: privacy amplification removes the X-basis (phase) errors
-    key_length = phase_error_key_length(phase_error, epsilon_sec=epsilon_sec,
-                                        epsilon_cor=epsilon_cor)
-    tally = distill_in_blocks(alice[in_z], bob[in_z], rng=rng, stream="bbm92",
-                              block_size=block_size, epsilon_sec=epsilon_sec,
-                              epsilon_cor=epsilon_cor, key_length=key_length,
-                              distill_options=options)
-    asymptotic = (n_z / n * float(bbm92_key_fraction(qber_z, qber_x))) if n and n_x else 0.0
-    return QkdRunResult(
-        protocol="bbm92", pulses=n, detections=n, sifted_bits=n_z,
-        qber={"Z": qber_z, "X": qber_x}, estimates={"phase_error_upper": phase_error},
-        asymptotic_bits_per_pulse=asymptotic, **tally.result_fields())
+    stream = Bbm92Stream(rng=rng, z_probability=z_probability, block_size=block_size,
+                         epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
+                         distill_options=distill_options)
+    stream.add(states, backend)
+    return stream.result()
+
+
+class Bbm92Stream:
+    """BBM92 over pairs that arrive in batches: each batch is measured as it comes, and
+    only what the key needs is kept (the Z-sifted outcomes, a byte per end and pair, and
+    the X-basis counts), so a long run holds no pair states. The key is distilled from
+    all of them at :meth:`result`, as :func:`run_bbm92` does for one batch; the basis
+    choices continue one stream per end across batches.
+
+    Args: as :func:`run_bbm92`.
+
+    Raises:
+        ConfigError: as :func:`run_bbm92`.
+    """
+
+    def __init__(self, *, rng: RngTree, z_probability: float = 0.5,
+                 block_size: int = 1_000_000, epsilon_sec: float = 1e-10,
+                 epsilon_cor: float = 1e-15,
+                 distill_options: Mapping[str, Any] | None = None) -> None:
+        check_open_probability("z_probability", z_probability)
+        self._options = check_run_options(block_size, epsilon_sec, epsilon_cor,
+                                          distill_options)
+        self._rng = rng
+        self._z_probability = z_probability
+        self._block_size = block_size
+        self._epsilon_sec, self._epsilon_cor = epsilon_sec, epsilon_cor
+        # Z = 0, X = 1 in the backend's basis labels; each end chooses on its own stream
+        self._alice_basis = rng.generator("bbm92/alice-basis")
+        self._bob_basis = rng.generator("bbm92/bob-basis")
+        self._measurement = rng.generator("bbm92/measurement")
+        self._alice_z: list[NDArray[np.uint8]] = []
+        self._bob_z: list[NDArray[np.uint8]] = []
+        self.pairs = self.n_z = self.errors_z = self.n_x = self.errors_x = 0
+
+    def add(self, states: Any, backend: QuantumBackend) -> None:
+        """Measure a batch of pairs (qubit 0 at Alice, qubit 1 at Bob)."""
+        n = backend.count(states)
+        if not n:
+            return
+        p = self._z_probability
+        alice_basis = (self._alice_basis.random(n) >= p).astype(int)
+        bob_basis = (self._bob_basis.random(n) >= p).astype(int)
+        outcomes = backend.measure(states, np.stack([alice_basis, bob_basis], axis=1),
+                                   rng=self._measurement)
+        alice, bob = outcomes[:, 0].astype(np.uint8), outcomes[:, 1].astype(np.uint8)
+        in_z = (alice_basis == 0) & (bob_basis == 0)
+        in_x = (alice_basis == 1) & (bob_basis == 1)
+        self._alice_z.append(alice[in_z])
+        self._bob_z.append(bob[in_z])
+        self.pairs += n
+        self.n_z += int(in_z.sum())
+        self.errors_z += int(np.count_nonzero(alice[in_z] != bob[in_z]))
+        self.n_x += int(in_x.sum())
+        self.errors_x += int(np.count_nonzero(alice[in_x] != bob[in_x]))
+
+    def result(self) -> QkdRunResult:
+        """Sift, bound the phase error and distil the key of every pair measured so far."""
+        n, n_z, n_x = self.pairs, self.n_z, self.n_x
+        eps_sec, eps_cor = self._epsilon_sec, self._epsilon_cor
+        qber_z = self.errors_z / n_z if n_z else 0.0
+        qber_x = self.errors_x / n_x if n_x else 0.0
+        # Without X pairs nothing bounds the phase error; H2 is symmetric, so cap at 1/2.
+        phase_error = (min(qber_upper_bound(self.errors_x, n_x, epsilon=eps_sec), 0.5)
+                       if n_x else 0.5)
+        # Shor-Preskill: privacy amplification removes the X-basis (phase) errors
+        key_length = phase_error_key_length(phase_error, epsilon_sec=eps_sec,
+                                            epsilon_cor=eps_cor)
+        alice = np.concatenate([_NO_BITS, *self._alice_z])
+        bob = np.concatenate([_NO_BITS, *self._bob_z])
+        self._alice_z, self._bob_z = [alice], [bob]
+        tally = distill_in_blocks(alice, bob, rng=self._rng, stream="bbm92",
+                                  block_size=self._block_size, epsilon_sec=eps_sec,
+                                  epsilon_cor=eps_cor, key_length=key_length,
+                                  distill_options=self._options)
+        asymptotic = (n_z / n * float(bbm92_key_fraction(qber_z, qber_x))
+                      if n and n_x else 0.0)
+        return QkdRunResult(
+            protocol="bbm92", pulses=n, detections=n, sifted_bits=n_z,
+            qber={"Z": qber_z, "X": qber_x}, estimates={"phase_error_upper": phase_error},
+            asymptotic_bits_per_pulse=asymptotic, **tally.result_fields())
+
+
+_NO_BITS = np.zeros(0, dtype=np.uint8)

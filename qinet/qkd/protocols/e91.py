@@ -112,11 +112,18 @@ def measure_e91(states: Any, backend: QuantumBackend, *, rng: RngTree) -> E91Out
         rng: the run's tree; ``e91/alice-setting``, ``e91/bob-setting`` and
             ``e91/measurement`` are used.
     """
-    n = backend.count(states)
-    alice_setting = rng.generator("e91/alice-setting").integers(0, 3, n)
-    bob_setting = rng.generator("e91/bob-setting").integers(0, 3, n)
+    return _measure(states, backend, backend.count(states),
+                    rng.generator("e91/alice-setting"), rng.generator("e91/bob-setting"),
+                    rng.generator("e91/measurement"))
+
+
+def _measure(states: Any, backend: QuantumBackend, n: int, alice_rng: np.random.Generator,
+             bob_rng: np.random.Generator, measurement_rng: np.random.Generator
+             ) -> E91Outcomes:
+    alice_setting = alice_rng.integers(0, 3, n)
+    bob_setting = bob_rng.integers(0, 3, n)
     outcomes = measure_xz(states, backend, np.take(ALICE_ANGLES, alice_setting),
-                          np.take(BOB_ANGLES, bob_setting), rng=rng.generator("e91/measurement"))
+                          np.take(BOB_ANGLES, bob_setting), rng=measurement_rng)
     return E91Outcomes(alice_setting, bob_setting, outcomes[:, 0].astype(np.uint8),
                        outcomes[:, 1].astype(np.uint8))
 
@@ -163,13 +170,23 @@ def chsh_estimate(outcomes: E91Outcomes, *, epsilon: float) -> ChshEstimate:
         >>> bool(abs(est.value - 2 * 2 ** 0.5) < 0.1), bool(2.0 < est.lower < est.value)
         (True, True)
     """
+    sums, counts = _chsh_tallies(outcomes)
+    return _chsh_from_tallies(sums, counts, epsilon=epsilon)
+
+
+def _chsh_tallies(outcomes: E91Outcomes) -> tuple[list[int], list[int]]:
+    """Per CHSH term: the sum of the ±1 products of its pairs, and their number."""
     product = 1 - 2 * (outcomes.alice_bit ^ outcomes.bob_bit).astype(np.int64)  # ±1
-    correlators, counts = [], []
+    sums, counts = [], []
     for a, b, _ in CHSH_TERMS:
         chosen = (outcomes.alice_setting == a) & (outcomes.bob_setting == b)
-        k = int(np.count_nonzero(chosen))
-        counts.append(k)
-        correlators.append(float(product[chosen].sum()) / k if k else 0.0)
+        counts.append(int(np.count_nonzero(chosen)))
+        sums.append(int(product[chosen].sum()))
+    return sums, counts
+
+
+def _chsh_from_tallies(sums: list[int], counts: list[int], *, epsilon: float) -> ChshEstimate:
+    correlators = [total / k if k else 0.0 for total, k in zip(sums, counts, strict=True)]
     value = sum(sign * e for (_, _, sign), e in zip(CHSH_TERMS, correlators, strict=True))
     e = correlators
     return ChshEstimate(value, chsh_lower_bound(value, counts, epsilon=epsilon),
@@ -212,33 +229,89 @@ def run_e91(states: Any, backend: QuantumBackend, *, rng: RngTree, block_size: i
         >>> result.keys_equal, result.key_bits > 0, result.estimates["chsh_lower"] > 2
         (True, True, True)
     """
-    options = check_run_options(block_size, epsilon_sec, epsilon_cor, distill_options)
-    outcomes = measure_e91(states, backend, rng=rng)
-    n = outcomes.alice_bit.size
-    chsh = chsh_estimate(outcomes, epsilon=epsilon_sec)
-    refuse = ("" if chsh.lower > 2.0 else
-              f"CHSH lower bound {chsh.lower:.4f} does not exceed 2 (measured S = "
-              f"{chsh.value:.4f})")
-    # Eve's information per key bit is the Holevo bound at the lower CHSH value,
-    # whatever the bit error rate
-    key_length = phase_error_key_length(holevo_error(chsh.lower), epsilon_sec=epsilon_sec,
-                                        epsilon_cor=epsilon_cor)
+    stream = E91Stream(rng=rng, block_size=block_size, epsilon_sec=epsilon_sec,
+                       epsilon_cor=epsilon_cor, distill_options=distill_options)
+    stream.add(states, backend)
+    return stream.result()
 
-    parts, qber, asymptotic, sifted = [], {}, 0.0, 0
-    for name, a, b, reference in KEY_STREAMS:
-        chosen = (outcomes.alice_setting == a) & (outcomes.bob_setting == b)
-        alice, bob = outcomes.alice_bit[chosen], outcomes.bob_bit[chosen]
-        k = alice.size
-        qber[name] = float(np.count_nonzero(alice != bob)) / k if k else 0.0
-        asymptotic += k / n * di_secret_fraction(qber[name], chsh.value) if n else 0.0
-        sifted += k
-        ends = (alice, bob) if reference == "alice" else (bob, alice)
-        part = distill_in_blocks(*ends, rng=rng, stream=f"e91/{name}", block_size=block_size,
-                                 epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
-                                 key_length=key_length, distill_options=options,
-                                 refuse=refuse)
-        parts.append(part if reference == "alice" else part.swapped())
-    return QkdRunResult(
-        protocol="e91", pulses=n, detections=n, sifted_bits=sifted, qber=qber,
-        estimates={"chsh": chsh.value, "chsh_lower": chsh.lower},
-        asymptotic_bits_per_pulse=asymptotic, **BlockTally.joined(parts).result_fields())
+
+class E91Stream:
+    """E91 over pairs that arrive in batches: each batch is measured as it comes, and
+    only what the key needs is kept (the two key streams' outcomes, a byte per end and
+    pair, and the CHSH terms' tallies), so a long run holds no pair states. The key is
+    distilled at :meth:`result`, as :func:`run_e91` does for one batch; the settings
+    continue one stream per end across batches.
+
+    Args: as :func:`run_e91`.
+
+    Raises:
+        ConfigError: as :func:`run_e91`.
+    """
+
+    def __init__(self, *, rng: RngTree, block_size: int = 1_000_000,
+                 epsilon_sec: float = 1e-10, epsilon_cor: float = 1e-15,
+                 distill_options: Mapping[str, Any] | None = None) -> None:
+        self._options = check_run_options(block_size, epsilon_sec, epsilon_cor,
+                                          distill_options)
+        self._rng = rng
+        self._block_size = block_size
+        self._epsilon_sec, self._epsilon_cor = epsilon_sec, epsilon_cor
+        self._alice_setting = rng.generator("e91/alice-setting")
+        self._bob_setting = rng.generator("e91/bob-setting")
+        self._measurement = rng.generator("e91/measurement")
+        self._keys: dict[str, tuple[list[NDArray[np.uint8]], list[NDArray[np.uint8]]]] = {
+            name: ([], []) for name, *_ in KEY_STREAMS}
+        self._sums, self._counts = [0] * len(CHSH_TERMS), [0] * len(CHSH_TERMS)
+        self.pairs = 0
+
+    def add(self, states: Any, backend: QuantumBackend) -> None:
+        """Measure a batch of pairs (qubit 0 at Alice, qubit 1 at Bob)."""
+        n = backend.count(states)
+        if not n:
+            return
+        outcomes = _measure(states, backend, n, self._alice_setting, self._bob_setting,
+                            self._measurement)
+        sums, counts = _chsh_tallies(outcomes)
+        self._sums = [x + y for x, y in zip(self._sums, sums, strict=True)]
+        self._counts = [x + y for x, y in zip(self._counts, counts, strict=True)]
+        for name, a, b, _ in KEY_STREAMS:
+            chosen = (outcomes.alice_setting == a) & (outcomes.bob_setting == b)
+            alice, bob = self._keys[name]
+            alice.append(outcomes.alice_bit[chosen])
+            bob.append(outcomes.bob_bit[chosen])
+        self.pairs += n
+
+    def result(self) -> QkdRunResult:
+        """Test CHSH and distil the key of every pair measured so far."""
+        n, eps_sec, eps_cor = self.pairs, self._epsilon_sec, self._epsilon_cor
+        chsh = _chsh_from_tallies(self._sums, self._counts, epsilon=eps_sec)
+        refuse = ("" if chsh.lower > 2.0 else
+                  f"CHSH lower bound {chsh.lower:.4f} does not exceed 2 (measured S = "
+                  f"{chsh.value:.4f})")
+        # Eve's information per key bit is the Holevo bound at the lower CHSH value,
+        # whatever the bit error rate
+        key_length = phase_error_key_length(holevo_error(chsh.lower), epsilon_sec=eps_sec,
+                                            epsilon_cor=eps_cor)
+        parts, qber, asymptotic, sifted = [], {}, 0.0, 0
+        for name, _, _, reference in KEY_STREAMS:
+            alice_parts, bob_parts = self._keys[name]
+            alice = np.concatenate([_NO_BITS, *alice_parts])
+            bob = np.concatenate([_NO_BITS, *bob_parts])
+            self._keys[name] = ([alice], [bob])
+            k = alice.size
+            qber[name] = float(np.count_nonzero(alice != bob)) / k if k else 0.0
+            asymptotic += k / n * di_secret_fraction(qber[name], chsh.value) if n else 0.0
+            sifted += k
+            ends = (alice, bob) if reference == "alice" else (bob, alice)
+            part = distill_in_blocks(*ends, rng=self._rng, stream=f"e91/{name}",
+                                     block_size=self._block_size, epsilon_sec=eps_sec,
+                                     epsilon_cor=eps_cor, key_length=key_length,
+                                     distill_options=self._options, refuse=refuse)
+            parts.append(part if reference == "alice" else part.swapped())
+        return QkdRunResult(
+            protocol="e91", pulses=n, detections=n, sifted_bits=sifted, qber=qber,
+            estimates={"chsh": chsh.value, "chsh_lower": chsh.lower},
+            asymptotic_bits_per_pulse=asymptotic, **BlockTally.joined(parts).result_fields())
+
+
+_NO_BITS = np.zeros(0, dtype=np.uint8)
