@@ -5,7 +5,7 @@ libyaml's C parser when PyYAML has it (the pure-Python one otherwise), and refus
 it repeats a key, is larger than :data:`MAX_FILE_BYTES`, expands (through YAML
 aliases) to more than :data:`MAX_NODES` values, or contains itself through an alias.
 Values are built straight from the parser's events (PyYAML's node graph only for
-explicit tags and merge keys), so a network of 100,000 nodes reads in seconds.
+explicit tags and the like), so a network of 100,000 nodes reads in seconds.
 Every problem the schema finds is reported at once, as ``field.path: reason, got value``
 lines with a did-you-mean for misspelt fields, and for a field of another variant (a
 ``bbm92`` demand given ``misalignment``) the variants that take it; then the
@@ -415,6 +415,7 @@ class _Unusual(Exception):
 
 
 _NO_KEY = object()  # a mapping waiting for its next key
+_MERGE = object()  # a mapping waiting for the value of a merge key (`<<`)
 _MISSING = object()
 _RECURSIVE = ("an alias refers to a value that contains it; a scenario cannot be "
               "recursive, write it out plainly")
@@ -430,10 +431,11 @@ def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
     becomes its value at once, and each distinct plain scalar (``20 km``, ``10``,
     ``double-click``) is resolved and constructed once. The values are those of
     ``construct_document``: the same resolver and constructors, the same objects for
-    aliases. Whatever is unusual (explicit tags, merge keys, keys that are not scalars,
-    undefined or repeated anchors, several documents, a scalar its constructor refuses)
-    raises :class:`_Unusual`, and PyYAML's own path reads the file instead, with its
-    values and messages.
+    aliases, merge keys applied alike. Whatever is unusual (explicit tags, keys that are
+    not scalars, a merge of something other than mappings, undefined or repeated
+    anchors, several documents, a scalar its constructor refuses) raises
+    :class:`_Unusual`, and PyYAML's own path reads the file instead, with its values and
+    messages.
     """
     if loader.yaml_path_resolvers or None in loader.yaml_implicit_resolvers:
         raise _Unusual  # tags that depend on where a scalar sits: the composer's job
@@ -451,6 +453,7 @@ def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
     containers: list[Any] = []  # the open lists and dicts, innermost last
     keys: list[Any] = []  # for each open dict, the key whose value comes next
     lines: list[dict[Any, int]] = []  # for each open dict, the line of each key
+    merges: list[list[Any] | None] = []  # for each open dict, what its `<<` keys merge in
     closing: list[str | None] = []  # each open collection's anchor
     root: Any = _MISSING
     aliased = False
@@ -465,6 +468,9 @@ def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
             if event.tag is not None:
                 raise _Unusual
             value = event.value
+            if is_key and value == "<<" and event.implicit[0] and event.anchor is None:
+                keys[-1] = _MERGE  # a merge key: its value is merged in when the dict closes
+                continue
             if event.implicit[0] and (not value or value[0] in typed_starts):
                 text = value
                 value = plain.get(text, _MISSING)
@@ -479,10 +485,13 @@ def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
             value = {} if kind is mapping_start else []
             anchor = event.anchor
         elif kind in collection_end:
-            containers.pop()
+            closed = containers.pop()
             if type(event) is yaml.MappingEndEvent:
                 keys.pop()
                 lines.pop()
+                sources = merges.pop()
+                if sources is not None:
+                    _merge(closed, sources)
             done = closing.pop()
             if done is not None:
                 open_anchors.discard(done)
@@ -515,6 +524,12 @@ def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
                                           f"in a mapping")
                 keys[-1] = value
                 lines[-1][value] = event.start_mark.line + 1
+            elif keys[-1] is _MERGE:
+                sources = merges[-1]
+                if sources is None:
+                    sources = merges[-1] = []
+                sources.append(value)
+                keys[-1] = _NO_KEY
             else:
                 parent[keys[-1]] = value
                 keys[-1] = _NO_KEY
@@ -526,11 +541,30 @@ def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
             if kind is mapping_start:
                 keys.append(_NO_KEY)
                 lines.append({})
+                merges.append(None)
     if type(get()) is not yaml.StreamEndEvent:
         raise _Unusual  # another document: PyYAML says where
     if aliased and _expanded_size(root) > MAX_NODES:
         raise ConfigError("", _EXPANDS)
     return root
+
+
+def _merge(mapping: dict[Any, Any], sources: list[Any]) -> None:
+    """Apply a mapping's merge keys (``<<: *base``, ``<<: [*a, *b]``) as PyYAML does: the
+    merged keys come first, the mapping's own keys override them, and within a list of
+    mappings the earlier ones override the later."""
+    merged: dict[Any, Any] = {}
+    for source in sources:
+        if type(source) is dict:
+            merged.update(source)
+        elif type(source) is list and all(type(item) is dict for item in source):
+            for item in reversed(source):
+                merged.update(item)
+        else:
+            raise _Unusual  # PyYAML says what a merge key takes
+    merged.update(mapping)
+    mapping.clear()
+    mapping.update(merged)
 
 
 def _plain_scalar(loader: yaml.SafeLoader | yaml.CSafeLoader, event: Any) -> Any:

@@ -112,6 +112,13 @@ CASES = [
     "a: !!str 5\nb: !!float 1\n", "a: !!binary aGVsbG8=\n", "a: !!set {x, y}\n",
     "a: &x {b: 1}\nc: *x\nd: [*x, *x]\n", "- &a x\n- *a\n- &b [*a]\n- *b\n",
     "a: {<<: {b: 1}, b: 2}\n", "base: &b {x: 1}\nc: {<<: *b, y: 2}\n",
+    "a: &b {x: 1, y: [1]}\nc: {y: 2, <<: *b, z: 3}\n", "<<: {a: 1}\nb: 2\n",
+    "a: &b {x: 1}\nd: &c {x: 2, z: 3}\ne: {w: 0, <<: [*b, *c], x: 9}\n",
+    "a: {<<: 1}\n", "a: {<<: [1]}\n", "a: {<<: [{b: 1}], <<: {b: 2, c: 3}}\n",
+    "a: {'<<': 1}\n", "a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b, z: 3}\nd: *b\n",
+    "a: {<<: {<<: {x: 1}, y: 2}, <<: []}\n", "a: &a {x: 1}\nb: {x: 2, <<: *a, x: 3}\n",
+    "a: {<<: &m {x: 1}, y: *m}\n", "a: {&k <<: {x: 1}}\n", "a: &s [1]\nb: {<<: *s}\n",
+    "- &a {x: 1}\n- <<: *a\n  y: 2\n- {<<: {x: 3}, x: 4}\n",
     "a: *y\n", "? [1, 2]\n: 3\n", "? {a: 1}\n: 3\n", "a: &x 1\nb: &x 2\n", "*x : 1\n",
     "a: &k key\n*k : 2\n", "a: 1\nb:\n  c: 2\n  c: 3\n", "1: a\n1.0: b\n", "true: a\n1: b\n",
     ".nan: a\n.nan: b\n", "'a': 1\n\"a\": 2\n", "~: 1\nnull: 2\n", "a: 2026-13-45\n",
@@ -226,3 +233,21 @@ def test_a_100k_node_chain_file_loads(tmp_path):
 def test_a_date_that_does_not_exist_is_refused_cleanly():
     with pytest.raises(ConfigError, match=r"not valid YAML: month must be in 1\.\.12"):
         load_scenario("nodes: [{name: a}, {name: b}]\ncreated: 2026-13-45\n")
+
+
+def test_merge_keys_and_aliases_are_read_without_the_composer(monkeypatch):
+    def no_composer(loader, text):
+        raise AssertionError("the composer was used")
+
+    monkeypatch.setattr(loader_module, "_compose_and_construct", no_composer)
+    text = """\
+hardware:
+  det: &det {kind: detector, efficiency: 0.9}
+nodes: [{name: a}, {name: b}, {name: c}]
+links:
+  - &link {between: [a, b], length: 20 km, scheme: double-click, detector: det}
+  - {<<: *link, between: [b, c], length: 5 km}
+"""
+    scenario = load_scenario(text)
+    assert [(link.between, link.length, link.detector) for link in scenario.links] == [
+        (("a", "b"), 20.0, "det"), (("b", "c"), 5.0, "det")]
