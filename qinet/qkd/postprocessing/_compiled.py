@@ -9,6 +9,14 @@ Cascade's binary searches are the loop in question: after the first rounds only 
 blocks are left per round, so the numpy version spends its time on per-call overhead
 (about ten array operations per round, tens of rounds per block); a sequential loop over
 the blocks does the same work in microseconds.
+
+LDPC decoding is the other: a row-layered min-sum decoder updates one check at a time and
+each update reads the posteriors the previous one wrote, a dependency numpy can only
+batch over frames (with arrays of frames × edges and a gather per group of rows). One
+frame at a time in a compiled loop keeps a frame's posteriors (n float32) in cache and
+stops each frame at the iteration its syndrome is met. It has no numpy twin that agrees
+bit for bit: the numpy fallback is the sum-product decoder, and the tests hold both to
+the same decoded words and frame error rates.
 """
 
 from __future__ import annotations
@@ -63,3 +71,114 @@ def _locate_errors(alice: np.ndarray, bob: np.ndarray, perm: np.ndarray, lo: np.
 locate_errors: Callable[..., tuple[np.ndarray, int]] | None = (
     numba.njit(cache=True, nogil=True)(_locate_errors) if numba is not None else None)
 """The compiled :func:`_locate_errors`, or ``None`` without numba."""
+
+
+
+
+
+MIN_SUM_CAP = 1.0e4  # message magnitude of a check on one unknown bit (it fixes that bit)
+
+
+def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.ndarray,
+                            target: np.ndarray, messages: np.ndarray, max_iter: int,
+                            patience: int, alpha: float, errors: np.ndarray,
+                            converged: np.ndarray) -> int:
+    """Row-layered self-corrected normalised min-sum, one frame after the other.
+
+    Check i with syndrome bit s_i sees the variable-to-check messages Q_k = P_k − R_ik and
+    sends R_ij = (−1)^{s_i} Π_{k≠j} sign Q_k · α min_{k≠j} |Q_k|; the posterior becomes
+    P_j = Q_j + R_ij at once, so the next row already sees it. Self-correction: a Q_k whose
+    sign differs from the one the same edge carried the iteration before is unreliable
+    and enters the check as 0 (V. Savin, IEEE ISIT 2008, 1); this brings min-sum close to
+    sum-product on irregular codes, where normalised min-sum alone loses far more on
+    these high check degrees.
+
+    A frame stops when its hard decision meets the syndrome (checked after every
+    iteration), after ``max_iter`` iterations, or, with ``patience`` > 0, once its
+    unsatisfied checks have not gone below their lowest for that many iterations.
+    ``messages`` (frames × edges, CSR order) hold the R of a warm start on entry and the
+    last R on exit (0 for frames that converged). One frame at a time keeps its
+    posteriors and messages (about 8 bytes per edge) in cache. Returns the number of
+    iterations run, summed over frames.
+    """
+    frames, n = llr.shape
+    m = indptr.size - 1
+    edges = indices.size
+    width = 1
+    for i in range(m):
+        width = max(width, indptr[i + 1] - indptr[i])
+    posterior = np.empty(n, dtype=np.float32)
+    previous = np.empty(edges, dtype=np.float32)  # Q of each edge one iteration earlier
+    q = np.empty(width, dtype=np.float32)
+    cap = np.float32(MIN_SUM_CAP)
+    zero = np.float32(0.0)
+    scale = np.float32(alpha)
+    total = 0
+    for f in range(frames):
+        msg = messages[f]
+        for j in range(n):
+            posterior[j] = llr[f, j]
+        for e in range(edges):
+            posterior[indices[e]] += msg[e]
+            previous[e] = zero  # no earlier sign: nothing to correct in the first pass
+        lowest = m + 1
+        since = 0
+        done = False
+        for _ in range(max_iter):
+            total += 1
+            for i in range(m):
+                a = indptr[i]
+                b = indptr[i + 1]
+                min1 = cap
+                min2 = cap
+                where = a
+                sign = target[f, i]
+                for e in range(a, b):
+                    v = posterior[indices[e]] - msg[e]
+                    q[e - a] = v
+                    # a sign change since the last iteration: erase (branch-free select)
+                    u = zero if previous[e] * v < zero else v
+                    previous[e] = u
+                    sign ^= u < zero
+                    u = abs(u)
+                    min2 = min(min2, max(min1, u))
+                    where = e if u < min1 else where
+                    min1 = min(min1, u)
+                small = scale * min1
+                large = scale * min2
+                for e in range(a, b):
+                    r = large if e == where else small
+                    r = -r if sign ^ (previous[e] < zero) else r
+                    msg[e] = r
+                    posterior[indices[e]] = q[e - a] + r
+            unsatisfied = 0
+            for i in range(m):
+                parity = target[f, i]
+                for e in range(indptr[i], indptr[i + 1]):
+                    parity ^= posterior[indices[e]] < zero
+                unsatisfied += parity
+                if parity and patience == 0:
+                    break  # without patience, whether any check fails is all that counts
+            if unsatisfied == 0:
+                done = True
+                break
+            if patience > 0:
+                if unsatisfied < lowest:
+                    lowest = unsatisfied
+                    since = 0
+                else:
+                    since += 1
+                    if since >= patience:
+                        break
+        for j in range(n):
+            errors[f, j] = posterior[j] < zero
+        converged[f] = done
+        if done:
+            msg[:] = zero
+    return total
+
+
+self_corrected_min_sum: Callable[..., int] | None = (
+    numba.njit(cache=True, nogil=True, error_model="numpy")(_self_corrected_min_sum)
+    if numba is not None else None)
+"""The compiled :func:`_self_corrected_min_sum`, or ``None`` without numba."""

@@ -26,6 +26,17 @@ piecewise-logarithmic quantisation with relative step 2^−7, as in fixed-point 
 Signs are handled as the sign bits of the float32 words. A frame stops as soon as its
 hard decision satisfies the syndrome; the others go on.
 
+With numba installed (the optional extra ``fast``), :func:`syndrome_decoder` gives a
+:class:`MinSumDecoder` instead: a compiled row-layered self-corrected min-sum decoder
+(:func:`qinet.qkd.postprocessing._compiled._self_corrected_min_sum`) that runs one frame
+at a time and stops each frame as soon as its syndrome is met. Min-sum replaces φ by
+the smallest input magnitude, scaled by α = :data:`MIN_SUM_SCALE`; erasing the inputs
+whose sign flipped since the previous iteration (self-correction) brings it to the frame
+error rate of sum-product on these codes at the same number of syndrome bits. The two
+decoders do not make identical decisions on every frame, but both find the true error
+pattern on the frames they decode (the tests hold them to that and to the same frame
+error rate).
+
 Examples:
     >>> import numpy as np, scipy.sparse as sp
     >>> h = sp.csr_matrix(np.array([[1, 1, 0, 1, 0, 0], [0, 1, 1, 0, 1, 0],
@@ -45,6 +56,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qinet.errors import ConfigError
+from qinet.qkd.postprocessing import _compiled
 
 ROW_GROUPS = 4  # groups of rows updated in turn: 4 was fastest in trials (fewer = more iterations)
 BATCH_FRAMES = 64  # frames decoded together (memory: rows x degree x frames float32 words)
@@ -53,6 +65,9 @@ _MAGNITUDE = np.uint32(0x7FFF_FFFF)
 _DUMMY_LLR = np.float32(64.0)  # padding edges: φ(64) ≈ 3e-28, sign +
 _PHI_CAP = 32.0  # φ(x) for x → 0, and the largest message magnitude
 _COMPACT_SHARE = 0.25  # drop finished frames from the arrays once they are this share
+# α of normalised min-sum: 0.8 decoded as many frames as 0.9 and 1.0 at QBER 1-5 % in
+# trials, in the fewest iterations (min-sum overestimates |R|; α < 1 corrects on average)
+MIN_SUM_SCALE = 0.8
 
 
 def _phi_table() -> np.ndarray:
@@ -294,3 +309,97 @@ class SyndromeDecoder:
         if left.any():
             final[live[left]] = self._edge_messages(messages, np.flatnonzero(left))
         return errors, converged, final
+
+
+class MinSumDecoder:
+    """Compiled row-layered self-corrected min-sum decoder for one parity-check matrix.
+
+    The same interface as :class:`SyndromeDecoder` (``decode``, ``resume`` with warm-start
+    messages per edge in CSR order and ``patience``); needs numba.
+
+    Args:
+        matrix: the m × n parity-check matrix H, 0/1 (sparse or dense).
+        scale: α of the normalised min-sum messages.
+
+    Raises:
+        ConfigError: numba is not installed, or the matrix is empty.
+    """
+
+    def __init__(self, matrix: sp.csr_matrix | np.ndarray, scale: float = MIN_SUM_SCALE) -> None:
+        if _compiled.self_corrected_min_sum is None:
+            raise ConfigError("decoder", "the compiled min-sum decoder needs numba "
+                              "(pip install qinet[fast]); use SyndromeDecoder")
+        h = sp.csr_matrix(matrix, dtype=np.uint8)
+        h.eliminate_zeros()
+        h.sort_indices()
+        m, n = h.shape
+        if m == 0 or n == 0 or h.nnz == 0:
+            raise ConfigError("matrix", f"must have rows, columns and edges, got {h.shape}")
+        self.matrix = h
+        self.shape = (m, n)
+        self.scale = float(scale)
+        self._indptr = h.indptr.astype(np.int32)
+        self._indices = h.indices.astype(np.int32)
+
+    @property
+    def edges(self) -> int:
+        """Number of edges of the Tanner graph (nonzeros of H)."""
+        return int(self.matrix.nnz)
+
+    def decode(self, llr: np.ndarray, syndromes: np.ndarray,
+               max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decode the error pattern of every frame (see :meth:`SyndromeDecoder.decode`)."""
+        errors, converged, _ = self.resume(llr, syndromes, max_iter)
+        return errors, converged
+
+    def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
+               messages: np.ndarray | None = None,
+               patience: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decode, optionally going on from earlier check messages (see
+        :meth:`SyndromeDecoder.resume`: same arguments, returns and errors)."""
+        kernel = _compiled.self_corrected_min_sum
+        if kernel is None:
+            raise ConfigError("decoder", "numba is no longer available")
+        m, n = self.shape
+        llr = np.ascontiguousarray(llr, dtype=np.float32)
+        syndromes = np.asarray(syndromes)
+        frames = llr.shape[0] if llr.ndim == 2 else -1
+        if llr.ndim != 2 or llr.shape[1] != n:
+            raise ConfigError("llr", f"must have shape (frames, {n}), got {llr.shape}")
+        if syndromes.shape != (frames, m):
+            raise ConfigError("syndromes",
+                              f"must have shape ({frames}, {m}), got {syndromes.shape}")
+        if max_iter < 1:
+            raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
+        if patience is not None and patience < 1:
+            raise ConfigError("patience", f"must be at least 1, got {patience!r}")
+        state = np.zeros((frames, self.edges), dtype=np.float32)
+        if messages is not None:
+            if messages.ndim != 2 or messages.shape[0] != frames or messages.shape[1] > self.edges:
+                raise ConfigError("messages", f"must have shape ({frames}, <= {self.edges}),"
+                                  f" got {messages.shape}")
+            state[:, : messages.shape[1]] = messages
+        errors = np.zeros((frames, n), dtype=np.uint8)
+        converged = np.zeros(frames, dtype=bool)
+        kernel(self._indptr, self._indices, llr,
+               np.ascontiguousarray(syndromes, dtype=np.uint8), state, int(max_iter),
+               0 if patience is None else int(patience), self.scale, errors, converged)
+        return errors, converged, state
+
+
+Decoder = SyndromeDecoder | MinSumDecoder
+
+
+def syndrome_decoder(matrix: sp.csr_matrix | np.ndarray) -> Decoder:
+    """The compiled min-sum decoder when numba is installed, else the numpy sum-product one.
+
+    Examples:
+        >>> import numpy as np
+        >>> from qinet.qkd.postprocessing import _compiled
+        >>> decoder = syndrome_decoder(np.eye(4, dtype=np.uint8))
+        >>> isinstance(decoder, MinSumDecoder) == _compiled.AVAILABLE
+        True
+    """
+    if _compiled.self_corrected_min_sum is not None:
+        return MinSumDecoder(matrix)
+    return SyndromeDecoder(matrix)

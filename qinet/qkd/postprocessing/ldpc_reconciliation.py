@@ -4,10 +4,12 @@ Syndrome coding for the binary symmetric channel (A. D. Wyner, IEEE Trans. Inf. 
 20, 2 (1974); for QKD, D. Elkouss, A. Leverrier, R. Alléaume and J. J. Boutros, IEEE ISIT
 2009, 1879). The key is cut into frames of at most ``frame_bits`` bits. For each frame
 Alice discloses s_A = H x; Bob computes s_B = H y and decodes the error pattern e = x ⊕ y
-from the syndrome s_A ⊕ s_B = H e with sum-product belief propagation
-(:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`, all frames of a key in
-one batch, row-layered schedule), whose channel log-likelihoods are those of a BSC with
-the estimated QBER.
+from the syndrome s_A ⊕ s_B = H e by belief propagation, whose channel log-likelihoods
+are those of a BSC with the estimated QBER: with numba installed, compiled row-layered
+self-corrected min-sum (:class:`~qinet.qkd.postprocessing.ldpc_decoder.MinSumDecoder`,
+one frame after the other, each stopping as soon as it decodes); without it, numpy
+sum-product (:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`, all frames
+of a key in one batch). Both decode the same frames at the same rates.
 
 Rate adaptation: the number of syndrome bits is m ≈ f₀(Q) · r · H2(Q) for a frame with r
 key bits, with the starting efficiency f₀ of :func:`initial_efficiency` (measured for these
@@ -20,22 +22,23 @@ filled up with zeros at its end. The filler is known to both ends (shortened bit
 error probability is set to ~0 and it is never part of the key, so it leaks nothing.
 
 Failures: Bob knows whether his estimate satisfies H ê = s_A ⊕ s_B (the syndrome check).
-If not, Alice discloses ``extension_fraction · m`` further parities (extra sparse rows of
-the same weight as H's, a lower-rate code containing the first), up to ``max_retries``
-times; a frame still undecoded is discarded by both ends. The codes are nested (each
-level's matrix is the previous one with rows added), so a retry does not decode from
-scratch: it goes on from the failed run's check messages, the new rows starting at 0
-(rate-compatible decoding as in blind reconciliation: J. Martinez-Mateo, D. Elkouss and
-V. Martin, Quantum Inf. Comput. 12, 791 (2012)). A frame whose number of unsatisfied
-checks has not fallen below its lowest for ``STALL_ITERATIONS`` iterations is not
-converging: it asks for the next extension at once instead of running to
-``MAX_ITERATIONS`` (at the last level it runs on). BP can also converge to a
-wrong word that satisfies the syndrome (a low-weight codeword away): with ``rng`` given,
-Alice also sends a 32-bit universal hash of each frame (a random binary matrix, seed
-drawn by ``rng`` and announced; J. L. Carter and M. N. Wegman, J. Comput. Syst. Sci. 18,
-143 (1979)), and Bob treats a tag mismatch like a syndrome failure. Every syndrome and
-tag bit sent, also for discarded frames, is counted in ``leaked``; the verification hash
-of the whole key still guards what a frame tag lets through (probability 2^-32).
+If not, Alice discloses ``EXTENSION_FRACTION · m`` further parities (extra sparse rows,
+a lower-rate code containing the first, of the weight :func:`extension_weight` gives for
+the QBER), up to ``max_retries`` times; a frame still undecoded is discarded by both
+ends. The codes are nested (each level's matrix is the previous one with rows added), so
+a retry does not decode from scratch: it goes on from the failed run's check messages,
+the new rows starting at 0 (rate-compatible decoding as in blind reconciliation: J.
+Martinez-Mateo, D. Elkouss and V. Martin, Quantum Inf. Comput. 12, 791 (2012)). A frame
+whose number of unsatisfied checks has not fallen below its lowest for
+``STALL_ITERATIONS`` iterations is not converging: it asks for the next extension at
+once instead of running to ``MAX_ITERATIONS`` (at the last level it runs on). BP can
+also converge to a wrong word that satisfies the syndrome (a low-weight codeword away):
+with ``rng`` given, Alice also sends a 32-bit universal hash of each frame (a random
+binary matrix, seed drawn by ``rng`` and announced; J. L. Carter and M. N. Wegman, J.
+Comput. Syst. Sci. 18, 143 (1979)), and Bob treats a tag mismatch like a syndrome
+failure. Every syndrome and tag bit sent, also for discarded frames, is counted in
+``leaked``; the verification hash of the whole key still guards what a frame tag lets
+through (probability 2^-32).
 
 Examples:
     >>> import numpy as np
@@ -58,9 +61,10 @@ import scipy.sparse as sp
 
 from qinet.errors import ConfigError
 from qinet.qkd.bounds import binary_entropy
+from qinet.qkd.postprocessing import _compiled
 from qinet.qkd.postprocessing._bits import as_bits, same_length
 from qinet.qkd.postprocessing.ldpc_codes import CODE_SEED, parity_check_matrix
-from qinet.qkd.postprocessing.ldpc_decoder import SyndromeDecoder
+from qinet.qkd.postprocessing.ldpc_decoder import Decoder, MinSumDecoder, SyndromeDecoder
 
 DEFAULT_FRAME_BITS = 16_384
 FRAME_QUANTUM = 64  # frame lengths are multiples of this
@@ -126,12 +130,36 @@ def syndrome_bits(n: int, key_bits: int, qber: float, efficiency: float) -> int:
     return int(min(n, max(step, step * math.ceil(wanted / step))))
 
 
+def extension_weight(n: int, m: int, qber: float) -> int:
+    """Row weight w of the extension parities: their parity is wrong with probability ~1/4.
+
+    A check on w bits of a BSC(Q) is violated by the errors with probability
+    (1 − (1 − 2Q)^w) / 2; w = ln(1/2) / ln(1 − 2Q) puts that at 1/4. Heavier rows say
+    almost nothing to belief propagation (their parity is a coin flip), lighter ones
+    disclose a bit for little information. In trials (16 384-bit frames, 1-3 %) this
+    rescued more frames per disclosed bit than rows as heavy as H's, most of all with
+    the compiled min-sum decoder. Capped by H's mean row weight.
+
+    Examples:
+        >>> extension_weight(16384, 4096, 0.03), extension_weight(16384, 4096, 0.01)
+        (11, 25)
+    """
+    base = parity_check_matrix(n, m)
+    heaviest = int(min(n, max(2, round(base.nnz / m))))
+    wanted = round(math.log(0.5) / math.log1p(-2.0 * min(qber, 0.49)))
+    return int(min(heaviest, max(2, wanted)))
+
+
 @lru_cache(maxsize=64)
-def _extension_rows(n: int, m: int, level: int) -> sp.csr_matrix:
-    """The ``level``-th block of extra parity checks for the code (n, m) (public, seeded)."""
+def _extension_rows(n: int, m: int, level: int, weight: int | None = None) -> sp.csr_matrix:
+    """The ``level``-th block of extra parity checks for the code (n, m) (public, seeded).
+
+    ``weight`` is the row weight; ``None`` gives H's mean row weight.
+    """
     base = parity_check_matrix(n, m)
     rows = max(1, math.ceil(EXTENSION_FRACTION * m))
-    weight = int(min(n, max(2, round(base.nnz / m))))
+    if weight is None:
+        weight = int(min(n, max(2, round(base.nnz / m))))
     rng = np.random.default_rng([CODE_SEED, n, m, level])
     # each row: `weight` distinct columns (argpartition of random keys, vectorised)
     cols = np.argpartition(rng.random((rows, n)), weight - 1, axis=1)[:, :weight]
@@ -140,18 +168,25 @@ def _extension_rows(n: int, m: int, level: int) -> sp.csr_matrix:
                           indptr), shape=(rows, n))
 
 
-
 @lru_cache(maxsize=64)
-def _code(n: int, m: int, level: int) -> sp.csr_matrix:
-    """H stacked with the first ``level`` extension blocks."""
-    blocks = [parity_check_matrix(n, m)] + [_extension_rows(n, m, j) for j in range(level)]
+def _code(n: int, m: int, level: int, weight: int | None = None) -> sp.csr_matrix:
+    """H stacked with the first ``level`` extension blocks (rows of weight ``weight``)."""
+    blocks = [parity_check_matrix(n, m)] + [_extension_rows(n, m, j, weight)
+                                            for j in range(level)]
     stacked: sp.csr_matrix = sp.vstack(blocks, format="csr", dtype=np.uint8)
     return stacked
 
 
+def _decoder(n: int, m: int, level: int, weight: int | None = None) -> Decoder:
+    """The decoder of level ``level``: compiled min-sum with numba, else numpy sum-product."""
+    return _cached_decoder(n, m, level, weight, _compiled.self_corrected_min_sum is not None)
+
+
 @lru_cache(maxsize=64)
-def _decoder(n: int, m: int, level: int) -> SyndromeDecoder:
-    return SyndromeDecoder(_code(n, m, level))
+def _cached_decoder(n: int, m: int, level: int, weight: int | None,
+                    compiled: bool) -> Decoder:
+    code = _code(n, m, level, weight)
+    return MinSumDecoder(code) if compiled else SyndromeDecoder(code)
 
 
 def _syndromes(matrix: sp.csr_matrix, frames: np.ndarray) -> np.ndarray:
@@ -224,10 +259,11 @@ def ldpc_reconcile(
     x[in_key] = a
     y[in_key] = b
     m = syndrome_bits(n, int(real.max()), qber, f0)
-    full = _code(n, m, max_retries)
+    weight = extension_weight(n, m, qber)
+    full = _code(n, m, max_retries, weight)
     s_alice = _syndromes(full, x)  # Alice's announcements, disclosed level by level
     s_bob = _syndromes(full, y)
-    ext = _extension_rows(n, m, 0).shape[0] if max_retries else 0
+    ext = _extension_rows(n, m, 0, weight).shape[0] if max_retries else 0
     corrected = y.copy()
     ok = np.zeros(k, dtype=bool)
     leaked = 0
@@ -249,7 +285,7 @@ def ldpc_reconcile(
         leaked += pending.size * (m if level == 0 else ext)
         retries += pending.size if level > 0 else 0
         last = level == max_retries
-        error, converged, messages = _decoder(n, m, level).resume(
+        error, converged, messages = _decoder(n, m, level, weight).resume(
             llr[pending], target[pending, :checks], max_iter=MAX_ITERATIONS,
             messages=messages, patience=None if last else STALL_ITERATIONS)
         candidate = y[pending] ^ error
