@@ -33,26 +33,34 @@ class FastForwardLink(HeraldedLink):
         # per memory pair, while it tries: (start of its first attempt, attempts drawn to
         # the success, or None when it can never succeed)
         self._trying: list[tuple[int, int | None] | None] = [None] * self.memory_pairs
+        self._attempts_to_success: BufferedDraws | None = None
+        self._period_ps = self.model.timing.period_ps
+        self._delivered_ps = self.model.timing.delivered_ps
 
     def start(self) -> None:
         p = self.model.success_probability
         self._attempts_to_success = (
             BufferedDraws(lambda n: _geometric(p, n, self.rng)) if p > 0 else None
         )
+        self._period_ps = self.model.timing.period_ps
+        self._delivered_ps = self.model.timing.delivered_ps
         super().start()
 
     def _begin(self, i: int) -> None:
-        first = self._first_attempt_ps(i)
-        if self._attempts_to_success is None:
+        # inlined _first_attempt_ps: this runs once per heralded pair
+        now = self.timeline.now_ps
+        ready = self._ready_ps[i]
+        first = ready if ready > now else now
+        draws = self._attempts_to_success
+        if draws is None:
             self._trying[i] = (first, None)  # fails forever: attempts, but no events
             return
-        k = self._attempts_to_success.take()
+        k = draws.take()
         self._trying[i] = (first, k)
-        start = first + (k - 1) * self.model.timing.period_ps
+        start = first + (k - 1) * self._period_ps
         if start >= _HORIZON_PS:
             return
-        self.timeline.schedule_at(start + self.model.timing.delivered_ps,
-                                  self._succeed, i, k, start, self.timeline.now_ps)
+        self.timeline.schedule_at(start + self._delivered_ps, self._succeed, i, k, start, now)
 
     def _succeed(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         self._trying[i] = None

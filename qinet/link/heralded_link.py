@@ -81,6 +81,11 @@ class HeraldedLink(ABC):
         self.holding_ps = 0  # memory-pair time spent holding delivered pairs
         self._ready_ps: list[int] = []  # earliest next attempt of each memory pair
         self._parked: set[int] = set()
+        # asked when a memory pair's two memories are free: may it try again? (None: yes)
+        self.may_retry: Callable[[int], bool] | None = None
+        # read for every pair, so kept at hand (set again by start, from the model)
+        self._stored_ps = model.timing.stored_ps
+        self._turnaround_ps = model.timing.turnaround_ps
 
     @property
     def attempts(self) -> int:
@@ -99,6 +104,8 @@ class HeraldedLink(ABC):
         """
         if self.consumer is None:
             raise ProtocolError(f"link {self.name} cannot start: nothing takes its pairs")
+        self._stored_ps = self.model.timing.stored_ps
+        self._turnaround_ps = self.model.timing.turnaround_ps
         now = self.timeline.now_ps
         for i in range(self.memory_pairs):
             slot_a = self.node_a.memories.acquire(self.name, now_ps=now)
@@ -170,34 +177,39 @@ class HeraldedLink(ABC):
             self._ready_ps[i] = ready_ps
         held = self._holding[i]
         held[side] = False
-        node = (self.node_a, self.node_b)[side]
-        node.memories.vacate((pair.slot_a, pair.slot_b)[side], now_ps=self.timeline.now_ps)
-        if not held[0] and not held[1]:
-            self.released += 1
-            self.holding_ps += self.timeline.now_ps - self._held_since_ps[i]
-            if i not in self._parked:
-                self._begin(i)
+        now = self.timeline.now_ps
+        if side:
+            self.node_b.memories.vacate(pair.slot_b, now_ps=now)
+            if held[0]:
+                return
+        else:
+            self.node_a.memories.vacate(pair.slot_a, now_ps=now)
+            if held[1]:
+                return
+        self.released += 1
+        self.holding_ps += now - self._held_since_ps[i]
+        may_retry = self.may_retry
+        if may_retry is not None and not may_retry(i):
+            self._parked.add(i)
+        if i not in self._parked:
+            self._begin(i)
 
     def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
-        timing = self.model.timing
+        # inlined: this runs once per heralded pair
         slot_a, slot_b = self._slots[i]
-        pair = LinkPair(
-            link=self.name,
-            memory_pair=i,
-            slot_a=slot_a,
-            slot_b=slot_b,
-            requested_ps=requested_ps,
-            stored_a_ps=attempt_start_ps + timing.stored_ps[0],
-            stored_b_ps=attempt_start_ps + timing.stored_ps[1],
-            delivered_ps=self.timeline.now_ps,
-            attempts=attempts,
-        )
+        stored_a, stored_b = self._stored_ps
+        stored_a += attempt_start_ps
+        stored_b += attempt_start_ps
+        now = self.timeline.now_ps
+        pair = LinkPair(self.name, i, slot_a, slot_b, requested_ps, stored_a, stored_b, now,
+                        attempts)
         self.successes += 1
-        self._holding[i] = [True, True]
-        self._held_since_ps[i] = pair.delivered_ps
-        self.node_a.memories.occupy(slot_a, since_ps=pair.stored_a_ps)
-        self.node_b.memories.occupy(slot_b, since_ps=pair.stored_b_ps)
-        self._ready_ps[i] = attempt_start_ps + timing.turnaround_ps
+        held = self._holding[i]
+        held[0] = held[1] = True
+        self._held_since_ps[i] = now
+        self.node_a.memories.occupy(slot_a, since_ps=stored_a)
+        self.node_b.memories.occupy(slot_b, since_ps=stored_b)
+        self._ready_ps[i] = attempt_start_ps + self._turnaround_ps
         consumer = self.consumer
         if consumer is None:  # only a started link delivers, and start needs a consumer
             raise ProtocolError(f"link {self.name} delivered a pair with no consumer")

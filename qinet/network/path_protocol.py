@@ -154,6 +154,7 @@ class PathProtocol:
         self._release = [seg.scheduler.release_end for seg in segments]
         self._uniform = BufferedDraws(rng.random)
         self._kinds = [repeater_kind(m, ops) for m, ops in zip(memories, operations, strict=True)]
+        self._swap_success = [ops.swap_success for ops in operations]
         if prepared is None:
             prepared = {}
         self._states = []
@@ -186,19 +187,29 @@ class PathProtocol:
                                     (self.memories[0], self.memories[1]), self._release[0])
             return
         self.supply.taken(k)
-        lo = End(k, k, link_pair, a_side, self.memories[k], stored_lo)
-        hi = End(k + 1, k, link_pair, b_side, self.memories[k + 1], stored_hi)
-        if self.cutoffs is not None:
-            self.cutoffs.watch(lo)
-            self.cutoffs.watch(hi)
+        memories = self.memories
+        lo = End(k, k, link_pair, a_side, memories[k], stored_lo)
+        hi = End(k + 1, k, link_pair, b_side, memories[k + 1], stored_hi)
+        cutoffs = self.cutoffs
+        if cutoffs is not None:
+            cutoffs.watch(lo)
+            cutoffs.watch(hi)
         if self.purifier is not None:
             pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
                                   PairState.PURIFYING, requested_ps=link_pair.requested_ps)
             self.purifier.enter(k, pair)
-        else:
-            self._place(self.pairs.add(k, k + 1, (lo, hi), self._states[k],
-                                       [stored_lo, stored_hi],
-                                       requested_ps=link_pair.requested_ps))
+            return
+        pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
+                              requested_ps=link_pair.requested_ps)
+        # _place, inlined: this runs once per link pair (a fresh pair is LIVE already)
+        if k == 0 and self.n == 1:
+            self.supply.made()
+            self.delivery.complete(pair)
+            return
+        take, swap = self.queues.take, self._swap
+        for position in self.queues.place(pair):
+            while (ends := take(position)) is not None:
+                swap(position, ends[0], ends[1])
 
     def _place(self, pair: Pair) -> None:
         """``pair`` may now be swapped (or, spanning the path, delivered)."""
@@ -220,37 +231,46 @@ class PathProtocol:
 
     def _swap(self, k: int, e_left: End, e_right: End) -> None:
         """The repeater at ``k`` measures ``e_left`` and ``e_right`` in the Bell basis."""
+        # written out flat (no helpers, locals bound once): this runs once per swap
         now = self.timeline.now_ps
         table = self.pairs
         left, right = table[e_left.pair], table[e_right.pair]
-        ops = self.operations[k]
+        p_success = self._swap_success[k]
         # a deterministic measurement draws nothing
-        success = ops.swap_success == 1.0 or self._uniform.take() < ops.swap_success
+        success = p_success == 1.0 or self._uniform.take() < p_success
+        left_decayed, right_decayed = left.decayed_ps, right.decayed_ps
         if success and left.status is _LIVE and right.status is _LIVE:
             status = _LIVE
-            state = swap_node(left.state, right.state, (now - left.decayed_ps[1]) * 1e-12,
-                              (now - right.decayed_ps[0]) * 1e-12, self._kinds[k])
+            state = swap_node(left.state, right.state, (now - left_decayed[1]) * 1e-12,
+                              (now - right_decayed[0]) * 1e-12, self._kinds[k])
         else:
             status = _DOOMED
             state = left.state
-            for pair in (left, right):
-                if pair.status is _LIVE:
-                    self.supply.died(pair, spans_path=False)
+            if left.status is _LIVE:
+                self.supply.died(left, spans_path=False)
+            if right.status is _LIVE:
+                self.supply.died(right, spans_path=False)
+        lo, hi = left.lo, right.hi
         product = table.add(
-            left.lo, right.hi, (left.ends[0], right.ends[1]), state,
-            [left.decayed_ps[0], right.decayed_ps[1]], status,
-            min(left.rounds, right.rounds), left.swaps + right.swaps + 1,
+            lo, hi, (left.ends[0], right.ends[1]), state,
+            [left_decayed[0], right_decayed[1]], status,
+            left.rounds if left.rounds < right.rounds else right.rounds,
+            left.swaps + right.swaps + 1,
             left.pending + right.pending + 2 if self._messages else 0,
             left.known_ps if left.known_ps > right.known_ps else right.known_ps,
-            min(left.requested_ps, right.requested_ps))
-        for pair in (left, right):
-            pair.status = _MERGED
-            pair.merged_into = product
-            del table[pair.id]
-        if status is _LIVE and product.lo == 0 and product.hi == self.n:
+            left.requested_ps if left.requested_ps < right.requested_ps
+            else right.requested_ps)
+        left.status = right.status = _MERGED
+        left.merged_into = right.merged_into = product
+        del table[left.id]
+        del table[right.id]
+        if status is _LIVE and lo == 0 and hi == self.n:
             self.supply.made()
-        self._free(e_left)
-        self._free(e_right)
+        release = self._release
+        e_left.held = False
+        release[e_left.segment](e_left.link_pair, e_left.side)
+        e_right.held = False
+        release[e_right.segment](e_right.link_pair, e_right.side)
         log = self.log
         log.swaps += 1
         if not success:

@@ -49,9 +49,10 @@ class LinkScheduler:
         self._users: list[_User] = []
         self._next = 0
         self._owner: dict[int, int] = {}  # memory pair -> user holding it
-        self._held: dict[int, list[bool]] = {}  # memory pair -> is end a / b still held?
         self.handed: list[int] = []
+        self._reset_ps = link.model.timing.reset_ps
         link.consumer = self._on_pair
+        link.may_retry = self._freed
 
     @property
     def users(self) -> int:
@@ -79,21 +80,26 @@ class LinkScheduler:
         return len(self._users) < self.link.memory_pairs
 
     def _on_pair(self, pair: LinkPair) -> None:
-        n = len(self._users)
+        users = self._users
+        n = len(users)
         satisfied = 0
+        start = self._next
         for step in range(n):
-            index = (self._next + step) % n
-            user = self._users[index]
-            if user.held < user.share and not user.wants():
+            index = start + step
+            if index >= n:
+                index -= n
+            user = users[index]
+            if user.held >= user.share:
+                continue
+            if not user.wants():
                 satisfied += 1
-            elif user.held < user.share:
-                self._next = (index + 1) % n
-                user.held += 1
-                self.handed[index] += 1
-                self._owner[pair.memory_pair] = index
-                self._held[pair.memory_pair] = [True, True]
-                user.handler(pair)
-                return
+                continue
+            self._next = index + 1 if index + 1 < n else 0
+            user.held += 1
+            self.handed[index] += 1
+            self._owner[pair.memory_pair] = index
+            user.handler(pair)
+            return
         if satisfied:
             self.link.park(pair)  # every demand with room has what it asked for
             return
@@ -119,17 +125,19 @@ class LinkScheduler:
             Frees the memory at that end; the link tries again once both are free and
             reset.
         """
-        i = pair.memory_pair
-        held = self._held.get(i)
-        if pair.link != self.link.name or held is None or not held[side]:
-            raise ProtocolError(
-                f"link {self.link.name}: memory pair {i}, end {'ab'[side]}, is not held")
-        held[side] = False
         link = self.link
-        if not (held[0] or held[1]):
-            del self._held[i]
-            self._users[self._owner.pop(i)].held -= 1
-            if not any(user.wants() for user in self._users):
-                link.hold(i)  # no demand wants more: do not ask for a pair nobody takes
-        # the qubit is gone now (occupancy); the memory may try again once it is reset
-        link.release_end(pair, side, ready_ps=link.timeline.now_ps + link.model.timing.reset_ps)
+        # the link checks that the end is held, and asks _freed once both ends are free
+        link.release_end(pair, side, ready_ps=link.timeline.now_ps + self._reset_ps)
+
+    def _freed(self, memory_pair: int) -> bool:
+        """Both memories of ``memory_pair`` are free: its share goes back to its demand;
+        whether it may try again (some demand wants more pairs)."""
+        owner = self._owner.pop(memory_pair, None)
+        if owner is None:
+            return True  # parked on arrival: the link decides
+        users = self._users
+        users[owner].held -= 1
+        # no demand wants more: do not ask for a pair nobody takes
+        if len(users) == 1:
+            return users[0].wants()  # most links serve one demand: no generator for them
+        return any(user.wants() for user in users)

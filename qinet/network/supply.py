@@ -44,7 +44,7 @@ class LinkSupply:
         formed: end-to-end pairs made and alive (delivered or on their way).
     """
 
-    __slots__ = ("_cover", "_delivered", "_limited", "_per_link", "_requests", "_resume",
+    __slots__ = ("_cover", "_delivered", "_fixed", "_limited", "_per_link", "_requests", "_resume",
                  "_timeline", "_wake_pending", "formed", "target")
 
     def __init__(self, links: int, *, target: int | None, per_link: bool,
@@ -56,6 +56,7 @@ class LinkSupply:
         self._timeline = timeline
         self._limited = target is not None or self._requests is not None
         self._per_link = self._limited and per_link
+        self._fixed = target if self._requests is None else None  # the target, never moving
         self._cover = [0] * links
         self._delivered = delivered
         self._resume = resume
@@ -74,6 +75,11 @@ class LinkSupply:
         """Whether the demand still needs link pairs (from ``link``, if given)."""
         if not self._limited:
             return True
+        fixed = self._fixed
+        if fixed is not None:  # a target and no rate: the common case, inlined
+            if self._per_link and link is not None:
+                return self._cover[link] < fixed - self._delivered()
+            return self.formed < fixed
         target = self._target()
         if target is None:
             return True

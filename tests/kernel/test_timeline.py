@@ -1,3 +1,5 @@
+import gc
+
 import pytest
 
 from qinet.errors import SimulationError
@@ -129,3 +131,24 @@ def test_duplex_channel_routes_each_direction(timeline):
 def test_negative_channel_delay_is_a_config_error(timeline):
     with pytest.raises(Exception, match="delay_ps: must be non-negative"):
         ClassicalChannel(timeline, delay_ps=-1, receiver=print, name="link")
+
+
+def test_run_collects_young_objects_less_often_and_restores_the_thresholds(timeline):
+    before = gc.get_threshold()
+    seen = []
+    inner = Timeline()
+    inner.schedule_at(1, lambda: seen.append(gc.get_threshold()))
+    timeline.schedule_at(1, lambda: seen.append(gc.get_threshold()))
+    timeline.schedule_at(2, inner.run)  # a run inside a run keeps the outer one's setting
+    timeline.schedule_at(3, lambda: seen.append(gc.get_threshold()))
+    timeline.run()
+    assert gc.get_threshold() == before
+    assert seen[0] == seen[1] == seen[2] == (max(before[0], 100_000), *before[1:])
+
+
+def test_a_failing_run_restores_the_thresholds(timeline):
+    before = gc.get_threshold()
+    timeline.schedule_at(1, lambda: 1 / 0)
+    with pytest.raises(SimulationError):
+        timeline.run()
+    assert gc.get_threshold() == before
