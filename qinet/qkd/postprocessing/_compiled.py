@@ -93,9 +93,11 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
     sum-product on irregular codes, where normalised min-sum alone loses far more on
     these high check degrees.
 
-    A frame stops when its hard decision meets the syndrome (checked after every
-    iteration), after ``max_iter`` iterations, or, with ``patience`` > 0, once its
-    unsatisfied checks have not gone below their lowest for that many iterations.
+    A frame stops when its hard decision meets the syndrome, after ``max_iter``
+    iterations, or, with ``patience`` > 0, once its unsatisfied checks have not gone
+    below their lowest for that many iterations. The count of unsatisfied checks is
+    taken during the row updates (each check's parity as its row is reached) and
+    recounted exactly, after the iteration, only when that gives 0.
     ``messages`` (frames × edges, CSR order) hold the R of a warm start on entry and the
     last R on exit (0 for frames that converged). One frame at a time keeps its
     posteriors and messages (about 8 bytes per edge) in cache. Returns the number of
@@ -126,6 +128,7 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
         done = False
         for _ in range(max_iter):
             total += 1
+            running = 0  # checks unsatisfied by the posteriors as each row finds them
             for i in range(m):
                 a = indptr[i]
                 b = indptr[i + 1]
@@ -133,8 +136,11 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
                 min2 = cap
                 where = a
                 sign = target[f, i]
+                seen = target[f, i]
                 for e in range(a, b):
-                    v = posterior[indices[e]] - msg[e]
+                    p = posterior[indices[e]]
+                    seen ^= p < zero
+                    v = p - msg[e]
                     q[e - a] = v
                     # a sign change since the last iteration: erase (branch-free select)
                     u = zero if previous[e] * v < zero else v
@@ -144,6 +150,7 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
                     min2 = min(min2, max(min1, u))
                     where = e if u < min1 else where
                     min1 = min(min1, u)
+                running += seen
                 small = scale * min1
                 large = scale * min2
                 for e in range(a, b):
@@ -151,14 +158,16 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
                     r = -r if sign ^ (previous[e] < zero) else r
                     msg[e] = r
                     posterior[indices[e]] = q[e - a] + r
-            unsatisfied = 0
-            for i in range(m):
-                parity = target[f, i]
-                for e in range(indptr[i], indptr[i + 1]):
-                    parity ^= posterior[indices[e]] < zero
-                unsatisfied += parity
-                if parity and patience == 0:
-                    break  # without patience, whether any check fails is all that counts
+            # The running count comes free with the row updates but sees each check
+            # before the later rows moved its bits; only when it reaches 0 is the exact
+            # count (a full pass over the edges) needed to stop.
+            unsatisfied = running
+            if running == 0:
+                for i in range(m):
+                    parity = target[f, i]
+                    for e in range(indptr[i], indptr[i + 1]):
+                        parity ^= posterior[indices[e]] < zero
+                    unsatisfied += parity
             if unsatisfied == 0:
                 done = True
                 break
