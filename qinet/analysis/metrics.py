@@ -124,8 +124,8 @@ class DemandMetrics:
     latency_p50_s: float | None
     latency_p99_s: float | None
     outage_probability: float | None
-    outage_window_s: float
-    min_fidelity: float
+    outage_window_s: float | None
+    min_fidelity: float | None
     pairs_meeting_fidelity: int
     rate_target_hz: float | None
     requests: int | None
@@ -220,8 +220,8 @@ def _prepare_measure_demand(link: QkdLinkMetrics, scenario: Any) -> DemandMetric
         active_s=scenario.duration, completion_time_s=None,
         rate_hz=0.0, fidelity_mean=None, fidelity_std=None, latency_mean_s=None,
         latency_p50_s=None, latency_p99_s=None, outage_probability=None,
-        outage_window_s=spec.window, min_fidelity=spec.min_fidelity,
-        pairs_meeting_fidelity=0, rate_target_hz=spec.rate, requests=None,
+        outage_window_s=None, min_fidelity=None,  # it delivers no pairs
+        pairs_meeting_fidelity=0, rate_target_hz=None, requests=None,
         unserved_requests=0, distillable_ebits_per_pair=None, distillable_ebits_per_s=None,
         lost=0, discarded=0, swaps=0, swap_failures=0, purifications=0,
         purification_failures=0, bound=bound, key=key)

@@ -281,7 +281,8 @@ def _plot_fidelity(ax: Axes, demands: list[DemandMetrics]) -> None:
     spread = [(d.fidelity_mean - (d.fidelity_std or 0.0), d.fidelity_mean
                + (d.fidelity_std or 0.0), y) for d, y in zip(demands, ys, strict=True)
               if d.fidelity_mean is not None]
-    ax.plot([d.min_fidelity for d in demands], list(ys), linestyle="none", marker="|",
+    targets = [d.min_fidelity or 0.0 for d in demands]  # pair demands: always set
+    ax.plot(targets, list(ys), linestyle="none", marker="|",
             markersize=12, markeredgewidth=2, color=_COLOURS["target"], label="min_fidelity")
     if spread:
         ax.hlines([s[2] for s in spread], [s[0] for s in spread], [s[1] for s in spread],
@@ -289,7 +290,7 @@ def _plot_fidelity(ax: Axes, demands: list[DemandMetrics]) -> None:
     ax.plot([m[0] for m in measured], [m[1] for m in measured], linestyle="none", marker="o",
             markersize=6, color=_COLOURS["pairs"], label="mean fidelity")
     missing = len(demands) - len(measured)
-    low = min([d.min_fidelity for d in demands] + [s[0] for s in spread])
+    low = min(targets + [s[0] for s in spread])
     ax.set_xlim(max(0.0, low - 0.05), 1.0)
     ax.tick_params(axis="y", labelleft=False)
     ax.set_xlabel("fidelity with the target Bell state")

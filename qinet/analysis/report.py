@@ -125,7 +125,7 @@ def demand_table(demand: DemandMetrics, *, number: int = 1) -> Table:
                          else f" · {format_number(demand.requests)} requests"))
     table.add_row("fidelity (mean ± std)", _mean_std(demand.fidelity_mean, demand.fidelity_std))
     share = demand.pairs_meeting_fidelity / demand.pairs if demand.pairs else None
-    table.add_row(f"pairs with fidelity ≥ {demand.min_fidelity:g}",
+    table.add_row(f"pairs with fidelity ≥ {demand.min_fidelity or 0.0:g}",
                   f"{format_number(demand.pairs_meeting_fidelity)} pairs "
                   f"({format_fraction(share)})")
     table.add_row("latency mean", format_time(demand.latency_mean_s))

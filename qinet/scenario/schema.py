@@ -355,9 +355,8 @@ class _KeyBasis(_Strict):
 class _Pulses(_Strict):
     """A transmitter, a fibre and detectors: the optics of a prepare-and-measure protocol.
 
-    Such a demand delivers no pairs: the pair targets that reports list for every demand
-    (``min_fidelity``, ``window``, ``rate``) are read-only here, with the values reports
-    have always shown for it, and a file that sets them is refused.
+    Such a demand delivers no pairs, so it has no pair targets (``min_fidelity``,
+    ``window``, ``rate``): a file that sets them is refused.
     """
 
     source_rate: PositiveFrequencyHz = Field(
@@ -366,21 +365,6 @@ class _Pulses(_Strict):
         0.01, description="optical error: a photon ends in the wrong detector")
     detector: str | None = Field(
         None, description="name of a detector in `hardware` (default: the link's)")
-
-    @property
-    def min_fidelity(self) -> float:
-        """Reports' fidelity target; no pair is delivered to meet it."""
-        return 0.5
-
-    @property
-    def window(self) -> float:
-        """Reports' outage window (s); no pair is delivered in it."""
-        return 0.1
-
-    @property
-    def rate(self) -> float | None:
-        """Reports' pair-rate target: none."""
-        return None
 
 
 class _Intensities(_Strict):
