@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """How long reading a large scenario file takes, and how much memory it needs.
 
-Writes scenario files (a chain of 100,000 nodes and links, one of 10,000, and a
-100-node chain with 10,000 demands), then loads each with
+Writes scenario files (a chain of 100,000 nodes and links, the same with every link
+merged from the first through ``<<: *link``, a chain of 10,000, and a 100-node chain with
+10,000 demands), then loads each with
 ``qinet.scenario.load_scenario(path)`` in a fresh interpreter: the wall time of the call
-(imports left out), the peak resident memory of that interpreter (``ru_maxrss``, imports
+(imports left out) and its CPU time (which other jobs on the machine disturb less),
+the peak resident memory of that interpreter (``ru_maxrss``, imports
 included), and with ``--validate`` the wall time of the whole ``qinet validate FILE``
 command. Quantities are written as unit strings ("20 km"), block style, the way a
 generator or an editor writes them.
@@ -12,7 +14,7 @@ generator or an editor writes them.
 Usage::
 
     python benchmarks/load_scale.py                    # all files, a table
-    python benchmarks/load_scale.py --only chain-100k  # or chain-10k, demands-10k
+    python benchmarks/load_scale.py --only chain-100k  # or chain-100k-merge, chain-10k, ...
     python benchmarks/load_scale.py --repeat 3 --validate --json
 
 Nothing here is run by the test suite.
@@ -39,16 +41,23 @@ hardware:
 GOALS = {"chain-100k": (10.0, 1024.0), "demands-10k": (1.0, None)}  # wall s, peak MiB
 
 
-def chain_text(n_nodes: int, n_demands: int = 3, *, seed: int = 1) -> str:
-    """A chain of ``n_nodes`` repeaters, ``n_demands`` entanglement demands along it."""
+def chain_text(n_nodes: int, n_demands: int = 3, *, seed: int = 1, merge: bool = False) -> str:
+    """A chain of ``n_nodes`` repeaters, ``n_demands`` entanglement demands along it;
+    with ``merge``, every link takes its fields from the first through a merge key."""
     names = [f"r{i}" for i in range(n_nodes)]
     parts = [f"name: chain-{n_nodes}\nseed: {seed}\nduration: 1 s\n", HARDWARE, "nodes:\n"]
     parts.extend(f"  - name: {v}\n    memories: {20 if 0 < i < n_nodes - 1 else 10}\n"
                  f"    memory: mem\n" for i, v in enumerate(names))
     parts.append("links:\n")
-    parts.extend(f"  - between: [{a}, {b}]\n    length: 20 km\n    scheme: double-click\n"
-                 f"    detector: det\n"
-                 for a, b in pairwise(names))
+    if merge:
+        parts.append(f"  - &link {{between: [{names[0]}, {names[1]}], length: 20 km, "
+                     f"scheme: double-click, detector: det}}\n")
+        parts.extend(f"  - {{<<: *link, between: [{a}, {b}]}}\n"
+                     for a, b in pairwise(names[1:]))
+    else:
+        parts.extend(f"  - between: [{a}, {b}]\n    length: 20 km\n    scheme: double-click\n"
+                     f"    detector: det\n"
+                     for a, b in pairwise(names))
     parts.append("demands:\n")
     step = max(1, n_nodes // max(1, n_demands))
     for k in range(n_demands):
@@ -63,6 +72,7 @@ def chain_text(n_nodes: int, n_demands: int = 3, *, seed: int = 1) -> str:
 
 FILES = {
     "chain-100k": lambda: chain_text(100_000),
+    "chain-100k-merge": lambda: chain_text(100_000, merge=True),
     "chain-10k": lambda: chain_text(10_000),
     "demands-10k": lambda: chain_text(100, 10_000),
 }
@@ -70,19 +80,19 @@ FILES = {
 _CHILD = """\
 import resource, sys, time
 from qinet.scenario import load_scenario
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 s = load_scenario(sys.argv[1])
-wall = time.perf_counter() - start
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(wall, rss, len(s.nodes), len(s.links), len(s.demands))
+print(wall, cpu, rss, len(s.nodes), len(s.links), len(s.demands))
 """
 
 
 def measure(path: Path, *, validate: bool) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], check=True,
                          capture_output=True, text=True).stdout.split()
-    row = {"load_s": float(out[0]), "peak_rss_mib": float(out[1]), "nodes": int(out[2]),
-           "links": int(out[3]), "demands": int(out[4])}
+    row = {"load_s": float(out[0]), "load_cpu_s": float(out[1]), "peak_rss_mib": float(out[2]),
+           "nodes": int(out[3]), "links": int(out[4]), "demands": int(out[5])}
     if validate:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "qinet.cli.main", "validate", str(path)],
@@ -114,7 +124,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    head = ["file", "MiB", "nodes", "links", "demands", "load s", "peak RSS MiB"]
+    head = ["file", "MiB", "nodes", "links", "demands", "load s", "load CPU s", "peak RSS MiB"]
     if args.validate:
         head.append("validate s")
     head += ["goal", "load avg"]
@@ -125,7 +135,8 @@ def main() -> None:
         goal = "-" if wall is None else (
             f"< {wall:g} s" + (f", < {mib / 1024:g} GiB" if mib else ""))
         cells = [r["file"], f"{r['mib']:.1f}", f"{r['nodes']:,}", f"{r['links']:,}",
-                 f"{r['demands']:,}", f"{r['load_s']:.2f}", f"{r['peak_rss_mib']:.0f}"]
+                 f"{r['demands']:,}", f"{r['load_s']:.2f}", f"{r['load_cpu_s']:.2f}",
+                 f"{r['peak_rss_mib']:.0f}"]
         if args.validate:
             cells.append(f"{r['validate_s']:.2f}")
         cells += [goal, f"{r['load_avg']:.1f}"]
