@@ -63,6 +63,8 @@ class ScenarioRun:
             count up to there.
         pairs: with ``keep_pairs``, per index in the scenario's demands, the arrays of
             every delivered pair: ``delivered_ps``, ``latency_ps``, ``fidelity``.
+        notes: what in the scenario kept it from delivering, a line each (see
+            :attr:`qinet.scenario.Simulation.notes`).
     """
 
     result: RunResult
@@ -71,6 +73,7 @@ class ScenarioRun:
     requested_s: float
     served_s: float | None = None
     pairs: dict[int, dict[str, NDArray[Any]]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 Watch = Callable[[RunStatus], object]
@@ -136,7 +139,7 @@ def run_watched(scenario: Scenario, *, watch: Watch | None = None,
     pairs = {d.index: d.arrays for d in record.demands} if keep_pairs else {}
     served = sim.served_ps
     return ScenarioRun(summarize(record), partial, simulated_s, scenario.duration,
-                       None if served is None else ps_to_s(served), pairs)
+                       None if served is None else ps_to_s(served), pairs, tuple(sim.notes))
 
 
 def _slices(timeline: Timeline, end_ps: int, slice_wall_s: float) -> Iterator[None]:

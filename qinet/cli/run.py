@@ -63,7 +63,7 @@ def run(
                               keep_pairs=pairs_out is not None)
     wall_s = time.perf_counter() - started
     result = outcome.result
-    notes = list(loaded.notes)
+    notes = list(loaded.notes) + list(outcome.notes)
     if outcome.partial:
         notes.append(partial_line(outcome))
 

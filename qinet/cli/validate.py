@@ -16,19 +16,20 @@ def validate(file: str) -> str:
 
     Returns:
         The line printed, e.g. ``ok: metro-link (2 nodes, 1 link, 1 demand)``; the notes
-        on what was chosen for fields left out follow it, one ``note:`` line each.
+        on what was chosen for fields left out, and on what will keep the run from
+        delivering, follow it, one ``note:`` line each.
 
     Raises:
         ConfigError: the first problem, naming its field.
     """
     loaded = load(file)
     scenario = loaded.scenario
-    Simulation(scenario)
+    simulation = Simulation(scenario)
     line = (f"ok: {scenario.name} ({_count(len(scenario.nodes), 'node')}, "
             f"{_count(len(scenario.links), 'link')}, "
             f"{_count(len(scenario.demands), 'demand')})")
     print(line)
-    for note in loaded.notes:
+    for note in (*loaded.notes, *simulation.notes):
         print(f"note: {note}")
     return line
 

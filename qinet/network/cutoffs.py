@@ -59,7 +59,9 @@ class Cutoffs:
             queue.insert(at, qubit)
         else:
             queue.append(qubit)
-        deadline = qubit.stored_ps + self._cutoff
+        # a qubit can already be older than the cutoff when its herald arrives (a cutoff
+        # shorter than the link's round trip): its timer fires now
+        deadline = max(qubit.stored_ps + self._cutoff, self._timeline.now_ps)
         alarm = self._alarm[q]
         if alarm is None or deadline < alarm:
             self._alarm[q] = deadline
@@ -81,6 +83,6 @@ class Cutoffs:
             else:
                 break
         if queue and self._alarm[q] is None:
-            deadline = queue[0].stored_ps + self._cutoff
+            deadline = max(queue[0].stored_ps + self._cutoff, self._timeline.now_ps)
             self._alarm[q] = deadline
             self._timeline.schedule_at(deadline, self._expire, q, deadline)

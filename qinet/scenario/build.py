@@ -126,7 +126,8 @@ class Simulation:
     timeline then stops, unless the key network still runs to the end.
 
     Drive it with :meth:`start`, ``timeline.run(...)`` and :meth:`finish`, or with
-    :meth:`run` in one call.
+    :meth:`run` in one call. :attr:`notes` says, a line each, what in the scenario
+    will keep it from delivering (a cutoff shorter than a link takes to herald).
 
     Args:
         scenario: a validated scenario (see :func:`qinet.scenario.load_scenario`).
@@ -214,6 +215,26 @@ class Simulation:
             if isinstance(demand, schema.PairQkdDemand):
                 stream = self._keys_of[i] = pair_run(demand).start(self.rng.child(f"qkd/{i}"))
                 route.log.sink = stream.add
+
+        self.notes = self._cutoff_notes()
+
+    def _cutoff_notes(self) -> list[str]:
+        """A note per link used whose pairs are older than the cutoff when delivered."""
+        cutoff = self.scenario.policy.cutoff
+        if cutoff is None:
+            return []
+        notes = []
+        for key, link in self.links.items():
+            if not self.network.schedulers[key].users:
+                continue
+            timing = link.model.timing
+            age_ps = timing.delivered_ps - max(timing.stored_ps)  # the younger qubit
+            if s_to_ps(cutoff) < age_ps:
+                notes.append(
+                    f"policy.cutoff ({cutoff * 1e6:.4g} µs) is shorter than link "
+                    f"{link.name} takes from storing a qubit to both ends knowing the pair "
+                    f"({age_ps * 1e-6:.4g} µs): every pair it makes is cut off before use")
+        return notes
 
     @property
     def end_ps(self) -> int:
