@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -89,8 +90,12 @@ print(wall, cpu, rss, len(s.nodes), len(s.links), len(s.demands))
 
 
 def measure(path: Path, *, validate: bool) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], check=True,
-                         capture_output=True, text=True).stdout.split()
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True,
+                          text=True)
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"refused": last, "load_s": math.inf}
+    out = done.stdout.split()
     row = {"load_s": float(out[0]), "load_cpu_s": float(out[1]), "peak_rss_mib": float(out[2]),
            "nodes": int(out[3]), "links": int(out[4]), "demands": int(out[5])}
     if validate:
@@ -116,9 +121,10 @@ def main() -> None:
             path.write_text(FILES[name]())
             runs = [measure(path, validate=args.validate) for _ in range(args.repeat)]
             best = min(runs, key=lambda r: r["load_s"])
-            if args.validate:
-                best["validate_s"] = min(r["validate_s"] for r in runs)
-            best["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+            if "refused" not in best:
+                if args.validate:
+                    best["validate_s"] = min(r["validate_s"] for r in runs)
+                best["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
             rows.append({"file": name, "mib": path.stat().st_size / 2**20, **best,
                          "load_avg": os.getloadavg()[0]})
     if args.json:
@@ -131,6 +137,9 @@ def main() -> None:
     print("| " + " | ".join(head) + " |")
     print("|" + " --- |" * len(head))
     for r in rows:
+        if "refused" in r:
+            print(f"| {r['file']} | {r['mib']:.1f} | refused: {r['refused']} |")
+            continue
         wall, mib = GOALS.get(r["file"], (None, None))
         goal = "-" if wall is None else (
             f"< {wall:g} s" + (f", < {mib / 1024:g} GiB" if mib else ""))
