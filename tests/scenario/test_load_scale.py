@@ -251,3 +251,19 @@ links:
     scenario = load_scenario(text)
     assert [(link.between, link.length, link.detector) for link in scenario.links] == [
         (("a", "b"), 20.0, "det"), (("b", "c"), 5.0, "det")]
+
+
+@pytest.mark.slow
+def test_a_100k_node_chain_with_merged_links_is_within_the_alias_limit():
+    # the limit counts the values read, aliases written out: 100,000 links of five fields
+    # merged from the first are far from it, and so is the rest of the file
+    names = [f"r{i}" for i in range(100_000)]
+    text = "".join(["nodes:\n", *(f"  - {{name: {v}, memories: 2}}\n" for v in names),
+                    "links:\n  - &link {between: [r0, r1], length: 20 km, scheme: double-click,"
+                    " detector: det}\n",
+                    *(f"  - {{<<: *link, between: [{a}, {b}]}}\n"
+                      for a, b in pairwise(names[1:])),
+                    "hardware: {det: {kind: detector}}\n"])
+    scenario = load_scenario(text)
+    assert len(scenario.links) == 99_999
+    assert scenario.links[-1].detector == "det"
