@@ -22,6 +22,7 @@ from qinet.link.model import AttemptModel
 from qinet.link.pairs import LinkPair
 
 PairConsumer = Callable[[LinkPair], None]
+_new_tuple = tuple.__new__
 
 
 class HeraldedLink(ABC):
@@ -86,6 +87,7 @@ class HeraldedLink(ABC):
         # read for every pair, so kept at hand (set again by start, from the model)
         self._stored_ps = model.timing.stored_ps
         self._turnaround_ps = model.timing.turnaround_ps
+        self._reset_ps = model.timing.reset_ps
 
     @property
     def attempts(self) -> int:
@@ -106,6 +108,7 @@ class HeraldedLink(ABC):
             raise ProtocolError(f"link {self.name} cannot start: nothing takes its pairs")
         self._stored_ps = self.model.timing.stored_ps
         self._turnaround_ps = self.model.timing.turnaround_ps
+        self._reset_ps = self.model.timing.reset_ps
         now = self.timeline.now_ps
         for i in range(self.memory_pairs):
             slot_a = self.node_a.memories.acquire(self.name, now_ps=now)
@@ -194,6 +197,15 @@ class HeraldedLink(ABC):
         if i not in self._parked:
             self._begin(i)
 
+    def free_end(self, pair: LinkPair, side: int) -> None:
+        """:meth:`release_end` for a qubit used now: its memory must be reset
+        (``timing.reset_ps``) before the memory pair tries again.
+
+        Raises:
+            ProtocolError: that end is not held (released twice, or not this link's).
+        """
+        self.release_end(pair, side, ready_ps=self.timeline.now_ps + self._reset_ps)
+
     def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         # inlined: this runs once per heralded pair
         slot_a, slot_b = self._slots[i]
@@ -201,8 +213,9 @@ class HeraldedLink(ABC):
         stored_a += attempt_start_ps
         stored_b += attempt_start_ps
         now = self.timeline.now_ps
-        pair = LinkPair(self.name, i, slot_a, slot_b, requested_ps, stored_a, stored_b, now,
-                        attempts)
+        # a named tuple's own constructor is a Python function; tuple's is not
+        pair = _new_tuple(LinkPair, (self.name, i, slot_a, slot_b, requested_ps, stored_a,
+                                     stored_b, now, attempts))
         self.successes += 1
         held = self._holding[i]
         held[0] = held[1] = True

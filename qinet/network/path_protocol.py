@@ -151,7 +151,7 @@ class PathProtocol:
         self._messages = play_messages
         self._nested = self._spans is not None
         self._forward = [seg.forward for seg in segments]
-        self._release = [seg.scheduler.release_end for seg in segments]
+        self._release = [seg.scheduler.releaser for seg in segments]
         self._uniform = BufferedDraws(rng.random)
         self._kinds = [repeater_kind(m, ops) for m, ops in zip(memories, operations, strict=True)]
         self._swap_success = [ops.swap_success for ops in operations]
@@ -200,7 +200,7 @@ class PathProtocol:
             self.purifier.enter(k, pair)
             return
         pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
-                              requested_ps=link_pair.requested_ps)
+                              _LIVE, 0, 0, 0, 0, link_pair.requested_ps)
         # _place, inlined: this runs once per link pair (a fresh pair is LIVE already)
         if k == 0 and self.n == 1:
             self.supply.made()

@@ -50,7 +50,6 @@ class LinkScheduler:
         self._next = 0
         self._owner: dict[int, int] = {}  # memory pair -> user holding it
         self.handed: list[int] = []
-        self._reset_ps = link.model.timing.reset_ps
         link.consumer = self._on_pair
         link.may_retry = self._freed
 
@@ -125,9 +124,14 @@ class LinkScheduler:
             Frees the memory at that end; the link tries again once both are free and
             reset.
         """
-        link = self.link
         # the link checks that the end is held, and asks _freed once both ends are free
-        link.release_end(pair, side, ready_ps=link.timeline.now_ps + self._reset_ps)
+        self.link.free_end(pair, side)
+
+    @property
+    def releaser(self) -> Callable[[LinkPair, int], None]:
+        """:meth:`release_end` without this object in between (the same call, for
+        protocols that free a memory for every swap)."""
+        return self.link.free_end
 
     def _freed(self, memory_pair: int) -> bool:
         """Both memories of ``memory_pair`` are free: its share goes back to its demand;
