@@ -19,10 +19,12 @@ import codecs
 import contextlib
 import difflib
 import gc
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +148,12 @@ def read_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> L
         try:
             scenario = Scenario.model_validate(data)
         except ValidationError as exc:
-            _raise(_problems(exc))
+            # names that refer to no node are reported with the schema's problems, so
+            # that one pass over the file shows both
+            problems = _problems(exc)
+            seen = {p.field for p in problems}
+            problems += [p for p in _unknown_nodes(data) if p.field not in seen]
+            _raise(sorted(problems, key=partial(_file_order, list(data))))
         check_references(scenario)
     return LoadedScenario(scenario, tuple(notes))
 
@@ -892,6 +899,38 @@ def check_references(scenario: Scenario) -> None:
                                                             f"joins {a} and {b}"))
     if problems:
         _raise(problems)
+
+
+def _file_order(sections: list[str], problem: ConfigError) -> tuple[int, int]:
+    """Where a problem's field sits: its section's place in the file, then its item's."""
+    match = re.match(r"(\w+)(?:\[(\d+)\])?", problem.field)
+    if match is None:
+        return (len(sections), 0)
+    root, index = match.groups()
+    place = sections.index(root) if root in sections else len(sections)
+    return (place, int(index) if index else -1)
+
+
+def _unknown_nodes(data: Mapping[str, Any]) -> list[ConfigError]:
+    """Ends of links and demands that name no node, read from the file's values before
+    the schema accepts them (the full check is :func:`check_references`); nothing when
+    the nodes themselves cannot be read."""
+    nodes = data.get("nodes")
+    if not isinstance(nodes, list) or not all(
+            isinstance(n, Mapping) and isinstance(n.get("name"), str) for n in nodes):
+        return []
+    names = list(dict.fromkeys(n["name"] for n in nodes))
+    known = ", ".join(names) if len(names) <= 20 else f"{', '.join(names[:20])}, ..."
+    problems = []
+    for section in ("links", "demands"):
+        items = data.get(section)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            between = item.get("between") if isinstance(item, Mapping) else None
+            for j, end in enumerate(between if isinstance(between, list) else []):
+                if isinstance(end, str) and end not in names:
+                    problems.append(ConfigError(f"{section}[{i}].between[{j}]",
+                                                f"unknown node {end!r}; nodes are {known}"))
+    return problems
 
 
 def _relayed(a: str, b: str, qkd_pairs: set[frozenset[str]],

@@ -98,7 +98,9 @@ def test_problems_in_a_large_file_are_all_reported_with_their_paths():
     assert [str(p) for p in info.value.problems] == [
         'nodes[2000].memorie: unknown field, got 20; did you mean "memories"?',
         'links[10].length: unknown unit "KM" for a length (units are case-sensitive); '
-        '"km" (kilometre) was probably meant, got \'2 KM\'']
+        '"km" (kilometre) was probably meant, got \'2 KM\'',
+        "links[10].between[1]: unknown node 'r99999'; nodes are r0, r1, r2, r3, r4, r5, r6, "
+        "r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, ..."]
     fixed = text.replace("memorie:", "memories:").replace("2 KM", "2 km")
     with pytest.raises(ConfigError, match=r"links\[10\]\.between\[1\]: unknown node 'r99999'; "
                                           r"nodes are r0, r1, "):

@@ -180,6 +180,31 @@ def _star(n_leaves: int, n_demands: int) -> dict:
     }
 
 
+def test_unknown_nodes_are_reported_with_the_schema_problems_in_file_order():
+    text = """\
+nodes: [{name: a}, {name: b}]
+links:
+  - {between: [a, c], lenght: 20 km, scheme: double-click}
+  - {between: [a, b], length: 20 km, scheme: double-click}
+demands: [{kind: entanglement, between: [a, d]}]
+"""
+    with pytest.raises(ConfigErrors) as info:
+        load_scenario(text)
+    assert [str(p) for p in info.value.problems] == [
+        "links[0].length: required field is missing",
+        "links[0].lenght: unknown field, got '20 km'; did you mean \"length\"?",
+        "links[0].between[1]: unknown node 'c'; nodes are a, b",
+        "demands[0].between[1]: unknown node 'd'; nodes are a, b",
+    ]
+
+
+def test_unreadable_nodes_leave_the_reference_check_to_the_schema():
+    with pytest.raises(ConfigError) as info:
+        load_scenario("nodes: [{name: a}, {memories: 2}]\n"
+                      "links: [{between: [a, z], length: 1 km, scheme: double-click}]\n")
+    assert str(info.value) == "nodes[1].name: required field is missing"
+
+
 def test_connectivity_is_computed_once_for_any_number_of_demands(monkeypatch):
     calls = []
     real = loader_module._components
