@@ -77,6 +77,14 @@ locate_errors: Callable[..., tuple[np.ndarray, int]] | None = (
 
 
 MIN_SUM_CAP = 1.0e4  # message magnitude of a check on one unknown bit (it fixes that bit)
+# A check met with every |Q| above this at its last update is skipped until the next full
+# sweep, which comes every FULL_SWEEP_EVERY iterations (forced convergence: E. Zimmermann,
+# G. Fettweis et al., Electron. Lett. 40, 1193 (2004)). In trials (16 384-bit frames, QBER
+# 1-5 %, f0 as used) 3.0 and 4 skipped a quarter to two fifths of the row updates at the
+# same frame error rate and about the same iterations; without the full sweeps, or with
+# a lower threshold, frames were lost.
+SKIP_MAGNITUDE = 3.0
+FULL_SWEEP_EVERY = 4
 
 
 def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.ndarray,
@@ -99,7 +107,9 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
     taken during the row updates (each check's parity as its row is reached) and
     recounted exactly, after the iteration, only when that gives 0.
     ``messages`` (frames × edges, CSR order) hold the R of a warm start on entry and the
-    last R on exit (0 for frames that converged). One frame at a time keeps its
+    last R on exit (0 for frames that converged). Checks that were met with reliable
+    inputs are skipped between full sweeps (:data:`SKIP_MAGNITUDE`); the stopping test
+    is exact all the same. One frame at a time keeps its
     posteriors and messages (about 8 bytes per edge) in cache. Returns the number of
     iterations run, summed over frames.
     """
@@ -115,6 +125,8 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
     cap = np.float32(MIN_SUM_CAP)
     zero = np.float32(0.0)
     scale = np.float32(alpha)
+    reliable = np.float32(SKIP_MAGNITUDE)
+    settled = np.zeros(m, dtype=np.uint8)  # met with every |Q| > SKIP_MAGNITUDE last time
     total = 0
     for f in range(frames):
         msg = messages[f]
@@ -126,10 +138,14 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
         lowest = m + 1
         since = 0
         done = False
-        for _ in range(max_iter):
+        settled[:] = 0
+        for sweep in range(max_iter):
             total += 1
             running = 0  # checks unsatisfied by the posteriors as each row finds them
+            full = (sweep + 1) % FULL_SWEEP_EVERY == 0
             for i in range(m):
+                if settled[i] and not full:
+                    continue
                 a = indptr[i]
                 b = indptr[i + 1]
                 min1 = cap
@@ -151,6 +167,7 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
                     where = e if u < min1 else where
                     min1 = min(min1, u)
                 running += seen
+                settled[i] = sign == 0 and min1 > reliable
                 small = scale * min1
                 large = scale * min2
                 for e in range(a, b):
