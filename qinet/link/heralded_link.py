@@ -231,7 +231,8 @@ class HeraldedLink(ABC):
     def holding_fraction(self, elapsed_ps: int) -> float:
         """Share of the link's memory-pair time spent holding pairs rather than trying."""
         now = self.timeline.now_ps
-        held = sum(now - self._held_since_ps[i] for i, h in enumerate(self._holding) if any(h))
+        held = sum(now - since for since, (a, b) in zip(self._held_since_ps, self._holding,
+                                                         strict=True) if a or b)
         total = elapsed_ps * self.memory_pairs
         return (self.holding_ps + held) / total if total > 0 else 0.0
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from itertools import count
 from typing import Any
 
 from qinet.link.pairs import LinkPair
@@ -139,6 +140,10 @@ class PairTable(dict[int, Pair]):
 
     ``table[end.pair]`` is the pair a held qubit belongs to.
 
+    Attributes:
+        ids: the ids of new pairs, in order (a protocol that makes pairs by the thousand
+            builds them itself, as :meth:`add` does, and takes their ids from here).
+
     Examples:
         >>> table = PairTable()
         >>> ends = (End(0, 0, None, 0, None, 0), End(1, 0, None, 1, None, 0))
@@ -147,21 +152,21 @@ class PairTable(dict[int, Pair]):
         (True, 1, True)
         >>> table.drop(pair); len(table)
         0
+
     """
 
-    __slots__ = ("_next",)
+    __slots__ = ("ids",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._next = 0
+        self.ids = count()
 
     def add(self, lo: int, hi: int, ends: tuple[End, End], state: Any,
             decayed_ps: list[int], status: PairState = PairState.LIVE, rounds: int = 0,
             swaps: int = 0, pending: int = 0, known_ps: int = 0,
             requested_ps: int = 0) -> Pair:
         """A new pair in play, with ``ends`` pointed at it (the rest as :class:`Pair`)."""
-        pair_id = self._next
-        self._next = pair_id + 1
+        pair_id = next(self.ids)
         pair = Pair(pair_id, lo, hi, ends, state, decayed_ps,
                     status, rounds, swaps, pending, known_ps, None, requested_ps)
         for end in ends:

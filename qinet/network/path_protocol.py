@@ -199,9 +199,13 @@ class PathProtocol:
                                   PairState.PURIFYING, requested_ps=link_pair.requested_ps)
             self.purifier.enter(k, pair)
             return
-        pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
-                              _LIVE, 0, 0, 0, 0, link_pair.requested_ps)
-        # _place, inlined: this runs once per link pair (a fresh pair is LIVE already)
+        # PairTable.add and _place, inlined: this runs once per link pair
+        table = self.pairs
+        pair_id = next(table.ids)
+        pair = Pair(pair_id, k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
+                    _LIVE, 0, 0, 0, 0, None, link_pair.requested_ps)
+        lo.pair = hi.pair = pair_id
+        table[pair_id] = pair
         if k == 0 and self.n == 1:
             self.supply.made()
             self.delivery.complete(pair)
@@ -251,15 +255,19 @@ class PathProtocol:
             if right.status is _LIVE:
                 self.supply.died(right, spans_path=False)
         lo, hi = left.lo, right.hi
-        product = table.add(
-            lo, hi, (left.ends[0], right.ends[1]), state,
+        outer_lo, outer_hi = left.ends[0], right.ends[1]
+        product_id = next(table.ids)
+        product = Pair(
+            product_id, lo, hi, (outer_lo, outer_hi), state,
             [left_decayed[0], right_decayed[1]], status,
             left.rounds if left.rounds < right.rounds else right.rounds,
             left.swaps + right.swaps + 1,
             left.pending + right.pending + 2 if self._messages else 0,
-            left.known_ps if left.known_ps > right.known_ps else right.known_ps,
+            left.known_ps if left.known_ps > right.known_ps else right.known_ps, None,
             left.requested_ps if left.requested_ps < right.requested_ps
             else right.requested_ps)
+        outer_lo.pair = outer_hi.pair = product_id
+        table[product_id] = product
         left.status = right.status = _MERGED
         left.merged_into = right.merged_into = product
         del table[left.id]
