@@ -81,6 +81,17 @@ class LinkScheduler:
     def _on_pair(self, pair: LinkPair) -> None:
         users = self._users
         n = len(users)
+        if n == 1:  # most links serve one demand: no round robin to keep
+            user = users[0]
+            if user.held < user.share:
+                if not user.wants():
+                    self.link.park(pair)  # the demand has what it asked for
+                    return
+                user.held += 1
+                self.handed[0] += 1
+                self._owner[pair.memory_pair] = 0
+                user.handler(pair)
+                return
         satisfied = 0
         start = self._next
         for step in range(n):
