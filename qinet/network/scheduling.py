@@ -20,10 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import methodcaller
 
 from qinet.errors import ProtocolError
 from qinet.link.heralded_link import HeraldedLink
 from qinet.link.pairs import LinkPair
+
+_ASK_WANTS = methodcaller("wants")
 
 
 @dataclass(slots=True)
@@ -155,4 +158,4 @@ class LinkScheduler:
         # no demand wants more: do not ask for a pair nobody takes
         if len(users) == 1:
             return users[0].wants()  # most links serve one demand: no generator for them
-        return any(user.wants() for user in users)
+        return any(map(_ASK_WANTS, users))  # no generator frame: this runs per freed pair
