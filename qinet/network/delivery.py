@@ -55,6 +55,7 @@ class Delivery:
         self._on_done = on_done
         self._delays = list(cumulative_delay_ps)
         d = self._delays
+        self._farther_end_ps = [max(d[k], d[-1] - d[k]) for k in range(len(d))]
         self._to_ends = [
             (ClassicalChannel(timeline, delay_ps=d[k] - d[0], receiver=self._on_outcome,
                               name=f"{path[k]}->{path[0]}"),
@@ -78,8 +79,10 @@ class Delivery:
             to_first.send(outcome)
             to_last.send(outcome)
             return
-        now, d = self.timeline.now_ps, self._delays
-        product.known_ps = max(product.known_ps, now + d[k], now + d[-1] - d[k])
+        # the outcome reaches the farther path end last
+        known = self.timeline.now_ps + self._farther_end_ps[k]
+        if known > product.known_ps:
+            product.known_ps = known
         if product.lo == 0 and product.hi == self.n:
             self.timeline.schedule_at(product.known_ps, self.complete, product)
 
