@@ -33,7 +33,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import ncx2
+from scipy.special import chndtr
 
 from qinet.errors import ConfigError
 from qinet.physical import _checks as chk
@@ -143,7 +143,7 @@ def offset_aperture_collection(
     a = chk.non_negative("aperture_radius_m", aperture_radius_m)
     d = chk.non_negative("offset_m", offset_m)
     centred = -np.expm1(-2.0 * a**2 / w**2)
-    shifted = np.asarray(ncx2.cdf(4.0 * a**2 / w**2, 2, 4.0 * d**2 / w**2), dtype=np.float64)
+    shifted = np.asarray(chndtr(4.0 * a**2 / w**2, 2.0, 4.0 * d**2 / w**2), dtype=np.float64)
     return chk.out(np.where(d == 0.0, centred, shifted))
 
 

@@ -177,15 +177,16 @@ def max_pass_duration_s(
     The satellite sweeps the central angle ``2 psi`` (:func:`earth_central_angle_rad`)
     at the angular rate of its ground track, ``T = 2 psi / omega``. With
     ``inclination_rad=None`` the Earth does not rotate and ``omega = n = sqrt(GM/a^3)``
-    (Wertz 2011, eq. 8-38 family). Otherwise the track rate over a station at latitude
+    (Wertz 2011, section 8.3). Otherwise the track rate over a station at latitude
     ``phi`` follows from the satellite's angular velocity relative to the rotating
     Earth, ``|(n_vec - omega_E z) x r_hat|`` with ``r_hat . z = sin phi`` and
     ``n_vec . r_hat = 0``:
     ``omega^2 = n^2 - 2 n omega_E cos i + omega_E^2 cos^2 phi``.
 
     The rate is held constant over the pass and the track is taken as a great circle
-    through the zenith: exact for an equatorial orbit over an equatorial station, and
-    otherwise within a few tenths of a percent for low orbits. J2 and drag are ignored.
+    through the zenith: exact for an equatorial orbit over an equatorial station;
+    elsewhere the rate and the track's curvature change little over the short arc of a
+    low-orbit pass. J2 and drag are ignored.
 
     Examples:
         >>> round(max_pass_duration_s(500e3, min_elevation_rad=math.radians(10)) / 60, 2)
@@ -358,6 +359,10 @@ class Satellite:
         if np.any(err):
             raise ConfigError("offsets_s", f"SGP4 fails (error {int(err[err != 0][0])})")
         return np.asarray(r_km, dtype=np.float64).reshape((*dt.shape, 3)) * 1e3
+
+    def __reduce__(self) -> tuple[type[Satellite], tuple[str, str, str]]:
+        # the SGP4 record does not pickle; the TLE text rebuilds it (sweeps ship objects)
+        return (Satellite, (self.line1, self.line2, self.name))
 
     def _sky(self) -> Any:
         return _skyfield().EarthSatellite.from_satrec(self._satrec, _timescale())

@@ -4,6 +4,7 @@ themselves and against an independent frame transformation, passes and darkness.
 from __future__ import annotations
 
 import math
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -251,3 +252,11 @@ def test_darkness_follows_the_sun_elevation_limit():
     # a January day at 40 N: about 9.5 h of sunlight, and dark (Sun below -12 deg) for
     # roughly 12-13 h
     assert 11.0 < dark.mean() * 24 < 14.0
+
+
+def test_satellites_pickle_through_their_tle_text():
+    sat = Satellite(ISS_L1, ISS_L2, "ISS")
+    back = pickle.loads(pickle.dumps(sat))
+    assert back == sat
+    np.testing.assert_array_equal(back.position_teme_m(START, [0.0, 600.0]),
+                                  sat.position_teme_m(START, [0.0, 600.0]))
