@@ -91,14 +91,20 @@ def resolve(backend: QuantumBackend, rng: np.random.Generator, states: list[Any]
             stack.append(state)
         else:
             leaves.setdefault(id(state), state)
+    # the walk meets every swap of every delivered pair: locals bound, children unrolled
+    push, pop, keep = stack.append, stack.pop, leaves.setdefault
     while stack:
-        node = stack.pop()
+        node = pop()
         levels[node[_HEIGHT]].append(node)
-        for child in (node[0], node[1]):
-            if type(child) is tuple:
-                stack.append(child)
-            else:
-                leaves.setdefault(id(child), child)
+        left, right = node[0], node[1]
+        if type(left) is tuple:
+            push(left)
+        else:
+            keep(id(left), left)
+        if type(right) is tuple:
+            push(right)
+        else:
+            keep(id(right), right)
     values = backend.concat(list(leaves.values()))
     row = {key: i for i, key in enumerate(leaves)}  # id of a state or node -> row of values
     rows = len(row)
@@ -108,16 +114,18 @@ def resolve(backend: QuantumBackend, rng: np.random.Generator, states: list[Any]
             kinds[node[4]].append(node)
         outputs = []
         for (t1_s, t2_s, gate_depolarizing, measurement_error), group in kinds.items():
-            left = backend.memory_decay(
-                backend.take(values, [row[id(n[0])] for n in group]),
+            left_rows = [row[id(n[0])] for n in group]
+            right_rows = [row[id(n[1])] for n in group]
+            decayed_left = backend.memory_decay(
+                backend.take(values, left_rows),
                 np.array([n[2] for n in group]), t1_s=t1_s, t2_s=t2_s, qubit=1)
-            right = backend.memory_decay(
-                backend.take(values, [row[id(n[1])] for n in group]),
+            decayed_right = backend.memory_decay(
+                backend.take(values, right_rows),
                 np.array([n[3] for n in group]), t1_s=t1_s, t2_s=t2_s, qubit=0)
-            outputs.append(backend.swap(left, right, rng=rng,
+            outputs.append(backend.swap(decayed_left, decayed_right, rng=rng,
                                         gate_depolarizing=gate_depolarizing,
                                         measurement_error=measurement_error))
-            row.update((id(node), rows + i) for i, node in enumerate(group))
+            row.update(zip(map(id, group), range(rows, rows + len(group)), strict=True))
             rows += len(group)
         values = backend.concat([values, *outputs])
     return backend.take(values, [row[id(state)] for state in states])
