@@ -175,7 +175,13 @@ def jitter_broadened_radius_m(
 
 
 class Cn2Profile(Protocol):
-    """A refractive-index structure constant ``Cn^2`` (m^-2/3) against height (m)."""
+    """A refractive-index structure constant ``Cn^2`` (m^-2/3) against height (m).
+
+    Examples:
+        >>> profile: Cn2Profile = ConstantCn2(1e-15)
+        >>> profile.cn2(np.zeros(2)).tolist()
+        [1e-15, 1e-15]
+    """
 
     def cn2(self, height_m: FloatArray) -> FloatArray:
         """``Cn^2`` at ``height_m`` above the ground station."""

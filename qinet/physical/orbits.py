@@ -410,6 +410,11 @@ class LookAngles:
         elevation_rad: elevation above the local horizon (ellipsoid normal).
         azimuth_rad: azimuth from north through east, in [0, 2 pi).
         range_m: slant range in metres.
+
+    Examples:
+        >>> la = LookAngles(np.zeros(1), np.full(1, 0.5), np.zeros(1), np.full(1, 7e5))
+        >>> float(la.range_m[0])
+        700000.0
     """
 
     offsets_s: FloatArray
@@ -455,6 +460,10 @@ class Pass:
         culmination_s: when the elevation is highest.
         set_s: when it falls through the minimum again.
         max_elevation_rad: the elevation at culmination.
+
+    Examples:
+        >>> Pass(rise_s=100.0, culmination_s=320.0, set_s=540.0, max_elevation_rad=1.2).duration_s
+        440.0
     """
 
     rise_s: float
