@@ -145,6 +145,7 @@ class EntanglementNetwork:
 
     def start(self) -> None:
         """Start every link that serves a demand."""
+        self._router = None  # the demands are routed: its index and searches can go
         for key, scheduler in self.schedulers.items():
             if scheduler.users:
                 self.links[key].start()

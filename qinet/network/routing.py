@@ -163,7 +163,7 @@ def choose_path(paths: Iterable[list[str]], has_room: Callable[[str, str], bool]
 # nodes is longer by this share of the distance: far above the rounding of any sum of
 # link weights, so networkx's search, which adds them in another order, finds it too.
 _TIE_RTOL = 1e-9
-_CACHED_SOURCES = 64  # single-source results kept (a distance and a predecessor array)
+_CACHED_SOURCES = 16  # single-source results kept (a distance and a predecessor array)
 
 
 class Router:
