@@ -160,8 +160,7 @@ class Simulation:
             a, b = (self.nodes[name] for name in spec.between)
             name = f"{a.name}-{b.name}"
             # identical links (same parameters, same memory types) share one model
-            key = (spec.model_dump_json(exclude={"between"}),
-                   node_memory[a.name], node_memory[b.name])
+            key = (_parameters(spec), node_memory[a.name], node_memory[b.name])
             model = compiled.get(key)
             if model is None:
                 model = compiled[key] = compile_link(scenario, i, node_memory=node_memory)
@@ -339,6 +338,16 @@ class Simulation:
                 requests=log.requests_by(end_ps),
                 completed_ps=log.completed_ps))
         return record
+
+
+def _parameters(spec: schema.Link) -> tuple[Any, ...]:
+    """A link's parameters but its ends, as a key that equal links share."""
+    values = (type(spec), *(value for name, value in spec if name != "between"))
+    try:
+        hash(values)
+    except TypeError:  # a list or a nested model among them: their JSON instead
+        return (spec.model_dump_json(exclude={"between"}),)
+    return values
 
 
 def _fibre(scenario: schema.Scenario, spec: schema.Link) -> schema.FibreHardware:
