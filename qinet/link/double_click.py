@@ -99,9 +99,10 @@ def heralded_state(hw: LinkHardware) -> tuple[float, NDArray[np.complex128]]:
 def _sampler(hw: LinkHardware) -> AttemptSampler:
     station = hw.station()
     eff_a, eff_b = hw.memory_a.efficiency, hw.memory_b.efficiency
-    t_a, t_b = hw.arm_a.transmittance, hw.arm_b.transmittance
 
     def sample(n: int, rng: np.random.Generator) -> NDArray[np.bool_]:
+        # read here, not when the link is compiled: only the detailed mode samples
+        t_a, t_b = hw.arm_a.transmittance, hw.arm_b.transmittance
         # Spin of each memory: 1 emits in the first round, 0 in the second.
         spin_a = rng.random(n) < 0.5
         spin_b = rng.random(n) < 0.5

@@ -57,7 +57,7 @@ class LinkHardware:
     @property
     def total_transmittance(self) -> float:
         """Transmittance of the whole fibre from a to b (for the PLOB bound)."""
-        return self.arm_a.transmittance * self.arm_b.transmittance
+        return _transmittance(self.arm_a) * _transmittance(self.arm_b)
 
     @property
     def detection_efficiency(self) -> float:
@@ -73,8 +73,8 @@ class LinkHardware:
         photon comes from the station. Either way the three factors multiply.
         """
         eta_d = self.detection_efficiency
-        return (self.memory_a.efficiency * self.arm_a.transmittance * eta_d,
-                self.memory_b.efficiency * self.arm_b.transmittance * eta_d)
+        return (self.memory_a.efficiency * _transmittance(self.arm_a) * eta_d,
+                self.memory_b.efficiency * _transmittance(self.arm_b) * eta_d)
 
     @property
     def p_dark(self) -> float:
@@ -97,6 +97,12 @@ def _detection_efficiency(detector: Detector, window_s: float) -> float:
 @lru_cache(maxsize=256)
 def _dark_probability(detector: Detector, window_s: float) -> float:
     return float(detector.dark_probability(window_s))
+
+
+@lru_cache(maxsize=4096)
+def _transmittance(fibre: Fibre) -> float:
+    # one link's compilation reads each arm's transmittance several times
+    return fibre.transmittance
 
 
 @lru_cache(maxsize=256)

@@ -111,13 +111,13 @@ class EntanglementNetwork:
                               rng=self.rng.generator(f"demand/{index}/latency-sample"))
         log = DemandLog(rate_hz, stats=stats, target_pairs=pairs, keep_pairs=keep_pairs)
         segments = []
+        adjacency = self.graph.adj
         for x, y in itertools.pairwise(path):
-            link = self.links[frozenset((x, y))]
-            segments.append(PathSegment(
-                scheduler=self.schedulers[frozenset((x, y))],
-                forward=link.node_a.name == x,
-                heralded_state=link.model.heralded_state,
-                delay_ps=self.graph.edges[x, y]["delay_ps"]))
+            key = frozenset((x, y))
+            link = self.links[key]
+            segments.append(PathSegment(self.schedulers[key], link.node_a.name == x,
+                                        link.model.heralded_state,
+                                        adjacency[x][y]["delay_ps"]))
         protocol = PathProtocol(
             index, path, segments,
             cumulative_delay_ps=path_delays_ps(self.graph, path),
