@@ -128,9 +128,10 @@ class PathProtocol:
         log.resolve_every = max(256, min(2**14, 2**18 // self.n))
         log.backend = backend
         self.pairs = PairTable()
+        # the delivered count is read for every link pair: a getter without a Python frame
         self.supply = LinkSupply(self.n, target=target_pairs,
                                  per_link=not policy.purification_rounds,
-                                 delivered=lambda: log.delivered,
+                                 delivered=partial(getattr, log, "delivered"),
                                  resume=lambda k, n: segments[k].scheduler.resume(n),
                                  requests=log.clock, timeline=timeline)
         self.queues = SwapQueues(self.n, policy=policy.swapping)
