@@ -163,7 +163,8 @@ class Simulation:
             key = (_parameters(spec), node_memory[a.name], node_memory[b.name])
             model = compiled.get(key)
             if model is None:
-                model = compiled[key] = compile_link(scenario, i, node_memory=node_memory)
+                model = compiled[key] = compile_link(scenario, i, node_memory=node_memory,
+                                                     memory_types=by_type)
             pairs = spec.memories or min(share[a.name], share[b.name])
             a.links.append(name)
             b.links.append(name)
@@ -355,7 +356,9 @@ def _fibre(scenario: schema.Scenario, spec: schema.Link) -> schema.FibreHardware
 
 
 def compile_link(scenario: schema.Scenario, index: int, *,
-                 node_memory: Mapping[str, str | None] | None = None) -> AttemptModel:
+                 node_memory: Mapping[str, str | None] | None = None,
+                 memory_types: Mapping[str | None, QuantumMemory] | None = None
+                 ) -> AttemptModel:
     """The attempt model of ``scenario.links[index]``.
 
     Args:
@@ -363,6 +366,8 @@ def compile_link(scenario: schema.Scenario, index: int, *,
         index: the link's place in ``scenario.links``.
         node_memory: each node's memory hardware name, when the caller compiles many
             links (built here otherwise: one pass over the nodes per call).
+        memory_types: the memory physics of each memory hardware name, when the
+            caller compiles many links (built per link end otherwise).
     """
     spec = scenario.links[index]
     if isinstance(spec, schema.QkdLink):
@@ -375,8 +380,8 @@ def compile_link(scenario: schema.Scenario, index: int, *,
     arm_a_km = spec.length * spec.station_position
     try:
         hardware = LinkHardware(
-            memory_a=_memory(scenario, node_memory[spec.between[0]]),
-            memory_b=_memory(scenario, node_memory[spec.between[1]]),
+            memory_a=_memory_from(memory_types, scenario, node_memory[spec.between[0]]),
+            memory_b=_memory_from(memory_types, scenario, node_memory[spec.between[1]]),
             arm_a=Fibre(arm_a_km, fibre.attenuation, fibre.group_index),
             arm_b=Fibre(spec.length - arm_a_km, fibre.attenuation, fibre.group_index),
             detector=Detector(detector.efficiency, detector.dark_count_rate,
@@ -414,6 +419,11 @@ _USER_FIELDS = {
     "t1_s": "memory.t1", "t2_s": "memory.t2", "mean_pairs_per_mode": "source.mean_pairs",
     "rate_hz": "source.rate",
 }
+
+
+def _memory_from(memory_types: Mapping[str | None, QuantumMemory] | None,
+                 scenario: schema.Scenario, name: str | None) -> QuantumMemory:
+    return _memory(scenario, name) if memory_types is None else memory_types[name]
 
 
 def _memory(scenario: schema.Scenario, name: str | None) -> QuantumMemory:
