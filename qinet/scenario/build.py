@@ -74,6 +74,27 @@ class NodeRecord:
     occupancy: float
 
 
+@dataclass(frozen=True, slots=True)
+class DemandCounters:
+    """What happened to a demand's pairs and requests over the run.
+
+    Attributes:
+        lost: end-to-end pairs that arrived dead (failed swap, discarded qubit).
+        discarded: qubits thrown away by the cutoff.
+        swaps: Bell-state measurements made; swap_failures: of which failed.
+        purifications: rounds tried; purification_failures: of which failed.
+        unserved_requests: requests still waiting at the end.
+    """
+
+    lost: int
+    discarded: int
+    swaps: int
+    swap_failures: int
+    purifications: int
+    purification_failures: int
+    unserved_requests: int
+
+
 @dataclass(slots=True)
 class DemandRecord:
     """What a finished run knows about one demand.
@@ -90,7 +111,7 @@ class DemandRecord:
     spec: schema.EntanglementDemand | schema.PairQkdDemand
     path: list[str]
     arrays: dict[str, np.ndarray]
-    counters: dict[str, int]
+    counters: DemandCounters
     path_links: list[LinkRecord]
     stats: DeliveryStats
     key: QkdRunResult | None = None
@@ -328,11 +349,11 @@ class Simulation:
             stream = self._keys_of.get(i)
             record.demands.append(DemandRecord(
                 spec=demand, path=route.path, arrays=log.arrays(backend), stats=stats,
-                counters={"lost": log.lost, "discarded": log.discarded, "swaps": log.swaps,
-                          "swap_failures": log.swap_failures,
-                          "purifications": log.purifications,
-                          "purification_failures": log.purification_failures,
-                          "unserved_requests": log.unserved(end_ps)},
+                counters=DemandCounters(
+                    lost=log.lost, discarded=log.discarded, swaps=log.swaps,
+                    swap_failures=log.swap_failures, purifications=log.purifications,
+                    purification_failures=log.purification_failures,
+                    unserved_requests=log.unserved(end_ps)),
                 path_links=[by_key[frozenset(p)] for p in zip(route.path, route.path[1:],
                                                              strict=False)],
                 key=None if stream is None else stream.result(), index=i,

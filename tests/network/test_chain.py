@@ -114,11 +114,11 @@ def test_failed_swaps_lose_pairs_but_never_deliver_them():
     _, record = _run(data)
     counters = record.demands[0].counters
     delivered = record.demands[0].arrays["fidelity"].size
-    assert counters["swap_failures"] > 0
-    assert counters["lost"] > 0
+    assert counters.swap_failures > 0
+    assert counters.lost > 0
     # an end-to-end pair of a 3-link chain passed 2 swaps: both succeed with 1/4
-    share = delivered / (delivered + counters["lost"])
-    n = delivered + counters["lost"]
+    share = delivered / (delivered + counters.lost)
+    n = delivered + counters.lost
     assert abs(share - 0.25) < 5 * np.sqrt(0.25 * 0.75 / n)
     # perfect links and operations: every delivered pair is perfect
     np.testing.assert_allclose(record.demands[0].arrays["fidelity"], 1.0, atol=1e-9)
@@ -135,8 +135,8 @@ def test_conservation_of_link_pairs():
     delivered = demand.arrays["fidelity"].size
     # every delivered pair used one pair of each link; swaps made 3 per delivered pair
     assert min(handed) >= delivered
-    assert demand.counters["swaps"] >= 3 * delivered
-    assert demand.counters["swaps"] <= sum(handed) - len(handed)
+    assert demand.counters.swaps >= 3 * delivered
+    assert demand.counters.swaps <= sum(handed) - len(handed)
 
 
 def test_nested_swapping_delivers_and_joins_spans_in_order():
@@ -154,7 +154,7 @@ def test_cutoff_discards_old_qubits():
                           policy={"cutoff": "50 us"})
     _, record = _run(data)
     demand = record.demands[0]
-    assert demand.counters["discarded"] > 0
+    assert demand.counters.discarded > 0
     # no qubit older than the cutoff is used: 4 qubits, each at most ~cutoff + messages
     fidelity = demand.arrays["fidelity"]
     assert fidelity.size > 0
@@ -204,7 +204,7 @@ def test_requests_at_a_rate_are_served_in_order():
     delivered = demand.arrays["delivered_ps"].size
     latency = demand.arrays["latency_ps"]
     assert latency.size == delivered
-    assert demand.counters["unserved_requests"] == 20_001 - delivered
+    assert demand.counters.unserved_requests == 20_001 - delivered
     assert np.all(np.diff(latency) > -10_000_000)  # grows, up to one attempt of jitter
     assert latency[-1] > latency[0]
 

@@ -22,7 +22,7 @@ def test_qubits_older_than_the_cutoff_at_their_herald_are_cut_off_at_once():
     heralded = sum(link.successes for link in record.links)
     assert heralded > 0
     # every heralded qubit was discarded, none was used
-    assert demand.counters["discarded"] + 2 * demand.counters["swaps"] >= heralded
+    assert demand.counters.discarded + 2 * demand.counters.swaps >= heralded
     assert len(sim.notes) == 2
     assert all("policy.cutoff (10 µs) is shorter than link" in n for n in sim.notes)
 

@@ -71,7 +71,7 @@ def test_a_run_leaves_no_reference_cycles_among_per_pair_objects(mode, policy):
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    assert record.demands[0].counters["swaps"] > 100  # the run made many pairs
+    assert record.demands[0].counters.swaps > 100  # the run made many pairs
     assert cyclic == []
     assert sim is not None  # kept alive until the collection above
 

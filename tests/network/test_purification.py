@@ -29,8 +29,8 @@ def test_one_round_on_a_link_gives_the_recurrence(scheme):
     fidelity = demand.arrays["fidelity"]
     assert fidelity.size > 100
     np.testing.assert_allclose(fidelity, purified, atol=1e-9)
-    tried = demand.counters["purifications"]
-    failed = demand.counters["purification_failures"]
+    tried = demand.counters.purifications
+    failed = demand.counters.purification_failures
     assert abs((tried - failed) / tried - p_success) < 5 * np.sqrt(
         p_success * (1 - p_success) / tried)
 
