@@ -56,9 +56,16 @@ class _NoRepeatedKeys(yaml.constructor.SafeConstructor):
     def construct_mapping(self, node: yaml.MappingNode,
                           deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
+        merge_line: int | None = None
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *base` may be overridden by design
+                # `<<: *base` may be overridden by design, but it may appear once: PyYAML
+                # versions differ on which of two merge keys wins
+                line = key_node.start_mark.line + 1
+                if merge_line is not None:
+                    raise ConfigError("", _second_merge(line, merge_line))
+                merge_line = line
+                continue
             key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
@@ -70,6 +77,11 @@ class _NoRepeatedKeys(yaml.constructor.SafeConstructor):
                                       f"line {first}); a key may appear once in a mapping")
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+def _second_merge(line: int, first: int) -> str:
+    return (f"duplicate key '<<' at line {line} (first at line {first}); a mapping takes "
+            f"one merge key: merge several mappings with a list, `<<: [*a, *b]`")
 
 
 class StrictSafeLoader(_NoRepeatedKeys, yaml.SafeLoader):
@@ -476,6 +488,11 @@ def _build(loader: yaml.SafeLoader | yaml.CSafeLoader) -> Any:
                 raise _Unusual
             value = event.value
             if is_key and value == "<<" and event.implicit[0] and event.anchor is None:
+                line = event.start_mark.line + 1
+                first = lines[-1].get(_MERGE)
+                if first is not None:
+                    raise ConfigError("", _second_merge(line, first))
+                lines[-1][_MERGE] = line
                 keys[-1] = _MERGE  # a merge key: its value is merged in when the dict closes
                 continue
             if event.implicit[0] and (not value or value[0] in typed_starts):
