@@ -21,6 +21,13 @@ class MemoryBank:
         size: number of slots (> 0).
         memory: the physics of every slot.
 
+    Attributes:
+        occupied_since: per slot, since when it holds a qubit (``None``: no qubit). The
+            link that owns a slot writes it directly, as :meth:`occupy` and :meth:`vacate`
+            do (adding to ``occupied_ps`` on vacating), once per heralded pair and per
+            freed qubit, without a call in between.
+        occupied_ps: slot-time of the qubits that have left their slots.
+
     Examples:
         >>> bank = MemoryBank("alice", 2, QuantumMemory())
         >>> bank.acquire("link", now_ps=0), bank.acquire("link", now_ps=5)
@@ -31,8 +38,8 @@ class MemoryBank:
         10
     """
 
-    __slots__ = ("_occupied_since", "_owner", "_since_ps", "busy_ps", "memory", "node",
-                 "occupied_ps", "size")
+    __slots__ = ("_owner", "_since_ps", "busy_ps", "memory", "node", "occupied_ps",
+                 "occupied_since", "size")
 
     def __init__(self, node: str, size: int, memory: QuantumMemory) -> None:
         if size < 1:
@@ -43,7 +50,7 @@ class MemoryBank:
         self._owner: list[str | None] = [None] * size
         self._since_ps = np.zeros(size, dtype=np.int64)
         self.busy_ps = 0
-        self._occupied_since: list[int | None] = [None] * size
+        self.occupied_since: list[int | None] = [None] * size
         self.occupied_ps = 0
 
     @property
@@ -84,16 +91,16 @@ class MemoryBank:
         Raises:
             ResourceUnavailable: the slot already holds a qubit (a protocol bug).
         """
-        if self._occupied_since[slot] is not None:
+        if self.occupied_since[slot] is not None:
             raise ResourceUnavailable(f"node {self.node}: memory {slot} would hold two qubits")
-        self._occupied_since[slot] = since_ps
+        self.occupied_since[slot] = since_ps
 
     def vacate(self, slot: int, *, now_ps: int) -> None:
         """The qubit in ``slot`` is gone (measured, used or discarded)."""
-        since = self._occupied_since[slot]
+        since = self.occupied_since[slot]
         if since is not None:
             self.occupied_ps += now_ps - since
-            self._occupied_since[slot] = None
+            self.occupied_since[slot] = None
 
     def occupancy(self, elapsed_ps: int, *, now_ps: int) -> float:
         """Fraction of slot-time that held a qubit over ``elapsed_ps``.
@@ -105,7 +112,7 @@ class MemoryBank:
             >>> bank.occupancy(100, now_ps=100)
             0.45
         """
-        live = sum(now_ps - s for s in self._occupied_since if s is not None)
+        live = sum(now_ps - s for s in self.occupied_since if s is not None)
         return (self.occupied_ps + live) / (elapsed_ps * self.size) if elapsed_ps > 0 else 0.0
 
     def utilisation(self, elapsed_ps: int, *, now_ps: int) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from itertools import chain, repeat
 from typing import Any, ClassVar
 
 import numpy as np
@@ -88,6 +89,8 @@ class HeraldedLink(ABC):
         self._stored_ps = model.timing.stored_ps
         self._turnaround_ps = model.timing.turnaround_ps
         self._reset_ps = model.timing.reset_ps
+        self._bank_a = node_a.memories
+        self._bank_b = node_b.memories
 
     @property
     def attempts(self) -> int:
@@ -109,6 +112,8 @@ class HeraldedLink(ABC):
         self._stored_ps = self.model.timing.stored_ps
         self._turnaround_ps = self.model.timing.turnaround_ps
         self._reset_ps = self.model.timing.reset_ps
+        self._bank_a = self.node_a.memories
+        self._bank_b = self.node_b.memories
         now = self.timeline.now_ps
         for i in range(self.memory_pairs):
             slot_a = self.node_a.memories.acquire(self.name, now_ps=now)
@@ -204,10 +209,43 @@ class HeraldedLink(ABC):
         Raises:
             ProtocolError: that end is not held (released twice, or not this link's).
         """
-        self.release_end(pair, side, ready_ps=self.timeline.now_ps + self._reset_ps)
+        # release_end written out, the memory bank's vacate too: this runs for every
+        # qubit a swap measures or a delivery frees
+        i = pair.memory_pair
+        if pair.link != self.name or not self._holding[i][side]:
+            raise ProtocolError(
+                f"link {self.name}: memory pair {i}, end {'ab'[side]}, is not held")
+        held = self._holding[i]
+        now = self.timeline.now_ps
+        ready_ps = now + self._reset_ps
+        if ready_ps > self._ready_ps[i]:
+            self._ready_ps[i] = ready_ps
+        held[side] = False
+        if side:
+            bank = self._bank_b
+            slot = pair.slot_b
+            other = held[0]
+        else:
+            bank = self._bank_a
+            slot = pair.slot_a
+            other = held[1]
+        occupied = bank.occupied_since
+        since = occupied[slot]
+        if since is not None:
+            bank.occupied_ps += now - since
+            occupied[slot] = None
+        if other:
+            return
+        self.released += 1
+        self.holding_ps += now - self._held_since_ps[i]
+        may_retry = self.may_retry
+        if may_retry is not None and not may_retry(i):
+            self._parked.add(i)
+        if i not in self._parked:
+            self._begin(i)
 
     def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
-        # inlined: this runs once per heralded pair
+        # inlined, the memory banks' occupy too: this runs once per heralded pair
         slot_a, slot_b = self._slots[i]
         stored_a, stored_b = self._stored_ps
         stored_a += attempt_start_ps
@@ -220,8 +258,13 @@ class HeraldedLink(ABC):
         held = self._holding[i]
         held[0] = held[1] = True
         self._held_since_ps[i] = now
-        self.node_a.memories.occupy(slot_a, since_ps=stored_a)
-        self.node_b.memories.occupy(slot_b, since_ps=stored_b)
+        occupied_a = self._bank_a.occupied_since
+        occupied_b = self._bank_b.occupied_since
+        if occupied_a[slot_a] is not None or occupied_b[slot_b] is not None:
+            self._bank_a.occupy(slot_a, since_ps=stored_a)  # raises: a qubit is there
+            self._bank_b.occupy(slot_b, since_ps=stored_b)
+        occupied_a[slot_a] = stored_a
+        occupied_b[slot_b] = stored_b
         self._ready_ps[i] = attempt_start_ps + self._turnaround_ps
         consumer = self.consumer
         if consumer is None:  # only a started link delivers, and start needs a consumer
@@ -251,24 +294,27 @@ class BufferedDraws:
     A scalar numpy draw costs about a microsecond; a batch of thousands costs little more,
     so protocols that need one draw per event take them from here. Batches start small
     and double up to ``max_size``, so the thousands of links of a large network that
-    each need a few draws do not each pay for thousands.
+    each need a few draws do not each pay for thousands. The first batch is drawn when
+    the object is built, each later one when the one before is used up.
+
+    Attributes:
+        take: the next draw (a C-level iterator's ``__next__``: no Python frame per draw).
     """
 
-    __slots__ = ("_batch", "_draw", "_max", "_next", "_size")
+    __slots__ = ("take",)
+
+    take: Callable[[], Any]
 
     def __init__(self, draw: Callable[[int], np.ndarray], max_size: int = 4096) -> None:
-        self._draw = draw
-        self._max = max_size
-        self._size = 8
-        self._batch = draw(self._size).tolist()
-        self._next = 0
-
-    def take(self) -> Any:
-        """The next draw."""
-        if self._next == self._size:
-            self._size = min(2 * self._size, self._max)
-            self._batch = self._draw(self._size).tolist()
-            self._next = 0
-        value = self._batch[self._next]
-        self._next += 1
-        return value
+        if max_size < 1:
+            raise ValueError(f"max_size must be at least 1, got {max_size}")
+        sizes = []  # of the batches after the first, up to max_size, then max_size on
+        size = 8
+        while True:
+            size = min(2 * size, max_size)
+            sizes.append(size)
+            if size == max_size:
+                break
+        first = draw(8).tolist()
+        later = chain.from_iterable(draw(n).tolist() for n in chain(sizes, repeat(max_size)))
+        self.take = chain(first, later).__next__

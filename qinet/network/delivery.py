@@ -39,6 +39,10 @@ class Delivery:
         free: frees one qubit's memory.
         on_done: called once when the target number of pairs has been delivered.
         play_messages: send every swap outcome as a message event (detailed mode).
+
+    Attributes:
+        farther_end_ps: per path position, the classical delay to the farther path end
+            (what :meth:`swapped` adds to the time of a swap there, without messages).
     """
 
     def __init__(self, demand: int, path: Sequence[str], cumulative_delay_ps: Sequence[int], *,
@@ -55,7 +59,7 @@ class Delivery:
         self._on_done = on_done
         self._delays = list(cumulative_delay_ps)
         d = self._delays
-        self._farther_end_ps = [max(d[k], d[-1] - d[k]) for k in range(len(d))]
+        self.farther_end_ps = [max(d[k], d[-1] - d[k]) for k in range(len(d))]
         self._to_ends = [
             (ClassicalChannel(timeline, delay_ps=d[k] - d[0], receiver=self._on_outcome,
                               name=f"{path[k]}->{path[0]}"),
@@ -80,7 +84,7 @@ class Delivery:
             to_last.send(outcome)
             return
         # the outcome reaches the farther path end last
-        known = self.timeline.now_ps + self._farther_end_ps[k]
+        known = self.timeline.now_ps + self.farther_end_ps[k]
         if known > product.known_ps:
             product.known_ps = known
         if product.lo == 0 and product.hi == self.n:

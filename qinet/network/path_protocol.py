@@ -22,6 +22,7 @@ the path ends discard it when its outcomes arrive.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -136,6 +137,7 @@ class PathProtocol:
                                  requests=log.clock, timeline=timeline)
         self.queues = SwapQueues(self.n, policy=policy.swapping)
         self._spans = self.queues.spans
+        self._left, self._right = self.queues.left, self.queues.right
         self.delivery = Delivery(demand, path, cumulative_delay_ps, timeline=timeline,
                                  log=log, supply=self.supply, table=self.pairs,
                                  free=self._free, on_done=on_done,
@@ -148,6 +150,8 @@ class PathProtocol:
         self.cutoffs = None if policy.cutoff_s is None else Cutoffs(
             timeline, cutoff_ps=s_to_ps(policy.cutoff_s), segments=self.n,
             on_expired=self._cut)
+        self._farther_end_ps = self.delivery.farther_end_ps
+        self._complete = self.delivery.complete
         self._direct = self.n == 1 and self.purifier is None and self.cutoffs is None
         self._messages = play_messages
         self._nested = self._spans is not None
@@ -207,14 +211,38 @@ class PathProtocol:
                     _LIVE, 0, 0, 0, 0, None, link_pair.requested_ps)
         lo.pair = hi.pair = pair_id
         table[pair_id] = pair
-        if k == 0 and self.n == 1:
+        n = self.n
+        if k == 0 and n == 1:
             self.supply.made()
             self.delivery.complete(pair)
             return
-        take, swap = self.queues.take, self._swap
-        for position in self.queues.place(pair):
-            while (ends := take(position)) is not None:
-                swap(position, ends[0], ends[1])
+        if self._nested:
+            take, swap = self.queues.take, self._swap
+            for position in self.queues.place(pair):
+                while (ends := take(position)) is not None:
+                    swap(position, ends[0], ends[1])
+            return
+        # swap-ASAP: SwapQueues.place and take written out (a swap frees qubits, it never
+        # queues one, so the queues change only here)
+        inner_hi = k + 1 < n
+        if inner_hi:
+            self._left[k + 1].append(hi)
+        if k:
+            self._right[k].append(lo)
+            self._swap_waiting(k, self._left[k], self._right[k])
+        if inner_hi:
+            self._swap_waiting(k + 1, self._left[k + 1], self._right[k + 1])
+
+    def _swap_waiting(self, k: int, left: deque[End], right: deque[End]) -> None:
+        """Swap-ASAP at ``k``: swap the oldest held qubits of each side while both have one."""
+        while True:
+            while left and not left[0].held:
+                left.popleft()  # discarded by the cutoff
+            while right and not right[0].held:
+                right.popleft()
+            if not left or not right:
+                return
+            self._swap(k, left.popleft(), right.popleft())
 
     def _place(self, pair: Pair) -> None:
         """``pair`` may now be swapped (or, spanning the path, delivered)."""
@@ -284,7 +312,15 @@ class PathProtocol:
         log.swaps += 1
         if not success:
             log.swap_failures += 1
-        self.delivery.swapped(k, product, success)
+        if self._messages:
+            self.delivery.swapped(k, product, success)
+        else:
+            # Delivery.swapped written out: the outcome reaches the farther path end last
+            known = now + self._farther_end_ps[k]
+            if known > product.known_ps:
+                product.known_ps = known
+            if lo == 0 and hi == self.n:
+                self.timeline.schedule_at(product.known_ps, self._complete, product)
         if self._nested:
             # the product halves its parent's span: that repeater may swap now
             for position in self.queues.joined(product):

@@ -65,17 +65,21 @@ class SwapQueues:
 
     Attributes:
         spans: for nested swapping, the span each repeater joins (else ``None``).
+        left: per position, the waiting qubits entangled towards lower positions.
+        right: per position, those entangled towards higher positions (a protocol that
+            queues a link pair's qubits by the thousand appends to these itself, as
+            :meth:`place` does for swap-ASAP).
     """
 
-    __slots__ = ("_left", "_n", "_queued", "_right", "spans")
+    __slots__ = ("_n", "_queued", "left", "right", "spans")
 
     def __init__(self, links: int, *, policy: str) -> None:
         self._n = links
         self.spans = nested_spans(links) if policy == "nested" else None
         # per repeater: the waiting qubits of each side (nested: the ready ones, in the
         # order they were queued)
-        self._left: list[deque[End]] = [deque() for _ in range(links + 1)]
-        self._right: list[deque[End]] = [deque() for _ in range(links + 1)]
+        self.left: list[deque[End]] = [deque() for _ in range(links + 1)]
+        self.right: list[deque[End]] = [deque() for _ in range(links + 1)]
         self._queued = 0  # qubits queued so far (nested)
 
     def place(self, pair: Pair) -> tuple[int, ...]:
@@ -86,9 +90,9 @@ class SwapQueues:
         if self.spans is None:
             inner_hi = hi < self._n
             if inner_hi:
-                self._left[hi].append(hi_end)
+                self.left[hi].append(hi_end)
             if lo > 0:
-                self._right[lo].append(lo_end)
+                self.right[lo].append(lo_end)
                 return (lo, hi) if inner_hi else (lo,)
             return (hi,) if inner_hi else ()
         lo_end.queued = self._queued
@@ -104,17 +108,17 @@ class SwapQueues:
             return ()
         parent = spans.get(hi)
         if parent is not None and parent[0] == lo:
-            insort(self._left[hi], pair.ends[1], key=_queued_order)
+            insort(self.left[hi], pair.ends[1], key=_queued_order)
             return (hi,)
         parent = spans.get(lo)
         if parent is not None and parent[1] == hi:
-            insort(self._right[lo], pair.ends[0], key=_queued_order)
+            insort(self.right[lo], pair.ends[0], key=_queued_order)
             return (lo,)
         return ()
 
     def take(self, k: int) -> tuple[End, End] | None:
         """Two qubits at repeater ``k`` to swap now, left then right, or ``None``."""
-        left, right = self._left[k], self._right[k]
+        left, right = self.left[k], self.right[k]
         if self.spans is None:
             while left and not left[0].held:
                 left.popleft()  # discarded by the cutoff
