@@ -52,17 +52,23 @@ class Cutoffs:
         """Start the clock of ``qubit`` (an :class:`~qinet.network.entanglement.End`)."""
         q = 2 * qubit.segment + qubit.side
         queue = self._queues[q]
-        if queue and queue[-1].stored_ps > qubit.stored_ps:
+        stored = qubit.stored_ps
+        if queue and queue[-1].stored_ps > stored:
             at = len(queue)  # out of order (never seen on one link): keep the queue sorted
-            while at and queue[at - 1].stored_ps > qubit.stored_ps:
+            while at and queue[at - 1].stored_ps > stored:
                 at -= 1
             queue.insert(at, qubit)
         else:
             queue.append(qubit)
+        deadline = stored + self._cutoff
+        alarm = self._alarm[q]
+        if alarm is not None and alarm <= deadline:
+            return  # the timer goes off first anyway (this runs for every qubit stored)
         # a qubit can already be older than the cutoff when its herald arrives (a cutoff
         # shorter than the link's round trip): its timer fires now
-        deadline = max(qubit.stored_ps + self._cutoff, self._timeline.now_ps)
-        alarm = self._alarm[q]
+        now = self._timeline.now_ps
+        if deadline < now:
+            deadline = now
         if alarm is None or deadline < alarm:
             self._alarm[q] = deadline
             self._timeline.schedule_at(deadline, self._expire, q, deadline)

@@ -54,7 +54,8 @@ SwapNode = tuple[Any, Any, float, float, RepeaterKind, int]
 qubit 0 is measured; the decay owed on each measured qubit up to the swap; the
 repeater's kind; and the swaps on the longest way down to a link pair."""
 
-_HEIGHT = 5
+HEIGHT = 5
+"""Index of the height in a :data:`SwapNode`."""
 
 
 def repeater_kind(memory: QuantumMemory, ops: NodeOperations) -> RepeaterKind:
@@ -65,8 +66,8 @@ def repeater_kind(memory: QuantumMemory, ops: NodeOperations) -> RepeaterKind:
 def swap_node(left: Any, right: Any, left_wait_s: float, right_wait_s: float,
               kind: RepeaterKind) -> SwapNode:
     """The node of a swap of ``left`` and ``right`` (states or nodes) at a repeater."""
-    h_left = left[_HEIGHT] if type(left) is tuple else 0
-    h_right = right[_HEIGHT] if type(right) is tuple else 0
+    h_left = left[HEIGHT] if type(left) is tuple else 0
+    h_right = right[HEIGHT] if type(right) is tuple else 0
     return (left, right, left_wait_s, right_wait_s, kind,
             (h_left if h_left > h_right else h_right) + 1)
 
@@ -95,7 +96,7 @@ def resolve(backend: QuantumBackend, rng: np.random.Generator, states: list[Any]
     push, pop, keep = stack.append, stack.pop, leaves.setdefault
     while stack:
         node = pop()
-        levels[node[_HEIGHT]].append(node)
+        levels[node[HEIGHT]].append(node)
         left, right = node[0], node[1]
         if type(left) is tuple:
             push(left)

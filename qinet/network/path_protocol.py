@@ -33,7 +33,8 @@ from qinet.kernel.timeline import Timeline
 from qinet.link.heralded_link import BufferedDraws
 from qinet.link.pairs import LinkPair
 from qinet.network.cutoffs import Cutoffs
-from qinet.network.deferred import repeater_kind, resolve, swap_node
+from qinet.network.deferred import HEIGHT as _HEIGHT
+from qinet.network.deferred import repeater_kind, resolve
 from qinet.network.delivery import Delivery
 from qinet.network.demand import DemandLog
 from qinet.network.entanglement import End, Pair, PairState, PairTable
@@ -228,10 +229,17 @@ class PathProtocol:
         if inner_hi:
             self._left[k + 1].append(hi)
         if k:
-            self._right[k].append(lo)
-            self._swap_waiting(k, self._left[k], self._right[k])
+            left = self._left[k]
+            if left:  # else nothing to swap with yet
+                right = self._right[k]
+                right.append(lo)
+                self._swap_waiting(k, left, right)
+            else:
+                self._right[k].append(lo)
         if inner_hi:
-            self._swap_waiting(k + 1, self._left[k + 1], self._right[k + 1])
+            right = self._right[k + 1]
+            if right:
+                self._swap_waiting(k + 1, self._left[k + 1], right)
 
     def _swap_waiting(self, k: int, left: deque[End], right: deque[End]) -> None:
         """Swap-ASAP at ``k``: swap the oldest held qubits of each side while both have one."""
@@ -274,8 +282,13 @@ class PathProtocol:
         left_decayed, right_decayed = left.decayed_ps, right.decayed_ps
         if success and left.status is _LIVE and right.status is _LIVE:
             status = _LIVE
-            state = swap_node(left.state, right.state, (now - left_decayed[1]) * 1e-12,
-                              (now - right_decayed[0]) * 1e-12, self._kinds[k])
+            # deferred.swap_node written out: the node of a swap, its state computed later
+            left_state, right_state = left.state, right.state
+            h_left = left_state[_HEIGHT] if type(left_state) is tuple else 0
+            h_right = right_state[_HEIGHT] if type(right_state) is tuple else 0
+            state = (left_state, right_state, (now - left_decayed[1]) * 1e-12,
+                     (now - right_decayed[0]) * 1e-12, self._kinds[k],
+                     (h_left if h_left > h_right else h_right) + 1)
         else:
             status = _DOOMED
             state = left.state
