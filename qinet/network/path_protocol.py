@@ -136,6 +136,7 @@ class PathProtocol:
                                  delivered=partial(getattr, log, "delivered"),
                                  resume=lambda k, n: segments[k].scheduler.resume(n),
                                  requests=log.clock, timeline=timeline)
+        self._cover = self.supply.per_link_cover
         self.queues = SwapQueues(self.n, policy=policy.swapping)
         self._spans = self.queues.spans
         self._left, self._right = self.queues.left, self.queues.right
@@ -192,15 +193,16 @@ class PathProtocol:
             self.delivery.link_pair(link_pair, self._states[0], (stored_lo, stored_hi),
                                     (self.memories[0], self.memories[1]), self._release[0])
             return
-        self.supply.taken(k)
+        cover = self._cover  # LinkSupply.taken, inlined
+        if cover is not None:
+            cover[k] += 1
         memories = self.memories
-        lo = End(k, k, link_pair, a_side, memories[k], stored_lo)
-        hi = End(k + 1, k, link_pair, b_side, memories[k + 1], stored_hi)
-        cutoffs = self.cutoffs
-        if cutoffs is not None:
-            cutoffs.watch(lo)
-            cutoffs.watch(hi)
         if self.purifier is not None:
+            lo = End(k, k, link_pair, a_side, memories[k], stored_lo)
+            hi = End(k + 1, k, link_pair, b_side, memories[k + 1], stored_hi)
+            if self.cutoffs is not None:
+                self.cutoffs.watch(lo)
+                self.cutoffs.watch(hi)
             pair = self.pairs.add(k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
                                   PairState.PURIFYING, requested_ps=link_pair.requested_ps)
             self.purifier.enter(k, pair)
@@ -208,9 +210,14 @@ class PathProtocol:
         # PairTable.add and _place, inlined: this runs once per link pair
         table = self.pairs
         pair_id = next(table.ids)
+        lo = End(k, k, link_pair, a_side, memories[k], stored_lo, pair_id)
+        hi = End(k + 1, k, link_pair, b_side, memories[k + 1], stored_hi, pair_id)
+        cutoffs = self.cutoffs
+        if cutoffs is not None:
+            cutoffs.watch(lo)
+            cutoffs.watch(hi)
         pair = Pair(pair_id, k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
                     _LIVE, 0, 0, 0, 0, None, link_pair.requested_ps)
-        lo.pair = hi.pair = pair_id
         table[pair_id] = pair
         n = self.n
         if k == 0 and n == 1:

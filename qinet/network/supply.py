@@ -42,10 +42,13 @@ class LinkSupply:
 
     Attributes:
         formed: end-to-end pairs made and alive (delivered or on their way).
+        per_link_cover: the per-link counts when counted per link (else ``None``); a
+            protocol adds a link's pair to it itself, as :meth:`taken` does, once per
+            link pair.
     """
 
     __slots__ = ("_cover", "_delivered", "_fixed", "_limited", "_per_link", "_requests", "_resume",
-                 "_timeline", "_wake_pending", "formed", "target")
+                 "_timeline", "_wake_pending", "formed", "per_link_cover", "target")
 
     def __init__(self, links: int, *, target: int | None, per_link: bool,
                  delivered: Callable[[], int], resume: Callable[[int, int | None], None],
@@ -58,6 +61,7 @@ class LinkSupply:
         self._per_link = self._limited and per_link
         self._fixed = target if self._requests is None else None  # the target, never moving
         self._cover = [0] * links
+        self.per_link_cover = self._cover if self._per_link else None
         self._delivered = delivered
         self._resume = resume
         self._wake_pending = False
