@@ -22,7 +22,7 @@ Examples:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from qinet.kernel.timeline import Timeline
@@ -50,28 +50,34 @@ class Cutoffs:
 
     def watch(self, qubit: Any) -> None:
         """Start the clock of ``qubit`` (an :class:`~qinet.network.entanglement.End`)."""
-        q = 2 * qubit.segment + qubit.side
-        queue = self._queues[q]
-        stored = qubit.stored_ps
-        if queue and queue[-1].stored_ps > stored:
-            at = len(queue)  # out of order (never seen on one link): keep the queue sorted
-            while at and queue[at - 1].stored_ps > stored:
-                at -= 1
-            queue.insert(at, qubit)
-        else:
-            queue.append(qubit)
-        deadline = stored + self._cutoff
-        alarm = self._alarm[q]
-        if alarm is not None and alarm <= deadline:
-            return  # the timer goes off first anyway (this runs for every qubit stored)
-        # a qubit can already be older than the cutoff when its herald arrives (a cutoff
-        # shorter than the link's round trip): its timer fires now
-        now = self._timeline.now_ps
-        if deadline < now:
-            deadline = now
-        if alarm is None or deadline < alarm:
-            self._alarm[q] = deadline
-            self._timeline.schedule_at(deadline, self._expire, q, deadline)
+        self.watch_all((qubit,))
+
+    def watch_all(self, qubits: Iterable[Any]) -> None:
+        """Start the clocks of ``qubits``, in order (a link pair's two ends in one call)."""
+        queues, alarms, cutoff = self._queues, self._alarm, self._cutoff
+        for qubit in qubits:
+            q = 2 * qubit.segment + qubit.side
+            queue = queues[q]
+            stored = qubit.stored_ps
+            if queue and queue[-1].stored_ps > stored:
+                at = len(queue)  # out of order (never seen on one link): keep it sorted
+                while at and queue[at - 1].stored_ps > stored:
+                    at -= 1
+                queue.insert(at, qubit)
+            else:
+                queue.append(qubit)
+            deadline = stored + cutoff
+            alarm = alarms[q]
+            if alarm is not None and alarm <= deadline:
+                continue  # the timer goes off first anyway (this runs for every qubit)
+            # a qubit can already be older than the cutoff when its herald arrives (a
+            # cutoff shorter than the link's round trip): its timer fires now
+            now = self._timeline.now_ps
+            if deadline < now:
+                deadline = now
+            if alarm is None or deadline < alarm:
+                alarms[q] = deadline
+                self._timeline.schedule_at(deadline, self._expire, q, deadline)
 
     def _expire(self, q: int, alarm: int) -> None:
         if self._alarm[q] != alarm:
