@@ -11,13 +11,14 @@ demands that differ in a field give runs that differ.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
-from qinet.physical.fibre import Fibre
+from qinet.physical.fibre import DEFAULT_FILTER_BANDWIDTH_NM, Fibre
 from qinet.physical.sources import SinglePhotonSource, WeakCoherentSource
 from qinet.qkd import attacks
 from qinet.qkd.decoy_choice import DecoyChoice, choose_decoy_parameters
@@ -168,11 +169,52 @@ def _fibre(scenario: schema.Scenario, link: schema.QkdLink, length_km: float) ->
     return Fibre(length_km, spec.attenuation, spec.group_index)
 
 
+# Detectors at the receiver: Bob's two (one per bit value, after the basis choice), the
+# MDI station's four (two beam-splitter outputs, two polarisations), twin-field's two.
+RECEIVER_DETECTORS = {"bb84": 2, "bb84-decoy": 2, "mdi": 4, "tf": 2}
+
+
+def _spans(link: schema.QkdLink, demand: PulseDemand) -> tuple[float, ...]:
+    """The fibre lengths (km) that carry photons to the receiver: the whole link, or
+    for MDI and twin-field each end's arm to the station."""
+    if isinstance(demand, schema.MdiDemand | schema.TwinFieldDemand):
+        arm_a = link.length * link.station_position
+        return arm_a, link.length - arm_a
+    return (link.length,)
+
+
+def raman_rate_hz(scenario: schema.Scenario, link: schema.QkdLink,
+                  demand: PulseDemand) -> float:
+    """Raman photons per second in the receiver's filter from ``link``'s classical channels.
+
+    Each channel scatters along every span of :func:`_spans` with that span's length and
+    the link's fibre loss (Eraerds et al., New J. Phys. 12, 063027 (2010), see
+    :func:`qinet.physical.fibre.raman_noise_rate_hz`). With a station, a line between
+    the ends would be forward on one arm and backward on the other; the link gives one
+    list for both, so each channel is taken on both arms, ``co`` meaning towards the
+    station.
+    """
+    band_nm = (DEFAULT_FILTER_BANDWIDTH_NM if link.raman_filter is None
+               else link.raman_filter * 1e9)
+    return sum(float(_fibre(scenario, link, length).raman_noise_rate_hz(
+        channel.power, filter_bandwidth_nm=band_nm,
+        co_propagating=channel.direction == "co"))
+        for length in _spans(link, demand) for channel in link.classical_channels)
+
+
 def _detector(scenario: schema.Scenario, link: schema.QkdLink,
               demand: PulseDemand) -> Detector:
-    name = demand.detector or link.detector
-    spec = detector_of(scenario, name)
-    return Detector(spec.efficiency, spec.dark_count_rate, spec.dead_time, spec.jitter)
+    """The receiver's detector, its dark counts raised by the link's Raman noise.
+
+    Raman light is continuous and unpolarised, so it clicks a detector like dark counts
+    do, and it spreads evenly over the receiver's detectors: each sees its
+    ``1 / RECEIVER_DETECTORS`` share, times its efficiency.
+    """
+    spec = detector_of(scenario, demand.detector or link.detector)
+    raman_hz = (raman_rate_hz(scenario, link, demand) * spec.efficiency
+                / RECEIVER_DETECTORS[demand.protocol]) if link.classical_channels else 0.0
+    return Detector(spec.efficiency, spec.dark_count_rate + raman_hz, spec.dead_time,
+                    spec.jitter)
 
 
 def decoy_choice(scenario: schema.Scenario, link: schema.QkdLink,
@@ -184,11 +226,19 @@ def decoy_choice(scenario: schema.Scenario, link: schema.QkdLink,
     if not isinstance(demand, schema.DecoyBB84Demand) or not (
             demand.intensities is None and demand.intensity_probabilities is None):
         return None
-    return choose_decoy_parameters(
-        _fibre(scenario, link, link.length), _detector(scenario, link, demand),
-        detection_window_s=link.detection_window, misalignment=demand.misalignment,
-        z_basis_probability=demand.z_basis_probability, block_size=demand.block_size,
-        epsilon_sec=demand.epsilon_sec, epsilon_cor=demand.epsilon_cor)
+    try:
+        return choose_decoy_parameters(
+            _fibre(scenario, link, link.length), _detector(scenario, link, demand),
+            detection_window_s=link.detection_window, misalignment=demand.misalignment,
+            z_basis_probability=demand.z_basis_probability, block_size=demand.block_size,
+            epsilon_sec=demand.epsilon_sec, epsilon_cor=demand.epsilon_cor)
+    except ConfigError as exc:
+        if exc.field != "intensities":
+            raise
+        # on a link with no key anywhere (long, or drowned in Raman noise) the search
+        # can wander to intensities that are no decoy set; the run then takes the
+        # defaults (see _usable)
+        return DecoyChoice((0.0, 0.0, 0.0), (1.0, 0.0, 0.0), 0.0, math.inf)
 
 
 def decoy_notes(scenario: schema.Scenario) -> list[str]:
@@ -223,6 +273,12 @@ def decoy_notes(scenario: schema.Scenario) -> list[str]:
         choice = decoy_choice(scenario, link, demand)
         if choice is None:
             continue
+        if not _usable(choice):
+            mus, probs = DEFAULT_INTENSITIES["bb84-decoy"]
+            notes.append(f"{where}: no intensities give a key on this link; sent signal "
+                         f"{mus[0]:g}, decoy {mus[1]:g}, vacuum {mus[2]:g} photons per pulse, "
+                         f"with probabilities {probs[0]:g}, {probs[1]:g}, {probs[2]:g}")
+            continue
         mus, probs = choice.intensities, choice.probabilities
         rate = choice.key_bits_per_pulse * demand.source_rate
         notes.append(
@@ -250,7 +306,7 @@ def default_link_demand(link: schema.QkdLink) -> schema.DecoyBB84Demand:
 def _weak_source(scenario: schema.Scenario, link: schema.QkdLink,
                  demand: WeakPulseDemand) -> WeakCoherentSource:
     chosen = decoy_choice(scenario, link, demand)
-    if chosen is not None:
+    if chosen is not None and _usable(chosen):
         return WeakCoherentSource(rate_hz=demand.source_rate, intensities=chosen.intensities,
                                   probabilities=chosen.probabilities)
     mus, probs = DEFAULT_INTENSITIES[demand.protocol]
@@ -261,6 +317,14 @@ def _weak_source(scenario: schema.Scenario, link: schema.QkdLink,
     if demand.intensity_probabilities is not None:
         probs = tuple(demand.intensity_probabilities)
     return WeakCoherentSource(rate_hz=demand.source_rate, intensities=mus, probabilities=probs)
+
+
+def _usable(choice: DecoyChoice) -> bool:
+    """Whether the chosen intensities are a decoy set (signal > decoy + vacuum, decoy >
+    vacuum). On a link too noisy or lossy for any key, the search can drift to intensities
+    that round to zero; such a link runs the protocol's default intensities instead."""
+    signal, decoy, vacuum = choice.intensities
+    return signal > decoy + vacuum and decoy > vacuum
 
 
 def _attack(demand: schema.BB84Demand | schema.DecoyBB84Demand) -> Any:
@@ -317,6 +381,6 @@ def _relay_parts(scenario: schema.Scenario, link: schema.QkdLink,
                  ) -> tuple[WeakCoherentSource, WeakCoherentSource, Fibre, Fibre, Detector]:
     """Both ends' sources, the fibres from each end to the station, its detector."""
     source = _weak_source(scenario, link, demand)
-    arm_a = link.length * link.station_position
-    return (source, source, _fibre(scenario, link, arm_a),
-            _fibre(scenario, link, link.length - arm_a), _detector(scenario, link, demand))
+    arm_a, arm_b = _spans(link, demand)
+    return (source, source, _fibre(scenario, link, arm_a), _fibre(scenario, link, arm_b),
+            _detector(scenario, link, demand))

@@ -61,7 +61,7 @@ nodes:
      "QKD or relayed keys use it, `double-click` for entanglement between memories), and "
      "`qinet run` and `qinet validate` say which they chose.",
      (schema.SingleClickLink, schema.DoubleClickLink, schema.MidpointSourceLink,
-      schema.QkdLink), """\
+      schema.QkdLink, schema.ClassicalChannel), """\
 links:
   - {between: [alice, r1], length: 25 km, scheme: double-click, detector: snspd}
   - {between: [r1, bob], length: 20 km, scheme: single-click, bright_state: 0.05}

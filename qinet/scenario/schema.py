@@ -87,7 +87,8 @@ class Bounds:
 
 _LABELS = {"length_km": ("km", "length"), "time_s": ("s", "time"),
            "frequency_hz": ("Hz", "frequency"),
-           "attenuation_db_per_km": ("dB/km", "attenuation")}
+           "attenuation_db_per_km": ("dB/km", "attenuation"), "power_w": ("W", "power"),
+           "wavelength_m": ("m", "wavelength")}
 
 
 def _quantity(dimension: str) -> tuple[Quantity, BeforeValidator, PlainSerializer]:
@@ -147,6 +148,9 @@ FrequencyHz = Annotated[float, *_quantity("frequency_hz"), *_bounded(low=0)]
 PositiveFrequencyHz = Annotated[float, *_quantity("frequency_hz"),
                                 *_bounded(low=0, low_open=True)]
 AttenuationDbPerKm = Annotated[float, *_quantity("attenuation_db_per_km"), *_bounded(low=0)]
+PowerW = Annotated[float, *_quantity("power_w"), *_bounded(low=0)]
+PositiveWavelengthM = Annotated[float, *_quantity("wavelength_m"),
+                                *_bounded(low=0, low_open=True)]
 Probability = Annotated[float, *_bounded(low=0, high=1)]
 OpenProbability = Annotated[float, *_bounded(low=0, high=1, low_open=True, high_open=True)]
 Efficiency = Annotated[float, *_bounded(low=0, high=1, low_open=True)]
@@ -275,6 +279,18 @@ class MidpointSourceLink(_LinkBase):
     source: str | None = Field(None, description="name of an spdc source in `hardware`")
 
 
+class ClassicalChannel(_Strict):
+    """A classical signal sharing a QKD link's fibre; its spontaneous Raman scattering
+    reaches the quantum receiver as noise (Eraerds et al., New J. Phys. 12, 063027
+    (2010))."""
+
+    power: PowerW = Field(description="launch power of the classical signal (W; e.g. `1 mW`, "
+                                      "`-3 dBm`)")
+    direction: Literal["co", "counter"] = Field(
+        "co", description="`co`: travels with the quantum photons (forward Raman "
+                          "scattering); `counter`: against them (backward scattering)")
+
+
 class QkdLink(_FibreSpan):
     """A fibre for prepare-and-measure QKD: Alice's transmitter at the first node, Bob's
     receiver at the second (for MDI and twin-field, the measuring station at
@@ -283,6 +299,16 @@ class QkdLink(_FibreSpan):
     scheme: Literal["qkd"] = Field(
         description="qkd (optional: a link without one gets the scheme its demands and "
                     "nodes imply)")
+    classical_channels: list[ClassicalChannel] = Field(
+        default_factory=list,
+        description="classical signals sharing this fibre, each `{power, direction}`. Their "
+                    "Raman photons (Eraerds et al. 2010) add to the dark counts of the "
+                    "receiver's detectors, split evenly over them (the noise is unpolarised); "
+                    "for MDI and twin-field every channel runs on both arms, `co` meaning "
+                    "towards the station")
+    raman_filter: PositiveWavelengthM | None = Field(
+        None, description="width of the receiver's filter that lets Raman noise through "
+                          "(m; e.g. `0.6 nm`; default 0.8 nm)")
 
 
 Link = Annotated[
