@@ -127,24 +127,36 @@ def choose_decoy_parameters(fibre: Fibre, detector: Detector, *, detection_windo
                                   z_basis_probability=z_basis_probability)
 
     def negative_rate(x: np.ndarray) -> float:
-        length, pulses = expected_block_rate(
-            link_of(*_decode(x)), block_size=block_size, epsilon_sec=epsilon_sec,
-            epsilon_cor=epsilon_cor)
+        try:
+            length, pulses = expected_block_rate(
+                link_of(*_decode(x)), block_size=block_size, epsilon_sec=epsilon_sec,
+                epsilon_cor=epsilon_cor)
+        except ConfigError:
+            # far out the intensities round to zero or the decoy's share to 1, and the
+            # set is no decoy set: no key there
+            return 0.0
         return -length / pulses
 
     best = min((minimize(negative_rate, _encode(*start), method="Nelder-Mead",
                          options={"xatol": 1e-4, "fatol": 1e-12, "maxfev": 600})
                 for start in STARTS), key=lambda res: float(res.fun))
     mus, probs = _decode(best.x)
-    # rounded to what a lab would set; the rate is that of the rounded values
-    chosen_mus = (round(mus[0], 3), round(mus[1], 3), 0.0)
-    signal_p, decoy_p = round(probs[0], 3), round(probs[1], 3)
+    # rounded to what a lab would set, and kept a decoy set (signal > decoy > vacuum,
+    # every class sent) where a link with no key let the search drift to zero; the rate
+    # is that of the rounded values
+    decoy_mu = max(round(mus[1], 3), _STEP)
+    chosen_mus = (max(round(mus[0], 3), decoy_mu + _STEP), decoy_mu, 0.0)
+    signal_p = min(max(round(probs[0], 3), _STEP), 1.0 - 2 * _STEP)
+    decoy_p = min(max(round(probs[1], 3), _STEP), round(1.0 - signal_p - _STEP, 3))
     chosen_probs = (signal_p, decoy_p, round(1.0 - signal_p - decoy_p, 3))
     length, pulses = expected_block_rate(link_of(chosen_mus, chosen_probs),
                                          block_size=block_size, epsilon_sec=epsilon_sec,
                                          epsilon_cor=epsilon_cor)
     bits = max(0.0, math.floor(length)) / pulses
     return DecoyChoice(chosen_mus, chosen_probs, bits, pulses)
+
+
+_STEP = 0.001  # the rounding of the chosen values
 
 
 def _logit(y: float) -> float:

@@ -11,7 +11,6 @@ demands that differ in a field give runs that differ.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -226,19 +225,11 @@ def decoy_choice(scenario: schema.Scenario, link: schema.QkdLink,
     if not isinstance(demand, schema.DecoyBB84Demand) or not (
             demand.intensities is None and demand.intensity_probabilities is None):
         return None
-    try:
-        return choose_decoy_parameters(
-            _fibre(scenario, link, link.length), _detector(scenario, link, demand),
-            detection_window_s=link.detection_window, misalignment=demand.misalignment,
-            z_basis_probability=demand.z_basis_probability, block_size=demand.block_size,
-            epsilon_sec=demand.epsilon_sec, epsilon_cor=demand.epsilon_cor)
-    except ConfigError as exc:
-        if exc.field != "intensities":
-            raise
-        # on a link with no key anywhere (long, or drowned in Raman noise) the search
-        # can wander to intensities that are no decoy set; the run then takes the
-        # defaults (see _usable)
-        return DecoyChoice((0.0, 0.0, 0.0), (1.0, 0.0, 0.0), 0.0, math.inf)
+    return choose_decoy_parameters(
+        _fibre(scenario, link, link.length), _detector(scenario, link, demand),
+        detection_window_s=link.detection_window, misalignment=demand.misalignment,
+        z_basis_probability=demand.z_basis_probability, block_size=demand.block_size,
+        epsilon_sec=demand.epsilon_sec, epsilon_cor=demand.epsilon_cor)
 
 
 def decoy_notes(scenario: schema.Scenario) -> list[str]:
@@ -320,11 +311,10 @@ def _weak_source(scenario: schema.Scenario, link: schema.QkdLink,
 
 
 def _usable(choice: DecoyChoice) -> bool:
-    """Whether the chosen intensities are a decoy set (signal > decoy + vacuum, decoy >
-    vacuum). On a link too noisy or lossy for any key, the search can drift to intensities
-    that round to zero; such a link runs the protocol's default intensities instead."""
-    signal, decoy, vacuum = choice.intensities
-    return signal > decoy + vacuum and decoy > vacuum
+    """Whether the chosen intensities give a key. On a link too lossy or noisy for any
+    key the search ends wherever it drifted; such a link runs the protocol's default
+    intensities instead, which a reader recognises."""
+    return choice.key_bits_per_pulse > 0
 
 
 def _attack(demand: schema.BB84Demand | schema.DecoyBB84Demand) -> Any:

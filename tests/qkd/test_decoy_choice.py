@@ -102,3 +102,16 @@ def test_given_values_are_used_unchanged(extra, mus, probs):
     source = _weak_source(s, s.links[0], s.demands[0])
     assert source.intensities == pytest.approx(mus)
     assert source.probabilities == pytest.approx(probs)
+
+
+@pytest.mark.parametrize("fibre", [Fibre(400.0, 0.2, 1.4682), Fibre(10.0, 0.2, 1.4682)])
+def test_a_link_without_key_still_gets_a_decoy_set(fibre):
+    # 400 km: lost in the dark counts; 10 km with detectors drowned in noise (Raman-like)
+    detector = DETECTOR if fibre.length_km > 100 else Detector(0.9, 5e8, 50e-9, 30e-12)
+    choice = choose_decoy_parameters(fibre, detector, **OPTIONS)
+    assert choice.key_bits_per_pulse == 0
+    mu1, mu2, mu3 = choice.intensities
+    assert mu1 > mu2 + mu3
+    assert mu2 > mu3 == 0.0
+    assert min(choice.probabilities) > 0
+    assert sum(choice.probabilities) == pytest.approx(1.0)
