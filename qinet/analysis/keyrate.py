@@ -65,8 +65,8 @@ def key_rate_curve(
     detector_efficiency: float = 0.1,
     dark_count_probability: float = 1e-6,
     misalignment: float = 0.01,
-    mu: float = 0.5,
-    nu: float = 0.1,
+    mu: float | None = None,
+    nu: float | None = None,
     f_ec: float = 1.16,
     pulse_rate_hz: float = 1e9,
     protocols: tuple[str, ...] = PROTOCOLS,
@@ -76,8 +76,10 @@ def key_rate_curve(
     Decoy BB84 with infinitely many decoys and with a vacuum and a weak decoy (Ma, Qi,
     Zhao and Lo 2005); BB84 without decoys (GLLP), MDI-QKD with infinitely many decoys
     (Lo, Curty and Qi 2012) and phase-matching twin-field QKD (Ma, Zeng and Zhou 2018),
-    each at the mean photon number that maximises its rate at each distance, as a
-    practical link would. ``dark_count_probability`` is per detector and pulse.
+    each at the mean photon numbers that maximise its rate at each distance, as a
+    practical link would: the signal (and for decoy BB84 with a vacuum and a weak decoy,
+    the weak decoy too) over a log grid, unless ``mu`` (and ``nu``) fix them.
+    ``dark_count_probability`` is per detector and pulse.
 
     Examples:
         >>> curve = key_rate_curve(np.array([0.0, 50.0, 100.0]))
@@ -102,9 +104,15 @@ def key_rate_curve(
     station: dict[str, Any] = {"dark_count_probability": dark_count_probability,
                                "misalignment": misalignment, "f_ec": f_ec}
     builders: dict[str, Callable[[], Any]] = {
-        "decoy-asymptotic": lambda: decoy_bb84_key_rate_asymptotic(eta, mu=mu, **common),
-        "decoy-vacuum-weak": lambda: decoy_bb84_key_rate_vacuum_weak(eta, mu=mu, nu=nu,
-                                                                     **common),
+        "decoy-asymptotic": lambda: _best_over_mu(
+            lambda m: decoy_bb84_key_rate_asymptotic(eta, mu=m, **common), 1e-3, 1.0,
+            fixed=mu),
+        "decoy-vacuum-weak": lambda: _best_over_mu(
+            lambda m: _best_over_mu(
+                lambda n: decoy_bb84_key_rate_vacuum_weak(eta, mu=m, nu=n, **common),
+                1e-3 * m, 0.9 * m, fixed=nu, points=20),
+            # a fixed weak decoy leaves the signals above it
+            1e-3 if nu is None else 1.01 * nu, 1.0, fixed=mu),
         "bb84-no-decoy": lambda: _best_over_mu(
             lambda m: gllp_key_rate_no_decoy(eta, mu=m, **common), 1e-4, 0.5),
         "mdi": lambda: _best_over_mu(
@@ -120,10 +128,12 @@ def key_rate_curve(
     )
 
 
-def _best_over_mu(rate: Callable[[float], Any], low: float, high: float) -> np.ndarray:
-    """The rate at the best mean photon number of a log grid, per distance."""
-    best: np.ndarray = np.max([np.asarray(rate(float(m)), float)
-                               for m in np.geomspace(low, high, 40)], axis=0)
+def _best_over_mu(rate: Callable[[float], Any], low: float, high: float, *,
+                  fixed: float | None = None, points: int = 40) -> np.ndarray:
+    """The rate at the best mean photon number of a log grid over [low, high], per
+    distance; at ``fixed`` alone when it is given."""
+    grid = np.geomspace(low, high, points) if fixed is None else [fixed]
+    best: np.ndarray = np.max([np.asarray(rate(float(m)), float) for m in grid], axis=0)
     return best
 
 

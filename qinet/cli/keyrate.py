@@ -20,15 +20,19 @@ MAX_POINTS = 100_000  # distances on one curve
 
 
 def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficiency: float,
-            dark_count_probability: float, misalignment: float, mu: float, nu: float,
+            dark_count_probability: float, misalignment: float, mu: float | None,
+            nu: float | None,
             f_ec: float, pulse_rate: str, protocols: str, as_json: bool,
             plot: Path | None) -> None:
     """Compute the curve and print it (see ``qinet keyrate --help``)."""
     _number("--detector-efficiency", detector_efficiency, low=0.0, high=1.0, low_open=True)
     _number("--dark-count-probability", dark_count_probability, low=0.0, high=1.0)
     _number("--misalignment", misalignment, low=0.0, high=0.5)
-    _number("--mu", mu, low=0.0, low_open=True)
-    _number("--nu", nu, low=0.0, high=mu, low_open=True, high_open=True)
+    if mu is not None:
+        _number("--mu", mu, low=0.0, low_open=True)
+    if nu is not None:  # a weak decoy: below the signal, or the signals searched
+        _number("--nu", nu, low=0.0, high=1.0 if mu is None else mu, low_open=True,
+                high_open=True)
     _number("--f-ec", f_ec, low=1.0)
     names = tuple(p.strip() for p in protocols.split(",") if p.strip())
     if not names:

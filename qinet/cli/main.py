@@ -234,8 +234,14 @@ def _keyrate(
         "--dark-count-probability", help="Y0: background clicks per pulse.")] = 1e-6,
     misalignment: Annotated[float, typer.Option(
         "--misalignment", help="e_d: probability a photon hits the wrong detector.")] = 0.01,
-    mu: Annotated[float, typer.Option("--mu", help="Signal mean photon number.")] = 0.5,
-    nu: Annotated[float, typer.Option("--nu", help="Weak decoy mean photon number.")] = 0.1,
+    mu: Annotated[float | None, typer.Option(
+        "--mu", show_default=False,
+        help="Signal mean photon number of decoy BB84 (default: the best at each "
+             "distance).")] = None,
+    nu: Annotated[float | None, typer.Option(
+        "--nu", show_default=False,
+        help="Weak decoy mean photon number of decoy-vacuum-weak (default: the best at "
+             "each distance).")] = None,
     f_ec: Annotated[float, typer.Option(
         "--f-ec", help="Error-correction inefficiency (1.16 for Cascade-like codes).")] = 1.16,
     pulse_rate: Annotated[str, typer.Option(
