@@ -44,8 +44,18 @@ class KeyRateCurve:
     plob: np.ndarray
     pulse_rate_hz: float
 
+    def max_distance_km(self) -> dict[str, float | None]:
+        """Per protocol, the longest distance of the grid with a positive key rate
+        (``None``: none); the true limit lies below the next grid point."""
+        longest: dict[str, float | None] = {}
+        for name, rate in self.rates.items():
+            positive = np.flatnonzero(np.asarray(rate) > 0)
+            longest[name] = float(self.distance_km[positive[-1]]) if positive.size else None
+        return longest
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: per distance, bit/pulse and bit/s of every protocol and the bound."""
+        """JSON-ready: per distance, bit/pulse and bit/s of every protocol and the bound;
+        and per protocol the longest distance with key (``max_distance_km``)."""
         rows = []
         for i, d in enumerate(self.distance_km):
             row: dict[str, Any] = {"distance_km": float(d)}
@@ -55,7 +65,8 @@ class KeyRateCurve:
             row["plob_bits_per_pulse"] = float(self.plob[i])
             row["plob_bps"] = float(self.plob[i] * self.pulse_rate_hz)
             rows.append(row)
-        return {"pulse_rate_hz": self.pulse_rate_hz, "rows": rows}
+        return {"pulse_rate_hz": self.pulse_rate_hz, "max_distance_km": self.max_distance_km(),
+                "rows": rows}
 
 
 def key_rate_curve(

@@ -62,7 +62,10 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
         print(json_document(curve.to_dict()))
         return
     table = keyrate_table(curve)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for name, longest in curve.max_distance_km().items():
+        console.print(f"{name}: {_reach(longest, curve.distance_km)}", markup=False)
     if plot is not None:
         Console(stderr=True).print(f"wrote {plot}")
 
@@ -90,6 +93,18 @@ def keyrate_table(curve: KeyRateCurve) -> Table:
         if i < len(curve.distance_km) - 1:
             table.add_section()
     return table
+
+
+def _reach(longest: float | None, distance_km: np.ndarray) -> str:
+    """How far a protocol gives key on the grid, e.g. ``key up to 140 km (none at
+    150 km)``."""
+    if longest is None:
+        return "no key at any distance"
+    end = float(distance_km[-1])
+    if longest >= end:
+        return f"key up to {end:g} km, the end of the curve"
+    beyond = float(distance_km[np.searchsorted(distance_km, longest) + 1])
+    return f"key up to {longest:g} km (none at {beyond:g} km)"
 
 
 def _number(option: str, value: float, *, low: float, high: float = math.inf,

@@ -100,6 +100,26 @@ def test_without_mu_the_curves_use_the_best_intensities_at_each_distance():
         assert best.rates["decoy-asymptotic"][k] == pytest.approx(-found.fun, rel=0.01)
 
 
+def test_the_longest_distance_with_key_is_reported(capsys):
+    import json
+
+    assert main(["keyrate", "--max-distance", "300 km", "--step", "10 km", "--json",
+                 "--protocols", "decoy-asymptotic,bb84-no-decoy"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for name, longest in doc["max_distance_km"].items():
+        rates = {row["distance_km"]: row[f"{name}_bps"] for row in doc["rows"]}
+        assert rates[longest] > 0
+        assert all(rate <= 0 for d, rate in rates.items() if d > longest)
+    # decoy states reach much farther than BB84 with bright pulses and no decoys
+    assert doc["max_distance_km"]["decoy-asymptotic"] > 2 * doc["max_distance_km"][
+        "bb84-no-decoy"]
+    assert main(["keyrate", "--max-distance", "300 km", "--step", "10 km",
+                 "--protocols", "decoy-asymptotic"]) == 0
+    longest = doc["max_distance_km"]["decoy-asymptotic"]
+    assert (f"decoy-asymptotic: key up to {longest:g} km (none at {longest + 10:g} km)"
+            in capsys.readouterr().out)
+
+
 def test_the_default_protocol_list_is_every_curve():
     from qinet.analysis.keyrate import PROTOCOLS
     from qinet.cli.main import _KEYRATE_PROTOCOLS
