@@ -18,7 +18,7 @@ Model (single-exponential trap, renewal approximation):
   ``p_ap = P_trap r**h``. That total is the parameter used throughout, as datasheets
   quote it and as Humer et al., J. Lightwave Technol. 33, 3098 (2015), estimate it.
 * At most one carrier per avalanche is trapped, and every click resets the trap: the
-  click sequence is then a renewal process. This first-order model suits an
+  click sequence is then a renewal process. This first-order model suits a
   ``p_ap`` of a few per cent; carriers surviving from earlier avalanches are neglected.
 
 The renewal equation then has a closed solution. With ``m`` counting armed gates after
