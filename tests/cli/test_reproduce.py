@@ -1,0 +1,83 @@
+"""``qinet reproduce``: published figures recomputed, with the exit status as the verdict."""
+
+import dataclasses
+import json
+
+import pytest
+
+from qinet.analysis import reproduce as registry
+from qinet.cli.main import main
+
+
+@pytest.mark.parametrize("entry", registry.REPRODUCTIONS, ids=lambda r: r.name)
+def test_every_published_figure_is_within_its_tolerance(entry):
+    (outcome,) = registry.run((entry,))
+    assert outcome.within, (entry.name, outcome.qinet, entry.published, entry.tolerance)
+    assert entry.tolerance > 0
+    assert entry.why
+    assert entry.unit
+    assert entry.paper.doi or entry.paper.arxiv
+
+
+def test_the_table_lists_every_entry_with_its_unit(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["reproduce"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line.split() and line.split()[0] in registry.reproductions()}
+    assert list(rows) == [r.name for r in registry.REPRODUCTIONS]
+    for entry in registry.REPRODUCTIONS:
+        published, _qinet, unit, *_ = rows[entry.name]
+        assert (float(published), unit) == (entry.published, entry.unit)
+        assert entry.paper.doi in out
+    assert "✓" in out
+    assert "✗" not in out
+
+
+def test_json_is_strict_and_has_the_same_rows(capsys):
+    assert main(["reproduce", "--json", "--quick"]) == 0
+    doc = json.loads(capsys.readouterr().out,
+                     parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
+    names = [row["name"] for row in doc["rows"]]
+    assert names == [r.name for r in registry.REPRODUCTIONS]
+    assert doc["all_within_tolerance"] is True
+    for row, entry in zip(doc["rows"], registry.REPRODUCTIONS, strict=True):
+        assert row["published"] == entry.published
+        assert row["unit"] == entry.unit
+        assert row["ratio"] == pytest.approx(row["qinet"] / row["published"])
+        assert abs(row["qinet"] - row["published"]) <= row["tolerance"]
+        assert row["paper"]["year"] == entry.paper.year
+
+
+def test_selected_names_run_in_the_order_given(capsys):
+    names = ["plob2017-high-loss-slope", "ma2005-gys-decoy-distance"]
+    assert main(["reproduce", *names, "--json"]) == 0
+    assert [row["name"] for row in json.loads(capsys.readouterr().out)["rows"]] == names
+
+
+def test_list_names_every_entry(capsys):
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines()] == [
+        r.name for r in registry.REPRODUCTIONS]
+
+
+def test_an_unknown_name_exits_2_naming_the_known_ones(capsys):
+    assert main(["reproduce", "no-such-paper"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-paper" in err
+    for entry in registry.REPRODUCTIONS:
+        assert entry.name in err
+
+
+def test_a_figure_out_of_tolerance_exits_1(capsys, monkeypatch):
+    first, *rest = registry.REPRODUCTIONS
+    broken = dataclasses.replace(first, compute=lambda *, quick=False: 2 * first.published)
+    monkeypatch.setattr(registry, "REPRODUCTIONS", (broken, *rest))
+    assert main(["reproduce"]) == 1
+    assert "✗" in capsys.readouterr().out
+    assert main(["reproduce", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["all_within_tolerance"] is False
+    assert [row["within_tolerance"] for row in doc["rows"]] == [False] + [True] * len(rest)
+    assert doc["rows"][0]["ratio"] == 2.0
