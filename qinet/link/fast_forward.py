@@ -18,9 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from qinet.errors import ProtocolError
 from qinet.link.heralded_link import BufferedDraws, HeraldedLink
-from qinet.link.pairs import LinkPair
 
 _new_tuple = tuple.__new__
 _HORIZON_PS = 2**62  # beyond any run: a success this late never happens in the simulation
@@ -70,30 +68,7 @@ class FastForwardLink(HeraldedLink):
     def _succeed(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         self._trying[i] = None
         self._attempts_known += attempts
-        # HeraldedLink._deliver written out: one Python frame less per heralded pair
-        slot_a, slot_b = self._slots[i]
-        stored_a, stored_b = self._stored_ps
-        stored_a += attempt_start_ps
-        stored_b += attempt_start_ps
-        now = self.timeline.now_ps
-        pair = _new_tuple(LinkPair, (self.name, i, slot_a, slot_b, requested_ps, stored_a,
-                                     stored_b, now, attempts))
-        self.successes += 1
-        held = self._holding[i]
-        held[0] = held[1] = True
-        self._held_since_ps[i] = now
-        occupied_a = self._bank_a.occupied_since
-        occupied_b = self._bank_b.occupied_since
-        if occupied_a[slot_a] is not None or occupied_b[slot_b] is not None:
-            self._bank_a.occupy(slot_a, since_ps=stored_a)  # raises: a qubit is there
-            self._bank_b.occupy(slot_b, since_ps=stored_b)
-        occupied_a[slot_a] = stored_a
-        occupied_b[slot_b] = stored_b
-        self._ready_ps[i] = attempt_start_ps + self._turnaround_ps
-        consumer = self.consumer
-        if consumer is None:  # only a started link delivers, and start needs a consumer
-            raise ProtocolError(f"link {self.name} delivered a pair with no consumer")
-        consumer(pair)
+        self._deliver(i, attempts, attempt_start_ps, requested_ps)
 
     def _attempts_in_flight(self, now_ps: int) -> int:
         timing = self.model.timing

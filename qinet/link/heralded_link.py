@@ -209,40 +209,7 @@ class HeraldedLink(ABC):
         Raises:
             ProtocolError: that end is not held (released twice, or not this link's).
         """
-        # release_end written out, the memory bank's vacate too: this runs for every
-        # qubit a swap measures or a delivery frees
-        i = pair.memory_pair
-        if pair.link != self.name or not self._holding[i][side]:
-            raise ProtocolError(
-                f"link {self.name}: memory pair {i}, end {'ab'[side]}, is not held")
-        held = self._holding[i]
-        now = self.timeline.now_ps
-        ready_ps = now + self._reset_ps
-        if ready_ps > self._ready_ps[i]:
-            self._ready_ps[i] = ready_ps
-        held[side] = False
-        if side:
-            bank = self._bank_b
-            slot = pair.slot_b
-            other = held[0]
-        else:
-            bank = self._bank_a
-            slot = pair.slot_a
-            other = held[1]
-        occupied = bank.occupied_since
-        since = occupied[slot]
-        if since is not None:
-            bank.occupied_ps += now - since
-            occupied[slot] = None
-        if other:
-            return
-        self.released += 1
-        self.holding_ps += now - self._held_since_ps[i]
-        may_retry = self.may_retry
-        if may_retry is not None and not may_retry(i):
-            self._parked.add(i)
-        if i not in self._parked:
-            self._begin(i)
+        self.release_end(pair, side, ready_ps=self.timeline.now_ps + self._reset_ps)
 
     def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         # inlined, the memory banks' occupy too: this runs once per heralded pair
