@@ -7,6 +7,11 @@ import math
 import pytest
 from scipy.optimize import minimize
 
+from qinet.analysis.reproduce import (
+    lim2014_optimal_rate,
+    lim2014_paper_block,
+    lim2014_paper_rate,
+)
 from qinet.errors import ConfigError
 from qinet.qkd.bounds import binary_entropy, decoy_bb84_key_rate_asymptotic, gain_and_qber
 from qinet.qkd.finite_key import (
@@ -85,73 +90,23 @@ def test_rejects_bad_parameters():
 
 # --- the paper's evaluation (Sec. IV, dedicated fibre) -------------------------------------
 
-ETA_BOB, P_DC, P_AP, E_MIS, F_EC = 0.1, 6e-7, 4e-2, 5e-3, 1.16
-KAPPA, EPS_COR, MU3 = 1e-15, 1e-15, 2e-4
-
-
-def _paper_block(length_km: float, n_key: float, x, epsilon_sec: float | None = None):
-    """(ℓ, pulses) of the paper's model: D_k, R_k = D_k (1 + p_ap), e_k, λ_EC = f n h(e).
-
-    ``x = (q, p_μ1, p_μ2, μ1, μ2)`` with q the key-basis probability of each party. The
-    misalignment term uses η_sys = η_ch η_Bob (the printed η_ch would put the 0.5 %
-    optical error at 5 % of the detections). ε_sec = κ ℓ is solved as a fixed point
-    from above unless ``epsilon_sec`` holds it; ℓ ≤ 1 means no key. None if x is invalid.
-    """
-    q, p1, p2, mu1, mu2 = x
-    if not (0 < q < 1 and p1 > 0 and p2 > 0 and p1 + p2 < 1 and mu2 > MU3
-            and mu2 + MU3 < mu1 < 2):
-        return None
-    mu, p = (mu1, mu2, MU3), (p1, p2, 1 - p1 - p2)
-    eta_sys = 10 ** (-0.02 * length_km) * ETA_BOB
-    detect = [1 - (1 - 2 * P_DC) * math.exp(-eta_sys * k) for k in mu]
-    rate = [d * (1 + P_AP) for d in detect]
-    error = [P_DC + E_MIS * (1 - math.exp(-eta_sys * k)) + P_AP * d / 2
-             for k, d in zip(mu, detect, strict=True)]
-    pulses = n_key / (q * q * sum(pk * r for pk, r in zip(p, rate, strict=True)))
-    n_z = [pulses * pk * q * q * r for pk, r in zip(p, rate, strict=True)]
-    m_z = [pulses * pk * q * q * e for pk, e in zip(p, error, strict=True)]
-    n_x = [pulses * pk * (1 - q) ** 2 * r for pk, r in zip(p, rate, strict=True)]
-    m_x = [pulses * pk * (1 - q) ** 2 * e for pk, e in zip(p, error, strict=True)]
-    # e_obs: the key basis's pooled error rate (the mean of the three rates would count
-    # the near-vacuum decoy's ~50 % as a third of it)
-    lam = F_EC * n_key * binary_entropy(sum(m_z) / n_key)
-    eps = KAPPA * n_key if epsilon_sec is None else epsilon_sec
-    for _ in range(60):  # ε_sec = κ ℓ: iterated down to the largest fixed point
-        b = lim2014_key_length(n_z, n_x, m_x, mu, p, lambda_ec=lam, epsilon_sec=eps,
-                               epsilon_cor=EPS_COR)
-        if epsilon_sec is not None or b.length_unclipped <= 1:
-            break
-        if abs(KAPPA * b.length_unclipped - eps) <= 1e-9 * eps:
-            break
-        eps = KAPPA * b.length_unclipped
-    return b.length_unclipped, pulses
-
-
-def _paper_rate(length_km: float, n_key: float, x) -> float:
-    """ℓ/N of the paper's model (see :func:`_paper_block`), 0 outside the parameter space."""
-    out = _paper_block(length_km, n_key, x)
-    return 0.0 if out is None else out[0] / out[1]
-
-
-def _optimal_rate(length_km: float, n_key: float, start) -> float:
-    res = minimize(lambda x: -_paper_rate(length_km, n_key, x), start, method="Nelder-Mead",
-                   options={"xatol": 1e-7, "fatol": 1e-16, "maxfev": 6000})
-    return -res.fun
+# the paper's model (lim2014_paper_block) lives with the reproduction of its figures,
+# `qinet reproduce`
 
 
 def test_paper_ratio_of_block_sizes_at_100_km():
     # "at a fiber length of 100 km, the secret key rate obtained with n_X = 10^9 is about
     # 1.75 times the one based on n_X = 10^7" (Lim et al. 2014, Sec. IV). "About" is
     # read as the two digits given: 1.75 +- 0.05, plus the optimiser's own spread.
-    r9 = _optimal_rate(100.0, 1e9, (0.93, 0.76, 0.16, 0.44, 0.17))
-    r7 = _optimal_rate(100.0, 1e7, (0.85, 0.38, 0.44, 0.41, 0.22))
+    r9 = lim2014_optimal_rate(100.0, 1e9, (0.93, 0.76, 0.16, 0.44, 0.17))
+    r7 = lim2014_optimal_rate(100.0, 1e7, (0.85, 0.38, 0.44, 0.41, 0.22))
     assert r7 > 0
     assert r9 / r7 == pytest.approx(1.75, abs=0.07)
 
 
 def test_longer_blocks_never_give_less_rate():
     x = (0.85, 0.38, 0.44, 0.41, 0.22)
-    rates = [_paper_rate(50.0, 10.0**s, x) for s in (6, 7, 8, 9, 10)]
+    rates = [lim2014_paper_rate(50.0, 10.0**s, x) for s in (6, 7, 8, 9, 10)]
     assert rates == sorted(rates)
 
 
@@ -159,7 +114,7 @@ def _best_block_length(length_km: float, epsilon_sec: float | None = None) -> fl
     """Largest ℓ of a 10^4 block over (p_μ1, p_μ2, μ1, μ2), with the test basis 10^8 times
     the key basis (q = 10^-4): the rate ℓ/N still counts, only its sign matters here."""
     def neg(x):
-        out = _paper_block(length_km, 1e4, (1e-4, *x), epsilon_sec)
+        out = lim2014_paper_block(length_km, 1e4, (1e-4, *x), epsilon_sec=epsilon_sec)
         return 1e12 if out is None else -out[0]
     res = minimize(neg, (0.05, 0.55, 0.49, 0.10), method="Nelder-Mead",
                    options={"xatol": 1e-7, "fatol": 1e-4, "maxfev": 4000})
