@@ -296,5 +296,5 @@ def _plot_fidelity(ax: Axes, demands: list[DemandMetrics]) -> None:
     ax.set_xlabel("fidelity with the target Bell state")
     title = "fidelity per demand"
     ax.set_title(f"{title}; {missing} without pairs" if missing else title, fontsize="medium")
-    ax.legend(loc="lower left", fontsize="x-small")
+    ax.legend(loc="best", fontsize="x-small")  # the least covered corner
     ax.grid(axis="x", alpha=0.3)
