@@ -9,6 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from qinet.analysis.reproductions import for_preset
 from qinet.cli._common import json_document, stdout_console
 from qinet.scenario import load_scenario, preset_names, preset_path
 
@@ -26,7 +27,7 @@ def preset_info(name: str) -> dict[str, Any]:
     return {"name": name, "description": scenario.description,
             "nodes": len(scenario.nodes), "links": len(scenario.links),
             "demands": len(scenario.demands), "duration_s": scenario.duration,
-            "path": str(path)}
+            "path": str(path), "reproduces": [r.name for r in for_preset(name)]}
 
 
 def presets(*, name: str | None = None, as_json: bool = False) -> None:
@@ -54,9 +55,13 @@ def presets(*, name: str | None = None, as_json: bool = False) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("description", ratio=1)
     for info in infos:
+        description = Text(info["description"])
+        if info["reproduces"]:  # a preset behind published figures says which
+            description.append(f" Reproduces: {', '.join(info['reproduces'])}.", style="green")
         table.add_row(Text(info["name"]), str(info["nodes"]), str(info["links"]),
-                      Text(info["description"]))
+                      description)
     console = stdout_console()
     console.print(table)
     console.print(Text("run one with `qinet run NAME`; print its YAML with "
-                       "`qinet presets NAME`", style="dim"))
+                       "`qinet presets NAME`; compare the reproductions with the papers "
+                       "with `qinet reproduce`", style="dim"))

@@ -6,7 +6,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from qinet.analysis.reproduce import Outcome, reproductions, run, select
+from qinet.analysis.reproductions import Outcome, reproductions, run, select
 from qinet.cli._common import json_document, stdout_console
 
 
@@ -46,7 +46,9 @@ def reproduce_table(outcomes: list[Outcome]) -> Table:
     table.add_column("", no_wrap=True)
     for o in outcomes:
         r = o.reproduction
-        table.add_row(r.name, f"{r.published:g}", f"{o.qinet:.4g}", r.unit,
+        published = f"{r.published:g}" + (
+            "" if r.published_uncertainty is None else f"±{r.published_uncertainty:g}")
+        table.add_row(r.name, published, f"{o.qinet:.4g}", r.unit,
                       f"{o.ratio:.3f}", f"{r.tolerance:g}",
                       "[green]✓[/]" if o.within else "[red]✗[/]")
     return table

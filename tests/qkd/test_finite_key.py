@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy.optimize import minimize
 
-from qinet.analysis.reproduce import (
+from qinet.analysis.reproductions.closed_forms import (
     lim2014_optimal_rate,
     lim2014_paper_block,
     lim2014_paper_rate,

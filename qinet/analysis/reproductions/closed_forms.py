@@ -1,46 +1,17 @@
-"""Published figures recomputed with qinet: a registry of reproductions.
-
-Each :class:`Reproduction` names a paper, one number it publishes (with its unit), a
-tolerance with the reason for it, and a ``compute`` callable that recomputes the number
-from the paper's stated parameters with qinet's own functions, with no fitted factor.
-``qinet reproduce`` prints them side by side and fails when one leaves its tolerance, so
-a change in the physics that moves a published figure shows up as a failed command.
-
-The entries so far are closed forms (or a small optimisation over one), so every one
-takes well under a second; ``quick`` changes nothing for them.
-
-An entry built on an experiment preset (a satellite downlink, a fibre record; none
-ships yet) looks the same from outside, with the run inside ``compute`` and ``quick``
-shortening the simulated time::
-
-    def _fibre_record(*, quick: bool = False) -> float:
-        result = qinet.simulate("fibre-record", seed=1,
-                                duration="1 s" if quick else "30 s")
-        return result.qkd_links[0].secret_key_rate_bps
-
-    Reproduction(name="<first-author><year>-<figure>", paper=Paper(...),
-                 quantity="secret-key rate at <length>", unit="bit/s", published=...,
-                 tolerance=..., why="the paper's own error bar, plus 5 sigma of the "
-                                    "30 s run's shot noise",
-                 compute=_fibre_record)
-
-The preset holds the paper's stated parameters; the tolerance then covers the
-statistical spread of the run (wider for ``quick``, or the entry may check only the
-long run) next to the paper's own precision.
-"""
+"""Published figures that are closed forms of qinet's bounds and key rates, or a small
+optimisation over one: decoy BB84's reach, finite-key block sizes, QBER thresholds and
+the repeaterless bound. Each takes well under a second; ``quick`` changes nothing."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import partial
-from typing import Any, Protocol
 
 import numpy as np
 from scipy.optimize import brentq, minimize
 
-from qinet.errors import ConfigError
+from qinet.analysis.reproductions import Paper, Reproduction
 from qinet.physical.bounds import plob_bound
 from qinet.qkd.bounds import (
     bbm92_key_fraction,
@@ -50,76 +21,6 @@ from qinet.qkd.bounds import (
     max_distance_km,
 )
 from qinet.qkd.finite_key import lim2014_key_length
-
-
-@dataclass(frozen=True, slots=True)
-class Paper:
-    """Where a published figure comes from."""
-
-    authors: str
-    journal: str
-    year: int
-    doi: str = ""
-    arxiv: str = ""
-
-    def cite(self) -> str:
-        """``authors, journal (year), doi:...`` (or ``arXiv:...``)."""
-        ref = f"doi:{self.doi}" if self.doi else f"arXiv:{self.arxiv}"
-        return f"{self.authors}, {self.journal} ({self.year}), {ref}"
-
-
-class Compute(Protocol):
-    """Recomputes a figure; ``quick`` asks for a short run where the figure is simulated."""
-
-    def __call__(self, *, quick: bool = False) -> float: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Reproduction:
-    """One published figure, its tolerance and how qinet recomputes it.
-
-    ``compute(quick=...)`` returns qinet's figure in ``unit``; the figure reproduces
-    the paper when ``|qinet - published| <= tolerance`` (``tolerance`` in ``unit`` too).
-    """
-
-    name: str
-    paper: Paper
-    quantity: str
-    unit: str
-    published: float
-    tolerance: float
-    why: str
-    compute: Compute
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """A reproduction with the figure qinet gave."""
-
-    reproduction: Reproduction
-    qinet: float
-
-    @property
-    def ratio(self) -> float:
-        """qinet's figure over the published one."""
-        return self.qinet / self.reproduction.published
-
-    @property
-    def within(self) -> bool:
-        """True when qinet's figure lies within the tolerance (never for nan)."""
-        r = self.reproduction
-        return abs(self.qinet - r.published) <= r.tolerance
-
-    def to_dict(self) -> dict[str, Any]:
-        """The row of ``qinet reproduce --json``."""
-        r, p = self.reproduction, self.reproduction.paper
-        return {"name": r.name,
-                "paper": {"authors": p.authors, "journal": p.journal, "year": p.year,
-                          "doi": p.doi or None, "arxiv": p.arxiv or None},
-                "quantity": r.quantity, "unit": r.unit, "published": r.published,
-                "qinet": self.qinet, "ratio": self.ratio, "tolerance": r.tolerance,
-                "why": r.why, "within_tolerance": self.within}
-
 
 # --- Ma, Qi, Zhao and Lo 2005: decoy BB84 on the GYS link ----------------------------------
 
@@ -224,7 +125,7 @@ def _plob_slope(*, quick: bool = False) -> float:
     return float(plob_bound(eta)) / eta
 
 
-REPRODUCTIONS: tuple[Reproduction, ...] = (
+ENTRIES: tuple[Reproduction, ...] = (
     Reproduction(
         name="ma2005-gys-decoy-distance",
         paper=Paper("X. Ma, B. Qi, Y. Zhao and H.-K. Lo", "Phys. Rev. A 72, 012326", 2005,
@@ -270,25 +171,3 @@ REPRODUCTIONS: tuple[Reproduction, ...] = (
 )
 
 
-def reproductions() -> Mapping[str, Reproduction]:
-    """The registry by name, in the order of :data:`REPRODUCTIONS`."""
-    return {r.name: r for r in REPRODUCTIONS}
-
-
-def select(names: tuple[str, ...] = ()) -> tuple[Reproduction, ...]:
-    """The named reproductions (all when none are named), in the order given.
-
-    Raises:
-        ConfigError: a name not in the registry; the message lists the known ones.
-    """
-    known = reproductions()
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError("NAME", f"unknown {', '.join(map(repr, unknown))}; known: "
-                                  f"{', '.join(known)}")
-    return tuple(known[n] for n in names) if names else REPRODUCTIONS
-
-
-def run(selected: tuple[Reproduction, ...], *, quick: bool = False) -> list[Outcome]:
-    """Recompute each selected figure."""
-    return [Outcome(r, float(r.compute(quick=quick))) for r in selected]
