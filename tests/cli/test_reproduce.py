@@ -6,20 +6,40 @@ import json
 import pytest
 
 from qinet.analysis import reproductions as registry
+from qinet.cli import reproduce as reproduce_command
 from qinet.cli.main import main
+from qinet.scenario import preset_names
+
+_QUICK: dict[str, registry.Outcome] = {}
+
+
+def quick_outcome(entry: registry.Reproduction) -> registry.Outcome:
+    """``--quick`` outcome of one entry, computed once per test session: the entries
+    that run a preset take seconds each."""
+    if entry.name not in _QUICK:
+        (_QUICK[entry.name],) = registry.run((entry,), quick=True)
+    return _QUICK[entry.name]
+
+
+@pytest.fixture
+def cached_runs(monkeypatch):
+    """The command's runs served from :func:`quick_outcome` (the first test computes them)."""
+    monkeypatch.setattr(reproduce_command, "run", lambda selected, *, quick=False: [
+        quick_outcome(r) if quick else registry.run((r,))[0] for r in selected])
 
 
 @pytest.mark.parametrize("entry", registry.all_reproductions(), ids=lambda r: r.name)
 def test_every_published_figure_is_within_its_tolerance(entry):
-    (outcome,) = registry.run((entry,), quick=True)
+    outcome = quick_outcome(entry)
     assert outcome.within, (entry.name, outcome.qinet, entry.published, entry.tolerance)
     assert entry.tolerance > 0
     assert entry.why
     assert entry.unit
     assert entry.paper.doi or entry.paper.arxiv
+    assert not entry.preset or entry.preset in preset_names(), entry.preset
 
 
-def test_the_table_lists_every_entry_with_its_unit(capsys, monkeypatch):
+def test_the_table_lists_every_entry_with_its_unit(capsys, monkeypatch, cached_runs):
     monkeypatch.setenv("COLUMNS", "80")
     assert main(["reproduce", "--quick"]) == 0
     out = capsys.readouterr().out
@@ -34,7 +54,7 @@ def test_the_table_lists_every_entry_with_its_unit(capsys, monkeypatch):
     assert "✗" not in out
 
 
-def test_json_is_strict_and_has_the_same_rows(capsys):
+def test_json_is_strict_and_has_the_same_rows(capsys, cached_runs):
     assert main(["reproduce", "--json", "--quick"]) == 0
     doc = json.loads(capsys.readouterr().out,
                      parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
@@ -81,3 +101,13 @@ def test_a_figure_out_of_tolerance_exits_1(capsys, monkeypatch):
     assert doc["all_within_tolerance"] is False
     assert [row["within_tolerance"] for row in doc["rows"]] == [False] + [True] * len(rest)
     assert doc["rows"][0]["ratio"] == 2.0
+
+
+def test_presets_name_the_reproductions_that_run_them(capsys):
+    assert main(["presets", "--json"]) == 0
+    listed = {p["name"]: p["reproduces"] for p in json.loads(capsys.readouterr().out)}
+    for entry in registry.all_reproductions():
+        if entry.preset:
+            assert entry.name in listed[entry.preset]
+    assert sum(map(len, listed.values())) == sum(
+        1 for r in registry.all_reproductions() if r.preset)
