@@ -27,6 +27,12 @@ from qinet.units import SPEED_OF_LIGHT_M_PER_S
 PLANCK_CONSTANT_J_S = 6.626_070_15e-34
 """Planck constant (exact in the 2019 SI)."""
 
+BOLTZMANN_CONSTANT_J_PER_K = 1.380_649e-23
+"""Boltzmann constant (exact in the 2019 SI)."""
+
+FIBRE_TEMPERATURE_K = 300.0
+"""Temperature of installed fibre for the phonon population of Raman scattering."""
+
 TELECOM_WAVELENGTH_M = 1550e-9
 """Centre of the telecom C band, where the defaults of this module apply."""
 
@@ -184,6 +190,47 @@ def raman_noise_rate_hz(
         )
         power_w = p_in * rho * band * length * ratio
     return chk.out(power_w / photon_energy_j(wavelength_m))
+
+
+def raman_side_factor(
+    quantum_wavelength_m: ArrayLike,
+    classical_wavelength_m: ArrayLike,
+    *,
+    temperature_k: ArrayLike = FIBRE_TEMPERATURE_K,
+) -> float | FloatArray:
+    """Raman coefficient on the quantum channel's side over the Stokes one, same detuning.
+
+    Spontaneous Raman scattering to the red of the classical light (Stokes) goes as
+    ``n + 1`` and to the blue (anti-Stokes) as ``n``, with ``n = 1 / (exp(h dv / k T) - 1)``
+    the thermal phonon population at the detuning ``dv`` (Agrawal, *Nonlinear Fiber
+    Optics*, 5th ed., 2013, section 8.1; the asymmetry Eraerds et al., New J. Phys. 12,
+    063027 (2010), measure around a C-band pump). A coefficient measured on the Stokes
+    side therefore applies to a quantum channel at a longer wavelength than the classical
+    one (factor 1) and is ``n / (n + 1) = exp(-h dv / k T)`` times smaller on the
+    anti-Stokes side.
+
+    Args:
+        quantum_wavelength_m: wavelength of the quantum channel in m (> 0).
+        classical_wavelength_m: wavelength of the classical channel in m (> 0).
+        temperature_k: fibre temperature in K (> 0).
+
+    Returns:
+        1 on the Stokes side (quantum wavelength >= classical), ``exp(-h dv / k T)`` on
+        the anti-Stokes side.
+
+    Examples:
+        >>> raman_side_factor(1550e-9, 1530e-9)  # quantum channel red of the data: Stokes
+        1.0
+        >>> round(raman_side_factor(1530e-9, 1550e-9), 4)  # 2.53 THz to the blue, 300 K
+        0.6673
+    """
+    lam_q = chk.positive("quantum_wavelength_m", quantum_wavelength_m)
+    lam_c = chk.positive("classical_wavelength_m", classical_wavelength_m)
+    temp = chk.positive("temperature_k", temperature_k)
+    detuning_hz = SPEED_OF_LIGHT_M_PER_S * (1.0 / lam_q - 1.0 / lam_c)  # > 0: anti-Stokes
+    exponent = PLANCK_CONSTANT_J_S * np.maximum(detuning_hz, 0.0) / (
+        BOLTZMANN_CONSTANT_J_PER_K * temp)
+    return chk.out(np.exp(-exponent))
 
 
 def dispersion_broadening_s(

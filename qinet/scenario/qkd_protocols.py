@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
-from qinet.physical.fibre import DEFAULT_FILTER_BANDWIDTH_NM, Fibre
+from qinet.physical.fibre import DEFAULT_FILTER_BANDWIDTH_NM, Fibre, raman_side_factor
 from qinet.physical.sources import SinglePhotonSource, WeakCoherentSource
 from qinet.qkd import attacks
 from qinet.qkd.decoy_choice import DecoyChoice, choose_decoy_parameters
@@ -197,8 +197,21 @@ def raman_rate_hz(scenario: schema.Scenario, link: schema.QkdLink,
                else link.raman_filter * 1e9)
     return sum(float(_fibre(scenario, link, length).raman_noise_rate_hz(
         channel.power, filter_bandwidth_nm=band_nm,
-        co_propagating=channel.direction == "co"))
+        raman_coefficient_per_km_per_nm=channel_raman_coefficient(link, channel),
+        co_propagating=channel.direction == "co", wavelength_m=link.quantum_wavelength))
         for length in _spans(link, demand) for channel in link.classical_channels)
+
+
+def channel_raman_coefficient(link: schema.QkdLink, channel: schema.ClassicalChannel) -> float:
+    """The Raman coefficient (1/(km nm)) that ``channel`` scatters into ``link``'s quantum
+    channel: the channel's own or the link's, times
+    :func:`qinet.physical.fibre.raman_side_factor` when the channel gives its wavelength
+    (a quantum channel to the blue of it sees the weaker anti-Stokes light)."""
+    rho = (link.raman_coefficient if channel.raman_coefficient is None
+           else channel.raman_coefficient)
+    if channel.wavelength is None:
+        return rho
+    return rho * float(raman_side_factor(link.quantum_wavelength, channel.wavelength))
 
 
 def _detector(scenario: schema.Scenario, link: schema.QkdLink,

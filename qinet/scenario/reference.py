@@ -102,7 +102,8 @@ _LINK_MODELS = (schema.SingleClickLink, schema.DoubleClickLink, schema.MidpointS
 # the units a default is shown in, largest first
 _SHOWN_UNITS = {"time_s": ("s", "ms", "µs", "ns", "ps"),
                 "frequency_hz": ("GHz", "MHz", "kHz", "Hz"),
-                "length_km": ("km", "m"), "attenuation_db_per_km": ("dB/km",)}
+                "length_km": ("km", "m"), "attenuation_db_per_km": ("dB/km",),
+                "wavelength_m": ("nm",)}
 
 
 def reference_text() -> str:

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from qinet.errors import UnitError
+from qinet.physical.fibre import DEFAULT_RAMAN_COEFFICIENT_PER_KM_PER_NM, TELECOM_WAVELENGTH_M
 from qinet.units import format_quantity, parse_quantity
 
 
@@ -154,6 +155,7 @@ PositiveWavelengthM = Annotated[float, *_quantity("wavelength_m"),
 Probability = Annotated[float, *_bounded(low=0, high=1)]
 OpenProbability = Annotated[float, *_bounded(low=0, high=1, low_open=True, high_open=True)]
 Efficiency = Annotated[float, *_bounded(low=0, high=1, low_open=True)]
+RamanCoefficient = Annotated[float, *_bounded(low=0, high=1e-6)]
 
 
 class _Strict(BaseModel):
@@ -289,6 +291,14 @@ class ClassicalChannel(_Strict):
     direction: Literal["co", "counter"] = Field(
         "co", description="`co`: travels with the quantum photons (forward Raman "
                           "scattering); `counter`: against them (backward scattering)")
+    wavelength: PositiveWavelengthM | None = Field(
+        None, description="wavelength of the classical signal (m; e.g. `1530 nm`); with the "
+                          "link's `quantum_wavelength`, a quantum channel to its blue (anti-Stokes "
+                          "side) gets `raman_coefficient` times exp(-h dv / k T) at 300 K "
+                          "(default: not given, the coefficient as it stands)")
+    raman_coefficient: RamanCoefficient | None = Field(
+        None, description="effective Raman coefficient of this channel on the Stokes side, per "
+                          "km per nm of filter (default: the link's)")
 
 
 class QkdLink(_FibreSpan):
@@ -309,6 +319,15 @@ class QkdLink(_FibreSpan):
     raman_filter: PositiveWavelengthM | None = Field(
         None, description="width of the receiver's filter that lets Raman noise through "
                           "(m; e.g. `0.6 nm`; default 0.8 nm)")
+    raman_coefficient: RamanCoefficient = Field(
+        DEFAULT_RAMAN_COEFFICIENT_PER_KM_PER_NM,
+        description="effective spontaneous-Raman coefficient rho of the fibre at the channels' "
+                    "detuning, Stokes side, per km per nm of filter (Eraerds et al. 2010; "
+                    "measured values 1e-9 to 5e-9 in the C band)")
+    quantum_wavelength: PositiveWavelengthM = Field(
+        TELECOM_WAVELENGTH_M,
+        description="wavelength of the quantum channel (m): the energy of a Raman photon, and "
+                    "the side of each classical channel that has a `wavelength`")
 
 
 Link = Annotated[
