@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 from qinet.errors import ConfigError
 from qinet.qkd._checks import check_epsilons, check_misalignment, check_open_probability
-from qinet.qkd.bounds import binary_entropy
+from qinet.qkd.bounds import F_EC, binary_entropy
 from qinet.qkd.finite_key import hoeffding_delta, photon_number_probability
 
 EPSILON_SHARES = 19
@@ -102,13 +102,13 @@ def _corrected(counts: tuple[float, float], mu: tuple[float, float],
 
 
 def _single_photons(counts: tuple[float, float], errors: tuple[float, float],
-                    mu: tuple[float, float], p: tuple[float, float], eps: float
+                    mu: tuple[float, float], p: tuple[float, float], delta: float
                     ) -> tuple[float, float, float]:
-    """``(s0_lower, s0_upper, s1_lower)`` of one basis (Rusca 2018, Eqs. 2-4)."""
+    """``(s0_lower, s0_upper, s1_lower)`` of one basis (Rusca 2018, Eqs. 2-4), with the
+    Hoeffding excess ``delta`` of its detections (0: the asymptotic bounds)."""
     m1, m2 = mu
     tau0 = photon_number_probability(0, mu, p)
     tau1 = photon_number_probability(1, mu, p)
-    delta = hoeffding_delta(sum(counts), eps)
     lo = _corrected(counts, mu, p, delta, -1.0)
     hi = _corrected(counts, mu, p, delta, +1.0)
     s0_up = 2.0 * (tau0 * math.exp(m2) / p[1] * errors[1] + delta)
@@ -185,8 +185,8 @@ def one_decoy_key_length(
         raise ConfigError("lambda_ec", f"must be non-negative, got {lambda_ec!r}")
     check_epsilons(epsilon_sec, epsilon_cor)
     eps = epsilon_sec / EPSILON_SHARES
-    s_z0, s_z0_up, s_z1 = _single_photons(nz, mz, mu, p, eps)
-    _, _, s_x1 = _single_photons(nx, mx, mu, p, eps)
+    s_z0, s_z0_up, s_z1 = _single_photons(nz, mz, mu, p, hoeffding_delta(sum(nz), eps))
+    _, _, s_x1 = _single_photons(nx, mx, mu, p, hoeffding_delta(sum(nx), eps))
     tau1 = photon_number_probability(1, mu, p)
     delta_m = hoeffding_delta(sum(mx), eps)
     m_hi = _corrected(mx, mu, p, delta_m, +1.0)
@@ -277,3 +277,53 @@ def three_state_expected_counts(
         m_z=per_class(share_z, [p_d + error_z * s for s in signal]),
         n_x=per_class(share_x, click),
         m_x=per_class(share_x, [p_d + error_x * s for s in signal]))
+
+
+def one_decoy_key_rate_asymptotic(
+    transmittance_total: float,
+    *,
+    intensities: Sequence[float],
+    probabilities: Sequence[float],
+    alice_z_probability: float,
+    bob_z_probability: float,
+    dark_count_probability: float,
+    error_z: float,
+    error_x: float,
+    f_ec: float = F_EC,
+) -> float:
+    """The one-decoy bound without statistical fluctuations: secret bits per pulse sent.
+
+    The bounds of :func:`one_decoy_key_length` on the mean counts of
+    :func:`three_state_expected_counts` with every Hoeffding and sampling term at zero,
+    ``R = [s_{Z,0} + s_{Z,1} (1 - H2(v_{X,1}/s_{X,1})) - f n_Z H2(E_Z)] / N``, clipped at 0:
+    the rate a block of unbounded size approaches. Two intensities bound the single
+    photons less tightly than infinitely many decoys, so on a common link it falls below
+    :func:`qinet.qkd.bounds.decoy_bb84_key_rate_asymptotic` (the tests check three).
+
+    Examples:
+        >>> r = one_decoy_key_rate_asymptotic(1e-3, intensities=(0.5, 0.15),
+        ...     probabilities=(0.7, 0.3), alice_z_probability=0.9, bob_z_probability=0.9,
+        ...     dark_count_probability=1e-9, error_z=0.003, error_x=0.02)
+        >>> f"{r:.4e}"
+        '1.3312e-04'
+    """
+    if not f_ec >= 1.0:
+        raise ConfigError("f_ec", f"must be at least 1, got {f_ec!r}")
+    mu = _two("intensities", intensities)
+    p = _two("probabilities", probabilities)
+    if not mu[0] > mu[1] > 0.0:
+        raise ConfigError("intensities", f"need mu1 > mu2 > 0, got {list(mu)}")
+    c = three_state_expected_counts(
+        transmittance_total, key_block=1.0, intensities=mu, probabilities=p,
+        alice_z_probability=alice_z_probability, bob_z_probability=bob_z_probability,
+        dark_count_probability=dark_count_probability, error_z=error_z, error_x=error_x)
+    s_z0, _, s_z1 = _single_photons(c.n_z, c.m_z, mu, p, 0.0)
+    _, _, s_x1 = _single_photons(c.n_x, c.m_x, mu, p, 0.0)
+    tau1 = photon_number_probability(1, mu, p)
+    v_x1 = max(0.0, tau1 * (math.exp(mu[0]) / p[0] * c.m_x[0]
+                            - math.exp(mu[1]) / p[1] * c.m_x[1]) / (mu[0] - mu[1]))
+    phi = min(0.5, v_x1 / s_x1) if s_x1 > 0.0 else 0.5
+    e_z = sum(c.m_z) / sum(c.n_z)
+    key = (s_z0 + s_z1 * (1.0 - float(binary_entropy(phi)))
+           - f_ec * sum(c.n_z) * float(binary_entropy(min(e_z, 1.0))))
+    return max(key, 0.0) / c.pulses

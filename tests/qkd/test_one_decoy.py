@@ -117,3 +117,34 @@ def test_bad_inputs_name_their_field():
     with pytest.raises(ConfigError, match="n_z"):
         one_decoy_key_length((10, 10, 1), (1, 1), (0, 0), (0, 0), intensities=MU,
                              probabilities=P, lambda_ec=0, epsilon_sec=1e-9, epsilon_cor=1e-9)
+
+
+def test_asymptotic_rate_is_the_limit_of_large_blocks():
+    from qinet.qkd.one_decoy import one_decoy_key_rate_asymptotic
+
+    kw = {"intensities": MU, "probabilities": P, "alice_z_probability": 0.9,
+          "bob_z_probability": 0.9, "dark_count_probability": 1e-9, "error_z": 0.003,
+          "error_x": 0.02}
+    rate = one_decoy_key_rate_asymptotic(1e-3, f_ec=1.1, **kw)
+    c = _counts(1e-3, 1e14)
+    ez = sum(c.m_z) / sum(c.n_z)
+    b = one_decoy_key_length(c.n_z, c.n_x, c.m_z, c.m_x, intensities=MU, probabilities=P,
+                             lambda_ec=1.1 * 1e14 * float(binary_entropy(ez)),
+                             epsilon_sec=1e-9, epsilon_cor=1e-15)
+    # the finite-size terms fall as 1/√n: at 1e14 key bits they are below 1e-3 of the key
+    assert b.length / c.pulses == pytest.approx(rate, rel=1e-3)
+    assert b.length / c.pulses < rate
+
+
+def test_two_intensities_give_less_than_infinitely_many_decoys():
+    from qinet.qkd.bounds import decoy_bb84_key_rate_asymptotic
+    from qinet.qkd.one_decoy import one_decoy_key_rate_asymptotic
+
+    for eta in (1e-1, 1e-3, 1e-5):
+        one = one_decoy_key_rate_asymptotic(
+            eta, intensities=(0.5, 0.1), probabilities=(0.9, 0.1), alice_z_probability=0.5,
+            bob_z_probability=0.5, dark_count_probability=1e-7, error_z=0.01, error_x=0.01)
+        # the same link as infinitely many decoys at μ = 0.5 (Ma et al. 2005): e_d = 1 %,
+        # Y0 = 2 p_d, sifting 1/4 of the signals
+        ideal = decoy_bb84_key_rate_asymptotic(eta, mu=0.5, y0=2e-7, e_d=0.01, q=0.25 * 0.9)
+        assert one < ideal
