@@ -54,7 +54,7 @@ from numpy.typing import ArrayLike
 
 from qinet.physical import _checks as chk
 from qinet.physical._checks import FloatArray
-from qinet.physical.detectors import click_probability_coherent
+from qinet.physical.detectors import Detector, click_probability_coherent
 
 
 def afterpulse_decay_per_gate(
@@ -204,6 +204,52 @@ def afterpulse_error_probability(
 
 
 @dataclass(frozen=True, slots=True)
+class GatedSteadyState:
+    """A gated APD's steady state when every gate's primary probability averages ``p``.
+
+    In the renewal model the gates' primary probabilities enter only through their mean
+    when they are independent from gate to gate (random bits, bases and intensity
+    classes): the chance of no click over ``m`` armed gates is still ``(1 - p)**m``. A
+    gate is *armed* (out of hold-off) with a probability ``A`` that does not depend on
+    the light in that gate, so its primary avalanche registers with probability
+    ``A p_i``, and a release of a trapped carrier clicks it, when no primary avalanche
+    did, with probability ``b (1 - p_i)``. Averaged, ``A p + b (1 - p)`` is the renewal
+    click probability and ``b (1 - p)`` its afterpulse-only part, which fixes both:
+
+        ``A = (P_click - P_ap) / p``,  ``b = P_ap / (1 - p)``.
+
+    Attributes:
+        primary_probability: mean primary avalanche probability ``p`` per gate.
+        click_probability: :func:`gated_click_probability` at ``p``.
+        afterpulse_click_probability: :func:`afterpulse_click_probability` at ``p``.
+
+    Examples:
+        >>> state = GatedDetector(hold_off_gates=0, afterpulse_probability=0.0).steady_state(1e-3)
+        >>> state.armed_probability, state.afterpulse_per_quiet_gate
+        (1.0, 0.0)
+    """
+
+    primary_probability: float
+    click_probability: float
+    afterpulse_click_probability: float
+
+    @property
+    def armed_probability(self) -> float:
+        """``A``: probability that a gate is armed, so that a primary avalanche registers
+        (1 in the limit of no light and no dark counts)."""
+        p = self.primary_probability
+        if p <= 0.0:
+            return 1.0
+        return (self.click_probability - self.afterpulse_click_probability) / p
+
+    @property
+    def afterpulse_per_quiet_gate(self) -> float:
+        """``b``: probability that a gate without a primary avalanche clicks by afterpulse."""
+        p = self.primary_probability
+        return self.afterpulse_click_probability / (1.0 - p) if p < 1.0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class GatedDetector:
     """A gated InGaAs/InP single-photon avalanche diode.
 
@@ -272,6 +318,19 @@ class GatedDetector:
                                        self.afterpulse_probability, self.hold_off_gates,
                                        self.decay_per_gate)
 
+    def click_probability_from_primary(self, avalanche_probability: ArrayLike
+                                       ) -> float | FloatArray:
+        """:func:`gated_click_probability` of this diode at a primary avalanche
+        probability per gate (light, dark counts and any other noise already in it).
+
+        Examples:
+            >>> GatedDetector(hold_off_gates=1, afterpulse_probability=0.0
+            ...               ).click_probability_from_primary(0.5)
+            0.3333333333333333
+        """
+        return gated_click_probability(avalanche_probability, self.afterpulse_probability,
+                                       self.hold_off_gates, self.decay_per_gate)
+
     def count_rate_hz(self, mean_photons: ArrayLike) -> float | FloatArray:
         """Registered click rate in Hz: ``gate_frequency_hz`` times the click probability.
 
@@ -292,3 +351,64 @@ class GatedDetector:
         return afterpulse_error_probability(self.avalanche_probability(mean_photons),
                                             self.afterpulse_probability, self.hold_off_gates,
                                             self.decay_per_gate)
+
+    def steady_state(self, mean_primary_probability: float) -> GatedSteadyState:
+        """The renewal steady state at a mean primary probability per gate (see
+        :class:`GatedSteadyState`).
+
+        Examples:
+            >>> s = GatedDetector().steady_state(1e-3)
+            >>> round(s.armed_probability, 4), f"{s.afterpulse_per_quiet_gate:.3e}"
+            (0.9897, '3.736e-05')
+        """
+        p = chk.scalar("mean_primary_probability", mean_primary_probability)
+        chk.probability("mean_primary_probability", p)
+        args = (p, self.afterpulse_probability, self.hold_off_gates, self.decay_per_gate)
+        return GatedSteadyState(p, float(gated_click_probability(*args)),
+                                float(afterpulse_click_probability(*args)))
+
+    def equivalent_detector(self, mean_primary_probability: float,
+                            window_s: float) -> Detector:
+        """A threshold :class:`~qinet.physical.detectors.Detector` that clicks like this
+        diode in its steady state, for a receiver model of independent gates.
+
+        With ``A`` and ``b`` of :class:`GatedSteadyState`, a gate of primary probability
+        ``p_i = 1 - (1 - p_d)(1 - eta q)**m`` clicks with ``A p_i + b (1 - p_i)``. A
+        detector of efficiency ``eta'`` and dark probability ``p_d'`` clicks with
+        ``1 - (1 - p_d')(1 - eta' q)**m``; the two agree for ``m = 0`` and ``m = 1``
+        (so exactly for single photons, and to first order in the photons per gate for
+        weak pulses) when
+
+            ``p_d' = b + (A - b) p_d``,  ``eta' = eta (A - b)(1 - p_d) / (1 - p_d')``.
+
+        Dark counts and afterpulses both land on a random bit, which is how a QKD
+        receiver's error model counts them: half of the afterpulse clicks are errors.
+        The hold-off becomes the dead time; the timing jitter is inside the gate and
+        left out (``jitter_fwhm_s = 0``).
+
+        Args:
+            mean_primary_probability: mean primary avalanche probability per gate of
+                this diode over the run's gates (light, dark counts and any noise).
+            window_s: the gate (detection window) width in s, over which the dark
+                probability is expressed as a rate.
+
+        Returns:
+            The equivalent detector; with no afterpulses and no hold-off it is this
+            diode's efficiency and dark probability exactly.
+
+        Examples:
+            >>> d = GatedDetector(hold_off_gates=0, afterpulse_probability=0.0)
+            >>> eq = d.equivalent_detector(1e-3, 1e-9)
+            >>> eq.efficiency, round(float(eq.dark_probability(1e-9)), 12)
+            (0.2, 1e-06)
+        """
+        window = chk.scalar("window_s", window_s)
+        chk.positive("window_s", window)
+        state = self.steady_state(mean_primary_probability)
+        a, b = state.armed_probability, state.afterpulse_per_quiet_gate
+        p_d = self.dark_probability_per_gate
+        p_dark = b + (a - b) * p_d
+        efficiency = self.efficiency * (a - b) * (1.0 - p_d) / (1.0 - p_dark)
+        return Detector(efficiency=min(efficiency, 1.0),
+                        dark_count_rate_hz=-math.log1p(-p_dark) / window,
+                        dead_time_s=self.dead_time_s, jitter_fwhm_s=0.0)

@@ -875,7 +875,8 @@ def check_references(scenario: Scenario) -> None:
                                             f"{link.between[0]} and {link.between[1]}"))
             family.add(key)
         _check_hardware(problems, hardware, link.fibre, "fibre", f"links[{i}].fibre")
-        _check_hardware(problems, hardware, link.detector, "detector", f"links[{i}].detector")
+        _check_hardware(problems, hardware, link.detector, "detector", f"links[{i}].detector",
+                        also=("gated_apd",) if link.scheme == "qkd" else ())
         if link.scheme == "midpoint-source":
             _check_hardware(problems, hardware, link.source, "spdc", f"links[{i}].source")
     trusted = {n.name for n in scenario.nodes if n.trusted}
@@ -908,7 +909,7 @@ def check_references(scenario: Scenario) -> None:
                 problems.append(ConfigError(f"{where}.between", f"protocol {demand.protocol} "
                                             f"needs a `scheme: qkd` link between {a} and {b}"))
             _check_hardware(problems, hardware, demand.detector, "detector",
-                            f"{where}.detector")
+                            f"{where}.detector", also=("gated_apd",))
             if not isinstance(demand, BB84Demand):
                 _check_intensities(problems, demand, where)
         elif entangled.get(a, a) != entangled.get(b, b):
@@ -1009,14 +1010,17 @@ def _components(edges: set[frozenset[str]]) -> dict[str, str]:
 
 
 def _check_hardware(problems: list[ConfigError], hardware: Mapping[str, Any], name: str | None,
-                    kind: str, field: str) -> None:
+                    kind: str, field: str, *, also: tuple[str, ...] = ()) -> None:
+    """``name`` must be hardware of ``kind`` (or of a kind in ``also``)."""
     if name is None:
         return
+    kinds = (kind, *also)
     if name not in hardware:
-        defined = [k for k, v in hardware.items() if v.kind == kind]
+        defined = [k for k, v in hardware.items() if v.kind in kinds]
         close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
         hint = f'; did you mean "{close[0]}"?' if close else ""
         problems.append(ConfigError(field, f"unknown {kind} {name!r}; defined: "
                                            f"{', '.join(defined) or 'none'}{hint}"))
-    elif hardware[name].kind != kind:
-        problems.append(ConfigError(field, f"{name!r} is a {hardware[name].kind}, not a {kind}"))
+    elif hardware[name].kind not in kinds:
+        problems.append(ConfigError(field, f"{name!r} is a {hardware[name].kind}, not a "
+                                           f"{' or '.join(kinds)}"))

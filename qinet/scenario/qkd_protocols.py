@@ -31,6 +31,7 @@ from qinet.qkd.protocols.twin_field import TwinFieldLink, run_twin_field
 from qinet.quantum.backend import QuantumBackend
 from qinet.rng import RngTree
 from qinet.scenario import schema
+from qinet.scenario.gated_receiver import receiver_detector
 from qinet.scenario.hardware import detector_of, fibre_of
 
 Runner = Callable[[int, RngTree, int], QkdRunResult]
@@ -214,15 +215,30 @@ def channel_raman_coefficient(link: schema.QkdLink, channel: schema.ClassicalCha
     return rho * float(raman_side_factor(link.quantum_wavelength, channel.wavelength))
 
 
-def _detector(scenario: schema.Scenario, link: schema.QkdLink,
-              demand: PulseDemand) -> Detector:
+def _detector(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand,
+              source: SinglePhotonSource | WeakCoherentSource | None = None) -> Detector:
     """The receiver's detector, its dark counts raised by the link's Raman noise.
 
     Raman light is continuous and unpolarised, so it clicks a detector like dark counts
     do, and it spreads evenly over the receiver's detectors: each sees its
-    ``1 / RECEIVER_DETECTORS`` share, times its efficiency.
+    ``1 / RECEIVER_DETECTORS`` share, times its efficiency. A ``gated_apd`` becomes the
+    equivalent detector of its steady state under ``source``'s pulses
+    (:mod:`qinet.scenario.gated_receiver`; without a source, decoy BB84's default
+    intensities, as when the intensities are being chosen).
     """
-    spec = detector_of(scenario, demand.detector or link.detector)
+    name = demand.detector or link.detector
+    gated = scenario.hardware.get(name) if name is not None else None
+    if isinstance(gated, schema.GatedApdHardware):
+        if source is None:
+            mus, probs = DEFAULT_INTENSITIES["bb84-decoy"]
+            source = WeakCoherentSource(rate_hz=demand.source_rate, intensities=mus,
+                                        probabilities=probs)
+        raman_hz = (raman_rate_hz(scenario, link, demand)
+                    / RECEIVER_DETECTORS[demand.protocol]) if link.classical_channels else 0.0
+        return receiver_detector(gated, protocol=demand.protocol, source=source,
+                                 transmittance=_fibre(scenario, link, link.length).transmittance,
+                                 window_s=link.detection_window, raman_hz=raman_hz)
+    spec = detector_of(scenario, name)
     raman_hz = (raman_rate_hz(scenario, link, demand) * spec.efficiency
                 / RECEIVER_DETECTORS[demand.protocol]) if link.classical_channels else 0.0
     return Detector(spec.efficiency, spec.dark_count_rate + raman_hz, spec.dead_time,
@@ -374,7 +390,8 @@ def _bb84_optics(scenario: schema.Scenario, link: schema.QkdLink,
                  demand: schema.BB84Demand | schema.DecoyBB84Demand,
                  source: SinglePhotonSource | WeakCoherentSource) -> BB84Link:
     return BB84Link(source, _fibre(scenario, link, link.length),
-                    _detector(scenario, link, demand), detection_window_s=link.detection_window,
+                    _detector(scenario, link, demand, source),
+                    detection_window_s=link.detection_window,
                     misalignment=demand.misalignment,
                     z_basis_probability=demand.z_basis_probability)
 

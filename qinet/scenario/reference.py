@@ -42,12 +42,13 @@ links: [{between: [alice, bob], length: 25 km}]
     ("Hardware kinds", "Entries of `hardware`, each a name mapped to one kind; nodes and "
      "links name them. A node or link that names none gets the kind's defaults.",
      (schema.MemoryHardware, schema.DetectorHardware, schema.FibreHardware,
-      schema.SourceHardware), """\
+      schema.SourceHardware, schema.GatedApdHardware), """\
 hardware:
   nv: {kind: memory, t2: 1 s, efficiency: 0.9}
   snspd: {kind: detector, efficiency: 0.9, dark_count_rate: 10 Hz, dead_time: 50 ns}
   smf28: {kind: fibre, attenuation: 0.18 dB/km}
   pump: {kind: spdc, mean_pairs: 0.02, rate: 80 MHz}
+  ingaas: {kind: gated_apd, gate_frequency: 1 GHz, efficiency: 0.2, afterpulse_probability: 0.04}
 """),
     ("Nodes", "Entries of `nodes`.", (schema.Node,), """\
 nodes:

@@ -206,8 +206,28 @@ class SourceHardware(_Strict):
         "thermal", description="thermal (single mode) or poisson (many modes)")
 
 
+class GatedApdHardware(_Strict):
+    """A gated InGaAs/InP avalanche photodiode with hold-off and afterpulsing, for the
+    receivers of prepare-and-measure QKD (defaults: a GHz-gated diode as in Yuan et al.,
+    Appl. Phys. Lett. 91, 041114 (2007); model in docs/physics of `gated_detectors`)."""
+
+    kind: Literal["gated_apd"] = Field(description="gated_apd: a gated avalanche photodiode")
+    gate_frequency: PositiveFrequencyHz = Field(
+        1e9, description="gate repetition frequency (Hz); at least the demand's source_rate")
+    efficiency: Efficiency = Field(0.2, description="detection efficiency in a gate")
+    dark_probability: Annotated[float, *_bounded(low=0, high=1, high_open=True)] = Field(
+        1e-6, description="dark-count probability per gate")
+    afterpulse_probability: Annotated[float, *_bounded(low=0, high=1, high_open=True)] = Field(
+        0.04, description="total afterpulse probability after a click, at this hold-off")
+    trap_lifetime: PositiveTimeS = Field(
+        100e-9, description="lifetime of the carrier traps (single-exponential release)")
+    hold_off: TimeS = Field(
+        10e-9, description="time the diode is held below breakdown after a click (s), "
+                           "rounded to whole gates")
+
+
 Hardware = Annotated[
-    MemoryHardware | DetectorHardware | FibreHardware | SourceHardware,
+    MemoryHardware | DetectorHardware | FibreHardware | SourceHardware | GatedApdHardware,
     Field(discriminator="kind"),
 ]
 
