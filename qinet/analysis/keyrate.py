@@ -23,9 +23,20 @@ from qinet.qkd.bounds import (
     decoy_bb84_key_rate_vacuum_weak,
     gllp_key_rate_no_decoy,
 )
+from qinet.qkd.four_phase_tf_bounds import four_phase_key_rate_asymptotic
 from qinet.qkd.mdi_tf_bounds import mdi_key_rate_asymptotic, pm_key_rate_asymptotic
+from qinet.qkd.one_decoy import one_decoy_key_rate_asymptotic
+from qinet.qkd.sns_tf_bounds import sns_aopp_key_rate_asymptotic, sns_key_rate_asymptotic
 
 PROTOCOLS = ("decoy-asymptotic", "decoy-vacuum-weak", "bb84-no-decoy", "mdi", "tf")
+"""The curves drawn when none are named."""
+
+RECORD_PROTOCOLS = ("one-decoy", "sns", "sns-aopp", "four-phase")
+"""The protocols of the fibre distance records, drawn when named: three-state one-decoy
+BB84, sending-or-not-sending twin field without and with odd-parity pairing, and
+four-phase twin field (no phase post-selection)."""
+
+ALL_PROTOCOLS = PROTOCOLS + RECORD_PROTOCOLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,15 @@ def key_rate_curve(
     the weak decoy too) over a log grid, unless ``mu`` (and ``nu``) fix them.
     ``dark_count_probability`` is per detector and pulse.
 
+    The record protocols (:data:`RECORD_PROTOCOLS`) are drawn when named, each optimised
+    per distance over a grid: ``one-decoy`` (Rusca et al. 2018, the bound without
+    fluctuations, three states with both ends choosing Z with probability 0.9; signal,
+    decoy over signal 0.1, 0.25 or 0.5, signal probability 0.5, 0.7 or 0.9), ``sns`` and
+    ``sns-aopp`` (Wang, Yu and Hu 2018; Xu et al. 2020; intensity and sending
+    probability) and ``four-phase`` (Curty, Azuma and Lo 2019; the code intensity), all
+    with infinitely many decoys in their test rounds and ``misalignment`` as their
+    optical error. ``mu`` and ``nu`` fix only the decoy BB84 curves.
+
     Examples:
         >>> curve = key_rate_curve(np.array([0.0, 50.0, 100.0]))
         >>> bool(np.all(curve.rates["decoy-asymptotic"] < curve.plob))
@@ -104,8 +124,9 @@ def key_rate_curve(
     if pulse_rate_hz <= 0:
         raise ConfigError("pulse_rate", f"must be positive, got {pulse_rate_hz} Hz")
     for name in protocols:
-        if name not in PROTOCOLS:
-            raise ConfigError("protocols", f"unknown protocol {name!r}; use {', '.join(PROTOCOLS)}")
+        if name not in ALL_PROTOCOLS:
+            raise ConfigError("protocols", f"unknown protocol {name!r}; use "
+                                           f"{', '.join(ALL_PROTOCOLS)}")
     distance = np.asarray(distance_km, float)
     fibre = fibre_transmittance(distance, attenuation_db_per_km)
     eta = fibre * detector_efficiency
@@ -130,6 +151,20 @@ def key_rate_curve(
             lambda m: mdi_key_rate_asymptotic(arm, arm, mu=m, **station), 0.01, 1.0),
         "tf": lambda: _best_over_mu(
             lambda m: pm_key_rate_asymptotic(arm, mu=m, **station), 1e-3, 1.0),
+        "one-decoy": lambda: _one_decoy_curve(eta, dark_count_probability, misalignment,
+                                              f_ec),
+        "sns": lambda: _best_over_mu(
+            lambda m: _best_over_mu(
+                lambda e: sns_key_rate_asymptotic(arm, arm, mu=m, send_probability=e,
+                                                  **station), 0.005, 0.3, points=16),
+            0.05, 0.8, points=16),
+        "sns-aopp": lambda: _best_over_mu(
+            lambda m: _best_over_mu(
+                lambda e: sns_aopp_key_rate_asymptotic(arm, arm, mu=m, send_probability=e,
+                                                       **station), 0.01, 0.45, points=16),
+            0.05, 0.8, points=16),
+        "four-phase": lambda: _best_over_mu(
+            lambda m: four_phase_key_rate_asymptotic(arm, arm, mu=m, **station), 1e-3, 0.5),
     }
     return KeyRateCurve(
         distance_km=distance,
@@ -146,6 +181,24 @@ def _best_over_mu(rate: Callable[[float], Any], low: float, high: float, *,
     grid = np.geomspace(low, high, points) if fixed is None else [fixed]
     best: np.ndarray = np.max([np.asarray(rate(float(m)), float) for m in grid], axis=0)
     return best
+
+
+def _one_decoy_curve(eta: np.ndarray, dark_count_probability: float, misalignment: float,
+                     f_ec: float) -> np.ndarray:
+    """The best one-decoy rate per transmittance over the grid of :func:`key_rate_curve`."""
+    grid = [(float(m), r, p) for m in np.geomspace(0.05, 1.0, 16) for r in (0.1, 0.25, 0.5)
+            for p in (0.5, 0.7, 0.9)]
+
+    def best(t: float) -> float:
+        if t <= 0.0:
+            return 0.0
+        return max(one_decoy_key_rate_asymptotic(
+            min(t, 1.0), intensities=(m, m * r), probabilities=(p, 1.0 - p),
+            alice_z_probability=0.9, bob_z_probability=0.9,
+            dark_count_probability=dark_count_probability, error_z=misalignment,
+            error_x=misalignment, f_ec=f_ec) for m, r, p in grid)
+
+    return np.array([best(float(t)) for t in np.ravel(eta)]).reshape(np.shape(eta))
 
 
 def plot_key_rates(curve: KeyRateCurve, path: str | Path) -> Path:

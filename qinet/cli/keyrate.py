@@ -10,7 +10,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from qinet.analysis.keyrate import PROTOCOLS, KeyRateCurve, key_rate_curve, plot_key_rates
+from qinet.analysis.keyrate import (
+    ALL_PROTOCOLS,
+    PROTOCOLS,
+    KeyRateCurve,
+    key_rate_curve,
+    plot_key_rates,
+)
 from qinet.analysis.report import format_fraction, format_si
 from qinet.cli._common import json_document
 from qinet.errors import ConfigError
@@ -37,10 +43,10 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
     names = tuple(p.strip() for p in protocols.split(",") if p.strip())
     if not names:
         raise ConfigError("--protocols", f"name at least one of {', '.join(PROTOCOLS)}")
-    unknown = [name for name in names if name not in PROTOCOLS]
+    unknown = [name for name in names if name not in ALL_PROTOCOLS]
     if unknown:
         raise ConfigError("--protocols", f"unknown {', '.join(map(repr, unknown))}; use "
-                                         f"{', '.join(PROTOCOLS)}")
+                                         f"{', '.join(ALL_PROTOCOLS)}")
     top = _option("--max-distance", max_distance, "length_km")
     dx = _option("--step", step, "length_km")
     if not (dx > 0 and 0 <= top < math.inf):

@@ -248,7 +248,9 @@ def _keyrate(
         "--pulse-rate", help='Source repetition rate ("1 GHz"), to give bit/s.')] = "1 GHz",
     protocols: Annotated[str, typer.Option(
         "--protocols", help="Comma-separated curves: decoy-asymptotic, decoy-vacuum-weak, "
-                            "bb84-no-decoy, mdi, tf.")] = _KEYRATE_PROTOCOLS,
+                            "bb84-no-decoy, mdi, tf (the default), and the protocols of "
+                            "the fibre records: one-decoy, sns, sns-aopp, four-phase.")
+    ] = _KEYRATE_PROTOCOLS,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the curve as JSON (bit/pulse and bit/s per distance).")] = False,
     plot: Annotated[Path | None, typer.Option(

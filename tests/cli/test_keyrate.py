@@ -147,3 +147,38 @@ def test_keyrate_options_are_named_in_errors(capsys):
     assert "--attenuation: an attenuation needs a unit" in capsys.readouterr().err
     assert main(["keyrate", "--step", "1 um"]) == 2
     assert "more than 100,000 distances" in capsys.readouterr().err
+
+
+def test_the_record_protocols_are_drawn_when_named(capsys):
+    assert main(["keyrate", "--json", "--max-distance", "500 km", "--step", "100 km",
+                 "--protocols", "one-decoy,sns,sns-aopp,four-phase",
+                 "--detector-efficiency", "0.3", "--dark-count-probability", "1e-9"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = doc["rows"]
+    assert "tf_bits_per_pulse" not in rows[0]
+    for row in rows[1:]:
+        # odd-parity pairing only removes errors: it never loses to plain SNS
+        assert row["sns-aopp_bits_per_pulse"] >= row["sns_bits_per_pulse"]
+        # one-way BB84 stays below the repeaterless bound
+        assert row["one-decoy_bits_per_pulse"] < row["plob_bits_per_pulse"]
+    far = rows[4]  # 400 km: every twin-field curve above the bound, BB84 ended
+    for name in ("sns", "sns-aopp", "four-phase"):
+        assert far[f"{name}_bits_per_pulse"] > far["plob_bits_per_pulse"]
+    assert far["one-decoy_bits_per_pulse"] == 0.0
+    assert doc["max_distance_km"]["sns-aopp"] >= doc["max_distance_km"]["sns"]
+
+
+def test_a_record_curve_is_its_closed_form_at_the_best_grid_point():
+    import numpy as np
+
+    from qinet.analysis.keyrate import key_rate_curve
+    from qinet.physical.fibre import fibre_transmittance
+    from qinet.qkd.four_phase_tf_bounds import four_phase_key_rate_asymptotic
+
+    curve = key_rate_curve(np.array([300.0]), detector_efficiency=0.3,
+                           dark_count_probability=1e-9, protocols=("four-phase",))
+    arm = fibre_transmittance(150.0, 0.2) * 0.3
+    grid = np.geomspace(1e-3, 0.5, 40)
+    best = max(float(four_phase_key_rate_asymptotic(arm, arm, mu=m, dark_count_probability=1e-9,
+                                                    misalignment=0.01)) for m in grid)
+    assert curve.rates["four-phase"][0] == best
