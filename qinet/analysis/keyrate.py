@@ -183,8 +183,8 @@ def _best_over_mu(rate: Callable[[float], Any], low: float, high: float, *,
     return best
 
 
-def _one_decoy_curve(eta: np.ndarray, dark_count_probability: float, misalignment: float,
-                     f_ec: float) -> np.ndarray:
+def _one_decoy_curve(eta: float | np.ndarray, dark_count_probability: float,
+                     misalignment: float, f_ec: float) -> np.ndarray:
     """The best one-decoy rate per transmittance over the grid of :func:`key_rate_curve`."""
     grid = [(float(m), r, p) for m in np.geomspace(0.05, 1.0, 16) for r in (0.1, 0.25, 0.5)
             for p in (0.5, 0.7, 0.9)]
