@@ -87,10 +87,10 @@ RECORDS: tuple[FibreRecord, ...] = (
                     doi="10.1103/PhysRevLett.121.190502"),
         protocol="one-decoy", length_km=421.1, loss_db=71.9, key_rate=0.25,
         key_rate_unit="bit/s", pulse_rate_hz=2.5e9,
-        source="length, loss and rate: Table I as transcribed in a public repository "
-               "(the 2.5 GHz clock, the three-state time-bin protocol with one decoy and "
-               "the 421 km are in the paper's abstract and coverage); the same table "
-               "gives 404.9 km, 69.3 dB, 6.5 bit/s"),
+        source="length, loss and rate: Table I as transcribed in a public repository, "
+               "with the three-state protocol and its one decoy; the 2.5 GHz clock and "
+               "the 421 km: coverage of the paper; the same table gives 404.9 km, "
+               "69.3 dB, 6.5 bit/s"),
     FibreRecord(
         name="wang2022-834km",
         paper=Paper("S. Wang, Z.-Q. Yin, D.-Y. He et al.", "Nat. Photon. 16, 154", 2022,
