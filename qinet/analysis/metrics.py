@@ -60,6 +60,7 @@ class LinkMetrics:
     channel_uses_per_s: float
     plob_ebits_per_channel_use: float
     plob_ebits_per_s: float
+    car: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +256,7 @@ def _link_metrics(link: LinkRecord, elapsed_ps: int) -> LinkMetrics:
         plob_ebits_per_channel_use=float(plob_bound(model.channel_transmittance)),
         plob_ebits_per_s=float(plob_bound(model.channel_transmittance))
         * _channel_uses_per_s(link),
+        car=link.car,
     )
 
 

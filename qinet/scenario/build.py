@@ -38,6 +38,7 @@ from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
+from qinet.scenario.coincidences import link_car
 from qinet.scenario.hardware import detector_of, fibre_of, memory_of, source_of
 from qinet.scenario.key_network import build_key_network
 from qinet.scenario.qkd_protocols import PairKeyStream, pair_run
@@ -63,6 +64,7 @@ class LinkRecord:
     successes: int
     holding_fraction: float
     demands: int
+    car: float | None = None
 
 
 @dataclass(slots=True)
@@ -333,7 +335,8 @@ class Simulation:
                 length_km=spec.length, memory_pairs=link.memory_pairs, model=link.model,
                 attempts=link.attempts, successes=link.successes,
                 holding_fraction=link.holding_fraction(end_ps),
-                demands=self.network.schedulers[key].users)
+                demands=self.network.schedulers[key].users,
+                car=link_car(self.scenario, spec))
             record.links.append(by_key[key])
         for node in self.nodes.values():
             record.nodes.append(NodeRecord(node.name, node.memories.size,
