@@ -21,7 +21,8 @@ from __future__ import annotations
 import gc
 import heapq
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import count
 from typing import Any, TypeAlias
 
@@ -61,6 +62,28 @@ def _gc_exit() -> None:
         _gc_runs -= 1
         if _gc_runs == 0 and gc.get_threshold()[0] == _GC_YOUNG_THRESHOLD:
             gc.set_threshold(*_gc_saved)
+
+
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    """Within this context the cyclic garbage collector looks at young objects as rarely
+    as it does while :meth:`Timeline.run` runs (the same setting, shared and nested).
+
+    For the work right after a run, such as reading its results: the objects the run
+    left young are many (the network's pairs and qubits in play), and at Python's
+    default setting the first collections would scan them, promote them, and scan them
+    again in every older-generation collection, only to find no cycle.
+
+    Examples:
+        >>> with rare_collections():
+        ...     gc.get_threshold()[0] >= 100_000
+        True
+    """
+    _gc_enter()
+    try:
+        yield
+    finally:
+        _gc_exit()
 
 
 class Timeline:

@@ -38,7 +38,7 @@ class Cutoffs:
         on_expired: called with each qubit whose deadline passed while it was held.
     """
 
-    __slots__ = ("_alarm", "_cutoff", "_on_expired", "_queues", "_timeline")
+    __slots__ = ("_alarm", "_cutoff", "_latest", "_on_expired", "_queues", "_timeline")
 
     def __init__(self, timeline: Timeline, *, cutoff_ps: int, segments: int,
                  on_expired: Callable[[Any], None]) -> None:
@@ -47,37 +47,50 @@ class Cutoffs:
         self._on_expired = on_expired
         self._queues: list[deque[Any]] = [deque() for _ in range(2 * segments)]
         self._alarm: list[int | None] = [None] * (2 * segments)  # when each timer fires
+        # per queue, the latest storage time queued so far (never below its last qubit's,
+        # so a qubit stored at or after it simply goes to the back)
+        self._latest: list[int] = [-1] * (2 * segments)
 
     def watch(self, qubit: Any) -> None:
         """Start the clock of ``qubit`` (an :class:`~qinet.network.entanglement.End`)."""
-        self.watch_all((qubit,))
+        self._watch(2 * qubit.segment + qubit.side, qubit, qubit.stored_ps)
 
     def watch_all(self, qubits: Iterable[Any]) -> None:
-        """Start the clocks of ``qubits``, in order (a link pair's two ends in one call)."""
-        queues, alarms, cutoff = self._queues, self._alarm, self._cutoff
+        """Start the clocks of ``qubits``, in order."""
         for qubit in qubits:
-            q = 2 * qubit.segment + qubit.side
-            queue = queues[q]
-            stored = qubit.stored_ps
-            if queue and queue[-1].stored_ps > stored:
-                at = len(queue)  # out of order (never seen on one link): keep it sorted
-                while at and queue[at - 1].stored_ps > stored:
-                    at -= 1
-                queue.insert(at, qubit)
-            else:
-                queue.append(qubit)
-            deadline = stored + cutoff
-            alarm = alarms[q]
-            if alarm is not None and alarm <= deadline:
-                continue  # the timer goes off first anyway (this runs for every qubit)
-            # a qubit can already be older than the cutoff when its herald arrives (a
-            # cutoff shorter than the link's round trip): its timer fires now
-            now = self._timeline.now_ps
-            if deadline < now:
-                deadline = now
-            if alarm is None or deadline < alarm:
-                alarms[q] = deadline
-                self._timeline.schedule_at(deadline, self._expire, q, deadline)
+            self._watch(2 * qubit.segment + qubit.side, qubit, qubit.stored_ps)
+
+    def watch_pair(self, segment: int, lo: Any, lo_side: int, lo_stored_ps: int,
+                   hi: Any, hi_stored_ps: int) -> None:
+        """Start the clocks of a new link pair's two ends: ``lo`` then ``hi``, on link
+        ``segment``, ``lo`` at the link's side ``lo_side`` (``hi`` at the other), stored
+        at the times given (:meth:`watch` of each, with what the caller knows passed in)."""
+        q = 2 * segment + lo_side
+        self._watch(q, lo, lo_stored_ps)
+        self._watch(q + 1 if lo_side == 0 else q - 1, hi, hi_stored_ps)
+
+    def _watch(self, q: int, qubit: Any, stored: int) -> None:
+        queue = self._queues[q]
+        if stored < self._latest[q]:
+            at = len(queue)  # out of order (never seen on one link): keep it sorted
+            while at and queue[at - 1].stored_ps > stored:
+                at -= 1
+            queue.insert(at, qubit)
+        else:
+            queue.append(qubit)
+            self._latest[q] = stored
+        deadline = stored + self._cutoff
+        alarm = self._alarm[q]
+        if alarm is not None and alarm <= deadline:
+            return  # the timer goes off first anyway (this runs for every qubit)
+        # a qubit can already be older than the cutoff when its herald arrives (a
+        # cutoff shorter than the link's round trip): its timer fires now
+        now = self._timeline.now_ps
+        if deadline < now:
+            deadline = now
+        if alarm is None or deadline < alarm:
+            self._alarm[q] = deadline
+            self._timeline.schedule_at(deadline, self._expire, q, deadline)
 
     def _expire(self, q: int, alarm: int) -> None:
         if self._alarm[q] != alarm:

@@ -10,7 +10,7 @@ from typing import Any
 
 import networkx as nx
 
-from qinet.kernel.timeline import Timeline
+from qinet.kernel.timeline import Timeline, rare_collections
 from qinet.link.heralded_link import HeraldedLink
 from qinet.network import routing
 from qinet.network.demand import DemandLog
@@ -128,8 +128,9 @@ class EntanglementNetwork:
             target_pairs=pairs, on_done=self._demand_done,
             play_messages=self.play_messages, prepared=self._prepared)
         for k, segment in enumerate(segments):
-            segment.scheduler.add_user(partial(protocol.on_link_pair, k),
-                                       partial(protocol.supply.wants, k))
+            segment.scheduler.add_user(
+                partial(protocol.on_link_pair, k),
+                partial(protocol.supply.wants, k) if protocol.supply.limited else None)
         route = DemandRoute((a, b), path, log, protocol)
         self.demands.append(route)
         return route
@@ -143,6 +144,7 @@ class EntanglementNetwork:
             self.served_ps = self.timeline.now_ps
             self._on_served()
 
+    @rare_collections()  # links make many objects at once: the collector waits
     def start(self) -> None:
         """Start every link that serves a demand."""
         self._router = None  # the demands are routed: its index and searches can go

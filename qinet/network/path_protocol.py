@@ -214,7 +214,7 @@ class PathProtocol:
         hi = End(k + 1, k, link_pair, b_side, memories[k + 1], stored_hi, pair_id)
         cutoffs = self.cutoffs
         if cutoffs is not None:
-            cutoffs.watch_all((lo, hi))
+            cutoffs.watch_pair(k, lo, a_side, stored_lo, hi, stored_hi)
         pair = Pair(pair_id, k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
                     _LIVE, 0, 0, 0, 0, None, link_pair.requested_ps)
         table[pair_id] = pair

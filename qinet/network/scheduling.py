@@ -20,19 +20,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import methodcaller
 
 from qinet.errors import ProtocolError
 from qinet.link.heralded_link import HeraldedLink
 from qinet.link.pairs import LinkPair
 
-_ASK_WANTS = methodcaller("wants")
-
 
 @dataclass(slots=True)
 class _User:
     handler: Callable[[LinkPair], None]
-    wants: Callable[[], bool]
+    wants: Callable[[], bool] | None  # None: always (asked for every pair, so not called)
     share: int
     held: int = 0
 
@@ -53,6 +50,9 @@ class LinkScheduler:
         self._next = 0
         self._owner: dict[int, int] = {}  # memory pair -> user holding it
         self.handed: list[int] = []
+        # what _freed asks: the users' wants, in order, up to the first that always wants
+        self._asks: list[Callable[[], bool]] = []
+        self._always = False  # some user always wants pairs
         link.consumer = self._on_pair
         link.may_retry = self._freed
 
@@ -62,15 +62,21 @@ class LinkScheduler:
         return len(self._users)
 
     def add_user(self, handler: Callable[[LinkPair], None],
-                 wants: Callable[[], bool] = lambda: True) -> int:
+                 wants: Callable[[], bool] | None = None) -> int:
         """Register a demand; returns its user index.
 
         Args:
             handler: called with each pair handed to this demand.
             wants: whether the demand still needs pairs (a demand for a fixed number of
-                pairs stops wanting once it has them).
+                pairs stops wanting once it has them); ``None`` for a demand that always
+                does (nothing is called for it).
         """
         self._users.append(_User(handler, wants, share=0))
+        if not self._always:
+            if wants is None:
+                self._always = True
+            else:
+                self._asks.append(wants)
         self.handed.append(0)
         share = math.ceil(self.link.memory_pairs / len(self._users))
         for user in self._users:
@@ -87,7 +93,8 @@ class LinkScheduler:
         if n == 1:  # most links serve one demand: no round robin to keep
             user = users[0]
             if user.held < user.share:
-                if not user.wants():
+                wants = user.wants
+                if wants is not None and not wants():
                     self.link.park(pair)  # the demand has what it asked for
                     return
                 user.held += 1
@@ -104,7 +111,8 @@ class LinkScheduler:
             user = users[index]
             if user.held >= user.share:
                 continue
-            if not user.wants():
+            wants = user.wants
+            if wants is not None and not wants():
                 satisfied += 1
                 continue
             self._next = index + 1 if index + 1 < n else 0
@@ -155,7 +163,10 @@ class LinkScheduler:
             return True  # parked on arrival: the link decides
         users = self._users
         users[owner].held -= 1
-        # no demand wants more: do not ask for a pair nobody takes
-        if len(users) == 1:
-            return users[0].wants()  # most links serve one demand: no generator for them
-        return any(map(_ASK_WANTS, users))  # no generator frame: this runs per freed pair
+        # no demand wants more: do not ask for a pair nobody takes. The users are asked in
+        # order until one wants (asking may have effects: a demand with a request rate
+        # sets its wake-up), and one that always wants ends the questions.
+        for ask in self._asks:
+            if ask():
+                return True
+        return self._always

@@ -67,6 +67,12 @@ class LinkSupply:
         self._wake_pending = False
         self.formed = 0
 
+    @property
+    def limited(self) -> bool:
+        """Whether the demand can ever stop wanting link pairs (it has a target or a
+        request rate); if not, :meth:`wants` is always True."""
+        return self._limited
+
     def _target(self) -> int | None:
         """Pairs wanted by now: the target, or the requests arrived if fewer."""
         requests, target = self._requests, self.target

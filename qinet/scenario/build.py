@@ -12,7 +12,7 @@ import numpy as np
 from qinet.devices.memory_bank import MemoryBank
 from qinet.devices.node import QuantumNode
 from qinet.errors import ConfigError
-from qinet.kernel.timeline import Timeline
+from qinet.kernel.timeline import Timeline, rare_collections
 from qinet.link.detailed import DetailedLink
 from qinet.link.double_click import DoubleClickScheme
 from qinet.link.fast_forward import FastForwardLink
@@ -280,6 +280,7 @@ class Simulation:
         if self.key_network.links:
             self.key_network.start()
 
+    @rare_collections()  # the run's many young objects need no collector scans here
     def finish(self) -> RunRecord:
         """The raw outcome of the run up to the timeline's clock (the scenario's end, or
         where the run was interrupted or stopped).
@@ -295,6 +296,7 @@ class Simulation:
             record.events = self.timeline.events_processed
         return record
 
+    @rare_collections()
     def run(self, *, progress: Callable[[float, float], Any] | None = None) -> RunRecord:
         """Run for the scenario's duration (less when every demand has its pairs and
         there are no keys to make).
