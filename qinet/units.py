@@ -93,6 +93,10 @@ _DIMENSIONS: dict[str, _Dimension] = {
         ("W", "mW", "uW", "nW", "dBm")),
     "wavelength_m": _Dimension(
         "a wavelength", _prefixed("m", "metre", 1.0, _SI), ("m", "um", "nm")),
+    "angle_rad": _Dimension(
+        "an angle", _prefixed("rad", "radian", 1.0, "nuµμm",
+                              {"deg": (math.pi / 180.0, "degree")}),
+        ("rad", "mrad", "urad", "deg")),
 }
 
 _NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
@@ -229,7 +233,7 @@ def format_quantity(value: float, dimension: str) -> str:
     """
     base = {"length_km": "km", "time_s": "s", "frequency_hz": "Hz",
             "attenuation_db_per_km": "dB/km", "loss_db": "dB", "power_w": "W",
-            "wavelength_m": "m"}[dimension]
+            "wavelength_m": "m", "angle_rad": "rad"}[dimension]
     return f"{float(value)!r} {base}"
 
 

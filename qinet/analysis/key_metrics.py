@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qinet.analysis.pass_metrics import PassMetrics, pass_metrics
 from qinet.physical.bounds import plob_bound
 from qinet.qkd.key_records import KeyDemandResult, KeyNetworkResult, QkdLinkResult
 from qinet.qkd.protocols.result import QkdRunResult
@@ -57,6 +58,7 @@ class QkdLinkMetrics:
     pool_level_bits: int
     pool_spent_bits: int
     attack: str | None
+    passes: tuple[PassMetrics, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,8 @@ def qkd_link_metrics(result: QkdLinkResult, duration_s: float) -> QkdLinkMetrics
         abort_reasons=dict(stats.abort_reasons), keys_equal=stats.keys_equal,
         transmittance=eta, plob_bits_per_pulse=plob,
         plob_bound_bps=plob * link.source_rate_hz, pool_level_bits=result.pool_level_bits,
-        pool_spent_bits=result.pool_spent_bits, attack=link.attack)
+        pool_spent_bits=result.pool_spent_bits, attack=link.attack,
+        passes=tuple(pass_metrics(p) for p in result.passes))
 
 
 def key_demand_metrics(result: KeyDemandResult, duration_s: float) -> KeyDemandMetrics:

@@ -56,6 +56,7 @@ from qinet.qkd.key_records import (
     QkdLinkStats,
     RelayedKey,
 )
+from qinet.qkd.pass_link import PassRecord
 from qinet.rng import RngTree
 from qinet.units import ps_to_s, s_to_ps
 
@@ -67,7 +68,8 @@ _MAX_SLICES = 200
 class _LinkSource:
     """One QKD link's protocol, played forward slice by slice."""
 
-    __slots__ = ("handle", "link", "pulses_sent", "rng", "slice_pulses", "slices", "stats")
+    __slots__ = ("handle", "link", "passes", "pulses_sent", "rng", "slice_pulses", "slices",
+                 "stats")
 
     def __init__(self, link: QkdLinkSpec, rng: RngTree) -> None:
         self.link = link
@@ -77,6 +79,7 @@ class _LinkSource:
         self.slice_pulses = 0  # sized at the first slice
         self.stats = QkdLinkStats()
         self.handle: EventHandle | None = None
+        self.passes: list[PassRecord] = []  # a satellite link's passes, as they end
 
     def size_slices(self, total_pulses: int) -> None:
         """Pulses per slice: enough for one block, from a pilot run on its own stream."""
@@ -162,6 +165,9 @@ class KeyNetwork:
         """
         now = self.timeline.now_ps
         for source in self._sources:
+            if source.link.passes is not None:
+                self._schedule_pass(source, 0)
+                continue
             source.handle = self.timeline.schedule_at(now, self._on_slice, source)
         for consumer in self._rated:
             self._schedule_request(consumer, 1)
@@ -195,7 +201,7 @@ class KeyNetwork:
         """The record of the run so far: slices whose last pulse was sent, keys that
         reached their destination."""
         links = tuple(QkdLinkResult(s.link, s.stats, self.relay.pool(*s.link.between).level,
-                                    self.relay.pool(*s.link.between).spent)
+                                    self.relay.pool(*s.link.between).spent, tuple(s.passes))
                       for s in self._sources)
         demands = tuple(KeyDemandResult(
             consumer=c.spec, requested_ps=np.asarray(c.requested_ps, dtype=np.int64),
@@ -239,6 +245,33 @@ class KeyNetwork:
         source.stats = source.stats + QkdLinkStats.of(run)
         self.relay.deposit(*link.between, run.key_alice)
         self._serve(greedy=self._greedy_at_deposits)
+
+    def _schedule_pass(self, source: _LinkSource, number: int) -> None:
+        """A satellite link's pass ``number`` ends (and is distilled) at its set time."""
+        schedule = source.link.passes
+        if schedule is None or number >= len(schedule.channels):
+            return
+        end_ps = max(s_to_ps(schedule.channels[number].end_s), self.timeline.now_ps)
+        if self.end_ps is None or end_ps <= self.end_ps:
+            source.handle = self.timeline.schedule_at(end_ps, self._on_pass, source, number)
+
+    def _on_pass(self, source: _LinkSource, number: int) -> None:
+        """Distil a satellite link's pass as one run, put its key in the pool, and wait
+        for the next pass."""
+        source.handle = None
+        link = source.link
+        if link.passes is None:
+            return
+        run, record = link.passes.runner(link.passes.channels[number],
+                                         source.rng.child(f"pass/{number}"),
+                                         link.block_size_bits)
+        source.slices += 1
+        source.pulses_sent += run.pulses
+        source.stats = source.stats + QkdLinkStats.of(run)
+        source.passes.append(record)
+        self.relay.deposit(*link.between, run.key_alice)
+        self._serve(greedy=self._greedy_at_deposits)
+        self._schedule_pass(source, number + 1)
 
     def _schedule_request(self, consumer: _Consumer, number: int) -> None:
         rate_hz = consumer.spec.rate_hz

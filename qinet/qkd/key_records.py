@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from qinet.qkd.pass_link import PassRecord, PassSchedule
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
 
@@ -42,6 +43,8 @@ class QkdLinkSpec:
         runner: runs the protocol on a number of pulses.
         demand: the scenario's demand that set the protocol, if one did.
         attack: the eavesdropper's kind, if there is one.
+        passes: for a satellite link, its passes: it sends during them only, and each
+            pass's key is distilled when the pass ends (``runner`` is then unused).
     """
 
     between: tuple[str, str]
@@ -53,6 +56,7 @@ class QkdLinkSpec:
     runner: Runner
     demand: int | None = None
     attack: str | None = None
+    passes: PassSchedule | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +174,14 @@ class QkdLinkStats:
 
 @dataclass(frozen=True, slots=True)
 class QkdLinkResult:
-    """One QKD link over a run: its protocol's statistics and its pool at the end."""
+    """One QKD link over a run: its protocol's statistics and its pool at the end (and,
+    for a satellite link, the record of each pass that ended in the run)."""
 
     link: QkdLinkSpec
     stats: QkdLinkStats
     pool_level_bits: int
     pool_spent_bits: int
+    passes: tuple[PassRecord, ...] = ()
 
     @property
     def name(self) -> str:

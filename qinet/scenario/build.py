@@ -42,7 +42,11 @@ from qinet.scenario.coincidences import link_car
 from qinet.scenario.hardware import detector_of, fibre_of, memory_of, source_of
 from qinet.scenario.key_network import build_key_network
 from qinet.scenario.qkd_protocols import PairKeyStream, pair_run
+from qinet.scenario.schema_space import DownlinkLink, UplinkLink
 from qinet.units import s_to_ps
+
+# links that carry prepare-and-measure QKD (fibre, satellite): the key network's
+KEY_LINKS = (schema.QkdLink, DownlinkLink, UplinkLink)
 
 _LINK_CLASSES: dict[str, type[HeraldedLink]] = {
     "fast-forward": FastForwardLink,
@@ -178,7 +182,7 @@ class Simulation:
         delay_of: dict[tuple[float, float], int] = {}
         node_memory = {n.name: n.memory for n in scenario.nodes}
         for i, spec in enumerate(scenario.links):
-            if spec.scheme == "qkd":
+            if isinstance(spec, KEY_LINKS):
                 continue  # prepare-and-measure fibre: the key network's
             a, b = (self.nodes[name] for name in spec.between)
             name = f"{a.name}-{b.name}"
@@ -328,7 +332,7 @@ class Simulation:
                            events=self.timeline.events_processed)
         by_key = {}
         for spec in self.scenario.links:
-            if spec.scheme == "qkd":
+            if isinstance(spec, KEY_LINKS):
                 continue
             key = frozenset(spec.between)
             link = self.links[key]
@@ -377,7 +381,9 @@ def _parameters(spec: schema.Link) -> tuple[Any, ...]:
     return values
 
 
-def _fibre(scenario: schema.Scenario, spec: schema.Link) -> schema.FibreHardware:
+def _fibre(scenario: schema.Scenario,
+           spec: schema.SingleClickLink | schema.DoubleClickLink | schema.MidpointSourceLink
+           | schema.QkdLink) -> schema.FibreHardware:
     return fibre_of(scenario, spec.fibre)
 
 
@@ -396,9 +402,9 @@ def compile_link(scenario: schema.Scenario, index: int, *,
             caller compiles many links (built per link end otherwise).
     """
     spec = scenario.links[index]
-    if isinstance(spec, schema.QkdLink):
-        raise ConfigError(f"links[{index}].scheme", "a qkd link sends pulses, not attempts "
-                                                    "at entanglement")
+    if isinstance(spec, KEY_LINKS):
+        raise ConfigError(f"links[{index}].scheme", f"a {spec.scheme} link sends pulses, not "
+                                                    f"attempts at entanglement")
     fibre = _fibre(scenario, spec)
     detector = detector_of(scenario, spec.detector)
     if node_memory is None:
@@ -463,7 +469,7 @@ def _memory_shares(scenario: schema.Scenario) -> dict[str, int]:
     shares = {}
     ends_of: dict[str, list[Any]] = {n.name: [] for n in scenario.nodes}
     for spec in scenario.links:
-        if spec.scheme == "qkd":
+        if isinstance(spec, KEY_LINKS):
             continue
         for end in spec.between:
             ends_of[end].append(spec)

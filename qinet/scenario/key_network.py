@@ -20,6 +20,8 @@ from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import fibre_of
 from qinet.scenario.qkd_protocols import default_link_demand, make_runner
+from qinet.scenario.satellite import space_link_spec
+from qinet.scenario.schema_space import DownlinkLink, UplinkLink
 from qinet.units import s_to_ps
 
 
@@ -41,6 +43,9 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
             on_link[key] = (i, asked)
     specs = []
     for index, link in enumerate(scenario.links):
+        if isinstance(link, DownlinkLink | UplinkLink):  # its channel follows the passes
+            specs.append(space_link_spec(scenario, index, on_link.get(frozenset(link.between))))
+            continue
         if link.scheme != "qkd":
             continue
         demand_index: int | None = None

@@ -43,6 +43,8 @@ from qinet.scenario.schema import (
     Scenario,
     TwinFieldDemand,
 )
+from qinet.scenario.schema_space import SPACE_SCHEMES, DownlinkLink, UplinkLink
+from qinet.scenario.space_checks import space_problems
 
 MAX_FILE_BYTES = 16 * 2**20  # 16 MiB: a network of 100,000 links fits several times
 MAX_NODES = 2_000_000  # values after YAML aliases are expanded (alias bombs)
@@ -869,16 +871,18 @@ def check_references(scenario: Scenario) -> None:
                                                                f"nodes, got {list(link.between)}"))
         elif ends_known:
             key = frozenset(link.between)
-            family = qkd_pairs if link.scheme == "qkd" else pairs
+            family = qkd_pairs if link.scheme in ("qkd", *SPACE_SCHEMES) else pairs
             if key in family:
                 problems.append(ConfigError(f"links[{i}].between", f"a second link between "
                                             f"{link.between[0]} and {link.between[1]}"))
             family.add(key)
-        _check_hardware(problems, hardware, link.fibre, "fibre", f"links[{i}].fibre")
+        if not isinstance(link, DownlinkLink | UplinkLink):  # free space has no fibre
+            _check_hardware(problems, hardware, link.fibre, "fibre", f"links[{i}].fibre")
         _check_hardware(problems, hardware, link.detector, "detector", f"links[{i}].detector",
                         also=("gated_apd",) if link.scheme == "qkd" else ())
         if link.scheme == "midpoint-source":
             _check_hardware(problems, hardware, link.source, "spdc", f"links[{i}].source")
+    problems.extend(space_problems(scenario))
     trusted = {n.name for n in scenario.nodes if n.trusted}
     entangled = _components(pairs)  # node -> label of its component, computed once
     relays = _components({e for e in qkd_pairs if e <= trusted})

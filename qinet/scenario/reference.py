@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from qinet.scenario import schema
+from qinet.scenario.schema_space import DownlinkLink, Orbit, SpaceRun, StationSite, UplinkLink
 from qinet.units import unit_factor
 
 # (title, lead paragraph, models, example YAML)
@@ -68,6 +69,22 @@ links:
   - {between: [r1, bob], length: 20 km, scheme: single-click, bright_state: 0.05}
   - {between: [alice, relay], length: 50 km, scheme: qkd, fibre: smf28}
 """),
+    ("Ground stations, satellites and their links", "A node with a `station` is a ground "
+     "station, a node with an `orbit` a satellite. A `scheme: downlink` link sends decoy "
+     "BB84 from a satellite to a station (`between: [satellite, station]`), a `scheme: "
+     "uplink` link the reverse; its loss follows the satellite's passes above "
+     "`min_elevation` (docs/free-space.md). A file with such links places its run in "
+     "time with `space`.",
+     (StationSite, Orbit, SpaceRun, DownlinkLink, UplinkLink), """\
+space: {epoch: "2017-01-01T12:00:00Z", start: next-pass, lead: 30 s}
+nodes:
+  - {name: micius, orbit: {altitude: 500 km, inclination: 97.4 deg}, trusted: true}
+  - {name: xinglong, station: {latitude: 40.3959 deg, longitude: 117.5775 deg,
+                               altitude: 890 m, aperture: 1 m}}
+links:
+  - {between: [micius, xinglong], scheme: downlink, divergence: 5 urad,
+     pointing_jitter: 0.5 urad, night_only: true, background_night: 50 Hz}
+"""),
     ("Demands by kind and protocol", "Entries of `demands`, one model per `kind`, and for "
      "`kind: qkd` one model per `protocol` (`bbm92` when none is given); an `attack` is a "
      "mapping of its own. A demand takes only the fields of its protocol: a `bbm92` "
@@ -101,7 +118,8 @@ _LINK_MODELS = (schema.SingleClickLink, schema.DoubleClickLink, schema.MidpointS
                 schema.QkdLink)  # whose `scheme` the loader implies when it is left out
 
 # the units a default is shown in, largest first
-_SHOWN_UNITS = {"time_s": ("s", "ms", "µs", "ns", "ps"),
+_SHOWN_UNITS = {"angle_rad": ("rad", "mrad", "µrad"),
+                "time_s": ("s", "ms", "µs", "ns", "ps"),
                 "frequency_hz": ("GHz", "MHz", "kHz", "Hz"),
                 "length_km": ("km", "m"), "attenuation_db_per_km": ("dB/km",),
                 "wavelength_m": ("nm",)}

@@ -89,7 +89,7 @@ class Bounds:
 _LABELS = {"length_km": ("km", "length"), "time_s": ("s", "time"),
            "frequency_hz": ("Hz", "frequency"),
            "attenuation_db_per_km": ("dB/km", "attenuation"), "power_w": ("W", "power"),
-           "wavelength_m": ("m", "wavelength")}
+           "wavelength_m": ("m", "wavelength"), "angle_rad": ("rad", "angle")}
 
 
 def _quantity(dimension: str) -> tuple[Quantity, BeforeValidator, PlainSerializer]:
@@ -161,6 +161,16 @@ RamanCoefficient = Annotated[float, *_bounded(low=0, high=1e-6)]
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+
+# ground stations, satellites and their links live in their own module, which uses the
+# helpers above (imported here, after them, so that the cycle resolves)
+from qinet.scenario.schema_space import (  # noqa: E402
+    DownlinkLink,
+    Orbit,
+    SpaceRun,
+    StationSite,
+    UplinkLink,
+)
 
 # ---------------------------------------------------------------- hardware
 
@@ -251,6 +261,10 @@ class Node(_Strict):
     saes: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list,
         description="secure application entities served by this node's key manager (KME)")
+    station: StationSite | None = Field(
+        None, description="a ground station: its site and telescope (see docs/free-space.md)")
+    orbit: Orbit | None = Field(
+        None, description="a satellite: its orbit (see docs/free-space.md)")
 
 
 class _FibreSpan(_Strict):
@@ -351,7 +365,8 @@ class QkdLink(_FibreSpan):
 
 
 Link = Annotated[
-    SingleClickLink | DoubleClickLink | MidpointSourceLink | QkdLink,
+    SingleClickLink | DoubleClickLink | MidpointSourceLink | QkdLink | DownlinkLink
+    | UplinkLink,
     Field(discriminator="scheme"),
 ]
 
@@ -586,3 +601,5 @@ class Scenario(_Strict):
         default_factory=list, description="what the network is asked to deliver")
     policy: Policy = Field(default_factory=Policy,
                            description="how the network serves the demands")
+    space: SpaceRun | None = Field(
+        None, description="for satellites: the calendar time the run starts at")

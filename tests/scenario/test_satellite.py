@@ -1,0 +1,190 @@
+"""Satellite links in scenarios: the schema, the pass series against the physics, the
+totals against the series, night-only links, and a satellite as a trusted relay."""
+
+import math
+
+import numpy as np
+import pytest
+
+import qinet
+from qinet.errors import ConfigError, ConfigErrors
+from qinet.physical.orbits import elevation_from_range_rad, slant_range_m
+from qinet.scenario import load_scenario
+from qinet.scenario.satellite import budget, run_start
+from qinet.scenario.schema import Scenario
+
+# A Micius-like orbit (500 km, 97.4 deg) whose pass over Xinglong on the night of
+# 1-2 January 2017 culminates near 56 deg, and a station (Xinglong's coordinates).
+_DOWNLINK = """
+name: downlink
+seed: 3
+duration: 600 s
+space: {epoch: "2017-01-01T12:00:00Z", start: next-pass, lead: 30 s}
+hardware:
+  apd: {kind: detector, efficiency: 0.5, dark_count_rate: 25 Hz, dead_time: 0 s, jitter: 0 s}
+nodes:
+  - {name: sat, orbit: {altitude: 500 km, inclination: 97.4 deg, raan: 0 deg}}
+  - {name: xinglong, station: {latitude: 40.3959 deg, longitude: 117.5775 deg,
+                               altitude: 890 m, aperture: 1 m}}
+links:
+  - {between: [sat, xinglong], scheme: downlink, divergence: 5 urad,
+     pointing_jitter: 0.5 urad, detector: apd, background_night: 50 Hz,
+     background_day: 1 MHz, night_only: NIGHT, time_step: 10 s}
+demands:
+  - {kind: qkd, protocol: bb84-decoy, between: [sat, xinglong], source_rate: 10 MHz,
+     intensities: [0.8, 0.1, 0.0], intensity_probabilities: [0.5, 0.25, 0.25],
+     block_size: 200000}
+"""
+
+
+def _downlink(night_only="true", **replace):
+    text = _DOWNLINK.replace("NIGHT", night_only)
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(scope="module")
+def night_run():
+    return qinet.simulate(_downlink())
+
+
+def test_schema_round_trip_keeps_every_satellite_field():
+    scenario = load_scenario(_downlink())
+    again = Scenario.model_validate(scenario.model_dump())
+    assert again == scenario
+    link = scenario.links[0]
+    assert link.divergence == pytest.approx(5e-6)
+    assert scenario.nodes[1].station.latitude == pytest.approx(math.radians(40.3959))
+    assert scenario.nodes[1].station.aperture == pytest.approx(1e-3)  # km
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("divergence: 5 urad,", "divergence: 5 urad, beam_waist: 10 cm,",
+     "links[0]: give the transmitter's `divergence` or its `beam_waist`"),
+    ("divergence: 5 urad", "divergence: 5 URAD", "links[0].divergence: unknown unit"),
+    ("between: [sat, xinglong], scheme", "between: [xinglong, sat], scheme",
+     "links[0].between[0]: a downlink is sent by a satellite"),
+    ("latitude: 40.3959 deg", "latitude: 100 deg",
+     "nodes[1].station.latitude: must be at most 1.5708"),
+    ("protocol: bb84-decoy", "protocol: mdi", "demands[0].protocol: a satellite link runs"),
+    ('space: {epoch: "2017-01-01T12:00:00Z", start: next-pass, lead: 30 s}', "",
+     "space: needed by the downlink links[0]"),
+    ("inclination: 97.4 deg, ", "", "nodes[0].orbit: needs `tle`"),
+])
+def test_bad_fields_get_one_message_naming_them(old, new, message):
+    with pytest.raises((ConfigError, ConfigErrors)) as info:
+        load_scenario(_downlink(**{old: new}))
+    assert message in str(info.value)
+
+
+def test_the_loss_at_the_closest_step_is_the_budget_at_its_range_and_elevation(night_run):
+    (link,) = night_run.qkd_links
+    (one,) = link.passes
+    k = int(np.argmin(one.range_km))
+    assert one.range_km[k] == pytest.approx(one.min_range_km)
+    scenario = load_scenario(_downlink())
+    closed = budget(scenario, scenario.links[0]).loss_db(one.range_km[k] * 1e3,
+                                                         math.radians(one.elevation_deg[k]))
+    assert one.loss_db[k] == pytest.approx(float(closed), rel=1e-12)
+    # the geometry is the spherical Earth's to within its flattening and the orbit's
+    # eccentricity: the range at that elevation for a 500 km orbit, within 3 %
+    assert one.range_km[k] * 1e3 == pytest.approx(
+        float(slant_range_m(math.radians(one.elevation_deg[k]), 500e3)), rel=0.03)
+    # the loss falls as the satellite climbs: highest at the pass's ends
+    assert one.loss_db[k] < min(one.loss_db[0], one.loss_db[-1])
+
+
+def test_totals_are_the_integrals_of_the_rate_series(night_run):
+    (link,) = night_run.qkd_links
+    (one,) = link.passes
+    steps = np.asarray(one.step_s)
+    assert float(np.asarray(one.sifted_rate_bps) @ steps) == pytest.approx(one.sifted_bits,
+                                                                           rel=1e-12)
+    assert float(np.asarray(one.secret_rate_bps) @ steps) == pytest.approx(
+        one.asymptotic_key_bits, rel=1e-12)
+    assert sum(steps) == pytest.approx(one.duration_s, rel=1e-12)
+    # the link's figures are its passes'
+    assert link.pulses == one.pulses == round(10e6 * sum(steps))
+    assert link.sifted_bits == one.sifted_bits
+    assert link.key_bits == one.key_bits > 0
+    assert link.keys_equal
+
+
+def test_the_pass_lies_in_the_run_and_above_the_minimum_elevation(night_run):
+    (one,) = night_run.qkd_links[0].passes
+    assert one.start_s == pytest.approx(30.0, abs=1e-3)  # lead before the rise
+    assert min(one.elevation_deg) >= 10.0 - 1e-9
+    assert all(one.sending)
+    assert 50.0 < one.max_elevation_deg < 60.0
+
+
+def test_a_night_only_link_sends_nothing_in_daylight():
+    # RAAN 30 deg: the first pass after the epoch crosses Xinglong at about 23:40 UTC,
+    # 07:40 local time on 2 January, after dawn (the Sun above -12 deg)
+    day_pass = {"raan: 0 deg": "raan: 30 deg, epoch: \"2017-01-01T12:00:00Z\"",
+                "2017-01-01T12:00:00Z\", start": "2017-01-01T23:00:00Z\", start"}
+    day = qinet.simulate(_downlink(**day_pass))
+    (one,) = day.qkd_links[0].passes
+    assert not any(one.sending)
+    assert one.pulses == one.sifted_bits == one.key_bits == 0
+    assert day.qkd_links[0].key_bits == 0
+    # the same pass with a link that sends by day: key, and a noisy one
+    lit = qinet.simulate(_downlink("false", **day_pass))
+    (sent,) = lit.qkd_links[0].passes
+    assert all(sent.sending)
+    assert sent.pulses > 0
+    assert sent.qber > 0.2  # 1 MHz of daylight per detector against a few kHz of signal
+
+
+def test_next_pass_starts_the_run_lead_before_the_rise():
+    scenario = load_scenario(_downlink())
+    start = run_start(scenario)
+    assert start.isoformat().startswith("2017-01-01T22:0")
+    assert elevation_from_range_rad(500e3, 500e3) == pytest.approx(math.pi / 2)
+
+
+_RELAY = """
+name: relay
+seed: 2
+duration: 6.6 h
+space: {epoch: "2017-01-01T15:10:00Z"}
+hardware:
+  apd: {kind: detector, efficiency: 0.5, dark_count_rate: 25 Hz, dead_time: 0 s, jitter: 0 s}
+nodes:
+  - {name: sat, trusted: true, orbit: {altitude: 500 km, inclination: 97.4 deg,
+                                       raan: 90 deg, epoch: "2017-01-01T12:00:00Z"}}
+  - {name: xinglong, station: {latitude: 40.3959 deg, longitude: 117.5775 deg,
+                               altitude: 890 m, aperture: 1 m}}
+  - {name: graz, station: {latitude: 47.0678 deg, longitude: 15.4942 deg, altitude: 493 m,
+                           aperture: 1 m}}
+links:
+  - {between: [sat, xinglong], scheme: downlink, divergence: 5 urad, detector: apd,
+     night_only: true, background_night: 50 Hz, time_step: 20 s}
+  - {between: [sat, graz], scheme: downlink, divergence: 5 urad, detector: apd,
+     night_only: true, background_night: 50 Hz, time_step: 20 s}
+demands:
+  - {kind: qkd, protocol: bb84-decoy, between: [sat, xinglong], source_rate: 20 MHz,
+     intensities: [0.8, 0.1, 0.0], intensity_probabilities: [0.5, 0.25, 0.25],
+     block_size: 400000}
+  - {kind: qkd, protocol: bb84-decoy, between: [sat, graz], source_rate: 20 MHz,
+     intensities: [0.8, 0.1, 0.0], intensity_probabilities: [0.5, 0.25, 0.25],
+     block_size: 400000}
+  - {kind: key, between: [xinglong, graz], key_size: 256}
+"""
+
+
+def test_a_trusted_satellite_relays_the_smaller_of_its_two_passes_keys():
+    run = qinet.simulate(_RELAY)
+    xl, gz = run.qkd_links
+    (pass_xl,) = xl.passes
+    (pass_gz,) = gz.passes
+    assert pass_xl.end_s < pass_gz.start_s  # served hours apart
+    (demand,) = run.key_demands
+    # the one-time-pad relay spends the same bits from both pools: whole keys of the
+    # smaller pool, the rest of it left over
+    smaller = min(xl.key_bits, gz.key_bits)
+    assert demand.keys == smaller // 256 > 0
+    assert demand.exposed_to == {"sat": demand.keys}
+    assert min(xl.pool_level_bits, gz.pool_level_bits) == smaller % 256
+    assert demand.keys_equal
