@@ -188,3 +188,15 @@ def test_a_trusted_satellite_relays_the_smaller_of_its_two_passes_keys():
     assert demand.exposed_to == {"sat": demand.keys}
     assert min(xl.pool_level_bits, gz.pool_level_bits) == smaller % 256
     assert demand.keys_equal
+
+
+def test_the_example_of_docs_free_space_runs_one_pass():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "free-space.md"
+    text = doc.read_text(encoding="utf-8").split("```yaml", 1)[1].split("```", 1)[0]
+    run = qinet.simulate(text)
+    (link,) = run.qkd_links
+    (one,) = link.passes
+    assert one.key_bits > 0
+    assert min(one.elevation_deg) >= 20.0 - 1e-9
