@@ -27,7 +27,9 @@ from qinet.analysis.key_metrics import (
 from qinet.link.model import expected_pair_rate_hz
 from qinet.network.demand import RequestClock
 from qinet.physical.bounds import plob_bound
+from qinet.qkd.multi_user import UserPairResult
 from qinet.scenario.build import DemandRecord, LinkRecord, RunRecord
+from qinet.scenario.pair_sources import run_pair_sources
 
 _PS = 1e-12
 
@@ -159,6 +161,7 @@ class RunResult:
         nodes: one entry per node.
         qkd_links: one entry per prepare-and-measure QKD link.
         key_demands: one entry per relayed key demand.
+        pair_sources: one entry per user pair of each multi-user pair source.
     """
 
     scenario: str
@@ -173,6 +176,7 @@ class RunResult:
     qkd_links: list[QkdLinkMetrics] = field(default_factory=list)
     key_demands: list[KeyDemandMetrics] = field(default_factory=list)
     qinet_version: str = ""
+    pair_sources: list[UserPairResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists, NaN never appears)."""
@@ -207,6 +211,8 @@ def summarize(record: RunRecord) -> RunResult:
                            keys_seen.get(n.name, 0)) for n in record.nodes],
         qkd_links=qkd_links,
         key_demands=key_demands,
+        # sampled from closed forms over the scenario's duration, not on the timeline
+        pair_sources=run_pair_sources(scenario, scenario.duration),
     )
 
 

@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from qinet.errors import ConfigError, ConfigErrors
+from qinet.scenario.pair_sources import check_pair_sources
 from qinet.scenario.schema import (
     DEFAULT_QKD_PROTOCOL,
     ENTANGLEMENT_PROTOCOLS,
@@ -41,6 +42,7 @@ from qinet.scenario.schema import (
     MdiDemand,
     PulseQkdDemand,
     Scenario,
+    SnsDemand,
     TwinFieldDemand,
 )
 from qinet.scenario.schema_space import SPACE_SCHEMES, DownlinkLink, UplinkLink
@@ -914,11 +916,12 @@ def check_references(scenario: Scenario) -> None:
                                             f"needs a `scheme: qkd` link between {a} and {b}"))
             _check_hardware(problems, hardware, demand.detector, "detector",
                             f"{where}.detector", also=("gated_apd",))
-            if not isinstance(demand, BB84Demand):
+            if not isinstance(demand, BB84Demand | SnsDemand):
                 _check_intensities(problems, demand, where)
         elif entangled.get(a, a) != entangled.get(b, b):
             problems.append(ConfigError(f"{where}.between", f"no path of entanglement links "
                                                             f"joins {a} and {b}"))
+    problems.extend(check_pair_sources(scenario))
     if problems:
         _raise(problems)
 

@@ -27,6 +27,7 @@ from qinet.qkd.protocols.bbm92 import Bbm92Stream
 from qinet.qkd.protocols.e91 import E91Stream
 from qinet.qkd.protocols.mdi import MdiLink, run_mdi
 from qinet.qkd.protocols.result import QkdRunResult
+from qinet.qkd.protocols.sns_tf import SnsLink, run_sns
 from qinet.qkd.protocols.twin_field import TwinFieldLink, run_twin_field
 from qinet.quantum.backend import QuantumBackend
 from qinet.rng import RngTree
@@ -135,7 +136,9 @@ _FIELD_NAMES = {"intensities": "intensities", "probabilities": "intensity_probab
                 "bob_source.intensities": "intensities",
                 "rate_hz": "source_rate", "fraction": "attack.fraction",
                 "blocked_single_fraction": "attack.fraction", "tap_fraction": "attack.fraction",
-                "efficiency": "photon_efficiency", "phase_noise_rad": "phase_noise"}
+                "efficiency": "photon_efficiency", "phase_noise_rad": "phase_noise",
+                "z_window_probability": "z_basis_probability",
+                "phase_window_rad": "phase_window"}
 
 
 def make_runner(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand,
@@ -171,13 +174,13 @@ def _fibre(scenario: schema.Scenario, link: schema.QkdLink, length_km: float) ->
 
 # Detectors at the receiver: Bob's two (one per bit value, after the basis choice), the
 # MDI station's four (two beam-splitter outputs, two polarisations), twin-field's two.
-RECEIVER_DETECTORS = {"bb84": 2, "bb84-decoy": 2, "mdi": 4, "tf": 2}
+RECEIVER_DETECTORS = {"bb84": 2, "bb84-decoy": 2, "mdi": 4, "tf": 2, "sns": 2}
 
 
 def _spans(link: schema.QkdLink, demand: PulseDemand) -> tuple[float, ...]:
     """The fibre lengths (km) that carry photons to the receiver: the whole link, or
     for MDI and twin-field each end's arm to the station."""
-    if isinstance(demand, schema.MdiDemand | schema.TwinFieldDemand):
+    if isinstance(demand, schema.MdiDemand | schema.TwinFieldDemand | schema.SnsDemand):
         arm_a = link.length * link.station_position
         return arm_a, link.length - arm_a
     return (link.length,)
@@ -384,6 +387,19 @@ def _build(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand)
                 *_relay_parts(scenario, link, demand), detection_window_s=link.detection_window,
                 misalignment=demand.misalignment, phase_slices=demand.phase_slices,
                 phase_noise_rad=demand.phase_noise), _options(demand))
+        case schema.SnsDemand():
+            arm_a, arm_b = _spans(link, demand)
+            return PulseRun(run_sns, SnsLink(
+                _fibre(scenario, link, arm_a), _fibre(scenario, link, arm_b),
+                _detector(scenario, link, demand), detection_window_s=link.detection_window,
+                misalignment=demand.misalignment, z_intensity=demand.z_intensity,
+                send_probability=demand.send_probability,
+                z_window_probability=demand.z_basis_probability,
+                decoy_intensities=(demand.decoy_intensities[0], demand.decoy_intensities[1]),
+                decoy_probabilities=(demand.decoy_probabilities[0],
+                                     demand.decoy_probabilities[1],
+                                     demand.decoy_probabilities[2]),
+                phase_window_rad=demand.phase_window, aopp=demand.aopp), _options(demand))
 
 
 def _bb84_optics(scenario: schema.Scenario, link: schema.QkdLink,

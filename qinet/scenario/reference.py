@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from qinet.scenario import schema
+from qinet.scenario import schema, schema_sources
 from qinet.scenario.schema_space import DownlinkLink, Orbit, SpaceRun, StationSite, UplinkLink
 from qinet.units import unit_factor
 
@@ -90,12 +90,13 @@ links:
      "mapping of its own. A demand takes only the fields of its protocol: a `bbm92` "
      "demand given `misalignment` is refused, naming the protocols that take it. "
      "`bbm92` and `e91` distil a key from the Bell pairs the network delivers; `bb84`, "
-     "`bb84-decoy`, `mdi` and `tf` send pulses over the `scheme: qkd` link that joins "
-     "the two nodes. A `bb84-decoy` demand without `intensities` and "
+     "`bb84-decoy`, `mdi`, `tf` and `sns` send pulses over the `scheme: qkd` link that "
+     "joins the two nodes. A `bb84-decoy` demand without `intensities` and "
      "`intensity_probabilities` gets those that maximise the finite-key rate of its "
      "link, and `qinet run` and `qinet validate` report them.",
      (schema.EntanglementDemand, schema.BBM92Demand, schema.E91Demand, schema.BB84Demand,
-      schema.DecoyBB84Demand, schema.MdiDemand, schema.TwinFieldDemand, schema.Attack,
+      schema.DecoyBB84Demand, schema.MdiDemand, schema.TwinFieldDemand, schema.SnsDemand,
+      schema.Attack,
       schema.KeyDemand), """\
 demands:
   - {kind: entanglement, between: [alice, bob], min_fidelity: 0.8, rate: 5 Hz}
@@ -111,6 +112,19 @@ policy:
   k_paths: 3
   cutoff: 100 ms
   purification: {scheme: dejmps, rounds: 1}
+"""),
+    ("Pair sources", "Entries of `pair_sources`: one broadband entangled-pair source shared "
+     "by many users through wavelength demultiplexing (Joshi et al., Sci. Adv. 6, eaba0959 "
+     "(2020)). Each entry of `channels` is a conjugate pair of wavelength channels routed "
+     "to two users, who distil BBM92 keys from its coincidences; a user on several "
+     "channel pairs receives them all on one receiver. Users are nodes of the file. "
+     "Reported per user pair under `pair_sources` in the run's JSON (docs/metrics.md).",
+     (schema.PairSource, schema_sources.SourceUser, schema_sources.PairChannel), """\
+pair_sources:
+  - name: hub
+    pair_rate: 1 MHz
+    users: [{node: alice, length: 5 km, insertion_loss: 4}, {node: bob, length: 8 km}]
+    channels: [{users: [alice, bob]}]
 """),
 )
 

@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     Tag,
+    model_validator,
 )
 
 from qinet.errors import UnitError
@@ -391,7 +392,7 @@ class EntanglementDemand(_PairDemand):
 
 
 ENTANGLEMENT_PROTOCOLS = ("bbm92", "e91")
-PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf")
+PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf", "sns")
 Epsilon = OpenProbability
 
 
@@ -511,12 +512,41 @@ class TwinFieldDemand(_Intensities, _Pulses, _KeyOptions):
         0.0, description="residual phase drift between the arms, standard deviation (rad)")
 
 
+class SnsDemand(_KeyBasis, _Pulses, _KeyOptions):
+    """Sending-or-not-sending twin-field QKD: in Z windows each node sends a pulse or
+    nothing, in X windows decoys, to a beam splitter at the link's ``station_position``
+    (Wang, Yu and Hu 2018), with actively odd-parity pairing of the raw key (Xu et al.
+    2020) unless ``aopp`` is false."""
+
+    protocol: Literal["sns"] = Field(description="sns (sending-or-not-sending twin field)")
+    z_basis_probability: OpenProbability = Field(
+        0.8, description="probability that an end opens a Z (key) window, an X (decoy) "
+                         "window the rest")
+    z_intensity: Annotated[float, *_bounded(low=0, low_open=True)] = Field(
+        0.4, description="mean photon number of a pulse sent in a Z window")
+    send_probability: OpenProbability = Field(
+        0.25, description="probability that an end sends in a Z window")
+    decoy_intensities: Annotated[list[Annotated[float, *_bounded(low=0, low_open=True)]],
+                                 Field(min_length=2, max_length=2)] = Field(
+        [0.1, 0.4], description="the two X-window decoys' mean photon numbers: weak, then "
+                                "strong")
+    decoy_probabilities: Annotated[list[Probability], Field(min_length=3, max_length=3)] = Field(
+        [0.4, 0.4, 0.2], description="the three X-window probabilities: vacuum, weak decoy, "
+                                     "strong decoy")
+    phase_window: Annotated[float, *_bounded(low=0, high=math.pi, low_open=True)] = Field(
+        0.3, description="weak-decoy pairs whose phases agree within half of this (rad), "
+                         "modulo pi, bound the phase error")
+    aopp: bool = Field(True, description="pair the raw key by odd parity before error "
+                                         "correction")
+
+
 PairQkdDemand = BBM92Demand | E91Demand
-PulseQkdDemand = BB84Demand | DecoyBB84Demand | MdiDemand | TwinFieldDemand
+PulseQkdDemand = BB84Demand | DecoyBB84Demand | MdiDemand | TwinFieldDemand | SnsDemand
 QKDDemand = PairQkdDemand | PulseQkdDemand
 QKD_DEMANDS: dict[str, type[QKDDemand]] = {
     "bbm92": BBM92Demand, "e91": E91Demand, "bb84": BB84Demand,
-    "bb84-decoy": DecoyBB84Demand, "mdi": MdiDemand, "tf": TwinFieldDemand}
+    "bb84-decoy": DecoyBB84Demand, "mdi": MdiDemand, "tf": TwinFieldDemand,
+    "sns": SnsDemand}
 DEFAULT_QKD_PROTOCOL = "bbm92"
 
 
@@ -548,7 +578,8 @@ class KeyDemand(_Strict):
 QkdDemandField = Annotated[
     Annotated[BBM92Demand, Tag("bbm92")] | Annotated[E91Demand, Tag("e91")]
     | Annotated[BB84Demand, Tag("bb84")] | Annotated[DecoyBB84Demand, Tag("bb84-decoy")]
-    | Annotated[MdiDemand, Tag("mdi")] | Annotated[TwinFieldDemand, Tag("tf")],
+    | Annotated[MdiDemand, Tag("mdi")] | Annotated[TwinFieldDemand, Tag("tf")]
+    | Annotated[SnsDemand, Tag("sns")],
     Discriminator(_tag("protocol", DEFAULT_QKD_PROTOCOL)),
 ]
 Demand = Annotated[EntanglementDemand | QkdDemandField | KeyDemand,
@@ -575,6 +606,9 @@ class Policy(_Strict):
         None, description="qubits stored longer than this are discarded (default: never)")
     purification: Purification | None = Field(None, description="purify link pairs")
 
+# multi-user pair sources live in their own module, which uses the models above
+from qinet.scenario.schema_sources import PairSource  # noqa: E402
+
 # ---------------------------------------------------------------- scenario
 
 
@@ -595,11 +629,22 @@ class Scenario(_Strict):
                                           "sources) that nodes and links refer to")
     nodes: Annotated[list[Node], Field(min_length=2)] = Field(
         description="the network's nodes (at least two)")
-    links: Annotated[list[Link], Field(min_length=1)] = Field(
-        description="fibre links between nodes (at least one)")
+    links: list[Link] = Field(
+        default_factory=list,
+        description="fibre links between nodes (at least one, unless `pair_sources` has one)")
     demands: list[Demand] = Field(
         default_factory=list, description="what the network is asked to deliver")
     policy: Policy = Field(default_factory=Policy,
                            description="how the network serves the demands")
+    pair_sources: list[PairSource] = Field(
+        default_factory=list,
+        description="broadband entangled-pair sources shared by many users through "
+                    "wavelength channels; each channel pair gives two users BBM92 keys")
+
+    @model_validator(mode="after")
+    def _something_to_run(self) -> Scenario:
+        if not self.links and not self.pair_sources:
+            raise ValueError("links: at least one link (or a source in `pair_sources`)")
+        return self
     space: SpaceRun | None = Field(
         None, description="for satellites: the calendar time the run starts at")

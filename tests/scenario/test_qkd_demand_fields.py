@@ -87,7 +87,20 @@ PULSE_FIELDS: dict[str, dict[str, tuple[Any, Any, Read]]] = {
            "source_rate": ("50 MHz", 5e7, _optics("bob_source", "rate_hz")),
            "phase_slices": (8, 8, _optics("phase_slices")),
            "phase_noise": (0.1, 0.1, _optics("phase_noise_rad"))},
+    "sns": {**KEY_OPTIONS, "misalignment": PULSES["misalignment"],
+            "detector": PULSES["detector"],
+            "z_basis_probability": (0.7, 0.7, _optics("z_window_probability")),
+            "z_intensity": (0.3, 0.3, _optics("z_intensity")),
+            "send_probability": (0.1, 0.1, _optics("send_probability")),
+            "decoy_intensities": ([0.05, 0.3], (0.05, 0.3), _optics("decoy_intensities")),
+            "decoy_probabilities": ([0.5, 0.3, 0.2], (0.5, 0.3, 0.2),
+                                    _optics("decoy_probabilities")),
+            "phase_window": (0.2, 0.2, _optics("phase_window_rad")),
+            "aopp": (False, False, _optics("aopp"))},
 }
+# the optics of sns hold no source: its rate reaches only the key network's link spec,
+# which test_the_block_size_and_rate_of_a_pulse_protocol_reach_its_key_network_link checks
+RATE_ONLY = {"sns": {"source_rate"}}
 PAIR_OPTIONS: dict[str, dict[str, tuple[Any, Any, Read]]] = {
     "bbm92": {**KEY_OPTIONS, "block_size": (5000, 5000, _options("block_size")),
               "z_basis_probability": (0.8, 0.8, _options("z_probability"))},
@@ -118,7 +131,8 @@ def _pair_demand(protocol: str, **fields: Any) -> Any:
 def test_the_tables_cover_every_field_of_every_protocol():
     for protocol, table in PULSE_FIELDS.items():
         fields = set(schema.QKD_DEMANDS[protocol].model_fields)
-        assert fields == set(table) | TAGS | {"block_size"}, protocol
+        assert fields == set(table) | TAGS | {"block_size"} | RATE_ONLY.get(protocol, set()), \
+            protocol
     for protocol, table in PAIR_OPTIONS.items():
         fields = set(schema.QKD_DEMANDS[protocol].model_fields)
         assert fields == set(table) | set(PAIR_TARGETS) | TAGS, protocol
@@ -224,7 +238,7 @@ def test_the_message_for_a_bbm92_demand_with_misalignment():
     with pytest.raises(ConfigError) as info:
         load_scenario({**PAIR_FILE, "demands": [demand]})
     assert str(info.value) == ("demands[0].misalignment: not a field of a bbm92 demand (a "
-                               "field of protocol bb84, bb84-decoy, mdi, tf), got 0.4")
+                               "field of protocol bb84, bb84-decoy, mdi, tf, sns), got 0.4")
 
 
 def test_a_misspelt_field_still_gets_a_did_you_mean():
@@ -258,7 +272,7 @@ def test_an_unknown_protocol_names_the_protocols():
         load_scenario({**PULSE_FILE, "demands": [demand]})
     assert info.value.field == "demands[0].protocol"
     assert info.value.reason == ("unknown protocol 'b92'; use one of 'bbm92', 'e91', 'bb84', "
-                                 "'bb84-decoy', 'mdi', 'tf'")
+                                 "'bb84-decoy', 'mdi', 'tf', 'sns'")
 
 
 def test_a_qkd_demand_without_a_protocol_is_bbm92_and_dumps_back():
