@@ -21,6 +21,7 @@ from qinet.qkd.multi_user import UserPairResult, sample_user_pair
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import detector_of, fibre_of
+from qinet.scenario.schema_sources import PairSource
 from qinet.units import SPEED_OF_LIGHT_M_PER_S
 
 RECEIVER_DETECTORS = 4
@@ -49,7 +50,7 @@ def check_pair_sources(scenario: schema.Scenario) -> list[ConfigError]:
 
 
 def user_pair_theory(scenario: schema.Scenario,
-                     source: schema.PairSource) -> list[tuple[tuple[str, str], float,
+                     source: PairSource) -> list[tuple[tuple[str, str], float,
                                                               UserPairRates]]:
     """``(users, pair_rate_hz, rates)`` of every channel pair of ``source``."""
     fibre = fibre_of(scenario, source.fibre)
@@ -79,7 +80,7 @@ def user_pair_theory(scenario: schema.Scenario,
     return out
 
 
-def _coefficient(source: schema.PairSource, channel: schema.ClassicalChannel) -> float:
+def _coefficient(source: PairSource, channel: schema.ClassicalChannel) -> float:
     rho = (source.raman_coefficient if channel.raman_coefficient is None
            else channel.raman_coefficient)
     if channel.wavelength is None:
