@@ -51,6 +51,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from qinet.errors import ConfigError
 from qinet.qkd._checks import check_epsilons, check_misalignment, check_open_probability
 from qinet.qkd.bounds import F_EC, binary_entropy
@@ -85,8 +88,8 @@ class OneDecoyBound:
     phi_z: float
 
 
-def _two(name: str, values: Sequence[float]) -> tuple[float, float]:
-    out = tuple(float(v) for v in values)
+def _two(name: str, values: ArrayLike) -> tuple[float, float]:
+    out = tuple(float(v) for v in np.ravel(np.asarray(values, dtype=np.float64)))
     if len(out) != 2:
         raise ConfigError(name, f"must have one entry per intensity (2), got {len(out)}")
     if any(not math.isfinite(v) or v < 0.0 for v in out):
@@ -138,13 +141,13 @@ def sampling_gamma(a: float, b: float, c: float, d: float) -> float:
 
 
 def one_decoy_key_length(
-    n_z: Sequence[float],
-    n_x: Sequence[float],
-    m_z: Sequence[float],
-    m_x: Sequence[float],
+    n_z: ArrayLike,
+    n_x: ArrayLike,
+    m_z: ArrayLike,
+    m_x: ArrayLike,
     *,
-    intensities: Sequence[float],
-    probabilities: Sequence[float],
+    intensities: ArrayLike,
+    probabilities: ArrayLike,
     lambda_ec: float,
     epsilon_sec: float,
     epsilon_cor: float,
