@@ -151,7 +151,7 @@ def test_resuming_from_the_messages_continues_the_same_decoding():
 
 
 def test_warm_start_on_an_extended_code_keeps_the_iterations_already_run():
-    # The lower-rate code adds rows to the higher-rate one (here H and one 6 % block of
+    # The lower-rate code adds rows to the higher-rate one (here H and one 4 % block of
     # extra parities): H's edges are a prefix of the larger code's (CSR order), so messages
     # after 6 iterations on H seed the larger graph. 4 more iterations there decode what
     # 4 from scratch cannot; H alone needs more than 6 (f = 1.4, QBER 5 %, n = 2048).
