@@ -43,8 +43,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
+from qinet.qkd.bounds import F_EC, bbm92_key_fraction
+from qinet.qkd.postprocessing.estimation import qber_upper_bound
 from qinet.qkd.protocols._bb84_channel import (
     ChannelSampler,
     LinkStatistics,
@@ -53,7 +56,12 @@ from qinet.qkd.protocols._bb84_channel import (
     key_blocks,
     label_counts,
 )
-from qinet.qkd.protocols._blocks import BlockTally, check_run_options, distill_in_blocks
+from qinet.qkd.protocols._blocks import (
+    BlockTally,
+    check_run_options,
+    distill_in_blocks,
+    phase_error_key_length,
+)
 from qinet.qkd.protocols._prepare_measure import qber_table
 from qinet.qkd.protocols.bb84_decoy import CLASS_NAMES, decoy_security
 from qinet.qkd.protocols.result import QkdRunResult
@@ -79,6 +87,11 @@ class PassChannel:
         background_hz: background counts per second of each receiving detector.
         sending: whether the link sends during the step (above the minimum elevation,
             and in the dark for a night-only link).
+        arm_transmittance: for a pair source sending one photon to each of two
+            stations, each arm's transmittance per step, shape ``(2, steps)``
+            (``transmittance`` is then their product, ``range_m`` the summed length,
+            ``elevation_rad`` the lower of the two elevations); ``None`` otherwise.
+        arm_background_hz: background counts per second of each arm's detectors.
     """
 
     name: str
@@ -90,6 +103,8 @@ class PassChannel:
     transmittance: FloatArray
     background_hz: FloatArray
     sending: BoolArray
+    arm_transmittance: FloatArray | None = None
+    arm_background_hz: FloatArray | None = None
 
     @property
     def end_s(self) -> float:
@@ -272,3 +287,96 @@ def _geometry(steps: PassChannel) -> dict[str, Any]:
             "step_s": steps.step_s, "elevation_deg": np.degrees(steps.elevation_rad),
             "range_km": steps.range_m / 1e3, "loss_db": steps.loss_db,
             "sending": steps.sending}
+
+
+def run_bbm92_pass(steps: PassChannel, *, pair_rate_hz: float, detector: Detector,
+                   window_s: float, misalignment: float, rng: RngTree, block_size: int,
+                   z_basis_probability: float = 0.5, epsilon_sec: float = 1e-10,
+                   epsilon_cor: float = 1e-15,
+                   distill_options: Mapping[str, Any] | None = None
+                   ) -> tuple[QkdRunResult, PassRecord]:
+    """BBM92 between two stations fed by one pair source over a pass, step by step.
+
+    Over step ``k`` of length ``t_k``, with ``R`` pairs per second, arm ``j``'s photon
+    detected with probability ``e_j = T_j eta_d`` and each side's two detectors adding
+    ``n_j = 2 (dark + background_j)`` noise clicks per second:
+
+    * true coincidences are Poisson with mean ``R e_A e_B t_k``;
+    * accidental coincidences (a click at each side within the window ``tau`` that is
+      not one pair) Poisson with mean ``s_A s_B tau t_k``, singles ``s_j = R e_j + n_j``
+      (the standard accidental rate for ``s tau << 1``);
+    * both sides measure in Z with probability ``q^2`` and in X with ``(1 - q)^2``
+      (other coincidences are sifted out); a true coincidence's bits differ with the
+      probability ``misalignment`` (the source's and analysers' error), an accidental's
+      with 1/2.
+
+    The key is the Z coincidences of the whole pass; the phase error is bounded from
+    the X coincidences (Clopper-Pearson at ``epsilon_sec``) and privacy amplification
+    follows Shor and Preskill, as :class:`~qinet.qkd.protocols.bbm92.Bbm92Stream`
+    does. The step's ``secret_rate_bps`` is the asymptotic Shor-Preskill key of its own
+    counts, ``n_Z (1 - f H2(E_Z) - H2(E_X)) / t_k`` (0 when negative). The record's
+    ``pulses`` are the pairs the source emitted while the link ran.
+    """
+    if steps.arm_transmittance is None or steps.arm_background_hz is None:
+        raise ConfigError("steps", "a pair source's pass needs each arm's transmittance")
+    options = check_run_options(block_size, epsilon_sec, epsilon_cor, distill_options)
+    draw = rng.generator("bbm92/channel")
+    q = z_basis_probability
+    eta_d = float(detector.efficiency) * float(detector.window_efficiency(window_s))
+    n = steps.step_s.size
+    sifted = np.zeros(n)
+    secret = np.zeros(n)
+    totals = np.zeros(4, dtype=np.int64)  # n_Z, errors_Z, n_X, errors_X
+    pairs = 0
+    coincidences = 0
+    for k in range(n):
+        if not steps.sending[k]:
+            continue
+        t = float(steps.step_s[k])
+        e_a, e_b = (float(x) * eta_d for x in steps.arm_transmittance[:, k])
+        noise = [2.0 * (detector.dark_count_rate_hz + float(b))
+                 for b in steps.arm_background_hz[:, k]]
+        s_a, s_b = pair_rate_hz * e_a + noise[0], pair_rate_hz * e_b + noise[1]
+        true = int(draw.poisson(pair_rate_hz * e_a * e_b * t))
+        accidental = int(draw.poisson(s_a * s_b * window_s * t))
+        pairs += round(pair_rate_hz * t)
+        coincidences += true + accidental
+        counts = []
+        for share in (q * q, (1.0 - q) ** 2):
+            n_true, n_acc = draw.binomial(true, share), draw.binomial(accidental, share)
+            wrong = draw.binomial(n_true, misalignment) + draw.binomial(n_acc, 0.5)
+            counts += [int(n_true + n_acc), int(wrong)]
+        totals += np.asarray(counts, dtype=np.int64)
+        n_z, e_z, n_x, e_x = counts
+        sifted[k] = n_z / t
+        if n_z and n_x:
+            secret[k] = float(bbm92_key_fraction(e_z / n_z, e_x / n_x, F_EC)) * n_z / t
+    n_z, e_z, n_x, e_x = (int(v) for v in totals)
+    base: dict[str, Any] = _geometry(steps)
+    if not n_z:
+        run = QkdRunResult("bbm92", pairs, coincidences, 0, transmittance=0.0)
+        return run, PassRecord(**base, sifted_rate_bps=sifted, secret_rate_bps=secret,
+                               pulses=pairs, sifted_bits=0, asymptotic_key_bits=0.0,
+                               key_bits=0, qber=None)
+    phase_error = min(qber_upper_bound(e_x, n_x, epsilon=epsilon_sec), 0.5) if n_x else 0.5
+    bits = draw.integers(0, 2, n_z, dtype=np.uint8)
+    flips = np.zeros(n_z, dtype=np.uint8)
+    flips[draw.choice(n_z, e_z, replace=False)] = 1
+    tally = distill_in_blocks(
+        bits, bits ^ flips, rng=rng, stream="bbm92", block_size=block_size,
+        epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
+        key_length=phase_error_key_length(phase_error, epsilon_sec=epsilon_sec,
+                                          epsilon_cor=epsilon_cor),
+        distill_options=options)
+    qber_z, qber_x = e_z / n_z, (e_x / n_x if n_x else 0.0)
+    run = QkdRunResult(
+        protocol="bbm92", pulses=pairs, detections=coincidences, sifted_bits=n_z,
+        qber={"Z": qber_z, "X": qber_x}, estimates={"phase_error_upper": phase_error},
+        asymptotic_bits_per_pulse=(n_z / pairs * float(bbm92_key_fraction(qber_z, qber_x, F_EC))
+                                   if n_x else 0.0),
+        transmittance=float(steps.transmittance[steps.sending].mean()),
+        **tally.result_fields())
+    record = PassRecord(**base, sifted_rate_bps=sifted, secret_rate_bps=secret, pulses=pairs,
+                        sifted_bits=n_z, asymptotic_key_bits=float(secret @ steps.step_s),
+                        key_bits=run.key_bits, qber=qber_z)
+    return run, record

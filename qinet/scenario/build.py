@@ -42,11 +42,11 @@ from qinet.scenario.coincidences import link_car
 from qinet.scenario.hardware import detector_of, fibre_of, memory_of, source_of
 from qinet.scenario.key_network import build_key_network
 from qinet.scenario.qkd_protocols import PairKeyStream, pair_run
-from qinet.scenario.schema_space import DownlinkLink, UplinkLink
+from qinet.scenario.schema_space import DownlinkLink, DualDownlinkLink, UplinkLink
 from qinet.units import s_to_ps
 
 # links that carry prepare-and-measure QKD (fibre, satellite): the key network's
-KEY_LINKS = (schema.QkdLink, DownlinkLink, UplinkLink)
+KEY_LINKS = (schema.QkdLink, DownlinkLink, UplinkLink, DualDownlinkLink)
 
 _LINK_CLASSES: dict[str, type[HeraldedLink]] = {
     "fast-forward": FastForwardLink,

@@ -20,8 +20,8 @@ from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import fibre_of
 from qinet.scenario.qkd_protocols import default_link_demand, make_runner
-from qinet.scenario.satellite import space_link_spec
-from qinet.scenario.schema_space import DownlinkLink, UplinkLink
+from qinet.scenario.satellite import dual_link_spec, space_link_spec
+from qinet.scenario.schema_space import DownlinkLink, DualDownlinkLink, UplinkLink
 from qinet.units import s_to_ps
 
 
@@ -45,6 +45,9 @@ def qkd_link_specs(scenario: schema.Scenario) -> list[QkdLinkSpec]:
     for index, link in enumerate(scenario.links):
         if isinstance(link, DownlinkLink | UplinkLink):  # its channel follows the passes
             specs.append(space_link_spec(scenario, index, on_link.get(frozenset(link.between))))
+            continue
+        if isinstance(link, DualDownlinkLink):  # a pair source on a satellite
+            specs.append(dual_link_spec(scenario, index))
             continue
         if link.scheme != "qkd":
             continue

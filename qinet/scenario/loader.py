@@ -40,12 +40,18 @@ from qinet.scenario.schema import (
     BB84Demand,
     DecoyBB84Demand,
     MdiDemand,
+    OneDecoyBB84Demand,
     PulseQkdDemand,
     Scenario,
     SnsDemand,
     TwinFieldDemand,
 )
-from qinet.scenario.schema_space import SPACE_SCHEMES, DownlinkLink, UplinkLink
+from qinet.scenario.schema_space import (
+    SPACE_SCHEMES,
+    DownlinkLink,
+    DualDownlinkLink,
+    UplinkLink,
+)
 from qinet.scenario.space_checks import space_problems
 
 MAX_FILE_BYTES = 16 * 2**20  # 16 MiB: a network of 100,000 links fits several times
@@ -878,7 +884,7 @@ def check_references(scenario: Scenario) -> None:
                 problems.append(ConfigError(f"links[{i}].between", f"a second link between "
                                             f"{link.between[0]} and {link.between[1]}"))
             family.add(key)
-        if not isinstance(link, DownlinkLink | UplinkLink):  # free space has no fibre
+        if not isinstance(link, DownlinkLink | UplinkLink | DualDownlinkLink):  # no fibre
             _check_hardware(problems, hardware, link.fibre, "fibre", f"links[{i}].fibre")
         _check_hardware(problems, hardware, link.detector, "detector", f"links[{i}].detector",
                         also=("gated_apd",) if link.scheme == "qkd" else ())
@@ -979,7 +985,8 @@ def _relayed(a: str, b: str, qkd_pairs: set[frozenset[str]],
 
 
 def _check_intensities(problems: list[ConfigError],
-                       demand: DecoyBB84Demand | MdiDemand | TwinFieldDemand, where: str) -> None:
+                       demand: DecoyBB84Demand | MdiDemand | TwinFieldDemand | OneDecoyBB84Demand,
+                       where: str) -> None:
     mus, probs = demand.intensities, demand.intensity_probabilities
     if mus is not None and probs is not None and len(mus) != len(probs):
         problems.append(ConfigError(f"{where}.intensity_probabilities",

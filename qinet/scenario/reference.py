@@ -26,7 +26,14 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from qinet.scenario import schema, schema_sources
-from qinet.scenario.schema_space import DownlinkLink, Orbit, SpaceRun, StationSite, UplinkLink
+from qinet.scenario.schema_space import (
+    DownlinkLink,
+    DualDownlinkLink,
+    Orbit,
+    SpaceRun,
+    StationSite,
+    UplinkLink,
+)
 from qinet.units import unit_factor
 
 # (title, lead paragraph, models, example YAML)
@@ -73,9 +80,10 @@ links:
      "station, a node with an `orbit` a satellite. A `scheme: downlink` link sends decoy "
      "BB84 from a satellite to a station (`between: [satellite, station]`), a `scheme: "
      "uplink` link the reverse; its loss follows the satellite's passes above "
-     "`min_elevation` (docs/free-space.md). A file with such links places its run in "
-     "time with `space`.",
-     (StationSite, Orbit, SpaceRun, DownlinkLink, UplinkLink), """\
+     "`min_elevation` (docs/free-space.md). A `scheme: dual-downlink` link joins two "
+     "stations through a pair source on a `satellite` (BBM92). A file with such links "
+     "places its run in time with `space`.",
+     (StationSite, Orbit, SpaceRun, DownlinkLink, UplinkLink, DualDownlinkLink), """\
 space: {epoch: "2017-01-01T12:00:00Z", start: next-pass, lead: 30 s}
 nodes:
   - {name: micius, orbit: {altitude: 500 km, inclination: 97.4 deg}, trusted: true}
@@ -90,12 +98,14 @@ links:
      "mapping of its own. A demand takes only the fields of its protocol: a `bbm92` "
      "demand given `misalignment` is refused, naming the protocols that take it. "
      "`bbm92` and `e91` distil a key from the Bell pairs the network delivers; `bb84`, "
-     "`bb84-decoy`, `mdi`, `tf` and `sns` send pulses over the `scheme: qkd` link that "
+     "`bb84-decoy`, `bb84-one-decoy`, `mdi`, `tf` and `sns` send pulses over the "
+     "`scheme: qkd` link that "
      "joins the two nodes. A `bb84-decoy` demand without `intensities` and "
      "`intensity_probabilities` gets those that maximise the finite-key rate of its "
      "link, and `qinet run` and `qinet validate` report them.",
      (schema.EntanglementDemand, schema.BBM92Demand, schema.E91Demand, schema.BB84Demand,
       schema.DecoyBB84Demand, schema.MdiDemand, schema.TwinFieldDemand, schema.SnsDemand,
+      schema.OneDecoyBB84Demand,
       schema.Attack,
       schema.KeyDemand), """\
 demands:

@@ -35,7 +35,13 @@ from qinet.physical.orbits import (
 )
 from qinet.physical.sources import WeakCoherentSource
 from qinet.qkd.key_records import QkdLinkSpec
-from qinet.qkd.pass_link import PassChannel, PassRecord, PassSchedule, run_decoy_pass
+from qinet.qkd.pass_link import (
+    PassChannel,
+    PassRecord,
+    PassSchedule,
+    run_bbm92_pass,
+    run_decoy_pass,
+)
 from qinet.qkd.protocols._bb84_channel import PrepareMeasureLink
 from qinet.qkd.protocols.bb84_decoy import run_decoy_bb84
 from qinet.qkd.protocols.result import QkdRunResult
@@ -43,7 +49,7 @@ from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.hardware import detector_of
 from qinet.scenario.qkd_protocols import DEFAULT_INTENSITIES, PulseRun
-from qinet.scenario.schema_space import DownlinkLink, UplinkLink, as_utc
+from qinet.scenario.schema_space import DownlinkLink, DualDownlinkLink, UplinkLink, as_utc
 from qinet.units import s_to_ps
 
 SpaceLink = DownlinkLink | UplinkLink
@@ -93,9 +99,14 @@ def ends_of(scenario: schema.Scenario, link: SpaceLink) -> tuple[Satellite, Grou
     return satellite_of(scenario, sat_name), station, aperture_m
 
 
-def budget(scenario: schema.Scenario, link: SpaceLink) -> FreeSpaceLink:
-    """The link's mean-transmittance budget (receiving optics included)."""
-    _, station, aperture_m = ends_of(scenario, link)
+def budget(scenario: schema.Scenario, link: SpaceLink | DualDownlinkLink,
+           station_name: str | None = None) -> FreeSpaceLink:
+    """The link's mean-transmittance budget (receiving optics included); for a dual
+    downlink, the downlink to ``station_name``."""
+    if isinstance(link, DualDownlinkLink):
+        station, aperture_m = station_of(scenario, station_name or link.between[0])
+    else:
+        _, station, aperture_m = ends_of(scenario, link)
     uplink = isinstance(link, UplinkLink)
     if link.receiver_aperture is not None:
         receiver_m = link.receiver_aperture * 1e3
@@ -133,8 +144,12 @@ def run_start(scenario: schema.Scenario) -> datetime:
     if space.start == "epoch":
         return epoch
     index, link = next((i, lk) for i, lk in enumerate(scenario.links)
-                       if isinstance(lk, DownlinkLink | UplinkLink))
-    sat, station, _ = ends_of(scenario, link)
+                       if isinstance(lk, DownlinkLink | UplinkLink | DualDownlinkLink))
+    if isinstance(link, DualDownlinkLink):  # the first pass over its first station
+        sat = satellite_of(scenario, link.satellite)
+        station = station_of(scenario, link.between[0])[0]
+    else:
+        sat, station, _ = ends_of(scenario, link)
     passes = find_passes(sat, station, epoch, _PASS_SEARCH_S,
                          min_elevation_rad=link.min_elevation)
     if not passes:
@@ -259,7 +274,97 @@ def _cached_channels(scenario_json: str, index: int) -> tuple[PassChannel, ...]:
     # `qinet run` (and a test's several runs) build the same key network
     scenario = schema.Scenario.model_validate_json(scenario_json)
     link = scenario.links[index]
+    if isinstance(link, DualDownlinkLink):
+        return dual_pass_channels(scenario, link, start=run_start(scenario),
+                                  duration_s=scenario.duration)
     if not isinstance(link, DownlinkLink | UplinkLink):
         return ()
     return pass_channels(scenario, link, start=run_start(scenario),
                          duration_s=scenario.duration)
+
+
+def dual_pass_channels(scenario: schema.Scenario, link: DualDownlinkLink, *,
+                       start: datetime, duration_s: float) -> tuple[PassChannel, ...]:
+    """The stretches inside the run when both stations see the satellite above the
+    link's ``min_elevation``, in steps; per step each arm's transmittance, and as the
+    pass's own series the two-photon transmittance, the summed range and the lower
+    elevation."""
+    sat = satellite_of(scenario, link.satellite)
+    stations = [station_of(scenario, name)[0] for name in link.between]
+    before = start - timedelta(seconds=_MARGIN_S)
+    windows = [[(max(p.rise_s - _MARGIN_S, 0.0), min(p.set_s - _MARGIN_S, duration_s))
+                for p in find_passes(sat, st, before, duration_s + 2 * _MARGIN_S,
+                                     min_elevation_rad=link.min_elevation)]
+               for st in stations]
+    both = [(max(a0, b0), min(a1, b1)) for a0, a1 in windows[0] for b0, b1 in windows[1]
+            if min(a1, b1) > max(a0, b0)]
+    budgets = [budget(scenario, link, name) for name in link.between]
+    dt = link.time_step
+    channels = []
+    for rise, down in sorted(both):
+        span = down - rise
+        count = max(math.ceil(span / dt - 1e-9), 1)
+        steps = np.full(count, dt)
+        steps[-1] = span - dt * (count - 1)
+        mids = rise + np.cumsum(steps) - steps / 2
+        arms = [look_angles(sat, st, start, mids) for st in stations]
+        elevation = np.clip(np.minimum(arms[0].elevation_rad, arms[1].elevation_rad), 0.0,
+                            math.pi / 2)
+        eta = np.stack([np.asarray(b.transmittance(a.range_m, np.clip(a.elevation_rad, 0.0,
+                                                                       math.pi / 2)))
+                        for b, a in zip(budgets, arms, strict=True)])
+        dark = np.stack([is_dark(st, start, mids) for st in stations])
+        background = np.where(dark, link.background_night, link.background_day)
+        sending = (np.asarray(dark.all(axis=0), dtype=bool) if link.night_only
+                   else np.ones(count, dtype=bool))
+        channels.append(PassChannel(
+            name="-".join(link.between), start_utc=(start + timedelta(seconds=rise)).isoformat(),
+            start_s=rise, step_s=steps, elevation_rad=elevation,
+            range_m=arms[0].range_m + arms[1].range_m, transmittance=eta[0] * eta[1],
+            background_hz=background.max(axis=0), sending=sending, arm_transmittance=eta,
+            arm_background_hz=background))
+    return tuple(channels)
+
+
+@dataclass(frozen=True, slots=True)
+class PairPassRun:
+    """BBM92 over one pass of a satellite's pair source
+    (:func:`qinet.qkd.pass_link.run_bbm92_pass`), with everything but the pass."""
+
+    link: DualDownlinkLink
+    detector: Detector
+
+    def __call__(self, steps: PassChannel, rng: RngTree,
+                 block_size: int) -> tuple[QkdRunResult, PassRecord]:
+        """Distribute pairs over the pass and distil the stations' key."""
+        link = self.link
+        return run_bbm92_pass(
+            steps, pair_rate_hz=link.pair_rate, detector=self.detector,
+            window_s=link.detection_window, misalignment=link.misalignment, rng=rng,
+            block_size=block_size, z_basis_probability=link.z_basis_probability,
+            epsilon_sec=link.epsilon_sec, epsilon_cor=link.epsilon_cor)
+
+
+def _no_pulses(pulses: int, rng: RngTree, block_size: int) -> QkdRunResult:
+    """A pair source's link sends nothing outside its passes (the key network runs the
+    passes' runner, never this one)."""
+    return QkdRunResult("bbm92", 0, 0, 0, transmittance=0.0)
+
+
+def dual_link_spec(scenario: schema.Scenario, index: int) -> QkdLinkSpec:
+    """The key network's view of ``scenario.links[index]``, a dual downlink: BBM92
+    between its two stations, key deposited when each common pass ends."""
+    link = scenario.links[index]
+    if not isinstance(link, DualDownlinkLink):
+        raise ConfigError(f"links[{index}].scheme", "not a dual downlink")
+    spec = detector_of(scenario, link.detector)
+    detector = Detector(spec.efficiency, spec.dark_count_rate, spec.dead_time, spec.jitter)
+    channels = _cached_channels(scenario.model_dump_json(), index)
+    longest_m = max((float(c.range_m.max()) for c in channels), default=0.0)
+    shortest_km = min((float(c.range_m.min()) / 1e3 for c in channels), default=0.0)
+    return QkdLinkSpec(
+        between=link.between, length_km=shortest_km,
+        # the stations' announcements cross both downlinks through the satellite
+        delay_ps=s_to_ps(longest_m / SPEED_OF_LIGHT_M_PER_S), source_rate_hz=link.pair_rate,
+        block_size_bits=link.block_size, protocol="bbm92", runner=_no_pulses,
+        passes=PassSchedule(channels, PairPassRun(link, detector)))

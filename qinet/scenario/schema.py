@@ -167,6 +167,7 @@ class _Strict(BaseModel):
 # helpers above (imported here, after them, so that the cycle resolves)
 from qinet.scenario.schema_space import (  # noqa: E402
     DownlinkLink,
+    DualDownlinkLink,
     Orbit,
     SpaceRun,
     StationSite,
@@ -367,7 +368,7 @@ class QkdLink(_FibreSpan):
 
 Link = Annotated[
     SingleClickLink | DoubleClickLink | MidpointSourceLink | QkdLink | DownlinkLink
-    | UplinkLink,
+    | UplinkLink | DualDownlinkLink,
     Field(discriminator="scheme"),
 ]
 
@@ -392,7 +393,7 @@ class EntanglementDemand(_PairDemand):
 
 
 ENTANGLEMENT_PROTOCOLS = ("bbm92", "e91")
-PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf", "sns")
+PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf", "sns", "bb84-one-decoy")
 Epsilon = OpenProbability
 
 
@@ -540,13 +541,28 @@ class SnsDemand(_KeyBasis, _Pulses, _KeyOptions):
                                          "correction")
 
 
+class OneDecoyBB84Demand(_KeyBasis, _Pulses, _KeyOptions):
+    """BB84 with a signal and one decoy, no vacuum class, over the ``scheme: qkd`` link
+    between the two nodes (Rusca et al. 2018 finite key), the protocol of the 421 km
+    record (Boaron et al. 2018)."""
+
+    protocol: Literal["bb84-one-decoy"] = Field(description="bb84-one-decoy")
+    intensities: Annotated[list[Annotated[float, *_bounded(low=0, low_open=True)]],
+                           Field(min_length=2, max_length=2)] = Field(
+        [0.5, 0.15], description="the two mean photon numbers: signal, then decoy (smaller)")
+    intensity_probabilities: Annotated[list[Probability],
+                                       Field(min_length=2, max_length=2)] = Field(
+        [0.7, 0.3], description="the probabilities of signal and decoy")
+
+
 PairQkdDemand = BBM92Demand | E91Demand
-PulseQkdDemand = BB84Demand | DecoyBB84Demand | MdiDemand | TwinFieldDemand | SnsDemand
+PulseQkdDemand = (BB84Demand | DecoyBB84Demand | MdiDemand | TwinFieldDemand | SnsDemand
+                  | OneDecoyBB84Demand)
 QKDDemand = PairQkdDemand | PulseQkdDemand
 QKD_DEMANDS: dict[str, type[QKDDemand]] = {
     "bbm92": BBM92Demand, "e91": E91Demand, "bb84": BB84Demand,
     "bb84-decoy": DecoyBB84Demand, "mdi": MdiDemand, "tf": TwinFieldDemand,
-    "sns": SnsDemand}
+    "sns": SnsDemand, "bb84-one-decoy": OneDecoyBB84Demand}
 DEFAULT_QKD_PROTOCOL = "bbm92"
 
 
@@ -579,7 +595,7 @@ QkdDemandField = Annotated[
     Annotated[BBM92Demand, Tag("bbm92")] | Annotated[E91Demand, Tag("e91")]
     | Annotated[BB84Demand, Tag("bb84")] | Annotated[DecoyBB84Demand, Tag("bb84-decoy")]
     | Annotated[MdiDemand, Tag("mdi")] | Annotated[TwinFieldDemand, Tag("tf")]
-    | Annotated[SnsDemand, Tag("sns")],
+    | Annotated[SnsDemand, Tag("sns")] | Annotated[OneDecoyBB84Demand, Tag("bb84-one-decoy")],
     Discriminator(_tag("protocol", DEFAULT_QKD_PROTOCOL)),
 ]
 Demand = Annotated[EntanglementDemand | QkdDemandField | KeyDemand,

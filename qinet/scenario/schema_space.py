@@ -21,6 +21,8 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from qinet.scenario.schema import (
     Efficiency,
+    OpenProbability,
+    PositiveFrequencyHz,
     PositiveTimeS,
     PositiveWavelengthM,
     Probability,
@@ -48,7 +50,7 @@ OrbitAltitudeKm = Annotated[float, *_quantity("length_km"),
                             *_bounded(low=100.0, high=50_000.0)]
 BackgroundHz = Annotated[float, *_quantity("frequency_hz"), *_bounded(low=0)]
 
-SPACE_SCHEMES = ("downlink", "uplink")
+SPACE_SCHEMES = ("downlink", "uplink", "dual-downlink")
 """Link schemes whose ends are a satellite and a ground station."""
 
 
@@ -172,6 +174,29 @@ class UplinkLink(_FreeSpaceQkdLink):
     ``between: [station, satellite]``; turbulence near the transmitter spreads the beam."""
 
     scheme: Literal["uplink"] = Field(description="uplink: ground to satellite")
+
+
+class DualDownlinkLink(_FreeSpaceQkdLink):
+    """An entangled-pair source on a satellite sending one photon of each pair to each of
+    two ground stations, ``between: [station, station]``: BBM92 keys between the
+    stations while both see the satellite above ``min_elevation`` (the optics fields
+    hold for both downlinks)."""
+
+    scheme: Literal["dual-downlink"] = Field(description="dual-downlink: a pair source on a "
+                                                         "satellite, one photon to each station")
+    between: tuple[str, str] = Field(description="the two ground stations")
+    satellite: str = Field(description="the satellite node that carries the pair source")
+    pair_rate: PositiveFrequencyHz = Field(
+        1e6, description="pairs emitted per second into the two transmitters (Hz)")
+    misalignment: Annotated[float, *_bounded(low=0, high=0.5)] = Field(
+        0.01, description="probability that a pair's bits differ though both sides chose the "
+                          "same basis (the source's and analysers' error)")
+    z_basis_probability: OpenProbability = Field(
+        0.5, description="probability that a station measures in the key basis Z")
+    block_size: Annotated[int, Field(ge=1000)] = Field(
+        1_000_000, description="sifted bits per post-processing block")
+    epsilon_sec: OpenProbability = Field(1e-10, description="secrecy parameter of the key")
+    epsilon_cor: OpenProbability = Field(1e-15, description="correctness parameter of the key")
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from qinet.errors import ConfigError
-from qinet.scenario.schema_space import DownlinkLink, UplinkLink
+from qinet.scenario.schema_space import DownlinkLink, DualDownlinkLink, UplinkLink
 
 if TYPE_CHECKING:
     from qinet.scenario.schema import Scenario
@@ -22,7 +22,8 @@ def space_problems(scenario: Scenario) -> list[ConfigError]:
     """Every problem with the scenario's stations, satellites and space links.
 
     * a node is a ground station (``station``) or a satellite (``orbit``), not both;
-    * a downlink joins ``[satellite, station]``, an uplink ``[station, satellite]``;
+    * a downlink joins ``[satellite, station]``, an uplink ``[station, satellite]``, a
+      dual downlink two stations through its ``satellite``;
     * a run with a space link needs ``space`` (its calendar time);
     * a prepare-and-measure demand over a space link runs ``bb84-decoy``.
 
@@ -49,9 +50,12 @@ def space_problems(scenario: Scenario) -> list[ConfigError]:
                             "station" if node.station is not None else "node")
     space_links = []
     for i, link in enumerate(scenario.links):
-        if not isinstance(link, DownlinkLink | UplinkLink):
+        if not isinstance(link, DownlinkLink | UplinkLink | DualDownlinkLink):
             continue
         space_links.append(i)
+        if isinstance(link, DualDownlinkLink):
+            problems += _dual_problems(i, link, kinds)
+            continue
         wanted = (("satellite", "station") if isinstance(link, DownlinkLink)
                   else ("station", "satellite"))
         role = ("sent by", "received by")
@@ -74,4 +78,17 @@ def space_problems(scenario: Scenario) -> list[ConfigError]:
                 and protocol not in SPACE_PROTOCOLS):
             problems.append(ConfigError(f"demands[{k}].protocol", f"a satellite link runs "
                                         f"{', '.join(SPACE_PROTOCOLS)}, got {protocol}"))
+    return problems
+
+
+def _dual_problems(i: int, link: DualDownlinkLink, kinds: dict[str, str]) -> list[ConfigError]:
+    problems = [ConfigError(f"links[{i}].between[{j}]", f"a dual-downlink joins two ground "
+                            f"stations (nodes with a `station`); {end!r} is "
+                            f"{'a satellite' if kinds[end] == 'satellite' else 'neither'}")
+                for j, end in enumerate(link.between) if kinds.get(end, "station") != "station"]
+    if kinds.get(link.satellite) != "satellite":
+        known = [name for name, kind in kinds.items() if kind == "satellite"]
+        problems.append(ConfigError(f"links[{i}].satellite", f"{link.satellite!r} is not a "
+                                    f"satellite (a node with an `orbit`); satellites: "
+                                    f"{', '.join(known) or 'none'}"))
     return problems

@@ -200,3 +200,34 @@ def test_the_example_of_docs_free_space_runs_one_pass():
     (one,) = link.passes
     assert one.key_bits > 0
     assert min(one.elevation_deg) >= 20.0 - 1e-9
+
+
+def test_a_dual_downlink_counts_the_closed_form_coincidences():
+    from qinet.scenario import preset_path
+    from qinet.scenario.satellite import dual_pass_channels
+
+    scenario = load_scenario(preset_path("micius-entanglement"))
+    run = qinet.simulate(scenario)
+    (link,) = run.qkd_links
+    (one,) = link.passes
+    assert link.protocol == "bbm92"
+    spec = scenario.links[0]
+    (channel,) = dual_pass_channels(scenario, spec, start=run_start(scenario),
+                                    duration_s=scenario.duration)
+    eta_d = 0.5  # the preset's detectors; no jitter, so the whole window counts
+    e_a, e_b = channel.arm_transmittance * eta_d
+    noise = 2 * (25.0 + 100.0)  # two detectors per station, dark + night background
+    s_a, s_b = spec.pair_rate * e_a + noise, spec.pair_rate * e_b + noise
+    t = channel.step_s
+    expected = float(((spec.pair_rate * e_a * e_b + s_a * s_b * spec.detection_window) * t)
+                     .sum())
+    detections = link.raw_rate_bps * link.pulses / link.source_rate_hz
+    assert abs(detections - expected) < 5 * math.sqrt(expected)  # Poisson, 5 sigma
+    # both stations measure in Z a quarter of the time
+    assert abs(one.sifted_bits - detections / 4) < 5 * math.sqrt(detections * 3 / 16)
+    # the two-photon loss is the sum of the two downlinks' losses
+    assert one.loss_db == pytest.approx(
+        tuple(-10 * np.log10(channel.arm_transmittance.prod(axis=0))), rel=1e-12)
+    assert one.range_km == pytest.approx(tuple(channel.range_m / 1e3), rel=1e-12)
+    assert 1_500 < one.min_range_km < 1_700  # the stations are 1,120 km apart
+    assert link.key_bits == one.key_bits > 0
