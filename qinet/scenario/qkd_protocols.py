@@ -26,6 +26,7 @@ from qinet.qkd.protocols.bb84_decoy import run_decoy_bb84
 from qinet.qkd.protocols.bbm92 import Bbm92Stream
 from qinet.qkd.protocols.e91 import E91Stream
 from qinet.qkd.protocols.mdi import MdiLink, run_mdi
+from qinet.qkd.protocols.one_decoy_bb84 import run_one_decoy_bb84
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.qkd.protocols.sns_tf import SnsLink, run_sns
 from qinet.qkd.protocols.twin_field import TwinFieldLink, run_twin_field
@@ -174,7 +175,8 @@ def _fibre(scenario: schema.Scenario, link: schema.QkdLink, length_km: float) ->
 
 # Detectors at the receiver: Bob's two (one per bit value, after the basis choice), the
 # MDI station's four (two beam-splitter outputs, two polarisations), twin-field's two.
-RECEIVER_DETECTORS = {"bb84": 2, "bb84-decoy": 2, "mdi": 4, "tf": 2, "sns": 2}
+RECEIVER_DETECTORS = {"bb84": 2, "bb84-decoy": 2, "mdi": 4, "tf": 2, "sns": 2,
+                      "bb84-one-decoy": 2}
 
 
 def _spans(link: schema.QkdLink, demand: PulseDemand) -> tuple[float, ...]:
@@ -377,6 +379,12 @@ def _build(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand)
             pulses = _weak_source(scenario, link, demand)
             return PulseRun(run_decoy_bb84, _bb84_optics(scenario, link, demand, pulses),
                             {**_options(demand), "attack": _attack(demand)})
+        case schema.OneDecoyBB84Demand():
+            two = WeakCoherentSource(rate_hz=demand.source_rate,
+                                     intensities=tuple(demand.intensities),
+                                     probabilities=tuple(demand.intensity_probabilities))
+            return PulseRun(run_one_decoy_bb84, _bb84_optics(scenario, link, demand, two),
+                            _options(demand))
         case schema.MdiDemand():
             return PulseRun(run_mdi, MdiLink(
                 *_relay_parts(scenario, link, demand), detection_window_s=link.detection_window,
@@ -403,7 +411,8 @@ def _build(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand)
 
 
 def _bb84_optics(scenario: schema.Scenario, link: schema.QkdLink,
-                 demand: schema.BB84Demand | schema.DecoyBB84Demand,
+                 demand: schema.BB84Demand | schema.DecoyBB84Demand
+                 | schema.OneDecoyBB84Demand,
                  source: SinglePhotonSource | WeakCoherentSource) -> BB84Link:
     return BB84Link(source, _fibre(scenario, link, link.length),
                     _detector(scenario, link, demand, source),

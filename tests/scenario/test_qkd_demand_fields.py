@@ -97,6 +97,10 @@ PULSE_FIELDS: dict[str, dict[str, tuple[Any, Any, Read]]] = {
                                     _optics("decoy_probabilities")),
             "phase_window": (0.2, 0.2, _optics("phase_window_rad")),
             "aopp": (False, False, _optics("aopp"))},
+    "bb84-one-decoy": {**KEY_OPTIONS, **PULSES, **Z_BASIS,
+                       "intensities": ([0.6, 0.2], (0.6, 0.2), _optics("source", "intensities")),
+                       "intensity_probabilities": ([0.6, 0.4], (0.6, 0.4),
+                                                   _optics("source", "probabilities"))},
 }
 # the optics of sns hold no source: its rate reaches only the key network's link spec,
 # which test_the_block_size_and_rate_of_a_pulse_protocol_reach_its_key_network_link checks
@@ -238,7 +242,8 @@ def test_the_message_for_a_bbm92_demand_with_misalignment():
     with pytest.raises(ConfigError) as info:
         load_scenario({**PAIR_FILE, "demands": [demand]})
     assert str(info.value) == ("demands[0].misalignment: not a field of a bbm92 demand (a "
-                               "field of protocol bb84, bb84-decoy, mdi, tf, sns), got 0.4")
+                               "field of protocol bb84, bb84-decoy, mdi, tf, sns, "
+                               "bb84-one-decoy), got 0.4")
 
 
 def test_a_misspelt_field_still_gets_a_did_you_mean():
@@ -272,7 +277,7 @@ def test_an_unknown_protocol_names_the_protocols():
         load_scenario({**PULSE_FILE, "demands": [demand]})
     assert info.value.field == "demands[0].protocol"
     assert info.value.reason == ("unknown protocol 'b92'; use one of 'bbm92', 'e91', 'bb84', "
-                                 "'bb84-decoy', 'mdi', 'tf', 'sns'")
+                                 "'bb84-decoy', 'mdi', 'tf', 'sns', 'bb84-one-decoy'")
 
 
 def test_a_qkd_demand_without_a_protocol_is_bbm92_and_dumps_back():
