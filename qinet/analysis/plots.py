@@ -12,6 +12,7 @@ import networkx as nx
 
 from qinet.analysis.key_metrics import KeyDemandMetrics, PairKeyMetrics
 from qinet.analysis.metrics import DemandMetrics, PathBound, RunResult
+from qinet.analysis.pass_plots import PANEL_HEIGHT_IN, plot_passes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -76,6 +77,8 @@ def run_figure(result: RunResult) -> Figure:
       capacities, the bottleneck when there is one route (the min-cut bound on the
       multi-path capacity; Pirandola, Commun. Phys. 2, 51 (2019)). The metrics give no
       bound for a key demand, so it is computed here from the links of the result.
+    * Per satellite link, its passes against time (:mod:`qinet.analysis.pass_plots`):
+      elevation, loss, and the sifted and secret key rates.
 
     Names run down the y axis and the figure grows with the rows, so 50 rows stay
     readable; a panel shows at most :data:`MAX_ROWS` rows and says so in its title. A
@@ -97,6 +100,8 @@ def run_figure(result: RunResult) -> Figure:
     relayed = result.key_demands
     shown = [min(len(rows), MAX_ROWS) for rows in (demands, keys, relayed)]
     heights = [n * _ROW_IN + _PANEL_IN for n in shown if n]
+    passing = [link for link in result.qkd_links if link.passes]  # satellite links
+    heights += [PANEL_HEIGHT_IN] * len(passing)
     figure = Figure(figsize=(11, sum(heights) + 0.6 if heights else 2.0), layout="constrained")
     FigureCanvasAgg(figure)
     figure.suptitle(f"{result.scenario}: seed {result.seed}, {result.duration_s:g} s "
@@ -121,6 +126,10 @@ def run_figure(result: RunResult) -> Figure:
     if relayed:
         _plot_relayed(figure.add_subplot(grid[row, :]), result, relayed[:MAX_ROWS],
                       total=len(relayed))
+        row += 1
+    for link in passing:
+        plot_passes(figure.add_subplot(grid[row, :]), link)
+        row += 1
     return figure
 
 

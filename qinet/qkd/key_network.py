@@ -77,7 +77,8 @@ class _LinkSource:
         self.pulses_sent = 0
         self.slices = 0
         self.slice_pulses = 0  # sized at the first slice
-        self.stats = QkdLinkStats()
+        # a satellite link that sees no pass in the run had no channel at all
+        self.stats = QkdLinkStats() if link.passes is None else QkdLinkStats(transmittance=0.0)
         self.handle: EventHandle | None = None
         self.passes: list[PassRecord] = []  # a satellite link's passes, as they end
 

@@ -231,3 +231,15 @@ def test_a_dual_downlink_counts_the_closed_form_coincidences():
     assert one.range_km == pytest.approx(tuple(channel.range_m / 1e3), rel=1e-12)
     assert 1_500 < one.min_range_km < 1_700  # the stations are 1,120 km apart
     assert link.key_bits == one.key_bits > 0
+
+
+def test_the_run_figure_draws_each_satellite_link_s_passes(night_run):
+    from qinet.analysis.plots import run_figure
+
+    figure = run_figure(night_run)
+    titles = [ax.get_title() for ax in figure.axes]
+    (title,) = [t for t in titles if "pass(es)" in t]
+    assert title.startswith("sat-xinglong (bb84-decoy): 1 pass(es)")
+    (passes,) = [ax for ax in figure.axes if "pass(es)" in ax.get_title()]
+    elevation = passes.get_lines()[0].get_ydata()
+    assert list(elevation) == list(night_run.qkd_links[0].passes[0].elevation_deg)
