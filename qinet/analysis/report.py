@@ -24,6 +24,7 @@ from rich.text import Text
 
 from qinet.analysis.key_metrics import KeyDemandMetrics, PulseKeyMetrics, QkdLinkMetrics
 from qinet.analysis.metrics import DemandMetrics, LinkMetrics, PathBound, RunResult
+from qinet.qkd.multi_user import UserPairResult
 
 _PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
              (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
@@ -264,6 +265,21 @@ def key_demand_table(demand: KeyDemandMetrics) -> Table:
     return out
 
 
+def pair_source_tables(pairs: list[UserPairResult]) -> list[Table]:
+    """One table per multi-user pair source: each user pair's sifted rate, QBER, CAR
+    and key rate."""
+    tables: dict[str, Table] = {}
+    for p in pairs:
+        if p.source not in tables:
+            tables[p.source] = new_table(f"pair source {p.source}", "sifted", "QBER", "CAR",
+                                         "key")
+        tables[p.source].add_row(f"{p.users[0]} ↔ {p.users[1]}",
+                                 format_si(p.sifted_rate_bps, "bit/s", digits=3),
+                                 format_fraction(p.qber), f"{p.car:.4g}",
+                                 format_si(p.secret_key_rate_bps, "bit/s", digits=3))
+    return list(tables.values())
+
+
 _MAX_LINK_TABLES = 8
 
 
@@ -275,7 +291,8 @@ def run_report(result: RunResult) -> Group:
               if d.pairs or not isinstance(d.key, PulseKeyMetrics)]
     parts += [qkd_link_table(link) for link in result.qkd_links]
     parts += [key_demand_table(d) for d in result.key_demands]
-    if not (result.demands or result.key_demands):
+    parts += pair_source_tables(result.pair_sources)
+    if not (result.demands or result.key_demands or result.pair_sources):
         parts.append(Text("no demands: add some under `demands:` to measure service",
                           style="dim"))
     used = [link for link in result.links if link.demands]
