@@ -19,6 +19,9 @@ from qinet.link.messages import HeraldMessage
 class DetailedLink(HeraldedLink):
     """A :class:`~qinet.link.heralded_link.HeraldedLink` that plays every attempt."""
 
+    __slots__ = ("_attempt_count", "_attempt_start", "_heard", "_outcomes", "_requested", "_to_a",
+                 "_to_b")
+
     mode: ClassVar[str] = "detailed"
 
     def start(self) -> None:

@@ -27,6 +27,9 @@ _HORIZON_PS = 2**62  # beyond any run: a success this late never happens in the 
 class FastForwardLink(HeraldedLink):
     """A :class:`~qinet.link.heralded_link.HeraldedLink` that skips failed attempts."""
 
+    __slots__ = ("_attempts_to_success", "_delivered_ps", "_on_success", "_period_ps",
+                 "_schedule_at", "_trying")
+
     mode: ClassVar[str] = "fast-forward"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

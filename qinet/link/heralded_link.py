@@ -20,7 +20,7 @@ from qinet.devices.node import QuantumNode
 from qinet.errors import ProtocolError
 from qinet.kernel.timeline import Timeline
 from qinet.link.model import AttemptModel
-from qinet.link.pairs import LinkPair
+from qinet.link.pairs import LINK, MEMORY_PAIR, SLOT_A, SLOT_B, LinkPair
 
 PairConsumer = Callable[[LinkPair], None]
 _new_tuple = tuple.__new__
@@ -51,6 +51,11 @@ class HeraldedLink(ABC):
         successes: pairs heralded so far (delivered to both nodes).
         released: pairs handed back.
     """
+
+    __slots__ = ("_attempts_known", "_bank_a", "_bank_b", "_held_since_ps", "_holding", "_parked",
+                 "_ready_ps", "_reset_ps", "_slots", "_stored_ps", "_turnaround_ps", "consumer",
+                 "holding_ps", "may_retry", "memory_pairs", "model", "name", "node_a", "node_b",
+                 "released", "rng", "successes", "timeline")
 
     mode: ClassVar[str]
 
@@ -209,7 +214,37 @@ class HeraldedLink(ABC):
         Raises:
             ProtocolError: that end is not held (released twice, or not this link's).
         """
-        self.release_end(pair, side, ready_ps=self.timeline.now_ps + self._reset_ps)
+        # release_end written out, the bank's vacate too: this runs for every qubit a
+        # swap measures, twice per link pair; the pair's fields are read by index
+        i = pair[MEMORY_PAIR]
+        if pair[LINK] != self.name or not self._holding[i][side]:
+            raise ProtocolError(
+                f"link {self.name}: memory pair {i}, end {'ab'[side]}, is not held")
+        held = self._holding[i]
+        now = self.timeline.now_ps
+        ready = now + self._reset_ps
+        ready_ps = self._ready_ps
+        if ready > ready_ps[i]:
+            ready_ps[i] = ready
+        held[side] = False
+        if side:
+            bank, slot = self._bank_b, pair[SLOT_B]
+        else:
+            bank, slot = self._bank_a, pair[SLOT_A]
+        occupied = bank.occupied_since
+        since = occupied[slot]
+        if since is not None:
+            bank.occupied_ps += now - since
+            occupied[slot] = None
+        if held[1 - side]:
+            return
+        self.released += 1
+        self.holding_ps += now - self._held_since_ps[i]
+        may_retry = self.may_retry
+        if may_retry is not None and not may_retry(i):
+            self._parked.add(i)
+        if i not in self._parked:
+            self._begin(i)
 
     def _deliver(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         # inlined, the memory banks' occupy too: this runs once per heralded pair

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -42,6 +42,18 @@ class LinkPair(NamedTuple):
     stored_b_ps: int
     delivered_ps: int
     attempts: int
+
+
+# LinkPair's fields by position, for code that runs once per pair: a tuple's index is
+# cheaper than a named tuple's attribute (a descriptor call). Literal values, so that type
+# checkers know each field's type; a test checks them against the field names.
+LINK: Final = 0
+MEMORY_PAIR: Final = 1
+SLOT_A: Final = 2
+SLOT_B: Final = 3
+REQUESTED_PS: Final = 4
+STORED_A_PS: Final = 5
+STORED_B_PS: Final = 6
 
 
 def pair_states(

@@ -31,7 +31,7 @@ import numpy as np
 
 from qinet.kernel.timeline import Timeline
 from qinet.link.heralded_link import BufferedDraws
-from qinet.link.pairs import LinkPair
+from qinet.link.pairs import REQUESTED_PS, STORED_A_PS, STORED_B_PS, LinkPair
 from qinet.network.cutoffs import Cutoffs
 from qinet.network.deferred import HEIGHT as _HEIGHT
 from qinet.network.deferred import repeater_kind, resolve
@@ -93,6 +93,12 @@ class PathProtocol:
             shared by the protocols of one network (each link's state is converted once,
             not once per demand over it); filled as needed.
     """
+
+    __slots__ = ("_complete", "_cover", "_direct", "_farther_end_ps", "_forward", "_kinds", "_left",
+                 "_messages", "_nested", "_release", "_right", "_spans", "_states", "_swap_success",
+                 "_uniform", "backend", "cutoffs", "delivery", "demand", "log", "memories", "n",
+                 "operations", "pairs", "path", "policy", "purifier", "queues", "rng", "segments",
+                 "supply", "target_pairs", "timeline")
 
     def __init__(
         self,
@@ -183,12 +189,13 @@ class PathProtocol:
 
     def on_link_pair(self, k: int, link_pair: LinkPair) -> None:
         """A pair on segment ``k`` (positions k, k+1) was handed to this demand."""
+        # the pair's fields by index: a named tuple's attribute is a descriptor call
         if self._forward[k]:
             a_side, b_side = 0, 1
-            stored_lo, stored_hi = link_pair.stored_a_ps, link_pair.stored_b_ps
+            stored_lo, stored_hi = link_pair[STORED_A_PS], link_pair[STORED_B_PS]
         else:
             a_side, b_side = 1, 0
-            stored_lo, stored_hi = link_pair.stored_b_ps, link_pair.stored_a_ps
+            stored_lo, stored_hi = link_pair[STORED_B_PS], link_pair[STORED_A_PS]
         if self._direct:
             self.delivery.link_pair(link_pair, self._states[0], (stored_lo, stored_hi),
                                     (self.memories[0], self.memories[1]), self._release[0])
@@ -216,7 +223,7 @@ class PathProtocol:
         if cutoffs is not None:
             cutoffs.watch_pair(k, lo, a_side, stored_lo, hi, stored_hi)
         pair = Pair(pair_id, k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
-                    _LIVE, 0, 0, 0, 0, None, link_pair.requested_ps)
+                    _LIVE, 0, 0, 0, 0, None, link_pair[REQUESTED_PS])
         table[pair_id] = pair
         n = self.n
         if k == 0 and n == 1:

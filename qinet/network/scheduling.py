@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from qinet.errors import ProtocolError
 from qinet.link.heralded_link import HeraldedLink
-from qinet.link.pairs import LinkPair
+from qinet.link.pairs import MEMORY_PAIR, LinkPair
 
 
 @dataclass(slots=True)
@@ -43,6 +43,8 @@ class LinkScheduler:
     Attributes:
         handed: pairs handed out so far, per user index.
     """
+
+    __slots__ = ("_always", "_asks", "_next", "_owner", "_users", "handed", "link")
 
     def __init__(self, link: HeraldedLink) -> None:
         self.link = link
@@ -99,7 +101,7 @@ class LinkScheduler:
                     return
                 user.held += 1
                 self.handed[0] += 1
-                self._owner[pair.memory_pair] = 0
+                self._owner[pair[MEMORY_PAIR]] = 0
                 user.handler(pair)
                 return
         satisfied = 0
@@ -118,7 +120,7 @@ class LinkScheduler:
             self._next = index + 1 if index + 1 < n else 0
             user.held += 1
             self.handed[index] += 1
-            self._owner[pair.memory_pair] = index
+            self._owner[pair[MEMORY_PAIR]] = index
             user.handler(pair)
             return
         if satisfied:
