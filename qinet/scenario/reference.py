@@ -129,7 +129,7 @@ policy:
      "to two users, who distil BBM92 keys from its coincidences; a user on several "
      "channel pairs receives them all on one receiver. Users are nodes of the file. "
      "Reported per user pair under `pair_sources` in the run's JSON (docs/metrics.md).",
-     (schema.PairSource, schema_sources.SourceUser, schema_sources.PairChannel), """\
+     (schema_sources.PairSource, schema_sources.SourceUser, schema_sources.PairChannel), """\
 pair_sources:
   - name: hub
     pair_rate: 1 MHz
