@@ -243,3 +243,39 @@ def test_the_run_figure_draws_each_satellite_link_s_passes(night_run):
     (passes,) = [ax for ax in figure.axes if "pass(es)" in ax.get_title()]
     elevation = passes.get_lines()[0].get_ydata()
     assert list(elevation) == list(night_run.qkd_links[0].passes[0].elevation_deg)
+
+
+def test_an_uplink_loses_more_than_the_downlink_of_the_same_optics():
+    # the same pass, the station sending: turbulence at the transmitter spreads the beam
+    # (Andrews & Phillips' uplink weight), so each step loses more than the downlink's
+    up_text = _downlink(**{"between: [sat, xinglong], scheme: downlink":
+                           "between: [xinglong, sat], scheme: uplink, receiver_aperture: 1 m",
+                           "between: [sat, xinglong], source_rate":
+                           "between: [xinglong, sat], source_rate"})
+    up = qinet.simulate(up_text)
+    (one_up,) = up.qkd_links[0].passes
+    (one_down,) = qinet.simulate(_downlink()).qkd_links[0].passes
+    assert one_up.range_km == pytest.approx(one_down.range_km, rel=1e-9)
+    assert all(u > d + 1.0 for u, d in zip(one_up.loss_db, one_down.loss_db, strict=True))
+    scenario = load_scenario(up_text)
+    k = int(np.argmin(one_up.range_km))
+    closed = budget(scenario, scenario.links[0]).loss_db(
+        one_up.range_km[k] * 1e3, math.radians(one_up.elevation_deg[k]))
+    assert one_up.loss_db[k] == pytest.approx(float(closed), rel=1e-12)
+
+
+def test_a_tle_gives_the_pass_of_the_same_elements():
+    from datetime import UTC, datetime
+
+    from qinet.physical.orbits import Satellite
+
+    sat = Satellite.circular(altitude_m=500e3, inclination_rad=math.radians(97.4),
+                             raan_rad=0.0, argument_of_latitude_rad=0.0,
+                             epoch=datetime(2017, 1, 1, 12, tzinfo=UTC))
+    orbit = "{altitude: 500 km, inclination: 97.4 deg, raan: 0 deg}"
+    text = _downlink(**{orbit: f'{{tle: ["{sat.line1}", "{sat.line2}"]}}'})
+    assert load_scenario(text).nodes[0].orbit.tle == [sat.line1, sat.line2]
+    (by_tle,) = qinet.simulate(text).qkd_links[0].passes
+    (by_elements,) = qinet.simulate(_downlink()).qkd_links[0].passes
+    assert by_tle.max_elevation_deg == pytest.approx(by_elements.max_elevation_deg, abs=1e-6)
+    assert by_tle.start_utc == by_elements.start_utc
