@@ -190,7 +190,9 @@ def sns_z_statistics(
     return SnsZStatistics(
         correct_0=one * _single_click(lb, keep), wrong_0=eps**2 * both,
         correct_1=one * _single_click(la, keep),
-        wrong_1=(1.0 - eps) ** 2 * 2.0 * p_d * keep + 0.0 * a,
+        # dark counts alone: no transmittance in it, broadcast to the arms' shape
+        wrong_1=np.broadcast_to((1.0 - eps) ** 2 * 2.0 * p_d * keep,
+                                np.broadcast_shapes(a.shape, b.shape, p_d.shape)),
         untagged_0=one * single * s1b, untagged_1=one * single * s1a, phase_error=e1)
 
 
