@@ -220,8 +220,10 @@ class SourceHardware(_Strict):
 
 class GatedApdHardware(_Strict):
     """A gated InGaAs/InP avalanche photodiode with hold-off and afterpulsing, for the
-    receivers of prepare-and-measure QKD (defaults: a GHz-gated diode as in Yuan et al.,
-    Appl. Phys. Lett. 91, 041114 (2007); model in docs/physics of `gated_detectors`)."""
+    receivers of `bb84` and `bb84-decoy` demands (defaults: a GHz-gated diode as in Yuan
+    et al., Appl. Phys. Lett. 91, 041114 (2007)). Its renewal steady state
+    (qinet/physical/gated_detectors.py) sets the share of gates armed and the
+    afterpulse clicks, which land on a random bit: half of them are errors."""
 
     kind: Literal["gated_apd"] = Field(description="gated_apd: a gated avalanche photodiode")
     gate_frequency: PositiveFrequencyHz = Field(
