@@ -21,7 +21,8 @@ SPACE_PROTOCOLS = ("bb84-decoy",)
 def space_problems(scenario: Scenario) -> list[ConfigError]:
     """Every problem with the scenario's stations, satellites and space links.
 
-    * a node is a ground station (``station``) or a satellite (``orbit``), not both;
+    * a node is a ground station (``station``) or a satellite (``orbit``), not both, and
+      a satellite is an end of space links only (a station may also have fibre links);
     * a downlink joins ``[satellite, station]``, an uplink ``[station, satellite]``, a
       dual downlink two stations through its ``satellite``;
     * a run with a space link needs ``space`` (its calendar time);
@@ -51,6 +52,11 @@ def space_problems(scenario: Scenario) -> list[ConfigError]:
     space_links = []
     for i, link in enumerate(scenario.links):
         if not isinstance(link, DownlinkLink | UplinkLink | DualDownlinkLink):
+            problems += [ConfigError(f"links[{i}].between[{j}]", f"{end!r} is a satellite: "
+                                     f"it joins only downlink and uplink links (and carries "
+                                     f"the source of a dual-downlink), not a {link.scheme} "
+                                     f"link") for j, end in enumerate(link.between)
+                         if kinds.get(end) == "satellite"]
             continue
         space_links.append(i)
         if isinstance(link, DualDownlinkLink):

@@ -71,6 +71,8 @@ def test_schema_round_trip_keeps_every_satellite_field():
     ('space: {epoch: "2017-01-01T12:00:00Z", start: next-pass, lead: 30 s}', "",
      "space: needed by the downlink links[0]"),
     ("inclination: 97.4 deg, ", "", "nodes[0].orbit: needs `tle`"),
+    ("links:\n", "links:\n  - {between: [sat, xinglong], length: 10 km, scheme: qkd}\n",
+     "links[0].between[0]: 'sat' is a satellite: it joins only downlink and uplink links"),
 ])
 def test_bad_fields_get_one_message_naming_them(old, new, message):
     with pytest.raises((ConfigError, ConfigErrors)) as info:
