@@ -115,3 +115,25 @@ links: [{{between: [a, b], length: 10 km, scheme: double-click, detector: det}}]
 """)
     with pytest.raises(ConfigError, match="afterpulse_probability"):
         _runner(GATED.replace(f"afterpulse_probability: {P_AP}", "afterpulse_probability: 1"))
+
+
+def test_a_simulated_run_reports_the_closed_form_qber():
+    # the whole path of `qinet run`: the key network sends 2e7 pulses in slices through
+    # the gated receiver; about 3.4e5 sifted bits in the key basis (half the pulses in Z at
+    # each end, q_Z = 1/2), QBER at 5 sigma of its binomial count
+    from qinet import simulate
+
+    result = simulate(f"""
+duration: 20 ms
+hardware: {{det: {GATED}}}
+nodes: [{{name: a}}, {{name: b}}]
+links: [{{between: [a, b], length: {LENGTH_KM} km, scheme: qkd, detector: det}}]
+demands: [{{kind: qkd, protocol: bb84, between: [a, b], source_rate: 1 GHz,
+            misalignment: {E_D}, block_size: 10000, photon_efficiency: 1.0, g2: 0.0}}]
+""")
+    link = result.qkd_links[0]
+    right, wrong, _ = _closed_form()
+    expected = wrong * (1 - right / 2) / (right * (1 - wrong / 2) + wrong * (1 - right / 2))
+    n = link.pulses / 4 * (right + wrong)  # sifted Z clicks expected
+    assert link.pulses == 20_000_000
+    assert abs(link.qber["Z"] - expected) <= 5 * math.sqrt(expected * (1 - expected) / n)
