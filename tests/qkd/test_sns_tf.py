@@ -121,3 +121,18 @@ def test_same_seed_same_run():
 def test_bad_settings_name_their_field(field, value):
     with pytest.raises(ConfigError, match=field):
         _link(**{field: value})
+
+
+def test_measured_rate_lies_between_the_finite_key_and_infinitely_many_decoys():
+    # two decoys and a finite phase window can only loosen the bounds of the closed form
+    # with every yield known; blocks pay the finite-size terms on top
+    from qinet.qkd.sns_tf_bounds import sns_aopp_key_rate_asymptotic
+
+    link = _link(detector=Detector(efficiency=0.6, dark_count_rate_hz=10.0),
+                 send_probability=0.25)
+    r = run_sns(link, 3 * 10**10, rng=RngTree(1), block_size=10**6)
+    ideal = float(sns_aopp_key_rate_asymptotic(
+        link.eta_alice, link.eta_bob, mu=link.z_intensity, send_probability=0.25,
+        dark_count_probability=link.dark_probability, misalignment=link.misalignment,
+        z_window_probability=link.z_window_probability))
+    assert 0 < r.key_bits / r.pulses < r.asymptotic_bits_per_pulse < ideal
