@@ -45,7 +45,7 @@ SINGLE_LINK_PRESETS = [name for name in qinet.preset_names()
                        if len(load_scenario(qinet.preset_path(name)).links) == 1
                        # a satellite link carries pulses, not heralded pairs
                        and load_scenario(qinet.preset_path(name)).links[0].scheme
-                       not in ("downlink", "uplink")]
+                       not in ("downlink", "uplink", "dual-downlink")]
 
 
 @pytest.mark.parametrize("preset", SINGLE_LINK_PRESETS)
