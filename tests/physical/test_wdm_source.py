@@ -48,3 +48,14 @@ def test_bad_input():
         user_pair_rates(1e6, 1.5, 0.1, 1e5, 1e5, 1e-9, 1.0)
     with pytest.raises(ConfigError, match="bandwidth_m"):
         bandwidth_hz(4e-6, 1.55e-6)
+
+
+def test_the_published_source_sizes():
+    # Joshi et al., Sci. Adv. 6, eaba0959 (2020), supplement: "~60 nm (~7492 GHz)" holding
+    # "a maximum of ~75" channels of 100 GHz; the centre wavelength is not stated, and
+    # 1545-1555 nm moves the band by +-50 GHz
+    assert bandwidth_hz(60e-9, 1550e-9) / 1e9 == pytest.approx(7492, abs=50)
+    assert wavelength_channels(60e-9, 100e9, 1550e-9) == pytest.approx(75, abs=1)
+    # Zhu et al., arXiv:1506.03896: "more than 25" frequency-conjugate pairs for a band of
+    # more than 90 nm about 1555 nm on the 200 GHz grid (two channels per pair)
+    assert 25 < wavelength_channels(90e-9, 200e9, 1555e-9) / 2 < 29
