@@ -297,7 +297,10 @@ def test_link_is_frozen_and_hashable():
 
 def test_micius_downlink_budget_is_of_the_reported_order():
     """Liao et al., Nature 549, 43 (2017): the decoy-state QKD downlink from Micius to
-    Xinglong lost about 22 dB at 645 km and about 40 dB near 1,200 km.
+    Xinglong lost about 22 dB at 645 km and about 40 dB near 1,200 km, as the figures
+    are recalled: they could not be checked against a readable copy of the paper (only
+    its abstract), so they guard the budget's order of magnitude, not a reproduction;
+    docs/free-space.md ("The Micius check") says what the budget leaves out.
 
     From the paper: wavelength 850 nm, a beam divergence of about 10 urad (taken here
     as the full 1/e^2 angle, i.e. a 5 urad half-angle), the 1.0 m Xinglong telescope,
