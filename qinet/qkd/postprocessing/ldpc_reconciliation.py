@@ -144,7 +144,8 @@ class LdpcResult(NamedTuple):
     Attributes:
         bits: Bob's corrected key over the kept positions, ``uint8``.
         kept: mask over the input positions that both ends keep (failed frames removed).
-        leaked: every syndrome bit disclosed, discarded frames included.
+        leaked: every bit Alice disclosed: syndromes, extension parities and frame
+            tags, discarded frames included (f = leaked / (N H2(Q)) counts them all).
         frames: number of frames.
         failed_frames: frames discarded after the last retry.
         retries: extensions disclosed over all frames.
