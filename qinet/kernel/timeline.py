@@ -23,6 +23,7 @@ import heapq
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from itertools import count
 from typing import Any, TypeAlias
 
@@ -144,6 +145,23 @@ class Timeline:
         entry = [self.now_ps + delay_ps, next(self._counter), fn, args]
         _push(self._heap, entry)
         return entry
+
+    def pusher(self) -> tuple[Callable[[EventHandle], None], Callable[[], int]]:
+        """The unchecked way in, for code that schedules an event for every simulated
+        pair: ``push([time_ps, seq(), fn, args])`` is :meth:`schedule_at` without its
+        checks or its call (the list is the event's handle).
+
+        The caller guarantees what :meth:`schedule_at` would check: ``time_ps`` is an
+        ``int`` not before :attr:`now_ps`, and ``args`` is a tuple.
+
+        Examples:
+            >>> tl = Timeline()
+            >>> push, seq = tl.pusher()
+            >>> push([5, seq(), print, ("at 5",)])
+            >>> tl.run()
+            at 5
+        """
+        return partial(_push, self._heap), self._counter.__next__
 
     @staticmethod
     def cancel(handle: EventHandle) -> None:

@@ -27,8 +27,8 @@ _HORIZON_PS = 2**62  # beyond any run: a success this late never happens in the 
 class FastForwardLink(HeraldedLink):
     """A :class:`~qinet.link.heralded_link.HeraldedLink` that skips failed attempts."""
 
-    __slots__ = ("_attempts_to_success", "_delivered_ps", "_on_success", "_period_ps",
-                 "_schedule_at", "_trying")
+    __slots__ = ("_attempts_to_success", "_delivered_ps", "_on_success", "_period_ps", "_push",
+                 "_seq", "_trying")
 
     mode: ClassVar[str] = "fast-forward"
 
@@ -40,7 +40,8 @@ class FastForwardLink(HeraldedLink):
         self._attempts_to_success: BufferedDraws | None = None
         self._period_ps = self.model.timing.period_ps
         self._delivered_ps = self.model.timing.delivered_ps
-        self._schedule_at = self.timeline.schedule_at
+        # the success is pushed on the clock's heap directly: one event per pair
+        self._push, self._seq = self.timeline.pusher()
         self._on_success = self._succeed  # one bound method, not one per attempt run
 
     def start(self) -> None:
@@ -48,8 +49,9 @@ class FastForwardLink(HeraldedLink):
         self._attempts_to_success = (
             BufferedDraws(lambda n: _geometric(p, n, self.rng)) if p > 0 else None
         )
-        self._period_ps = self.model.timing.period_ps
-        self._delivered_ps = self.model.timing.delivered_ps
+        # Python ints: the successes go on the clock's heap unchecked (see _begin)
+        self._period_ps = int(self.model.timing.period_ps)
+        self._delivered_ps = int(self.model.timing.delivered_ps)
         super().start()
 
     def _begin(self, i: int) -> None:
@@ -66,7 +68,9 @@ class FastForwardLink(HeraldedLink):
         start = first + (k - 1) * self._period_ps
         if start >= _HORIZON_PS:
             return
-        self._schedule_at(start + self._delivered_ps, self._on_success, i, k, start, now)
+        # Timeline.schedule_at without its checks: the time is an int (the draws are
+        # Python ints) and not in the past (first >= now, k >= 1)
+        self._push([start + self._delivered_ps, self._seq(), self._on_success, (i, k, start, now)])
 
     def _succeed(self, i: int, attempts: int, attempt_start_ps: int, requested_ps: int) -> None:
         self._trying[i] = None

@@ -114,9 +114,11 @@ class HeraldedLink(ABC):
         """
         if self.consumer is None:
             raise ProtocolError(f"link {self.name} cannot start: nothing takes its pairs")
-        self._stored_ps = self.model.timing.stored_ps
-        self._turnaround_ps = self.model.timing.turnaround_ps
-        self._reset_ps = self.model.timing.reset_ps
+        timing = self.model.timing
+        self._stored_ps = (int(timing.stored_ps[0]), int(timing.stored_ps[1]))
+        # Python ints: the times of the next attempts are made of them
+        self._turnaround_ps = int(timing.turnaround_ps)
+        self._reset_ps = int(timing.reset_ps)
         self._bank_a = self.node_a.memories
         self._bank_b = self.node_b.memories
         now = self.timeline.now_ps
