@@ -132,7 +132,8 @@ def budget(scenario: schema.Scenario, link: SpaceLink | DualDownlinkLink,
 
 def run_start(scenario: schema.Scenario) -> datetime:
     """The calendar time of the run's start: ``space.epoch``, or ``space.lead`` before
-    the first pass after it of the first satellite link (``start: next-pass``).
+    the first pass after it over ``space.station`` (``start: next-pass``; by default
+    the station of the first satellite link).
 
     Raises:
         ConfigError: no ``space``, or no pass within two days of the epoch.
@@ -140,14 +141,22 @@ def run_start(scenario: schema.Scenario) -> datetime:
     space = scenario.space
     if space is None:
         raise ConfigError("space", "needed by a satellite link: give `space.epoch`")
+    if space.station is not None and space.station not in {n.name for n in scenario.nodes
+                                                           if n.station is not None}:
+        raise ConfigError("space.station", f"{space.station!r} is not a ground station")
     epoch = as_utc(space.epoch)
     if space.start == "epoch":
         return epoch
-    index, link = next((i, lk) for i, lk in enumerate(scenario.links)
-                       if isinstance(lk, DownlinkLink | UplinkLink | DualDownlinkLink))
-    if isinstance(link, DualDownlinkLink):  # the first pass over its first station
+    wanted = space.station
+    found = [(i, lk) for i, lk in enumerate(scenario.links)
+             if isinstance(lk, DownlinkLink | UplinkLink | DualDownlinkLink)
+             and (wanted is None or wanted in lk.between)]
+    if not found:
+        raise ConfigError("space.station", f"no satellite link ends at {wanted!r}")
+    index, link = found[0]
+    if isinstance(link, DualDownlinkLink):  # the first pass over the station
         sat = satellite_of(scenario, link.satellite)
-        station = station_of(scenario, link.between[0])[0]
+        station = station_of(scenario, wanted or link.between[0])[0]
     else:
         sat, station, _ = ends_of(scenario, link)
     passes = find_passes(sat, station, epoch, _PASS_SEARCH_S,

@@ -104,9 +104,12 @@ class SpaceRun(_Strict):
                     "(`2017-01-01T19:00:00Z`)")
     start: Literal["epoch", "next-pass"] = Field(
         "epoch", description="`epoch`: the run starts at `epoch`; `next-pass`: at `lead` "
-                             "before the first pass after `epoch` of the first satellite link")
+                             "before the first pass after `epoch` over `station`")
     lead: TimeS = Field(60.0, description="with `next-pass`: how long before the pass rises "
                                           "the run starts (s)")
+    station: str | None = Field(
+        None, description="with `next-pass`: the ground station whose next pass starts the "
+                          "run (default: the first satellite link's)")
 
 
 class _FreeSpaceQkdLink(_Strict):

@@ -281,3 +281,20 @@ def test_a_tle_gives_the_pass_of_the_same_elements():
     (by_elements,) = qinet.simulate(_downlink()).qkd_links[0].passes
     assert by_tle.max_elevation_deg == pytest.approx(by_elements.max_elevation_deg, abs=1e-6)
     assert by_tle.start_utc == by_elements.start_utc
+
+
+def test_next_pass_of_a_named_station_and_the_same_seed_gives_the_same_passes():
+    from qinet.scenario import preset_path
+
+    relay = load_scenario(preset_path("micius-relay"))
+    space = relay.space.model_copy(update={"start": "next-pass", "lead": 0.0,
+                                           "station": "graz"})
+    start = run_start(relay.model_copy(update={"space": space}))
+    assert start.isoformat().startswith("2017-01-01T21:3")  # the Graz pass, not Xinglong's
+    bad = relay.space.model_copy(update={"start": "next-pass", "station": "micius"})
+    with pytest.raises(ConfigError, match=r"space\.station: 'micius' is not a ground station"):
+        run_start(relay.model_copy(update={"space": bad}))
+    first = qinet.simulate("micius-entanglement").to_dict()["qkd_links"]
+    assert qinet.simulate("micius-entanglement").to_dict()["qkd_links"] == first
+    other = qinet.simulate("micius-entanglement", seed=9).to_dict()["qkd_links"]
+    assert other[0]["passes"][0]["sifted_bits"] != first[0]["passes"][0]["sifted_bits"]
