@@ -9,7 +9,8 @@ are those of a BSC with the estimated QBER: with numba installed, compiled row-l
 self-corrected min-sum (:class:`~qinet.qkd.postprocessing.ldpc_decoder.MinSumDecoder`,
 one frame after the other, each stopping as soon as it decodes); without it, numpy
 sum-product (:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`, all frames
-of a key in one batch). Both decode the same frames at the same rates.
+of a key in one batch). Given the same frame length both decode the same frames at the
+same rates (their default frame lengths differ, below).
 
 Efficiency: f = leaked / (N H2(Q)) for a key of N bits with error rate Q, where
 ``leaked`` counts every bit Alice discloses: all syndrome bits, every extension parity of
@@ -21,7 +22,11 @@ Frame length: finite-length LDPC codes need more syndrome bits per error the sho
 frame (the gap to n H2(Q) falls roughly as 1/√n), so frames are long by default
 (:data:`DEFAULT_FRAME_BITS` = 2^17 bits). In trials with these codes at 3 % QBER, 2^14-bit
 frames needed f ≈ 1.2 for a frame error rate of 10 %, 2^16-bit frames 1.18 and 2^17-bit
-frames 1.15; the decoder's cost per bit does not depend on the frame length. A frame
+frames 1.15; the compiled decoder's cost per bit does not depend on the frame length.
+The numpy decoder's does: it vectorises over the frames of a batch, and with the 7
+frames of a 10^6-bit key it spent twice the time per bit and iteration that it spends
+on 56 frames, so without numba the default frames are :data:`NUMPY_FRAME_BITS` = 2^14
+bits (the starting efficiency follows the frame length, so f is higher there). A frame
 also carries a 32-bit tag (below), which costs 32 / (n H2(Q)) of f: 0.003 at 1 % for 2^17
 bits.
 
@@ -81,7 +86,8 @@ from qinet.qkd.postprocessing._bits import as_bits, same_length
 from qinet.qkd.postprocessing.ldpc_codes import CODE_SEED, parity_check_matrix
 from qinet.qkd.postprocessing.ldpc_decoder import Decoder, MinSumDecoder, SyndromeDecoder
 
-DEFAULT_FRAME_BITS = 131_072
+DEFAULT_FRAME_BITS = 131_072  # with the compiled decoder
+NUMPY_FRAME_BITS = 16_384  # without numba: the numpy decoder needs many frames per batch
 FRAME_QUANTUM = 64  # frame lengths are multiples of this
 RATE_STEPS = 1024  # m is a multiple of n / RATE_STEPS (shared, cached matrices)
 KNOWN_BIT_ERROR = 1e-9  # channel error probability given to shortened (known) bits
@@ -275,7 +281,7 @@ def ldpc_reconcile(
     bob_bits: np.ndarray,
     *,
     qber: float,
-    frame_bits: int = DEFAULT_FRAME_BITS,
+    frame_bits: int | None = None,
     efficiency: float | None = None,
     max_retries: int = 8,
     rng: np.random.Generator | None = None,
@@ -291,7 +297,8 @@ def ldpc_reconcile(
         bob_bits: Bob's key, 0/1, same length.
         qber: the estimated QBER in (0, 0.5), used for the rate and the decoder's
             log-likelihoods ln((1 − Q)/Q).
-        frame_bits: largest frame length; frames are shortened to fit the key.
+        frame_bits: largest frame length; frames are shortened to fit the key. ``None``:
+            :data:`DEFAULT_FRAME_BITS` with numba, :data:`NUMPY_FRAME_BITS` without.
         efficiency: starting f (syndrome bits / (r H2(Q))); ``None`` uses
             :func:`initial_efficiency` for the frame length.
         max_retries: extensions Alice may disclose per frame before it is discarded.
@@ -308,6 +315,9 @@ def ldpc_reconcile(
     same_length(a, b, "bob_bits")
     if not 0.0 < qber < 0.5:
         raise ConfigError("qber", f"must lie in (0, 0.5), got {qber!r}")
+    if frame_bits is None:
+        compiled = _compiled.self_corrected_min_sum is not None
+        frame_bits = DEFAULT_FRAME_BITS if compiled else NUMPY_FRAME_BITS
     if frame_bits < FRAME_QUANTUM:
         raise ConfigError("frame_bits", f"must be at least {FRAME_QUANTUM}, got {frame_bits!r}")
     if max_retries < 0:
