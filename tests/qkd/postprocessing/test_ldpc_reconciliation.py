@@ -22,6 +22,7 @@ from qinet.qkd.postprocessing.ldpc_codes import (
     variable_degrees,
 )
 from qinet.qkd.postprocessing.ldpc_reconciliation import (
+    DEFAULT_FRAME_BITS,
     EXTENSION_FRACTION,
     initial_efficiency,
     ldpc_reconcile,
@@ -120,7 +121,8 @@ def test_identical_keys_decode_at_once_and_leak_only_the_syndromes():
     # QBER 0 (the decoder is told 1 %): the syndromes agree, the error pattern is 0 and
     # no frame needs a retry, so the leak is exactly k m (plus 32 tag bits per frame)
     alice = np.random.default_rng(3).integers(0, 2, 300_000, dtype=np.uint8)
-    res = ldpc_reconcile(alice, alice.copy(), qber=0.01, rng=np.random.default_rng(4))
+    res = ldpc_reconcile(alice, alice.copy(), qber=0.01, frame_bits=DEFAULT_FRAME_BITS,
+                         rng=np.random.default_rng(4))
     m = syndrome_bits(res.frame_bits, -(-alice.size // res.frames), 0.01,
                       initial_efficiency(0.01, res.frame_bits))
     assert (res.frames, res.retries, res.failed_frames) == (3, 0, 0)
@@ -136,7 +138,8 @@ def test_efficiency_does_not_regress_at_3_percent():
     # the codes or decoder lose ≥ 2 of 4 frames at the starting rate.
     qber, n = 0.03, 480_000
     alice, bob = _noisy_pair(n, qber, seed=77)
-    res = ldpc_reconcile(alice, bob, qber=qber, rng=np.random.default_rng(78))
+    res = ldpc_reconcile(alice, bob, qber=qber, frame_bits=DEFAULT_FRAME_BITS,
+                         rng=np.random.default_rng(78))
     assert res.failed_frames == 0
     assert np.array_equal(res.bits, alice)
     f = res.leaked / (n * float(binary_entropy(qber)))
@@ -156,7 +159,8 @@ def test_efficiency_does_not_regress(qber, retries):
     # allowance is 24 there.
     n = 2_000_000
     alice, bob = _noisy_pair(n, qber, seed=round(1000 * qber) + 1)
-    res = ldpc_reconcile(alice, bob, qber=qber, rng=np.random.default_rng(5))
+    res = ldpc_reconcile(alice, bob, qber=qber, frame_bits=DEFAULT_FRAME_BITS,
+                         rng=np.random.default_rng(5))
     assert res.failed_frames == 0
     assert np.array_equal(res.bits, alice)
     f0 = initial_efficiency(qber, res.frame_bits)
@@ -280,12 +284,15 @@ def test_distill_drops_failed_ldpc_frames_from_both_keys(monkeypatch):
     import qinet.qkd.postprocessing.pipeline as pipeline
 
     real = pipeline.ldpc_reconcile
+    dropped = []
 
     def first_frame_fails(alice, bob, **kwargs):
         res = real(alice, bob, **kwargs)
         assert res.kept.all()  # then pretend Bob could not decode the first frame
+        assert res.frames >= 3
         kept = res.kept.copy()
         kept[: alice.size // res.frames] = False
+        dropped.append(alice.size // res.frames)
         return res._replace(kept=kept, bits=res.bits[kept], failed_frames=1)
 
     monkeypatch.setattr(pipeline, "ldpc_reconcile", first_frame_fails)
@@ -294,7 +301,7 @@ def test_distill_drops_failed_ldpc_frames_from_both_keys(monkeypatch):
                   rng_alice=np.random.default_rng(2), reconciliation="ldpc")
     assert not res.aborted
     assert res.ec_failed_frames == 1
-    assert res.discarded == 270_000 // 3  # 3 frames of 90 000 bits
+    assert res.discarded == dropped[0]  # one frame (90 000 bits with numba)
     assert np.array_equal(res.key_alice, res.key_bob)
 
 
