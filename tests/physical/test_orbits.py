@@ -260,3 +260,17 @@ def test_satellites_pickle_through_their_tle_text():
     assert back == sat
     np.testing.assert_array_equal(back.position_teme_m(START, [0.0, 600.0]),
                                   sat.position_teme_m(START, [0.0, 600.0]))
+
+
+def test_great_circle_distance_closed_forms():
+    from qinet.physical.orbits import EARTH_MEAN_RADIUS_M, great_circle_distance_m
+
+    quarter = math.pi * EARTH_MEAN_RADIUS_M / 2
+    assert great_circle_distance_m(0.0, 0.0, 90.0, 0.0) == pytest.approx(quarter, rel=1e-12)
+    assert great_circle_distance_m(0.0, 10.0, 0.0, 100.0) == pytest.approx(quarter, rel=1e-12)
+    # antipodes: 1 - h keeps about half of the double's digits there
+    assert great_circle_distance_m(40.0, 117.0, -40.0, -63.0) == pytest.approx(
+        2 * quarter, rel=1e-7)
+    a = great_circle_distance_m(37.4, 97.7, 43.5, 87.2)
+    assert a == pytest.approx(great_circle_distance_m(43.5, 87.2, 37.4, 97.7), rel=1e-15)
+    assert great_circle_distance_m(12.0, 34.0, 12.0, 34.0) == 0.0
