@@ -78,3 +78,35 @@ def test_releasing_an_end_twice_is_a_protocol_error_even_while_it_resets():
     scheduler.release_end(pair, 1)
     with pytest.raises(ProtocolError, match="end b, is not held"):
         scheduler.release_end(pair, 1)
+
+
+def test_a_demand_that_always_wants_keeps_the_link_trying_and_is_never_asked():
+    # two memory pairs, two demands: the first is asked and says no (so it gets nothing),
+    # the second always wants (given as None: there is nothing to call)
+    timeline = Timeline()
+    model = AttemptModel("certain", 1.0, np.eye(4) / 4, TIMING, sample=_always)
+    a = QuantumNode("a", MemoryBank("a", 2, QuantumMemory()))
+    b = QuantumNode("b", MemoryBank("b", 2, QuantumMemory()))
+    link = FastForwardLink("a-b", model, a, b, timeline=timeline,
+                           rng=np.random.default_rng(1), memory_pairs=2)
+    scheduler = LinkScheduler(link)
+    asked = []
+
+    def says_no():
+        asked.append(timeline.now_ps)
+        return False
+
+    def use_at_once(pair):
+        scheduler.release_end(pair, 0)
+        scheduler.release_end(pair, 1)
+
+    scheduler.add_user(use_at_once, says_no)
+    scheduler.add_user(use_at_once, None)
+    link.start()
+    timeline.run(until_ps=1000)
+    # each memory pair: attempts at 0, 140, ..., 840 (the turnaround), known 100 ps later
+    assert scheduler.handed == [0, 14]
+    assert link.successes == 14
+    # the first demand is asked for every pair (its turn in the round robin comes first)
+    # and again when the pair's memories are freed, before the one that always wants
+    assert len(asked) == 2 * 14
