@@ -1,0 +1,9 @@
+"""Quantum applications on the simulated network (layer L5).
+
+Node programs written in Python run on the kernel's timeline: they ask the
+network for entangled pairs, apply local gates, measure, and exchange
+classical messages with the fibre's latency.  The SDK (``qinet.apps.sdk``)
+runs them; ready applications (teleportation, non-local gates, and others)
+are built on it.  This layer may import the kernel, physical, quantum,
+devices, link and network layers, never qkd, scenario or analysis.
+"""
