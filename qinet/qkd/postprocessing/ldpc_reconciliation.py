@@ -34,7 +34,10 @@ Rate adaptation: the number of syndrome bits is m ≈ f₀(Q) · r · H2(Q) for 
 key bits, with the starting efficiency f₀ of :func:`initial_efficiency` (measured for these
 codes at 2^17-bit frames); m is rounded up to a multiple of n/1024 so that matrices
 (cached per (n, m)) are shared between blocks with similar QBER, at a cost of at most
-0.1 % of n in f (0.003 of f at 3 %).
+0.1 % of n in f (0.003 of f at 3 %). The table puts f₀ near the codes' threshold, where
+belief propagation converges slowly: a higher ``efficiency`` buys speed. With the
+compiled decoder on 2^17-bit frames at 3 %, f₀ = 1.15, 1.18, 1.21, 1.24 and 1.27 took
+34, 27, 25, 21 and 19 iterations per frame in trials (8 frames each).
 
 Partial frames: the L key bits are spread over k = ⌈L / frame_bits⌉ frames of equal
 length n (a multiple of 64, n ≥ L / k); each frame holds ⌊L/k⌋ or ⌈L/k⌉ key bits and is
