@@ -1,0 +1,584 @@
+"""Node programs: Python generators that run on the simulated network, on its clock.
+
+A program is a generator function ``program(ctx, **options)`` run at one node. It acts
+on the node's qubits through its :class:`NodeContext` at once (local gates and
+measurements take no simulated time) and waits by yielding an :class:`Event`:
+
+* ``yield ctx.pair(peer)``: the next entangled pair shared with ``peer`` (an
+  :class:`EprSocket` opened with :meth:`AppRuntime.connect`), as the node's
+  :class:`Qubit` half; it arrives when the network delivers it (both path ends know
+  it), and both ends get the pairs in the same order;
+* ``yield ctx.recv(peer)``: the next classical message from ``peer``; messages sent with
+  :meth:`NodeContext.send` arrive after the fibre delay of the shortest path between the
+  nodes (sum of the links' one-way delays), in sending order;
+* ``yield ctx.wait(seconds)``: simulated time passing.
+
+Every qubit in the register decays with its node's memory (T1, T2, the network's
+:class:`~qinet.physical.memories.QuantumMemory` of that node) from the moment it is
+made or delivered; the decay is applied exactly and lazily, up to the present, before
+any operation touches the qubit. So a pair's half waiting for a correction message
+decoheres for the message's flight. The pair's qubits leave the network's link memories
+at delivery (the network frees them) and live on in the node's application register.
+
+The run is on the one timeline of the network, seeded from the runtime's random tree:
+same network, programs and seed give the same outcomes.
+
+Examples:
+    Two programs, one message: ``bob`` gets ``alice``'s bit after the fibre delay.
+
+    >>> import networkx as nx
+    >>> from qinet.kernel.timeline import Timeline
+    >>> from qinet.rng import RngTree
+    >>> graph = nx.Graph(); graph.add_edge("alice", "bob", delay_ps=5_000_000)
+    >>> runtime = AppRuntime(graph=graph, timeline=Timeline(), rng=RngTree(1))
+    >>> def alice(ctx):
+    ...     q = ctx.new_qubit()
+    ...     ctx.apply("x", q)
+    ...     ctx.send("bob", ctx.measure(q))
+    ...     yield from ()
+    >>> def bob(ctx):
+    ...     bit = yield ctx.recv("alice")
+    ...     return bit, ctx.now_ps
+    >>> _ = runtime.program("alice", alice); _ = runtime.program("bob", bob)
+    >>> runtime.run().programs[1].value
+    (1, 5000000)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from numpy.typing import ArrayLike
+
+from qinet.apps.register import GATES, ROTATIONS, QubitRegister
+from qinet.errors import ConfigError, ProtocolError
+from qinet.kernel.ports import ClassicalChannel
+from qinet.kernel.timeline import Timeline
+from qinet.network.manager import DemandRoute, EntanglementNetwork
+from qinet.physical.memories import QuantumMemory
+from qinet.quantum.backend import QuantumBackend
+from qinet.quantum.states import weights_to_density_matrix
+from qinet.rng import RngTree
+from qinet.units import s_to_ps
+
+Program = Callable[..., Generator["Event", Any, Any]]
+"""A node program: a generator function of ``(ctx, **options)`` yielding events."""
+
+_PERFECT = QuantumMemory(t1_s=float("inf"), t2_s=float("inf"))
+
+
+@dataclass(frozen=True, slots=True)
+class Qubit:
+    """A qubit held at ``node``.
+
+    Attributes:
+        id: its id in the runtime's register.
+        node: the node that holds it (only that node's program may act on it).
+        pair: index of the entangled pair it came with on its socket (-1: made locally).
+        delivered_ps: when that pair was delivered (-1: made locally).
+    """
+
+    id: int
+    node: str
+    pair: int = -1
+    delivered_ps: int = -1
+
+
+class Event:
+    """Something a program waits for; it carries a value once it has happened."""
+
+    __slots__ = ("_callbacks", "done", "value")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.value: Any = None
+        self._callbacks: list[Callable[[Any], None]] = []
+
+    def succeed(self, value: Any = None) -> None:
+        """The event happens now with ``value``; waiting programs resume."""
+        if self.done:
+            raise ProtocolError("an event happened twice")
+        self.done, self.value = True, value
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(value)
+
+    def subscribe(self, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(value)`` when the event happens."""
+        self._callbacks.append(callback)
+
+
+class _Queue:
+    """Items that arrive over time, taken in order by events."""
+
+    __slots__ = ("items", "waiters")
+
+    def __init__(self) -> None:
+        self.items: deque[Any] = deque()
+        self.waiters: deque[Event] = deque()
+
+    def put(self, item: Any) -> None:
+        if self.waiters:
+            self.waiters.popleft().succeed(item)
+        else:
+            self.items.append(item)
+
+    def get(self) -> Event:
+        event = Event()
+        if self.items:
+            event.succeed(self.items.popleft())
+        else:
+            self.waiters.append(event)
+        return event
+
+
+@dataclass(frozen=True, slots=True)
+class SocketRecord:
+    """What one EPR socket got from the network.
+
+    Attributes:
+        between: its two nodes (the first holds qubit 0 of every pair).
+        path: the network path that serves it.
+        requested: pairs asked for.
+        delivered: pairs the network delivered.
+        discarded: of these, pairs thrown away below the socket's minimum fidelity.
+        fidelity_mean: mean fidelity to Φ+ at delivery of the pairs kept (NaN: none).
+    """
+
+    between: tuple[str, str]
+    path: tuple[str, ...]
+    requested: int
+    delivered: int
+    discarded: int
+    fidelity_mean: float
+
+
+class EprSocket:
+    """Entangled pairs between two nodes, served by one network demand.
+
+    Pairs below ``min_fidelity`` at delivery are thrown away (the network knows each
+    pair's state from its classical record: link heralds, swap outcomes, storage
+    times), and the socket asks no more of the network than ``pairs`` in all.
+    """
+
+    def __init__(self, runtime: AppRuntime, route: DemandRoute, *, pairs: int,
+                 min_fidelity: float) -> None:
+        self.runtime = runtime
+        self.route = route
+        self.between = route.between
+        self.requested = pairs
+        self.min_fidelity = min_fidelity
+        self.delivered = self.discarded = 0
+        self._fidelities: list[float] = []
+        self.queues = {route.between[0]: _Queue(), route.between[1]: _Queue()}
+        # one pair at a time: the sink sees each pair at its delivery
+        route.log.resolve_every = 1
+        route.log.sink = self._on_pairs
+
+    def _on_pairs(self, states: Any, backend: QuantumBackend) -> None:
+        arrays = np.asarray(states)
+        rhos = arrays if arrays.ndim == 3 else weights_to_density_matrix(
+            backend.bell_weights(states))
+        fidelities = np.asarray(backend.fidelity(states), dtype=float)
+        now = self.runtime.timeline.now_ps
+        a, b = self.between
+        for rho, fidelity in zip(rhos, fidelities, strict=True):
+            self.delivered += 1
+            if fidelity < self.min_fidelity:
+                self.discarded += 1
+                continue
+            self._fidelities.append(float(fidelity))
+            index = len(self._fidelities) - 1
+            qa, qb = self.runtime.add_state(rho, (a, b))
+            self.queues[a].put(Qubit(qa.id, a, index, now))
+            self.queues[b].put(Qubit(qb.id, b, index, now))
+
+    def record(self) -> SocketRecord:
+        """The socket's counts so far."""
+        fid = self._fidelities
+        return SocketRecord(self.between, tuple(self.route.path), self.requested,
+                            self.delivered, self.discarded,
+                            float(np.mean(fid)) if fid else float("nan"))
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramResult:
+    """What one node program did.
+
+    Attributes:
+        node: where it ran.
+        name: the program function's name.
+        value: what the generator returned (``None`` if it did not finish).
+        finished: whether it returned before the run ended.
+        outcomes: its measurement outcomes, in order.
+        pairs_used: entangled pairs it received.
+        messages_sent: classical messages it sent.
+        started_ps: when it started; finished_ps: when it returned (-1: did not).
+        records: what it stored with :meth:`NodeContext.record`, key by key, in order.
+    """
+
+    node: str
+    name: str
+    value: Any
+    finished: bool
+    outcomes: tuple[int, ...]
+    pairs_used: int
+    messages_sent: int
+    started_ps: int
+    finished_ps: int
+    records: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AppRunResult:
+    """The run of every program of a runtime.
+
+    Attributes:
+        programs: one result per program, in the order they were added.
+        sockets: one record per EPR socket, in the order they were opened.
+        elapsed_ps: the clock when the run ended.
+    """
+
+    programs: tuple[ProgramResult, ...]
+    sockets: tuple[SocketRecord, ...]
+    elapsed_ps: int
+
+
+class NodeContext:
+    """What a program at ``node`` can do: its qubits, its sockets, its messages, time."""
+
+    def __init__(self, runtime: AppRuntime, node: str, name: str) -> None:
+        self._runtime = runtime
+        self.node = node
+        self.name = name
+        self.rng = runtime.rng.generator(f"apps/{len(runtime.contexts)}/{node}/{name}")
+        self.outcomes: list[int] = []
+        self.pairs_used = 0
+        self.messages_sent = 0
+        self.records: dict[str, list[Any]] = {}
+        self.value: Any = None
+        self.finished_ps = -1
+        self.started_ps = runtime.timeline.now_ps
+
+    @property
+    def now_ps(self) -> int:
+        """The simulated time in picoseconds."""
+        return self._runtime.timeline.now_ps
+
+    @property
+    def now_s(self) -> float:
+        """The simulated time in seconds."""
+        return self._runtime.timeline.now_s
+
+    def _own(self, qubits: tuple[Qubit, ...]) -> tuple[int, ...]:
+        for q in qubits:
+            if q.node != self.node:
+                raise ProtocolError(f"{self.node} cannot act on a qubit held at {q.node}")
+        ids = tuple(q.id for q in qubits)
+        self._runtime.catch_up(ids)
+        return ids
+
+    def new_qubit(self, state: ArrayLike | None = None) -> Qubit:
+        """A fresh qubit at this node, in ``|0>`` or the pure ``state`` (2 amplitudes)."""
+        psi = np.array([1.0, 0.0]) if state is None else np.asarray(state)
+        if psi.shape != (2,):
+            raise ProtocolError(f"a qubit state has 2 amplitudes, got shape {psi.shape}")
+        (q,) = self._runtime.add_pure(psi, self.node)
+        return q
+
+    def new_qubits(self, state: ArrayLike) -> tuple[Qubit, ...]:
+        """Fresh qubits at this node in the joint pure ``state`` (``2^n`` amplitudes, the
+        first qubit the most significant)."""
+        return self._runtime.add_pure(np.asarray(state), self.node)
+
+    def apply(self, gate: str | ArrayLike, *qubits: Qubit, angle: float | None = None) -> None:
+        """Apply ``gate`` to ``qubits`` of this node.
+
+        ``gate`` is a name of :data:`~qinet.apps.register.GATES` (``"h"``, ``"cnot"``
+        with the first qubit the control, ...), a rotation ``"rx"``, ``"ry"``, ``"rz"``
+        with ``angle`` in radians, or a unitary matrix.
+        """
+        if isinstance(gate, str):
+            name = gate.lower()
+            if name in ROTATIONS:
+                if angle is None:
+                    raise ProtocolError(f"gate {gate!r} needs an angle")
+                op = ROTATIONS[name](angle)
+            elif name in GATES:
+                op = GATES[name]
+            else:
+                raise ProtocolError(f"unknown gate {gate!r}; use one of "
+                                    f"{sorted(GATES) + sorted(ROTATIONS)} or a matrix")
+        else:
+            op = np.asarray(gate, dtype=np.complex128)
+        self._runtime.register.apply(op, *self._own(qubits))
+
+    def measure(self, qubit: Qubit, basis: str = "z") -> int:
+        """Measure ``qubit`` in ``basis`` (z, x or y; 0 is the +1 eigenstate); it is gone."""
+        (q,) = self._own((qubit,))
+        outcome = self._runtime.register.measure(q, rng=self.rng, basis=basis)
+        self.outcomes.append(outcome)
+        return outcome
+
+    def discard(self, qubit: Qubit) -> None:
+        """Let ``qubit`` go (traced out of the register)."""
+        (q,) = self._own((qubit,))
+        self._runtime.register.discard(q)
+
+    def fidelity(self, qubits: Qubit | tuple[Qubit, ...], psi: ArrayLike) -> float:
+        """The fidelity ``<ψ|ρ|ψ>`` of ``qubits``, decayed up to now.
+
+        The simulator's reading, for metrics and checks: no physical node can read a
+        state; programs that must stay physical measure instead.
+        """
+        group = qubits if isinstance(qubits, tuple) else (qubits,)
+        ids = tuple(q.id for q in group)
+        self._runtime.catch_up(ids)
+        return self._runtime.register.fidelity(psi, *ids)
+
+    def state(self, *qubits: Qubit) -> np.ndarray:
+        """The reduced density matrix of ``qubits`` now (the simulator's reading)."""
+        ids = tuple(q.id for q in qubits)
+        self._runtime.catch_up(ids)
+        return self._runtime.register.reduced(*ids)
+
+    def pair(self, peer: str) -> Event:
+        """The next pair half shared with ``peer`` (an event whose value is a :class:`Qubit`)."""
+        event = self._runtime.socket(self.node, peer).queues[self.node].get()
+        event.subscribe(self._count_pair)
+        return event
+
+    def _count_pair(self, _: object) -> None:
+        self.pairs_used += 1
+
+    def send(self, peer: str, message: Any) -> None:
+        """Send ``message`` to ``peer``; it arrives after the fibre delay between them."""
+        self.messages_sent += 1
+        self._runtime.channel(self.node, peer).send(message)
+
+    def recv(self, peer: str) -> Event:
+        """The next message from ``peer`` (an event whose value is the message)."""
+        return self._runtime.inbox(peer, self.node).get()
+
+    def wait(self, seconds: float) -> Event:
+        """An event ``seconds`` of simulated time from now."""
+        event = Event()
+        self._runtime.timeline.schedule_after(s_to_ps(seconds), event.succeed, None)
+        return event
+
+    def record(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key`` in the program's result."""
+        self.records.setdefault(key, []).append(value)
+
+    def result(self) -> ProgramResult:
+        """The program's result so far."""
+        return ProgramResult(self.node, self.name, self.value, self.finished_ps >= 0,
+                             tuple(self.outcomes), self.pairs_used, self.messages_sent,
+                             self.started_ps, self.finished_ps,
+                             {k: tuple(v) for k, v in self.records.items()})
+
+
+class AppRuntime:
+    """Runs node programs on a network's timeline.
+
+    Give it an :class:`~qinet.network.EntanglementNetwork` that has not started (the
+    sockets add their demands to it), or, for programs that only talk classically, a
+    graph whose edges carry ``delay_ps`` and a timeline.
+
+    Args:
+        network: the entanglement network (its graph, timeline and memories are used).
+        graph: the graph, when there is no network.
+        timeline: the clock, when there is no network.
+        rng: the random tree (each program takes its own stream).
+        stop_when_done: stop the timeline when the last program returns (off when the
+            timeline has other work to run to its end).
+    """
+
+    def __init__(self, network: EntanglementNetwork | None = None, *,
+                 graph: nx.Graph[str] | None = None, timeline: Timeline | None = None,
+                 rng: RngTree, stop_when_done: bool = True) -> None:
+        self.network = network
+        self.stop_when_done = stop_when_done
+        if network is not None:
+            graph, timeline = network.graph, network.timeline
+        if graph is None or timeline is None:
+            raise ConfigError("network", "give a network, or a graph and a timeline")
+        self.graph = graph
+        self.timeline = timeline
+        self.rng = rng
+        self.register = QubitRegister()
+        self.sockets: dict[frozenset[str], EprSocket] = {}
+        self.contexts: list[NodeContext] = []
+        self._programs: list[tuple[NodeContext, Program, dict[str, Any]]] = []
+        self._memory_of: dict[int, QuantumMemory] = {}
+        self._touched_ps: dict[int, int] = {}
+        self._channels: dict[tuple[str, str], ClassicalChannel] = {}
+        self._inboxes: dict[tuple[str, str], _Queue] = {}
+        self._running = 0
+
+    def _node(self, name: str, field_name: str) -> str:
+        if name not in self.graph:
+            raise ConfigError(field_name, f"no node named {name!r} in the network")
+        return name
+
+    def connect(self, a: str, b: str, *, pairs: int, min_fidelity: float = 0.0) -> EprSocket:
+        """Open an EPR socket between ``a`` and ``b`` for ``pairs`` pairs.
+
+        Raises:
+            ConfigError: no network, a node not in it, a socket already open between the
+                two, or a bad count or fidelity.
+        """
+        if self.network is None:
+            raise ConfigError("network", "EPR sockets need an entanglement network")
+        key = frozenset((self._node(a, "between[0]"), self._node(b, "between[1]")))
+        if key in self.sockets or a == b:
+            raise ConfigError("between", f"one socket joins two distinct nodes; got {a}, {b}")
+        if pairs < 1:
+            raise ConfigError("pairs", f"must be at least 1, got {pairs}")
+        if not 0.0 <= min_fidelity <= 1.0:
+            raise ConfigError("min_fidelity", f"must be in [0, 1], got {min_fidelity}")
+        route = self.network.add_demand(a, b, pairs=pairs, keep_pairs=False)
+        socket = self.sockets[key] = EprSocket(self, route, pairs=pairs,
+                                               min_fidelity=min_fidelity)
+        return socket
+
+    def socket(self, node: str, peer: str) -> EprSocket:
+        """The socket between ``node`` and ``peer``."""
+        try:
+            return self.sockets[frozenset((node, peer))]
+        except KeyError:
+            raise ProtocolError(f"no EPR socket between {node} and {peer}: open one with "
+                                f"AppRuntime.connect") from None
+
+    def program(self, node: str, program: Program, **options: Any) -> NodeContext:
+        """Run ``program(ctx, **options)`` at ``node`` when the run starts."""
+        ctx = NodeContext(self, self._node(node, "node"), getattr(program, "__name__", "program"))
+        self.contexts.append(ctx)
+        self._programs.append((ctx, program, options))
+        return ctx
+
+    # -- the register's qubits and their memories ---------------------------------
+
+    def _memory(self, node: str) -> QuantumMemory:
+        if self.network is None:
+            return _PERFECT
+        return self.network.memories.get(node, _PERFECT)
+
+    def _track(self, ids: tuple[int, ...], nodes: tuple[str, ...]) -> tuple[Qubit, ...]:
+        now = self.timeline.now_ps
+        for q, node in zip(ids, nodes, strict=True):
+            self._memory_of[q] = self._memory(node)
+            self._touched_ps[q] = now
+        return tuple(Qubit(q, node) for q, node in zip(ids, nodes, strict=True))
+
+    def add_state(self, rho: ArrayLike, nodes: tuple[str, ...]) -> tuple[Qubit, ...]:
+        """New qubits at ``nodes`` in the joint state ``rho``, decaying from now."""
+        return self._track(self.register.add(rho), nodes)
+
+    def add_pure(self, psi: ArrayLike, node: str) -> tuple[Qubit, ...]:
+        """New qubits at ``node`` in the pure state ``psi``, decaying from now."""
+        ids = self.register.add_pure(psi)
+        return self._track(ids, (node,) * len(ids))
+
+    def catch_up(self, ids: tuple[int, ...]) -> None:
+        """Apply each qubit's memory decay up to now."""
+        now = self.timeline.now_ps
+        for q in ids:
+            if q not in self.register:
+                raise ProtocolError(f"qubit {q} is no longer held (measured or discarded)")
+            waited = now - self._touched_ps[q]
+            if waited > 0:
+                memory = self._memory_of[q]
+                self.register.decay(q, waited * 1e-12, t1_s=memory.t1_s, t2_s=memory.t2_s)
+                self._touched_ps[q] = now
+
+    # -- classical messages ----------------------------------------------------------
+
+    def delay_ps(self, a: str, b: str) -> int:
+        """One-way classical delay between ``a`` and ``b``: the shortest sum of link delays."""
+        try:
+            return int(nx.shortest_path_length(self.graph, a, b, weight="delay_ps"))
+        except nx.NetworkXNoPath:
+            raise ProtocolError(f"no classical path joins {a} and {b}") from None
+
+    def inbox(self, sender: str, receiver: str) -> _Queue:
+        """Messages from ``sender`` at ``receiver``, in arrival order."""
+        return self._inboxes.setdefault((sender, receiver), _Queue())
+
+    def channel(self, sender: str, receiver: str) -> ClassicalChannel:
+        """The channel from ``sender`` to ``receiver``."""
+        key = (sender, self._node(receiver, "peer"))
+        channel = self._channels.get(key)
+        if channel is None:
+            channel = self._channels[key] = ClassicalChannel(
+                self.timeline, delay_ps=self.delay_ps(sender, receiver),
+                receiver=self.inbox(sender, receiver).put, name=f"{sender}->{receiver}")
+        return channel
+
+    # -- running -----------------------------------------------------------------------
+
+    def _step(self, ctx: NodeContext, gen: Generator[Event, Any, Any], value: Any) -> None:
+        try:
+            event = gen.send(value)
+        except StopIteration as stop:
+            ctx.value, ctx.finished_ps = stop.value, self.timeline.now_ps
+            self._running -= 1
+            if not self._running and self.stop_when_done:
+                self.timeline.stop()
+            return
+        if not isinstance(event, Event):
+            raise ProtocolError(f"program {ctx.name} at {ctx.node} yielded {event!r}; "
+                                f"yield ctx.pair(), ctx.recv() or ctx.wait()")
+        if event.done:  # resume at once, through the timeline (no deep recursion)
+            self.timeline.schedule_after(0, self._step, ctx, gen, event.value)
+        else:
+            event.subscribe(lambda v: self._step(ctx, gen, v))
+
+    @property
+    def running(self) -> int:
+        """Programs that have not returned yet."""
+        return self._running
+
+    def start(self) -> None:
+        """Start the network (if any) and every program.
+
+        Side Effects:
+            Schedules the programs' first steps at the present time.
+        """
+        if self.network is not None:
+            self.network.start()
+        for ctx, program, options in self._programs:
+            gen = program(ctx, **options)
+            self._running += 1
+            ctx.started_ps = self.timeline.now_ps
+            self.timeline.schedule_after(0, self._step, ctx, gen, None)
+
+    def result(self) -> AppRunResult:
+        """Every program's and socket's record so far."""
+        return AppRunResult(tuple(ctx.result() for ctx in self.contexts),
+                            tuple(s.record() for s in self.sockets.values()),
+                            self.timeline.now_ps)
+
+    def run(self, *, until_s: float | None = None) -> AppRunResult:
+        """Start, then run until every program returned, nothing is left to happen, or
+        ``until_s`` of simulated time.
+
+        The network may stop the timeline when its demands are served; the run goes on
+        while a program still waits (a message in flight).
+        """
+        self.start()
+        return self.resume(until_s=until_s)
+
+    def resume(self, *, until_s: float | None = None) -> AppRunResult:
+        """Run a started runtime on (see :meth:`run`)."""
+        until_ps = None if until_s is None else s_to_ps(until_s)
+        while self._running and self.timeline.pending:
+            self.timeline.run(until_ps=until_ps)
+            if until_ps is not None and self.timeline.now_ps >= until_ps:
+                break
+        return self.result()
