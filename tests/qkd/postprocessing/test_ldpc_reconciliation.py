@@ -153,9 +153,9 @@ def test_efficiency_does_not_regress_at_3_percent():
 def test_efficiency_does_not_regress(qber, retries):
     # as at 3 %, on 2 Mbit (16 frames of 125 000 bits): f0(Q, n) + tags and rounding
     # (≤ 0.01 at 1 %) + `retries` extensions of 0.04 f0 / 16 each. The f0 table was set
-    # where up to ~1/3 of the frames retried once in trials (here 7, 1, 3, 6 of 16 at
+    # where up to ~1/3 of the frames retried once in trials (here 7, 1, 3, 4 of 16 at
     # 1, 2, 5, 8 %); 12 is that rate plus > 2 binomial sigma. At 10 % the long frames
-    # retry about once each (16-17 on these 16 frames, at f0 = 1.20 as at 1.23), so the
+    # retry about once each (16 on these 16 frames, at f0 = 1.20 as at 1.23), so the
     # allowance is 24 there.
     n = 2_000_000
     alice, bob = _noisy_pair(n, qber, seed=round(1000 * qber) + 1)
