@@ -39,6 +39,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import scipy.sparse
 import stim
 from numpy.typing import NDArray
 
@@ -66,18 +67,21 @@ def to_stim(circuit: Circuit) -> stim.Circuit:
         H 0
         CX 0 1
     """
-    out = stim.Circuit()
+    # One line of stim's text format per operation, parsed once: about ten times faster
+    # than one append call per operation on circuits of thousands of operations.
+    lines: list[str] = []
     for op in circuit:
         if op.is_noise:
-            out.append(_NOISE_NAMES[op.name], op.qubits, op.params)
+            args = ",".join(repr(p) for p in op.params)
+            lines.append(f"{_NOISE_NAMES[op.name]}({args}) {' '.join(map(str, op.qubits))}")
             continue
         name = op.clifford_name()
         if name is None:
             raise ConfigError("operation", f"{op.name}{op.params or ''} on {op.qubits} is not "
                               f"a Clifford gate; use the density-matrix simulator")
         if name != "I":
-            out.append(name, op.qubits)
-    return out
+            lines.append(f"{name} {' '.join(map(str, op.qubits))}")
+    return stim.Circuit("\n".join(lines))
 
 
 def _pauli_string(pauli: Mapping[int, str], n: int) -> stim.PauliString:
@@ -116,6 +120,58 @@ def _is_exact(circuit: Circuit) -> bool:
     return not circuit.has_noise() and not circuit.has_measurements()
 
 
+# After a Z measurement these uses of the measured qubit commute with Z dephasing.
+_DIAGONAL_USES = {"cx": (0,), "cy": (0,), "cz": (0, 1), "m": (0,), "z": (0,), "s": (0,),
+                  "sdg": (0,)}
+
+
+def deferred(circuit: Circuit, observables: Sequence[Mapping[int, str]]) -> Circuit:
+    """``circuit`` without the Z measurements that do not change the final statistics of
+    ``observables``, or ``circuit`` itself when some do.
+
+    A non-selective Z measurement is Z dephasing. When the measured qubit is afterwards
+    only a control of CX or CY, an end of CZ, measured again, or acted on by a diagonal
+    gate, and every observable holds I or Z on it, the dephasing commutes with everything
+    after it and with the observables, so dropping it changes no number asked for (the
+    principle of deferred measurement). It matters for speed: without mid-circuit
+    measurements stim's reference sample and the exact tableau path are cheap.
+    """
+    if not circuit.has_measurements():
+        return circuit
+    measured: set[int] = set()
+    for op in circuit:
+        if op.name == "m":
+            measured.add(op.qubits[0])
+            continue
+        allowed = _DIAGONAL_USES.get(op.name, ())
+        for position, q in enumerate(op.qubits):
+            if q in measured and position not in allowed:
+                return circuit
+    for obs in observables:
+        if any(q in measured and label.upper() in ("X", "Y") for q, label in obs.items()):
+            return circuit
+    out = Circuit(circuit.n_qubits)
+    out.extend([op for op in circuit if op.name != "m"])
+    return out
+
+
+def _check_commuting(paulis: Sequence[Mapping[int, str]], n: int) -> bool:
+    """Whether every two of ``paulis`` commute: the symplectic products ``x·z' + z·x'`` are
+    even. Sparse matrices keep this linear in the number of non-identity factors."""
+    rows, cols, xs, zs = [], [], [], []
+    for i, p in enumerate(paulis):
+        for q, label in p.items():
+            rows.append(i)
+            cols.append(q)
+            xs.append(label in ("X", "Y"))
+            zs.append(label in ("Z", "Y"))
+    shape = (len(paulis), n)
+    x = scipy.sparse.csr_array((np.array(xs, dtype=np.int64), (rows, cols)), shape=shape)
+    z = scipy.sparse.csr_array((np.array(zs, dtype=np.int64), (rows, cols)), shape=shape)
+    product = scipy.sparse.csr_array(x @ z.T + z @ x.T)
+    return not bool((product.data % 2).any())
+
+
 class StabilizerSimulator:
     """Clifford circuits with Pauli noise on stim (see the module docstring)."""
 
@@ -140,7 +196,9 @@ class StabilizerSimulator:
         standard error ``sqrt((1 - <P>²)/shots)``.
         """
         n = circuit.n_qubits
-        paulis = [_pauli_string(obs, n) for obs in observables]
+        checked = [check_pauli(obs, n) for obs in observables]
+        circuit = deferred(circuit, checked)
+        paulis = [_pauli_string(obs, n) for obs in checked]
         if _is_exact(circuit):
             sim = stim.TableauSimulator()
             sim.set_num_qubits(n)
@@ -148,7 +206,7 @@ class StabilizerSimulator:
             return tuple(Estimate(float(sim.peek_observable_expectation(p)), 0.0, 0, self.name)
                          for p in paulis)
         shots = _shots(shots)
-        commuting = all(a.commutes(b) for i, a in enumerate(paulis) for b in paulis[:i])
+        commuting = _check_commuting(checked, n)
         groups = [paulis] if commuting else [[p] for p in paulis]
         values: list[float] = []
         for group in groups:
@@ -187,11 +245,12 @@ class StabilizerSimulator:
             ConfigError: generators that do not commute (field ``generators``).
         """
         n = circuit.n_qubits
-        paulis = [_pauli_string(g, n) for g in generators]
-        for i, a in enumerate(paulis):
-            for b in paulis[:i]:
-                if not a.commutes(b):
-                    raise ConfigError("generators", f"{a} and {b} do not commute")
+        checked = [check_pauli(g, n) for g in generators]
+        if not _check_commuting(checked, n):
+            raise ConfigError("generators", f"some of the {len(checked)} Pauli products do "
+                              f"not commute")
+        circuit = deferred(circuit, checked)
+        paulis = [_pauli_string(g, n) for g in checked]
         if _is_exact(circuit):
             sim = stim.TableauSimulator()
             sim.set_num_qubits(n)
