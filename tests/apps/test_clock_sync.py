@@ -58,7 +58,7 @@ def test_precision_versus_pair_fidelity(fidelity):
     assert report.gain_over_independent == pytest.approx(predicted, rel=RATIO_REL_TOL)
     if fidelity is None:
         assert report.gain_over_independent == pytest.approx(1.0, rel=RATIO_REL_TOL)
-    if fidelity == 0.8:  # below F* = 0.849 for four clocks: entanglement loses
+    if fidelity == 0.8:  # below F* = 0.845 for four clocks: entanglement loses
         assert report.gain_over_independent < 1 - RATIO_REL_TOL
 
 

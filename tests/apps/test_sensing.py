@@ -7,8 +7,13 @@ independent ones has ``1/sqrt(M-1)``. Every comparison is held at 5 of those sig
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import math
+import re
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +228,17 @@ def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(ConfigError) as err:
         sensing.compare_phase_sensing(**args)
     assert err.value.field == field
+
+
+def test_the_docs_example_runs_and_prints_what_it_shows(tmp_path, monkeypatch):
+    doc = Path(__file__).resolve().parents[2] / "docs" / "apps-sensing.md"
+    text = doc.read_text(encoding="utf-8")
+    (code,) = re.findall(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+    (shown,) = re.findall(r"^```text\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, str(doc), "exec"), {"__name__": "__doc_example__"})
+    assert out.getvalue() == shown
+    plot = tmp_path / "qinet-sensing-vs-n.png"
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
