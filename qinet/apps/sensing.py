@@ -61,7 +61,7 @@ so the GHZ wins only while ``t < t* = T2 ln(N V_pairs²) / (2 (N-1))`` and never
 ``ω``, ``φ = ω t``) and the total time T is fixed, the best interrogation time is
 ``T2/(2N)`` for the GHZ and ``T2/2`` for independent qubits, and at those optima the
 two precisions are equal (for perfect pairs): ``σ_ω² = 2e/(N T T2)`` (Huelga et al.,
-Phys. Rev. Lett. 79, 3865 (1997)), see :func:`frequency_std_hz`.
+Phys. Rev. Lett. 79, 3865 (1997)), see :func:`angular_frequency_std_rad_per_s`.
 
 Examples:
     >>> import numpy as np
@@ -126,6 +126,8 @@ class SensingComparison:
         ghz_fidelity: fidelity of the delivered GHZ state (before dephasing).
         gain_over_independent: sampled ``σ_indep / σ_GHZ`` (above 1: the GHZ is better).
         predicted_gain_over_independent: the same ratio from the Cramér-Rao bounds.
+        bell_pairs_per_estimate: pairs the network delivers for one GHZ estimate,
+            ``rounds × (N-1)`` (the independent sensors need none).
     """
 
     ghz: PhaseEstimate
@@ -134,6 +136,7 @@ class SensingComparison:
     ghz_fidelity: float
     gain_over_independent: float
     predicted_gain_over_independent: float
+    bell_pairs_per_estimate: int
 
 
 def _pairs(pair_weights: ArrayLike | None, sensors: int) -> FloatArray:
@@ -301,6 +304,7 @@ def compare_phase_sensing(*, phases_rad: ArrayLike, pair_weights: ArrayLike | No
         ghz_fidelity=ghz_fidelity(weights),
         gain_over_independent=independent.phase_std_rad / ghz.phase_std_rad,
         predicted_gain_over_independent=crb_ind / crb_ghz,
+        bell_pairs_per_estimate=nu * (n - 1),
     )
 
 
@@ -350,8 +354,9 @@ def optimal_interrogation_time_s(*, t2_s: float, qubits: int) -> float:
     return _positive("t2_s", t2_s) / (2 * _count("qubits", qubits))
 
 
-def frequency_std_hz(*, sensors: int, entangled: bool, total_time_s: float,
-                     interrogation_time_s: float, t2_s: float, pair_contrast: float = 1.0) -> float:
+def angular_frequency_std_rad_per_s(*, sensors: int, entangled: bool, total_time_s: float,
+                                    interrogation_time_s: float, t2_s: float,
+                                    pair_contrast: float = 1.0) -> float:
     """Cramér-Rao standard deviation of the average angular frequency (rad/s) at δ = 0.
 
     The phase is ``φ = ω t``, so ``σ_ω = σ_θ / t`` with ``ν = T/t`` rounds::
@@ -361,12 +366,11 @@ def frequency_std_hz(*, sensors: int, entangled: bool, total_time_s: float,
 
     At their optimal times (:func:`optimal_interrogation_time_s`) both give
     ``2e / (N T T2)`` (times ``1/V_pairs²`` for the GHZ): entanglement buys no precision
-    under independent dephasing (Huelga et al. 1997). The unit is that of ω: rad/s
-    (the name keeps the project's ``_hz`` for a frequency).
+    under independent dephasing (Huelga et al. 1997). Divide by 2π for hertz.
 
     Examples:
-        >>> a = frequency_std_hz(sensors=4, entangled=True, total_time_s=1.0,
-        ...                      interrogation_time_s=0.125, t2_s=1.0)
+        >>> a = angular_frequency_std_rad_per_s(sensors=4, entangled=True, total_time_s=1.0,
+        ...                                     interrogation_time_s=0.125, t2_s=1.0)
         >>> round(a**2 * 4 * 1.0 * 1.0 / (2 * math.e), 12)
         1.0
     """

@@ -164,6 +164,7 @@ def test_dephasing_crossover_reverses_the_advantage():
         assert report.gain_over_independent == pytest.approx(predicted, rel=RATIO_REL_TOL)
         gains[factor] = report.gain_over_independent
     assert gains[1.0] == pytest.approx(1.0, rel=RATIO_REL_TOL)
+    assert report.bell_pairs_per_estimate == 2000 * (n - 1)
     assert gains[0.5] > 1 + RATIO_REL_TOL
     assert gains[2.0] < 1 - RATIO_REL_TOL
 
@@ -195,8 +196,9 @@ def test_optimal_interrogation_time_under_dephasing(entangled):
             rng=np.random.default_rng(23), t2_s=t2, interrogation_time_s=t)
         est = report.ghz if entangled else report.independent
         sampled[factor] = est.phase_std_rad / t
-        closed = sensing.frequency_std_hz(sensors=n, entangled=entangled, total_time_s=total_s,
-                                          interrogation_time_s=t, t2_s=t2)
+        closed = sensing.angular_frequency_std_rad_per_s(
+            sensors=n, entangled=entangled, total_time_s=total_s, interrogation_time_s=t,
+            t2_s=t2)
         assert sampled[factor] == pytest.approx(closed, rel=STD_REL_TOL)
     assert sampled[1.0] < sampled[0.5]
     assert sampled[1.0] < sampled[2.0]
