@@ -30,9 +30,11 @@ its reply ``t3``, the hub stamps the reply's arrival ``t4``; then::
     τ̂ = ((t2 - t1) - (t4 - t3)) / 2 = τ + (d_out - d_back) / 2,   round trip = d_out + d_back
 
 exact for symmetric paths, wrong by half the delay asymmetry otherwise (the principle
-of two-way satellite and fibre time transfer, e.g. ITU-R TF.1153). It runs here on the
-kernel's timeline with the network's one-way message delays
-(:func:`two_way_time_transfer`). The hub must also collect the N parity bits of every
+of two-way satellite and fibre time transfer, e.g. ITU-R TF.1153). A drifting clock is
+read at the mean of its two stamps, and tag jitters ``σ_hub, σ_remote`` give each
+exchange a spread ``sqrt((σ_hub² + σ_remote²)/2)``. It runs here on the kernel's
+timeline with the network's one-way message delays and the clocks of
+:class:`qinet.physical.timing.Clock` (:func:`two_way_time_transfer`). The hub must also collect the N parity bits of every
 round, so an estimate is ready one message latency after the last round.
 
 Examples:
@@ -57,6 +59,7 @@ from qinet.apps import sensing
 from qinet.errors import ConfigError
 from qinet.kernel.ports import ClassicalChannel
 from qinet.kernel.timeline import Timeline
+from qinet.physical.timing import Clock
 from qinet.quantum import _checks
 from qinet.units import ps_to_s, s_to_ps
 
@@ -192,82 +195,127 @@ def crossover_pair_fidelity(clocks: int) -> float:
 
 @dataclass(frozen=True, slots=True)
 class TimeTransfer:
-    """One two-way exchange between the hub and a remote clock.
+    """Repeated two-way exchanges between the hub and a remote clock.
 
     Attributes:
-        offset_estimate_s: ``((t2 - t1) - (t4 - t3)) / 2``.
-        offset_error_s: estimate minus the true offset (half the delay asymmetry).
-        round_trip_s: ``(t4 - t1) - (t3 - t2)``: the two one-way latencies.
+        exchanges: number of request-reply exchanges.
+        offset_estimate_s: mean over the exchanges of ``((t2 - t1) - (t4 - t3)) / 2``.
+        offset_error_s: mean of each estimate minus the remote clock's true error
+            averaged over its two stamps: half the delay asymmetry, plus jitter.
+        offset_spread_s: sample standard deviation of one exchange's estimate (0 for
+            a single exchange).
+        predicted_offset_spread_s: ``sqrt((σ_hub² + σ_remote²) / 2)`` from the jitters.
+        round_trip_s: ``(t4 - t1) - (t3 - t2)`` of the first exchange without jitter:
+            the two one-way latencies.
         message_latency_s: the outbound one-way latency.
     """
 
+    exchanges: int
     offset_estimate_s: float
     offset_error_s: float
+    offset_spread_s: float
+    predicted_offset_spread_s: float
     round_trip_s: float
     message_latency_s: float
 
 
 @dataclass(frozen=True, slots=True)
 class _TimeRequest:
-    sent_hub_reading_ps: int
+    hub_send_reading_s: float
 
 
 @dataclass(frozen=True, slots=True)
 class _TimeReply:
-    sent_hub_reading_ps: int
-    received_remote_reading_ps: int
-    sent_remote_reading_ps: int
+    hub_send_reading_s: float
+    remote_receive_reading_s: float
+    remote_send_reading_s: float
+    remote_true_error_s: float
 
 
-def two_way_time_transfer(*, offset_s: float, delay_out_s: float, delay_back_s: float,
-                          hold_s: float = 0.0) -> TimeTransfer:
-    """Run a two-way time transfer on the kernel's timeline.
+def two_way_time_transfer(*, remote_clock: Clock, delay_out_s: float, delay_back_s: float,
+                          hold_s: float = 0.0, exchanges: int = 1, period_s: float = 1e-3,
+                          hub_jitter_rms_s: float = 0.0,
+                          rng: np.random.Generator | None = None) -> TimeTransfer:
+    """Run two-way time transfer between a hub and ``remote_clock`` on the kernel's timeline.
 
-    The hub's clock reads true time; the remote clock reads true time plus ``offset_s``.
-    Readings are whole picoseconds, as the timeline's.
+    The hub's clock reads the reference time (its time tagger adds ``hub_jitter_rms_s``);
+    the remote reads by ``remote_clock`` (offset, drift, jitter,
+    :class:`qinet.physical.timing.Clock`). Exchange j starts at ``j × period_s``; the
+    messages take the given one-way latencies. Each exchange estimates the remote's
+    error at its stamps, ``τ + (d_out - d_back)/2``, and with tag jitters
+    ``σ_hub, σ_remote`` (four stamps, each entering with weight ½) its spread is
+    ``sqrt((σ_hub² + σ_remote²) / 2)``.
 
     Args:
-        offset_s: the remote clock's true offset.
+        remote_clock: the clock being compared with the reference.
         delay_out_s: one-way message latency hub → remote.
         delay_back_s: one-way message latency remote → hub.
         hold_s: the remote's wait between receiving and replying.
+        exchanges: number of exchanges.
+        period_s: time between the starts of two exchanges.
+        hub_jitter_rms_s: RMS jitter of the hub's time tags.
+        rng: the random stream for the jitters (required when a jitter is non-zero).
 
     Examples:
-        >>> tt = two_way_time_transfer(offset_s=3e-6, delay_out_s=5e-4, delay_back_s=5e-4)
-        >>> tt.offset_estimate_s, tt.round_trip_s
-        (3e-06, 0.001)
+        >>> tt = two_way_time_transfer(remote_clock=Clock(offset_s=3e-6), delay_out_s=5e-4,
+        ...                            delay_back_s=5e-4)
+        >>> round(tt.offset_estimate_s * 1e6, 9), tt.round_trip_s
+        (3.0, 0.001)
     """
-    offset_ps = s_to_ps(_finite("offset_s", offset_s))
+    count = _count("exchanges", exchanges)
+    hub_jitter = _non_negative("hub_jitter_rms_s", hub_jitter_rms_s)
+    if (hub_jitter or remote_clock.jitter_rms_s) and rng is None:
+        raise ConfigError("rng", "is needed to draw the time tags' jitter")
+    period_ps = s_to_ps(_positive("period_s", period_s))
+    hold_ps = s_to_ps(_non_negative("hold_s", hold_s))
     timeline = Timeline()
-    replies: list[tuple[_TimeReply, int]] = []
+    replies: list[tuple[_TimeReply, float]] = []
+
+    def jitter(rms_s: float) -> float:
+        return float(rng.normal(0.0, rms_s)) if rng is not None and rms_s else 0.0
+
+    def remote_reading() -> tuple[float, float]:
+        true_s = ps_to_s(timeline.now_ps)
+        error = float(remote_clock.error_s(true_s))
+        return true_s + error + jitter(remote_clock.jitter_rms_s), error
+
+    def hub_reading() -> float:
+        return ps_to_s(timeline.now_ps) + jitter(hub_jitter)
 
     def hub_receives(reply: _TimeReply) -> None:
-        replies.append((reply, timeline.now_ps))
+        replies.append((reply, hub_reading()))
 
     back = ClassicalChannel(timeline, delay_ps=s_to_ps(_non_negative("delay_back_s", delay_back_s)),
                             receiver=hub_receives, name="time-transfer-back")
-    hold_ps = s_to_ps(_non_negative("hold_s", hold_s))
 
-    def remote_replies(request: _TimeRequest, received_ps: int) -> None:
-        back.send(_TimeReply(request.sent_hub_reading_ps, received_ps,
-                             timeline.now_ps + offset_ps))
+    def remote_replies(request: _TimeRequest, received_s: float, error_in_s: float) -> None:
+        sent_s, error_out_s = remote_reading()
+        back.send(_TimeReply(request.hub_send_reading_s, received_s, sent_s,
+                             (error_in_s + error_out_s) / 2))
 
     def remote_receives(request: _TimeRequest) -> None:
-        received = timeline.now_ps + offset_ps  # the remote stamps by its own clock
-        timeline.schedule_after(hold_ps, remote_replies, request, received)
+        received_s, error_s = remote_reading()  # stamped by the remote's own clock
+        timeline.schedule_after(hold_ps, remote_replies, request, received_s, error_s)
 
     out = ClassicalChannel(timeline, delay_ps=s_to_ps(_non_negative("delay_out_s", delay_out_s)),
                            receiver=remote_receives, name="time-transfer-out")
-    out.send(_TimeRequest(timeline.now_ps))
+
+    def hub_sends() -> None:
+        out.send(_TimeRequest(hub_reading()))
+
+    for j in range(count):
+        timeline.schedule_at(j * period_ps, hub_sends)
     timeline.run()
-    reply, t4 = replies[0]
-    t1, t2 = reply.sent_hub_reading_ps, reply.received_remote_reading_ps
-    t3 = reply.sent_remote_reading_ps
-    estimate_ps = ((t2 - t1) - (t4 - t3)) / 2
+    estimates = np.array([((r.remote_receive_reading_s - r.hub_send_reading_s)
+                           - (t4 - r.remote_send_reading_s)) / 2 for r, t4 in replies])
+    errors = estimates - np.array([r.remote_true_error_s for r, _ in replies])
     return TimeTransfer(
-        offset_estimate_s=ps_to_s(estimate_ps),
-        offset_error_s=ps_to_s(estimate_ps - offset_ps),
-        round_trip_s=ps_to_s((t4 - t1) - (t3 - t2)),
+        exchanges=count,
+        offset_estimate_s=float(estimates.mean()),
+        offset_error_s=float(errors.mean()),
+        offset_spread_s=float(estimates.std(ddof=1)) if count > 1 else 0.0,
+        predicted_offset_spread_s=math.sqrt((hub_jitter**2 + remote_clock.jitter_rms_s**2) / 2),
+        round_trip_s=ps_to_s(out.delay_ps + back.delay_ps),
         message_latency_s=ps_to_s(out.delay_ps),
     )
 
@@ -290,6 +338,12 @@ def hub_latencies_s(graph: nx.Graph[str], hub: str) -> dict[str, float]:
         raise ConfigError("hub", f"is not a node of the network, got {hub!r}")
     lengths = nx.single_source_dijkstra_path_length(graph, hub, weight="delay_ps")
     return {node: ps_to_s(delay) for node, delay in lengths.items()}
+
+
+def _count(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ConfigError(field, f"must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def _finite(field: str, value: object) -> float:

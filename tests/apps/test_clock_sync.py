@@ -15,6 +15,7 @@ from qinet.apps import clock_sync
 from qinet.errors import ConfigError
 from qinet.network.topology import LinkInfo, build_graph
 from qinet.physical.fibre import fibre_delay_s
+from qinet.physical.timing import Clock
 from qinet.quantum.states import werner_weights
 from qinet.units import s_to_ps
 
@@ -83,15 +84,33 @@ def test_dephasing_shrinks_the_gain():
 
 
 def test_two_way_time_transfer_symmetric_and_asymmetric():
-    d = float(fibre_delay_s(50.0))
-    exact = clock_sync.two_way_time_transfer(offset_s=2.5e-6, delay_out_s=d, delay_back_s=d,
-                                             hold_s=1e-3)
-    assert exact.offset_error_s == 0.0
+    d, hold = float(fibre_delay_s(50.0)), 1e-3
+    clock = Clock(offset_s=2.5e-6, drift_ppm=0.5)
+    exact = clock_sync.two_way_time_transfer(remote_clock=clock, delay_out_s=d, delay_back_s=d,
+                                             hold_s=hold)
+    assert exact.offset_error_s == pytest.approx(0.0, abs=1e-15)
+    # a drifting clock is read at the mean of its two stamps, d + hold/2 after the start
+    assert exact.offset_estimate_s == pytest.approx(2.5e-6 + 0.5e-6 * (d + hold / 2), abs=1e-15)
     assert exact.round_trip_s == pytest.approx(2 * d, abs=1e-12)
     assert exact.message_latency_s == pytest.approx(d, abs=1e-12)
-    skew = clock_sync.two_way_time_transfer(offset_s=2.5e-6, delay_out_s=d + 40e-12,
+    skew = clock_sync.two_way_time_transfer(remote_clock=clock, delay_out_s=d + 40e-12,
                                             delay_back_s=d)
-    assert skew.offset_error_s == pytest.approx(20e-12, abs=1e-12)  # half the asymmetry
+    assert skew.offset_error_s == pytest.approx(20e-12, abs=1e-15)  # half the asymmetry
+
+
+def test_two_way_time_transfer_jitter():
+    exchanges = 2000
+    tol = 5.0 / math.sqrt(2 * (exchanges - 1))
+    clock = Clock(offset_s=-4e-9, jitter_rms_s=30e-12)
+    tt = clock_sync.two_way_time_transfer(
+        remote_clock=clock, delay_out_s=1e-4, delay_back_s=1e-4, exchanges=exchanges,
+        hub_jitter_rms_s=20e-12, rng=np.random.default_rng(4))
+    assert tt.predicted_offset_spread_s == pytest.approx(math.sqrt((30e-12**2 + 20e-12**2) / 2))
+    assert tt.offset_spread_s == pytest.approx(tt.predicted_offset_spread_s, rel=tol)
+    assert abs(tt.offset_error_s) < 5 * tt.predicted_offset_spread_s / math.sqrt(exchanges)
+    with pytest.raises(ConfigError) as err:
+        clock_sync.two_way_time_transfer(remote_clock=clock, delay_out_s=0.0, delay_back_s=0.0)
+    assert err.value.field == "rng"
 
 
 def test_hub_latencies_follow_the_fastest_path():
@@ -115,9 +134,9 @@ def test_classical_prior_must_fit_the_ghz_range():
     d = float(fibre_delay_s(20.0))
 
     def priors(asymmetry_s):
-        return [clock_sync.two_way_time_transfer(offset_s=float(o), delay_out_s=d + asymmetry_s,
-                                                 delay_back_s=d).offset_estimate_s
-                for o in offsets]
+        return [clock_sync.two_way_time_transfer(
+            remote_clock=Clock(offset_s=float(o)), delay_out_s=d + asymmetry_s,
+            delay_back_s=d).offset_estimate_s for o in offsets]
     args = {"offsets_s": offsets, "qubit_frequency_hz": CS_CLOCK_HZ, "pair_weights": None,
             "rounds": 1000, "trials": 100, "rng": np.random.default_rng(2),
             "message_latency_s": d}
