@@ -34,8 +34,9 @@ of two-way satellite and fibre time transfer, e.g. ITU-R TF.1153). A drifting cl
 read at the mean of its two stamps, and tag jitters ``σ_hub, σ_remote`` give each
 exchange a spread ``sqrt((σ_hub² + σ_remote²)/2)``. It runs here on the kernel's
 timeline with the network's one-way message delays and the clocks of
-:class:`qinet.physical.timing.Clock` (:func:`two_way_time_transfer`). The hub must also collect the N parity bits of every
-round, so an estimate is ready one message latency after the last round.
+:class:`qinet.physical.timing.Clock` (:func:`two_way_time_transfer`). The hub must
+also collect the N parity bits of every round, so an estimate is ready one message
+latency after the last round.
 
 Examples:
     >>> import numpy as np
