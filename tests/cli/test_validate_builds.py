@@ -23,7 +23,8 @@ CASES = [
     ("protocol: mdi, intensities: [0.1, 0.4, 0]", "demands[0].intensities",
      "must be (signal, weak decoy, vacuum = 0), got (0.1, 0.4, 0.0)"),
     ("protocol: bb84, intensities: [0.5]", "demands[0].intensities",
-     "not a field of a bb84 demand (a field of protocol bb84-decoy, mdi, tf, bb84-one-decoy), got [0.5]"),
+     "not a field of a bb84 demand (a field of protocol bb84-decoy, mdi, tf, "
+     "bb84-one-decoy), got [0.5]"),
 ]
 
 
