@@ -27,7 +27,7 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from qinet.errors import ConfigError
@@ -51,6 +51,7 @@ _QUARTER_TURNS = {"rz": ("I", "S", "Z", "S_DAG"), "p": ("I", "S", "Z", "S_DAG"),
                   "rx": ("I", "SQRT_X", "X", "SQRT_X_DAG"),
                   "ry": ("I", "SQRT_Y", "Y", "SQRT_Y_DAG")}
 _ANGLE_TOLERANCE = 1e-9
+_INVERSE_NAMES = {"s": "sdg", "sdg": "s", "t": "tdg", "tdg": "t", "sx": "sxdg", "sxdg": "sx"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ class Circuit:
         self._ops.append(self._checked(name, tuple(qubits), tuple(float(p) for p in params)))
         return self
 
-    def extend(self, operations: Iterator[Operation] | list[Operation]) -> Circuit:
+    def extend(self, operations: Iterable[Operation]) -> Circuit:
         """Add checked copies of ``operations``; returns the circuit."""
         for op in operations:
             self.append(op.name, *op.qubits, params=op.params)
@@ -177,6 +178,30 @@ class Circuit:
         if w[0] < 1.0:
             self.append("pauli1", b, params=(w[1], w[2], w[3]))
         return self
+
+    def inverse(self) -> Circuit:
+        """The circuit that undoes this one: each gate's inverse, in reverse order.
+
+        Raises:
+            ConfigError: a measurement or a noise channel, which have no inverse (field
+                ``operation``).
+
+        Examples:
+            >>> c = Circuit(2).append("s", 0).append("cp", 0, 1, params=(0.3,))
+            >>> [(op.name, op.params) for op in c.inverse()]
+            [('cp', (-0.3,)), ('sdg', ())]
+        """
+        out = Circuit(self.n_qubits)
+        for op in reversed(self._ops):
+            if op.name == "m" or op.is_noise:
+                raise ConfigError("operation", f"{op.name} has no inverse")
+            name, params = _INVERSE_NAMES.get(op.name, op.name), op.params
+            if op.name == "u":
+                params = (-params[0], -params[2], -params[1])
+            elif params:
+                params = tuple(-p for p in params)
+            out.append(name, *op.qubits, params=params)
+        return out
 
     def is_clifford(self) -> bool:
         """Whether every operation is a Clifford gate, a measurement or Pauli noise."""

@@ -278,6 +278,7 @@ class StabilizerSimulator:
         """Frequencies of the Z outcomes of ``qubits`` at the end (index: bits of ``qubits``
         in order, first most significant) and their binomial standard errors."""
         shots = _shots(shots)
+        circuit = deferred(circuit, [{q: "Z"} for q in qubits])
         zs = [_pauli_string({q: "Z"}, circuit.n_qubits) for q in qubits]
         bits = self._final_mpp(circuit, zs, shots, rng)
         weights = 1 << np.arange(len(zs) - 1, -1, -1)
