@@ -6,13 +6,16 @@ N sensor nodes each pick up a phase ``φ_i`` (a field acting on the node's qubit
 **The delivered state.** Node 0 holds one half of each of N-1 Bell pairs shared with
 nodes 1..N-1 and fuses them into an N-qubit GHZ state ``(|0…0> + |1…1>)/√2`` (it
 measures the parities ``Z_0 Z_k`` of its halves and the far ends apply the X
-corrections). A Bell-diagonal pair with weights ``w = (w_Φ+, w_Ψ+, w_Ψ-, w_Φ-)`` is an
-ideal pair with the Pauli error ``I, X, Y, Z`` on its far qubit with those
-probabilities (the convention of :mod:`qinet.quantum.states`); fusion carries that
-error onto qubit k of the GHZ. So the delivered GHZ carries independent Pauli errors:
-a bit flip (X or Y) with probability ``w_Ψ+ + w_Ψ-`` and a sign flip of the GHZ
-coherence (Z or Y). Its fidelity follows: the state is the GHZ when no pair flipped a
-bit and an even number of pairs flipped the sign (``Z_j Z_k`` stabilises the GHZ)::
+corrections; :mod:`qinet.apps.ghz` builds this fusion for a star, a chain or any
+tree, and all that follows holds for any tree with "nodes 0 and k" read as the two
+ends of each fused pair). A Bell-diagonal pair with weights
+``w = (w_Φ+, w_Ψ+, w_Ψ-, w_Φ-)`` is an ideal pair with the Pauli error ``I, X, Y, Z``
+on its far qubit with those probabilities (the convention of
+:mod:`qinet.quantum.states`); fusion carries that error onto qubit k of the GHZ.
+So the delivered GHZ carries independent Pauli errors: a bit flip (X or Y) with
+probability ``w_Ψ+ + w_Ψ-`` and a sign flip of the GHZ coherence (Z or Y). Its
+fidelity follows: the state is the GHZ when no pair flipped a bit and an even number
+of pairs flipped the sign (``Z_j Z_k`` stabilises the GHZ)::
 
     F_GHZ = ½ [Π_k (w_Φ+ + w_Φ-)_k + Π_k (w_Φ+ - w_Φ-)_k]
 

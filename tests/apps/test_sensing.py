@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 
 from qinet.apps import sensing
+from qinet.apps.ghz import ghz_fusion
 from qinet.errors import ConfigError
+from qinet.quantum.register import DensityMatrixSimulator
 from qinet.quantum.states import PAULI_MATRICES, werner_weights
 
 TRIALS = 4000
@@ -244,3 +246,30 @@ def test_the_docs_example_runs_and_prints_what_it_shows(tmp_path, monkeypatch):
     assert out.getvalue() == shown
     plot = tmp_path / "qinet-sensing-vs-n.png"
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("topology", ["star", "chain"])
+def test_contrast_on_the_fusion_circuit_exact_register(topology):
+    # An independent implementation: the fusion circuit of qinet.apps.ghz (CX, Z
+    # measurement and X feed-forward per pair) run on the exact density-matrix simulator,
+    # with the phases, the dephasing and the S/S† twirl across every fused edge.
+    n, t_over_t2, control = 4, 0.1, 0.3
+    weights = np.random.default_rng(4).dirichlet([12, 2, 1, 2], size=n - 1)
+    phases = [0.2, -0.4, 0.5, 0.1]
+    flip_z = (1 - math.exp(-t_over_t2)) / 2
+    sim = DensityMatrixSimulator()
+    parity = 0.0
+    for bits in itertools.product((0, 1), repeat=n - 1):
+        fusion = ghz_fusion(n, topology=topology, pair_weights=weights)
+        circuit, q = fusion.circuit, fusion.ghz_qubits
+        for (u, v), bit in zip(fusion.edges, bits, strict=True):
+            if bit:
+                circuit.append("s", q[u]).append("sdg", q[v])
+        for node in range(n):
+            circuit.append("pauli1", q[node], params=(0.0, 0.0, flip_z))
+            circuit.append("p", q[node], params=(phases[node],))
+        circuit.append("p", q[0], params=(control,))
+        (value,) = sim.expectations(circuit, [dict.fromkeys(q, "X")])
+        parity += value.value / 2 ** (n - 1)
+    contrast = sensing.ghz_contrast(weights) * math.exp(-n * t_over_t2)
+    assert parity == pytest.approx(contrast * math.cos(sum(phases) + control), abs=1e-12)
