@@ -111,22 +111,67 @@ def _node_list(nodes: Sequence[str] | Mapping[int, str], n: int) -> tuple[str, .
     return tuple(str(x) for x in nodes)
 
 
-def _pair_source(pair_weights: ArrayLike | None, pair_fidelity: float | None) -> list[float]:
-    if (pair_weights is None) == (pair_fidelity is None):
-        raise ConfigError("pair_weights", "give exactly one of pair_weights and pair_fidelity")
-    w = (werner_weights(float(pair_fidelity)) if pair_fidelity is not None
-         else np.asarray(pair_weights, dtype=np.float64))
+PairStates = ArrayLike | Mapping[tuple[str, str], ArrayLike]
+"""Bell weights of the delivered pairs: one row ``(4,)`` for every pair, one row per pair
+``(P, 4)`` in the order the non-local gates use them, or a row per link keyed by its two
+node names (either order)."""
+PairFidelities = float | Mapping[tuple[str, str], float]
+"""Werner fidelity of every pair, or one per link keyed by its two node names."""
+
+
+def _bell_row(field: str, value: ArrayLike) -> tuple[float, ...]:
+    w = np.asarray(value, dtype=np.float64)
     if w.shape != (4,) or (w < 0).any() or abs(float(w.sum()) - 1.0) > 1e-9:
-        raise ConfigError("pair_weights", f"need 4 Bell weights summing to 1, got {w.tolist()}")
-    return [float(x) for x in w]
+        raise ConfigError(field, f"need 4 Bell weights summing to 1, got {w.tolist()}")
+    return tuple(float(x) for x in w)
+
+
+class _PairSource:
+    """The Bell weights of the i-th pair, used on link (u, v)."""
+
+    def __init__(self, pair_weights: PairStates | None,
+                 pair_fidelity: PairFidelities | None) -> None:
+        if (pair_weights is None) == (pair_fidelity is None):
+            raise ConfigError("pair_weights",
+                              "give exactly one of pair_weights and pair_fidelity")
+        self.by_link: dict[frozenset[str], tuple[float, ...]] | None = None
+        self.rows: list[tuple[float, ...]] = []
+        self.per_pair = False  # one row per pair, rather than one row for all
+        if isinstance(pair_fidelity, Mapping):
+            self.by_link = {frozenset(k): _bell_row("pair_fidelity", werner_weights(float(f)))
+                            for k, f in pair_fidelity.items()}
+        elif pair_fidelity is not None:
+            self.rows = [_bell_row("pair_fidelity", werner_weights(float(pair_fidelity)))]
+        elif isinstance(pair_weights, Mapping):
+            self.by_link = {frozenset(k): _bell_row("pair_weights", w)
+                            for k, w in pair_weights.items()}
+        else:
+            arr = np.asarray(pair_weights, dtype=np.float64)
+            self.rows = [_bell_row("pair_weights", r) for r in np.atleast_2d(arr)]
+            self.per_pair = arr.ndim == 2
+
+    def weights(self, index: int, u: str, v: str) -> tuple[float, ...]:
+        if self.by_link is not None:
+            try:
+                return self.by_link[frozenset((u, v))]
+            except KeyError:
+                raise ConfigError("pair_weights", f"no pair state for link {u}-{v}") from None
+        if not self.per_pair:
+            return self.rows[0]
+        if index >= len(self.rows):
+            raise ConfigError("pair_weights", f"the circuit needs more than {len(self.rows)} "
+                              f"pairs")
+        return self.rows[index]
 
 
 def distribute(circuit: Circuit, nodes: Sequence[str] | Mapping[int, str], *,
-               pair_weights: ArrayLike | None = None,
-               pair_fidelity: float | None = None) -> DistributedCircuit:
+               pair_weights: PairStates | None = None,
+               pair_fidelity: PairFidelities | None = None) -> DistributedCircuit:
     """Rewrite ``circuit`` so that every non-local gate uses one Bell pair (module
-    docstring). Every pair has the Bell weights ``pair_weights`` (or is a Werner pair of
-    fidelity ``pair_fidelity``).
+    docstring). The pairs have the Bell weights ``pair_weights`` or are Werner pairs of
+    ``pair_fidelity`` (see :data:`PairStates`, :data:`PairFidelities`): a network run's
+    delivered pairs enter here, for instance ``{socket.between: socket.fidelity_mean}``
+    from the EPR sockets' records of :mod:`qinet.apps.sdk`.
 
     Raises:
         ConfigError: ``nodes`` not one per qubit (field ``nodes``), weights that are not
@@ -134,7 +179,7 @@ def distribute(circuit: Circuit, nodes: Sequence[str] | Mapping[int, str], *,
             controlled nor a swap (field ``operation``).
     """
     where = _node_list(nodes, circuit.n_qubits)
-    weights = _pair_source(pair_weights, pair_fidelity)
+    source = _PairSource(pair_weights, pair_fidelity)
     ops: list[tuple[str, tuple[int, ...], tuple[float, ...]]] = []
     links: Counter[tuple[str, str]] = Counter()
     n_total = circuit.n_qubits
@@ -143,9 +188,10 @@ def distribute(circuit: Circuit, nodes: Sequence[str] | Mapping[int, str], *,
         nonlocal n_total
         a, b = n_total, n_total + 1
         n_total += 2
+        weights = source.weights(sum(links.values()), where[c], where[t])
         first, second = sorted((where[c], where[t]))
         links[(first, second)] += 1
-        ops.extend([("bell", (a, b), tuple(weights)),
+        ops.extend([("bell", (a, b), weights),
                     ("cx", (c, a), ()), ("m", (a,), ()), ("cx", (a, b), ()),
                     (name, (b, t), params),
                     ("h", (b,), ()), ("m", (b,), ()), ("cz", (b, c), ())])
@@ -197,7 +243,8 @@ def _split_final_measurements(circuit: Circuit) -> tuple[Circuit, tuple[int, ...
 
 
 def run_distributed(circuit: object, nodes: Sequence[str] | Mapping[int, str], *,
-                    pair_weights: ArrayLike | None = None, pair_fidelity: float | None = None,
+                    pair_weights: PairStates | None = None,
+                    pair_fidelity: PairFidelities | None = None,
                     shots: int = 10_000, rng: np.random.Generator | None = None,
                     backend: str = "auto") -> DistributedResult:
     """Run ``circuit`` over the nodes and compare it with its ideal local run.
@@ -210,8 +257,10 @@ def run_distributed(circuit: object, nodes: Sequence[str] | Mapping[int, str], *
     Args:
         circuit: a Circuit, OpenQASM 2 or 3 text, or a Qiskit QuantumCircuit.
         nodes: the node of each qubit (a list, or a mapping from qubit index).
-        pair_weights: Bell weights (Φ+, Ψ+, Ψ-, Φ-) of every delivered pair.
-        pair_fidelity: Werner fidelity of every delivered pair (instead).
+        pair_weights: Bell weights (Φ+, Ψ+, Ψ-, Φ-) of the delivered pairs
+            (:data:`PairStates`).
+        pair_fidelity: Werner fidelity of the delivered pairs, instead
+            (:data:`PairFidelities`).
         shots: samples when the run is sampled.
         rng: seeds the sampler; needed when the pairs are noisy.
         backend: "auto", "stabilizer" or "density-matrix".

@@ -127,6 +127,26 @@ def test_werner_grover_is_f_squared_plus_a_third_of_the_rest_squared():
         assert r.outcome_probabilities[3] == pytest.approx(f**2 + (1 - f) ** 2 / 3, abs=1e-12)
 
 
+def test_each_pair_or_link_can_have_its_own_state():
+    """Grover with a different pair for the oracle (a) and the diffusion (b):
+    P = a0 b0 + a2 b2 + a1 b3 + a3 b1 (the cancellation condition of the closed form)."""
+    a, b = (0.85, 0.1, 0.0, 0.05), (0.7, 0.05, 0.15, 0.1)
+    want = a[0] * b[0] + a[2] * b[2] + a[1] * b[3] + a[3] * b[1]
+    r = run_distributed(GROVER_QASM3, ["A", "B"], pair_weights=[a, b], backend="density-matrix")
+    assert r.outcome_probabilities[3] == pytest.approx(want, abs=1e-12)
+    c = Circuit(3).append("h", 0).append("cx", 0, 1).append("cx", 1, 2)
+    per_link = {("y", "x"): 0.9, ("y", "z"): 0.8}
+    r = run_distributed(c, ["x", "y", "z"], pair_fidelity=per_link, backend="density-matrix")
+    # each non-local CX leaves I (w0), Z on its control (w3), X on its target spread to the
+    # later qubits (w1) or both (w2); only I·I and Z0·Z1 (a GHZ stabilizer) keep the state
+    want = 0.9 * 0.8 + (0.1 / 3) * (0.2 / 3)
+    assert r.fidelity == pytest.approx(want, abs=1e-12)
+    with pytest.raises(ConfigError, match="pair_weights: no pair state for link y-z"):
+        run_distributed(c, ["x", "y", "z"], pair_weights={("x", "y"): (1, 0, 0, 0)})
+    with pytest.raises(ConfigError, match="pair_weights: the circuit needs more than 1 pairs"):
+        run_distributed(c, ["x", "y", "z"], pair_weights=[(1, 0, 0, 0)])
+
+
 def test_qiskit_circuits_and_qasm_text_give_the_same_circuit():
     import qiskit
 
