@@ -89,7 +89,11 @@ class ClockSyncReport:
         ghz_unambiguous_range_s: half-width ``π/(2Nω)`` within which the prior on τ̄ must lie.
         independent_unambiguous_range_s: the same for one clock comparison, ``π/(2ω)``.
         message_latency_s: one-way classical latency from the farthest clock to the hub.
-        time_to_estimate_s: ``rounds × interrogation_time_s + message_latency_s``.
+        time_to_estimate_s: ``rounds × max(interrogation_time_s, 1/ghz_rate_hz) +
+            message_latency_s``: a round waits for its GHZ state, and the hub for the
+            last round's parity bits.
+        independent_time_to_estimate_s: ``rounds × interrogation_time_s +
+            message_latency_s`` (the independent comparisons wait for no pairs).
     """
 
     clocks: int
@@ -111,13 +115,15 @@ class ClockSyncReport:
     independent_unambiguous_range_s: float
     message_latency_s: float
     time_to_estimate_s: float
+    independent_time_to_estimate_s: float
 
 
 def synchronise_clocks(*, offsets_s: ArrayLike, qubit_frequency_hz: float,
                        pair_weights: ArrayLike | None, rounds: int, trials: int,
                        rng: np.random.Generator, message_latency_s: float,
                        prior_offsets_s: ArrayLike | None = None, t2_s: float = math.inf,
-                       interrogation_time_s: float = 0.0) -> ClockSyncReport:
+                       interrogation_time_s: float = 0.0,
+                       ghz_rate_hz: float = math.inf) -> ClockSyncReport:
     """Estimate the clocks' mean offset from GHZ parities and from independent comparisons.
 
     Args:
@@ -134,6 +140,8 @@ def synchronise_clocks(*, offsets_s: ArrayLike, qubit_frequency_hz: float,
             if None.
         t2_s: the memories' T2.
         interrogation_time_s: time each qubit dephases per round.
+        ghz_rate_hz: GHZ states the network delivers per second (``inf``: as fast as
+            the rounds run).
 
     Raises:
         ConfigError: a bad argument, or a prior outside the GHZ's unambiguous range.
@@ -148,6 +156,9 @@ def synchronise_clocks(*, offsets_s: ArrayLike, qubit_frequency_hz: float,
         raise ConfigError("prior_offsets_s", f"must have {n} values, got {prior.size}")
     f = _positive("qubit_frequency_hz", qubit_frequency_hz)
     latency = _non_negative("message_latency_s", message_latency_s)
+    if isinstance(ghz_rate_hz, bool) or not isinstance(ghz_rate_hz, int | float) or not (
+            ghz_rate_hz > 0):
+        raise ConfigError("ghz_rate_hz", f"must be positive, got {ghz_rate_hz!r}")
     omega = 2 * math.pi * f
     # Phases relative to the prior, so large offsets at optical frequencies lose no digits.
     try:
@@ -175,7 +186,9 @@ def synchronise_clocks(*, offsets_s: ArrayLike, qubit_frequency_hz: float,
         ghz_unambiguous_range_s=math.pi / (2 * n * omega),
         independent_unambiguous_range_s=math.pi / (2 * omega),
         message_latency_s=latency,
-        time_to_estimate_s=ghz.rounds * phases.interrogation_time_s + latency,
+        time_to_estimate_s=ghz.rounds * max(phases.interrogation_time_s, 1.0 / ghz_rate_hz)
+        + latency,
+        independent_time_to_estimate_s=ghz.rounds * phases.interrogation_time_s + latency,
     )
 
 

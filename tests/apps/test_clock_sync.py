@@ -83,6 +83,13 @@ def test_dephasing_shrinks_the_gain():
     assert report.gain_over_independent == pytest.approx(predicted, rel=RATIO_REL_TOL)
     assert report.ghz_contrast == pytest.approx(math.exp(-n * t / t2))
     assert report.time_to_estimate_s == pytest.approx(2000 * t + 1e-3)
+    slow = clock_sync.synchronise_clocks(
+        offsets_s=[0.0] * n, qubit_frequency_hz=SR_CLOCK_HZ, pair_weights=None, rounds=2000,
+        trials=10, rng=np.random.default_rng(8), message_latency_s=1e-3, t2_s=t2,
+        interrogation_time_s=t, ghz_rate_hz=2.0)
+    # the rounds wait for the network's GHZ states (0.5 s apart); independent ones do not
+    assert slow.time_to_estimate_s == pytest.approx(2000 * 0.5 + 1e-3)
+    assert slow.independent_time_to_estimate_s == pytest.approx(2000 * t + 1e-3)
 
 
 def test_two_way_time_transfer_symmetric_and_asymmetric():
@@ -153,6 +160,7 @@ def test_classical_prior_must_fit_the_ghz_range():
 @pytest.mark.parametrize(("kwargs", "field"), [
     ({"qubit_frequency_hz": 0.0}, "qubit_frequency_hz"),
     ({"message_latency_s": -1.0}, "message_latency_s"),
+    ({"ghz_rate_hz": 0.0}, "ghz_rate_hz"),
     ({"prior_offsets_s": [0.0]}, "prior_offsets_s"),
     ({"offsets_s": [0.0]}, "offsets_s"),
 ])
