@@ -154,6 +154,9 @@ def synchronise_clocks(*, offsets_s: ArrayLike, qubit_frequency_hz: float,
              else _checks.float_array("prior_offsets_s", prior_offsets_s).ravel())
     if prior.size != n:
         raise ConfigError("prior_offsets_s", f"must have {n} values, got {prior.size}")
+    for field, values in (("offsets_s", offsets), ("prior_offsets_s", prior)):
+        if not np.isfinite(values).all():
+            raise ConfigError(field, f"must be finite, got {values.tolist()!r}")
     f = _positive("qubit_frequency_hz", qubit_frequency_hz)
     latency = _non_negative("message_latency_s", message_latency_s)
     if isinstance(ghz_rate_hz, bool) or not isinstance(ghz_rate_hz, int | float) or not (

@@ -277,6 +277,9 @@ def compare_phase_sensing(*, phases_rad: ArrayLike, pair_weights: ArrayLike | No
              else _checks.float_array("prior_phases_rad", prior_phases_rad).ravel())
     if prior.size != n:
         raise ConfigError("prior_phases_rad", f"must have {n} values, got {prior.size}")
+    for field, values in (("phases_rad", phases), ("prior_phases_rad", prior)):
+        if not np.isfinite(values).all():
+            raise ConfigError(field, f"must be finite, got {values.tolist()!r}")
     nu = _count("rounds", rounds)
     m = _count("trials", trials)
     if m < 2:

@@ -163,6 +163,7 @@ def test_classical_prior_must_fit_the_ghz_range():
     ({"ghz_rate_hz": 0.0}, "ghz_rate_hz"),
     ({"prior_offsets_s": [0.0]}, "prior_offsets_s"),
     ({"offsets_s": [0.0]}, "offsets_s"),
+    ({"offsets_s": [0.0, float("nan")]}, "offsets_s"),
 ])
 def test_bad_input_names_the_field(kwargs, field):
     args = {"offsets_s": [0.0, 0.0], "qubit_frequency_hz": 1e9, "pair_weights": None,

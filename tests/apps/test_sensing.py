@@ -219,6 +219,8 @@ def test_same_seed_same_numbers():
 @pytest.mark.parametrize(("kwargs", "field"), [
     ({"phases_rad": [0.1]}, "phases_rad"),
     ({"phases_rad": [1.0, 1.0]}, "phases_rad"),
+    ({"phases_rad": [0.0, float("nan")]}, "phases_rad"),
+    ({"prior_phases_rad": [0.0, 0.0, float("inf")]}, "prior_phases_rad"),
     ({"rounds": 0}, "rounds"),
     ({"trials": 1}, "trials"),
     ({"pair_weights": [[1, 0, 0, 0]] * 3}, "pair_weights"),
