@@ -57,6 +57,18 @@ def test_perfect_pairs_give_an_exact_ghz_state_over_a_thousand_nodes():
         assert result.pairs_used == 999
 
 
+def test_the_stabilizer_generators_give_the_same_fidelity():
+    """P(all GHZ generators +1) is the fidelity the undo check of simulate_ghz measures."""
+    from qinet.quantum.register import DensityMatrixSimulator
+
+    weights = np.random.default_rng(3).dirichlet([8, 1, 1, 1], size=3)
+    fusion = ghz_fusion(4, topology="chain", pair_weights=weights)
+    by_generators = DensityMatrixSimulator().projector_probability(
+        fusion.circuit, fusion.stabilizer_generators()).value
+    assert by_generators == pytest.approx(
+        ghz_fidelity_closed_form(4, pair_weights=weights), abs=1e-12)
+
+
 def test_the_fusion_circuit_uses_one_pair_per_edge_and_one_qubit_per_node():
     fusion = ghz_fusion(4, topology="chain", pair_fidelity=1.0)
     assert fusion.pairs_used == 3
