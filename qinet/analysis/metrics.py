@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qinet import __version__
+from qinet.analysis.app_metrics import AppMetrics, app_metrics
 from qinet.analysis.key_metrics import (
     KeyDemandMetrics,
     KeyRateBound,
@@ -162,6 +163,7 @@ class RunResult:
         qkd_links: one entry per prepare-and-measure QKD link.
         key_demands: one entry per relayed key demand.
         pair_sources: one entry per user pair of each multi-user pair source.
+        apps: one entry per application demand (``kind: app``), in the file's order.
     """
 
     scenario: str
@@ -177,6 +179,7 @@ class RunResult:
     key_demands: list[KeyDemandMetrics] = field(default_factory=list)
     qinet_version: str = ""
     pair_sources: list[UserPairResult] = field(default_factory=list)
+    apps: list[AppMetrics] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists, NaN never appears)."""
@@ -213,6 +216,7 @@ def summarize(record: RunRecord) -> RunResult:
         key_demands=key_demands,
         # sampled from closed forms over the scenario's duration, not on the timeline
         pair_sources=run_pair_sources(scenario, scenario.duration),
+        apps=[app_metrics(app) for app in record.apps],
     )
 
 

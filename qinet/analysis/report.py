@@ -22,6 +22,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from qinet.analysis.app_metrics import AppMetrics
 from qinet.analysis.key_metrics import KeyDemandMetrics, PulseKeyMetrics, QkdLinkMetrics
 from qinet.analysis.metrics import DemandMetrics, LinkMetrics, PathBound, RunResult
 from qinet.qkd.multi_user import UserPairResult
@@ -280,6 +281,28 @@ def pair_source_tables(pairs: list[UserPairResult]) -> list[Table]:
     return list(tables.values())
 
 
+def app_table(m: AppMetrics) -> Table:
+    """One application demand: runs completed, rate, fidelities, classical latency."""
+    a, b = m.between
+    what = "teleports" if m.app == "teleport" else "gates"
+    out = new_table(f"demand {m.demand + 1} · app {m.app} · {a} "
+                    f"{'→' if m.app == 'teleport' else '↔'} {b}", "value")
+    out.add_row(f"{what} completed", f"{format_number(m.completed)} of "
+                                      f"{format_number(m.requested)} ({m.inputs} inputs)")
+    out.add_row("rate", format_si(m.rate_hz, f"{what}/s"))
+    out.add_row("process fidelity" if m.inputs == "choi" else "fidelity",
+                _mean_std(m.fidelity_mean, m.fidelity_std))
+    if m.fidelity_estimate is not None:
+        out.add_row("fidelity (measured)", _mean_std(m.fidelity_estimate,
+                                                     m.fidelity_estimate_error))
+    if m.average_gate_fidelity is not None:
+        out.add_row("average gate fidelity", f"{m.average_gate_fidelity:.4f}")
+    out.add_row("pair fidelity at delivery", _mean_std(m.pair_fidelity_mean, None))
+    out.add_row("pairs used", format_number(m.pairs_used))
+    out.add_row("classical latency (mean)", format_time(m.latency_mean_s))
+    return out
+
+
 _MAX_LINK_TABLES = 8
 
 
@@ -292,7 +315,8 @@ def run_report(result: RunResult) -> Group:
     parts += [qkd_link_table(link) for link in result.qkd_links]
     parts += [key_demand_table(d) for d in result.key_demands]
     parts += pair_source_tables(result.pair_sources)
-    if not (result.demands or result.key_demands or result.pair_sources):
+    parts += [app_table(m) for m in result.apps]
+    if not (result.demands or result.key_demands or result.pair_sources or result.apps):
         parts.append(Text("no demands: add some under `demands:` to measure service",
                           style="dim"))
     used = [link for link in result.links if link.demands]

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qinet.apps.register import GATES
-from qinet.apps.sdk import AppRuntime, Event, NodeContext, Qubit
+from qinet.apps.sdk import AppRuntime, EprSocket, Event, NodeContext, Qubit
 from qinet.errors import ConfigError, ProtocolError
 from qinet.network.manager import EntanglementNetwork
 from qinet.rng import RngTree
@@ -190,6 +190,48 @@ class _Rounds:
         self.done_ps.append(ctx.now_ps)
 
 
+@dataclass(frozen=True, slots=True)
+class NonlocalGateSession:
+    """Non-local gates set up on a runtime: read :meth:`result` after the run."""
+
+    socket: EprSocket
+    book: _Rounds
+    gate: str
+    between: tuple[str, str]
+    inputs: str
+    control: NodeContext
+
+    def result(self) -> NonlocalGateResult:
+        """The statistics so far."""
+        return _result(self.socket, self.book, self.gate, self.between, self.inputs,
+                       self.control)
+
+
+def setup_nonlocal_gate(runtime: AppRuntime, control: str, target: str, *, gate: str,
+                        rounds: int, rng: np.random.Generator, inputs: str = "choi",
+                        min_fidelity: float = 0.0) -> NonlocalGateSession:
+    """Open the socket and add both programs to ``runtime`` (arguments as
+    :func:`run_nonlocal_gate`; ``rng`` draws the Haar inputs).
+
+    Raises:
+        ConfigError: an unknown gate or input kind, or fewer than one round.
+    """
+    if gate not in NONLOCAL_GATES:
+        raise ConfigError("gate", f"must be one of {list(NONLOCAL_GATES)}, got {gate!r}")
+    if inputs not in ("choi", "basis", "haar"):
+        raise ConfigError("inputs", f"must be choi, basis or haar, got {inputs!r}")
+    if rounds < 1:
+        raise ConfigError("count", f"must be at least 1, got {rounds}")
+    book = _Rounds(runtime, gate, inputs, rounds, rng)
+    socket = runtime.connect(control, target, pairs=rounds, min_fidelity=min_fidelity)
+    port = f"{gate}/{len(runtime.sockets) - 1}"
+    alice = runtime.program(control, gate_control, sockets=(socket,), port=port, peer=target,
+                            rounds=rounds, prepare=book.control, finish=book.control_done)
+    runtime.program(target, gate_target, sockets=(socket,), port=port, peer=control,
+                    rounds=rounds, gate=gate, prepare=book.target, finish=book.target_done)
+    return NonlocalGateSession(socket, book, gate, (control, target), inputs, alice)
+
+
 def run_nonlocal_gate(network: EntanglementNetwork, control: str, target: str, *,
                       gate: str, rounds: int, rng: RngTree, inputs: str = "choi",
                       min_fidelity: float = 0.0,
@@ -210,38 +252,29 @@ def run_nonlocal_gate(network: EntanglementNetwork, control: str, target: str, *
     Raises:
         ConfigError: an unknown gate or input kind, or fewer than one round.
     """
-    if gate not in NONLOCAL_GATES:
-        raise ConfigError("gate", f"must be one of {list(NONLOCAL_GATES)}, got {gate!r}")
-    if inputs not in ("choi", "basis", "haar"):
-        raise ConfigError("inputs", f"must be choi, basis or haar, got {inputs!r}")
-    if rounds < 1:
-        raise ConfigError("count", f"must be at least 1, got {rounds}")
     runtime = AppRuntime(network, rng=rng)
-    book = _Rounds(runtime, gate, inputs, rounds, rng.generator("apps/nonlocal/inputs"))
-    runtime.connect(control, target, pairs=rounds, min_fidelity=min_fidelity)
-    alice = runtime.program(control, gate_control, peer=target, rounds=rounds,
-                            prepare=book.control, finish=book.control_done)
-    runtime.program(target, gate_target, peer=control, rounds=rounds, gate=gate,
-                    prepare=book.target, finish=book.target_done)
+    session = setup_nonlocal_gate(runtime, control, target, gate=gate, rounds=rounds,
+                                  rng=rng.generator("apps/nonlocal/inputs"), inputs=inputs,
+                                  min_fidelity=min_fidelity)
     runtime.run(until_s=until_s)
-    return _result(runtime, book, gate, (control, target), inputs, alice)
+    return session.result()
 
 
-def _result(runtime: AppRuntime, book: _Rounds, gate: str, between: tuple[str, str],
+def _result(socket: EprSocket, book: _Rounds, gate: str, between: tuple[str, str],
             inputs: str, alice: NodeContext) -> NonlocalGateResult:
     fid = np.array(book.fidelity)
     n = fid.size
     nan = float("nan")
     done = np.array(book.done_ps, dtype=np.int64)
-    elapsed_s = float(done[-1]) * 1e-12 if n else runtime.timeline.now_s
-    socket = runtime.socket(*between).record()
+    elapsed_s = float(done[-1]) * 1e-12 if n else alice.now_s
+    record = socket.record()
     delivered = np.array(alice.records.get("delivered_ps", ()), dtype=np.int64)
     mean = float(fid.mean()) if n else nan
     return NonlocalGateResult(
         gate=gate, between=between, inputs=inputs, gates=n, fidelity_mean=mean,
         fidelity_std=float(fid.std(ddof=1)) if n > 1 else 0.0 if n else nan,
         average_gate_fidelity=(4 * mean + 1) / 5 if inputs == "choi" else nan,
-        pair_fidelity_mean=socket.fidelity_mean,
+        pair_fidelity_mean=record.fidelity_mean,
         gates_per_s=n / elapsed_s if n and elapsed_s > 0 else nan,
         latency_mean_s=float((done - delivered[:n]).mean()) * 1e-12
         if n and delivered.size >= n else nan,

@@ -109,8 +109,11 @@ class Event:
             callback(value)
 
     def subscribe(self, callback: Callable[[Any], None]) -> None:
-        """Call ``callback(value)`` when the event happens."""
-        self._callbacks.append(callback)
+        """Call ``callback(value)`` when the event happens (now, if it has)."""
+        if self.done:
+            callback(self.value)
+        else:
+            self._callbacks.append(callback)
 
 
 class _Queue:
@@ -252,10 +255,13 @@ class AppRunResult:
 class NodeContext:
     """What a program at ``node`` can do: its qubits, its sockets, its messages, time."""
 
-    def __init__(self, runtime: AppRuntime, node: str, name: str) -> None:
+    def __init__(self, runtime: AppRuntime, node: str, name: str, *,
+                 sockets: tuple[EprSocket, ...] = (), port: str = "") -> None:
         self._runtime = runtime
         self.node = node
         self.name = name
+        self.port = port
+        self._sockets = {frozenset(s.between): s for s in sockets}
         self.rng = runtime.rng.generator(f"apps/{len(runtime.contexts)}/{node}/{name}")
         self.outcomes: list[int] = []
         self.pairs_used = 0
@@ -349,7 +355,10 @@ class NodeContext:
 
     def pair(self, peer: str) -> Event:
         """The next pair half shared with ``peer`` (an event whose value is a :class:`Qubit`)."""
-        event = self._runtime.socket(self.node, peer).queues[self.node].get()
+        socket = self._sockets.get(frozenset((self.node, peer)))
+        if socket is None:
+            socket = self._runtime.socket(self.node, peer)
+        event = socket.queues[self.node].get()
         event.subscribe(self._count_pair)
         return event
 
@@ -359,11 +368,11 @@ class NodeContext:
     def send(self, peer: str, message: Any) -> None:
         """Send ``message`` to ``peer``; it arrives after the fibre delay between them."""
         self.messages_sent += 1
-        self._runtime.channel(self.node, peer).send(message)
+        self._runtime.channel(self.node, peer, self.port).send(message)
 
     def recv(self, peer: str) -> Event:
         """The next message from ``peer`` (an event whose value is the message)."""
-        return self._runtime.inbox(peer, self.node).get()
+        return self._runtime.inbox(peer, self.node, self.port).get()
 
     def wait(self, seconds: float) -> Event:
         """An event ``seconds`` of simulated time from now."""
@@ -412,13 +421,13 @@ class AppRuntime:
         self.timeline = timeline
         self.rng = rng
         self.register = QubitRegister()
-        self.sockets: dict[frozenset[str], EprSocket] = {}
+        self.sockets: list[EprSocket] = []
         self.contexts: list[NodeContext] = []
         self._programs: list[tuple[NodeContext, Program, dict[str, Any]]] = []
         self._memory_of: dict[int, QuantumMemory] = {}
         self._touched_ps: dict[int, int] = {}
-        self._channels: dict[tuple[str, str], ClassicalChannel] = {}
-        self._inboxes: dict[tuple[str, str], _Queue] = {}
+        self._channels: dict[tuple[str, str, str], ClassicalChannel] = {}
+        self._inboxes: dict[tuple[str, str, str], _Queue] = {}
         self._running = 0
 
     def _node(self, name: str, field_name: str) -> str:
@@ -429,35 +438,58 @@ class AppRuntime:
     def connect(self, a: str, b: str, *, pairs: int, min_fidelity: float = 0.0) -> EprSocket:
         """Open an EPR socket between ``a`` and ``b`` for ``pairs`` pairs.
 
+        Several sockets may join the same two nodes (each is its own network demand); a
+        program then names its socket (:meth:`program`'s ``sockets``).
+
         Raises:
-            ConfigError: no network, a node not in it, a socket already open between the
-                two, or a bad count or fidelity.
+            ConfigError: no network, a node not in it, the same node twice, or a bad
+                count or fidelity.
         """
         if self.network is None:
             raise ConfigError("network", "EPR sockets need an entanglement network")
-        key = frozenset((self._node(a, "between[0]"), self._node(b, "between[1]")))
-        if key in self.sockets or a == b:
-            raise ConfigError("between", f"one socket joins two distinct nodes; got {a}, {b}")
+        self._node(a, "between[0]")
+        self._node(b, "between[1]")
+        if a == b:
+            raise ConfigError("between", f"a socket joins two different nodes, got {a} twice")
         if pairs < 1:
             raise ConfigError("pairs", f"must be at least 1, got {pairs}")
         if not 0.0 <= min_fidelity <= 1.0:
             raise ConfigError("min_fidelity", f"must be in [0, 1], got {min_fidelity}")
         route = self.network.add_demand(a, b, pairs=pairs, keep_pairs=False)
-        socket = self.sockets[key] = EprSocket(self, route, pairs=pairs,
-                                               min_fidelity=min_fidelity)
+        socket = EprSocket(self, route, pairs=pairs, min_fidelity=min_fidelity)
+        self.sockets.append(socket)
         return socket
 
     def socket(self, node: str, peer: str) -> EprSocket:
-        """The socket between ``node`` and ``peer``."""
-        try:
-            return self.sockets[frozenset((node, peer))]
-        except KeyError:
-            raise ProtocolError(f"no EPR socket between {node} and {peer}: open one with "
-                                f"AppRuntime.connect") from None
+        """The one socket between ``node`` and ``peer``.
 
-    def program(self, node: str, program: Program, **options: Any) -> NodeContext:
-        """Run ``program(ctx, **options)`` at ``node`` when the run starts."""
-        ctx = NodeContext(self, self._node(node, "node"), getattr(program, "__name__", "program"))
+        Raises:
+            ProtocolError: none, or several (a program then names its own).
+        """
+        key = frozenset((node, peer))
+        found = [s for s in self.sockets if frozenset(s.between) == key]
+        if len(found) != 1:
+            raise ProtocolError(
+                f"no EPR socket between {node} and {peer}: open one with AppRuntime.connect"
+                if not found else f"{len(found)} EPR sockets join {node} and {peer}: give "
+                                  f"the program its own with program(..., sockets=...)")
+        return found[0]
+
+    def program(self, node: str, program: Program, *, sockets: tuple[EprSocket, ...] = (),
+                port: str = "", **options: Any) -> NodeContext:
+        """Run ``program(ctx, **options)`` at ``node`` when the run starts.
+
+        Args:
+            node: where it runs.
+            program: the generator function.
+            sockets: the sockets its :meth:`NodeContext.pair` uses (by default, the one
+                socket between the node and the peer).
+            port: its classical messages go to, and come from, programs of the same
+                port only (so two applications between the same nodes keep apart).
+            options: passed to ``program``.
+        """
+        ctx = NodeContext(self, self._node(node, "node"),
+                          getattr(program, "__name__", "program"), sockets=sockets, port=port)
         self.contexts.append(ctx)
         self._programs.append((ctx, program, options))
         return ctx
@@ -506,18 +538,19 @@ class AppRuntime:
         except nx.NetworkXNoPath:
             raise ProtocolError(f"no classical path joins {a} and {b}") from None
 
-    def inbox(self, sender: str, receiver: str) -> _Queue:
-        """Messages from ``sender`` at ``receiver``, in arrival order."""
-        return self._inboxes.setdefault((sender, receiver), _Queue())
+    def inbox(self, sender: str, receiver: str, port: str = "") -> _Queue:
+        """Messages from ``sender`` at ``receiver`` on ``port``, in arrival order."""
+        return self._inboxes.setdefault((sender, receiver, port), _Queue())
 
-    def channel(self, sender: str, receiver: str) -> ClassicalChannel:
-        """The channel from ``sender`` to ``receiver``."""
-        key = (sender, self._node(receiver, "peer"))
+    def channel(self, sender: str, receiver: str, port: str = "") -> ClassicalChannel:
+        """The channel from ``sender`` to ``receiver`` on ``port``."""
+        key = (sender, self._node(receiver, "peer"), port)
         channel = self._channels.get(key)
         if channel is None:
             channel = self._channels[key] = ClassicalChannel(
                 self.timeline, delay_ps=self.delay_ps(sender, receiver),
-                receiver=self.inbox(sender, receiver).put, name=f"{sender}->{receiver}")
+                receiver=self.inbox(sender, receiver, port).put,
+                name=f"{sender}->{receiver}:{port}")
         return channel
 
     # -- running -----------------------------------------------------------------------
@@ -544,13 +577,14 @@ class AppRuntime:
         """Programs that have not returned yet."""
         return self._running
 
-    def start(self) -> None:
-        """Start the network (if any) and every program.
+    def start(self, *, start_network: bool = True) -> None:
+        """Start the network (if any, unless ``start_network`` is off: its owner starts
+        it) and every program.
 
         Side Effects:
             Schedules the programs' first steps at the present time.
         """
-        if self.network is not None:
+        if self.network is not None and start_network:
             self.network.start()
         for ctx, program, options in self._programs:
             gen = program(ctx, **options)
@@ -561,7 +595,7 @@ class AppRuntime:
     def result(self) -> AppRunResult:
         """Every program's and socket's record so far."""
         return AppRunResult(tuple(ctx.result() for ctx in self.contexts),
-                            tuple(s.record() for s in self.sockets.values()),
+                            tuple(s.record() for s in self.sockets),
                             self.timeline.now_ps)
 
     def run(self, *, until_s: float | None = None) -> AppRunResult:

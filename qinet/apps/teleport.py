@@ -28,12 +28,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qinet.apps.sdk import AppRuntime, Event, NodeContext
+from qinet.apps.sdk import AppRuntime, EprSocket, Event, NodeContext
 from qinet.errors import ConfigError, ProtocolError
 from qinet.network.manager import EntanglementNetwork
 from qinet.rng import RngTree
 
 ComplexArray = NDArray[np.complex128]
+
+_S2 = 1.0 / np.sqrt(2.0)
 
 
 def haar_states(count: int, rng: np.random.Generator) -> ComplexArray:
@@ -50,6 +52,28 @@ def haar_states(count: int, rng: np.random.Generator) -> ComplexArray:
     z = rng.normal(size=(count, 2)) + 1j * rng.normal(size=(count, 2))
     states: ComplexArray = z / np.linalg.norm(z, axis=1, keepdims=True)
     return states
+
+
+NAMED_STATES: dict[str, tuple[complex, complex]] = {
+    "zero": (1, 0), "one": (0, 1),
+    "plus": (_S2, _S2), "minus": (_S2, -_S2),
+    "plus-i": (_S2, 1j * _S2), "minus-i": (_S2, -1j * _S2),
+}
+"""The six eigenstates of Z, X and Y by name (``|0>``, ``|1>``, ``|±>``, ``|±i>``)."""
+
+
+def input_states(kind: str, count: int, rng: np.random.Generator) -> ComplexArray:
+    """``count`` inputs: Haar-random (``"haar"``) or one of :data:`NAMED_STATES`.
+
+    Raises:
+        ConfigError: an unknown kind (field ``input``).
+    """
+    if kind == "haar":
+        return haar_states(count, rng)
+    if kind not in NAMED_STATES:
+        raise ConfigError("input", f"must be haar or one of {sorted(NAMED_STATES)}, "
+                                   f"got {kind!r}")
+    return np.tile(np.array(NAMED_STATES[kind], dtype=np.complex128), (count, 1))
 
 
 def preparation(psi: NDArray[Any]) -> ComplexArray:
@@ -133,7 +157,7 @@ class TeleportResult:
     pairs_used: int
 
 
-def teleport_result(runtime: AppRuntime, sender: NodeContext,
+def teleport_result(socket: EprSocket, sender: NodeContext,
                     receiver: NodeContext) -> TeleportResult:
     """The teleportations' statistics from the two programs' records."""
     rec = receiver.records
@@ -144,30 +168,52 @@ def teleport_result(runtime: AppRuntime, sender: NodeContext,
     n = fid.size
     nan = float("nan")
     estimate = float(success.mean()) if n else nan
-    elapsed_s = float(done[-1]) * 1e-12 if n else runtime.timeline.now_s
-    socket = runtime.socket(sender.node, receiver.node).record()
+    elapsed_s = float(done[-1]) * 1e-12 if n else sender.now_s
+    record = socket.record()
     return TeleportResult(
         between=(sender.node, receiver.node), teleports=n,
         fidelity_mean=float(fid.mean()) if n else nan,
         fidelity_std=float(fid.std(ddof=1)) if n > 1 else 0.0 if n else nan,
         fidelity_estimate=estimate,
         fidelity_estimate_error=float(np.sqrt(estimate * (1 - estimate) / n)) if n else nan,
-        pair_fidelity_mean=socket.fidelity_mean,
+        pair_fidelity_mean=record.fidelity_mean,
         teleports_per_s=n / elapsed_s if n and elapsed_s > 0 else nan,
         latency_mean_s=float((done - ready).mean()) * 1e-12 if n else nan,
         elapsed_s=elapsed_s, pairs_used=receiver.pairs_used)
 
 
+@dataclass(frozen=True, slots=True)
+class TeleportSession:
+    """Teleportations set up on a runtime: read :meth:`result` after the run."""
+
+    runtime: AppRuntime
+    socket: EprSocket
+    sender: NodeContext
+    receiver: NodeContext
+
+    def result(self) -> TeleportResult:
+        """The statistics so far."""
+        return teleport_result(self.socket, self.sender, self.receiver)
+
+
 def setup_teleportation(runtime: AppRuntime, sender: str, receiver: str, *,
-                        states: NDArray[Any], min_fidelity: float = 0.0
-                        ) -> tuple[NodeContext, NodeContext]:
-    """Open the socket and add both programs to ``runtime``; returns their contexts."""
+                        states: NDArray[Any], min_fidelity: float = 0.0) -> TeleportSession:
+    """Open the socket and add both programs to ``runtime``.
+
+    Raises:
+        ConfigError: ``states`` is not an ``(n, 2)`` array with n >= 1.
+    """
     inputs = np.asarray(states, dtype=np.complex128)
     if inputs.ndim != 2 or inputs.shape[1] != 2 or inputs.shape[0] < 1:
         raise ConfigError("states", f"need an (n, 2) array of states, got {inputs.shape}")
-    runtime.connect(sender, receiver, pairs=len(inputs), min_fidelity=min_fidelity)
-    return (runtime.program(sender, teleport_sender, peer=receiver, states=inputs),
-            runtime.program(receiver, teleport_receiver, peer=sender, states=inputs))
+    socket = runtime.connect(sender, receiver, pairs=len(inputs), min_fidelity=min_fidelity)
+    port = f"teleport/{len(runtime.sockets) - 1}"
+    return TeleportSession(
+        runtime, socket,
+        runtime.program(sender, teleport_sender, sockets=(socket,), port=port, peer=receiver,
+                        states=inputs),
+        runtime.program(receiver, teleport_receiver, sockets=(socket,), port=port,
+                        peer=sender, states=inputs))
 
 
 def run_teleportation(network: EntanglementNetwork, sender: str, receiver: str, *,
@@ -195,7 +241,7 @@ def run_teleportation(network: EntanglementNetwork, sender: str, receiver: str, 
     if states is None:
         states = haar_states(int(count or 0), rng.generator("apps/teleport/inputs"))
     runtime = AppRuntime(network, rng=rng)
-    alice, bob = setup_teleportation(runtime, sender, receiver, states=states,
-                                     min_fidelity=min_fidelity)
+    session = setup_teleportation(runtime, sender, receiver, states=states,
+                                  min_fidelity=min_fidelity)
     runtime.run(until_s=until_s)
-    return teleport_result(runtime, alice, bob)
+    return session.result()

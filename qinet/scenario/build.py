@@ -38,6 +38,7 @@ from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
 from qinet.scenario import schema
+from qinet.scenario.apps import AppRecord, ScenarioApps
 from qinet.scenario.coincidences import link_car
 from qinet.scenario.hardware import detector_of, fibre_of, memory_of, source_of
 from qinet.scenario.key_network import build_key_network
@@ -137,6 +138,7 @@ class RunRecord:
     nodes: list[NodeRecord] = field(default_factory=list)
     demands: list[DemandRecord] = field(default_factory=list)
     keys: KeyNetworkResult | None = None
+    apps: list[AppRecord] = field(default_factory=list)
 
 
 def uses_network(demand: object) -> TypeGuard[schema.EntanglementDemand | schema.PairQkdDemand]:
@@ -242,6 +244,8 @@ class Simulation:
             if isinstance(demand, schema.PairQkdDemand):
                 stream = self._keys_of[i] = pair_run(demand).start(self.rng.child(f"qkd/{i}"))
                 route.log.sink = stream.add
+        # application demands: their sockets' network demands come after the file's own
+        self.apps = ScenarioApps.of(scenario, self.network, self.rng.child("apps"))
 
         self.notes = self._cutoff_notes()
 
@@ -283,6 +287,8 @@ class Simulation:
         self.network.start()
         if self.key_network.links:
             self.key_network.start()
+        if self.apps is not None:
+            self.apps.start()
 
     @rare_collections()  # the run's many young objects need no collector scans here
     def finish(self) -> RunRecord:
@@ -298,6 +304,8 @@ class Simulation:
         if self.key_network.links:
             record.keys = self.key_network.finish()
             record.events = self.timeline.events_processed
+        if self.apps is not None:
+            record.apps = self.apps.records()
         return record
 
     @rare_collections()
@@ -320,9 +328,9 @@ class Simulation:
         return self.finish()
 
     def _on_served(self) -> None:
-        if self.key_network.links:
-            # the key network runs on to the end; the entanglement network's record
-            # is the one at this moment
+        if self.key_network.links or (self.apps is not None and self.apps.running):
+            # the key network (to the end) or the applications (their last messages)
+            # run on; the entanglement network's record is the one at this moment
             self._served = self._record(self.timeline.now_ps)
         else:
             self.timeline.stop()

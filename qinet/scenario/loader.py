@@ -299,7 +299,7 @@ def _family(demand: dict[str, Any]) -> str | None:
     kind = demand.get("kind")
     if kind == "key":
         return "qkd"
-    if kind == "entanglement":
+    if kind in ("entanglement", "app"):  # applications run over delivered pairs
         return "entanglement"
     if kind == "qkd":
         protocol = demand.get("protocol", DEFAULT_QKD_PROTOCOL)
@@ -316,6 +316,9 @@ def _reason(demand: dict[str, Any], index: int) -> str:
         return f"demands[{index}] (key) relays keys over it"
     if kind == "entanglement":
         return f"demands[{index}] (entanglement) needs pairs over it, and both ends hold memories"
+    if kind == "app":
+        return (f"demands[{index}] (app, {demand.get('app')}) runs over pairs over it, and "
+                f"both ends hold memories")
     protocol = demand.get("protocol", DEFAULT_QKD_PROTOCOL)
     if protocol in PREPARE_MEASURE_PROTOCOLS:
         return f"demands[{index}] (qkd, {protocol}) sends pulses over it"

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from qinet.scenario import schema, schema_sources
+from qinet.scenario import schema, schema_apps, schema_sources
 from qinet.scenario.schema_space import (
     DownlinkLink,
     DualDownlinkLink,
@@ -113,6 +113,17 @@ demands:
   - {kind: qkd, protocol: bbm92, between: [alice, bob], z_basis_probability: 0.8}
   - {kind: qkd, protocol: bb84-decoy, between: [alice, relay], misalignment: 0.03}
   - {kind: key, between: [alice, relay], key_size: 256, rate: 1 Hz}
+"""),
+    ("Application demands", "Entries of `demands` with `kind: app`, one model per `app`: "
+     "node programs run over the pairs the network delivers (docs/apps.md). `teleport` "
+     "sends `count` single-qubit states from the first node to the second; `cnot` and "
+     "`cz` make `count` non-local gates by gate teleportation, the control at the first "
+     "node. Each asks the network for `count` pairs. Reported under `apps` in the run's "
+     "JSON (docs/metrics.md).",
+     (schema_apps.TeleportAppDemand, schema_apps.GateAppDemand), """\
+demands:
+  - {kind: app, app: teleport, between: [alice, bob], count: 1000, input: haar}
+  - {kind: app, app: cnot, between: [alice, bob], count: 200, inputs: choi}
 """),
     ("Policy", "The mapping `policy`, and its `purification`.",
      (schema.Policy, schema.Purification), """\

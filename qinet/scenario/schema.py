@@ -600,7 +600,10 @@ QkdDemandField = Annotated[
     | Annotated[SnsDemand, Tag("sns")] | Annotated[OneDecoyBB84Demand, Tag("bb84-one-decoy")],
     Discriminator(_tag("protocol", DEFAULT_QKD_PROTOCOL)),
 ]
-Demand = Annotated[EntanglementDemand | QkdDemandField | KeyDemand,
+# application demands (`kind: app`) live in their own module, which uses the models above
+from qinet.scenario.schema_apps import AppDemand  # noqa: E402
+
+Demand = Annotated[EntanglementDemand | QkdDemandField | KeyDemand | AppDemand,
                    Field(discriminator="kind")]
 
 

@@ -72,6 +72,11 @@ def test_the_examples_load():
         if "space" in parsed:  # satellites: a whole scenario of their own
             assert load_scenario(parsed).links[0].scheme == "downlink"
             continue
+        if any(d.get("kind") == "app" for d in parsed.get("demands", [])):
+            # applications: over the top example's network, on their own
+            apps = load_scenario({**yaml.safe_load(top), **parsed}).demands
+            assert [d.kind for d in apps] == ["app", "app"]
+            continue
         merged.update(parsed)
     s = load_scenario(merged)
     assert [link.scheme for link in s.links] == ["double-click", "single-click", "qkd"]
