@@ -27,6 +27,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -142,7 +143,12 @@ class Circuit:
                 out of range or repeated, or a probability outside [0, 1] (field
                 ``operation``).
         """
-        self._ops.append(self._checked(name, tuple(qubits), tuple(float(p) for p in params)))
+        try:
+            indices = tuple(operator.index(q) for q in qubits)  # numpy integers too
+        except TypeError:
+            raise ConfigError("operation", f"{name}: qubits must be integers, got "
+                              f"{qubits}") from None
+        self._ops.append(self._checked(name, indices, tuple(float(p) for p in params)))
         return self
 
     def extend(self, operations: Iterable[Operation]) -> Circuit:

@@ -10,7 +10,9 @@ Numbers come in two ways:
   exactly (``shots == 0``);
 * otherwise the Pauli products asked for are measured at the end (stim's ``MPP``) in
   ``shots`` samples of a compiled sampler, seeded from the ``rng`` passed in; the value
-  is the sample mean and ``std_error`` its binomial standard error.
+  is the sample mean and ``std_error`` its binomial standard error. Same seed, same stim
+  version and the same CPU instruction set give the same samples (stim's guarantee);
+  across versions the exact samples are a spandrel.
 
 Bell pairs delivered by the network enter as a perfect pair followed by the Pauli
 channel of their Bell-diagonal weights (:meth:`Circuit.bell_pair`), which is exact for
@@ -121,8 +123,9 @@ def _is_exact(circuit: Circuit) -> bool:
 
 
 # After a Z measurement these uses of the measured qubit commute with Z dephasing.
-_DIAGONAL_USES = {"cx": (0,), "cy": (0,), "cz": (0, 1), "m": (0,), "z": (0,), "s": (0,),
-                  "sdg": (0,)}
+_DIAGONAL_USES = {"cx": (0,), "cy": (0,), "cz": (0, 1), "cp": (0, 1), "crz": (0,), "m": (0,),
+                  "i": (0,), "z": (0,), "s": (0,), "sdg": (0,), "t": (0,), "tdg": (0,),
+                  "rz": (0,), "p": (0,)}
 
 
 def deferred(circuit: Circuit, observables: Sequence[Mapping[int, str]]) -> Circuit:

@@ -167,6 +167,9 @@ def test_bad_input_names_its_field():
         Circuit(3).append("ccx", 0, 1, 2)
     with pytest.raises(ConfigError, match=r"operation: cx: qubit 2 is not in 0\.\.1"):
         Circuit(2).append("cx", 0, 2)
+    with pytest.raises(ConfigError, match="operation: h: qubits must be integers"):
+        Circuit(2).append("h", 0.5)
+    assert Circuit(3).append("cx", np.int64(0), np.int32(2)).operations[0].qubits == (0, 2)
     with pytest.raises(ConfigError, match="operation: pauli1: probabilities"):
         Circuit(1).append("pauli1", 0, params=(0.6, 0.6, 0.0))
     with pytest.raises(ConfigError, match="weights: must be four probabilities"):
