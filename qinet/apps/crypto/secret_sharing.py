@@ -9,11 +9,19 @@ the outcomes has zero correlators (its Paulis flip some but not all qubits), so 
 group short of all shareholders learns nothing about the dealer's bit: the secret is
 recoverable only by all together.
 
-Noise. A delivered GHZ state of fidelity F is modelled as ``p |GHZ><GHZ| + (1-p) I/2^n``
-with ``p = (2^n F - 1)/(2^n - 1)`` (white noise). The maximally mixed part has no
-correlators, so a kept round's parity is wrong with probability
+Noise. Two models of the delivered GHZ state, :class:`GhzNoise`:
 
-    e = (1 - p)/2 = 2^{n-1} (1 - F) / (2^n - 1).
+* *white noise* of fidelity F: ``p |GHZ><GHZ| + (1-p) I/2^n`` with
+  ``p = (2^n F - 1)/(2^n - 1)``. The maximally mixed part has no correlators, so a kept
+  round's parity is wrong with probability
+  ``e = (1 - p)/2 = 2^{n-1} (1 - F)/(2^n - 1)``;
+* *fused pairs*: the dealer fuses ``n - 1`` delivered Bell pairs in a star
+  (:mod:`qinet.apps.ghz`), so shareholder j's qubit carries pair j's Pauli error
+  (I, X, Y, Z with its Bell weights ``w``). An error that anticommutes with the measured
+  Pauli flips that outcome: X outcomes keep their sign with ``c_X = w_I + w_X - w_Y - w_Z``,
+  Y outcomes with ``c_Y = w_I + w_Y - w_X - w_Z``. Averaged over the kept basis choices
+  (half of them have each basis at each shareholder) the parity is wrong with
+  ``e = (1 - Π_j (w_I - w_Z)_j)/2``, ``(1 - ((4F-1)/3)^{n-1})/2`` for Werner pairs.
 
 Intercept-resend. A participant who intercepts another's qubit, measures it in X or Y
 and resends the eigenstate found, guesses the victim's basis with probability 1/2;
@@ -21,9 +29,10 @@ then nothing changes, otherwise every outcome of the round is uniform. The error
 becomes ``1/4 + e/2`` (25 % on perfect states), which the check rounds reveal.
 
 Sampling. In a round with bases ``σ`` the ``n`` outcome bits have the distribution
-``P(bits) = (1 + E (-1)^{parity})/2^n`` with ``E = p Re(i^k)`` (zero for a wrong guess of
-the attacker): shareholders' bits are fair coins and the dealer's bit is their XOR
-flipped with probability ``(1 - E)/2``. :func:`outcome_probabilities` gives this
+``P(bits) = (1 + E (-1)^{parity})/2^n`` with ``E = Re(i^k) p Π_j c_{σ_j}`` (``p = 1`` for
+fused pairs, ``c = 1`` for white noise; zero for a wrong guess of the attacker):
+shareholders' bits are fair coins and the dealer's bit is their XOR flipped with
+probability ``(1 - E)/2``. :func:`outcome_probabilities` gives this
 distribution, and the tests hold it to the Born rule on the density matrix.
 """
 
@@ -33,7 +42,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from qinet.apps.crypto import _inputs
 from qinet.errors import ConfigError
@@ -73,6 +82,66 @@ class SecretSharingReport:
     share_bits: NDArray[np.int64]
 
 
+@dataclass(frozen=True, slots=True)
+class GhzNoise:
+    """The delivered GHZ state as its correlators: ``E(σ) = Re(i^k) p Π_j c[j, σ_j]``.
+
+    Build it with :meth:`white` or :meth:`from_pairs`.
+
+    Attributes:
+        parties: n.
+        visibility: p, the white-noise weight of the ideal GHZ (1 for fused pairs).
+        factors: ``(n, 2)``, per qubit the sign-keeping factors ``(c_X, c_Y)``.
+    """
+
+    parties: int
+    visibility: float
+    factors: NDArray[np.float64]
+
+    @classmethod
+    def white(cls, fidelity: float, parties: int) -> GhzNoise:
+        """White noise of GHZ fidelity F: ``p = (2^n F - 1)/(2^n - 1)``.
+
+        Examples:
+            >>> GhzNoise.white(1 / 8, 3).visibility
+            0.0
+        """
+        n = _inputs.count("parties", parties, minimum=3)
+        f = _inputs.probability("fidelity", fidelity)
+        dim = 2.0 ** n
+        if f < 1.0 / dim:
+            raise ConfigError("fidelity", f"must be at least 1/2^n = {1 / dim:g} for the "
+                              f"white-noise GHZ model, got {f:g}")
+        return cls(parties=n, visibility=(dim * f - 1.0) / (dim - 1.0), factors=np.ones((n, 2)))
+
+    @classmethod
+    def from_pairs(cls, pair_weights: ArrayLike, parties: int) -> GhzNoise:
+        """A star of ``n - 1`` fused pairs, Bell weights ``(4,)`` for all or ``(n - 1, 4)``.
+
+        Examples:
+            >>> GhzNoise.from_pairs([0.9, 0.1, 0, 0], 3).factors.tolist()
+            [[1.0, 1.0], [1.0, 0.8], [1.0, 0.8]]
+        """
+        n = _inputs.count("parties", parties, minimum=3)
+        w = np.asarray(pair_weights, dtype=np.float64)
+        w = _inputs.bell_weights("pair_weights", w, n - 1 if w.ndim == 1 else None)
+        if w.shape[0] != n - 1:
+            raise ConfigError("pair_weights", f"needs one row per shareholder ({n - 1}), "
+                              f"got {w.shape[0]}")
+        c_x = w[:, 0] + w[:, 1] - w[:, 2] - w[:, 3]
+        c_y = w[:, 0] + w[:, 2] - w[:, 1] - w[:, 3]
+        factors = np.vstack([[1.0, 1.0], np.stack([c_x, c_y], axis=1)])
+        return cls(parties=n, visibility=1.0, factors=factors)
+
+    def correlators(self, bases: NDArray[np.int64]) -> NDArray[np.float64]:
+        """``E`` of rounds with bases ``(rounds, n)`` (0 = X, 1 = Y)."""
+        k = bases.sum(axis=1)
+        sign = np.where(k % 4 == 0, 1.0, np.where(k % 4 == 2, -1.0, 0.0))
+        picked = self.factors[np.arange(self.parties)[None, :], bases]  # (rounds, n)
+        corr: NDArray[np.float64] = self.visibility * sign * picked.prod(axis=1)
+        return corr
+
+
 def white_noise_visibility(fidelity: float, parties: int) -> float:
     """``p = (2^n F - 1)/(2^n - 1)`` of the white-noise GHZ state of fidelity F.
 
@@ -80,52 +149,48 @@ def white_noise_visibility(fidelity: float, parties: int) -> float:
         >>> white_noise_visibility(1.0, 3), white_noise_visibility(1 / 8, 3)
         (1.0, 0.0)
     """
-    n = _inputs.count("parties", parties, minimum=3)
-    f = _inputs.probability("fidelity", fidelity)
-    dim = 2.0 ** n
-    if f < 1.0 / dim:
-        raise ConfigError("fidelity", f"must be at least 1/2^n = {1 / dim:g} for the "
-                          f"white-noise GHZ model, got {f:g}")
-    return (dim * f - 1.0) / (dim - 1.0)
+    return GhzNoise.white(fidelity, parties).visibility
 
 
-def expected_error_rate(fidelity: float, parties: int, *, intercepted: bool = False) -> float:
-    """Parity error rate of kept rounds: ``e = (1-p)/2``, or ``1/4 + e/2`` under attack.
+def expected_error_rate(noise: GhzNoise, *, intercepted: bool = False) -> float:
+    """Kept rounds' parity error ``e = (1 - p Π_j (c_X + c_Y)_j/2)/2``, or ``1/4 + e/2``.
+
+    The second is the rate with an intercept-resend insider.
 
     Examples:
-        >>> expected_error_rate(1.0, 3), expected_error_rate(1.0, 3, intercepted=True)
+        >>> expected_error_rate(GhzNoise.white(1.0, 3)), expected_error_rate(
+        ...     GhzNoise.white(1.0, 3), intercepted=True)
         (0.0, 0.25)
-        >>> round(expected_error_rate(0.9, 3), 6)  # 4 (1 - F)/7
+        >>> round(expected_error_rate(GhzNoise.white(0.9, 3)), 6)  # 4 (1 - F)/7
         0.057143
     """
-    e = (1.0 - white_noise_visibility(fidelity, parties)) / 2.0
+    kept_mean = noise.visibility * float(np.prod(noise.factors.sum(axis=1) / 2.0))
+    e = (1.0 - kept_mean) / 2.0
     return 0.25 + e / 2.0 if intercepted else e
 
 
-def outcome_probabilities(fidelity: float, bases: list[int]) -> NDArray[np.float64]:
+def outcome_probabilities(noise: GhzNoise, bases: list[int]) -> NDArray[np.float64]:
     """``P(bits)`` of the n outcomes for measurement ``bases`` (0 = X, 1 = Y).
 
     Index ``i`` of the result holds the bits of ``i`` with party 0 as the most
-    significant bit; ``P = (1 + p Re(i^k) (-1)^{parity})/2^n``.
+    significant bit; ``P = (1 + E (-1)^{parity})/2^n``.
 
     Examples:
-        >>> outcome_probabilities(1.0, [0, 0, 0]).round(3).tolist()  # XXX = +1
+        >>> outcome_probabilities(GhzNoise.white(1.0, 3), [0, 0, 0]).round(3).tolist()
         [0.25, 0.0, 0.0, 0.25, 0.0, 0.25, 0.25, 0.0]
     """
     n = len(bases)
-    if any(b not in (X_BASIS, Y_BASIS) for b in bases):
-        raise ConfigError("bases", f"must be 0 (X) or 1 (Y), got {bases}")
-    p = white_noise_visibility(fidelity, n)
-    k = sum(bases)
-    corr = p * (1.0 if k % 4 == 0 else -1.0 if k % 4 == 2 else 0.0)
-    index = np.arange(2 ** n)
-    parity = np.array([bin(int(i)).count("1") % 2 for i in index])
+    if n != noise.parties or any(b not in (X_BASIS, Y_BASIS) for b in bases):
+        raise ConfigError("bases", f"must be {noise.parties} values 0 (X) or 1 (Y), got {bases}")
+    corr = float(noise.correlators(np.array([bases], dtype=np.int64))[0])
+    parity = np.array([bin(i).count("1") % 2 for i in range(2 ** n)])
     probs: NDArray[np.float64] = (1.0 + corr * (1.0 - 2.0 * parity)) / 2.0 ** n
     return probs
 
 
-def run_secret_sharing(*, parties: int, fidelity: float, rounds: int,
-                       rng: np.random.Generator, check_fraction: float = 0.5,
+def run_secret_sharing(*, parties: int, rounds: int, rng: np.random.Generator,
+                       fidelity: float | None = None, pair_weights: ArrayLike | None = None,
+                       check_fraction: float = 0.5,
                        intercepted_party: int | None = None,
                        tolerated_error_rate: float | None = None,
                        epsilon: float = 1e-6) -> SecretSharingReport:
@@ -134,6 +199,8 @@ def run_secret_sharing(*, parties: int, fidelity: float, rounds: int,
     Args:
         parties: n >= 3, the dealer (party 0) included.
         fidelity: F of each delivered GHZ state (white-noise model, module docstring).
+        pair_weights: instead of ``fidelity``, the Bell weights of the ``n - 1`` pairs
+            fused into each GHZ state, ``(4,)`` for all or one row per shareholder.
         rounds: GHZ states measured.
         rng: the random stream (bases, outcomes, check choice).
         check_fraction: share of kept rounds announced in full to estimate the errors.
@@ -160,17 +227,19 @@ def run_secret_sharing(*, parties: int, fidelity: float, rounds: int,
     frac = _inputs.probability("check_fraction", check_fraction, open_low=True,
                                open_high=True)
     eps = _inputs.probability("epsilon", epsilon, open_low=True, open_high=True)
-    p = white_noise_visibility(fidelity, n)
+    if (fidelity is None) == (pair_weights is None):
+        raise ConfigError("fidelity", "give either fidelity or pair_weights, exactly one")
+    noise = (GhzNoise.white(fidelity, n) if fidelity is not None
+             else GhzNoise.from_pairs(np.asarray(pair_weights), n))
     if intercepted_party is not None and (
             isinstance(intercepted_party, bool) or not isinstance(intercepted_party, int)
             or not 1 <= intercepted_party < n):
         raise ConfigError("intercepted_party",
                           f"must be a shareholder index in 1..{n - 1}, got {intercepted_party!r}")
 
-    bases = rng.integers(0, 2, size=(total, n))
+    bases = np.asarray(rng.integers(0, 2, size=(total, n)), dtype=np.int64)
     k = bases.sum(axis=1)
-    sign = np.where(k % 4 == 0, 1.0, np.where(k % 4 == 2, -1.0, 0.0))
-    corr = p * sign
+    corr = noise.correlators(bases)
     if intercepted_party is not None:
         # a wrong guess of the victim's basis leaves every outcome of the round uniform
         guessed = rng.integers(0, 2, size=total) == bases[:, intercepted_party]
@@ -185,7 +254,7 @@ def run_secret_sharing(*, parties: int, fidelity: float, rounds: int,
     checked, key = kept[check], kept[~check]
     m = int(checked.size)
     error = float((dealer[checked] != recovered[checked]).mean()) if m else math.nan
-    honest = expected_error_rate(fidelity, n)
+    honest = expected_error_rate(noise)
     if tolerated_error_rate is None:
         tolerated = honest + (math.sqrt(math.log(1.0 / eps) / (2.0 * m)) if m else math.inf)
     else:
@@ -196,7 +265,6 @@ def run_secret_sharing(*, parties: int, fidelity: float, rounds: int,
     return SecretSharingReport(
         parties=n, rounds=total, kept_rounds=int(kept.size), checked_rounds=m,
         error_rate=error,
-        error_rate_expected=expected_error_rate(fidelity, n,
-                                                intercepted=intercepted_party is not None),
+        error_rate_expected=expected_error_rate(noise, intercepted=intercepted_party is not None),
         tolerated_error_rate=tolerated, aborted=aborted, secret_bits=dealer[key],
         recovered_bits=recovered[key], share_bits=shares[key].T.copy())
