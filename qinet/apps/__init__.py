@@ -7,3 +7,33 @@ runs them; ready applications (teleportation, non-local gates, and others)
 are built on it.  This layer may import the kernel, physical, quantum,
 devices, link and network layers, never qkd, scenario or analysis.
 """
+
+from qinet.apps.nonlocal_gates import NonlocalGateResult, run_nonlocal_gate
+from qinet.apps.register import QubitRegister
+from qinet.apps.sdk import (
+    AppRunResult,
+    AppRuntime,
+    EprSocket,
+    Event,
+    NodeContext,
+    ProgramResult,
+    Qubit,
+    SocketRecord,
+)
+from qinet.apps.teleport import TeleportResult, run_teleportation
+
+__all__ = [
+    "AppRunResult",
+    "AppRuntime",
+    "EprSocket",
+    "Event",
+    "NodeContext",
+    "NonlocalGateResult",
+    "ProgramResult",
+    "Qubit",
+    "QubitRegister",
+    "SocketRecord",
+    "TeleportResult",
+    "run_nonlocal_gate",
+    "run_teleportation",
+]

@@ -96,6 +96,23 @@ def _on_axes(tensor: ComplexArray, op: ComplexArray, axes: list[int]) -> Complex
     return np.moveaxis(out, list(range(m)), axes)
 
 
+def _one_qubit_kraus(rho: ComplexArray, kraus: list[ComplexArray], n: int,
+                     i: int) -> ComplexArray:
+    """``Σ_k K_k ρ K_k†`` for single-qubit ``K_k`` on qubit ``i`` of ``n``.
+
+    Inlined as two broadcast matrix products per operator (rows, then columns seen as
+    rows of the same shape), which is several times faster than contracting tensors:
+    applications make single-qubit operations by the thousand.
+    """
+    dim = 1 << n
+    a, b = 1 << i, 1 << (n - 1 - i)
+    out = np.zeros_like(rho)
+    for k in kraus:
+        left = np.matmul(k, rho.reshape(a, 2, b * dim)).reshape(dim, a, 2, b)
+        out += np.matmul(k.conj(), left.reshape(dim * a, 2, b)).reshape(dim, dim)
+    return out
+
+
 class QubitRegister:
     """Qubits by integer id, their joint state kept exactly as blocks of density matrices.
 
@@ -184,6 +201,9 @@ class QubitRegister:
                                     f"{dim}x{dim}, got {k.shape}")
         block = self._merged(qubits)
         n = len(block.ids)
+        if len(qubits) == 1:
+            block.rho = _one_qubit_kraus(block.rho, kraus, n, block.ids.index(qubits[0]))
+            return
         rows = [block.ids.index(q) for q in qubits]
         cols = [n + r for r in rows]
         tensor = block.rho.reshape((2,) * (2 * n))
@@ -209,8 +229,18 @@ class QubitRegister:
             self.apply_kraus(damp, qubit)
         p_z = float(extra_dephasing(np.array([waited_s]), t1_s, t2_s)[0])
         if p_z > 0:
-            self.apply_kraus([np.sqrt(1 - p_z) * GATES["i"], np.sqrt(p_z) * GATES["z"]],
-                             qubit)
+            self.dephase(qubit, p_z)
+
+    def dephase(self, qubit: int, p: float) -> None:
+        """Phase flip of ``qubit`` with probability ``p``: its coherences (the entries
+        whose row and column differ in the qubit's bit) scale by ``1 - 2p``."""
+        block = self._block(qubit)
+        n = len(block.ids)
+        i = block.ids.index(qubit)
+        a, b = 1 << i, 1 << (n - 1 - i)
+        view = block.rho.reshape(a, 2, b, a, 2, b)  # a view: the block changes in place
+        view[:, 0, :, :, 1, :] *= 1 - 2 * p
+        view[:, 1, :, :, 0, :] *= 1 - 2 * p
 
     def measure(self, qubit: int, *, rng: np.random.Generator, basis: str = "z") -> int:
         """Measure ``qubit`` in ``basis`` (``"z"``, ``"x"`` or ``"y"``) and remove it.
