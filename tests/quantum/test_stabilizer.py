@@ -14,7 +14,7 @@ import pytest
 import stim
 
 from qinet.errors import ConfigError
-from qinet.quantum.circuit import Circuit, Operation
+from qinet.quantum.circuit import TWO_QUBIT_GATES, Circuit, Operation
 from qinet.quantum.register import DensityMatrixSimulator, gate_matrix
 from qinet.quantum.stabilizer import StabilizerSimulator, choose_simulator, deferred, to_stim
 from qinet.quantum.states import BELL_CORRELATORS, werner_weights
@@ -206,3 +206,23 @@ def test_measurements_are_dropped_only_where_they_change_nothing():
                             rng=np.random.default_rng(3))
     assert got[1].value == 1.0
     assert abs(got[0].value) <= 5 * math.sqrt(1 / SHOTS)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_circuit_followed_by_its_inverse_is_the_identity(seed):
+    """The fidelity checks of the applications undo the ideal circuit: U†U = I for every
+    gate, angles included (density matrices, 1e-12)."""
+    rng = np.random.default_rng(seed)
+    c = Circuit(3)
+    for _ in range(25):
+        name = str(rng.choice(["h", "s", "sdg", "sx", "sxdg", "t", "tdg", "rx", "ry", "rz",
+                               "p", "u", "cx", "cy", "cz", "swap", "cp", "crz"]))
+        n_params = {"rx": 1, "ry": 1, "rz": 1, "p": 1, "cp": 1, "crz": 1, "u": 3}.get(name, 0)
+        arity = 2 if name in TWO_QUBIT_GATES else 1
+        qubits = [int(q) for q in rng.choice(3, arity, replace=False)]
+        c.append(name, *qubits, params=tuple(rng.uniform(-4, 4, n_params)))
+    rho = DM.state(Circuit(3).extend(c).extend(c.inverse()))
+    want = np.zeros((8, 8))
+    want[0, 0] = 1
+    np.testing.assert_allclose(rho, want, atol=1e-12)
+    assert DM.state(c)[0, 0].real < 1 - 1e-6  # the circuit itself does something
