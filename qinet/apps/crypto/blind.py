@@ -27,15 +27,17 @@ byproduct ``X^x Z^z`` at ``φ' = (-1)^x φ + zπ`` leaves the next qubit with th
 distribution is ``P(0) = |<+_{φ_m}| H D(φ_{m-1}) ⋯ H D(φ_1) |+>|²``.
 
 Traps. A trap measured at ``δ = θ + π(r + kick)`` gives ``b = r`` on perfect pairs.
-A server that flips the reported outcome of one qubit is caught exactly when that
-qubit is a trap: with probability ``t/N`` for a position it picks uniformly, since it
-cannot tell the roles apart. With noisy pairs a trap with ``D`` dummy neighbours fails
+A server that flips the reported outcome of one qubit (or, the same thing, measures it
+at ``δ + π``) is caught exactly when that qubit is a trap: with probability ``t/N`` for
+a position it picks uniformly, since it cannot tell the roles apart. Measuring at
+``δ + α`` instead makes a trap fail with ``(1 - cos α)/2``, so the detection
+probability is ``P(trap) (1 - cos α)/2``. With noisy pairs a trap with ``D`` dummy neighbours fails
 on its own with probability ``q = (1 - (w_I - w_Z) T_z^D)/2``, ``T_z = w_I + w_Z - w_X - w_Y``
 (a Z-type flip of the trap or of either dummy flips the outcome; an X or Y error of the
 trap leaves it a fair coin), which for Werner pairs is ``(1 - ((4F-1)/3)^{D+1})/2``.
 
-Scope. The server here deviates only by flipping reported outcomes; its quantum
-operations are honest.
+Scope. The server here deviates only in the angle at which it measures one qubit (an
+outcome flip being the angle π); its other operations are honest.
 """
 
 from __future__ import annotations
@@ -149,6 +151,18 @@ def trap_hit_probability(compute_qubits: int, traps: int, position: int | None) 
     return sum(layout.roles[position] == _TRAP for layout in all_layouts) / len(all_layouts)
 
 
+def detection_probability(compute_qubits: int, traps: int, position: int | None,
+                          deviation_rad: float = math.pi) -> float:
+    """``P(trap at position) (1 - cos α)/2``: a deviation caught, on perfect pairs.
+
+    Examples:
+        >>> round(detection_probability(3, 2, None, math.pi / 2), 12)  # half of t/N = 2/7
+        0.142857142857
+    """
+    hit = trap_hit_probability(compute_qubits, traps, position)
+    return hit * (1.0 - math.cos(deviation_rad)) / 2.0
+
+
 def trap_failure_probability(weights: ArrayLike, dummy_neighbours: int) -> float:
     """``q = (1 - (w_I - w_Z) T_z^D)/2``: an honest trap's failure on noisy pairs.
 
@@ -195,8 +209,9 @@ def _eighths(angles_rad: Sequence[float]) -> list[int]:
 
 def run_blind_computation(angles_rad: Sequence[float], *, weights: ArrayLike, traps: int,
                           runs: int, rng: np.random.Generator,
-                          flip_position: int | None = None,
-                          flip_random_position: bool = False) -> BlindRunReport:
+                          deviate_position: int | None = None,
+                          deviate_random_position: bool = False,
+                          deviation_rad: float = math.pi) -> BlindRunReport:
     """Run the line pattern ``angles_rad`` blindly ``runs`` times with ``traps`` traps.
 
     Args:
@@ -205,9 +220,10 @@ def run_blind_computation(angles_rad: Sequence[float], *, weights: ArrayLike, tr
         traps: t >= 1 trap qubits per run.
         runs: independent runs (each a fresh layout and fresh secrets).
         rng: the random stream.
-        flip_position: a deviating server flips its reported outcome at this position.
-        flip_random_position: a deviating server flips the outcome at a position it
-            picks uniformly in each run.
+        deviate_position: a deviating server measures this position at ``δ + α``.
+        deviate_random_position: a deviating server measures at ``δ + α`` a position
+            it picks uniformly in each run.
+        deviation_rad: α; the default π flips the outcome.
 
     Returns:
         A :class:`BlindRunReport`.
@@ -228,18 +244,23 @@ def run_blind_computation(angles_rad: Sequence[float], *, weights: ArrayLike, tr
     w = _inputs.bell_weights("weights", weights)[0]
     all_layouts = layouts(m, t)
     n = len(all_layouts[0].roles)
-    if flip_position is not None and flip_random_position:
-        raise ConfigError("flip_position", "give a position or flip_random_position, not both")
-    if flip_position is not None and (isinstance(flip_position, bool) or not isinstance(
-            flip_position, int) or not 0 <= flip_position < n):
-        raise ConfigError("flip_position", f"must be in 0..{n - 1}, got {flip_position!r}")
+    if deviate_position is not None and deviate_random_position:
+        raise ConfigError("deviate_position",
+                          "give a position or deviate_random_position, not both")
+    if deviate_position is not None and (isinstance(deviate_position, bool) or not isinstance(
+            deviate_position, int) or not 0 <= deviate_position < n):
+        raise ConfigError("deviate_position",
+                          f"must be in 0..{n - 1}, got {deviate_position!r}")
+    alpha = float(deviation_rad)
+    if not math.isfinite(alpha):
+        raise ConfigError("deviation_rad", f"must be finite, got {deviation_rad!r}")
 
     slot = rng.integers(0, t + 1, size=total)
-    flips = np.zeros((total, n), dtype=np.int64)
-    if flip_position is not None:
-        flips[:, flip_position] = 1
-    elif flip_random_position:
-        flips[np.arange(total), rng.integers(0, n, size=total)] = 1
+    offsets = np.zeros((total, n))
+    if deviate_position is not None:
+        offsets[:, deviate_position] = alpha
+    elif deviate_random_position:
+        offsets[np.arange(total), rng.integers(0, n, size=total)] = alpha
 
     output = np.zeros(total, dtype=np.int64)
     failed_traps = np.zeros(total, dtype=np.int64)
@@ -247,7 +268,7 @@ def run_blind_computation(angles_rad: Sequence[float], *, weights: ArrayLike, tr
     expected_failures = 0.0
     for index, layout in enumerate(all_layouts):
         rows = np.flatnonzero(slot == index)
-        out, failed, delta = _run_layout(layout, phis, w, flips[rows], rng)
+        out, failed, delta = _run_layout(layout, phis, w, offsets[rows], rng)
         output[rows], failed_traps[rows], sent[rows] = out, failed, delta
         expected_failures += rows.size * sum(
             trap_failure_probability(w, len(layout.dummy_neighbours(p))) for p in layout.traps)
@@ -262,10 +283,11 @@ def run_blind_computation(angles_rad: Sequence[float], *, weights: ArrayLike, tr
         angles_sent_rad=np.asarray(sent * _QUARTER_PI, dtype=np.float64))
 
 
-def _run_layout(layout: Layout, phis: list[int], w: NDArray[np.float64], flips: IntArray,
+def _run_layout(layout: Layout, phis: list[int], w: NDArray[np.float64],
+                offsets: NDArray[np.float64],
                 rng: np.random.Generator) -> tuple[IntArray, IntArray, IntArray]:
     """One layout's runs: (output bits, failed traps per run, angles sent in eighths)."""
-    runs, n = flips.shape
+    runs, n = offsets.shape
     # the client's secrets, for every position (used where the role needs them)
     theta = rng.integers(0, 8, size=(runs, n))
     pad = rng.integers(0, 2, size=(runs, n))
@@ -287,8 +309,10 @@ def _run_layout(layout: Layout, phis: list[int], w: NDArray[np.float64], flips: 
     delta = rng.integers(0, 8, size=(runs, n))  # dummies get uniform angles
     traps = list(layout.traps)
     delta[:, traps] = (prepared[:, traps] + 4 * pad[:, traps]) % 8
-    flip_prob = (1.0 - np.cos((actual[:, traps] - delta[:, traps]) * _QUARTER_PI)) / 2.0
-    outcome = (rng.random(flip_prob.shape) < flip_prob).astype(np.int64) ^ flips[:, traps]
+    # measuring |+_a> at angle β gives 1 with probability (1 - cos(a - β))/2
+    beta = delta[:, traps] * _QUARTER_PI + offsets[:, traps]
+    flip_prob = (1.0 - np.cos(actual[:, traps] * _QUARTER_PI - beta)) / 2.0
+    outcome = (rng.random(flip_prob.shape) < flip_prob).astype(np.int64)
     failed = (outcome != pad[:, traps]).sum(axis=1)
 
     # the computation block, measured in order with the byproducts of the module docstring
@@ -301,7 +325,7 @@ def _run_layout(layout: Layout, phis: list[int], w: NDArray[np.float64], flips: 
     for i, q in enumerate(layout.compute):
         corrected = ((1 - 2 * x) * phis[i] + 4 * z) % 8
         delta[:, q] = (corrected + prepared[:, q] + 4 * pad[:, q]) % 8
-        phase = np.exp(-1j * delta[:, q] * _QUARTER_PI)
+        phase = np.exp(-1j * (delta[:, q] * _QUARTER_PI + offsets[:, q]))
         if i + 1 < len(layout.compute):
             b = rng.integers(0, 2, size=runs)  # each outcome of a cluster qubit is a fair coin
             nxt = np.exp(1j * actual[:, layout.compute[i + 1]] * _QUARTER_PI)
@@ -310,6 +334,6 @@ def _run_layout(layout: Layout, phis: list[int], w: NDArray[np.float64], flips: 
         else:
             p0 = np.abs(psi[:, 0] + phase * psi[:, 1]) ** 2 / 2.0
             b = (rng.random(runs) >= p0).astype(np.int64)
-        s = (b ^ flips[:, q]) ^ pad[:, q]
+        s = b ^ pad[:, q]
         x, z = s, x
     return s, failed, delta

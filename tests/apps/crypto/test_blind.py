@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qinet.apps.crypto.blind import (
+    detection_probability,
     ideal_output_zero_probability,
     layouts,
     run_blind_computation,
@@ -80,7 +81,7 @@ def test_trap_hit_probability_by_enumeration():
 def test_flip_at_a_random_position_is_caught_with_the_trap_fraction(m, t):
     runs = 40_000
     r = run_blind_computation([0.0] * m, weights=PERFECT, traps=t, runs=runs,
-                              rng=np.random.default_rng(m + t), flip_random_position=True)
+                              rng=np.random.default_rng(m + t), deviate_random_position=True)
     p = t / (m + 2 * t)
     assert r.trap_fraction == p
     assert abs(r.detection_rate - p) < 5 * math.sqrt(p * (1 - p) / runs)
@@ -90,7 +91,7 @@ def test_flip_at_a_random_position_is_caught_with_the_trap_fraction(m, t):
 def test_flip_at_a_fixed_position_is_caught_when_it_is_a_trap(position):
     runs = 20_000
     r = run_blind_computation([Q, 0.0, 3 * Q], weights=PERFECT, traps=2, runs=runs,
-                              rng=np.random.default_rng(position), flip_position=position)
+                              rng=np.random.default_rng(position), deviate_position=position)
     p = trap_hit_probability(3, 2, position)
     assert abs(r.detection_rate - p) < 5 * math.sqrt(p * (1 - p) / runs) + 1e-12
 
@@ -138,7 +139,8 @@ def test_server_sees_uniform_angles_at_every_position():
     ({"traps": 0}, "traps"),
     ({"runs": 0}, "runs"),
     ({"weights": [1.0, 0.2, 0, 0]}, "weights"),
-    ({"flip_position": 9}, "flip_position"),
+    ({"deviate_position": 9}, "deviate_position"),
+    ({"deviation_rad": float("nan"), "deviate_position": 1}, "deviation_rad"),
 ])
 def test_bad_input_names_the_field(kwargs, field):
     args = {"angles_rad": [0.0], "weights": PERFECT, "traps": 1, "runs": 10} | kwargs
@@ -146,3 +148,27 @@ def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(ConfigError) as err:
         run_blind_computation(angles, rng=np.random.default_rng(0), **args)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("alpha", [Q, 2 * Q, 3 * Q])
+def test_a_misangled_measurement_is_caught_with_the_closed_form(alpha):
+    runs = 40_000
+    r = run_blind_computation([Q, 0.0, 3 * Q], weights=PERFECT, traps=2, runs=runs,
+                              rng=np.random.default_rng(17), deviate_random_position=True,
+                              deviation_rad=alpha)
+    p = detection_probability(3, 2, None, alpha)
+    assert p == pytest.approx(2 / 7 * (1 - math.cos(alpha)) / 2)
+    assert abs(r.detection_rate - p) < 5 * math.sqrt(p * (1 - p) / runs)
+
+
+def test_a_flip_on_the_computation_spoils_the_output():
+    # position 0 holds the first computation qubit in the layout C C C d T d T, a trap
+    # otherwise; measuring it at δ + π leaves every trap intact but flips the output
+    runs = 20_000
+    r = run_blind_computation([0.0, 0.0, 0.0], weights=PERFECT, traps=2, runs=runs,
+                              rng=np.random.default_rng(4), deviate_position=0)
+    undetected = r.accepted
+    assert abs(undetected.mean() - 1 / 3) < 5 * math.sqrt(2 / 9 / runs)
+    # all-zero angles: the honest output is 0; the client records the first outcome
+    # flipped, so the Z byproduct it tracks onto the last qubit is wrong: output 1
+    assert (r.output_bits[undetected] == 1).all()
