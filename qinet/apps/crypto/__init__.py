@@ -17,3 +17,31 @@ against:
 * :mod:`~qinet.apps.crypto.authentication`: entity authentication by a
   challenge-response on pre-shared pairs.
 """
+
+from qinet.apps.crypto.authentication import AuthenticationReport, rounds_needed, run_authentication
+from qinet.apps.crypto.blind import BlindRunReport, run_blind_computation
+from qinet.apps.crypto.randomness import ChshRandomnessReport, run_chsh_randomness
+from qinet.apps.crypto.secret_sharing import GhzNoise, SecretSharingReport, run_secret_sharing
+from qinet.apps.crypto.signatures import (
+    SignatureParameters,
+    SignatureRunReport,
+    run_signatures,
+    signature_parameters,
+)
+
+__all__ = [
+    "AuthenticationReport",
+    "BlindRunReport",
+    "ChshRandomnessReport",
+    "GhzNoise",
+    "SecretSharingReport",
+    "SignatureParameters",
+    "SignatureRunReport",
+    "rounds_needed",
+    "run_authentication",
+    "run_blind_computation",
+    "run_chsh_randomness",
+    "run_secret_sharing",
+    "run_signatures",
+    "signature_parameters",
+]

@@ -27,3 +27,12 @@ def test_example_prints_what_the_page_shows(index):
     with contextlib.redirect_stdout(out):
         exec(compile(code, str(PAGE), "exec"), {"__name__": "__docs__"})
     assert out.getvalue() == expected
+
+
+def test_the_package_exports_what_it_lists():
+    import qinet.apps.crypto as crypto
+
+    assert all(hasattr(crypto, name) for name in crypto.__all__)
+    # every run function of the package is documented on the page
+    text = PAGE.read_text(encoding="utf-8")
+    assert all(name in text for name in crypto.__all__ if name.startswith("run_"))
