@@ -75,8 +75,10 @@ def test_haar_states_have_the_haar_moments():
 
 
 def test_teleportation_is_reproducible():
+    # same seed, same result; another seed draws other inputs (Haar states differ with
+    # probability 1, so the mean fidelity of a dephasing channel differs)
     one = _teleport(chain_network(1, raw_fidelity=0.9, t2="1 ms"), 300, seed=8)
     two = _teleport(chain_network(1, raw_fidelity=0.9, t2="1 ms"), 300, seed=8)
     three = _teleport(chain_network(1, raw_fidelity=0.9, t2="1 ms"), 300, seed=9)
     assert one == two
-    assert one.fidelity_estimate != three.fidelity_estimate or one != three
+    assert one.fidelity_mean != three.fidelity_mean
