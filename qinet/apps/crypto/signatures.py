@@ -42,7 +42,7 @@ gives the signature length ``L = 16 ln(2/ε) / Δ²`` for failures below ε.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -248,7 +248,10 @@ def run_signatures(weights: ArrayLike, *, params: SignatureParameters, trials: i
     n = params.signature_length
     half = n // 2
     w = _inputs.bell_weights("weights", weights)[0]
-    exact = exact_failure_probability(params, strategy, altered)
+    # the exact probability is for the pairs of this run, which may differ from the
+    # pairs the thresholds were chosen for
+    actual = replace(params, honest_mismatch_rate=honest_mismatch_rate(w))
+    exact = exact_failure_probability(actual, strategy, altered)
     a = _below(params.authentication_threshold, half)
     v = _below(params.verification_threshold, half)
 

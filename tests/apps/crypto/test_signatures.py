@@ -109,3 +109,11 @@ def test_odd_length_is_refused():
     with pytest.raises(ConfigError) as err:
         signature_parameters(NOISY, length=101)
     assert err.value.field == "length"
+
+
+def test_exact_probability_follows_the_pairs_of_the_run():
+    # thresholds chosen for noisy pairs, run on perfect ones: Bob never rejects
+    p = signature_parameters(NOISY, length=100)
+    r = run_signatures([1.0, 0, 0, 0], params=p, trials=1000, rng=np.random.default_rng(6))
+    assert r.failure_probability_exact == 0.0
+    assert r.failure_rate == 0.0
