@@ -23,7 +23,9 @@ ideal gate followed by a Pauli channel: with the pair's Bell weights
 Its process (entanglement) fidelity is ``w_Φ+``, and its average gate fidelity
 ``(d F_pro + 1)/(d + 1) = (4 w_Φ+ + 1)/5`` (Horodecki et al., Phys. Rev. A 60, 1888
 (1999); Nielsen, Phys. Lett. A 303, 249 (2002)). On computational-basis inputs only the
-X errors count: the CNOT keeps ``1 - w_Ψ+ - w_Ψ-``, the CZ keeps 1.
+X errors count: the CNOT keeps ``1 - w_Ψ+ - w_Ψ-``, the CZ keeps 1. These closed forms
+are for ideal nodes; a node's gate and read-out noise (see :mod:`qinet.apps.sdk`) add
+to them.
 """
 
 from __future__ import annotations

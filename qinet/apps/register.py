@@ -212,6 +212,23 @@ class QubitRegister:
             out += _on_axes(_on_axes(tensor, k, rows), k.conj(), cols)
         block.rho = out.reshape(1 << n, 1 << n)
 
+    def depolarize(self, p: float, *qubits: int) -> None:
+        """``ρ -> (1 - p) ρ + p (I/2^m ⊗ Tr_qubits ρ)``: depolarising of ``qubits`` together.
+
+        The full twirl over the m-qubit Pauli group factors into single-qubit twirls
+        (the group is their product), each ``Σ_P P ρ P / 4``.
+        """
+        if p <= 0:
+            return
+        block = self._merged(qubits)
+        before = block.rho
+        n = len(block.ids)
+        twirl = [0.5 * P for P in PAULI_MATRICES]
+        mixed = before
+        for q in qubits:
+            mixed = _one_qubit_kraus(mixed, twirl, n, block.ids.index(q))
+        block.rho = (1 - p) * before + p * mixed
+
     def decay(self, qubit: int, waited_s: float, *, t1_s: float, t2_s: float) -> None:
         """Memory decay of ``qubit`` over ``waited_s`` seconds, exactly.
 

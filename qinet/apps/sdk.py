@@ -20,6 +20,12 @@ any operation touches the qubit. So a pair's half waiting for a correction messa
 decoheres for the message's flight. The pair's qubits leave the network's link memories
 at delivery (the network frees them) and live on in the node's application register.
 
+Local operations take no time. They carry the node's noise as the network's repeaters
+do (:class:`~qinet.network.policy.NodeOperations`, a scenario node's ``gate_error`` and
+``measurement_error``): a two-qubit gate is followed by two-qubit depolarising of
+probability ``gate_depolarizing``, and a measurement reports the wrong bit with
+probability ``measurement_error`` (the state collapses on the true outcome).
+
 The run is on the one timeline of the network, seeded from the runtime's random tree:
 same network, programs and seed give the same outcomes.
 
@@ -60,6 +66,7 @@ from qinet.errors import ConfigError, ProtocolError
 from qinet.kernel.ports import ClassicalChannel
 from qinet.kernel.timeline import Timeline
 from qinet.network.manager import DemandRoute, EntanglementNetwork
+from qinet.network.policy import NodeOperations
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend
 from qinet.quantum.states import weights_to_density_matrix
@@ -70,6 +77,7 @@ Program = Callable[..., Generator["Event", Any, Any]]
 """A node program: a generator function of ``(ctx, **options)`` yielding events."""
 
 _PERFECT = QuantumMemory(t1_s=float("inf"), t2_s=float("inf"))
+_IDEAL = NodeOperations()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +270,7 @@ class NodeContext:
         self.name = name
         self.port = port
         self._sockets = {frozenset(s.between): s for s in sockets}
+        self._operations = runtime.operations(node)
         self.rng = runtime.rng.generator(f"apps/{len(runtime.contexts)}/{node}/{name}")
         self.outcomes: list[int] = []
         self.pairs_used = 0
@@ -322,12 +331,19 @@ class NodeContext:
                                     f"{sorted(GATES) + sorted(ROTATIONS)} or a matrix")
         else:
             op = np.asarray(gate, dtype=np.complex128)
-        self._runtime.register.apply(op, *self._own(qubits))
+        ids = self._own(qubits)
+        register = self._runtime.register
+        register.apply(op, *ids)
+        if len(ids) > 1:  # the node's two-qubit gate noise, as the network's repeaters
+            register.depolarize(self._operations.gate_depolarizing, *ids)
 
     def measure(self, qubit: Qubit, basis: str = "z") -> int:
         """Measure ``qubit`` in ``basis`` (z, x or y; 0 is the +1 eigenstate); it is gone."""
         (q,) = self._own((qubit,))
         outcome = self._runtime.register.measure(q, rng=self.rng, basis=basis)
+        flip = self._operations.measurement_error
+        if flip > 0 and self.rng.random() < flip:  # the read-out reports the wrong bit
+            outcome ^= 1
         self.outcomes.append(outcome)
         return outcome
 
@@ -495,6 +511,12 @@ class AppRuntime:
         return ctx
 
     # -- the register's qubits and their memories ---------------------------------
+
+    def operations(self, node: str) -> NodeOperations:
+        """The node's gate and read-out noise (the network's, or none)."""
+        if self.network is None:
+            return _IDEAL
+        return self.network.operations.get(node, _IDEAL)
 
     def _memory(self, node: str) -> QuantumMemory:
         if self.network is None:

@@ -95,3 +95,24 @@ def test_bad_operations_are_named():
         reg.apply(GATES["h"], a)
     with pytest.raises(ProtocolError, match="2\\^n"):
         reg.add(np.eye(3))
+
+
+def test_depolarising_mixes_with_the_traced_out_state():
+    # (1 - p) rho + p (I/4 ⊗ Tr_xy rho) over the depolarised qubits x, y of a random
+    # 3-qubit block, written with einsum on rho's (2,)*6 tensor (rows a b c, columns d e f)
+    p = 0.3
+    rho = _random_rho(3, np.random.default_rng(2))
+    t = rho.reshape((2,) * 6)
+    half = np.eye(2) / 2
+    # a and b depolarised: keep c's marginal
+    marg_c = np.einsum("abcabf->cf", t)
+    expected_ab = (1 - p) * rho + p * np.kron(np.eye(4) / 4, marg_c)
+    # a and c depolarised: keep b's marginal, in the middle
+    marg_b = np.einsum("abcaec->be", t)
+    expected_ac = (1 - p) * rho + p * np.einsum("ad,be,cf->abcdef", half, marg_b,
+                                                half).reshape(8, 8)
+    for pair, expected in (((0, 1), expected_ab), ((2, 0), expected_ac)):
+        reg = QubitRegister()
+        ids = reg.add(rho)
+        reg.depolarize(p, *(ids[k] for k in pair))
+        np.testing.assert_allclose(reg.reduced(*ids), expected, atol=1e-12)

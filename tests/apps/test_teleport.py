@@ -82,3 +82,25 @@ def test_teleportation_is_reproducible():
     three = _teleport(chain_network(1, raw_fidelity=0.9, t2="1 ms"), 300, seed=9)
     assert one == two
     assert one.fidelity_mean != three.fidelity_mean
+
+
+def test_a_noisy_cnot_leaves_bob_half_mixed():
+    # two-qubit depolarising p after Alice's CNOT replaces her two qubits by I/4 with
+    # probability p; Bob's half is then I/2 whatever he does: F = 1 - p/2, every input
+    p = 0.1
+    result = _teleport(chain_network(1, t2="1e9 s", node_ops={"gate_error": p}), 300)
+    assert result.fidelity_mean == pytest.approx(1 - p / 2, abs=1e-12)
+    assert result.fidelity_std < 1e-12
+
+
+def test_read_out_errors_are_pauli_errors_on_the_output():
+    # Alice's bits flip with probability q each: m1 wrong is a Z on the output, m2 wrong
+    # an X, both a Y. The Haar average of a Pauli channel with error weight e is
+    # 1 - 2e/3, here e = 2q - q^2. Held at 5 standard errors of 4000 teleports. Bob's
+    # check measurement flips too, which the simulator's reading does not see.
+    q = 0.05
+    result = _teleport(chain_network(1, t2="1e9 s", node_ops={"measurement_error": q}), 4000)
+    expected = 1 - 2 * (2 * q - q * q) / 3
+    sem = result.fidelity_std / np.sqrt(result.teleports)
+    assert abs(result.fidelity_mean - expected) < 5 * sem
+    assert result.fidelity_estimate < result.fidelity_mean
