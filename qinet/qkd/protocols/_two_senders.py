@@ -52,8 +52,47 @@ def check_decoy_sources(alice: WeakCoherentSource, bob: WeakCoherentSource) -> N
                           f"must equal Alice's {mus}, got {bob.intensities}")
 
 
+class RelayArms:
+    """What two senders' pulses meet at Charlie's detectors: each arm's transmittance
+    times the detector's efficiency, and the dark-count probability per window.
+
+    Shared by the link dataclasses of the relay protocols (MDI, twin field,
+    sending-or-not-sending), which hold the four fields below.
+    """
+
+    __slots__ = ()
+    fibre_alice: Fibre
+    fibre_bob: Fibre
+    detector: Detector
+    detection_window_s: float
+
+    def _arm(self, fibre: Fibre) -> float:
+        return float(fibre.transmittance * self.detector.efficiency
+                     * self.detector.window_efficiency(self.detection_window_s))
+
+    @property
+    def eta_alice(self) -> float:
+        """η_a: Alice→Charlie transmittance times detector efficiency."""
+        return self._arm(self.fibre_alice)
+
+    @property
+    def eta_bob(self) -> float:
+        """η_b: Bob→Charlie transmittance times detector efficiency."""
+        return self._arm(self.fibre_bob)
+
+    @property
+    def dark_probability(self) -> float:
+        """p_d of one detector in one window."""
+        return float(self.detector.dark_probability(self.detection_window_s))
+
+    @property
+    def transmittance(self) -> float:
+        """Fibre transmittance Alice→Bob: both halves multiplied (detectors excluded)."""
+        return self.fibre_alice.transmittance * self.fibre_bob.transmittance
+
+
 @dataclass(frozen=True, slots=True)
-class RelayLink:
+class RelayLink(RelayArms):
     """Alice and Bob each send through a fibre to the detectors of Charlie, between them.
 
     The fields every relay protocol's link has; a protocol's link adds its own.
@@ -89,30 +128,6 @@ class RelayLink:
             raise ConfigError("detection_window_s",
                               f"must be positive, got {self.detection_window_s}")
         check_misalignment(self.misalignment)
-
-    def _arm(self, fibre: Fibre) -> float:
-        return float(fibre.transmittance * self.detector.efficiency
-                     * self.detector.window_efficiency(self.detection_window_s))
-
-    @property
-    def eta_alice(self) -> float:
-        """η_a: Alice→Charlie transmittance times detector efficiency."""
-        return self._arm(self.fibre_alice)
-
-    @property
-    def eta_bob(self) -> float:
-        """η_b: Bob→Charlie transmittance times detector efficiency."""
-        return self._arm(self.fibre_bob)
-
-    @property
-    def dark_probability(self) -> float:
-        """p_d of one detector in one window."""
-        return float(self.detector.dark_probability(self.detection_window_s))
-
-    @property
-    def transmittance(self) -> float:
-        """Fibre transmittance Alice→Bob: both halves multiplied (detectors excluded)."""
-        return self.fibre_alice.transmittance * self.fibre_bob.transmittance
 
 
 @dataclass(frozen=True, slots=True)

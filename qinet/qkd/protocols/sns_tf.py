@@ -58,7 +58,7 @@ from qinet.physical.fibre import Fibre
 from qinet.qkd._checks import check_misalignment, check_open_probability
 from qinet.qkd.bounds import F_EC, binary_entropy
 from qinet.qkd.protocols._blocks import distill_in_blocks, phase_error_key_length
-from qinet.qkd.protocols._two_senders import check_run_arguments, count_bounds
+from qinet.qkd.protocols._two_senders import RelayArms, check_run_arguments, count_bounds
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.qkd.sns_tf_bounds import sns_z_statistics
 from qinet.rng import RngTree
@@ -68,7 +68,7 @@ X_CLASSES = ("vacuum", "decoy", "strong")
 
 
 @dataclass(frozen=True, slots=True)
-class SnsLink:
+class SnsLink(RelayArms):
     """Both ends, their fibres to Charlie and his two detectors, and the protocol's settings.
 
     Attributes:
@@ -120,30 +120,6 @@ class SnsLink:
         if not 0.0 < self.phase_window_rad <= math.pi:
             raise ConfigError("phase_window_rad",
                               f"must lie in (0, pi], got {self.phase_window_rad}")
-
-    def _arm(self, fibre: Fibre) -> float:
-        return float(fibre.transmittance * self.detector.efficiency
-                     * self.detector.window_efficiency(self.detection_window_s))
-
-    @property
-    def eta_alice(self) -> float:
-        """Alice→Charlie transmittance times detector efficiency."""
-        return self._arm(self.fibre_alice)
-
-    @property
-    def eta_bob(self) -> float:
-        """Bob→Charlie transmittance times detector efficiency."""
-        return self._arm(self.fibre_bob)
-
-    @property
-    def dark_probability(self) -> float:
-        """p_d of one detector in one window."""
-        return float(self.detector.dark_probability(self.detection_window_s))
-
-    @property
-    def transmittance(self) -> float:
-        """Fibre transmittance Alice→Bob (detectors excluded)."""
-        return self.fibre_alice.transmittance * self.fibre_bob.transmittance
 
 
 @dataclass(frozen=True, slots=True)
