@@ -30,12 +30,13 @@ def test_perfect_pairs_make_the_local_gate(gate, inputs):
         assert result.average_gate_fidelity == pytest.approx(1.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("gate", ["cnot", "cz"])
-def test_werner_pairs_give_process_fidelity_f(gate):
-    # a Werner pair of fidelity F: the gate is followed by a Pauli channel whose
-    # identity weight is F, so the process fidelity is F in every round (exact, the
-    # register keeps mixed states) and the average gate fidelity (4F + 1)/5
-    result = _gates(gate, "choi", 30, raw=0.95)
+@pytest.mark.parametrize(("gate", "n_links"), [("cnot", 1), ("cz", 1), ("cnot", 2)])
+def test_werner_pairs_give_process_fidelity_f(gate, n_links):
+    # a Werner pair of fidelity F (one link, or two swapped: Werner pairs swap into
+    # Werner pairs): the gate is followed by a Pauli channel whose identity weight is F,
+    # so the process fidelity is F in every round (exact, the register keeps mixed
+    # states) and the average gate fidelity (4F + 1)/5
+    result = _gates(gate, "choi", 30, raw=0.95, n_links=n_links)
     f = result.pair_fidelity_mean
     assert f < 0.95
     assert result.fidelity_mean == pytest.approx(f, abs=1e-12)
