@@ -121,23 +121,48 @@ def photon_number_probability(n: int, intensities: Sequence[float],
                for k, p in zip(intensities, probabilities, strict=True))
 
 
-def gamma_sampling(a: float, b: float, c: float, d: float) -> float:
+def gamma_sampling(a: float, b: float, c: float, d: float, *,
+                   shares: int = EPSILON_SHARES) -> float:
     """γ(a, b, c, d) of Lim et al. 2014, Eq. (5): random-sampling correction to a rate.
 
     ``b`` is the rate observed on ``c`` sampled events and ``d`` the size of the other
-    set; ``a`` is ε_sec (the 21² factor sits inside). Its limit at b = 0 or 1 is 0.
+    set; ``a`` is ε_sec, split into ``shares`` parts (21 in Lim et al.; 19 in the
+    one-decoy analysis of Rusca et al. 2018, whose factor is 19²). Its limit at b = 0 or
+    1 is 0.
 
     Examples:
         >>> gamma_sampling(1e-10, 0.0, 1e4, 1e5)
         0.0
         >>> 0.0 < gamma_sampling(1e-10, 0.02, 1e4, 1e5) < 0.05
         True
+        >>> round(gamma_sampling(1e-9, 0.02, 1e4, 1e5, shares=19), 4)
+        0.0138
     """
     spread = b * (1.0 - b)
     if spread <= 0.0:
         return 0.0
-    inner = (c + d) / (c * d * spread) * EPSILON_SHARES**2 / a**2
+    inner = (c + d) / (c * d * spread) * shares**2 / a**2
     return math.sqrt((c + d) * spread / (c * d * math.log(2.0)) * math.log2(inner))
+
+
+def phase_error_upper(v_x1: float, s_x1: float, s_z1: float, epsilon_sec: float, *,
+                      shares: int = EPSILON_SHARES) -> float:
+    """φ_Z^u = v_X1 / s_X1 + γ(ε_sec, v_X1 / s_X1, s_X1, s_Z1), at most 1/2 (1/2 when
+    either basis has no single photons or the errors fill s_X1): Lim et al. 2014,
+    Eq. (4), shared by the one-decoy bound of Rusca et al. 2018."""
+    if s_x1 > 0.0 and s_z1 > 0.0 and v_x1 < s_x1:
+        ratio = v_x1 / s_x1
+        return min(0.5, ratio + gamma_sampling(epsilon_sec, ratio, s_x1, s_z1, shares=shares))
+    return 0.5
+
+
+def key_length_unclipped(s_z0: float, s_z1: float, phase_error: float, lambda_ec: float,
+                         epsilon_sec: float, epsilon_cor: float, *,
+                         shares: int = EPSILON_SHARES) -> float:
+    """ℓ before the floor: s_Z0 + s_Z1 (1 − h(φ)) − λ_EC − 6 log2(shares/ε_sec) −
+    log2(2/ε_cor) (Lim et al. 2014, Eq. (1); Rusca et al. 2018 with 19 shares)."""
+    return (s_z0 + s_z1 * (1.0 - float(binary_entropy(phase_error))) - lambda_ec
+            - 6.0 * math.log2(shares / epsilon_sec) - math.log2(2.0 / epsilon_cor))
 
 
 def _three(name: str, values: ArrayLike, *, low: float = 0.0) -> tuple[float, ...]:
@@ -156,9 +181,9 @@ def _check_source(mu: tuple[float, ...], p: tuple[float, ...]) -> None:
         raise ConfigError("probabilities", f"must be positive and sum to 1, got {list(p)}")
 
 
-def _corrected(counts: tuple[float, ...], mu: tuple[float, ...], p: tuple[float, ...],
-               delta: float, sign: float) -> tuple[float, ...]:
-    """n^±_k = e^k / p_k (n_k ± δ)."""
+def corrected_counts(counts: Sequence[float], mu: Sequence[float], p: Sequence[float],
+                     delta: float, sign: float) -> tuple[float, ...]:
+    """n^±_k = e^{μ_k} / p_k (n_k ± δ), per intensity (Lim et al. 2014, Eq. (2))."""
     return tuple(math.exp(k) / pk * (n + sign * delta) for n, k, pk in zip(counts, mu, p,
                                                                            strict=True))
 
@@ -167,8 +192,8 @@ def _vacuum_and_single(counts: tuple[float, ...], mu: tuple[float, ...], p: tupl
                        epsilon: float) -> tuple[float, float]:
     """Eqs. (2) and (3): lower bounds on the vacuum and single-photon events of one basis."""
     delta = hoeffding_delta(sum(counts), epsilon)
-    lo = _corrected(counts, mu, p, delta, -1.0)
-    hi = _corrected(counts, mu, p, delta, +1.0)
+    lo = corrected_counts(counts, mu, p, delta, -1.0)
+    hi = corrected_counts(counts, mu, p, delta, +1.0)
     m1, m2, m3 = mu
     tau0 = photon_number_probability(0, mu, p)
     tau1 = photon_number_probability(1, mu, p)
@@ -224,17 +249,12 @@ def lim2014_key_length(
     s_z0, s_z1 = _vacuum_and_single(nz, mu, p, eps1)
     s_x0, s_x1 = _vacuum_and_single(nx, mu, p, eps1)
     delta_m = hoeffding_delta(sum(mx), eps1)
-    m_hi = _corrected(mx, mu, p, delta_m, +1.0)
-    m_lo = _corrected(mx, mu, p, delta_m, -1.0)
+    m_hi = corrected_counts(mx, mu, p, delta_m, +1.0)
+    m_lo = corrected_counts(mx, mu, p, delta_m, -1.0)
     tau1 = photon_number_probability(1, mu, p)
     v_x1 = max(0.0, tau1 * (m_hi[1] - m_lo[2]) / (mu[1] - mu[2]))
-    if s_x1 > 0.0 and s_z1 > 0.0 and v_x1 < s_x1:
-        ratio = v_x1 / s_x1
-        phi = min(0.5, ratio + gamma_sampling(epsilon_sec, ratio, s_x1, s_z1))
-    else:
-        phi = 0.5
-    raw = (s_z0 + s_z1 * (1.0 - float(binary_entropy(phi))) - lambda_ec
-           - 6.0 * math.log2(EPSILON_SHARES / epsilon_sec) - math.log2(2.0 / epsilon_cor))
+    phi = phase_error_upper(v_x1, s_x1, s_z1, epsilon_sec)
+    raw = key_length_unclipped(s_z0, s_z1, phi, lambda_ec, epsilon_sec, epsilon_cor)
     length = max(0, math.floor(raw))
     return Lim2014Bound(length, raw, s_z0, s_z1, s_x0, s_x1, v_x1, phi, float(lambda_ec),
                         epsilon_sec, epsilon_cor)

@@ -57,7 +57,13 @@ from numpy.typing import ArrayLike
 from qinet.errors import ConfigError
 from qinet.qkd._checks import check_epsilons, check_misalignment, check_open_probability
 from qinet.qkd.bounds import F_EC, binary_entropy
-from qinet.qkd.finite_key import hoeffding_delta, photon_number_probability
+from qinet.qkd.finite_key import (
+    corrected_counts,
+    hoeffding_delta,
+    key_length_unclipped,
+    phase_error_upper,
+    photon_number_probability,
+)
 
 EPSILON_SHARES = 19
 """ε_sec is split into 19 failure probabilities in the one-decoy analysis (Rusca 2018)."""
@@ -97,13 +103,6 @@ def _two(name: str, values: ArrayLike) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def _corrected(counts: tuple[float, float], mu: tuple[float, float],
-               p: tuple[float, float], delta: float, sign: float) -> tuple[float, float]:
-    """``e^{μ_k} / p_k (n_k ± δ)`` for both intensities."""
-    return (math.exp(mu[0]) / p[0] * (counts[0] + sign * delta),
-            math.exp(mu[1]) / p[1] * (counts[1] + sign * delta))
-
-
 def _single_photons(counts: tuple[float, float], errors: tuple[float, float],
                     mu: tuple[float, float], p: tuple[float, float], delta: float
                     ) -> tuple[float, float, float]:
@@ -112,32 +111,13 @@ def _single_photons(counts: tuple[float, float], errors: tuple[float, float],
     m1, m2 = mu
     tau0 = photon_number_probability(0, mu, p)
     tau1 = photon_number_probability(1, mu, p)
-    lo = _corrected(counts, mu, p, delta, -1.0)
-    hi = _corrected(counts, mu, p, delta, +1.0)
+    lo = corrected_counts(counts, mu, p, delta, -1.0)
+    hi = corrected_counts(counts, mu, p, delta, +1.0)
     s0_up = 2.0 * (tau0 * math.exp(m2) / p[1] * errors[1] + delta)
     s0_lo = max(0.0, tau0 * (m1 * lo[1] - m2 * hi[0]) / (m1 - m2))
     s1 = tau1 * m1 * (lo[1] - m2 * m2 / (m1 * m1) * hi[0]
                       - (m1 * m1 - m2 * m2) / (m1 * m1) * s0_up / tau0) / (m2 * (m1 - m2))
     return s0_lo, s0_up, max(0.0, s1)
-
-
-def sampling_gamma(a: float, b: float, c: float, d: float) -> float:
-    """γ(a, b, c, d) of Lim et al., PRA 89, 022307 (2014), Eq. (5), with 19² for 21².
-
-    ``b`` is the error rate seen on ``c`` sampled single photons, ``d`` the size of the
-    other set, ``a`` the secrecy parameter; 0 at ``b`` = 0 or 1.
-
-    Examples:
-        >>> sampling_gamma(1e-9, 0.0, 1e4, 1e5)
-        0.0
-        >>> round(sampling_gamma(1e-9, 0.02, 1e4, 1e5), 4)
-        0.0138
-    """
-    spread = b * (1.0 - b)
-    if spread <= 0.0:
-        return 0.0
-    inner = (c + d) / (c * d * spread) * EPSILON_SHARES**2 / a**2
-    return math.sqrt((c + d) * spread / (c * d * math.log(2.0)) * math.log2(inner))
 
 
 def one_decoy_key_length(
@@ -192,16 +172,12 @@ def one_decoy_key_length(
     _, _, s_x1 = _single_photons(nx, mx, mu, p, hoeffding_delta(sum(nx), eps))
     tau1 = photon_number_probability(1, mu, p)
     delta_m = hoeffding_delta(sum(mx), eps)
-    m_hi = _corrected(mx, mu, p, delta_m, +1.0)
-    m_lo = _corrected(mx, mu, p, delta_m, -1.0)
+    m_hi = corrected_counts(mx, mu, p, delta_m, +1.0)
+    m_lo = corrected_counts(mx, mu, p, delta_m, -1.0)
     v_x1 = max(0.0, tau1 * (m_hi[0] - m_lo[1]) / (mu[0] - mu[1]))
-    if s_x1 > 0.0 and s_z1 > 0.0 and v_x1 < s_x1:
-        ratio = v_x1 / s_x1
-        phi = min(0.5, ratio + sampling_gamma(epsilon_sec, ratio, s_x1, s_z1))
-    else:
-        phi = 0.5
-    raw = (s_z0 + s_z1 * (1.0 - float(binary_entropy(phi))) - lambda_ec
-           - 6.0 * math.log2(EPSILON_SHARES / epsilon_sec) - math.log2(2.0 / epsilon_cor))
+    phi = phase_error_upper(v_x1, s_x1, s_z1, epsilon_sec, shares=EPSILON_SHARES)
+    raw = key_length_unclipped(s_z0, s_z1, phi, lambda_ec, epsilon_sec, epsilon_cor,
+                               shares=EPSILON_SHARES)
     return OneDecoyBound(max(0, math.floor(raw)), raw, s_z0, s_z0_up, s_z1, s_x1, v_x1, phi)
 
 

@@ -9,9 +9,10 @@ import pytest
 
 from qinet.errors import ConfigError
 from qinet.qkd.bounds import binary_entropy
+from qinet.qkd.finite_key import gamma_sampling
 from qinet.qkd.one_decoy import (
+    EPSILON_SHARES,
     one_decoy_key_length,
-    sampling_gamma,
     three_state_expected_counts,
 )
 
@@ -48,7 +49,7 @@ def test_bounds_and_length_by_hand():
     mhi, mlo = corrected(m_x, +1), corrected(m_x, -1)
     assert b.v_x1 == pytest.approx(tau1 * (mhi[0] - mlo[1]) / 0.35, rel=1e-12)
     ratio = b.v_x1 / b.s_x1
-    phi = ratio + sampling_gamma(eps, ratio, b.s_x1, b.s_z1)
+    phi = ratio + gamma_sampling(eps, ratio, b.s_x1, b.s_z1, shares=EPSILON_SHARES)
     assert b.phi_z == pytest.approx(phi, rel=1e-12)
     raw = (b.s_z0 + b.s_z1 * (1 - binary_entropy(phi)) - lam - 6 * math.log2(19 / eps)
            - math.log2(2 / cor))
