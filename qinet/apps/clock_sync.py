@@ -61,7 +61,6 @@ from qinet.errors import ConfigError
 from qinet.kernel.ports import ClassicalChannel
 from qinet.kernel.timeline import Timeline
 from qinet.physical.timing import Clock
-from qinet.quantum import _checks
 from qinet.units import ps_to_s, s_to_ps
 
 
@@ -146,17 +145,9 @@ def synchronise_clocks(*, offsets_s: ArrayLike, qubit_frequency_hz: float,
     Raises:
         ConfigError: a bad argument, or a prior outside the GHZ's unambiguous range.
     """
-    offsets = _checks.float_array("offsets_s", offsets_s).ravel()
+    offsets, prior = sensing.node_values("offsets_s", offsets_s, "prior_offsets_s",
+                                         prior_offsets_s, what="clocks")
     n = offsets.size
-    if n < 2:
-        raise ConfigError("offsets_s", f"needs at least two clocks, got {n}")
-    prior = (np.zeros(n) if prior_offsets_s is None
-             else _checks.float_array("prior_offsets_s", prior_offsets_s).ravel())
-    if prior.size != n:
-        raise ConfigError("prior_offsets_s", f"must have {n} values, got {prior.size}")
-    for field, values in (("offsets_s", offsets), ("prior_offsets_s", prior)):
-        if not np.isfinite(values).all():
-            raise ConfigError(field, f"must be finite, got {values.tolist()!r}")
     f = _positive("qubit_frequency_hz", qubit_frequency_hz)
     latency = _non_negative("message_latency_s", message_latency_s)
     if isinstance(ghz_rate_hz, bool) or not isinstance(ghz_rate_hz, int | float) or not (

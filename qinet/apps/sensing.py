@@ -246,6 +246,29 @@ def estimate_offset_rad(plus_counts: ArrayLike, *, rounds: int, contrast: ArrayL
     return out
 
 
+def node_values(name: str, values: ArrayLike, prior_name: str, prior: ArrayLike | None, *,
+                what: str) -> tuple[FloatArray, FloatArray]:
+    """One finite value per node (at least two nodes) and the prior guess of each (zeros
+    when ``prior`` is None), as flat arrays.
+
+    Raises:
+        ConfigError: naming ``name`` or ``prior_name``: fewer than two ``what``, a prior
+            of another length, or a value that is not finite.
+    """
+    out = _checks.float_array(name, values).ravel()
+    n = out.size
+    if n < 2:
+        raise ConfigError(name, f"needs at least two {what}, got {n}")
+    guess = (np.zeros(n) if prior is None
+             else _checks.float_array(prior_name, prior).ravel())
+    if guess.size != n:
+        raise ConfigError(prior_name, f"must have {n} values, got {guess.size}")
+    for field, array in ((name, out), (prior_name, guess)):
+        if not np.isfinite(array).all():
+            raise ConfigError(field, f"must be finite, got {array.tolist()!r}")
+    return out, guess
+
+
 def compare_phase_sensing(*, phases_rad: ArrayLike, pair_weights: ArrayLike | None,
                           rounds: int, trials: int, rng: np.random.Generator,
                           t2_s: float = math.inf, interrogation_time_s: float = 0.0,
@@ -269,17 +292,9 @@ def compare_phase_sensing(*, phases_rad: ArrayLike, pair_weights: ArrayLike | No
         ConfigError: a bad argument, or a GHZ offset ``|Σ(φ - prior)|`` of π/2 or more
             (outside the range a single GHZ parity can resolve).
     """
-    phases = _checks.float_array("phases_rad", phases_rad).ravel()
+    phases, prior = node_values("phases_rad", phases_rad, "prior_phases_rad",
+                                prior_phases_rad, what="sensors")
     n = phases.size
-    if n < 2:
-        raise ConfigError("phases_rad", f"needs at least two sensors, got {n}")
-    prior = (np.zeros(n) if prior_phases_rad is None
-             else _checks.float_array("prior_phases_rad", prior_phases_rad).ravel())
-    if prior.size != n:
-        raise ConfigError("prior_phases_rad", f"must have {n} values, got {prior.size}")
-    for field, values in (("phases_rad", phases), ("prior_phases_rad", prior)):
-        if not np.isfinite(values).all():
-            raise ConfigError(field, f"must be finite, got {values.tolist()!r}")
     nu = _count("rounds", rounds)
     m = _count("trials", trials)
     if m < 2:
