@@ -29,28 +29,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qinet.errors import ProtocolError
+from qinet.quantum.operators import apply_to_axes, rx, ry, rz
 from qinet.quantum.states import PAULI_MATRICES, extra_dephasing
 
 ComplexArray = NDArray[np.complex128]
 
 _S2 = 1.0 / np.sqrt(2.0)
-
-
-def rx(theta: float) -> ComplexArray:
-    """``Rx(θ) = exp(-iθX/2)``."""
-    c, s = np.cos(theta / 2), np.sin(theta / 2)
-    return np.array([[c, -1j * s], [-1j * s, c]], dtype=np.complex128)
-
-
-def ry(theta: float) -> ComplexArray:
-    """``Ry(θ) = exp(-iθY/2)``."""
-    c, s = np.cos(theta / 2), np.sin(theta / 2)
-    return np.array([[c, -s], [s, c]], dtype=np.complex128)
-
-
-def rz(theta: float) -> ComplexArray:
-    """``Rz(θ) = exp(-iθZ/2)``."""
-    return np.diag([np.exp(-0.5j * theta), np.exp(0.5j * theta)]).astype(np.complex128)
 
 
 GATES: dict[str, ComplexArray] = {
@@ -86,20 +70,6 @@ class _Block:
     def __init__(self, ids: list[int], rho: ComplexArray) -> None:
         self.ids = ids
         self.rho = rho
-
-
-def _on_axes(tensor: ComplexArray, op: ComplexArray, axes: list[int]) -> ComplexArray:
-    """Contract ``op`` (``2^m x 2^m``) into the ``axes`` of ``tensor`` (left action).
-
-    The axes are brought to the front, the operator is one matrix product on the
-    ``(2^m, rest)`` view, and the axes go back: fewer numpy calls than ``tensordot``.
-    """
-    m = len(axes)
-    order = axes + [k for k in range(tensor.ndim) if k not in axes]
-    front = tensor.transpose(order)
-    shape = front.shape
-    out = (op @ front.reshape(1 << m, -1)).reshape(shape)
-    return out.transpose(np.argsort(order))
 
 
 def _one_qubit_kraus(rho: ComplexArray, kraus: list[ComplexArray], n: int,
@@ -215,7 +185,7 @@ class QubitRegister:
         tensor = block.rho.reshape((2,) * (2 * n))
         out = np.zeros_like(tensor)
         for k in kraus:
-            out += _on_axes(_on_axes(tensor, k, rows), k.conj(), cols)
+            out += apply_to_axes(apply_to_axes(tensor, k, rows), k.conj(), cols)
         block.rho = out.reshape(1 << n, 1 << n)
 
     def depolarize(self, p: float, *qubits: int) -> None:

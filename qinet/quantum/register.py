@@ -2,9 +2,10 @@
 
 The state of n qubits is a tensor with 2n axes of size 2 (rows then columns, qubit 0
 first, so qubit 0 is the most significant bit of a basis index). A k-qubit gate U is
-applied as ``ρ → U ρ U†`` by contracting U's input axes with the rows of its qubits and
-``U*`` with the columns (``numpy.tensordot``), which costs ``O(4^n 2^k)`` and never forms
-a ``2^n x 2^n`` gate. A Pauli channel is ``Σ_P p_P P ρ P``; a measurement of Z is
+applied as ``ρ → U ρ U†`` by contracting U with the rows of its qubits and ``U*`` with
+the columns (:func:`~qinet.quantum.operators.conjugate`), which costs ``O(4^n 2^k)`` and
+never forms a
+``2^n x 2^n`` gate. A Pauli channel is ``Σ_P p_P P ρ P``; a measurement of Z is
 non-selective, ``(ρ + Z ρ Z)/2`` (see :mod:`qinet.quantum.circuit`).
 
 Memory is ``16^n`` bytes, so :data:`MAX_QUBITS` (12 qubits: 256 MiB) is the limit.
@@ -28,6 +29,7 @@ from numpy.typing import NDArray
 from qinet.errors import ConfigError
 from qinet.quantum.circuit import Circuit, Operation
 from qinet.quantum.estimates import Estimate, check_pauli
+from qinet.quantum.operators import apply_to_axes, conjugate, rotation
 from qinet.quantum.states import PAULI_MATRICES
 
 ComplexArray = NDArray[np.complex128]
@@ -36,13 +38,6 @@ FloatArray = NDArray[np.float64]
 MAX_QUBITS = 12
 _PAULI_INDEX = {"I": 0, "X": 1, "Y": 2, "Z": 3}
 _S2 = 1.0 / math.sqrt(2.0)
-
-
-def _rotation(axis: int, theta: float) -> ComplexArray:
-    """``exp(-iθσ/2)`` for σ = PAULI_MATRICES[axis]."""
-    out: ComplexArray = (math.cos(theta / 2) * PAULI_MATRICES[0]
-                         - 1j * math.sin(theta / 2) * PAULI_MATRICES[axis])
-    return out
 
 
 def _phase(lam: float) -> ComplexArray:
@@ -76,13 +71,13 @@ def gate_matrix(op: Operation) -> ComplexArray:
     if name in ("cx", "cy", "cz"):
         return _controlled(PAULI_MATRICES[{"cx": 1, "cy": 2, "cz": 3}[name]])
     if name in ("rx", "ry", "rz"):
-        return _rotation({"rx": 1, "ry": 2, "rz": 3}[name], par[0])
+        return rotation({"rx": 1, "ry": 2, "rz": 3}[name], par[0])
     if name == "p":
         return _phase(par[0])
     if name == "cp":
         return _controlled(_phase(par[0]))
     if name == "crz":
-        return _controlled(_rotation(3, par[0]))
+        return _controlled(rotation(3, par[0]))
     if name == "u":  # OpenQASM 3's U(θ, φ, λ)
         theta, phi, lam = par
         c, s = math.cos(theta / 2), math.sin(theta / 2)
@@ -90,20 +85,6 @@ def gate_matrix(op: Operation) -> ComplexArray:
                          [np.exp(1j * phi) * s, np.exp(1j * (phi + lam)) * c]],
                         dtype=np.complex128)
     raise ConfigError("operation", f"{name} is not a gate")
-
-
-def _apply(rho: ComplexArray, u: ComplexArray, axes: Sequence[int]) -> ComplexArray:
-    """Contract the k-qubit operator ``u`` with the tensor axes ``axes`` of ``rho``."""
-    k = len(axes)
-    t = np.tensordot(u.reshape((2,) * (2 * k)), rho, axes=(list(range(k, 2 * k)), list(axes)))
-    out: ComplexArray = np.moveaxis(t, list(range(k)), list(axes))
-    return out
-
-
-def _conjugate(rho: ComplexArray, u: ComplexArray, qubits: Sequence[int],
-               n: int) -> ComplexArray:
-    """``U ρ U†`` for U on ``qubits``."""
-    return _apply(_apply(rho, u, qubits), u.conj(), [q + n for q in qubits])
 
 
 def _pauli_channel(rho: ComplexArray, probs: Mapping[tuple[int, ...], float],
@@ -115,7 +96,7 @@ def _pauli_channel(rho: ComplexArray, probs: Mapping[tuple[int, ...], float],
             op = PAULI_MATRICES[paulis[0]]
             for index in paulis[1:]:
                 op = np.kron(op, PAULI_MATRICES[index])
-            out = out + p * _conjugate(rho, op, qubits, n)
+            out = out + p * conjugate(rho, op, qubits, n)
     return out
 
 
@@ -158,7 +139,7 @@ class DensityMatrixSimulator:
             elif op.is_noise:
                 rho = _pauli_channel(rho, _noise_probs(op), op.qubits, n)
             else:
-                rho = _conjugate(rho, gate_matrix(op), op.qubits, n)
+                rho = conjugate(rho, gate_matrix(op), op.qubits, n)
         out: ComplexArray = rho.reshape(2**n, 2**n)
         return out
 
@@ -201,7 +182,7 @@ class DensityMatrixSimulator:
 
 def _apply_pauli(rho: ComplexArray, pauli: Mapping[int, str]) -> ComplexArray:
     for q, label in pauli.items():
-        rho = _apply(rho, PAULI_MATRICES[_PAULI_INDEX[label]], [q])
+        rho = apply_to_axes(rho, PAULI_MATRICES[_PAULI_INDEX[label]], [q])
     return rho
 
 
