@@ -283,6 +283,8 @@ def pair_source_tables(pairs: list[UserPairResult]) -> list[Table]:
 
 def app_table(m: AppMetrics) -> Table:
     """One application demand: runs completed, rate, fidelities, classical latency."""
+    if m.app not in ("teleport", "cnot", "cz"):
+        return pair_app_table(m)
     a, b = m.between
     what = "teleports" if m.app == "teleport" else "gates"
     out = new_table(f"demand {m.demand + 1} · app {m.app} · {a} "
@@ -300,6 +302,36 @@ def app_table(m: AppMetrics) -> Table:
     out.add_row("pair fidelity at delivery", _mean_std(m.pair_fidelity_mean, None))
     out.add_row("pairs used", format_number(m.pairs_used))
     out.add_row("classical latency (mean)", format_time(m.latency_mean_s))
+    return out
+
+
+def pair_app_table(m: AppMetrics) -> Table:
+    """An application computed from delivered pairs: runs, its figures beside their
+    closed forms, the pairs it used."""
+    ends = " ↔ ".join(m.between) if m.app == "chsh-randomness" else (
+        f"{m.between[0]} → {', '.join(m.between[1:])}" if m.app != "circuit"
+        else ", ".join(dict.fromkeys(m.between)))
+    out = new_table(f"demand {m.demand + 1} · app {m.app} · {ends}", "value")
+    out.add_row("runs completed", f"{format_number(m.completed)} of "
+                                  f"{format_number(m.requested)}")
+    if m.chsh_estimate is not None:
+        out.add_row("CHSH S", _mean_std(m.chsh_estimate, m.chsh_std_error))
+        out.add_row("CHSH S (delivered pairs, closed form)", f"{m.chsh_expected:.4f}")
+        out.add_row("CHSH S lower bound", f"{m.chsh_lower_bound:.4f}")
+        out.add_row("certified randomness", f"{m.certified_bits:,.0f} bits "
+                                            f"({m.min_entropy_bits_per_round:.4f} per round)")
+    if m.fidelity_estimate is not None:
+        what = "GHZ fidelity" if m.app == "ghz" else "circuit fidelity"
+        out.add_row(what, _mean_std(m.fidelity_estimate, m.fidelity_estimate_error))
+    if m.fidelity_expected is not None:
+        out.add_row("GHZ fidelity (closed form)", f"{m.fidelity_expected:.4f}")
+    if m.error_rate_expected is not None:
+        out.add_row("error rate", format_fraction(m.error_rate))
+        out.add_row("error rate (closed form)", format_fraction(m.error_rate_expected))
+        out.add_row("secret bits", "aborted" if m.aborted else format_number(m.secret_bits or 0))
+    out.add_row("pair fidelity at delivery", _mean_std(m.pair_fidelity_mean, None))
+    out.add_row("pairs used", format_number(m.pairs_used))
+    out.add_row("rate", format_si(m.rate_hz, "runs/s"))
     return out
 
 

@@ -1,18 +1,206 @@
 """Application demands (``kind: app``) made runnable: one runtime of node programs on the
-scenario's network and timeline."""
+scenario's network and timeline (``teleport``, ``cnot``, ``cz``), and the applications
+computed from the pairs the network delivers (``chsh-randomness``, ``ghz``,
+``secret-sharing``, ``circuit``).
+
+Each of the latter asks the network for its pairs, one network demand per pair of nodes it
+needs (added after the scenario's own demands and the sockets of the node programs), and
+keeps the Bell weights of every pair delivered at or above its ``min_fidelity``. At the
+end of the run the application is computed on those states:
+
+* ``chsh-randomness`` measures each delivered pair in one CHSH round: the pairs' own
+  Bell weights, one row per pair (:func:`~qinet.apps.crypto.run_chsh_randomness`);
+* ``ghz`` and ``secret-sharing`` fuse one pair from the centre to each participant into
+  a GHZ state (a star, :mod:`qinet.apps.ghz`); each edge's pair is the **mean Bell
+  weights** of the pairs delivered on it, that is the state of a pair drawn at random
+  from them (the fidelity is linear in each pair's weights, so this is exact for the mean
+  over states whose pairs are drawn independently);
+* ``circuit`` runs a distributed circuit (:func:`~qinet.apps.circuits.run_distributed`)
+  whose non-local gates use, per pair of nodes, the **mean Bell weights** of the pairs
+  delivered between them.
+
+A run of the application (a CHSH round, a GHZ state, a circuit run) needs one pair of
+each kind it uses, so the runs completed are the fewest pairs kept on any of its node
+pairs (per run used, for circuits).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from qinet.apps.circuits import DistributedResult, distribute, run_distributed
+from qinet.apps.circuits_qasm import as_circuit
+from qinet.apps.crypto import (
+    ChshRandomnessReport,
+    SecretSharingReport,
+    run_chsh_randomness,
+    run_secret_sharing,
+)
+from qinet.apps.ghz import GhzResult, simulate_ghz
 from qinet.apps.nonlocal_gates import NonlocalGateResult, NonlocalGateSession, setup_nonlocal_gate
 from qinet.apps.sdk import AppRuntime
 from qinet.apps.teleport import TeleportResult, TeleportSession, input_states, setup_teleportation
 from qinet.errors import ConfigError
 from qinet.network.manager import EntanglementNetwork
+from qinet.quantum.circuit import Circuit
 from qinet.rng import RngTree
 from qinet.scenario import schema
-from qinet.scenario.schema_apps import GateAppDemand, TeleportAppDemand
+from qinet.scenario.schema_apps import (
+    ChshAppDemand,
+    CircuitAppDemand,
+    GateAppDemand,
+    GhzAppDemand,
+    PairAppDemand,
+    SecretSharingAppDemand,
+    TeleportAppDemand,
+    qubit_index,
+)
+
+FloatArray = NDArray[np.float64]
+AppReport = ChshRandomnessReport | GhzResult | SecretSharingReport | DistributedResult
+
+
+@dataclass(frozen=True, slots=True)
+class PairAppResult:
+    """What an application computed from delivered pairs did over the run.
+
+    Attributes:
+        app: the demand's ``app``.
+        nodes: the nodes taking part: the two ends (chsh-randomness), the centre then the
+            participants (ghz, secret-sharing), each qubit's node in order (circuit).
+        runs: runs completed (CHSH rounds, GHZ states, circuit runs).
+        pairs_used: pairs the runs consumed.
+        pair_fidelity_mean: mean fidelity to Φ+ of the pairs kept, at delivery.
+        pair_weights: per node pair used, ``(a, b, mean Bell weights (Φ+, Ψ+, Ψ-, Φ-))``.
+        completion_time_s: when the last pair asked for was delivered (``None``: not all).
+        report: the application's own report (``None`` when no run completed).
+    """
+
+    app: str
+    nodes: tuple[str, ...]
+    runs: int
+    pairs_used: int
+    pair_fidelity_mean: float
+    pair_weights: tuple[tuple[str, str, tuple[float, ...]], ...]
+    completion_time_s: float | None
+    report: AppReport | None
+
+
+@dataclass(slots=True)
+class _Kept:
+    """The Bell weights of a network demand's pairs kept so far (the log's sink)."""
+
+    min_fidelity: float
+    rows: list[FloatArray] = field(default_factory=list)
+
+    def add(self, states: Any, backend: Any) -> None:
+        w = np.asarray(backend.bell_weights(states), dtype=np.float64).reshape(-1, 4)
+        self.rows.append(w[w[:, 0] >= self.min_fidelity])
+
+    def weights(self) -> FloatArray:
+        return np.concatenate(self.rows) if self.rows else np.zeros((0, 4))
+
+
+def _circuit_nodes(demand: CircuitAppDemand, circuit: Circuit) -> tuple[str, ...]:
+    """Each qubit's node, from ``qubits: {q[0]: alice, ...}``."""
+    by_index = {q: node for name, node in demand.qubits.items()
+                if (q := qubit_index(name)) is not None}  # the schema checked the names
+    missing = [f"q[{q}]" for q in range(circuit.n_qubits) if q not in by_index]
+    if missing:
+        raise ConfigError("qubits", f"qubits {missing} of the circuit have no node")
+    extra = sorted(q for q in by_index if q >= circuit.n_qubits)
+    if extra:
+        raise ConfigError("qubits", f"the circuit has {circuit.n_qubits} qubits; no q{extra}")
+    return tuple(by_index[q] for q in range(circuit.n_qubits))
+
+
+class PairApp:
+    """One application demand run on the pairs its network demands deliver.
+
+    Raises:
+        ConfigError: no path joins two of its nodes (field ``between``, ``participants``
+            or ``qubits``), or its circuit cannot be read or placed (``qasm``, ``qubits``).
+    """
+
+    def __init__(self, index: int, demand: PairAppDemand, network: EntanglementNetwork,
+                 rng: RngTree) -> None:
+        self.index, self.spec, self.network, self.rng = index, demand, network, rng
+        self.circuit: Circuit | None = None
+        per_run: dict[tuple[str, str], int] = {}
+        node_field = "between"
+        if isinstance(demand, ChshAppDemand):
+            self.nodes: tuple[str, ...] = demand.between
+            per_run[demand.between] = 1
+        elif isinstance(demand, GhzAppDemand | SecretSharingAppDemand):
+            self.nodes = demand.nodes
+            node_field = "participants"
+            for p in demand.participants:
+                per_run[(demand.centre, p)] = 1
+        else:
+            try:
+                self.circuit = as_circuit(demand.qasm)
+            except ConfigError as exc:  # the reader names its input `circuit`
+                raise ConfigError("qasm", exc.reason) from None
+            self.nodes = _circuit_nodes(demand, self.circuit)
+            node_field = "qubits"
+            ideal = distribute(self.circuit, self.nodes, pair_fidelity=1.0)
+            for a, b, n in ideal.pairs_by_link:
+                per_run[(a, b)] = n
+        self.per_run = per_run
+        self.kept: dict[tuple[str, str], _Kept] = {}
+        self.routes = []
+        for (a, b), n in per_run.items():
+            try:
+                route = network.add_demand(a, b, pairs=n * demand.count, keep_pairs=False,
+                                           min_fidelity=demand.min_fidelity)
+            except ConfigError as exc:
+                raise ConfigError(node_field, f"{a}-{b}: {exc.reason}") from None
+            kept = self.kept[(a, b)] = _Kept(demand.min_fidelity)
+            route.log.sink = kept.add
+            self.routes.append(route)
+
+    def result(self) -> PairAppResult:
+        """The application on the pairs kept so far."""
+        backend = self.network.backend
+        for route in self.routes:
+            route.log.finish(backend)  # the pairs still waiting reach the sinks
+        demand = self.spec
+        weights = {key: kept.weights() for key, kept in self.kept.items()}
+        runs = min([demand.count] + [len(w) // self.per_run[key] for key, w in weights.items()])
+        every = np.concatenate(list(weights.values()))
+        means = tuple((a, b, tuple(float(x) for x in w.mean(axis=0)) if len(w) else ())
+                      for (a, b), w in weights.items())
+        done = [route.log.completed_ps for route in self.routes]
+        completion = (max(p for p in done if p is not None) * 1e-12
+                      if all(p is not None for p in done) else None)
+        report = self._report(runs, weights) if runs else None
+        return PairAppResult(
+            app=demand.app, nodes=self.nodes, runs=runs,
+            pairs_used=runs * sum(self.per_run.values()),
+            pair_fidelity_mean=float(every[:, 0].mean()) if len(every) else float("nan"),
+            pair_weights=means, completion_time_s=completion, report=report)
+
+    def _report(self, runs: int, weights: dict[tuple[str, str], FloatArray]) -> AppReport:
+        demand = self.spec
+        rng = self.rng.generator(f"demand/{self.index}/app")
+        mean = {key: w.mean(axis=0) for key, w in weights.items()}
+        if isinstance(demand, ChshAppDemand):
+            return run_chsh_randomness(weights[demand.between][:runs], rng=rng,
+                                       epsilon=demand.epsilon)
+        if isinstance(demand, GhzAppDemand | SecretSharingAppDemand):
+            star = np.array([mean[(demand.centre, p)] for p in demand.participants])
+            if isinstance(demand, GhzAppDemand):
+                return simulate_ghz(len(demand.nodes), pair_weights=star, shots=runs, rng=rng)
+            return run_secret_sharing(parties=len(demand.nodes), rounds=runs, rng=rng,
+                                      pair_weights=star, check_fraction=demand.check_fraction,
+                                      epsilon=demand.epsilon)
+        assert self.circuit is not None
+        return run_distributed(self.circuit, self.nodes, pair_weights=mean, shots=runs,
+                               rng=rng)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +214,16 @@ class AppRecord:
     """
 
     index: int
-    spec: TeleportAppDemand | GateAppDemand
-    result: TeleportResult | NonlocalGateResult
+    spec: TeleportAppDemand | GateAppDemand | PairAppDemand
+    result: TeleportResult | NonlocalGateResult | PairAppResult
 
 
 class ScenarioApps:
     """The scenario's application demands on one :class:`~qinet.apps.sdk.AppRuntime`.
 
-    Each demand opens an EPR socket (a network demand for ``count`` pairs, added after
-    the scenario's own demands) and adds its two programs. The timeline is the
+    Each program demand opens an EPR socket (a network demand for ``count`` pairs, added
+    after the scenario's own demands) and adds its two programs; each demand computed
+    from delivered pairs is a :class:`PairApp` (its network demands follow). The timeline is the
     network's; the runtime never stops it (the scenario's run decides when to stop).
 
     Raises:
@@ -66,12 +255,20 @@ class ScenarioApps:
                 field = "between" if exc.field.startswith("between") else exc.field
                 raise ConfigError(f"demands[{i}].{field}", exc.reason) from None
             self.sessions.append((i, demand, session))
+        self.pair_apps: list[PairApp] = []
+        for i, demand in enumerate(scenario.demands):
+            if isinstance(demand, PairAppDemand):
+                try:
+                    self.pair_apps.append(PairApp(i, demand, network, rng))
+                except ConfigError as exc:
+                    raise ConfigError(f"demands[{i}].{exc.field}", exc.reason) from None
 
     @classmethod
     def of(cls, scenario: schema.Scenario, network: EntanglementNetwork,
            rng: RngTree) -> ScenarioApps | None:
         """The scenario's applications, or ``None`` when it asks for none."""
-        if not any(isinstance(d, TeleportAppDemand | GateAppDemand) for d in scenario.demands):
+        if not any(isinstance(d, TeleportAppDemand | GateAppDemand | PairAppDemand)
+                   for d in scenario.demands):
             return None
         return cls(scenario, network, rng)
 
@@ -86,4 +283,6 @@ class ScenarioApps:
 
     def records(self) -> list[AppRecord]:
         """Each application's statistics so far, in the file's order."""
-        return [AppRecord(i, spec, session.result()) for i, spec, session in self.sessions]
+        records = [AppRecord(i, spec, session.result()) for i, spec, session in self.sessions]
+        records += [AppRecord(app.index, app.spec, app.result()) for app in self.pair_apps]
+        return sorted(records, key=lambda r: r.index)

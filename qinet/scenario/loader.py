@@ -46,6 +46,7 @@ from qinet.scenario.schema import (
     SnsDemand,
     TwinFieldDemand,
 )
+from qinet.scenario.schema_apps import ChshAppDemand, PairAppDemand, pair_app_node_problems
 from qinet.scenario.schema_space import (
     SPACE_SCHEMES,
     DownlinkLink,
@@ -165,6 +166,7 @@ def read_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> L
     """
     with _collection_paused():
         data = _read(source)
+        _read_qasm_files(data, source)
         data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
         data, notes = imply_schemes(data)
         try:
@@ -178,6 +180,30 @@ def read_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> L
             _raise(sorted(problems, key=partial(_file_order, list(data))))
         check_references(scenario)
     return LoadedScenario(scenario, tuple(notes))
+
+
+def _read_qasm_files(data: dict[str, Any], source: str | Path | Mapping[str, Any]) -> None:
+    """Put the text of each ``app: circuit`` demand's ``.qasm`` file in its ``qasm``, the
+    path read relative to the scenario file (to the working directory otherwise)."""
+    demands = data.get("demands")
+    if not isinstance(demands, list):
+        return
+    demands = data["demands"] = list(demands)  # the caller's list stays as it was
+    is_file = isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
+                                           and source.endswith((".yaml", ".yml")))
+    base = Path(source).parent if is_file and not isinstance(source, Mapping) else Path()
+    for i, demand in enumerate(demands):
+        if not (isinstance(demand, dict) and demand.get("app") == "circuit"):
+            continue
+        qasm = demand.get("qasm")
+        if isinstance(qasm, str) and "\n" not in qasm and qasm.strip().endswith(".qasm"):
+            path = base / qasm.strip()
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"demands[{i}].qasm", f"cannot read {str(path)!r}: "
+                                                       f"{exc}") from None
+            demands[i] = {**demand, "qasm": text}
 
 
 @contextlib.contextmanager
@@ -904,6 +930,12 @@ def check_references(scenario: Scenario) -> None:
         qkd_neighbours.setdefault(b, set()).add(a)
     for i, demand in enumerate(scenario.demands):
         where = f"demands[{i}]"
+        if isinstance(demand, PairAppDemand):  # names other nodes than `between`
+            problems.extend(pair_app_node_problems(
+                demand, where, seen, known,
+                lambda a, b: entangled.get(a, a) == entangled.get(b, b)))
+            if not isinstance(demand, ChshAppDemand):
+                continue
         missing = [j for j, end in enumerate(demand.between) if end not in seen]
         for j in missing:
             problems.append(ConfigError(f"{where}.between[{j}]", f"unknown node "

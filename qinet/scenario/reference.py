@@ -125,6 +125,33 @@ demands:
   - {kind: app, app: teleport, between: [alice, bob], count: 1000, input: haar}
   - {kind: app, app: cnot, between: [alice, bob], count: 200, inputs: choi}
 """),
+    ("Applications on delivered pairs", "Entries of `demands` with `kind: app` computed "
+     "from the pairs the network delivers, at the run's end (docs/apps.md). "
+     "`chsh-randomness` runs one CHSH round on each of `count` pairs between its two nodes; "
+     "`ghz` and `secret-sharing` fuse, `count` times, one pair from `centre` to each of "
+     "`participants` into a GHZ state; `circuit` runs an OpenQASM circuit `count` times, "
+     "its qubits at the nodes `qubits` names, one pair per non-local gate. Reported under "
+     "`apps` in the run's JSON (docs/metrics.md).",
+     (schema_apps.ChshAppDemand, schema_apps.GhzAppDemand,
+      schema_apps.SecretSharingAppDemand, schema_apps.CircuitAppDemand), """\
+demands:
+  - {kind: app, app: chsh-randomness, between: [alice, bob], count: 10000}
+  - kind: app
+    app: circuit
+    qasm: |                  # or the path of a .qasm file beside the scenario
+      OPENQASM 2.0;
+      include "qelib1.inc";
+      qreg q[2];
+      h q[0];
+      cx q[0], q[1];
+    qubits:                  # block style: q[0] is not a key inside {...}
+      q[0]: alice
+      q[1]: bob
+    count: 1000
+  # on a network with a hub linked to alice, bob and carol:
+  # - {kind: app, app: ghz, centre: hub, participants: [alice, bob, carol], count: 1000}
+  # - {kind: app, app: secret-sharing, centre: hub, participants: [alice, bob]}
+"""),
     ("Policy", "The mapping `policy`, and its `purification`.",
      (schema.Policy, schema.Purification), """\
 policy:

@@ -80,7 +80,7 @@ def space_problems(scenario: Scenario) -> list[ConfigError]:
     on_space = {frozenset(scenario.links[i].between) for i in space_links}
     for k, demand in enumerate(scenario.demands):
         protocol = getattr(demand, "protocol", None)
-        if (frozenset(demand.between) in on_space and demand.kind == "qkd"
+        if (demand.kind == "qkd" and frozenset(demand.between) in on_space
                 and protocol not in SPACE_PROTOCOLS):
             problems.append(ConfigError(f"demands[{k}].protocol", f"a satellite link runs "
                                         f"{', '.join(SPACE_PROTOCOLS)}, got {protocol}"))

@@ -1,0 +1,171 @@
+"""Applications computed from delivered pairs, as scenario demands: each figure against
+its closed form at the delivered pair fidelity, bad fields refused by name, and the same
+numbers for the same seed.
+
+The links are Werner (raw fidelity 0.97) and the memories keep (T2 = 1e9 s), so every
+delivered pair is a Werner pair: swapped Werner pairs stay Werner, and the run's mean
+delivered fidelity F is then the fidelity of the mixture the applications draw from.
+Statistical tolerances are 5 standard errors of the application's own runs.
+"""
+
+import dataclasses
+import json
+import math
+import re
+
+import pytest
+
+from qinet.analysis.app_metrics import AppMetrics
+from qinet.analysis.metrics import summarize
+from qinet.analysis.report import run_report
+from qinet.errors import ConfigError
+from qinet.scenario import Simulation, load_scenario
+
+from ..network.conftest import chain_scenario
+
+BELL = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; h q[0]; cx q[0],q[1];'
+
+
+def _run(demands, seed=1):
+    scenario = load_scenario(chain_scenario(2, length_km=1.0, raw_fidelity=0.97, t2="1e9 s",
+                                            seed=seed, demands=demands))
+    return summarize(Simulation(scenario).run())
+
+
+def test_chsh_randomness_matches_the_werner_closed_form():
+    (m,) = _run([{"kind": "app", "app": "chsh-randomness", "between": ["n0", "n2"],
+                  "count": 4000}]).apps
+    f = m.pair_fidelity_mean
+    closed = 2 * math.sqrt(2) * (4 * f - 1) / 3
+    assert (m.app, m.between, m.completed, m.pairs_used) == (
+        "chsh-randomness", ("n0", "n2"), 4000, 4000)
+    assert m.chsh_expected == pytest.approx(closed, abs=1e-9)  # the pairs are Werner
+    assert abs(m.chsh_estimate - closed) < 5 * m.chsh_std_error
+    assert m.chsh_lower_bound < m.chsh_estimate
+    assert m.certified_bits == pytest.approx(4000 * m.min_entropy_bits_per_round)
+    assert f < 0.97  # two Werner links swapped: below either link
+
+
+def test_ghz_fidelity_matches_the_fused_werner_closed_form():
+    (m,) = _run([{"kind": "app", "app": "ghz", "centre": "n1", "participants": ["n0", "n2"],
+                  "count": 3000}]).apps
+    f = m.pair_fidelity_mean
+    closed = (((2 * f + 1) / 3) ** 2 + ((4 * f - 1) / 3) ** 2) / 2  # de Bone et al. 2020
+    assert (m.between, m.completed, m.pairs_used) == (("n1", "n0", "n2"), 3000, 6000)
+    assert m.fidelity_expected == pytest.approx(closed, abs=1e-9)
+    sigma = math.sqrt(closed * (1 - closed) / 3000)
+    assert abs(m.fidelity_estimate - closed) < 5 * sigma
+    assert m.fidelity_estimate_error == pytest.approx(sigma, rel=0.2)
+
+
+def test_secret_sharing_error_rate_matches_the_ghz_closed_form():
+    (m,) = _run([{"kind": "app", "app": "secret-sharing", "centre": "n1",
+                  "participants": ["n0", "n2"], "count": 8000}]).apps
+    f = m.pair_fidelity_mean
+    closed = (1 - ((4 * f - 1) / 3) ** 2) / 2  # the parity of X/Y rounds, two shareholders
+    assert m.error_rate_expected == pytest.approx(closed, abs=1e-9)
+    checked = m.completed / 2 * 0.5  # half the rounds kept (even Y count), half checked
+    assert abs(m.error_rate - closed) < 5 * math.sqrt(closed * (1 - closed) / checked)
+    assert m.aborted is False
+    assert 0 < m.secret_bits < m.completed
+
+
+def test_circuit_bell_state_fidelity_is_the_pair_fidelity():
+    # h; cx across two nodes: the non-local CX's pair error I, X, Y, Z maps Φ+ to
+    # Φ+, Ψ+, Ψ-, Φ- (orthogonal unless I), so the output fidelity is the pair's w0 = F
+    (m,) = _run([{"kind": "app", "app": "circuit", "qasm": BELL,
+                  "qubits": {"q[0]": "n0", "q[1]": "n2"}, "count": 3000}]).apps
+    f = m.pair_fidelity_mean
+    assert (m.app, m.between, m.completed, m.pairs_used) == ("circuit", ("n0", "n2"),
+                                                              3000, 3000)
+    assert abs(m.fidelity_estimate - f) < 5 * math.sqrt(f * (1 - f) / 3000)
+
+
+def test_circuit_reads_a_qasm_file_beside_the_scenario(tmp_path):
+    import yaml
+    (tmp_path / "bell.qasm").write_text(BELL)
+    data = chain_scenario(1, length_km=1.0, demands=[
+        {"kind": "app", "app": "circuit", "qasm": "bell.qasm",
+         "qubits": {"q[0]": "n0", "q[1]": "n1"}, "count": 50}])
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    (m,) = summarize(Simulation(load_scenario(path)).run()).apps
+    assert (m.completed, m.fidelity_estimate) == (50, 1.0)  # perfect links: exact
+    with pytest.raises(ConfigError, match=r"demands\[0\]\.qasm"):
+        load_scenario(chain_scenario(1, demands=[
+            {"kind": "app", "app": "circuit", "qasm": "missing.qasm",
+             "qubits": {"q[0]": "n0", "q[1]": "n1"}}]))
+
+
+def test_circuit_without_qiskit_names_the_extra(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "qiskit", None)  # import qiskit now fails
+    scenario = load_scenario(chain_scenario(1, demands=[
+        {"kind": "app", "app": "circuit", "qasm": BELL,
+         "qubits": {"q[0]": "n0", "q[1]": "n1"}}]))
+    with pytest.raises(ConfigError, match=r"demands\[0\]\.qasm.*circuits"):
+        Simulation(scenario)
+
+
+@pytest.mark.parametrize(("demand", "field"), [
+    ({"app": "ghz", "centre": "n1", "participants": ["n0", "n0"]}, "demands[0].participants"),
+    ({"app": "ghz", "centre": "n1", "participants": ["n1", "n0"]}, "demands[0].participants"),
+    ({"app": "ghz", "centre": "n9", "participants": ["n0"]}, "demands[0].centre"),
+    ({"app": "ghz", "centre": "n1", "participants": ["n0", "nx"]},
+     "demands[0].participants[1]"),
+    ({"app": "ghz", "centre": "n1", "participants": ["n0"], "between": ["n0", "n1"]},
+     "demands[0].between"),
+    ({"app": "secret-sharing", "centre": "n1", "participants": ["n0"]},
+     "demands[0].participants"),
+    ({"app": "secret-sharing", "centre": "n1", "participants": ["n0", "n2"],
+      "check_fraction": 1.0}, "demands[0].check_fraction"),
+    ({"app": "chsh-randomness", "between": ["n0", "n2"], "epsilon": 0}, "demands[0].epsilon"),
+    ({"app": "chsh-randomness", "between": ["n0", "n7"]}, "demands[0].between[1]"),
+    ({"app": "chsh-randomness", "between": ["n0", "n2"], "count": 0}, "demands[0].count"),
+    ({"app": "circuit", "qasm": BELL, "qubits": {"q0": "n0"}}, "demands[0].qubits"),
+    ({"app": "circuit", "qasm": BELL, "qubits": {"q[0]": "n0", "q[1]": "n5"}},
+     "demands[0].qubits.q[1]"),
+])
+def test_bad_fields_are_refused_by_name(demand, field):
+    # the schema's own checks name the model too: demands[0].app.ghz.participants
+    where, _, name = field.partition(".")
+    pattern = re.escape(where) + r"(\.app\.[a-z-]+)?\." + re.escape(name) + ":"
+    with pytest.raises(ConfigError, match=pattern):
+        load_scenario(chain_scenario(2, demands=[{"kind": "app", **demand}]))
+
+
+def test_a_qubit_without_a_node_is_refused_at_build():
+    scenario = load_scenario(chain_scenario(1, demands=[
+        {"kind": "app", "app": "circuit", "qasm": BELL, "qubits": {"q[0]": "n0"}}]))
+    with pytest.raises(ConfigError, match=r"demands\[0\]\.qubits.*q\[1\]"):
+        Simulation(scenario)
+
+
+def test_same_seed_same_numbers_and_the_report():
+    demands = [
+        {"kind": "app", "app": "chsh-randomness", "between": ["n0", "n2"], "count": 500},
+        {"kind": "entanglement", "between": ["n0", "n1"], "pairs": 10},
+        {"kind": "app", "app": "ghz", "centre": "n1", "participants": ["n0", "n2"],
+         "count": 200},
+        {"kind": "app", "app": "secret-sharing", "centre": "n1",
+         "participants": ["n0", "n2"], "count": 200},
+        {"kind": "app", "app": "circuit", "qasm": BELL,
+         "qubits": {"q[0]": "n0", "q[1]": "n2"}, "count": 200},
+    ]
+    first, again, other = _run(demands), _run(demands), _run(demands, seed=2)
+    assert first.to_dict()["apps"] == again.to_dict()["apps"]
+    assert first.to_dict()["apps"] != other.to_dict()["apps"]
+    assert [a.demand for a in first.apps] == [0, 2, 3, 4]
+    assert [d.pairs for d in first.demands] == [10]
+    data = first.to_dict()
+    assert all(set(a) == {f.name for f in dataclasses.fields(AppMetrics)}
+               for a in data["apps"])
+    json.dumps(data)
+    from rich.console import Console
+    console = Console(width=110, record=True)
+    console.print(run_report(first))
+    text = console.export_text()
+    for line in ("app chsh-randomness · n0 ↔ n2", "CHSH S", "app ghz · n1 → n0, n2",
+                 "GHZ fidelity (closed form)", "app secret-sharing", "error rate (closed form)",
+                 "app circuit · n0, n2", "circuit fidelity"):
+        assert line in text
