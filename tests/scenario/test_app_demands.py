@@ -169,3 +169,24 @@ def test_same_seed_same_numbers_and_the_report():
                  "GHZ fidelity (closed form)", "app secret-sharing", "error rate (closed form)",
                  "app circuit · n0, n2", "circuit fidelity"):
         assert line in text
+
+
+def test_the_examples_of_docs_apps_md_run():
+    from pathlib import Path
+
+    import yaml
+    doc = Path(__file__).resolve().parents[2] / "docs" / "apps.md"
+    section = doc.read_text(encoding="utf-8").split("## Applications on delivered pairs")[1]
+    examples = re.findall(r"^```yaml\n(.*?)^```", section.split("\n## ")[0],
+                          flags=re.MULTILINE | re.DOTALL)
+    apps = [yaml.safe_load(e)["demands"][0]["app"] for e in examples]
+    assert apps == ["chsh-randomness", "ghz", "secret-sharing", "circuit"]
+    star = chain_scenario(1, length_km=1.0, raw_fidelity=0.97, t2="1e9 s")
+    star["nodes"] = [{**star["nodes"][0], "name": n, "memories": 3 if n == "hub" else 1}
+                     for n in ("hub", "alice", "bob", "carol")]
+    star["links"] = [{**star["links"][0], "between": ["hub", n]}
+                     for n in ("alice", "bob", "carol")]
+    for example in examples:
+        demand = dict(yaml.safe_load(example)["demands"][0], count=50)
+        (m,) = summarize(Simulation(load_scenario({**star, "demands": [demand]})).run()).apps
+        assert m.completed == 50, demand["app"]
