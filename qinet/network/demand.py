@@ -18,7 +18,8 @@ from qinet.quantum.backend import QuantumBackend
 @dataclass(frozen=True, slots=True)
 class RequestClock:
     """Requests at a fixed rate on the integer clock: the k-th (k = 0, 1, ...) arrives at
-    ``k * period_ps``, the period being ``1/rate`` rounded to the picosecond.
+    ``start_ps + k * period_ps``, the period being ``1/rate`` rounded to the picosecond
+    (``start_ps``: when the demand was added, 0 for a scenario's own demands).
 
     A rate of zero makes no request at all (``period_ps`` is 0 then).
 
@@ -33,27 +34,29 @@ class RequestClock:
     """
 
     period_ps: int
+    start_ps: int = 0
 
     @classmethod
-    def at_rate(cls, rate_hz: float) -> RequestClock:
-        """The clock of ``rate_hz`` requests per second."""
-        return cls(max(1, round(1e12 / rate_hz)) if rate_hz > 0 else 0)
+    def at_rate(cls, rate_hz: float, start_ps: int = 0) -> RequestClock:
+        """The clock of ``rate_hz`` requests per second from ``start_ps``."""
+        return cls(max(1, round(1e12 / rate_hz)) if rate_hz > 0 else 0, start_ps)
 
     def arrived(self, now_ps: int) -> int:
         """Requests that have arrived by ``now_ps`` (inclusive)."""
-        if self.period_ps == 0 or now_ps < 0:
+        since = now_ps - self.start_ps
+        if self.period_ps == 0 or since < 0:
             return 0
-        return now_ps // self.period_ps + 1
+        return since // self.period_ps + 1
 
     def arrival_ps(self, k: int) -> int:
         """When request ``k`` (from 0) arrives."""
-        return k * self.period_ps
+        return self.start_ps + k * self.period_ps
 
     def next_arrival_ps(self, now_ps: int) -> int | None:
         """When the first request after ``now_ps`` arrives (``None``: never)."""
         if self.period_ps == 0:
             return None
-        return self.arrived(now_ps) * self.period_ps
+        return self.start_ps + self.arrived(now_ps) * self.period_ps
 
 
 class DemandLog:
@@ -85,6 +88,7 @@ class DemandLog:
         target_pairs: pairs asked for, or ``None``.
         stats: where the batches go.
         keep_pairs: keep every pair's record (see :meth:`arrays`).
+        start_ps: when requests start arriving (a demand added during a run).
 
     Attributes:
         delivered: end-to-end pairs delivered.
@@ -101,12 +105,13 @@ class DemandLog:
                  "resolver", "sink", "stats", "swap_failures", "swaps", "target_pairs")
 
     def __init__(self, rate_hz: float | None, *, stats: DeliveryStats,
-                 target_pairs: int | None = None, keep_pairs: bool = True) -> None:
+                 target_pairs: int | None = None, keep_pairs: bool = True,
+                 start_ps: int = 0) -> None:
         self.rate_hz = rate_hz
         self.target_pairs = target_pairs
         self.stats = stats
         self.keep_pairs = keep_pairs
-        self.clock = None if rate_hz is None else RequestClock.at_rate(rate_hz)
+        self.clock = None if rate_hz is None else RequestClock.at_rate(rate_hz, start_ps)
         self.resolver: Callable[[list[Any]], Any] | None = None
         self.sink: Callable[[Any, QuantumBackend], object] | None = None
         self.resolve_every = 4096

@@ -109,7 +109,9 @@ class EntanglementNetwork:
         index = len(self.demands)
         stats = DeliveryStats(window_ps=max(1, s_to_ps(window_s)), min_fidelity=min_fidelity,
                               rng=self.rng.generator(f"demand/{index}/latency-sample"))
-        log = DemandLog(rate_hz, stats=stats, target_pairs=pairs, keep_pairs=keep_pairs)
+        # requests arrive from the moment the demand is added (0 for a scenario's)
+        log = DemandLog(rate_hz, stats=stats, target_pairs=pairs, keep_pairs=keep_pairs,
+                        start_ps=self.timeline.now_ps)
         segments = []
         adjacency = self.graph.adj
         for x, y in itertools.pairwise(path):
