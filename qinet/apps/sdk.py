@@ -29,6 +29,26 @@ probability ``measurement_error`` (the state collapses on the true outcome).
 The run is on the one timeline of the network, seeded from the runtime's random tree:
 same network, programs and seed give the same outcomes.
 
+State backends (``AppRuntime(..., backend=...)``, one of :data:`BACKENDS`):
+
+* ``"density-matrix"``: the register holds exact density matrices
+  (:class:`~qinet.apps.register.QubitRegister`); any gate, a few dozen qubits at once;
+* ``"stabilizer"``: the register is one stabilizer state on stim
+  (:class:`~qinet.quantum.tableau_register.TableauRegister`), for Clifford programs
+  with Pauli noise over thousands of qubits. Each noise source enters as a sampled Pauli
+  channel: a delivered pair as ``Φ+`` then the Pauli of its Bell weights (exact for the
+  Bell-diagonal pairs of the network's Bell-diagonal backend; a density-matrix pair enters
+  as its Bell twirl), memory decay as its Pauli twirl (exact for dephasing; amplitude
+  damping loses its pull towards ``|0>``), gate depolarising as drawn Paulis. A run is
+  one shot, as on hardware: statistics come from many seeded runs. A non-Clifford gate
+  or state is refused (:class:`~qinet.errors.ProtocolError`), :meth:`NodeContext.state`
+  is refused, and :meth:`NodeContext.fidelity` (stabilizer targets only) is the
+  fidelity of the sampled trajectory, whose mean over runs is the ensemble's;
+* ``"auto"`` (the default): decided before the run, from the programs alone:
+  ``"stabilizer"`` when every program was declared Clifford with :func:`clifford`,
+  ``"density-matrix"`` otherwise. A declared program that then applies a non-Clifford
+  gate is refused, never moved to the other backend halfway.
+
 Examples:
     Two programs, one message: ``bob`` gets ``alice``'s bit after the fibre delay.
 
@@ -70,6 +90,7 @@ from qinet.network.policy import NodeOperations
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.backend import QuantumBackend
 from qinet.quantum.states import weights_to_density_matrix
+from qinet.quantum.tableau_register import TableauRegister
 from qinet.rng import RngTree
 from qinet.units import s_to_ps
 
@@ -78,6 +99,31 @@ Program = Callable[..., Generator["Event", Any, Any]]
 
 _PERFECT = QuantumMemory(t1_s=float("inf"), t2_s=float("inf"))
 _IDEAL = NodeOperations()
+
+_CLIFFORD_MARK = "__qinet_clifford__"
+BACKENDS: tuple[str, ...] = ("auto", "stabilizer", "density-matrix")
+"""The state backends of :class:`AppRuntime` (see the module docstring)."""
+
+
+def clifford(program: Program) -> Program:
+    """Declare ``program`` Clifford: it applies only Clifford gates (H, S, CNOT, CZ,
+    Paulis, quarter-turn rotations) and makes only stabilizer states, so ``"auto"`` may
+    run it on the stabilizer backend. Returns ``program`` itself, marked.
+
+    Examples:
+        >>> @clifford
+        ... def bell_check(ctx):
+        ...     yield from ()
+        >>> is_clifford(bell_check), is_clifford(lambda ctx: iter(()))
+        (True, False)
+    """
+    setattr(program, _CLIFFORD_MARK, True)  # an attribute mypy cannot see on a Callable
+    return program
+
+
+def is_clifford(program: Program) -> bool:
+    """Whether ``program`` was declared with :func:`clifford`."""
+    return bool(getattr(program, _CLIFFORD_MARK, False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,19 +239,23 @@ class EprSocket:
 
     def _on_pairs(self, states: Any, backend: QuantumBackend) -> None:
         arrays = np.asarray(states)
-        rhos = arrays if arrays.ndim == 3 else weights_to_density_matrix(
-            backend.bell_weights(states))
+        rhos = arrays if arrays.ndim == 3 or self.runtime.tableau is not None else (
+            weights_to_density_matrix(backend.bell_weights(states)))
         fidelities = np.asarray(backend.fidelity(states), dtype=float)
         now = self.runtime.timeline.now_ps
         a, b = self.between
-        for rho, fidelity in zip(rhos, fidelities, strict=True):
+        # the stabilizer register takes each pair as its Bell weights (its Bell twirl)
+        tableau = self.runtime.tableau
+        pairs = rhos if tableau is None else backend.bell_weights(states)
+        for pair, fidelity in zip(pairs, fidelities, strict=True):
             self.delivered += 1
             if fidelity < self.min_fidelity:
                 self.discarded += 1
                 continue
             self._fidelities.append(float(fidelity))
             index = len(self._fidelities) - 1
-            qa, qb = self.runtime.add_state(rho, (a, b))
+            qa, qb = (self.runtime.add_state(pair, (a, b)) if tableau is None
+                      else self.runtime.add_bell(pair, (a, b)))
             self.queues[a].put(Qubit(qa.id, a, index, now))
             self.queues[b].put(Qubit(qb.id, b, index, now))
 
@@ -253,11 +303,14 @@ class AppRunResult:
         programs: one result per program, in the order they were added.
         sockets: one record per EPR socket, in the order they were opened.
         elapsed_ps: the clock when the run ended.
+        backend: the state backend the run used (``"stabilizer"`` or
+            ``"density-matrix"``).
     """
 
     programs: tuple[ProgramResult, ...]
     sockets: tuple[SocketRecord, ...]
     elapsed_ps: int
+    backend: str = "density-matrix"
 
 
 class NodeContext:
@@ -333,7 +386,12 @@ class NodeContext:
             op = np.asarray(gate, dtype=np.complex128)
         ids = self._own(qubits)
         register = self._runtime.register
-        register.apply(op, *ids)
+        tableau = self._runtime.tableau
+        if tableau is None:
+            register.apply(op, *ids)
+        else:
+            tableau.apply(op, *ids, label=f"gate {gate!r} at {self.node}" if isinstance(
+                gate, str) else f"the gate matrix applied at {self.node}")
         if len(ids) > 1:  # the node's two-qubit gate noise, as the network's repeaters
             register.depolarize(self._operations.gate_depolarizing, *ids)
 
@@ -356,7 +414,9 @@ class NodeContext:
         """The fidelity ``<ψ|ρ|ψ>`` of ``qubits``, decayed up to now.
 
         The simulator's reading, for metrics and checks: no physical node can read a
-        state; programs that must stay physical measure instead.
+        state; programs that must stay physical measure instead. On the stabilizer
+        backend ψ must be a stabilizer state and the value is that of the sampled
+        trajectory (0, 1 or a power of ½), whose mean over runs is the fidelity.
         """
         group = qubits if isinstance(qubits, tuple) else (qubits,)
         ids = tuple(q.id for q in group)
@@ -364,7 +424,11 @@ class NodeContext:
         return self._runtime.register.fidelity(psi, *ids)
 
     def state(self, *qubits: Qubit) -> np.ndarray:
-        """The reduced density matrix of ``qubits`` now (the simulator's reading)."""
+        """The reduced density matrix of ``qubits`` now (the simulator's reading).
+
+        Raises:
+            ProtocolError: on the stabilizer backend, which holds no density matrix.
+        """
         ids = tuple(q.id for q in qubits)
         self._runtime.catch_up(ids)
         return self._runtime.register.reduced(*ids)
@@ -422,11 +486,23 @@ class AppRuntime:
         rng: the random tree (each program takes its own stream).
         stop_when_done: stop the timeline when the last program returns (off when the
             timeline has other work to run to its end).
+        backend: the state backend, one of :data:`BACKENDS` (see the module
+            docstring); ``"auto"`` is settled when the run starts
+            (:attr:`state_backend`).
+
+    Raises:
+        ConfigError: no network and no graph or timeline, or an unknown ``backend``.
     """
 
     def __init__(self, network: EntanglementNetwork | None = None, *,
                  graph: nx.Graph[str] | None = None, timeline: Timeline | None = None,
-                 rng: RngTree, stop_when_done: bool = True) -> None:
+                 rng: RngTree, stop_when_done: bool = True, backend: str = "auto") -> None:
+        if backend not in BACKENDS:
+            raise ConfigError("backend", f"unknown state backend {backend!r}; use one of "
+                              f"{list(BACKENDS)}")
+        self.backend = backend
+        self.state_backend = "density-matrix" if backend == "auto" else backend
+        self.tableau: TableauRegister | None = None
         self.network = network
         self.stop_when_done = stop_when_done
         if network is not None:
@@ -436,7 +512,7 @@ class AppRuntime:
         self.graph = graph
         self.timeline = timeline
         self.rng = rng
-        self.register = QubitRegister()
+        self.register: QubitRegister | TableauRegister = QubitRegister()
         self.sockets: list[EprSocket] = []
         self.contexts: list[NodeContext] = []
         self._programs: list[tuple[NodeContext, Program, dict[str, Any]]] = []
@@ -531,8 +607,27 @@ class AppRuntime:
         return tuple(Qubit(q, node) for q, node in zip(ids, nodes, strict=True))
 
     def add_state(self, rho: ArrayLike, nodes: tuple[str, ...]) -> tuple[Qubit, ...]:
-        """New qubits at ``nodes`` in the joint state ``rho``, decaying from now."""
-        return self._track(self.register.add(rho), nodes)
+        """New qubits at ``nodes`` in the joint state ``rho``, decaying from now.
+
+        Raises:
+            ProtocolError: on the stabilizer backend, a ``rho`` that is not a pure
+                stabilizer state.
+        """
+        if isinstance(self.register, QubitRegister):
+            return self._track(self.register.add(rho), nodes)
+        values, vectors = np.linalg.eigh(np.asarray(rho, dtype=np.complex128))
+        if values[-1] < 1.0 - 1e-9:
+            raise ProtocolError("the stabilizer backend takes pure stabilizer states only; "
+                                "give a pair's Bell weights to add_bell")
+        return self._track(self.register.add_pure(vectors[:, -1]), nodes)
+
+    def add_bell(self, weights: ArrayLike, nodes: tuple[str, str]) -> tuple[Qubit, ...]:
+        """A new pair at ``nodes`` in the Bell-diagonal state of ``weights`` (Φ+, Ψ+, Ψ-,
+        Φ-), decaying from now: its density matrix, or on the stabilizer backend ``Φ+``
+        and the sampled Pauli of the weights."""
+        if self.tableau is not None:
+            return self._track(self.tableau.add_bell(weights), nodes)
+        return self.add_state(weights_to_density_matrix(weights), nodes)
 
     def add_pure(self, psi: ArrayLike, node: str) -> tuple[Qubit, ...]:
         """New qubits at ``node`` in the pure state ``psi``, decaying from now."""
@@ -606,6 +701,7 @@ class AppRuntime:
         Side Effects:
             Schedules the programs' first steps at the present time.
         """
+        self._settle_backend()
         if self.network is not None and start_network:
             self.network.start()
         for ctx, program, options in self._programs:
@@ -614,11 +710,24 @@ class AppRuntime:
             ctx.started_ps = self.timeline.now_ps
             self.timeline.schedule_after(0, self._step, ctx, gen, None)
 
+    def _settle_backend(self) -> None:
+        """Choose the state backend before anything runs (see the module docstring)."""
+        if self.backend == "auto":
+            declared = bool(self._programs) and all(
+                is_clifford(program) for _, program, _ in self._programs)
+            self.state_backend = "stabilizer" if declared else "density-matrix"
+        if self.state_backend == "stabilizer" and self.tableau is None:
+            if len(self.register):
+                raise ProtocolError("the stabilizer backend starts from an empty register; "
+                                    "add no qubits before the run starts")
+            self.tableau = TableauRegister(self.rng.generator("apps/stabilizer"))
+            self.register = self.tableau
+
     def result(self) -> AppRunResult:
         """Every program's and socket's record so far."""
         return AppRunResult(tuple(ctx.result() for ctx in self.contexts),
                             tuple(s.record() for s in self.sockets),
-                            self.timeline.now_ps)
+                            self.timeline.now_ps, self.state_backend)
 
     def run(self, *, until_s: float | None = None) -> AppRunResult:
         """Start, then run until every program returned, nothing is left to happen, or
