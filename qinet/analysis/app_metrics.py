@@ -7,11 +7,20 @@ apply to it are ``None`` (``null`` in JSON). ``docs/metrics.md`` defines every k
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from qinet.apps.circuits import DistributedResult
-from qinet.apps.crypto import ChshRandomnessReport, SecretSharingReport
+from qinet.apps.clock_sync import ClockSyncReport
+from qinet.apps.crypto import (
+    AuthenticationReport,
+    BlindRunReport,
+    ChshRandomnessReport,
+    SecretSharingReport,
+    SignatureRunReport,
+)
 from qinet.apps.ghz import GhzResult
 from qinet.apps.nonlocal_gates import NonlocalGateResult
+from qinet.apps.sensing import SensingComparison
 from qinet.scenario.apps import AppRecord, PairAppResult
 
 
@@ -56,6 +65,31 @@ class AppMetrics:
         aborted: whether the error rate exceeded it.
         secret_bits: dealer's bits shared (kept rounds not announced as checks; 0 when
             aborted).
+        accept_rate: authentication: attempts accepted; signatures: signings the first
+            recipient accepted.
+        accept_rate_expected: authentication: ``1 - P(Bin(n, e) > k)``.
+        round_error_rate: authentication: wrong answers per challenge.
+        round_error_rate_expected: ``e = (w_X + w_Z)/2 + w_Y`` of the pairs used.
+        false_accept_probability: ``P(Bin(n, 1/2) <= k)``, an impostor's chance.
+        trap_failure_rate: blind: traps that failed, per trap.
+        trap_failure_rate_expected: its closed form on the pairs used (honest server).
+        detection_rate: blind: runs in which a trap failed (the client rejects).
+        failure_rate: signatures: the strategy's failures per signing (honest: rejected;
+            repudiate: accepted by one recipient and rejected by the other; forge:
+            accepted).
+        failure_probability_expected: its closed form on the pairs used.
+        failure_bound: its Hoeffding bound.
+        phase_mean_rad, phase_std_rad: phase-sensing: the GHZ estimate of the average
+            phase over the estimates, and its sampled spread.
+        phase_cramer_rao_std_rad: the Cramér-Rao bound on that spread.
+        offset_mean_s, offset_std_s, offset_cramer_rao_std_s: clock-sync: the same for
+            the clocks' mean offset.
+        gain_over_independent: sampled spread of as many independent sensors (clocks)
+            over the GHZ's.
+        gain_expected: the same from the Cramér-Rao bounds.
+        time_to_estimate_s: clock-sync: rounds times the wait for a GHZ state (or the
+            interrogation), plus the latency of the farthest clock's bits.
+        note: why an application on delivered pairs computed nothing, else ``None``.
         average_gate_fidelity: gates with ``choi`` inputs: ``(4 F_pro + 1)/5``.
         rate_hz: runs completed per second, up to the last completion.
         latency_mean_s: mean classical part of a run: the bits' flight (teleport) or
@@ -87,6 +121,27 @@ class AppMetrics:
     tolerated_error_rate: float | None
     aborted: bool | None
     secret_bits: int | None
+    accept_rate: float | None
+    accept_rate_expected: float | None
+    round_error_rate: float | None
+    round_error_rate_expected: float | None
+    false_accept_probability: float | None
+    trap_failure_rate: float | None
+    trap_failure_rate_expected: float | None
+    detection_rate: float | None
+    failure_rate: float | None
+    failure_probability_expected: float | None
+    failure_bound: float | None
+    phase_mean_rad: float | None
+    phase_std_rad: float | None
+    phase_cramer_rao_std_rad: float | None
+    offset_mean_s: float | None
+    offset_std_s: float | None
+    offset_cramer_rao_std_s: float | None
+    gain_over_independent: float | None
+    gain_expected: float | None
+    time_to_estimate_s: float | None
+    note: str | None
     average_gate_fidelity: float | None
     rate_hz: float | None
     latency_mean_s: float | None
@@ -117,33 +172,78 @@ def app_metrics(record: AppRecord) -> AppMetrics:
         pair_fidelity_mean=_num(r.pair_fidelity_mean), fidelity_mean=_num(r.fidelity_mean),
         fidelity_std=_num(r.fidelity_std), fidelity_estimate=estimate,
         fidelity_estimate_error=error, average_gate_fidelity=gate_fidelity,
-        fidelity_expected=None, chsh_estimate=None, chsh_std_error=None,
-        chsh_lower_bound=None, chsh_expected=None, min_entropy_bits_per_round=None,
-        certified_bits=None, error_rate=None, error_rate_expected=None,
-        tolerated_error_rate=None, aborted=None, secret_bits=None,
+        **dict.fromkeys(PAIR_APP_KEYS),
         rate_hz=_num(rate), latency_mean_s=_num(r.latency_mean_s),
         completion_time_s=r.elapsed_s if done else None)
 
 
 
+PAIR_APP_KEYS = (
+    "fidelity_expected", "chsh_estimate", "chsh_std_error", "chsh_lower_bound",
+    "chsh_expected", "min_entropy_bits_per_round", "certified_bits", "error_rate",
+    "error_rate_expected", "tolerated_error_rate", "aborted", "secret_bits", "accept_rate",
+    "accept_rate_expected", "round_error_rate", "round_error_rate_expected",
+    "false_accept_probability", "trap_failure_rate", "trap_failure_rate_expected",
+    "detection_rate", "failure_rate", "failure_probability_expected", "failure_bound",
+    "phase_mean_rad", "phase_std_rad", "phase_cramer_rao_std_rad", "offset_mean_s",
+    "offset_std_s", "offset_cramer_rao_std_s", "gain_over_independent", "gain_expected",
+    "time_to_estimate_s", "note")
+"""The keys only applications on delivered pairs fill."""
+
+
+def _report_keys(rep: object) -> dict[str, Any]:
+    """The keys one application's report fills (the others stay ``None``)."""
+    if isinstance(rep, GhzResult):
+        return {"fidelity_expected": float(rep.fidelity_closed_form)}
+    if isinstance(rep, ChshRandomnessReport):
+        return {"chsh_estimate": rep.chsh_estimate, "chsh_std_error": _num(rep.chsh_std_error),
+                "chsh_lower_bound": rep.chsh_lower_bound, "chsh_expected": rep.chsh_expected,
+                "min_entropy_bits_per_round": rep.min_entropy_bits_per_round,
+                "certified_bits": rep.certified_bits}
+    if isinstance(rep, SecretSharingReport):
+        return {"error_rate": _num(rep.error_rate),
+                "error_rate_expected": rep.error_rate_expected,
+                "tolerated_error_rate": rep.tolerated_error_rate, "aborted": rep.aborted,
+                "secret_bits": int(rep.secret_bits.size)}
+    if isinstance(rep, AuthenticationReport):
+        return {"accept_rate": rep.accept_rate,
+                "accept_rate_expected": 1.0 - rep.false_reject_probability,
+                "round_error_rate": float(rep.errors.sum()) / (rep.sessions * rep.rounds),
+                "round_error_rate_expected": rep.round_error_rate_expected,
+                "false_accept_probability": rep.false_accept_probability}
+    if isinstance(rep, BlindRunReport):
+        return {"trap_failure_rate": rep.trap_failure_rate,
+                "trap_failure_rate_expected": rep.trap_failure_rate_expected,
+                "detection_rate": rep.detection_rate}
+    if isinstance(rep, SignatureRunReport):
+        return {"accept_rate": _num(rep.bob_accept_rate), "failure_rate": rep.failure_rate,
+                "failure_probability_expected": rep.failure_probability_exact,
+                "failure_bound": rep.failure_bound}
+    if isinstance(rep, SensingComparison):
+        return {"phase_mean_rad": rep.ghz.phase_mean_rad, "phase_std_rad": rep.ghz.phase_std_rad,
+                "phase_cramer_rao_std_rad": rep.ghz.cramer_rao_std_rad,
+                "gain_over_independent": _num(rep.gain_over_independent),
+                "gain_expected": rep.predicted_gain_over_independent,
+                "fidelity_expected": rep.ghz_fidelity}
+    if isinstance(rep, ClockSyncReport):
+        return {"offset_mean_s": rep.ghz_mean_offset_estimate_s,
+                "offset_std_s": rep.ghz_time_offset_std_s,
+                "offset_cramer_rao_std_s": rep.ghz_cramer_rao_std_s,
+                "gain_over_independent": _num(rep.gain_over_independent),
+                "gain_expected": rep.predicted_gain_over_independent,
+                "time_to_estimate_s": rep.time_to_estimate_s,
+                "fidelity_expected": rep.ghz_fidelity}
+    return {}
+
+
 def _pair_app_metrics(index: int, requested: int, r: PairAppResult) -> AppMetrics:
     """The metrics of an application computed from delivered pairs."""
     rep = r.report
-    fidelity = error = expected = None
-    chsh: tuple[float | None, ...] = (None,) * 6
-    sharing: tuple[float | None, ...] = (None,) * 3
-    aborted: bool | None = None
-    secret: int | None = None
+    fidelity = error = None
     if isinstance(rep, GhzResult | DistributedResult):
         fidelity, error = float(rep.fidelity), float(rep.fidelity_std_error)
-        if isinstance(rep, GhzResult):
-            expected = float(rep.fidelity_closed_form)
-    elif isinstance(rep, ChshRandomnessReport):
-        chsh = (rep.chsh_estimate, _num(rep.chsh_std_error), rep.chsh_lower_bound,
-                rep.chsh_expected, rep.min_entropy_bits_per_round, rep.certified_bits)
-    elif isinstance(rep, SecretSharingReport):
-        sharing = (_num(rep.error_rate), rep.error_rate_expected, rep.tolerated_error_rate)
-        aborted, secret = rep.aborted, int(rep.secret_bits.size)
+    keys: dict[str, Any] = dict.fromkeys(PAIR_APP_KEYS)
+    keys.update(_report_keys(rep), note=r.note)
     done_s = r.completion_time_s
     return AppMetrics(
         demand=index, app=r.app, between=r.nodes,
@@ -151,9 +251,5 @@ def _pair_app_metrics(index: int, requested: int, r: PairAppResult) -> AppMetric
         completed=r.runs, pairs_used=r.pairs_used,
         pair_fidelity_mean=_num(r.pair_fidelity_mean), fidelity_mean=fidelity,
         fidelity_std=None, fidelity_estimate=fidelity, fidelity_estimate_error=error,
-        fidelity_expected=expected, chsh_estimate=chsh[0], chsh_std_error=chsh[1],
-        chsh_lower_bound=chsh[2], chsh_expected=chsh[3], min_entropy_bits_per_round=chsh[4],
-        certified_bits=chsh[5], error_rate=sharing[0], error_rate_expected=sharing[1],
-        tolerated_error_rate=sharing[2], aborted=aborted, secret_bits=secret,
         average_gate_fidelity=None, rate_hz=r.runs / done_s if done_s else None,
-        latency_mean_s=None, completion_time_s=done_s)
+        latency_mean_s=None, completion_time_s=done_s, **keys)

@@ -308,9 +308,12 @@ def app_table(m: AppMetrics) -> Table:
 def pair_app_table(m: AppMetrics) -> Table:
     """An application computed from delivered pairs: runs, its figures beside their
     closed forms, the pairs it used."""
-    ends = " ↔ ".join(m.between) if m.app == "chsh-randomness" else (
-        f"{m.between[0]} → {', '.join(m.between[1:])}" if m.app != "circuit"
-        else ", ".join(dict.fromkeys(m.between)))
+    if m.app == "circuit":
+        ends = ", ".join(dict.fromkeys(m.between))
+    elif m.app in ("chsh-randomness", "authentication", "blind"):
+        ends = " ↔ ".join(m.between)
+    else:  # a centre and its participants
+        ends = f"{m.between[0]} → {', '.join(m.between[1:])}"
     out = new_table(f"demand {m.demand + 1} · app {m.app} · {ends}", "value")
     out.add_row("runs completed", f"{format_number(m.completed)} of "
                                   f"{format_number(m.requested)}")
@@ -329,6 +332,34 @@ def pair_app_table(m: AppMetrics) -> Table:
         out.add_row("error rate", format_fraction(m.error_rate))
         out.add_row("error rate (closed form)", format_fraction(m.error_rate_expected))
         out.add_row("secret bits", "aborted" if m.aborted else format_number(m.secret_bits or 0))
+    if m.accept_rate is not None or m.failure_rate is not None:
+        out.add_row("accepted", format_fraction(m.accept_rate))
+    if m.accept_rate_expected is not None:
+        out.add_row("accepted (closed form)", format_fraction(m.accept_rate_expected))
+        out.add_row("wrong answers", f"{format_fraction(m.round_error_rate)} (closed form "
+                                     f"{format_fraction(m.round_error_rate_expected)})")
+        out.add_row("impostor accepted (closed form)", f"{m.false_accept_probability:.3g}")
+    if m.trap_failure_rate is not None:
+        out.add_row("traps failed", f"{format_fraction(m.trap_failure_rate)} (closed form "
+                                    f"{format_fraction(m.trap_failure_rate_expected)})")
+        out.add_row("runs rejected", format_fraction(m.detection_rate))
+    if m.failure_rate is not None:
+        out.add_row("failures", f"{format_fraction(m.failure_rate)} (closed form "
+                                f"{format_fraction(m.failure_probability_expected)}, bound "
+                                f"{m.failure_bound:.3g})")
+    if m.phase_mean_rad is not None:
+        out.add_row("average phase (rad)", _mean_std(m.phase_mean_rad, m.phase_std_rad))
+        out.add_row("Cramér-Rao bound (rad)", f"{m.phase_cramer_rao_std_rad:.4g}")
+    if m.offset_mean_s is not None:
+        out.add_row("mean clock offset", f"{format_time(m.offset_mean_s)} ± "
+                                         f"{format_time(m.offset_std_s)}")
+        out.add_row("Cramér-Rao bound", format_time(m.offset_cramer_rao_std_s))
+        out.add_row("time to an estimate", format_time(m.time_to_estimate_s))
+    if m.gain_expected is not None:
+        gain = "–" if m.gain_over_independent is None else f"{m.gain_over_independent:.3f}"
+        out.add_row("gain over independent", f"{gain} (closed form {m.gain_expected:.3f})")
+    if m.note is not None:
+        out.add_row("note", m.note)
     out.add_row("pair fidelity at delivery", _mean_std(m.pair_fidelity_mean, None))
     out.add_row("pairs used", format_number(m.pairs_used))
     out.add_row("rate", format_si(m.rate_hz, "runs/s"))

@@ -26,6 +26,7 @@ pairs (per run used, for circuits).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,15 +35,24 @@ from numpy.typing import NDArray
 
 from qinet.apps.circuits import DistributedResult, distribute, run_distributed
 from qinet.apps.circuits_qasm import as_circuit
+from qinet.apps.clock_sync import ClockSyncReport, hub_latencies_s, synchronise_clocks
 from qinet.apps.crypto import (
+    AuthenticationReport,
+    BlindRunReport,
     ChshRandomnessReport,
     SecretSharingReport,
+    SignatureRunReport,
+    run_authentication,
+    run_blind_computation,
     run_chsh_randomness,
     run_secret_sharing,
+    run_signatures,
+    signature_parameters,
 )
 from qinet.apps.ghz import GhzResult, simulate_ghz
 from qinet.apps.nonlocal_gates import NonlocalGateResult, NonlocalGateSession, setup_nonlocal_gate
 from qinet.apps.sdk import AppRuntime
+from qinet.apps.sensing import SensingComparison, compare_phase_sensing
 from qinet.apps.teleport import TeleportResult, TeleportSession, input_states, setup_teleportation
 from qinet.errors import ConfigError
 from qinet.network.manager import EntanglementNetwork
@@ -50,18 +60,25 @@ from qinet.quantum.circuit import Circuit
 from qinet.rng import RngTree
 from qinet.scenario import schema
 from qinet.scenario.schema_apps import (
+    AuthenticationAppDemand,
+    BlindAppDemand,
     ChshAppDemand,
     CircuitAppDemand,
+    ClockSyncAppDemand,
     GateAppDemand,
     GhzAppDemand,
     PairAppDemand,
+    PhaseSensingAppDemand,
     SecretSharingAppDemand,
+    SignaturesAppDemand,
     TeleportAppDemand,
     qubit_index,
 )
 
 FloatArray = NDArray[np.float64]
-AppReport = ChshRandomnessReport | GhzResult | SecretSharingReport | DistributedResult
+AppReport = (ChshRandomnessReport | GhzResult | SecretSharingReport | DistributedResult
+             | AuthenticationReport | BlindRunReport | SignatureRunReport | SensingComparison
+             | ClockSyncReport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +94,9 @@ class PairAppResult:
         pair_fidelity_mean: mean fidelity to Φ+ of the pairs kept, at delivery.
         pair_weights: per node pair used, ``(a, b, mean Bell weights (Φ+, Ψ+, Ψ-, Φ-))``.
         completion_time_s: when the last pair asked for was delivered (``None``: not all).
-        report: the application's own report (``None`` when no run completed).
+        report: the application's own report (``None`` when it computed nothing).
+        note: why it computed nothing (too few pairs, pairs too noisy to sign), or
+            ``None``.
     """
 
     app: str
@@ -88,6 +107,7 @@ class PairAppResult:
     pair_weights: tuple[tuple[str, str, tuple[float, ...]], ...]
     completion_time_s: float | None
     report: AppReport | None
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -132,15 +152,8 @@ class PairApp:
         self.circuit: Circuit | None = None
         per_run: dict[tuple[str, str], int] = {}
         node_field = "between"
-        if isinstance(demand, ChshAppDemand):
-            self.nodes: tuple[str, ...] = demand.between
-            per_run[demand.between] = 1
-        elif isinstance(demand, GhzAppDemand | SecretSharingAppDemand):
-            self.nodes = demand.nodes
-            node_field = "participants"
-            for p in demand.participants:
-                per_run[(demand.centre, p)] = 1
-        else:
+        self.nodes: tuple[str, ...]
+        if isinstance(demand, CircuitAppDemand):
             try:
                 self.circuit = as_circuit(demand.qasm)
             except ConfigError as exc:  # the reader names its input `circuit`
@@ -150,6 +163,20 @@ class PairApp:
             ideal = distribute(self.circuit, self.nodes, pair_fidelity=1.0)
             for a, b, n in ideal.pairs_by_link:
                 per_run[(a, b)] = n
+        elif isinstance(demand, ChshAppDemand | AuthenticationAppDemand | BlindAppDemand):
+            self.nodes = demand.between
+            per_run[demand.between] = (
+                1 if isinstance(demand, ChshAppDemand)
+                else demand.rounds if isinstance(demand, AuthenticationAppDemand)
+                else len(demand.angles) + 2 * demand.traps)  # the line's m + 2t qubits
+        else:
+            self.nodes = demand.nodes
+            node_field = "participants"
+            each = (2 * demand.length if isinstance(demand, SignaturesAppDemand)
+                    else demand.rounds
+                    if isinstance(demand, PhaseSensingAppDemand | ClockSyncAppDemand) else 1)
+            for p in demand.participants:
+                per_run[(demand.centre, p)] = each
         self.per_run = per_run
         self.kept: dict[tuple[str, str], _Kept] = {}
         self.routes = []
@@ -177,31 +204,70 @@ class PairApp:
         done = [route.log.completed_ps for route in self.routes]
         completion = (max(p for p in done if p is not None) * 1e-12
                       if all(p is not None for p in done) else None)
-        report = self._report(runs, weights) if runs else None
+        report: AppReport | None = None
+        note: str | None = "no run completed: too few pairs kept"
+        if runs and not (runs < 2 and isinstance(demand, PhaseSensingAppDemand
+                                                 | ClockSyncAppDemand)):
+            try:
+                report, note = self._report(runs, weights, completion), None
+            except ConfigError as exc:  # what the delivered pairs cannot do
+                note = str(exc)
+        elif runs:
+            note = "a spread needs at least 2 estimates: too few pairs kept"
         return PairAppResult(
             app=demand.app, nodes=self.nodes, runs=runs,
             pairs_used=runs * sum(self.per_run.values()),
             pair_fidelity_mean=float(every[:, 0].mean()) if len(every) else float("nan"),
-            pair_weights=means, completion_time_s=completion, report=report)
+            pair_weights=means, completion_time_s=completion, report=report, note=note)
 
-    def _report(self, runs: int, weights: dict[tuple[str, str], FloatArray]) -> AppReport:
+    def _report(self, runs: int, weights: dict[tuple[str, str], FloatArray],
+                completion_s: float | None) -> AppReport:
         demand = self.spec
         rng = self.rng.generator(f"demand/{self.index}/app")
         mean = {key: w.mean(axis=0) for key, w in weights.items()}
         if isinstance(demand, ChshAppDemand):
             return run_chsh_randomness(weights[demand.between][:runs], rng=rng,
                                        epsilon=demand.epsilon)
-        if isinstance(demand, GhzAppDemand | SecretSharingAppDemand):
-            star = np.array([mean[(demand.centre, p)] for p in demand.participants])
-            if isinstance(demand, GhzAppDemand):
-                return simulate_ghz(len(demand.nodes), pair_weights=star, shots=runs, rng=rng)
+        if isinstance(demand, AuthenticationAppDemand):
+            return run_authentication(mean[demand.between], rounds=demand.rounds,
+                                      tolerated_errors=demand.tolerated_errors, rng=rng,
+                                      sessions=runs)
+        if isinstance(demand, BlindAppDemand):
+            return run_blind_computation([math.radians(a) for a in demand.angles],
+                                         weights=mean[demand.between], traps=demand.traps,
+                                         runs=runs, rng=rng)
+        if isinstance(demand, CircuitAppDemand):
+            assert self.circuit is not None
+            return run_distributed(self.circuit, self.nodes, pair_weights=mean, shots=runs,
+                                   rng=rng)
+        star = np.array([mean[(demand.centre, p)] for p in demand.participants])
+        if isinstance(demand, GhzAppDemand):
+            return simulate_ghz(len(demand.nodes), pair_weights=star, shots=runs, rng=rng)
+        if isinstance(demand, SecretSharingAppDemand):
             return run_secret_sharing(parties=len(demand.nodes), rounds=runs, rng=rng,
                                       pair_weights=star, check_fraction=demand.check_fraction,
                                       epsilon=demand.epsilon)
-        assert self.circuit is not None
-        return run_distributed(self.circuit, self.nodes, pair_weights=mean, shots=runs,
-                               rng=rng)
-
+        if isinstance(demand, SignaturesAppDemand):
+            # both recipients' pairs together: the scheme takes one state for every pair
+            both = np.concatenate([weights[(demand.centre, p)] for p in demand.participants])
+            pooled = both.mean(axis=0)
+            params = signature_parameters(pooled, length=demand.length)
+            return run_signatures(pooled, params=params, trials=runs, rng=rng,
+                                  strategy=demand.strategy, altered=demand.altered)
+        if isinstance(demand, PhaseSensingAppDemand):
+            return compare_phase_sensing(phases_rad=demand.phases, pair_weights=star,
+                                         rounds=demand.rounds, trials=runs, rng=rng,
+                                         prior_phases_rad=demand.prior_phases)
+        latency = hub_latencies_s(self.network.graph, demand.centre)
+        t2_s = min(self.network.memories[n].t2_s for n in demand.nodes)
+        states = runs * demand.rounds
+        return synchronise_clocks(
+            offsets_s=demand.offsets, qubit_frequency_hz=demand.qubit_frequency,
+            pair_weights=star, rounds=demand.rounds, trials=runs, rng=rng,
+            message_latency_s=max(latency[p] for p in demand.participants),
+            prior_offsets_s=demand.prior_offsets, t2_s=t2_s,
+            interrogation_time_s=demand.interrogation_time,
+            ghz_rate_hz=states / completion_s if completion_s else math.inf)
 
 @dataclass(frozen=True, slots=True)
 class AppRecord:

@@ -46,7 +46,7 @@ from qinet.scenario.schema import (
     SnsDemand,
     TwinFieldDemand,
 )
-from qinet.scenario.schema_apps import ChshAppDemand, PairAppDemand, pair_app_node_problems
+from qinet.scenario.schema_apps import MultiNodeAppDemand, pair_app_node_problems
 from qinet.scenario.schema_space import (
     SPACE_SCHEMES,
     DownlinkLink,
@@ -930,12 +930,11 @@ def check_references(scenario: Scenario) -> None:
         qkd_neighbours.setdefault(b, set()).add(a)
     for i, demand in enumerate(scenario.demands):
         where = f"demands[{i}]"
-        if isinstance(demand, PairAppDemand):  # names other nodes than `between`
+        if isinstance(demand, MultiNodeAppDemand):  # names other nodes than `between`
             problems.extend(pair_app_node_problems(
                 demand, where, seen, known,
                 lambda a, b: entangled.get(a, a) == entangled.get(b, b)))
-            if not isinstance(demand, ChshAppDemand):
-                continue
+            continue
         missing = [j for j, end in enumerate(demand.between) if end not in seen]
         for j in missing:
             problems.append(ConfigError(f"{where}.between[{j}]", f"unknown node "

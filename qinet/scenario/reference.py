@@ -130,10 +130,15 @@ demands:
      "`chsh-randomness` runs one CHSH round on each of `count` pairs between its two nodes; "
      "`ghz` and `secret-sharing` fuse, `count` times, one pair from `centre` to each of "
      "`participants` into a GHZ state; `circuit` runs an OpenQASM circuit `count` times, "
-     "its qubits at the nodes `qubits` names, one pair per non-local gate. Reported under "
-     "`apps` in the run's JSON (docs/metrics.md).",
+     "its qubits at the nodes `qubits` names, one pair per non-local gate; "
+     "`authentication` and `blind` use pairs between their two nodes, `signatures`, "
+     "`phase-sensing` and `clock-sync` pairs from `centre` to each participant. Reported "
+     "under `apps` in the run's JSON (docs/metrics.md).",
      (schema_apps.ChshAppDemand, schema_apps.GhzAppDemand,
-      schema_apps.SecretSharingAppDemand, schema_apps.CircuitAppDemand), """\
+      schema_apps.SecretSharingAppDemand, schema_apps.CircuitAppDemand,
+      schema_apps.AuthenticationAppDemand, schema_apps.BlindAppDemand,
+      schema_apps.SignaturesAppDemand, schema_apps.PhaseSensingAppDemand,
+      schema_apps.ClockSyncAppDemand), """\
 demands:
   - {kind: app, app: chsh-randomness, between: [alice, bob], count: 10000}
   - kind: app
@@ -151,6 +156,13 @@ demands:
   # on a network with a hub linked to alice, bob and carol:
   # - {kind: app, app: ghz, centre: hub, participants: [alice, bob, carol], count: 1000}
   # - {kind: app, app: secret-sharing, centre: hub, participants: [alice, bob]}
+  # - {kind: app, app: authentication, between: [alice, bob], rounds: 20}
+  # - {kind: app, app: blind, between: [alice, bob], angles: [0, 90, 45], traps: 2}
+  # - {kind: app, app: signatures, centre: hub, participants: [alice, bob], length: 1000}
+  # - {kind: app, app: phase-sensing, centre: hub, participants: [alice, bob],
+  #    phases: [0.01, 0.0, -0.02]}
+  # - {kind: app, app: clock-sync, centre: hub, participants: [alice, bob],
+  #    offsets: [0 fs, 0.1 fs, -0.1 fs], qubit_frequency: 429 THz}
 """),
     ("Policy", "The mapping `policy`, and its `purification`.",
      (schema.Policy, schema.Purification), """\

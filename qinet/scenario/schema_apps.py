@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from qinet.errors import ConfigError
-from qinet.scenario.schema import Probability, _Strict
+from qinet.scenario.schema import (
+    OpenProbability,
+    PositiveFrequencyHz,
+    Probability,
+    TimeS,
+    _quantity,
+    _Strict,
+)
 
 TELEPORT_INPUTS = ("haar", "zero", "one", "plus", "minus", "plus-i", "minus-i")
 GATE_INPUTS = ("choi", "basis", "haar")
@@ -50,7 +57,8 @@ class GateAppDemand(_AppDemand):
                             "computational states in turn) or haar (random product states)")
 
 
-OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0)]
+SignedTimeS = Annotated[float, *_quantity("time_s")]
+"""A time with its unit that may be negative (a clock's offset)."""
 
 
 class ChshAppDemand(_AppDemand):
@@ -158,31 +166,162 @@ def qubit_index(name: str) -> int | None:
     return int(rest[:-1])
 
 
-PairAppDemand = ChshAppDemand | GhzAppDemand | SecretSharingAppDemand | CircuitAppDemand
+class AuthenticationAppDemand(_AppDemand):
+    """The second node proves to the first that it holds their pairs: a challenge in a
+    random basis, Z or X, per pair."""
+
+    app: Literal["authentication"] = Field(
+        description="authentication: challenge-response on pre-shared pairs (the first "
+                    "node verifies, the second proves)")
+    count: Annotated[int, Field(ge=1, le=10**7)] = Field(
+        100, description="authentication attempts; `rounds` pairs each")
+    rounds: Annotated[int, Field(ge=1, le=10**5)] = Field(
+        20, description="challenges (pairs) per attempt")
+    tolerated_errors: Annotated[int, Field(ge=0)] = Field(
+        0, description="the most wrong answers the verifier accepts in an attempt")
+
+
+class BlindAppDemand(_AppDemand):
+    """Blind computation with traps: the first node (the client) prepares the second's
+    (the server's) qubits by measuring its halves of the pairs."""
+
+    app: Literal["blind"] = Field(
+        description="blind: universal blind quantum computation with traps (Broadbent, "
+                    "Fitzsimons, Kashefi 2009; Fitzsimons, Kashefi 2017)")
+    count: Annotated[int, Field(ge=1, le=10**6)] = Field(
+        100, description="blind computations; `m + 2 traps` pairs each (m angles)")
+    angles: list[Annotated[float, Field(ge=-360.0, le=360.0)]] = Field(
+        description="the measurement angles of the computation's line pattern, in degrees, "
+                    "each a multiple of 45")
+    traps: Annotated[int, Field(ge=1, le=1000)] = Field(
+        1, description="trap qubits per computation")
+
+    @field_validator("angles")
+    @classmethod
+    def _eighths(cls, value: list[float]) -> list[float]:
+        if not value:
+            raise ValueError("needs at least one angle")
+        for a in value:
+            if abs(a / 45.0 - round(a / 45.0)) > 1e-9:
+                raise ValueError(f"{a:g} is not a multiple of 45 degrees")
+        return value
+
+
+class SignaturesAppDemand(_GroupAppDemand):
+    """The centre signs one-bit messages to two recipients with BB84 states prepared from
+    its pairs with each (Amiri, Wallden, Kent, Andersson 2016)."""
+
+    app: Literal["signatures"] = Field(
+        description="signatures: quantum digital signatures, the centre signing to the two "
+                    "participants")
+    count: Annotated[int, Field(ge=1, le=10**5)] = Field(
+        10, description="bits signed; 2 `length` pairs from the centre to each recipient each")
+    length: Annotated[int, Field(ge=2, le=10**6)] = Field(
+        1000, description="L, pairs per recipient per possible message (even)")
+    strategy: Literal["honest", "repudiate", "forge"] = Field(
+        "honest", description="honest parties, a signer who repudiates (alters `altered` "
+                              "declared states), or a recipient who forges")
+    altered: Annotated[int, Field(ge=0)] = Field(
+        0, description="declared states a repudiating signer alters")
+
+    @field_validator("participants")
+    @classmethod
+    def _two_recipients(cls, value: list[str]) -> list[str]:
+        if len(value) != 2:
+            raise ValueError(f"signatures need exactly two recipients, got {value}")
+        return value
+
+    @field_validator("length")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError(f"must be even (each recipient keeps half), got {value}")
+        return value
+
+
+def _one_per_node(value: list[float] | None, info: ValidationInfo) -> list[float] | None:
+    """One value per node of the GHZ state (the centre, then the participants)."""
+    participants = info.data.get("participants")
+    if value is not None and participants is not None and len(value) != len(participants) + 1:
+        raise ValueError(f"needs one value per node (the centre and {len(participants)} "
+                         f"participants: {len(participants) + 1}), got {len(value)}")
+    return value
+
+
+class _SensingAppDemand(_GroupAppDemand):
+    count: Annotated[int, Field(ge=2, le=10**5)] = Field(
+        100, description="estimates, for the sampled spread; `rounds` GHZ states each")
+    rounds: Annotated[int, Field(ge=1, le=10**6)] = Field(
+        100, description="parity measurements (GHZ states) per estimate")
+
+
+class PhaseSensingAppDemand(_SensingAppDemand):
+    """Estimate the average of the phases the nodes pick up, with a GHZ state over the
+    centre and its participants, against as many independent qubits."""
+
+    app: Literal["phase-sensing"] = Field(
+        description="phase-sensing: distributed phase sensing on GHZ states")
+    phases: list[float] = Field(
+        description="the phase each node picks up (rad), the centre's first")
+    prior_phases: list[float] | None = Field(
+        None, description="the phases known beforehand (rad), the operating point; 0 if "
+                          "not given")
+
+    _one_phase_per_node = field_validator("phases", "prior_phases")(
+        classmethod(lambda cls, value, info: _one_per_node(value, info)))
+
+
+class ClockSyncAppDemand(_SensingAppDemand):
+    """Read the mean offset of the nodes' clocks from GHZ parities (Jozsa et al. 2000;
+    Komar et al. 2014), against comparing each clock on its own."""
+
+    app: Literal["clock-sync"] = Field(
+        description="clock-sync: clock synchronisation on GHZ states")
+    offsets: list[SignedTimeS] = Field(
+        description="each node's clock offset from the reference time, the centre's first")
+    prior_offsets: list[SignedTimeS] | None = Field(
+        None, description="the offsets known beforehand (classical time transfer); 0 if "
+                          "not given")
+    qubit_frequency: PositiveFrequencyHz = Field(
+        description="transition frequency of the clock qubits")
+    interrogation_time: TimeS = Field(
+        0.0, description="time each qubit dephases per round (with the nodes' memory T2)")
+
+    _one_offset_per_node = field_validator("offsets", "prior_offsets")(
+        classmethod(lambda cls, value, info: _one_per_node(value, info)))
+
+
+MultiNodeAppDemand = (GhzAppDemand | SecretSharingAppDemand | SignaturesAppDemand
+                      | PhaseSensingAppDemand | ClockSyncAppDemand | CircuitAppDemand)
+"""The applications whose nodes are not a ``between`` pair."""
+
+PairAppDemand = (ChshAppDemand | GhzAppDemand | SecretSharingAppDemand | CircuitAppDemand
+                 | AuthenticationAppDemand | BlindAppDemand | SignaturesAppDemand
+                 | PhaseSensingAppDemand | ClockSyncAppDemand)
 """The applications computed from the delivered pairs' states at the run's end."""
 
 AppDemand = Annotated[TeleportAppDemand | GateAppDemand | ChshAppDemand | GhzAppDemand
-                      | SecretSharingAppDemand | CircuitAppDemand, Field(discriminator="app")]
+                      | SecretSharingAppDemand | CircuitAppDemand | AuthenticationAppDemand
+                      | BlindAppDemand | SignaturesAppDemand | PhaseSensingAppDemand
+                      | ClockSyncAppDemand, Field(discriminator="app")]
 """A ``kind: app`` demand, by its ``app``."""
 
 
-def pair_app_node_problems(demand: PairAppDemand, where: str, seen: set[str], known: str,
+def pair_app_node_problems(demand: MultiNodeAppDemand, where: str, seen: set[str], known: str,
                            joined: Callable[[str, str], bool]) -> list[ConfigError]:
     """Node names of an application demand that name no node, or that no path of
     entanglement links joins to the node they share pairs with."""
     problems: list[ConfigError] = []
-    if isinstance(demand, GhzAppDemand | SecretSharingAppDemand):
-        named = [("centre", demand.centre)] + [
-            (f"participants[{j}]", p) for j, p in enumerate(demand.participants)]
-    elif isinstance(demand, CircuitAppDemand):
+    if isinstance(demand, CircuitAppDemand):
         named = [(f"qubits.{q}", n) for q, n in demand.qubits.items()]
     else:
-        named = [(f"between[{j}]", n) for j, n in enumerate(demand.between)]
+        named = [("centre", demand.centre)] + [
+            (f"participants[{j}]", p) for j, p in enumerate(demand.participants)]
     for name, node in named:
         if node not in seen:
             problems.append(ConfigError(f"{where}.{name}",
                                         f"unknown node {node!r}; nodes are {known}"))
-    if problems or not isinstance(demand, GhzAppDemand | SecretSharingAppDemand):
+    if problems or isinstance(demand, CircuitAppDemand):
         return problems
     if demand.centre in demand.participants:
         return [ConfigError(f"{where}.participants", f"the centre {demand.centre!r} is not "
