@@ -458,6 +458,63 @@ def _serve(
                    connection_limits=limits, ready_file=ready_file)
 
 
+@app.command("eaas")
+@_reflow
+def _eaas(
+    scenario: Annotated[str, typer.Argument(
+        metavar="SCENARIO", show_default=False,
+        help="A scenario YAML file or preset: its nodes, links and policy make the "
+             "network (its own demands are not run).")],
+    tokens: Annotated[Path, typer.Option(
+        "--tokens", dir_okay=False, show_default=False,
+        help="The tenants' bearer tokens: one `TENANT TOKEN` line each, tokens of 16 "
+             "characters or more (required).")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: ephemeral).")] = 8080,
+    speedup: Annotated[float, typer.Option(
+        "--speedup", help="Simulated seconds per wall second.")] = 1.0,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", show_default=False, help="Seed of the simulation. Default: the "
+                                           "scenario's.")] = None,
+    max_utilisation: Annotated[float, typer.Option(
+        "--max-utilisation", help="Share of a link's spare pair rate admission may "
+                                  "promise to new requests, in (0, 1].")] = 0.9,
+    certfile: Annotated[Path | None, typer.Option(
+        "--certfile", dir_okay=False, show_default=False,
+        help="PEM server certificate: serve HTTPS (with --keyfile).")] = None,
+    keyfile: Annotated[Path | None, typer.Option(
+        "--keyfile", dir_okay=False, show_default=False,
+        help="The certificate's private key.")] = None,
+    ready_file: Annotated[Path | None, typer.Option(
+        "--ready-file", dir_okay=False, show_default=False,
+        help="Once listening, write the URL here as JSON (for scripts).")] = None,
+) -> None:
+    """Serve entanglement as a service: a REST API over the scenario's network, run in
+    real time.
+
+    Tenants POST /v1/requests for pairs between two nodes (min_fidelity, rate_hz or
+    count with deadline_s); each is admitted only if the network layer's estimates say
+    the routed path can deliver it with the rate not yet promised to others, and then
+    served as a new demand of the running simulation. GET /v1/requests/ID shows its
+    pairs (id, time, fidelity of the simulated state) and SLO status, DELETE cancels it,
+    GET /v1/network the links and memories, GET /metrics the Prometheus metrics, /docs
+    the API. Every call needs `Authorization: Bearer TOKEN`. See docs/eaas.md.
+
+    \b
+    Examples:
+      qinet eaas chain-9 --tokens tokens.txt --port 8080
+      qinet eaas my-network.yaml --tokens tokens.txt --speedup 0.1
+    """
+    from qinet.scenario.presets import scenario_path
+    from qinet.service.eaas import serve_eaas
+    from qinet.service.log_format import configure_logging
+
+    configure_logging(level="INFO", fmt="text")
+    serve_eaas(scenario_path(scenario), tokens=tokens, host=host, port=port,
+               speedup=speedup, seed=seed, max_utilisation=max_utilisation,
+               certfile=certfile, keyfile=keyfile, ready_file=ready_file)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``qinet`` command line in this process and return its exit status.
 

@@ -32,6 +32,11 @@ class _User:
     wants: Callable[[], bool] | None  # None: always (asked for every pair, so not called)
     share: int
     held: int = 0
+    retired: bool = False
+
+
+def _never() -> bool:
+    return False
 
 
 class LinkScheduler:
@@ -80,14 +85,41 @@ class LinkScheduler:
             else:
                 self._asks.append(wants)
         self.handed.append(0)
-        share = math.ceil(self.link.memory_pairs / len(self._users))
+        share = math.ceil(self.link.memory_pairs / self.active_users)
         for user in self._users:
             user.share = share
         return len(self._users) - 1
 
+    @property
+    def active_users(self) -> int:
+        """Number of demands sharing the link that are not retired."""
+        return sum(not user.retired for user in self._users)
+
     def has_room(self) -> bool:
         """Whether one more demand could get a share of at least one memory pair."""
-        return len(self._users) < self.link.memory_pairs
+        return self.active_users < self.link.memory_pairs
+
+    def retire_user(self, index: int) -> None:
+        """A demand is over (cancelled): it is handed no more pairs, and the fair share
+        is recomputed over the demands left. The pairs it holds stay its own until it
+        releases them. Every user, retired or not, keeps the same share, so the shares
+        still cover the memory pairs (a retired user under its share does not want).
+        """
+        user = self._users[index]
+        if user.retired:
+            return
+        user.retired = True
+        user.wants = _never
+        self._asks = []
+        self._always = False
+        for other in self._users:
+            if other.wants is None:
+                self._always = True
+                break
+            self._asks.append(other.wants)
+        share = math.ceil(self.link.memory_pairs / max(1, self.active_users))
+        for other in self._users:
+            other.share = share
 
     def _on_pair(self, pair: LinkPair) -> None:
         users = self._users

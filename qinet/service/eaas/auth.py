@@ -1,0 +1,87 @@
+"""Bearer tokens per tenant: a tokens file, compared in constant time.
+
+The file holds one ``TENANT TOKEN`` pair a line (``#`` starts a comment); a token must
+be at least 16 characters, and no token may serve two tenants. Every presented token is
+compared with every known one by :func:`hmac.compare_digest`, so the time an answer
+takes says nothing of how much of a token was right.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+
+from qinet.errors import ConfigError
+
+MIN_TOKEN_CHARS = 16
+
+
+class TenantTokens:
+    """The tenants and their tokens.
+
+    Args:
+        tokens: token -> tenant.
+
+    Raises:
+        ConfigError: a token shorter than ``MIN_TOKEN_CHARS``.
+
+    Examples:
+        >>> t = TenantTokens({"a" * 16: "alice"})
+        >>> t.tenant_of("Bearer " + "a" * 16), t.tenant_of("Bearer " + "b" * 16)
+        ('alice', None)
+    """
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        for token, tenant in tokens.items():
+            if len(token) < MIN_TOKEN_CHARS:
+                raise ConfigError("tokens", f"the token of tenant {tenant!r} is shorter than "
+                                            f"{MIN_TOKEN_CHARS} characters")
+        self._tokens = [(token.encode(), tenant) for token, tenant in tokens.items()]
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> TenantTokens:
+        """Read ``TENANT TOKEN`` lines.
+
+        Raises:
+            ConfigError: a missing file, a bad line, a token given twice.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError("tokens", f"cannot read {path}: {exc.strerror}") from None
+        tokens: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split()
+            if len(parts) != 2:
+                raise ConfigError("tokens", f"{path} line {number}: expected 'TENANT TOKEN'")
+            tenant, token = parts
+            if token in tokens:
+                raise ConfigError("tokens", f"{path} line {number}: the token of {tenant!r} is "
+                                            f"already {tokens[token]!r}'s")
+            tokens[token] = tenant
+        if not tokens:
+            raise ConfigError("tokens", f"{path} names no tenant")
+        return cls(tokens)
+
+    @property
+    def tenants(self) -> list[str]:
+        """The tenants, sorted."""
+        return sorted({tenant for _, tenant in self._tokens})
+
+    def tenant_of(self, authorization: str | None) -> str | None:
+        """The tenant of an ``Authorization: Bearer TOKEN`` header (``None``: no match)."""
+        if authorization is None:
+            return None
+        scheme, _, presented = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        given = presented.strip().encode()
+        found = None
+        for token, tenant in self._tokens:  # all compared: no early exit
+            if hmac.compare_digest(token, given):
+                found = tenant
+        return found

@@ -1,0 +1,447 @@
+"""A simulated entanglement network that runs with the wall clock and takes demands live.
+
+:class:`LiveNetwork` builds a scenario's nodes and links (:class:`~qinet.scenario.
+Simulation`), and serves on them an entanglement network of its own whose demands are
+the requests admitted at run time; the scenario's own demands and key links are not
+run. A driver thread advances the timeline by ``wall seconds x speedup`` every tick.
+Every read and write of the simulation holds one lock, so a request is added, read or
+cancelled between two ticks, never in the middle of one.
+
+Admission (:meth:`LiveNetwork.admit`) asks the network layer's estimator
+(:mod:`qinet.network.estimates`) what the path the network would route the request on
+can deliver, after the rate already promised to admitted requests on its links:
+
+* fidelity: the path's fidelity bound must reach ``min_fidelity`` (when it does not, the
+  best path for fidelity over the graph is named too);
+* rate: per link, what is not yet promised (``r_i - sum_j lambda_j / s_j``, each
+  admitted request taking ``lambda_j / s_j`` link pairs a second, ``s_j`` its swaps'
+  success) and no more than the link's fair memory share would give it
+  (``r_i ceil(M_i / (users + 1)) / M_i``, :mod:`qinet.network.scheduling`), times
+  ``max_utilisation``, times the path's swap success, must cover ``rate_hz``;
+* deadline: ``count`` pairs at that rate must be delivered by ``deadline_s``:
+  ``(count - 1) / rate_hz + latency_s <= deadline_s``.
+
+A cancelled request's demand stops asking its links for pairs (its target becomes the
+pairs it has); the pairs already in play are still delivered and counted. Its promised
+rate is given back to admission and its memory share to the link's other users
+(:meth:`~qinet.network.scheduling.LinkScheduler.retire_user`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qinet.errors import ConfigError
+from qinet.network import routing
+from qinet.network.estimates import PathEstimate, estimate_path, link_figures
+from qinet.network.manager import DemandRoute, EntanglementNetwork
+from qinet.scenario import Simulation
+from qinet.scenario.schema import Scenario
+
+_log = logging.getLogger("qinet.service.eaas")
+STATES = ("active", "completed", "cancelled")
+_PAIRS_SHOWN = 100  # a request's page lists its latest pairs only
+
+
+class Rejected(Exception):
+    """A request the network cannot serve.
+
+    Attributes:
+        limit: what is short: ``fidelity``, ``rate``, ``deadline`` or ``memory``.
+        reason: one sentence naming the limit and the best the network can do.
+    """
+
+    def __init__(self, limit: str, reason: str) -> None:
+        super().__init__(reason)
+        self.limit = limit
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """What a tenant asks for (validated by the API's models).
+
+    Attributes:
+        between: the two end nodes.
+        min_fidelity: every pair should reach it.
+        rate_hz: pairs per second, or ``None`` with ``count`` and ``deadline_s``.
+        count: pairs in all (``None``: until cancelled or the deadline).
+        deadline_s: the request ends this long after admission (``None``: never).
+        priority: kept and shown; admission is first come, first served.
+    """
+
+    between: tuple[str, str]
+    min_fidelity: float
+    rate_hz: float | None = None
+    count: int | None = None
+    deadline_s: float | None = None
+    priority: int = 0
+
+
+@dataclass(slots=True)
+class LiveRequest:
+    """An admitted request and its demand."""
+
+    id: str
+    tenant: str
+    spec: RequestSpec
+    rate_hz: float  # the rate its demand runs at
+    estimate: PathEstimate
+    route: DemandRoute
+    admitted_ps: int
+    swap_success: float
+    user_of: dict[frozenset[str], int]  # per link of its path: its user index there
+    state: str = "active"
+    ended_ps: int | None = None
+    fidelities: list[float] = field(default_factory=list)
+    times_ps: list[int] = field(default_factory=list)
+
+    @property
+    def link_load_hz(self) -> float:
+        """Link pairs a second it takes from each link of its path (``rate / s``, ``s``
+        its swaps' success)."""
+        return self.rate_hz / self.swap_success if self.swap_success > 0 else math.inf
+
+
+class LiveNetwork:
+    """A scenario's network, run in real time, serving requests admitted at run time.
+
+    Args:
+        scenario: a validated scenario.
+        speedup: simulated seconds per wall second.
+        tick_s: wall seconds between two advances of the timeline.
+        max_utilisation: share of a link's spare rate admission may promise.
+        clock: the wall clock (monotonic seconds).
+
+    Raises:
+        ConfigError: a bad speed-up, tick or utilisation.
+    """
+
+    def __init__(self, scenario: Scenario, *, speedup: float = 1.0, tick_s: float = 0.05,
+                 max_utilisation: float = 0.9,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        for name, value in (("speedup", speedup), ("tick_s", tick_s)):
+            if not value > 0:
+                raise ConfigError(name, f"must be positive, got {value}")
+        if not 0 < max_utilisation <= 1:
+            raise ConfigError("max_utilisation", f"must lie in (0, 1], got {max_utilisation}")
+        self.speedup = float(speedup)
+        self.tick_s = float(tick_s)
+        self.max_utilisation = float(max_utilisation)
+        self._clock = clock
+        sim = Simulation(scenario, keep_pairs=True)
+        self.scenario = scenario
+        self.timeline = sim.timeline
+        self.links = sim.links
+        self.nodes = sim.nodes
+        base = sim.network
+        self.graph = base.graph
+        # an entanglement network of the service's own on the scenario's links: its
+        # schedulers take the links' pairs, and it never stops the clock
+        self.network = EntanglementNetwork(
+            base.graph, base.links, memories=base.memories, operations=base.operations,
+            policy=base.policy, backend=base.backend, timeline=sim.timeline,
+            rng=sim.rng.child("eaas"), play_messages=base.play_messages,
+            on_served=lambda: None)
+        self.backend = base.backend
+        self.lock = threading.RLock()
+        self.requests: dict[str, LiveRequest] = {}
+        self._ids = itertools.count(1)
+        self._started_links: set[frozenset[str]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.lag_s = 0.0
+        self.on_pairs: Callable[[LiveRequest, list[float]], None] | None = None
+        self.on_state: Callable[[LiveRequest, str | None], None] | None = None
+
+    # -- estimates and admission ------------------------------------------------------
+
+    def estimate(self, path: list[str]) -> PathEstimate:
+        """The estimator's figures for ``path``."""
+        figures = []
+        for x, y in itertools.pairwise(path):
+            edge = self.graph.edges[x, y]
+            link = self.links[frozenset((x, y))]
+            figures.append(link_figures(link, rate_hz=edge["rate_hz"], delay_ps=edge["delay_ps"],
+                                        forward=link.node_a.name == x))
+        return estimate_path(path, figures, [self.network.memories[v] for v in path],
+                             [self.network.operations[v] for v in path])
+
+    def swap_success(self, path: list[str]) -> float:
+        """Probability that every swap along ``path`` succeeds."""
+        return math.prod(self.network.operations[v].swap_success for v in path[1:-1])
+
+    def route_of(self, a: str, b: str) -> list[str]:
+        """The path the network gives a new demand between ``a`` and ``b`` (its routing
+        policy, then the first candidate whose links all have a memory share to spare)."""
+        policy = self.network.policy
+        paths = routing.candidate_paths(self.graph, a, b, policy=policy.routing,
+                                        k=policy.k_paths)
+        return routing.choose_path(
+            paths, lambda x, y: self.network.schedulers[frozenset((x, y))].has_room())
+
+    def spare_rate_hz(self, x: str, y: str) -> float:
+        """Link pairs a second of link ``x-y`` a new request may be promised."""
+        key = frozenset((x, y))
+        rate = float(self.graph.edges[x, y]["rate_hz"])
+        promised = sum(r.link_load_hz for r in self.requests.values()
+                       if r.state == "active"
+                       and key in {frozenset(e) for e in itertools.pairwise(r.estimate.path)})
+        scheduler = self.network.schedulers[key]
+        memory_pairs = scheduler.link.memory_pairs
+        share = math.ceil(memory_pairs / (scheduler.active_users + 1)) / memory_pairs
+        return max(0.0, min(rate - promised, rate * share)) * self.max_utilisation
+
+    def check(self, spec: RequestSpec) -> tuple[list[str], PathEstimate, float]:
+        """Admission: the path, its estimate and the rate the demand will run at.
+
+        Raises:
+            ConfigError: an unknown node, or the two ends are the same.
+            Rejected: the network cannot serve it (the reason names the limit).
+        """
+        a, b = spec.between
+        for i, node in enumerate(spec.between):
+            if node not in self.graph:
+                raise ConfigError(f"between[{i}]", f"unknown node {node!r}; nodes: "
+                                                   f"{', '.join(sorted(self.graph))}")
+        if a == b:
+            raise ConfigError("between", f"needs two different nodes, got {a!r} twice")
+        try:
+            path = self.route_of(a, b)
+        except ConfigError:
+            raise Rejected("path", f"no path joins {a} and {b}") from None
+        estimate = self.estimate(path)
+        if estimate.fidelity < spec.min_fidelity:
+            best = self.estimate(routing.candidate_paths(self.graph, a, b,
+                                                         policy="fidelity")[0])
+            if best.fidelity < spec.min_fidelity:
+                raise Rejected("fidelity", f"fidelity {spec.min_fidelity:g} unreachable on any "
+                                           f"path with this hardware: best "
+                                           f"{best.fidelity:.4f} via {best.route}")
+            raise Rejected("fidelity", f"fidelity {spec.min_fidelity:g} unreachable on the "
+                                       f"routed path {estimate.route} (at most "
+                                       f"{estimate.fidelity:.4f}); {best.route} reaches "
+                                       f"{best.fidelity:.4f} but policy.routing is "
+                                       f"{self.network.policy.routing!r}")
+        full = [f"{x}-{y}" for x, y in itertools.pairwise(path)
+                if not self.network.schedulers[frozenset((x, y))].has_room()]
+        if full:
+            raise Rejected("memory", f"link {full[0]} has a memory pair for each of its "
+                                     f"users already; no share is left for another request")
+        swaps = self.swap_success(path)
+        capacity = swaps * min(self.spare_rate_hz(x, y) for x, y in itertools.pairwise(path))
+        rate = spec.rate_hz
+        if rate is None:  # count and deadline: the pace that ends by the deadline
+            count, deadline_s = spec.count or 1, spec.deadline_s or 0.0  # set by the model
+            room_s = deadline_s - estimate.latency_s
+            if room_s <= 0:
+                raise Rejected("deadline", f"deadline {deadline_s:g} s is shorter than "
+                                           f"the latency of {estimate.route} "
+                                           f"({estimate.latency_s:.4g} s)")
+            rate = max(count - 1, 1) / room_s
+        if rate > capacity:
+            raise Rejected("rate", f"rate {rate:.4g} Hz above what {estimate.route} can "
+                                   f"still promise: {capacity:.4g} Hz (path estimate "
+                                   f"{estimate.rate_hz:.4g} Hz, bottleneck "
+                                   f"{estimate.bottleneck})")
+        if spec.count is not None and spec.deadline_s is not None:
+            needed_s = (spec.count - 1) / rate + estimate.latency_s
+            if needed_s > spec.deadline_s * (1 + 1e-9):
+                raise Rejected("deadline", f"{spec.count} pairs at {rate:.4g} Hz need "
+                                           f"{needed_s:.4g} s on {estimate.route}, beyond "
+                                           f"the deadline of {spec.deadline_s:g} s")
+        return path, estimate, rate
+
+    def admit(self, tenant: str, spec: RequestSpec) -> LiveRequest:
+        """Admit ``spec`` and start its demand now (see the module docstring).
+
+        Raises:
+            ConfigError: bad ends.
+            Rejected: the network cannot serve it.
+        """
+        with self.lock:
+            path, estimate, rate = self.check(spec)
+            a, b = spec.between
+            users = {key: s.users for key, s in self.network.schedulers.items()}
+            route = self.network.add_demand(a, b, rate_hz=rate, pairs=spec.count,
+                                            min_fidelity=spec.min_fidelity, keep_pairs=True)
+            if route.path != path:  # routing is deterministic: never expected
+                estimate = self.estimate(route.path)
+            for x, y in itertools.pairwise(route.path):
+                key = frozenset((x, y))
+                if key not in self._started_links:
+                    self._started_links.add(key)
+                    self.links[key].start()
+                else:  # memory pairs parked while nobody wanted pairs try again
+                    self.network.schedulers[key].resume()
+            request = LiveRequest(f"r{next(self._ids)}", tenant, spec, rate, estimate, route,
+                                  self.timeline.now_ps, self.swap_success(route.path),
+                                  {frozenset(e): users[frozenset(e)]
+                                   for e in itertools.pairwise(route.path)})
+            self.requests[request.id] = request
+            if self.on_state is not None:
+                self.on_state(request, None)
+            return request
+
+    def cancel(self, request: LiveRequest, state: str = "cancelled") -> None:
+        """End ``request``: its demand asks for no more pairs."""
+        with self.lock:
+            if request.state != "active":
+                return
+            self._collect(request)
+            supply = request.route.protocol.supply
+            supply.target = request.route.log.delivered  # it wants no more link pairs
+            for key, user in request.user_of.items():  # its memory share goes back
+                self.network.schedulers[key].retire_user(user)
+            before = request.state
+            request.state = state
+            request.ended_ps = self.timeline.now_ps
+            if self.on_state is not None:
+                self.on_state(request, before)
+
+    # -- running ------------------------------------------------------------------------
+
+    def step(self, wall_s: float) -> None:
+        """Advance the simulation ``wall_s * speedup`` seconds (at most four ticks' worth
+        at a time: a slower simulation falls behind rather than stalling the API)."""
+        simulated_s = wall_s * self.speedup
+        allowed_s = 4 * self.tick_s * self.speedup
+        self.lag_s += max(0.0, simulated_s - allowed_s)
+        with self.lock:
+            now = self.timeline.now_ps
+            self.timeline.run(until_ps=now + max(1, round(min(simulated_s, allowed_s) * 1e12)))
+            for request in list(self.requests.values()):
+                if request.state != "active":
+                    continue
+                self._collect(request)
+                spec, log = request.spec, request.route.log
+                done = spec.count is not None and log.delivered >= spec.count
+                expired = (spec.deadline_s is not None and self.timeline.now_ps
+                           >= request.admitted_ps + round(spec.deadline_s * 1e12))
+                if done or expired:
+                    self.cancel(request, "completed")
+
+    def _collect(self, request: LiveRequest) -> None:
+        """Take the request's newly delivered pairs into its record."""
+        arrays = request.route.log.arrays(self.backend)
+        seen = len(request.fidelities)
+        fidelity = arrays["fidelity"][seen:]
+        if fidelity.size:
+            new = [float(f) for f in fidelity]
+            request.fidelities += new
+            request.times_ps += [int(t) for t in arrays["delivered_ps"][seen:]]
+            if self.on_pairs is not None:
+                self.on_pairs(request, new)
+
+    def start(self) -> None:
+        """Advance the timeline every ``tick_s`` in a daemon thread until :meth:`stop`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="qinet-eaas", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread after its current tick, and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        last = self._clock()
+        while not self._stop.wait(self.tick_s):
+            now = self._clock()
+            self.step(now - last)
+            last = now
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def view(self, request: LiveRequest) -> dict[str, Any]:
+        """A request's page: its state, estimate, latest pairs and SLO status."""
+        with self.lock:
+            if request.state == "active":
+                self._collect(request)
+            spec, estimate = request.spec, request.estimate
+            end_ps = request.ended_ps if request.ended_ps is not None else self.timeline.now_ps
+            elapsed_s = (end_ps - request.admitted_ps) * 1e-12
+            delivered = len(request.fidelities)
+            start = max(0, delivered - _PAIRS_SHOWN)
+            pairs = [{"id": f"{request.id}.{k}", "time_s": request.times_ps[k] * 1e-12,
+                      "fidelity": request.fidelities[k]} for k in range(start, delivered)]
+            return {
+                "id": request.id, "state": request.state, "between": list(spec.between),
+                "min_fidelity": spec.min_fidelity, "rate_hz": request.rate_hz,
+                "count": spec.count, "deadline_s": spec.deadline_s, "priority": spec.priority,
+                "admitted_s": request.admitted_ps * 1e-12,
+                "ended_s": None if request.ended_ps is None else request.ended_ps * 1e-12,
+                "estimate": estimate_view(estimate), "pairs_delivered": delivered,
+                "pairs": pairs, "slo": self._slo(request, elapsed_s)}
+
+    def _slo(self, request: LiveRequest, elapsed_s: float) -> dict[str, Any]:
+        """Outage when the pairs fall behind the requests by more than the estimated
+        latency explains (``2 rate latency + 2``), or their mean fidelity is below the
+        minimum."""
+        log = request.route.log
+        delivered = len(request.fidelities)
+        end_ps = request.admitted_ps + round(elapsed_s * 1e12)
+        asked = log.requests_by(end_ps) or 0
+        backlog = max(0, asked - delivered)
+        allowed = 2.0 * request.rate_hz * request.estimate.latency_s + 2.0
+        mean = float(np.mean(request.fidelities)) if delivered else None
+        reasons = []
+        if backlog > allowed:
+            reasons.append(f"rate: {backlog} requests unserved, more than the "
+                           f"{allowed:.3g} the latency explains")
+        if mean is not None and mean < request.spec.min_fidelity:
+            reasons.append(f"fidelity: mean {mean:.4f} below {request.spec.min_fidelity:g}")
+        return {"status": "outage" if reasons else "ok", "reasons": reasons,
+                "delivered_rate_hz": delivered / elapsed_s if elapsed_s > 0 else 0.0,
+                "mean_fidelity": mean, "backlog": backlog}
+
+    def network_view(self) -> dict[str, Any]:
+        """Topology, link rates and memory use."""
+        with self.lock:
+            links = []
+            for x, y, edge in self.graph.edges(data=True):
+                key = frozenset((x, y))
+                link = self.links[key]
+                scheduler = self.network.schedulers[key]
+                links.append({"name": edge["info"].name, "between": [x, y],
+                              "length_km": edge["length_km"], "rate_hz": edge["rate_hz"],
+                              "fidelity": edge["fidelity"], "memory_pairs": link.memory_pairs,
+                              "users": scheduler.active_users,
+                              "spare_rate_hz": self.spare_rate_hz(x, y)})
+            nodes = []
+            for name in self.graph:
+                bank = self.nodes[name].memories
+                nodes.append({"name": name, "memories": bank.size,
+                              "memories_held": bank.size - bank.free_count,
+                              "t1_s": finite(bank.memory.t1_s),
+                              "t2_s": finite(bank.memory.t2_s)})
+            return {"simulated_s": self.timeline.now_ps * 1e-12, "lag_s": self.lag_s,
+                    "speedup": self.speedup, "routing": self.network.policy.routing,
+                    "nodes": nodes, "links": links,
+                    "requests_active": sum(r.state == "active"
+                                           for r in self.requests.values())}
+
+
+def finite(value: float) -> float | None:
+    """``value``, or ``None`` for an infinite one (JSON has no infinity)."""
+    return value if math.isfinite(value) else None
+
+
+def estimate_view(estimate: PathEstimate) -> dict[str, Any]:
+    """An estimate as JSON."""
+    return {"rate_hz": estimate.rate_hz, "fidelity": estimate.fidelity,
+            "latency_s": finite(estimate.latency_s), "path": list(estimate.path),
+            "bottleneck": estimate.bottleneck}
