@@ -307,3 +307,23 @@ def test_too_few_pairs_leave_a_note():
     assert (m.completed, m.pairs_used, m.completion_time_s) == (0, 0, None)
     assert m.fidelity_estimate is None
     assert "too few pairs" in m.note
+
+
+def test_qinet_run_reports_the_apps_in_json_and_text(tmp_path, capsys):
+    import yaml
+
+    from qinet.cli.main import main
+    (tmp_path / "bell.qasm").write_text(BELL)
+    data = chain_scenario(2, length_km=1.0, duration="1 s", t2="1e9 s", demands=[
+        {"kind": "app", "app": "circuit", "qasm": "bell.qasm",
+         "qubits": {"q[0]": "n0", "q[1]": "n2"}, "count": 20},
+        {"kind": "app", "app": "chsh-randomness", "between": ["n0", "n2"], "count": 200}])
+    path = tmp_path / "apps.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["run", str(path), "--json"]) == 0
+    circuit, chsh = json.loads(capsys.readouterr().out)["apps"]
+    assert (circuit["app"], circuit["completed"], circuit["fidelity_mean"]) == (
+        "circuit", 20, 1.0)  # perfect links: exact
+    assert chsh["chsh_expected"] == pytest.approx(2 * math.sqrt(2))
+    assert main(["run", str(path)]) == 0
+    assert "app chsh-randomness · n0 ↔ n2" in capsys.readouterr().out
