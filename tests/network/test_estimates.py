@@ -1,16 +1,21 @@
 """The network layer's closed-form estimates against their formulas and a simulated run."""
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
 
-from qinet.network.estimates import estimate_path, swapped_weights, werner_swap_fidelity
+from qinet.network.estimates import (
+    estimate_path,
+    link_figures,
+    swapped_weights,
+    werner_swap_fidelity,
+)
 from qinet.network.policy import NodeOperations
 from qinet.physical.memories import QuantumMemory
 from qinet.quantum.states import werner_weights
 from qinet.scenario import Simulation, load_scenario
-from qinet.service.eaas.live import LiveNetwork
 
 from .conftest import chain_scenario
 
@@ -48,8 +53,18 @@ def test_estimate_of_a_swap_chain_without_waits_is_the_werner_product():
     assert est.latency_s == pytest.approx(1 / 250.0)
 
 
-def _live(data):
-    return LiveNetwork(load_scenario(data))
+def _estimate(data, path):
+    """The estimator's figures for ``path`` of the scenario, from its built links."""
+    sim = Simulation(load_scenario(data))
+    network = sim.network
+    figures = []
+    for x, y in pairwise(path):
+        edge = network.graph.edges[x, y]
+        link = sim.links[frozenset((x, y))]
+        figures.append(link_figures(link, rate_hz=edge["rate_hz"], delay_ps=edge["delay_ps"],
+                                    forward=link.node_a.name == x))
+    return estimate_path(path, figures, [network.memories[v] for v in path],
+                         [network.operations[v] for v in path])
 
 
 def test_one_link_rate_and_fidelity_match_a_simulated_run():
@@ -57,7 +72,7 @@ def test_one_link_rate_and_fidelity_match_a_simulated_run():
     # each heralded pair decayed over its storage until both nodes know it
     data = chain_scenario(1, length_km=5.0, efficiency=0.8, attempt_period=None,
                           memories=2, t2="50 ms", raw_fidelity=0.97, duration="1 s")
-    estimate = _live(data).estimate(["n0", "n1"])
+    estimate = _estimate(data, ["n0", "n1"])
     sim = Simulation(load_scenario(data))
     demand = sim.run().demands[0]
     n = demand.arrays["fidelity"].size
@@ -75,7 +90,7 @@ def test_swapped_fidelity_bounds_and_matches_a_two_link_run():
     data = chain_scenario(2, length_km=2.0, efficiency=0.8, attempt_period=None, memories=2,
                           t2="100 s", raw_fidelity=0.95, duration="0.3 s",
                           node_ops={"gate_error": 0.02})
-    estimate = _live(data).estimate(["n0", "n1", "n2"])
+    estimate = _estimate(data, ["n0", "n1", "n2"])
     demand = Simulation(load_scenario(data)).run().demands[0]
     fidelity = demand.arrays["fidelity"]
     assert fidelity.size > 1000

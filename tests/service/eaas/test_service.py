@@ -106,6 +106,23 @@ def test_cancel_stops_delivery_and_frees_the_promised_rate(eaas, alice):
     assert alice.delete(f"/v1/requests/{rid}").json()["state"] == "cancelled"
 
 
+def test_cancelled_requests_give_their_memory_share_back(eaas, alice):
+    # each link has two memory pairs: without the share going back, a third request
+    # would find no room; here one after another is admitted, served and cancelled
+    _url, network = eaas
+    scheduler = network.network.schedulers[frozenset(("n0", "n1"))]
+    active = scheduler.active_users
+    for _ in range(4):
+        answer = _ask(alice, rate_hz=100.0)
+        assert answer.status_code == 201, answer.text
+        rid = answer.json()["id"]
+        assert scheduler.active_users == active + 1
+        assert _wait_for(lambda rid=rid: alice.get(f"/v1/requests/{rid}").json()
+                         ["pairs_delivered"] >= 3)
+        alice.delete(f"/v1/requests/{rid}")
+        assert scheduler.active_users == active
+
+
 def test_a_count_request_completes(eaas, alice):
     rid = _ask(alice, rate_hz=500.0, count=20).json()["id"]
     assert _wait_for(lambda: alice.get(f"/v1/requests/{rid}").json()["state"] == "completed")
