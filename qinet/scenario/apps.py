@@ -87,9 +87,11 @@ class PairAppResult:
 
     Attributes:
         app: the demand's ``app``.
-        nodes: the nodes taking part: the two ends (chsh-randomness), the centre then the
-            participants (ghz, secret-sharing), each qubit's node in order (circuit).
-        runs: runs completed (CHSH rounds, GHZ states, circuit runs).
+        nodes: the nodes taking part: the two ends (chsh-randomness, authentication,
+            blind), the centre then the participants (ghz, secret-sharing, signatures,
+            phase-sensing, clock-sync), each qubit's node in order (circuit).
+        runs: runs completed (CHSH rounds, GHZ states, circuit runs, attempts, blind
+            computations, signed bits, estimates).
         pairs_used: pairs the runs consumed.
         pair_fidelity_mean: mean fidelity to Φ+ of the pairs kept, at delivery.
         pair_weights: per node pair used, ``(a, b, mean Bell weights (Φ+, Ψ+, Ψ-, Φ-))``.
@@ -198,12 +200,12 @@ class PairApp:
         demand = self.spec
         weights = {key: kept.weights() for key, kept in self.kept.items()}
         runs = min([demand.count] + [len(w) // self.per_run[key] for key, w in weights.items()])
-        every = np.concatenate(list(weights.values()))
+        every = np.concatenate([np.zeros((0, 4)), *weights.values()])  # none: all local
         means = tuple((a, b, tuple(float(x) for x in w.mean(axis=0)) if len(w) else ())
                       for (a, b), w in weights.items())
         done = [route.log.completed_ps for route in self.routes]
         completion = (max(p for p in done if p is not None) * 1e-12
-                      if all(p is not None for p in done) else None)
+                      if done and all(p is not None for p in done) else None)
         report: AppReport | None = None
         note: str | None = "no run completed: too few pairs kept"
         if runs and not (runs < 2 and isinstance(demand, PhaseSensingAppDemand

@@ -327,3 +327,10 @@ def test_qinet_run_reports_the_apps_in_json_and_text(tmp_path, capsys):
     assert chsh["chsh_expected"] == pytest.approx(2 * math.sqrt(2))
     assert main(["run", str(path)]) == 0
     assert "app chsh-randomness · n0 ↔ n2" in capsys.readouterr().out
+
+
+def test_a_circuit_on_one_node_needs_no_pairs():
+    (m,) = _run([{"kind": "app", "app": "circuit", "qasm": BELL,
+                  "qubits": {"q[0]": "n1", "q[1]": "n1"}, "count": 10}]).apps
+    assert (m.completed, m.pairs_used, m.fidelity_estimate, m.pair_fidelity_mean) == (
+        10, 0, 1.0, None)
