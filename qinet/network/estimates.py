@@ -20,9 +20,16 @@ weights of its heralded state, its memories' T1/T2 and the repeaters' operations
   succeeds with ``s_k``: the path delivers at most ``min_i r_i * prod_k s_k`` pairs per
   second. Exact for one link; with several, the memories that hold a pair waiting for a
   slower link do not try meanwhile, so it is an upper bound.
-* Latency. One mean interval between pairs at the path's rate, plus the time the
-  pair's last classical message takes to reach the farther path end: the mean wait of a
-  request that arrives when no pair is ready (an estimate, not a bound).
+* Latency at low load: a request that finds its links idle (parked, as a demand with
+  a request rate leaves them between requests) has one memory pair of each link start
+  for it. Link ``i`` then knows its pair ``X_i = h_i + (K_i - 1) T_i`` later (``K_i``
+  geometric with the attempt's success probability ``p_i``, ``T_i`` the attempt period,
+  ``h_i`` from an attempt's start until both nodes know its pair), the repeaters swap
+  as soon as both sides have a pair, and the outcome reaches the farther end after the
+  delay above: ``latency = E[max_i X_i] + max_k max(d_k, D - d_k)``. For one link this is
+  ``h + (1/p - 1) T``; for several, ``E[max_i X_i] = integral_0^inf (1 - prod_i F_i(t))
+  dt`` with the step distribution functions ``F_i``, summed over the steps exactly.
+  Requests that arrive while earlier ones wait add queueing on top.
 """
 
 from __future__ import annotations
@@ -53,12 +60,18 @@ class LinkFigures:
         stored_wait_s: per end (path order), how long its qubit is stored before both
             nodes know the pair.
         delay_s: one-way classical delay between its nodes.
+        success_probability: of one attempt of one memory pair.
+        period_s: between two attempts of one memory pair.
+        herald_s: from an attempt's start until both nodes know its pair.
     """
 
     rate_hz: float
     bell_weights: tuple[float, float, float, float]
     stored_wait_s: tuple[float, float]
     delay_s: float
+    success_probability: float = 1.0
+    period_s: float = 0.0
+    herald_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +82,7 @@ class PathEstimate:
         path: node names, first to last.
         rate_hz: most end-to-end pairs per second.
         fidelity: fidelity to Φ+ of a delivered pair, at best.
-        latency_s: estimated time from a request to its pair.
+        latency_s: mean time from a request to its pair at low load.
         bottleneck: the name of the slowest link, ``"a-b"``.
     """
 
@@ -156,9 +169,46 @@ def estimate_path(path: Sequence[str], links: Sequence[LinkFigures],
     swaps = math.prod(ops.swap_success for ops in repeaters)
     slowest = min(range(n), key=lambda i: links[i].rate_hz)
     rate_hz = links[slowest].rate_hz * swaps
-    latency_s = (1.0 / rate_hz if rate_hz > 0 else math.inf) + outcome_s
+    latency_s = idle_latency_s(links) + outcome_s
     return PathEstimate(tuple(path), rate_hz, float(_BACKEND.fidelity(end_to_end)[0]),
                         latency_s, f"{path[slowest]}-{path[slowest + 1]}")
+
+
+def idle_latency_s(links: Sequence[LinkFigures], *, tail: float = 1e-12) -> float:
+    """``E[max_i X_i]``, ``X_i = h_i + (K_i - 1) T_i``, ``K_i ~ Geometric(p_i)`` on 1, 2, ...
+
+    The expectation is ``integral_0^inf (1 - F(t)) dt`` with ``F = prod_i F_i`` a step
+    function, summed step by step; each link's steps are cut where ``(1 - p_i)^k`` falls
+    below ``tail``.
+
+    Examples:
+        >>> link = LinkFigures(1.0, (1, 0, 0, 0), (0, 0), 0.0, 0.25, 1e-3, 2e-3)
+        >>> round(idle_latency_s([link]), 12)  # h + (1/p - 1) T
+        0.005
+        >>> round(idle_latency_s([link, link]) * 1e3, 6)  # E[max of two] in ms
+        6.714286
+    """
+    if any(not 0 < link.success_probability <= 1 for link in links):
+        return math.inf
+    if len(links) == 1:
+        link = links[0]
+        return link.herald_s + (1.0 / link.success_probability - 1.0) * link.period_s
+    grids = []
+    for link in links:
+        q = 1.0 - link.success_probability
+        steps = 1 if q == 0 else min(10**6, math.ceil(math.log(tail) / math.log(q)) + 1)
+        grids.append(link.herald_s + link.period_s * np.arange(steps))
+    times = np.unique(np.concatenate(grids))
+    done = np.ones_like(times)
+    for link in links:
+        q = 1.0 - link.success_probability
+        if link.period_s > 0:
+            k = np.floor((times - link.herald_s) / link.period_s + 1e-9)
+        else:
+            k = np.where(times >= link.herald_s, 0.0, -1.0)
+        done *= np.where(k >= 0, 1.0 - q ** (np.maximum(k, 0.0) + 1.0), 0.0)
+    # 1 - F is 1 up to the first step, then constant between steps
+    return float(times[0] + np.sum((1.0 - done[:-1]) * np.diff(times)))
 
 
 def link_figures(link: HeraldedLink, *, rate_hz: float, delay_ps: int,
@@ -174,4 +224,6 @@ def link_figures(link: HeraldedLink, *, rate_hz: float, delay_ps: int,
     waits = tuple((timing.delivered_ps - t) * 1e-12 for t in timing.stored_ps)
     wait_a, wait_b = waits if forward else waits[::-1]
     w0, w1, w2, w3 = (float(w) for w in weights)
-    return LinkFigures(rate_hz, (w0, w1, w2, w3), (wait_a, wait_b), delay_ps * 1e-12)
+    return LinkFigures(rate_hz, (w0, w1, w2, w3), (wait_a, wait_b), delay_ps * 1e-12,
+                       success_probability=float(model.success_probability),
+                       period_s=timing.period_ps * 1e-12, herald_s=timing.delivered_ps * 1e-12)

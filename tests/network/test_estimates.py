@@ -50,7 +50,7 @@ def test_estimate_of_a_swap_chain_without_waits_is_the_werner_product():
     assert est.fidelity == pytest.approx(werner_swap_fidelity([0.92, 0.92]), abs=1e-12)
     assert est.rate_hz == pytest.approx(250.0)  # slowest link times swap success
     assert est.bottleneck == "r-b"
-    assert est.latency_s == pytest.approx(1 / 250.0)
+    assert est.latency_s == 0.0  # links that succeed at once, with no delays
 
 
 def _estimate(data, path):
@@ -99,3 +99,31 @@ def test_swapped_fidelity_bounds_and_matches_a_two_link_run():
     # the rate bound: one pair of each link per end-to-end pair; memories that hold a
     # pair waiting for the other link do not try, so the chain delivers less
     assert fidelity.size / 0.3 <= estimate.rate_hz
+
+
+def test_idle_latency_of_two_links_is_the_mean_of_the_later_geometric():
+    # same period T and herald h: E[max K] = 1/p1 + 1/p2 - 1/(1 - q1 q2)
+    from qinet.network.estimates import LinkFigures, idle_latency_s
+
+    t, h = 1e-3, 4e-3
+    one = LinkFigures(1.0, (1, 0, 0, 0), (0, 0), 0.0, 0.3, t, h)
+    two = LinkFigures(1.0, (1, 0, 0, 0), (0, 0), 0.0, 0.05, t, h)
+    expected_k = 1 / 0.3 + 1 / 0.05 - 1 / (1 - 0.7 * 0.95)
+    assert idle_latency_s([one, two]) == pytest.approx(h + (expected_k - 1) * t, rel=1e-9)
+    assert idle_latency_s([one]) == pytest.approx(h + (1 / 0.3 - 1) * t, rel=1e-12)
+
+
+@pytest.mark.parametrize("n_links", [1, 2])
+def test_latency_at_low_load_matches_a_simulated_run(n_links):
+    # requests every 10 ms, pairs made in well under 1 ms: each request finds its links
+    # idle. Tolerance: 5 standard errors of the measured mean.
+    data = chain_scenario(n_links, length_km=5.0, efficiency=0.8, attempt_period=None,
+                          memories=1, duration="3 s", demands=[
+                              {"kind": "entanglement", "between": ["n0", f"n{n_links}"],
+                               "rate": "100 Hz", "min_fidelity": 0.0}])
+    path = [f"n{i}" for i in range(n_links + 1)]
+    estimate = _estimate(data, path)
+    latency_s = Simulation(load_scenario(data)).run().demands[0].arrays["latency_ps"] * 1e-12
+    assert latency_s.size > 290
+    error = latency_s.std(ddof=1) / math.sqrt(latency_s.size)
+    assert abs(latency_s.mean() - estimate.latency_s) < 5 * error
