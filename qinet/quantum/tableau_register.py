@@ -76,8 +76,29 @@ def decay_twirl(waited_s: float, *, t1_s: float, t2_s: float) -> tuple[float, fl
     return p_xy, p_xy, max((1.0 - 2.0 * coherence + relax) / 4.0, 0.0)
 
 
+class _Block:
+    """Qubits in one stabilizer state: ``sim`` over ``capacity`` stim qubits, ``index``
+    of each qubit id, and the ``free`` stim qubits (in ``|0>``, unentangled)."""
+
+    __slots__ = ("free", "index", "sim")
+
+    def __init__(self, size: int) -> None:
+        self.sim = stim.TableauSimulator()
+        self.sim.set_num_qubits(size)
+        self.index: dict[int, int] = {}
+        self.free = list(range(size - 1, -1, -1))
+
+    def slot(self) -> int:
+        """A free stim qubit, the tableau doubled when none is left (amortised growth)."""
+        if not self.free:
+            capacity = self.sim.num_qubits
+            self.sim.set_num_qubits(2 * capacity)
+            self.free = list(range(2 * capacity - 1, capacity - 1, -1))
+        return self.free.pop()
+
+
 class TableauRegister:
-    """Qubits by integer id in one stabilizer state (see the module docstring).
+    """Qubits by integer id in stabilizer states, by blocks (see the module docstring).
 
     Args:
         rng: the generator of the noise draws and of the discards' hidden outcomes.
@@ -87,46 +108,80 @@ class TableauRegister:
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
-        self.sim = stim.TableauSimulator()
         self._ids = count()
-        self._index: dict[int, int] = {}  # qubit id -> stim qubit
-        self._free: list[int] = []  # stim qubits back in |0>, reused before new ones
-        self._size = 0
+        self._block_of: dict[int, _Block] = {}
         self._tableaus: dict[bytes, stim.Tableau | None] = {}
 
     def __len__(self) -> int:
-        return len(self._index)
+        return len(self._block_of)
 
     def __contains__(self, qubit: object) -> bool:
-        return qubit in self._index
+        return qubit in self._block_of
 
-    def _new(self, n: int) -> tuple[int, ...]:
-        ids = []
+    def _new(self, n: int) -> tuple[_Block, list[int]]:
+        """A new block of ``n`` qubits in ``|0>``: the block and the stim qubits."""
+        block = _Block(n)
+        slots = []
         for _ in range(n):
-            if self._free:
-                index = self._free.pop()
-            else:
-                index = self._size
-                self._size += 1
             q = next(self._ids)
-            self._index[q] = index
-            ids.append(q)
-        return tuple(ids)
+            slot = block.slot()
+            block.index[q] = slot
+            self._block_of[q] = block
+            slots.append(slot)
+        return block, slots
 
-    def _at(self, qubit: int) -> int:
+    def _ids_of(self, block: _Block, slots: list[int]) -> tuple[int, ...]:
+        """The qubit ids at ``slots`` of ``block``."""
+        owner = {slot: q for q, slot in block.index.items()}
+        return tuple(owner[slot] for slot in slots)
+
+    def _block(self, qubit: int) -> _Block:
         try:
-            return self._index[qubit]
+            return self._block_of[qubit]
         except KeyError:
             raise ProtocolError(f"qubit {qubit} is not in the register (measured or "
                                 f"discarded?)") from None
 
-    def _pauli(self, index: int, which: int) -> None:
+    def _merged(self, qubits: Sequence[int]) -> _Block:
+        """One block holding every qubit of ``qubits``: the others' states are appended
+        to the largest block's tableau (``C|0>`` with ``C`` the inverse of their inverse
+        tableau, applied to free qubits of the largest)."""
+        blocks: list[_Block] = []
+        for q in qubits:
+            block = self._block(q)
+            if all(block is not b for b in blocks):
+                blocks.append(block)
+        if len(blocks) == 1:
+            return blocks[0]
+        base = max(blocks, key=lambda b: b.sim.num_qubits)
+        for other in blocks:
+            if other is base:
+                continue
+            live = sorted(set(other.index.values()))
+            if not live:
+                continue
+            # the free qubits of ``other`` are |0> and unentangled: only the live ones
+            # travel, through the tableau of ``other``'s whole state
+            prepare = other.sim.current_inverse_tableau().inverse()
+            targets = [base.slot() for _ in range(len(prepare))]
+            base.sim.do_tableau(prepare, targets)
+            keep = set(live)
+            for stim_qubit, target in enumerate(targets):
+                if stim_qubit not in keep:
+                    base.free.append(target)
+            for q, stim_qubit in other.index.items():
+                base.index[q] = targets[stim_qubit]
+                self._block_of[q] = base
+        return base
+
+    @staticmethod
+    def _pauli(block: _Block, index: int, which: int) -> None:
         if which == 1:
-            self.sim.x(index)
+            block.sim.x(index)
         elif which == 2:
-            self.sim.y(index)
+            block.sim.y(index)
         elif which == 3:
-            self.sim.z(index)
+            block.sim.z(index)
 
     def _draw(self, probs: Sequence[float]) -> int:
         """0 (none) or the index 1.. of the outcome drawn with ``probs``, one uniform draw."""
@@ -138,18 +193,17 @@ class TableauRegister:
                 return k
         return 0
 
-    def add_bell(self, weights: ArrayLike) -> tuple[int, int]:
+    def add_bell(self, weights: ArrayLike) -> tuple[int, ...]:
         """Two new qubits in the Bell-diagonal state of ``weights`` (Φ+, Ψ+, Ψ-, Φ-),
         sampled: ``Φ+`` then ``P_k`` on the second qubit with probability ``w_k``."""
         w = np.asarray(weights, dtype=float).ravel()
         if w.shape != (4,):
             raise ProtocolError(f"Bell weights are four numbers, got shape {w.shape}")
-        a, b = self._new(2)
-        ia, ib = self._index[a], self._index[b]
-        self.sim.h(ia)
-        self.sim.cx(ia, ib)
-        self._pauli(ib, self._draw(w[1:].tolist()))
-        return a, b
+        block, (ia, ib) = self._new(2)
+        block.sim.h(ia)
+        block.sim.cx(ia, ib)
+        self._pauli(block, ib, self._draw(w[1:].tolist()))
+        return self._ids_of(block, [ia, ib])
 
     def add_pure(self, vector: ArrayLike) -> tuple[int, ...]:
         """New qubits in the stabilizer state ``vector`` (first qubit most significant).
@@ -163,13 +217,12 @@ class TableauRegister:
         if norm == 0 or psi.size < 2 or 1 << n != psi.size:
             raise ProtocolError(f"a register state vector has 2^n non-zero amplitudes, "
                                 f"got {psi.size}")
-        tableau = self._state_tableau(psi / norm)
-        ids = self._new(n)
-        if n == 1 and abs(psi[1]) == 0:
-            return ids  # |0>: fresh stim qubits are already there
-        self.sim.do_tableau(tableau, [self._index[q] for q in ids])
-        return ids
-
+        zero = n == 1 and abs(psi[1]) == 0
+        tableau = None if zero else self._state_tableau(psi / norm)
+        block, slots = self._new(n)
+        if tableau is not None:  # |0> is where fresh stim qubits are already
+            block.sim.do_tableau(tableau, slots)
+        return self._ids_of(block, slots)
     @staticmethod
     def _state_tableau(psi: ComplexArray) -> stim.Tableau:
         try:
@@ -222,8 +275,9 @@ class TableauRegister:
         if matrix.shape != (dim, dim):
             raise ProtocolError(f"an operator on {len(qubits)} qubit(s) must be "
                                 f"{dim}x{dim}, got {matrix.shape}")
-        targets = [self._at(q) for q in qubits]
-        self.sim.do_tableau(self._clifford(matrix, label), targets)
+        tableau = self._clifford(matrix, label)
+        block = self._merged(qubits)
+        block.sim.do_tableau(tableau, [block.index[q] for q in qubits])
 
     def depolarize(self, p: float, *qubits: int) -> None:
         """With probability ``p``, a uniformly drawn Pauli on ``qubits`` (identity
@@ -231,13 +285,14 @@ class TableauRegister:
         if p <= 0 or self.rng.random() >= p:
             return
         for q in qubits:
-            self._pauli(self._at(q), int(self.rng.integers(4)))
+            block = self._block(q)
+            self._pauli(block, block.index[q], int(self.rng.integers(4)))
 
     def pauli_channel(self, qubit: int, probs: Sequence[float]) -> None:
         """``(p_X, p_Y, p_Z)`` on ``qubit``, sampled."""
-        index = self._at(qubit)
+        block = self._block(qubit)
         if sum(probs) > 0:
-            self._pauli(index, self._draw(probs))
+            self._pauli(block, block.index[qubit], self._draw(probs))
 
     def decay(self, qubit: int, waited_s: float, *, t1_s: float, t2_s: float) -> None:
         """Memory decay of ``qubit`` over ``waited_s`` seconds as its Pauli twirl
@@ -248,17 +303,20 @@ class TableauRegister:
         """Phase flip of ``qubit`` with probability ``p``, sampled."""
         self.pauli_channel(qubit, (0.0, 0.0, p))
 
-    def _collapse(self, index: int, u: float) -> int:
-        """Z-measure stim qubit ``index`` with the uniform draw ``u`` (outcome ``u >= p0``),
-        then return it to ``|0>`` for reuse."""
-        expectation = self.sim.peek_z(index)
+    def _collapse(self, qubit: int, u: float) -> int:
+        """Z-measure ``qubit`` with the uniform draw ``u`` (outcome ``u >= p0``), remove
+        it and return its stim qubit to ``|0>`` for reuse."""
+        block = self._block(qubit)
+        index = block.index.pop(qubit)
+        del self._block_of[qubit]
+        expectation = block.sim.peek_z(index)
         p0 = 0.5 if expectation == 0 else (1.0 if expectation > 0 else 0.0)
         outcome = int(u >= p0)
         if expectation == 0:
-            self.sim.postselect_z(index, desired_value=bool(outcome))
+            block.sim.postselect_z(index, desired_value=bool(outcome))
         if outcome:
-            self.sim.x(index)
-        self._free.append(index)
+            block.sim.x(index)
+        block.free.append(index)
         return outcome
 
     def measure(self, qubit: int, *, rng: np.random.Generator, basis: str = "z") -> int:
@@ -267,20 +325,19 @@ class TableauRegister:
         if basis not in ("z", "x", "y"):
             raise ProtocolError(f"unknown measurement basis {basis!r}; use one of "
                                 f"['x', 'y', 'z']")
-        index = self._at(qubit)
+        block = self._block(qubit)
+        index = block.index[qubit]
         if basis == "y":  # the rotation H S† takes the Y basis to Z
-            self.sim.s_dag(index)
+            block.sim.s_dag(index)
         if basis != "z":
-            self.sim.h(index)
-        del self._index[qubit]
-        return self._collapse(index, rng.random())
+            block.sim.h(index)
+        return self._collapse(qubit, rng.random())
 
     def discard(self, qubit: int) -> None:
         """Trace ``qubit`` out: measured with a hidden outcome (a non-selective
         measurement leaves the others' state the partial trace)."""
-        index = self._at(qubit)
-        del self._index[qubit]
-        self._collapse(index, self.rng.random())
+        self._block(qubit)
+        self._collapse(qubit, self.rng.random())
 
     def reduced(self, *qubits: int) -> ComplexArray:
         """Refused: the register holds one sampled stabilizer state, not the density
@@ -308,12 +365,13 @@ class TableauRegister:
         if vector.size != 1 << len(qubits) or not qubits:
             raise ProtocolError(f"a state of {len(qubits)} qubit(s) has "
                                 f"{1 << len(qubits)} amplitudes, got {vector.size}")
-        targets = [self._at(q) for q in qubits]
         generators = self._state_tableau(vector / np.linalg.norm(vector)).to_stabilizers()
-        sim = self.sim.copy()
+        block = self._merged(qubits)  # the same state, one tableau
+        targets = [block.index[q] for q in qubits]
+        sim = block.sim.copy()
         prob = 1.0
         for g in generators:
-            pauli = stim.PauliString(self._size)
+            pauli = stim.PauliString(sim.num_qubits)
             for k, target in enumerate(targets):
                 pauli[target] = g[k]
             pauli.sign = g.sign
