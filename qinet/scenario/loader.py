@@ -261,6 +261,9 @@ def imply_schemes(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                } if isinstance(nodes, list) else set()
     families: list[tuple[int, str, frozenset[Any]]] = []  # (index, family, ends)
     for i, demand in enumerate(demands):
+        if isinstance(demand, dict) and demand.get("kind") == "app":
+            # applications on a centre's pairs or a circuit's nodes name no `between`
+            families += [(i, "entanglement", ends) for ends in _app_ends(demand)]
         if not isinstance(demand, dict) or not _pair(demand.get("between")):
             continue
         family = _family(demand)
@@ -313,6 +316,20 @@ def imply_schemes(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if problems:
         _raise(problems)
     return {**data, "links": new_links}, notes
+
+
+def _app_ends(demand: dict[str, Any]) -> list[frozenset[Any]]:
+    """The node pairs an application without ``between`` may ask pairs of: its centre
+    with each participant, or any two nodes of a circuit's qubits."""
+    centre, participants, qubits = (demand.get(k) for k in ("centre", "participants",
+                                                            "qubits"))
+    if isinstance(centre, str) and isinstance(participants, list):
+        return [frozenset((centre, p)) for p in participants
+                if isinstance(p, str) and p != centre]
+    if isinstance(qubits, dict):
+        nodes = sorted({n for n in qubits.values() if isinstance(n, str)})
+        return [frozenset((a, b)) for j, a in enumerate(nodes) for b in nodes[j + 1:]]
+    return []
 
 
 def _pair(between: object) -> bool:

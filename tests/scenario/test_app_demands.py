@@ -334,3 +334,19 @@ def test_a_circuit_on_one_node_needs_no_pairs():
                   "qubits": {"q[0]": "n1", "q[1]": "n1"}, "count": 10}]).apps
     assert (m.completed, m.pairs_used, m.fidelity_estimate, m.pair_fidelity_mean) == (
         10, 0, 1.0, None)
+
+
+def test_links_without_a_scheme_take_a_heralded_one_for_a_centres_pairs():
+    from qinet.scenario.loader import read_scenario
+    data = {
+        "nodes": [{"name": "hub"}, {"name": "a", "trusted": True},
+                  {"name": "b", "trusted": True}],
+        "links": [{"between": ["hub", "a"], "length": "1 km"},
+                  {"between": ["hub", "b"], "length": "1 km"},
+                  {"between": ["a", "b"], "length": "1 km", "scheme": "qkd"}],
+        "demands": [{"kind": "key", "between": ["a", "b"]},
+                    {"kind": "app", "app": "ghz", "centre": "hub", "participants": ["a", "b"]}],
+    }
+    loaded = read_scenario(data)
+    assert [link.scheme for link in loaded.scenario.links[:2]] == ["double-click"] * 2
+    assert "demands[1] (app, ghz) runs over pairs over it" in loaded.notes[0]
