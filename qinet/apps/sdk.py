@@ -514,6 +514,8 @@ class AppRuntime:
         self.rng = rng
         self.register: QubitRegister | TableauRegister = QubitRegister()
         self.sockets: list[EprSocket] = []
+        # the sockets joining each two nodes: a program's pair() finds its own at once
+        self._sockets_between: dict[frozenset[str], list[EprSocket]] = {}
         self.contexts: list[NodeContext] = []
         self._programs: list[tuple[NodeContext, Program, dict[str, Any]]] = []
         self._memory_of: dict[int, QuantumMemory] = {}
@@ -550,6 +552,7 @@ class AppRuntime:
         route = self.network.add_demand(a, b, pairs=pairs, keep_pairs=False)
         socket = EprSocket(self, route, pairs=pairs, min_fidelity=min_fidelity)
         self.sockets.append(socket)
+        self._sockets_between.setdefault(frozenset((a, b)), []).append(socket)
         return socket
 
     def socket(self, node: str, peer: str) -> EprSocket:
@@ -558,8 +561,7 @@ class AppRuntime:
         Raises:
             ProtocolError: none, or several (a program then names its own).
         """
-        key = frozenset((node, peer))
-        found = [s for s in self.sockets if frozenset(s.between) == key]
+        found = self._sockets_between.get(frozenset((node, peer)), [])
         if len(found) != 1:
             raise ProtocolError(
                 f"no EPR socket between {node} and {peer}: open one with AppRuntime.connect"
