@@ -348,11 +348,12 @@ def pair_app_table(m: AppMetrics) -> Table:
                                 f"{format_fraction(m.failure_probability_expected)}, bound "
                                 f"{m.failure_bound:.3g})")
     if m.phase_mean_rad is not None:
-        out.add_row("average phase (rad)", _mean_std(m.phase_mean_rad, m.phase_std_rad))
+        out.add_row("average phase (rad) ± one estimate's spread",
+                    _mean_std(m.phase_mean_rad, m.phase_std_rad))
         out.add_row("Cramér-Rao bound (rad)", f"{m.phase_cramer_rao_std_rad:.4g}")
     if m.offset_mean_s is not None:
-        out.add_row("mean clock offset", f"{format_time(m.offset_mean_s)} ± "
-                                         f"{format_time(m.offset_std_s)}")
+        out.add_row("mean clock offset ± one estimate's spread",
+                    f"{format_time(m.offset_mean_s)} ± {format_time(m.offset_std_s)}")
         out.add_row("Cramér-Rao bound", format_time(m.offset_cramer_rao_std_s))
         out.add_row("time to an estimate", format_time(m.time_to_estimate_s))
     if m.gain_expected is not None:
