@@ -11,7 +11,16 @@ The wall rate counts the network's work too (attempts, swaps, deliveries): the l
 below splits it by timing the same chain delivering the same number of pairs with no
 programs, so the programs' share is the difference.
 
-    python benchmarks/apps_speed.py [--count 5000]
+A second case times a GHZ state over many nodes built by node programs on the
+stabilizer (stim) backend: a chain n0 - ... - n(k-1) of the same 1 km links delivers one
+pair per link, and each node's program fuses its two pair halves (CX, Z measurement,
+the outcome sent on; the fusion of :mod:`qinet.apps.ghz`), then measures its share in X.
+It reports the wall time of building the network (scenario to simulation), of the run
+(network and programs), of the same network delivering the same pairs with no
+programs, and of :func:`qinet.apps.ghz.simulate_ghz`, the same fusion as one stim
+circuit outside the network and the SDK.
+
+    python benchmarks/apps_speed.py [--count 5000] [--ghz-nodes 1000]
 """
 
 from __future__ import annotations
@@ -24,6 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from collections.abc import Generator
+from typing import Any
+
+from qinet.apps.ghz import simulate_ghz
+from qinet.apps.sdk import AppRuntime, Event, NodeContext, clifford
 from qinet.apps.teleport import run_teleportation
 from qinet.scenario import Simulation, load_scenario
 
@@ -60,9 +74,79 @@ def pairs_only(count: int) -> float:
     return time.perf_counter() - start
 
 
+def ghz_chain(n_nodes: int, demands: list[dict[str, object]]) -> Simulation:
+    """A chain of ``n_nodes`` nodes and 1 km links (one memory per link end)."""
+    names = [f"n{i}" for i in range(n_nodes)]
+    return Simulation(load_scenario({
+        "name": "ghz-speed", "seed": 11, "duration": "100 s",
+        "hardware": {"mem": {"kind": "memory", "t2": "1 s", "raw_fidelity": 0.99}},
+        "nodes": [{"name": v, "memories": 1 if i in (0, n_nodes - 1) else 2, "memory": "mem"}
+                  for i, v in enumerate(names)],
+        "links": [{"between": [a, b], "length": "1 km", "scheme": "double-click",
+                   "memories": 1} for a, b in pairwise(names)],
+        "demands": demands,
+    }))
+
+
+@clifford
+def ghz_node(ctx: NodeContext, index: int, k: int) -> Generator[Event, Any, int]:
+    """Node ``index`` of the chain: fuse the pair to its right into its GHZ qubit (the pair
+    to its left, corrected by its left neighbour's outcome), then measure it in X."""
+    prev, nxt = f"n{index - 1}", f"n{index + 1}"
+    left = (yield ctx.pair(prev)) if index > 0 else None
+    right = (yield ctx.pair(nxt)) if index < k - 1 else None
+    ghz = right if left is None else left
+    if index >= 2 and (yield ctx.recv(prev)):
+        ctx.apply("x", ghz)
+    if left is not None and right is not None:
+        ctx.apply("cnot", ghz, right)
+        ctx.send(nxt, ctx.measure(right))
+    return ctx.measure(ghz, "x")
+
+
+def ghz_sdk(n_nodes: int) -> tuple[float, float, int, str]:
+    """Build time, run time, X parity of the shares and the backend used."""
+    start = time.perf_counter()
+    sim = ghz_chain(n_nodes, [])
+    built = time.perf_counter()
+    runtime = AppRuntime(sim.network, rng=sim.rng.child("apps"))
+    for i in range(n_nodes - 1):
+        runtime.connect(f"n{i}", f"n{i + 1}", pairs=1)
+    for i in range(n_nodes):
+        runtime.program(f"n{i}", ghz_node, index=i, k=n_nodes)
+    result = runtime.run()
+    ran = time.perf_counter()
+    parity = sum(int(p.value) for p in result.programs) % 2
+    return built - start, ran - built, parity, result.backend
+
+
+def ghz_pairs_only(n_nodes: int) -> float:
+    sim = ghz_chain(n_nodes, [{"kind": "entanglement", "between": [f"n{i}", f"n{i + 1}"],
+                               "pairs": 1, "min_fidelity": 0.0} for i in range(n_nodes - 1)])
+    start = time.perf_counter()
+    sim.run()
+    return time.perf_counter() - start
+
+
+def report_ghz(n_nodes: int) -> None:
+    ghz_sdk(50)  # warm-up
+    build_s, run_s, parity, backend = ghz_sdk(n_nodes)
+    network_s = ghz_pairs_only(n_nodes)
+    start = time.perf_counter()
+    simulate_ghz(n_nodes, topology="chain", pair_fidelity=1.0)
+    circuit_s = time.perf_counter() - start
+    print(f"GHZ over {n_nodes} nodes by node programs ({backend} backend)")
+    print(f"  network build    {build_s:8.3f} s  (scenario to simulation)")
+    print(f"  run              {run_s:8.3f} s  (network and programs; X parity {parity})")
+    print(f"  pairs alone      {network_s:8.3f} s  (the same pairs, no programs)")
+    print(f"  one stim circuit {circuit_s:8.3f} s  (qinet.apps.ghz.simulate_ghz, no network)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="teleports to time")
+    parser.add_argument("--ghz-nodes", type=int, default=1000,
+                        help="nodes of the GHZ case (0: skip it)")
     args = parser.parse_args(argv)
     teleports(100)  # warm-up
     wall_s, result = teleports(args.count)
@@ -75,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{result.teleports_per_s:10,.0f} teleports/s of simulated time")
     print(f"  fidelity         {result.fidelity_mean:.4f} (pairs {result.pair_fidelity_mean:.4f},"
           f" (2F+1)/3 = {(2 * result.pair_fidelity_mean + 1) / 3:.4f})")
+    if args.ghz_nodes:
+        report_ghz(args.ghz_nodes)
     return 0
 
 
