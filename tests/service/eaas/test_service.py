@@ -129,6 +129,27 @@ def test_a_count_request_completes(eaas, alice):
     assert alice.get(f"/v1/requests/{rid}").json()["pairs_delivered"] == 20
 
 
+def test_a_deadline_ends_a_rated_request_and_paces_a_counted_one(eaas, alice):
+    _url, network = eaas
+    rated = _ask(alice, rate_hz=100.0, deadline_s=0.2).json()["id"]
+    # count and deadline: paced at (count - 1) / (deadline - latency)
+    latency_s = network.estimate(PATH).latency_s
+    counted = _ask(alice, count=11, deadline_s=0.25)
+    assert counted.status_code == 201, counted.text
+    assert counted.json()["rate_hz"] == pytest.approx(10 / (0.25 - latency_s))
+    cid = counted.json()["id"]
+    for rid in (rated, cid):
+        assert _wait_for(lambda rid=rid: alice.get(f"/v1/requests/{rid}").json()["state"]
+                         == "completed")
+    page = alice.get(f"/v1/requests/{rated}").json()
+    # the driver notices at the end of a tick, at most four ticks (0.08 s) late
+    assert 0.2 <= page["ended_s"] - page["admitted_s"] <= 0.2 + 0.081
+    assert 15 <= page["pairs_delivered"] <= 30  # 100 Hz: 21 requests by 0.2 s
+    counted_page = alice.get(f"/v1/requests/{cid}").json()
+    assert counted_page["pairs_delivered"] == 11
+    assert counted_page["ended_s"] - counted_page["admitted_s"] <= 0.25 + 0.081
+
+
 def test_tenants_see_only_their_own_requests(eaas, alice, bob):
     url, network = eaas
     rid = _ask(alice, rate_hz=10.0).json()["id"]
