@@ -332,6 +332,8 @@ class LiveNetwork:
 
     def _collect(self, request: LiveRequest) -> None:
         """Take the request's newly delivered pairs into its record."""
+        if request.route.log.delivered == len(request.fidelities):
+            return  # nothing new: the log's arrays are not rebuilt
         arrays = request.route.log.arrays(self.backend)
         seen = len(request.fidelities)
         fidelity = arrays["fidelity"][seen:]
