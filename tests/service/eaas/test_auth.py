@@ -1,0 +1,40 @@
+"""The tokens file: one tenant a line, tokens long enough and never shared."""
+
+from __future__ import annotations
+
+import pytest
+
+from qinet.errors import ConfigError
+from qinet.service.eaas.auth import TenantTokens
+
+LONG_A, LONG_B = "a" * 20, "b" * 20
+
+
+def test_tokens_file_maps_each_token_to_its_tenant(tmp_path):
+    path = tmp_path / "tokens"
+    path.write_text(f"# tenants\nalice {LONG_A}\n\nbob {LONG_B}  # the second\n")
+    tokens = TenantTokens.from_file(path)
+    assert tokens.tenants == ["alice", "bob"]
+    assert tokens.tenant_of(f"Bearer {LONG_A}") == "alice"
+    assert tokens.tenant_of(f"bearer {LONG_B}") == "bob"
+    for header in (None, LONG_A, f"Basic {LONG_A}", f"Bearer {LONG_A}x", "Bearer ",
+                   f"Bearer {LONG_A[:-1]}"):
+        assert tokens.tenant_of(header) is None
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("alice short\n", "shorter than 16"),
+    (f"alice {LONG_A} extra\n", "expected 'TENANT TOKEN'"),
+    (f"alice {LONG_A}\nbob {LONG_A}\n", "already 'alice'"),
+    ("# nobody\n", "names no tenant"),
+])
+def test_bad_tokens_files_are_refused_naming_the_problem(tmp_path, text, reason):
+    path = tmp_path / "tokens"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=reason):
+        TenantTokens.from_file(path)
+
+
+def test_a_missing_tokens_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        TenantTokens.from_file(tmp_path / "absent")
