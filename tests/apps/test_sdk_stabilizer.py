@@ -7,7 +7,9 @@ import pytest
 from qinet.apps.sdk import BACKENDS, AppRuntime, clifford, is_clifford
 from qinet.errors import ConfigError, QinetError
 from qinet.rng import RngTree
+from qinet.scenario import Simulation, load_scenario
 
+from ..network.conftest import chain_scenario
 from .conftest import chain_network
 
 S2 = 1 / np.sqrt(2)
@@ -213,3 +215,29 @@ def test_a_bad_backend_name_is_refused_naming_the_field():
         AppRuntime(sim.network, rng=RngTree(1), backend="stim")
     assert "'stim'" in str(err.value)
     assert all(name in str(err.value) for name in BACKENDS)
+
+
+@pytest.mark.parametrize("network_backend", ["bell-diagonal", "density-matrix"])
+def test_pairs_from_either_network_backend_keep_their_correlations_on_stim(network_backend):
+    # Werner pairs: <XX> = <ZZ> = (4F - 1)/3, so P(equal X outcomes) = (1 + (4F - 1)/3)/2;
+    # a density-matrix pair enters stim as its Bell twirl, which keeps every <PP>.
+    # Binomial tolerance, 5 sigma over n pairs.
+    n = 1500
+    spec = {**chain_scenario(1, demands=[], raw_fidelity=0.95, t2="1e9 s", length_km=1.0),
+            "backend": network_backend}
+    runtime = AppRuntime(Simulation(load_scenario(spec)).network, rng=RngTree(8),
+                         backend="stabilizer")
+    runtime.connect("n0", "n1", pairs=n)
+
+    def measure_all(ctx, peer):
+        for _ in range(n):
+            ctx.measure((yield ctx.pair(peer)), "x")
+
+    a = runtime.program("n0", measure_all, peer="n1")
+    b = runtime.program("n1", measure_all, peer="n0")
+    result = runtime.run()
+    f = result.sockets[0].fidelity_mean
+    p_equal = (1 + (4 * f - 1) / 3) / 2
+    equal = np.mean(np.array(a.outcomes) == np.array(b.outcomes))
+    assert result.sockets[0].delivered == n
+    assert abs(equal - p_equal) < 5 * np.sqrt(p_equal * (1 - p_equal) / n)
