@@ -241,3 +241,23 @@ def test_pairs_from_either_network_backend_keep_their_correlations_on_stim(netwo
     equal = np.mean(np.array(a.outcomes) == np.array(b.outcomes))
     assert result.sockets[0].delivered == n
     assert abs(equal - p_equal) < 5 * np.sqrt(p_equal * (1 - p_equal) / n)
+
+
+def test_a_noiseless_clifford_program_gives_the_same_outcomes_on_both_backends():
+    # both registers draw one uniform number from the program's stream per measurement
+    # and report u >= p0, and a noiseless Clifford program has p0 in {0, 1/2, 1}: the
+    # outcomes agree bit for bit (the network's pair timings are the same in both runs)
+    k, rounds = 6, 12
+    outcomes = {}
+    for backend in ("density-matrix", "stabilizer"):
+        sim = chain_network(k - 1, raw_fidelity=1.0, t2="1e9 s", duration="10 s")
+        runtime = AppRuntime(sim.network, rng=RngTree(9), backend=backend)
+        for i in range(k - 1):
+            runtime.connect(f"n{i}", f"n{i + 1}", pairs=rounds)
+        for i in range(k):
+            runtime.program(f"n{i}", ghz_node, index=i, k=k, rounds=rounds)
+        result = runtime.run()
+        outcomes[backend] = [p.outcomes for p in result.programs]
+    assert outcomes["density-matrix"] == outcomes["stabilizer"]
+    bits = np.array(outcomes["stabilizer"][0])
+    assert 0 < bits.sum() < len(bits)  # random outcomes, not a constant
