@@ -261,3 +261,15 @@ def test_a_noiseless_clifford_program_gives_the_same_outcomes_on_both_backends()
     assert outcomes["density-matrix"] == outcomes["stabilizer"]
     bits = np.array(outcomes["stabilizer"][0])
     assert 0 < bits.sum() < len(bits)  # random outcomes, not a constant
+
+
+def test_a_given_state_enters_stim_only_when_it_is_a_pure_stabilizer_state():
+    runtime = AppRuntime(chain_network(1).network, rng=RngTree(1), backend="stabilizer")
+    runtime.start()
+    phi = np.array([1, 0, 0, 1]) / np.sqrt(2)
+    a, b = runtime.add_state(np.outer(phi, phi), ("n0", "n1"))
+    assert runtime.register.fidelity(phi, a.id, b.id) == 1.0
+    a, b = runtime.add_bell((0.0, 0.0, 0.0, 1.0), ("n0", "n1"))  # Φ-
+    assert runtime.register.fidelity([1, 0, 0, -1], a.id, b.id) == 1.0
+    with pytest.raises(QinetError, match="pure stabilizer states only"):
+        runtime.add_state(np.eye(4) / 4, ("n0", "n1"))
