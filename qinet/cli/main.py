@@ -515,6 +515,60 @@ def _eaas(
                certfile=certfile, keyfile=keyfile, ready_file=ready_file)
 
 
+@app.command("sweep")
+@_reflow
+def _sweep(
+    scenario: Annotated[str | None, typer.Argument(
+        metavar="SCENARIO", show_default=False,
+        help="A scenario YAML file, or the name of a built-in preset. "
+             "Default: metro-link.")] = None,
+    sets: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", show_default=False,
+        help="An axis PATH=VALUES: links[*].length=10km..200km:20 (linear, 20 points), "
+             "log:1Hz..1MHz:7, seed=1..5 (integers), links[0].detector=snspd,ingaas. "
+             "Repeat for more axes; their product is run.")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", file_okay=False,
+        help="Folder of the task records (tasks/) and the table (results.parquet); "
+             "a rerun skips the tasks finished there.")] = Path("results"),
+    zipped: Annotated[bool, typer.Option(
+        "--zip", help="Take the axes together, index by index, instead of their "
+                      "product.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", show_default=False,
+        help="Local worker processes. Default: one per core.")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", show_default=False,
+        help="Run on a dask.distributed scheduler at this address "
+             "(tcp://host:8786).")] = None,
+    duration: Annotated[str | None, typer.Option(
+        "--duration", "-d", show_default=False,
+        help='Simulated time of every run ("50 ms"). Default: the scenario\'s.')] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress bar or summary; only errors.")] = False,
+) -> None:
+    """Run a parameter sweep and write one row per run to OUT/results.parquet.
+
+    Each point of the grid is validated as a scenario, run with its own seed, and
+    recorded in OUT/tasks/ as soon as it finishes, so an interrupted sweep resumes
+    where it stopped. Columns: task, status, error, each swept path, then every metric
+    of the run's JSON document under its path (demands[0].rate_hz). Exit status 1 when
+    some runs failed (their errors are in the table).
+
+    \b
+    Examples:
+      qinet sweep metro-link --set 'links[*].length=10km..100km:10' --set 'seed=1..3'
+      qinet sweep metro-link --set 'seed=1..5' --duration "50 ms" --out results/
+      qinet sweep my-net.yaml --set 'seed=1..100' --dask tcp://scheduler:8786
+    """
+    from qinet.cli import sweep
+
+    failed = sweep.sweep(scenario=scenario, sets=sets or [], out=out, zipped=zipped,
+                         workers=workers, dask=dask, duration=duration, quiet=quiet)
+    if failed:
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``qinet`` command line in this process and return its exit status.
 

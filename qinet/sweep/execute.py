@@ -1,0 +1,250 @@
+"""Run a sweep: resolve every point, run the unfinished tasks, merge the table.
+
+The same tasks run on either backend: local processes
+(:class:`concurrent.futures.ProcessPoolExecutor`, one per core by default) or a running
+``dask.distributed`` scheduler. A task gets the scenario data of its point and returns
+the run's JSON document; the process that started the sweep writes each task's record
+as it finishes (workers need not share its file system). Every task's randomness comes
+from its scenario's ``seed``, so a sweep gives the same table whatever the backend,
+the number of workers or the order the tasks finish in.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qinet.errors import ConfigError
+from qinet.scenario.loader import _read, read_scenario
+from qinet.scenario.presets import scenario_path
+from qinet.sweep.spec import Axis, apply, grid, parse_set
+from qinet.sweep.store import read_task, task_name, write_table, write_task
+
+Progress = Callable[[int, int, int], object]  # (finished, failed, total), tasks
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One resolved point of a sweep.
+
+    Attributes:
+        task: the task's name (see :func:`qinet.sweep.store.task_name`).
+        params: each swept path and the value the validated scenario took there.
+        data: the scenario data of the point, as a file would give it.
+    """
+
+    task: str
+    params: dict[str, Any]
+    data: dict[str, Any]
+
+
+def run_task(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Run one point's scenario and return its JSON document, as ``qinet run --json``
+    builds it: the metrics, ``partial``, ``simulated_s``, ``requested_duration_s`` and
+    the ``notes``."""
+    from qinet.analysis.api import run_watched
+
+    loaded = read_scenario(data)
+    outcome = run_watched(loaded.scenario)
+    document = outcome.result.to_dict()
+    document.update(partial=outcome.partial, simulated_s=outcome.simulated_s,
+                    requested_duration_s=outcome.requested_s,
+                    notes=[*loaded.notes, *outcome.notes])
+    return document
+
+
+def resolve(scenario: str | Path | Mapping[str, Any] | None, sets: Sequence[str], *,
+            zipped: bool = False, duration: str | None = None) -> list[Point]:
+    """Every point of a sweep, each validated by the scenario schema.
+
+    Args:
+        scenario: a preset name, a YAML file, or scenario data; ``None``: metro-link.
+        sets: the ``--set PATH=VALUES`` texts (see :mod:`qinet.sweep.spec`).
+        zipped: take the axes together, index by index, rather than their product.
+        duration: the simulated time of every run, e.g. ``"50 ms"``.
+
+    Raises:
+        ConfigError: a bad ``--set``, or a point the schema refuses, named by the
+            ``--set`` whose field it is and by the field.
+    """
+    if isinstance(scenario, Mapping):
+        base = dict(scenario)
+    else:
+        base = _read(scenario if isinstance(scenario, Path) else scenario_path(scenario))
+    if duration is not None:
+        base["duration"] = duration
+    axes = [parse_set(text) for text in sets]
+    points = []
+    for values in grid(axes, zipped=zipped):
+        data = copy.deepcopy(base)
+        concrete = {axis.path: apply(data, axis, values[axis.path]) for axis in axes}
+        try:
+            scenario_ = read_scenario(data).scenario
+        except ConfigError as exc:
+            raise _point_error(exc, axes, concrete, values) from None
+        # the schema's numbers (km, s, Hz) for the table; its JSON form names the task
+        params = {axis.path: _lookup(scenario_, concrete[axis.path][0], values[axis.path])
+                  for axis in axes}
+        points.append(Point(task_name(scenario_.model_dump(mode="json")), params, data))
+    return points
+
+
+def _point_error(exc: ConfigError, axes: Sequence[Axis], concrete: Mapping[str, list[str]],
+                 values: Mapping[str, Any]) -> ConfigError:
+    shown = ", ".join(f"{path}={value!r}" for path, value in values.items())
+    for axis in axes:
+        if any(exc.field == p or exc.field.startswith((f"{p}.", f"{p}[")) or
+               p.startswith((f"{exc.field}.", f"{exc.field}["))
+               for p in concrete[axis.path]) and exc.field:
+            return ConfigError(f"--set {axis.text!r}", f"at {shown}: {exc}")
+    return ConfigError("--set", f"at {shown}: {exc}")
+
+
+def _lookup(scenario: Any, path: str, given: Any) -> Any:
+    """The value of the validated scenario's field at ``path`` (a number in the schema's
+    unit, e.g. km for a length), or ``given`` where the path reaches no plain value."""
+    from qinet.sweep.spec import steps
+
+    node = scenario
+    for step in steps(path, "--set"):
+        indexed = isinstance(node, list | tuple) and isinstance(step, int) and (
+            -len(node) <= step < len(node))
+        if indexed or (isinstance(node, Mapping) and isinstance(step, str) and step in node):
+            node = node[step]
+        elif isinstance(step, str) and step in getattr(type(node), "model_fields", ()):
+            node = getattr(node, step)
+        else:
+            return given  # a field the schema keeps elsewhere: report the value written
+    if hasattr(node, "value") and isinstance(node.value, str):
+        node = node.value  # an enum member: its text
+    return node if isinstance(node, str | int | float | bool) or node is None else given
+
+
+def run_sweep(scenario: str | Path | Mapping[str, Any] | None, sets: Sequence[str], *,
+              out: str | Path, zipped: bool = False, duration: str | None = None,
+              workers: int | None = None, dask: str | None = None,
+              progress: Progress | None = None) -> Any:
+    """Run a parameter sweep, resumably, and return its table as a pandas DataFrame.
+
+    Tasks already finished in ``out`` (from an earlier, perhaps interrupted, run of any
+    sweep holding them) are not run again; each task finished now is recorded at once.
+    The table is written to ``out/results.parquet`` (columns in
+    :mod:`qinet.sweep.store`); ``pandas.read_parquet(out / "results.parquet")`` reads it.
+
+    Args:
+        scenario: a preset name, a YAML file, or scenario data; ``None``: metro-link.
+        sets: the ``PATH=VALUES`` axes, e.g. ``["links[*].length=10km..200km:20"]``.
+        out: the folder of the task records and the table (made if missing).
+        zipped: take the axes together, index by index, rather than their product.
+        duration: the simulated time of every run, e.g. ``"50 ms"``.
+        workers: local processes (default: one per core); ignored with ``dask``.
+        dask: the address of a running ``dask.distributed`` scheduler
+            (``tcp://host:8786``) to run the tasks on instead.
+        progress: called with (tasks finished, of which failed, tasks in all) after
+            each task.
+
+    Raises:
+        ConfigError: a bad ``--set`` or point (see :func:`resolve`), or bad ``workers``.
+        QinetError: a record or the table could not be written.
+
+    Examples:
+        >>> import tempfile
+        >>> from qinet.sweep import run_sweep
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     table = run_sweep("metro-link", ["seed=1..2"], out=tmp,
+        ...                       duration="20 ms", workers=1)
+        >>> table[["seed", "status"]].values.tolist()
+        [[1, 'ok'], [2, 'ok']]
+    """
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", f"must be at least 1, got {workers}")
+    folder = Path(out)
+    points = resolve(scenario, sets, zipped=zipped, duration=duration)
+    records: dict[str, dict[str, Any]] = {}
+    pending: dict[str, Point] = {}
+    for point in points:
+        record = read_task(folder, point.task)
+        if record is not None and record.get("status") == "ok":
+            records[point.task] = record
+        else:
+            pending.setdefault(point.task, point)
+    total = len(records) + len(pending)
+    failed = 0
+    if progress is not None:
+        progress(len(records), failed, total)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, document, error in _execute(pending, workers=workers, dask=dask):
+            point = pending[name]
+            record = {"task": name, "status": "ok" if error is None else "failed",
+                      "error": error, "params": point.params, "document": document}
+            write_task(folder, name, record)
+            records[name] = record
+            failed += error is not None
+            if progress is not None:
+                progress(len(records), failed, total)
+    except BaseException:
+        # the table holds what finished, also when the sweep is stopped
+        write_table(folder, [_with_params(records[p.task], p) for p in points
+                             if p.task in records])
+        raise
+    return write_table(folder, [_with_params(records[p.task], p) for p in points])
+
+
+def _with_params(record: Mapping[str, Any], point: Point) -> dict[str, Any]:
+    # two points can resolve to one task (a value equal to the default): each row
+    # keeps its own parameters
+    return {**record, "params": point.params}
+
+
+Outcome = tuple[str, dict[str, Any] | None, str | None]  # task, document, error
+
+
+def _execute(pending: Mapping[str, Point], *, workers: int | None,
+             dask: str | None) -> Iterable[Outcome]:
+    if not pending:
+        return
+    if dask is not None:
+        yield from _on_dask(pending, dask)
+        return
+    count = min(workers or os.cpu_count() or 1, len(pending))
+    with ProcessPoolExecutor(max_workers=count) as pool:
+        futures: dict[Future[dict[str, Any]], str] = {
+            pool.submit(run_task, point.data): name for name, point in pending.items()}
+        try:
+            for future in as_completed(futures):
+                yield _outcome(futures[future], future)
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _on_dask(pending: Mapping[str, Point], address: str) -> Iterable[Outcome]:
+    import importlib
+
+    # dask.distributed is an optional extra (and its API is untyped): reached by name
+    distributed = importlib.import_module("dask.distributed")
+    try:
+        client = distributed.Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError("--dask", f"cannot reach a scheduler at {address!r}: {exc}") from None
+    try:
+        futures = {client.submit(run_task, point.data, pure=False): name
+                   for name, point in pending.items()}
+        for future in distributed.as_completed(list(futures)):
+            yield _outcome(futures[future], future)
+    finally:
+        client.close()
+
+
+def _outcome(name: str, future: Any) -> Outcome:
+    exc = future.exception()
+    if exc is not None:
+        return name, None, f"{type(exc).__name__}: {exc}"
+    document: dict[str, Any] = future.result()
+    return name, document, None
