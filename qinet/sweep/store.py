@@ -72,7 +72,7 @@ def write_task(out: Path, name: str, record: Mapping[str, Any]) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(record, sort_keys=True, allow_nan=True), encoding="utf-8")
+        tmp.write_text(json.dumps(record, allow_nan=True), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
         raise QinetError(f"--out: cannot write {str(path)!r}: {exc.strerror or exc}") from None
