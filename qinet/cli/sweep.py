@@ -71,9 +71,7 @@ class _Bar:
         if self._progress is None:
             return
         if self._task is None:
-            # tasks finished by an earlier run count as done but not toward the pace
-            self._task = self._progress.add_task("sweep", total=total, completed=0,
+            # tasks finished by an earlier run start the bar; only new ones set the pace
+            self._task = self._progress.add_task("sweep", total=total, completed=done,
                                                  failed=failed)
-            self._progress.update(self._task, completed=done)
-            self._progress.reset(self._task, completed=done, failed=failed)
         self._progress.update(self._task, completed=done, failed=failed)
