@@ -61,15 +61,24 @@ def _random_circuit(n, depth, rng, *, clifford):
     return c
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_perfect_pairs_reproduce_the_local_circuit_exactly(seed):
+def _small_case(seed: int) -> tuple[Circuit, list[str], int]:
+    """A random 3-qubit circuit over nodes a, a, b, and the qubits its distributed form
+    needs (each non-local gate adds two)."""
     rng = np.random.default_rng(seed)
     local = _random_circuit(3, 8, rng, clifford=False)
     local.append("m", 0).append("m", 2)
     nodes = ["a", "a", "b"]
     dist = distribute(Circuit(3).extend(list(local)[:-2]), nodes, pair_fidelity=1.0)
-    if dist.circuit.n_qubits > 12:
-        pytest.skip("too many non-local gates for the density-matrix check")
+    return local, nodes, dist.circuit.n_qubits
+
+
+# the first four seeds whose distributed circuit fits the 12-qubit density-matrix check
+_FITTING_SEEDS = [s for s in range(20) if _small_case(s)[2] <= 12][:4]
+
+
+@pytest.mark.parametrize("seed", _FITTING_SEEDS)
+def test_perfect_pairs_reproduce_the_local_circuit_exactly(seed):
+    local, nodes, _ = _small_case(seed)
     result = run_distributed(local, nodes, pair_fidelity=1.0, backend="density-matrix")
     assert result.fidelity == pytest.approx(1.0, abs=1e-12)
     want, _ = DensityMatrixSimulator().probabilities(local, [0, 2])
