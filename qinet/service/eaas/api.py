@@ -80,9 +80,16 @@ async def _on_rejected(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, exc.reason, [{"limit": exc.limit, "reason": exc.reason}])
 
 
-async def _on_invalid(_request: Request, exc: Exception) -> JSONResponse:
-    """422 listing every field out of range; 400 for a body that is not JSON."""
+async def _on_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """422 listing every field out of range; 400 for a body that is not JSON; 415 for a
+    body sent without ``Content-Type: application/json`` (curl's ``-d`` alone sends a
+    form type, which the framework would report as a body that is not an object)."""
     assert isinstance(exc, RequestValidationError)
+    content_type = request.headers.get("content-type", "")
+    if request.method == "POST" and "json" not in content_type.lower():
+        return error_response(
+            415, "the body must be JSON, sent with Content-Type: application/json",
+            [{"field": "content-type", "reason": f"got {clip(content_type) or 'none'}"}])
     errors = list(exc.errors())[:16]
     details = [{"field": ".".join(clip(str(p), quote=False) for p in e.get("loc", ())),
                 "reason": str(e.get("msg", "invalid"))} for e in errors]

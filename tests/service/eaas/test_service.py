@@ -203,6 +203,11 @@ def test_malformed_and_huge_bodies(eaas, alice):
                       headers={"content-type": "application/json"})
     assert huge.status_code == 413
     assert "larger than" in huge.json()["message"]
+    # JSON sent as a form (curl's -d without a Content-Type)
+    form = alice.post("/v1/requests", content=b'{"between": ["n0", "n2"], "count": 1}',
+                      headers={"content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415
+    assert "Content-Type: application/json" in form.json()["message"]
     assert network.requests == before
 
 
