@@ -32,7 +32,9 @@ def sweep(*, scenario: str | None, sets: list[str], out: Path, zipped: bool = Fa
     failed = int((table["status"] != "ok").sum()) if len(table) else 0
     if not quiet:
         err = stderr_console()
-        err.print(f"{len(table)} runs, {failed} failed; wrote {out / TABLE}", markup=False)
+        reused = f" ({bar.reused} from an earlier run)" if bar.reused else ""
+        err.print(f"{len(table)} runs{reused}, {failed} failed; wrote {out / TABLE}",
+                  markup=False)
         for error in table.loc[table["status"] != "ok", "error"].unique() if failed else ():
             err.print(f"failed: {error}", markup=False)
     return failed
@@ -43,6 +45,7 @@ class _Bar:
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
+        self.reused: int | None = None
         self._progress: Any = None
         self._task: Any = None
 
@@ -68,6 +71,8 @@ class _Bar:
             self._progress.stop()
 
     def update(self, done: int, failed: int, total: int) -> None:
+        if self.reused is None:
+            self.reused = done  # the first call counts the tasks an earlier run finished
         if self._progress is None:
             return
         if self._task is None:

@@ -118,6 +118,8 @@ def test_the_command_line_writes_the_same_table(tmp_path: Path,
     assert "4 runs, 0 failed" in capsys.readouterr().err
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cli" / TABLE),
                                   _sweep(tmp_path / "api", workers=2))
+    assert main(args) == 0  # again: every task comes from the first run
+    assert "4 runs (4 from an earlier run), 0 failed" in capsys.readouterr().err
     assert main(["sweep", "metro-link", "--set", "linkz[0].length=1km", "--out",
                  str(tmp_path / "bad")]) == 2
     assert "--set 'linkz[0].length=1km'" in capsys.readouterr().err
