@@ -206,11 +206,19 @@ def qkd_link_table(link: QkdLinkMetrics) -> Table:
     """One QKD link: rates from raw to secret, QBERs, decoy estimates, key, bound."""
     demand = f" · demand {link.demand + 1}" if link.demand is not None else ""
     out = new_table(f"qkd link {link.name} · {link.protocol}{demand}", "value")
-    out.add_row("length / transmittance", f"{link.length_km:g} km / {link.transmittance:.3g}")
+    # a satellite link's rates are per second it sent, and its length the shortest range
+    per = " (per s of pass)" if link.passes else ""
+    out.add_row("shortest range / transmittance" if link.passes else "length / transmittance",
+                f"{link.length_km:g} km / {link.transmittance:.3g}")
+    for number, p in enumerate(link.passes, start=1):
+        out.add_row(f"pass {number}",
+                    f"{p.start_utc[11:19]}–{p.end_utc[11:19]} UTC · {p.duration_s:.0f} s · "
+                    f"max {p.max_elevation_deg:.1f}° · {p.min_range_km:.0f} km · "
+                    f"{format_number(p.key_bits)} key bits")
     out.add_row("source", f"{format_si(link.source_rate_hz, 'Hz')} · "
                           f"{format_number(link.pulses)} pulses")
-    out.add_row("raw detection rate", format_si(link.raw_rate_bps, "bit/s"))
-    out.add_row("sifted rate", format_si(link.sifted_rate_bps, "bit/s"))
+    out.add_row("raw detection rate" + per, format_si(link.raw_rate_bps, "bit/s"))
+    out.add_row("sifted rate" + per, format_si(link.sifted_rate_bps, "bit/s"))
     names = sorted(link.qber, key=lambda k: (k.split("/")[0] not in _KEY_ORDER, k))
     for name in names:
         # an error rate needs detections to count errors among
@@ -222,7 +230,7 @@ def qkd_link_table(link: QkdLinkMetrics) -> Table:
         out.add_row(f"estimate {name}", f"{value:.4g}")
     out.add_row("secret key", f"{format_number(link.key_bits)} bits"
                 + ("" if link.keys_equal else " (KEYS DIFFER)"))
-    out.add_row("secret-key rate", f"{format_si(link.secret_key_rate_bps, 'bit/s')} · "
+    out.add_row("secret-key rate" + per, f"{format_si(link.secret_key_rate_bps, 'bit/s')} · "
                                    f"{link.secret_bits_per_pulse:.3g} bit/pulse")
     out.add_row("asymptotic key rate", f"{format_si(link.asymptotic_key_rate_bps, 'bit/s')} · "
                                        f"{link.asymptotic_bits_per_pulse:.3g} bit/pulse")
@@ -273,7 +281,7 @@ def pair_source_tables(pairs: list[UserPairResult]) -> list[Table]:
     for p in pairs:
         if p.source not in tables:
             tables[p.source] = new_table(f"pair source {p.source}", "sifted", "QBER", "CAR",
-                                         "key")
+                                         "key (asymptotic)", row_label="user pair")
         tables[p.source].add_row(f"{p.users[0]} ↔ {p.users[1]}",
                                  format_si(p.sifted_rate_bps, "bit/s", digits=3),
                                  format_fraction(p.qber), f"{p.car:.4g}",
@@ -404,11 +412,11 @@ def wall_time_line(result: RunResult, wall_s: float) -> Text:
     return Text(" · ".join(parts), style="dim")
 
 
-def new_table(title: str, *columns: str) -> Table:
-    """A report table: a cyan quantity column, then right-aligned value columns."""
+def new_table(title: str, *columns: str, row_label: str = "quantity") -> Table:
+    """A report table: a cyan ``row_label`` column, then right-aligned value columns."""
     table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False, min_width=_TABLE_WIDTH)
-    table.add_column("quantity", style="cyan", no_wrap=True)
+    table.add_column(row_label, style="cyan", no_wrap=True)
     for column in columns:
         # values wrap (a long path, an abort reason) rather than widen the table past
         # the terminal; names and numbers are never cut short

@@ -87,3 +87,19 @@ def test_the_file_is_checked():
                                       "pair_rate: 2 MHz\n    bandwidth: 2.5 nm"))
     with pytest.raises(ConfigError, match=r"links: at least one link \(or a source"):
         load_scenario("nodes: [{name: a}, {name: b}]\n")
+
+
+def test_the_text_report_has_a_row_per_user_pair():
+    from rich.console import Console
+
+    from qinet.analysis.report import pair_source_tables
+
+    result = simulate("bristol-8-user", duration="1 s")
+    console = Console(width=100, record=True)
+    for table in pair_source_tables(result.pair_sources):
+        console.print(table)
+    text = console.export_text()
+    assert "user pair" in text
+    assert "key (asymptotic)" in text
+    assert "alice ↔ bob" in text
+    assert "heidi ↔ ivan" in text

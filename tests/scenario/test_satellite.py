@@ -298,3 +298,19 @@ def test_next_pass_of_a_named_station_and_the_same_seed_gives_the_same_passes():
     assert qinet.simulate("micius-entanglement").to_dict()["qkd_links"] == first
     other = qinet.simulate("micius-entanglement", seed=9).to_dict()["qkd_links"]
     assert other[0]["passes"][0]["sifted_bits"] != first[0]["passes"][0]["sifted_bits"]
+
+
+def test_the_text_report_lists_each_pass_and_says_rates_are_per_second_of_pass(night_run):
+    from rich.console import Console
+
+    from qinet.analysis.report import qkd_link_table
+
+    console = Console(width=120, record=True)
+    console.print(qkd_link_table(night_run.qkd_links[0]))
+    text = console.export_text()
+    p = night_run.qkd_links[0].passes[0]
+    assert "pass 1 " in text
+    assert f"{p.start_utc[11:19]}–{p.end_utc[11:19]} UTC" in text
+    assert f"max {p.max_elevation_deg:.1f}°" in text
+    assert "secret-key rate (per s of pass)" in text
+    assert "shortest range / transmittance" in text
