@@ -367,6 +367,8 @@ def _number(value: float, quantity: schema.Quantity | None) -> str:
         return f"{value:g}"
     if value == 0 or math.isinf(value):
         return f"{value:g} {quantity.unit}"
+    if quantity.dimension == "angle_rad" and abs(value) >= 0.5:
+        return f"{math.degrees(value):.6g} deg"  # latitudes, elevations: nobody thinks in rad
     for unit in _SHOWN_UNITS[quantity.dimension]:
         scaled = value / unit_factor(unit, quantity.dimension)
         if abs(scaled) >= 1:

@@ -61,6 +61,8 @@ class Bounds:
         low_open: ``low`` itself is refused.
         high_open: ``high`` itself is refused.
         infinite: ``inf`` is allowed (a lifetime that never ends).
+        in_degrees: the value is an angle in rad that messages show in degrees (a
+            latitude or an elevation the user wrote in `deg`).
     """
 
     low: float | None = None
@@ -68,6 +70,10 @@ class Bounds:
     low_open: bool = False
     high_open: bool = False
     infinite: bool = False
+    in_degrees: bool = False
+
+    def _show(self, value: float) -> str:
+        return f"{math.degrees(value):.6g} deg" if self.in_degrees else f"{value:g}"
 
     def check(self, value: float) -> float:
         """``value`` if it lies in the range, else a ValueError saying why."""
@@ -77,13 +83,14 @@ class Bounds:
         if math.isinf(value) and not (self.infinite and value > 0):
             raise ValueError(f"must be finite, got {value:g}")
         if low is not None and (value < low or (self.low_open and value == low)):
-            word = "positive" if (low == 0 and self.low_open) else f"at least {low:g}"
+            word = ("positive" if (low == 0 and self.low_open)
+                    else f"at least {self._show(low)}")
             if low == 0 and not self.low_open:
                 word = "non-negative"
-            raise ValueError(f"must be {word}, got {value:g}")
+            raise ValueError(f"must be {word}, got {self._show(value)}")
         if high is not None and (value > high or (self.high_open and value == high)):
             word = "below" if self.high_open else "at most"
-            raise ValueError(f"must be {word} {high:g}, got {value:g}")
+            raise ValueError(f"must be {word} {self._show(high)}, got {self._show(value)}")
         return value
 
 
@@ -110,8 +117,9 @@ def _quantity(dimension: str) -> tuple[Quantity, BeforeValidator, PlainSerialize
 
 
 def _bounded(*, low: float | None = None, high: float | None = None, low_open: bool = False,
-             high_open: bool = False, infinite: bool = False) -> tuple[Bounds, AfterValidator]:
-    bounds = Bounds(low, high, low_open, high_open, infinite)
+             high_open: bool = False, infinite: bool = False,
+             in_degrees: bool = False) -> tuple[Bounds, AfterValidator]:
+    bounds = Bounds(low, high, low_open, high_open, infinite, in_degrees)
     return bounds, AfterValidator(bounds.check)
 
 

@@ -33,13 +33,14 @@ from qinet.scenario.schema import (
 )
 
 AngleRad = Annotated[float, *_quantity("angle_rad"), *_bounded()]
-Latitude = Annotated[float, *_quantity("angle_rad"), *_bounded(low=-math.pi / 2,
-                                                                 high=math.pi / 2)]
-Longitude = Annotated[float, *_quantity("angle_rad"), *_bounded(low=-math.pi,
-                                                                  high=2 * math.pi)]
-Inclination = Annotated[float, *_quantity("angle_rad"), *_bounded(low=0, high=math.pi)]
-Elevation = Annotated[float, *_quantity("angle_rad"), *_bounded(low=0, high=math.pi / 2,
-                                                                  high_open=True)]
+Latitude = Annotated[float, *_quantity("angle_rad"),
+                     *_bounded(low=-math.pi / 2, high=math.pi / 2, in_degrees=True)]
+Longitude = Annotated[float, *_quantity("angle_rad"),
+                      *_bounded(low=-math.pi, high=2 * math.pi, in_degrees=True)]
+Inclination = Annotated[float, *_quantity("angle_rad"),
+                        *_bounded(low=0, high=math.pi, in_degrees=True)]
+Elevation = Annotated[float, *_quantity("angle_rad"),
+                      *_bounded(low=0, high=math.pi / 2, high_open=True, in_degrees=True)]
 SmallAngleRad = Annotated[float, *_quantity("angle_rad"), *_bounded(low=0, high=0.1)]
 PositiveSmallAngleRad = Annotated[float, *_quantity("angle_rad"),
                                   *_bounded(low=0, low_open=True, high=0.1)]

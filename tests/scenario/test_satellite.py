@@ -66,7 +66,7 @@ def test_schema_round_trip_keeps_every_satellite_field():
     ("between: [sat, xinglong], scheme", "between: [xinglong, sat], scheme",
      "links[0].between[0]: a downlink is sent by a satellite"),
     ("latitude: 40.3959 deg", "latitude: 100 deg",
-     "nodes[1].station.latitude: must be at most 1.5708"),
+     "nodes[1].station.latitude: must be at most 90 deg, got 100 deg"),
     ("protocol: bb84-decoy", "protocol: mdi", "demands[0].protocol: a satellite link runs"),
     ('space: {epoch: "2017-01-01T12:00:00Z", start: next-pass, lead: 30 s}', "",
      "space: needed by the downlink links[0]"),
