@@ -201,10 +201,14 @@ class SocketRecord:
     Attributes:
         between: its two nodes (the first holds qubit 0 of every pair).
         path: the network path that serves it.
-        requested: pairs asked for.
-        delivered: pairs the network delivered.
-        discarded: of these, pairs thrown away below the socket's minimum fidelity.
+        requested: pairs asked for (kept pairs, at or above the minimum fidelity).
+        delivered: pairs the network delivered to it (kept and discarded).
+        discarded: of these, pairs thrown away below the socket's minimum fidelity
+            (each replaced by a further pair).
         fidelity_mean: mean fidelity to Φ+ at delivery of the pairs kept (NaN: none).
+        min_fidelity: the socket's minimum fidelity.
+        delivered_fidelity_mean: mean fidelity to Φ+ at delivery of every pair
+            delivered, discarded ones included (NaN: none).
     """
 
     between: tuple[str, str]
@@ -213,14 +217,39 @@ class SocketRecord:
     delivered: int
     discarded: int
     fidelity_mean: float
+    min_fidelity: float = 0.0
+    delivered_fidelity_mean: float = float("nan")
+
+    @property
+    def kept(self) -> int:
+        """Pairs kept: delivered and not discarded."""
+        return self.delivered - self.discarded
+
+    @property
+    def accepted_fraction(self) -> float:
+        """Kept over delivered (NaN: none delivered): ``P(F >= F_min)`` of the pairs'
+        fidelity distribution, in the mean."""
+        return self.kept / self.delivered if self.delivered else float("nan")
 
 
 class EprSocket:
     """Entangled pairs between two nodes, served by one network demand.
 
-    Pairs below ``min_fidelity`` at delivery are thrown away (the network knows each
-    pair's state from its classical record: link heralds, swap outcomes, storage
-    times), and the socket asks no more of the network than ``pairs`` in all.
+    The socket keeps ``pairs`` pairs at or above ``min_fidelity`` at delivery (the
+    network knows each pair's state from its classical record: link heralds, swap
+    outcomes, storage times). A pair below it is thrown away and counted in
+    :attr:`discarded`, and the network goes on making pairs until ``pairs`` are kept: a
+    socket with a minimum fidelity asks the network for pairs without a fixed count
+    (its demand stays open), takes deliveries while it still needs pairs, and lets
+    the ones that come after it has enough go by, uncounted. Without a minimum
+    fidelity the network is asked for exactly ``pairs``.
+
+    Cost of the threshold: deliveries are accepted independently with probability
+    ``p = P(F >= F_min)``, so the ``n``-th kept pair waits for a negative binomial
+    number of deliveries, ``n / p`` in the mean, and a half already held waits a
+    geometric number of further deliveries (mean ``1/p``) for the next, decaying in its
+    node's memory all the while. Both costs show in the programs' simulated time and in
+    their qubits' fidelity, as they are played on the timeline.
     """
 
     def __init__(self, runtime: AppRuntime, route: DemandRoute, *, pairs: int,
@@ -232,23 +261,40 @@ class EprSocket:
         self.min_fidelity = min_fidelity
         self.delivered = self.discarded = 0
         self._fidelities: list[float] = []
+        self._delivered_fidelity_sum = 0.0
         self.queues = {route.between[0]: _Queue(), route.between[1]: _Queue()}
         # one pair at a time: the sink sees each pair at its delivery
         route.log.resolve_every = 1
-        route.log.sink = self._on_pairs
+        route.log.sink = self.offer
 
-    def _on_pairs(self, states: Any, backend: QuantumBackend) -> None:
+    @property
+    def full(self) -> bool:
+        """Whether the socket has kept every pair it asked for."""
+        return len(self._fidelities) >= self.requested
+
+    def offer(self, states: Any, backend: QuantumBackend) -> None:
+        """Pairs delivered now (a batch of ``backend``'s states): keep each one at or
+        above the minimum fidelity, until the socket is full.
+
+        Side Effects:
+            Puts each kept pair's halves in the register and in the two nodes' queues.
+        """
+        if self.full:
+            return
         arrays = np.asarray(states)
-        rhos = arrays if arrays.ndim == 3 or self.runtime.tableau is not None else (
+        tableau = self.runtime.tableau
+        rhos = arrays if arrays.ndim == 3 or tableau is not None else (
             weights_to_density_matrix(backend.bell_weights(states)))
         fidelities = np.asarray(backend.fidelity(states), dtype=float)
         now = self.runtime.timeline.now_ps
         a, b = self.between
         # the stabilizer register takes each pair as its Bell weights (its Bell twirl)
-        tableau = self.runtime.tableau
         pairs = rhos if tableau is None else backend.bell_weights(states)
         for pair, fidelity in zip(pairs, fidelities, strict=True):
+            if self.full:
+                break
             self.delivered += 1
+            self._delivered_fidelity_sum += float(fidelity)
             if fidelity < self.min_fidelity:
                 self.discarded += 1
                 continue
@@ -262,9 +308,12 @@ class EprSocket:
     def record(self) -> SocketRecord:
         """The socket's counts so far."""
         fid = self._fidelities
+        nan = float("nan")
         return SocketRecord(self.between, tuple(self.route.path), self.requested,
                             self.delivered, self.discarded,
-                            float(np.mean(fid)) if fid else float("nan"))
+                            float(np.mean(fid)) if fid else nan, self.min_fidelity,
+                            self._delivered_fidelity_sum / self.delivered
+                            if self.delivered else nan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,7 +598,10 @@ class AppRuntime:
             raise ConfigError("pairs", f"must be at least 1, got {pairs}")
         if not 0.0 <= min_fidelity <= 1.0:
             raise ConfigError("min_fidelity", f"must be in [0, 1], got {min_fidelity}")
-        route = self.network.add_demand(a, b, pairs=pairs, keep_pairs=False)
+        # a threshold makes the number of deliveries needed unknown: the demand stays
+        # open and the socket lets the pairs after its last kept one go by
+        route = self.network.add_demand(a, b, pairs=pairs if min_fidelity <= 0 else None,
+                                        keep_pairs=False)
         socket = EprSocket(self, route, pairs=pairs, min_fidelity=min_fidelity)
         self.sockets.append(socket)
         self._sockets_between.setdefault(frozenset((a, b)), []).append(socket)

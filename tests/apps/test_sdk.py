@@ -86,7 +86,8 @@ def test_a_waiting_qubit_dephases_with_its_nodes_memory():
 
 def test_socket_discards_pairs_below_its_minimum_fidelity():
     # memories with T2 = 300 us and links that wait for attempts: some pairs are older
-    # than others at delivery; the socket keeps only those at or above its minimum
+    # than others at delivery; the socket keeps only those at or above its minimum, and
+    # the network goes on until 300 are kept
     sim = chain_network(2, t2="300 us", efficiency=0.8)
     runtime = AppRuntime(sim.network, rng=RngTree(3))
     runtime.connect("n0", "n2", pairs=300, min_fidelity=0.9)
@@ -101,10 +102,10 @@ def test_socket_discards_pairs_below_its_minimum_fidelity():
     runtime.program("n0", take, peer="n2")
     result = runtime.run(until_s=1.0)
     socket = result.sockets[0]
-    assert socket.delivered == 300
-    assert 0 < socket.discarded < 300
+    assert socket.delivered == 300 + socket.discarded
+    assert socket.discarded > 0
     assert socket.fidelity_mean >= 0.9
-    assert result.programs[0].pairs_used == 300 - socket.discarded
+    assert result.programs[0].pairs_used == 300
     assert not result.programs[0].finished
 
 
