@@ -111,3 +111,12 @@ def test_presets_name_the_reproductions_that_run_them(capsys):
             assert entry.name in listed[entry.preset]
     assert sum(map(len, listed.values())) == sum(
         1 for r in registry.all_reproductions() if r.preset)
+
+
+def test_fibre_experiments_are_listed_with_their_preset(capsys):
+    names = ["gobby2004-qber-122km", "gobby2004-qber-101km"]
+    assert main(["reproduce", *names, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [row["name"] for row in rows] == names
+    assert {row["preset"] for row in rows} == {"gobby-122km"}
+    assert all(row["unit"] == "%" and row["within_tolerance"] for row in rows)

@@ -39,7 +39,7 @@ from qinet.errors import ConfigError
 
 # The modules of this package that hold entries (each an ``ENTRIES`` tuple), in the
 # order ``qinet reproduce`` lists them.
-FAMILIES: tuple[str, ...] = ("closed_forms", "satellite")
+FAMILIES: tuple[str, ...] = ("closed_forms", "fibre_experiments", "satellite")
 
 
 @dataclass(frozen=True, slots=True)
