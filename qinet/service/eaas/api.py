@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException
 
 from qinet.errors import ConfigError
 from qinet.service.eaas.auth import TenantTokens
+from qinet.service.eaas.dashboard import add_live_views
 from qinet.service.eaas.live import (
     LiveNetwork,
     LiveRequest,
@@ -200,4 +201,5 @@ def create_eaas_app(network: LiveNetwork, tokens: TenantTokens,
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
+    add_live_views(app, network, tenant=tenant, owned=owned)  # streams and dashboard
     return app

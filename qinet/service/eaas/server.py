@@ -27,6 +27,7 @@ from qinet.errors import ConfigError
 from qinet.service.eaas.api import create_eaas_app
 from qinet.service.eaas.auth import TenantTokens
 from qinet.service.eaas.live import LiveNetwork
+from qinet.service.eaas.stream import close_streams
 from qinet.service.kms.connection import ConnectionLimits
 from qinet.service.kms.server import (
     _bind,
@@ -112,6 +113,7 @@ class EaasServer:
         if self.server.should_exit:
             self.server.force_exit = True
         self.server.should_exit = True
+        close_streams(self.app)  # open event streams end, so shutdown need not wait
 
     def start_in_thread(self, *, timeout_s: float = 30.0) -> str:
         """Serve from a daemon thread; returns the URL once listening.

@@ -1,0 +1,353 @@
+"""Server-sent event streams of the entanglement service: a request's changes and pairs as
+they happen, and the network's state about twice a second.
+
+* ``GET /v1/requests/{id}/events``: one of the caller's requests (404 for another
+  tenant's, as ``GET /v1/requests/{id}`` answers); ends after the request ends;
+* ``GET /v1/events``: all of the caller's requests, plus a ``network`` snapshot every
+  ``snapshot_period_s`` of wall time.
+
+Both need ``Authorization: Bearer TOKEN`` as every route does. Each event is an SSE
+``event:`` name and one line of JSON ``data:``:
+
+* ``request``: a request's page as ``GET /v1/requests/{id}`` gives it, less its list of
+  pairs; sent on connecting (per-request stream) and whenever its state changes;
+* ``pairs``: ``{"request", "pairs": [{"id", "time_s", "fidelity"}], "pairs_delivered"}``,
+  the pairs one tick delivered (``time_s`` simulated, ``fidelity`` the simulated state's
+  fidelity to Φ+, the same numbers the request's page lists);
+* ``network``: ``GET /v1/network``'s body, each link with ``pairs_hz`` added (heralded
+  link pairs per simulated second over the last ``pairs_window_s`` simulated seconds,
+  since the previous snapshot any stream got), and ``requests``: the caller's latest
+  requests' pages (state, pairs delivered, SLO status), less their pairs;
+* ``dropped``: ``{"events": n}``, events left out because the client read too slowly
+  (each stream buffers ``max_events``); the pages say where things stand;
+* ``end``: ``{"reason"}``, the last event: the request ended, or the service stops.
+
+A comment line (``: keep-alive``) goes out when nothing else has for ``keepalive_s``.
+
+The live network calls its hooks (``on_state``, ``on_pairs``) from its driver thread
+with its lock held; :class:`EventHub` hands each event to the streams of the request's
+tenant through their event loops (``call_soon_threadsafe``), so a hook never waits on a
+client. The per-request stream subscribes and reads the request's page under the
+network's lock, so its pair events follow the page's ``pairs_delivered`` with no pair
+missing or sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+from qinet.service.eaas.live import LiveNetwork, LiveRequest
+
+SNAPSHOT_PERIOD_S = 0.5
+KEEPALIVE_S = 15.0
+MAX_EVENTS = 1024  # events one stream buffers for a slow reader before it drops some
+REQUESTS_SHOWN = 50  # a snapshot lists the caller's latest requests only
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def sse(name: str, data: dict[str, Any]) -> bytes:
+    """One server-sent event: its name and its data as one line of JSON.
+
+    Examples:
+        >>> sse("end", {"reason": "done"})
+        b'event: end\\ndata: {"reason":"done"}\\n\\n'
+    """
+    body = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return f"event: {name}\ndata: {body}\n\n".encode()
+
+
+class Subscriber:
+    """One open stream: the events waiting for it, filled from any thread.
+
+    Attributes:
+        tenant: whose requests it follows.
+        request_id: the one request it follows (``None``: all of the tenant's).
+        dropped: events left out since the stream last said so.
+        closed: the service is stopping.
+    """
+
+    def __init__(self, tenant: str, request_id: str | None, loop: asyncio.AbstractEventLoop,
+                 max_events: int) -> None:
+        self.tenant = tenant
+        self.request_id = request_id
+        self.dropped = 0
+        self.closed = False
+        self._loop = loop
+        self._max_events = max_events
+        self._events: deque[tuple[str, dict[str, Any]]] = deque()
+        self._wake = asyncio.Event()
+
+    def wants(self, request: LiveRequest) -> bool:
+        """Whether the stream follows ``request``."""
+        return request.tenant == self.tenant and self.request_id in (None, request.id)
+
+    def offer(self, name: str, data: dict[str, Any]) -> None:
+        """Queue an event (any thread); a full queue counts it as dropped."""
+        if len(self._events) >= self._max_events:
+            self.dropped += 1
+        else:
+            self._events.append((name, data))
+        self._signal()
+
+    def close(self) -> None:
+        """End the stream after the events already queued."""
+        self.closed = True
+        self._signal()
+
+    def _signal(self) -> None:
+        with contextlib.suppress(RuntimeError):  # its loop has closed: nobody reads
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def wait(self, timeout_s: float) -> list[tuple[str, dict[str, Any]]]:
+        """The events queued, waiting up to ``timeout_s`` for one when there are none."""
+        if not self._events and not self.closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout_s)
+        self._wake.clear()  # before draining: an event offered meanwhile sets it again
+        taken = []
+        while self._events:
+            taken.append(self._events.popleft())
+        return taken
+
+
+class EventHub:
+    """The live network's events, handed to the open streams of each request's tenant.
+
+    Args:
+        network: the live network (:meth:`attach` chains its hooks to this hub).
+        snapshot_period_s: wall seconds between two ``network`` snapshots.
+        keepalive_s: wall seconds of silence before a keep-alive comment.
+        max_events: events a stream buffers before it drops new ones.
+    """
+
+    def __init__(self, network: LiveNetwork, *, snapshot_period_s: float = SNAPSHOT_PERIOD_S,
+                 keepalive_s: float = KEEPALIVE_S, max_events: int = MAX_EVENTS) -> None:
+        self.network = network
+        self.snapshot_period_s = snapshot_period_s
+        self.keepalive_s = keepalive_s
+        self.max_events = max_events
+        self.closed = False
+        self._subscribers: set[Subscriber] = set()
+        self._lock = threading.Lock()
+        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._counts = self._link_counts()
+
+    # -- hooks ------------------------------------------------------------------------
+
+    def attach(self) -> None:
+        """Chain the network's ``on_state`` and ``on_pairs`` hooks to this hub (after
+        whatever they already call: the metrics)."""
+        network = self.network
+        before_state, before_pairs = network.on_state, network.on_pairs
+
+        def on_state(request: LiveRequest, before: str | None) -> None:
+            if before_state is not None:
+                before_state(request, before)
+            self.on_state(request)
+
+        def on_pairs(request: LiveRequest, fidelities: list[float]) -> None:
+            if before_pairs is not None:
+                before_pairs(request, fidelities)
+            self.on_pairs(request, len(fidelities))
+
+        network.on_state = on_state
+        network.on_pairs = on_pairs
+
+    def on_state(self, request: LiveRequest) -> None:
+        """A request was admitted or ended: its page goes to its streams."""
+        if self._subscribers:
+            self._publish(request, "request", self.page(request))
+
+    def on_pairs(self, request: LiveRequest, new: int) -> None:
+        """``new`` pairs were delivered to ``request`` (the last ``new`` of its record)."""
+        if not self._subscribers:
+            return
+        delivered = len(request.fidelities)
+        pairs = [{"id": f"{request.id}.{k}", "time_s": request.times_ps[k] * 1e-12,
+                  "fidelity": request.fidelities[k]} for k in range(delivered - new, delivered)]
+        self._publish(request, "pairs", {"request": request.id, "pairs": pairs,
+                                         "pairs_delivered": delivered})
+
+    def _publish(self, request: LiveRequest, name: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            streams = [s for s in self._subscribers if s.wants(request)]
+        for stream in streams:
+            stream.offer(name, data)
+
+    # -- streams ----------------------------------------------------------------------
+
+    def subscribe(self, tenant: str, request_id: str | None = None) -> Subscriber:
+        """A new stream (call it from the event loop that will read it)."""
+        stream = Subscriber(tenant, request_id, asyncio.get_running_loop(), self.max_events)
+        with self._lock:
+            self._subscribers.add(stream)
+            if self.closed:
+                stream.close()
+        return stream
+
+    def unsubscribe(self, stream: Subscriber) -> None:
+        """Forget a stream (its client left, or it ended)."""
+        with self._lock:
+            self._subscribers.discard(stream)
+
+    @property
+    def streams(self) -> int:
+        """Streams open now."""
+        with self._lock:
+            return len(self._subscribers)
+
+    def close(self) -> None:
+        """The service stops: every stream sends ``end`` and finishes; new ones too."""
+        with self._lock:
+            self.closed = True
+            streams = list(self._subscribers)
+        for stream in streams:
+            stream.close()
+
+    # -- pages --------------------------------------------------------------------------
+
+    def page(self, request: LiveRequest) -> dict[str, Any]:
+        """A request's page, less its pairs."""
+        view = self.network.view(request)
+        view.pop("pairs", None)
+        return view
+
+    def _link_counts(self) -> tuple[int, dict[frozenset[str], int]]:
+        """The simulated time and each link's heralded pairs so far."""
+        with self.network.lock:
+            return (self.network.timeline.now_ps,
+                    {key: link.successes for key, link in self.network.links.items()})
+
+    def network_state(self) -> dict[str, Any]:
+        """``GET /v1/network``'s body with each link's measured ``pairs_hz``; computed at
+        most once per half snapshot period and shared by every stream."""
+        now = time.monotonic()
+        cached = self._cached
+        if cached is not None and now - cached[0] < self.snapshot_period_s / 2:
+            return cached[1]
+        with self.network.lock:
+            state = self.network.network_view()
+            before_ps, before = self._counts
+            now_ps, counts = self._link_counts()
+            elapsed_s = (now_ps - before_ps) * 1e-12
+            for link in state["links"]:
+                key = frozenset(link["between"])
+                link["pairs_hz"] = ((counts[key] - before.get(key, 0)) / elapsed_s
+                                    if elapsed_s > 0 else 0.0)
+            state["pairs_window_s"] = elapsed_s
+            if elapsed_s > 0:
+                self._counts = (now_ps, counts)
+        self._cached = (now, state)
+        return state
+
+    def snapshot(self, tenant: str) -> dict[str, Any]:
+        """The ``network`` event for ``tenant``: the network's state and the tenant's
+        latest requests' pages."""
+        mine = [r for r in list(self.network.requests.values()) if r.tenant == tenant]
+        return {**self.network_state(),
+                "requests": [self.page(r) for r in mine[-REQUESTS_SHOWN:]]}
+
+    # -- the two streams ------------------------------------------------------------------
+
+    async def request_events(self, request: LiveRequest) -> AsyncIterator[bytes]:
+        """One request's stream: its page, then its pairs and changes, then ``end``."""
+        with self.network.lock:  # no pair can land between the page and the subscription
+            stream = self.subscribe(request.tenant, request.id)
+            page = self.page(request)
+        try:
+            yield sse("request", page)
+            seen = int(page["pairs_delivered"])
+            ended = page["state"] != "active"
+            while not ended:
+                events = await stream.wait(self.keepalive_s)
+                if not events and not stream.closed:
+                    yield b": keep-alive\n\n"
+                for name, data in events:
+                    if name == "pairs" and data["pairs_delivered"] <= seen:
+                        continue  # already counted in the page sent on connecting
+                    yield sse(name, data)
+                    ended = ended or (name == "request" and data["state"] != "active")
+                if stream.dropped:
+                    yield sse("dropped", {"events": stream.dropped})
+                    stream.dropped = 0
+                if stream.closed and not ended:
+                    yield sse("end", {"reason": "the service is stopping"})
+                    return
+            yield sse("end", {"reason": f"request {request.id} is {request.state}"})
+        finally:
+            self.unsubscribe(stream)
+
+    async def tenant_events(self, tenant: str) -> AsyncIterator[bytes]:
+        """A tenant's stream: its requests' events and the network's state."""
+        stream = self.subscribe(tenant)
+        try:
+            yield sse("network", self.snapshot(tenant))
+            due = time.monotonic() + self.snapshot_period_s
+            while True:
+                events = await stream.wait(max(0.0, due - time.monotonic()))
+                for name, data in events:
+                    yield sse(name, data)
+                if stream.dropped:
+                    yield sse("dropped", {"events": stream.dropped})
+                    stream.dropped = 0
+                if stream.closed:
+                    yield sse("end", {"reason": "the service is stopping"})
+                    return
+                if time.monotonic() >= due:
+                    yield sse("network", self.snapshot(tenant))
+                    due = time.monotonic() + self.snapshot_period_s
+        finally:
+            self.unsubscribe(stream)
+
+
+def add_stream_routes(app: FastAPI, network: LiveNetwork, *,
+                      tenant: Callable[[Request], str],
+                      owned: Callable[[Request, str], LiveRequest]) -> EventHub:
+    """Add the two event routes to ``app`` and chain the network's hooks to their hub.
+
+    Args:
+        app: the service's application (the hub is kept as ``app.state.event_hub``).
+        network: the live network.
+        tenant: the caller's tenant, or the API's 401.
+        owned: the caller's request of that id, or the API's 404.
+    """
+    hub = EventHub(network)
+    hub.attach()
+    app.state.event_hub = hub
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+        401: {"description": "no valid bearer token"}, 404: {"description": "no such request"}}
+
+    @app.get("/v1/requests/{request_id}/events", response_class=StreamingResponse,
+             responses=responses)
+    async def request_events(request: Request, request_id: str) -> StreamingResponse:
+        """One request's events: its page, each batch of pairs, its state changes, end."""
+        found = owned(request, request_id)
+        return StreamingResponse(hub.request_events(found), media_type="text/event-stream",
+                                 headers=SSE_HEADERS)
+
+    @app.get("/v1/events", response_class=StreamingResponse, responses=responses)
+    async def tenant_events(request: Request) -> StreamingResponse:
+        """The caller's requests' events and the network's state twice a second."""
+        caller = tenant(request)
+        return StreamingResponse(hub.tenant_events(caller), media_type="text/event-stream",
+                                 headers=SSE_HEADERS)
+
+    return hub
+
+
+def close_streams(app: FastAPI) -> None:
+    """End every open stream of ``app`` (the service is stopping)."""
+    hub = getattr(app.state, "event_hub", None)
+    if isinstance(hub, EventHub):
+        hub.close()
