@@ -85,7 +85,8 @@ def key_demand_specs(scenario: schema.Scenario) -> list[KeyConsumerSpec]:
 def build_key_network(scenario: schema.Scenario, *, rng: RngTree, timeline: Timeline,
                       consumers: Sequence[KeyConsumerSpec] | None = None,
                       end_ps: int | None = None, greedy_at_deposits: bool = True,
-                      on_relay: Callable[[RelayedKey], None] | None = None) -> KeyNetwork:
+                      on_relay: Callable[[RelayedKey], None] | None = None,
+                      links: Sequence[QkdLinkSpec] | None = None) -> KeyNetwork:
     """The key network of a scenario on ``timeline``.
 
     Args:
@@ -96,11 +97,13 @@ def build_key_network(scenario: schema.Scenario, *, rng: RngTree, timeline: Time
         greedy_at_deposits: serve consumers without a rate at every deposit, or only
             in the rounds the caller asks for (:meth:`KeyNetwork.serve`).
         on_relay: called with every key taken from the pools.
+        links: the QKD links, when the caller has already made them with
+            :func:`qkd_link_specs` (a satellite link's passes are computed there once).
 
     Raises:
         ConfigError: see :func:`qkd_link_specs`.
     """
-    return KeyNetwork(qkd_link_specs(scenario),
+    return KeyNetwork(qkd_link_specs(scenario) if links is None else links,
                       key_demand_specs(scenario) if consumers is None else consumers,
                       trusted={n.name: n.trusted for n in scenario.nodes},
                       timeline=timeline, rng=rng, end_ps=end_ps,

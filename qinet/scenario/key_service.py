@@ -21,7 +21,7 @@ from qinet.network.key_relay import KeyRelay
 from qinet.qkd.key_records import KeyConsumerSpec, RelayedKey
 from qinet.rng import RngTree
 from qinet.scenario import schema
-from qinet.scenario.key_network import build_key_network
+from qinet.scenario.key_network import build_key_network, qkd_link_specs
 from qinet.units import s_to_ps
 
 CHUNK_BITS = 8192  # relayed per KME pair and round: 1 KiB of key
@@ -78,11 +78,13 @@ class ScenarioKeySupply:
                  start: int = 1) -> None:
         self.kmes = kme_specs(scenario)
         rng = RngTree(scenario.seed if seed is None else seed)
-        # the pairs that trusted nodes join, on the graph of the qkd links
+        # the pairs that trusted nodes join, on the graph of the key network's links:
+        # fibre qkd links, satellite up- and downlinks, and the station pairs that a
+        # satellite's pair source joins
+        links = qkd_link_specs(scenario)
         relay = KeyRelay({n.name: n.trusted for n in scenario.nodes})
-        for link in scenario.links:
-            if link.scheme == "qkd":
-                relay.add_pool(*link.between)
+        for link in links:
+            relay.add_pool(*link.between)
         self.pairs = []
         for a, b in itertools.combinations(sorted(k.name for k in self.kmes), 2):
             try:
@@ -91,8 +93,8 @@ class ScenarioKeySupply:
                 continue
             self.pairs.append((a, b))
         if not self.pairs:
-            raise ConfigError("links", "no two KME nodes are joined by qkd links through "
-                                       "trusted nodes")
+            raise ConfigError("links", "no two KME nodes are joined by QKD links (fibre or "
+                                       "satellite) through trusted nodes")
         self.timeline = Timeline()
         self._relayed: list[KeyAmount] = []
         self.network = build_key_network(
@@ -100,7 +102,7 @@ class ScenarioKeySupply:
             timeline=self.timeline,
             consumers=[KeyConsumerSpec(pair, CHUNK_BITS, index=i)
                        for i, pair in enumerate(self.pairs)],
-            greedy_at_deposits=False, on_relay=self._collect)
+            greedy_at_deposits=False, on_relay=self._collect, links=links)
         self.network.start()
 
     @property

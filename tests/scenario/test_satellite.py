@@ -10,6 +10,7 @@ import qinet
 from qinet.errors import ConfigError, ConfigErrors
 from qinet.physical.orbits import elevation_from_range_rad, slant_range_m
 from qinet.scenario import load_scenario
+from qinet.scenario.key_service import CHUNK_BITS, key_service_plan
 from qinet.scenario.satellite import budget, run_start
 from qinet.scenario.schema import Scenario
 
@@ -314,3 +315,23 @@ def test_the_text_report_lists_each_pass_and_says_rates_are_per_second_of_pass(n
     assert f"max {p.max_elevation_deg:.1f}°" in text
     assert "secret-key rate (per s of pass)" in text
     assert "shortest range / transmittance" in text
+
+
+def test_a_key_service_serves_the_stations_a_trusted_satellite_joins():
+    # `qinet serve`: KMEs at both stations, keys relayed through the satellite's pools
+    with_kmes = _RELAY.replace("altitude: 890 m, aperture: 1 m}}",
+                               "altitude: 890 m, aperture: 1 m}, saes: [xl-app]}")
+    with_kmes = with_kmes.replace("altitude: 493 m,\n                           aperture: 1 m}}",
+                                  "altitude: 493 m,\n                           aperture: 1 m},"
+                                  " saes: [gz-app]}")
+    scenario = load_scenario(with_kmes.split("  - {kind: key")[0])
+    kmes, start_supply = key_service_plan(scenario)
+    assert [k.name for k in kmes] == ["xinglong", "graz"]
+    supply = start_supply(1)
+    relayed = sum(a.n_bytes for a in supply.advance(scenario.duration)) * 8
+    deposited = [link.stats.key_bits for link in supply.network.result().links]
+    # the same links as `qinet run` plays with the same seed, and the relay pays whole
+    # chunks out of the scarcer pool
+    run = qinet.simulate(_RELAY)
+    assert deposited == [link.key_bits for link in run.qkd_links]
+    assert relayed == min(deposited) // CHUNK_BITS * CHUNK_BITS > 0
