@@ -1,8 +1,9 @@
 """Node programs: Python generators that run on the simulated network, on its clock.
 
 A program is a generator function ``program(ctx, **options)`` run at one node. It acts
-on the node's qubits through its :class:`NodeContext` at once (local gates and
-measurements take no simulated time) and waits by yielding an :class:`Event`:
+on the node's qubits through its :class:`NodeContext` (local gates and measurements take
+the node's :class:`~qinet.apps.durations.OperationTimes`, none by default) and waits by
+yielding an :class:`Event`:
 
 * ``yield ctx.pair(peer)``: the next entangled pair shared with ``peer`` (an
   :class:`EprSocket` opened with :meth:`AppRuntime.connect`), as the node's
@@ -20,8 +21,11 @@ any operation touches the qubit. So a pair's half waiting for a correction messa
 decoheres for the message's flight. The pair's qubits leave the network's link memories
 at delivery (the network frees them) and live on in the node's application register.
 
-Local operations take no time. They carry the node's noise as the network's repeaters
-do (:class:`~qinet.network.policy.NodeOperations`, a scenario node's ``gate_error`` and
+Local operations take the node's durations (:mod:`qinet.apps.durations`: one at a time
+per node; the program's clock :attr:`NodeContext.now_ps` moves to each one's end, its
+messages leave then, and every qubit the node holds decays meanwhile). They carry the
+node's noise as the network's repeaters do
+(:class:`~qinet.network.policy.NodeOperations`, a scenario node's ``gate_error`` and
 ``measurement_error``): a two-qubit gate is followed by two-qubit depolarising of
 probability ``gate_depolarizing``, and a measurement reports the wrong bit with
 probability ``measurement_error`` (the state collapses on the true outcome).
@@ -81,6 +85,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike
 
+from qinet.apps.durations import INSTANTANEOUS, OperationTimes
 from qinet.apps.register import GATES, ROTATIONS, QubitRegister
 from qinet.errors import ConfigError, ProtocolError
 from qinet.kernel.ports import ClassicalChannel
@@ -373,6 +378,8 @@ class NodeContext:
         self.port = port
         self._sockets = {frozenset(s.between): s for s in sockets}
         self._operations = runtime.operations(node)
+        # the program's own clock: ahead of the timeline while its node is busy
+        self._clock_ps = runtime.timeline.now_ps
         self.rng = runtime.rng.generator(f"apps/{len(runtime.contexts)}/{node}/{name}")
         self.outcomes: list[int] = []
         self.pairs_used = 0
@@ -384,20 +391,39 @@ class NodeContext:
 
     @property
     def now_ps(self) -> int:
-        """The simulated time in picoseconds."""
-        return self._runtime.timeline.now_ps
+        """The program's time in picoseconds: the timeline's, or the end of the node's
+        last operation of this program if that is later."""
+        now = self._runtime.timeline.now_ps
+        return now if now >= self._clock_ps else self._clock_ps
 
     @property
     def now_s(self) -> float:
-        """The simulated time in seconds."""
-        return self._runtime.timeline.now_s
+        """The program's time in seconds (see :attr:`now_ps`)."""
+        return self.now_ps * 1e-12
 
-    def _own(self, qubits: tuple[Qubit, ...]) -> tuple[int, ...]:
+    @property
+    def clock_ps(self) -> int:
+        """The end of this program's last local operation (its resumptions wait for it)."""
+        return self._clock_ps
+
+    def _occupy(self, duration_s: float) -> int:
+        """Hold the node for ``duration_s`` from when the program and the node are both
+        free; returns the end, the program's new clock."""
+        if duration_s <= 0.0:
+            return self.now_ps
+        start = max(self.now_ps, self._runtime.node_free_ps(self.node))
+        end = start + s_to_ps(duration_s)
+        self._runtime.occupy_node(self.node, end)
+        self._clock_ps = end
+        return end
+
+    def _own(self, qubits: tuple[Qubit, ...], duration_s: float = 0.0) -> tuple[int, ...]:
         for q in qubits:
             if q.node != self.node:
                 raise ProtocolError(f"{self.node} cannot act on a qubit held at {q.node}")
         ids = tuple(q.id for q in qubits)
-        self._runtime.catch_up(ids)
+        # the operation acts at the end of its duration, on qubits decayed up to then
+        self._runtime.catch_up(ids, at_ps=self._occupy(duration_s))
         return ids
 
     def new_qubit(self, state: ArrayLike | None = None) -> Qubit:
@@ -405,13 +431,13 @@ class NodeContext:
         psi = np.array([1.0, 0.0]) if state is None else np.asarray(state)
         if psi.shape != (2,):
             raise ProtocolError(f"a qubit state has 2 amplitudes, got shape {psi.shape}")
-        (q,) = self._runtime.add_pure(psi, self.node)
+        (q,) = self._runtime.add_pure(psi, self.node, at_ps=self.now_ps)
         return q
 
     def new_qubits(self, state: ArrayLike) -> tuple[Qubit, ...]:
         """Fresh qubits at this node in the joint pure ``state`` (``2^n`` amplitudes, the
         first qubit the most significant)."""
-        return self._runtime.add_pure(np.asarray(state), self.node)
+        return self._runtime.add_pure(np.asarray(state), self.node, at_ps=self.now_ps)
 
     def apply(self, gate: str | ArrayLike, *qubits: Qubit, angle: float | None = None) -> None:
         """Apply ``gate`` to ``qubits`` of this node.
@@ -433,7 +459,8 @@ class NodeContext:
                                     f"{sorted(GATES) + sorted(ROTATIONS)} or a matrix")
         else:
             op = np.asarray(gate, dtype=np.complex128)
-        ids = self._own(qubits)
+        ids = self._own(qubits, self._runtime.operation_times(self.node).duration_s(
+            len(qubits)))
         register = self._runtime.register
         tableau = self._runtime.tableau
         if tableau is None:
@@ -446,7 +473,8 @@ class NodeContext:
 
     def measure(self, qubit: Qubit, basis: str = "z") -> int:
         """Measure ``qubit`` in ``basis`` (z, x or y; 0 is the +1 eigenstate); it is gone."""
-        (q,) = self._own((qubit,))
+        (q,) = self._own((qubit,),
+                         self._runtime.operation_times(self.node).measurement_s)
         outcome = self._runtime.register.measure(q, rng=self.rng, basis=basis)
         flip = self._operations.measurement_error
         if flip > 0 and self.rng.random() < flip:  # the read-out reports the wrong bit
@@ -469,7 +497,7 @@ class NodeContext:
         """
         group = qubits if isinstance(qubits, tuple) else (qubits,)
         ids = tuple(q.id for q in group)
-        self._runtime.catch_up(ids)
+        self._runtime.catch_up(ids, at_ps=self.now_ps)
         return self._runtime.register.fidelity(psi, *ids)
 
     def state(self, *qubits: Qubit) -> np.ndarray:
@@ -479,7 +507,7 @@ class NodeContext:
             ProtocolError: on the stabilizer backend, which holds no density matrix.
         """
         ids = tuple(q.id for q in qubits)
-        self._runtime.catch_up(ids)
+        self._runtime.catch_up(ids, at_ps=self.now_ps)
         return self._runtime.register.reduced(*ids)
 
     def pair(self, peer: str) -> Event:
@@ -495,18 +523,25 @@ class NodeContext:
         self.pairs_used += 1
 
     def send(self, peer: str, message: Any) -> None:
-        """Send ``message`` to ``peer``; it arrives after the fibre delay between them."""
+        """Send ``message`` to ``peer``; it leaves at the program's time (after its node's
+        operations so far) and arrives after the fibre delay between them."""
         self.messages_sent += 1
-        self._runtime.channel(self.node, peer, self.port).send(message)
+        channel = self._runtime.channel(self.node, peer, self.port)
+        timeline = self._runtime.timeline
+        if self._clock_ps > timeline.now_ps:  # the node is still busy: it leaves then
+            timeline.schedule_at(self._clock_ps, channel.send, message)
+        else:
+            channel.send(message)
 
     def recv(self, peer: str) -> Event:
         """The next message from ``peer`` (an event whose value is the message)."""
         return self._runtime.inbox(peer, self.node, self.port).get()
 
     def wait(self, seconds: float) -> Event:
-        """An event ``seconds`` of simulated time from now."""
+        """An event ``seconds`` of simulated time after the program's time."""
         event = Event()
-        self._runtime.timeline.schedule_after(s_to_ps(seconds), event.succeed, None)
+        self._runtime.timeline.schedule_at(self.now_ps + s_to_ps(seconds), event.succeed,
+                                           None)
         return event
 
     def record(self, key: str, value: Any) -> None:
@@ -538,6 +573,8 @@ class AppRuntime:
         backend: the state backend, one of :data:`BACKENDS` (see the module
             docstring); ``"auto"`` is settled when the run starts
             (:attr:`state_backend`).
+        operation_times: the durations of local operations per node (a node not named:
+            :data:`~qinet.apps.durations.INSTANTANEOUS`).
 
     Raises:
         ConfigError: no network and no graph or timeline, or an unknown ``backend``.
@@ -545,7 +582,8 @@ class AppRuntime:
 
     def __init__(self, network: EntanglementNetwork | None = None, *,
                  graph: nx.Graph[str] | None = None, timeline: Timeline | None = None,
-                 rng: RngTree, stop_when_done: bool = True, backend: str = "auto") -> None:
+                 rng: RngTree, stop_when_done: bool = True, backend: str = "auto",
+                 operation_times: dict[str, OperationTimes] | None = None) -> None:
         if backend not in BACKENDS:
             raise ConfigError("backend", f"unknown state backend {backend!r}; use one of "
                               f"{list(BACKENDS)}")
@@ -572,6 +610,10 @@ class AppRuntime:
         self._channels: dict[tuple[str, str, str], ClassicalChannel] = {}
         self._inboxes: dict[tuple[str, str, str], _Queue] = {}
         self._running = 0
+        self._times: dict[str, OperationTimes] = {}
+        self._free_ps: dict[str, int] = {}
+        for node, times in (operation_times or {}).items():
+            self.set_operation_times(node, times)
 
     def _node(self, name: str, field_name: str) -> str:
         if name not in self.graph:
@@ -648,13 +690,34 @@ class AppRuntime:
             return _IDEAL
         return self.network.operations.get(node, _IDEAL)
 
+    def set_operation_times(self, node: str, times: OperationTimes) -> None:
+        """Give ``node``'s local operations the durations ``times``.
+
+        Raises:
+            ConfigError: no such node (field ``operation_times``).
+        """
+        self._times[self._node(node, "operation_times")] = times
+
+    def operation_times(self, node: str) -> OperationTimes:
+        """The durations of ``node``'s local operations."""
+        return self._times.get(node, INSTANTANEOUS)
+
+    def node_free_ps(self, node: str) -> int:
+        """When ``node`` ends its last local operation (0: it has made none)."""
+        return self._free_ps.get(node, 0)
+
+    def occupy_node(self, node: str, until_ps: int) -> None:
+        """``node`` is busy with an operation until ``until_ps``."""
+        self._free_ps[node] = until_ps
+
     def _memory(self, node: str) -> QuantumMemory:
         if self.network is None:
             return _PERFECT
         return self.network.memories.get(node, _PERFECT)
 
-    def _track(self, ids: tuple[int, ...], nodes: tuple[str, ...]) -> tuple[Qubit, ...]:
-        now = self.timeline.now_ps
+    def _track(self, ids: tuple[int, ...], nodes: tuple[str, ...],
+               at_ps: int | None = None) -> tuple[Qubit, ...]:
+        now = self.timeline.now_ps if at_ps is None else at_ps
         for q, node in zip(ids, nodes, strict=True):
             self._memory_of[q] = self._memory(node)
             self._touched_ps[q] = now
@@ -683,14 +746,17 @@ class AppRuntime:
             return self._track(self.tableau.add_bell(weights), nodes)
         return self.add_state(weights_to_density_matrix(weights), nodes)
 
-    def add_pure(self, psi: ArrayLike, node: str) -> tuple[Qubit, ...]:
-        """New qubits at ``node`` in the pure state ``psi``, decaying from now."""
+    def add_pure(self, psi: ArrayLike, node: str, *,
+                 at_ps: int | None = None) -> tuple[Qubit, ...]:
+        """New qubits at ``node`` in the pure state ``psi``, decaying from now (or from
+        ``at_ps``, a program's time ahead of the timeline)."""
         ids = self.register.add_pure(psi)
-        return self._track(ids, (node,) * len(ids))
+        return self._track(ids, (node,) * len(ids), at_ps)
 
-    def catch_up(self, ids: tuple[int, ...]) -> None:
-        """Apply each qubit's memory decay up to now."""
-        now = self.timeline.now_ps
+    def catch_up(self, ids: tuple[int, ...], *, at_ps: int | None = None) -> None:
+        """Apply each qubit's memory decay up to now (or up to ``at_ps``); a qubit
+        already decayed past that time is left as it is."""
+        now = self.timeline.now_ps if at_ps is None else at_ps
         for q in ids:
             if q not in self.register:
                 raise ProtocolError(f"qubit {q} is no longer held (measured or discarded)")
@@ -730,7 +796,7 @@ class AppRuntime:
         try:
             event = gen.send(value)
         except StopIteration as stop:
-            ctx.value, ctx.finished_ps = stop.value, self.timeline.now_ps
+            ctx.value, ctx.finished_ps = stop.value, ctx.now_ps
             self._running -= 1
             if not self._running and self.stop_when_done:
                 self.timeline.stop()
@@ -739,9 +805,17 @@ class AppRuntime:
             raise ProtocolError(f"program {ctx.name} at {ctx.node} yielded {event!r}; "
                                 f"yield ctx.pair(), ctx.recv() or ctx.wait()")
         if event.done:  # resume at once, through the timeline (no deep recursion)
-            self.timeline.schedule_after(0, self._step, ctx, gen, event.value)
+            self.timeline.schedule_at(max(ctx.clock_ps, self.timeline.now_ps), self._step,
+                                      ctx, gen, event.value)
         else:
-            event.subscribe(lambda v: self._step(ctx, gen, v))
+            event.subscribe(lambda v: self._resume(ctx, gen, v))
+
+    def _resume(self, ctx: NodeContext, gen: Generator[Event, Any, Any], value: Any) -> None:
+        """Go on with ``gen`` now, or when its node's last operation ends if later."""
+        if ctx.clock_ps > self.timeline.now_ps:
+            self.timeline.schedule_at(ctx.clock_ps, self._step, ctx, gen, value)
+        else:
+            self._step(ctx, gen, value)
 
     @property
     def running(self) -> int:
