@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import comb, gammaln
 
+from qinet.errors import ConfigError
 from qinet.physical import _checks as chk
 from qinet.physical._checks import FloatArray
 from qinet.qkd.bounds import F_EC, binary_entropy_unchecked
@@ -184,3 +185,42 @@ def four_phase_key_rate_asymptotic(
     frac = 1.0 - binary_entropy_unchecked(e_ph) - f * binary_entropy_unchecked(
         np.clip(e, 0.0, 1.0))
     return chk.out(np.maximum(pc * pc * q * frac, 0.0))
+
+
+def cauchy_schwarz_phase_errors(yields: ArrayLike, *, mu: float) -> float:
+    """Phase errors per code pulse pair, ``Σ_j [(Σ_even c c √Y^j)² + (Σ_odd c c √Y^j)²]``,
+    from yields known only up to a cutoff (CAL 2019, Eq. 5; the module's second bullet).
+
+    ``yields[j, n, m]`` is (an upper bound on) ``Y^j_{nm}`` for detector j and
+    ``n, m <= K``; the terms beyond the box, where nothing is known, take ``√Y <= 1``,
+    so they add ``Σ c_n c_m`` over the photon numbers outside it (summed to 80, where
+    ``c_n`` is below 1e-40 for any μ < 1). Upper bounds in, an upper bound out: each term
+    grows with its yield. Divided by the gain this is the phase-error rate.
+
+    Examples:
+        >>> q, _ = four_phase_gain_and_qber(1e-3, 1e-3, mu=0.02, dark_count_probability=0.0,
+        ...                                 misalignment=0.0)
+        >>> y = photon_pair_yields(1e-3, 1e-3, dark_count_probability=0.0, cutoff=8)
+        >>> round(cauchy_schwarz_phase_errors(np.stack([y, y]), mu=0.02) / float(q), 4)
+        0.0599
+    """
+    m = float(chk.positive("mu", mu))
+    y = np.asarray(yields, dtype=float)
+    if y.ndim != 3 or y.shape[1] != y.shape[2]:
+        raise ConfigError("yields", f"must have shape (detectors, K + 1, K + 1), got {y.shape}")
+    k = y.shape[1]
+    n = np.arange(80)
+    c = np.exp(-m / 2.0 + n / 2.0 * math.log(m) - gammaln(n + 1) / 2.0)
+    weight = c[:, None] * c[None, :]
+    outside = np.ones_like(weight, dtype=bool)
+    outside[:k, :k] = False
+    parity = n[:, None] % 2
+    same = parity == parity.T
+    total = 0.0
+    for j in range(y.shape[0]):
+        root = np.sqrt(np.clip(y[j], 0.0, 1.0)) * weight[:k, :k]
+        for p in (0, 1):
+            inside = (parity[:k, :k] == p) & same[:k, :k]
+            tail = weight[outside & same & (parity == p)].sum()
+            total += float(root[inside].sum() + tail) ** 2
+    return total
