@@ -8,6 +8,8 @@ are built on it.  This layer may import the kernel, physical, quantum,
 devices, link and network layers, never qkd, scenario or analysis.
 """
 
+from qinet.apps.dqc import TwoModuleResult, run_two_module
+from qinet.apps.durations import OperationTimes
 from qinet.apps.nonlocal_gates import NonlocalGateResult, run_nonlocal_gate
 from qinet.apps.register import QubitRegister
 from qinet.apps.sdk import (
@@ -29,11 +31,14 @@ __all__ = [
     "Event",
     "NodeContext",
     "NonlocalGateResult",
+    "OperationTimes",
     "ProgramResult",
     "Qubit",
     "QubitRegister",
     "SocketRecord",
     "TeleportResult",
+    "TwoModuleResult",
     "run_nonlocal_gate",
     "run_teleportation",
+    "run_two_module",
 ]
