@@ -227,9 +227,10 @@
     }
   }
 
+  // on a log scale: requests ask for hertz of links that can give kilohertz
   function rateColour(pairsHz, capacityHz) {
     if (!(pairsHz > 0)) return IDLE;
-    const share = Math.min(1, pairsHz / capacityHz);
+    const share = Math.min(1, Math.log1p(pairsHz) / Math.log1p(capacityHz));
     return `hsl(${Math.round(190 - 190 * share)}, 72%, ${Math.round(45 + 5 * share)}%)`;
   }
 
@@ -242,7 +243,7 @@
 
   function showNetwork(state) {
     $("clock").textContent = `simulated time: ${state.simulated_s.toFixed(2)} s` +
-      (state.lag_s > 0 ? ` (behind by ${state.lag_s.toFixed(2)} s)` : "") +
+      (state.lag_s >= 0.01 ? ` (behind by ${state.lag_s.toFixed(2)} s)` : "") +
       ` · ${state.requests_active} active`;
     for (const link of state.links) {
       const g = document.querySelector(`[data-link="${CSS.escape(link.name)}"]`);
@@ -289,11 +290,14 @@
     const delivered = document.createElement("span");
     delivered.className = "delivered";
     delivered.textContent = "0";
-    const asked = document.createElement("span");
+    const count = document.createElement("span");
+    count.className = "count";
     const bar = document.createElement("div");
     bar.className = "bar";
     bar.appendChild(document.createElement("span"));
-    cells.pairs.append(delivered, asked, bar);
+    const backlog = document.createElement("div");
+    backlog.className = "backlog";
+    cells.pairs.append(delivered, count, bar, backlog);
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "small";
@@ -307,15 +311,20 @@
     return row;
   }
 
+  // The bar shows pairs delivered against the count asked for, or, for an open request,
+  // against the pairs asked for so far (the page's delivered plus its backlog: both
+  // from one page, so they agree with each other).
   function setDelivered(row, count) {
     row.delivered = Math.max(row.delivered, count); // a snapshot may trail a pairs event
     row.cells.pairs.querySelector(".delivered").textContent = String(row.delivered);
     const page = row.page;
     if (!page) return;
-    const slo = page.slo || {};
-    const asked = page.count || row.delivered + (slo.backlog || 0);
+    const backlog = (page.slo || {}).backlog || 0;
+    const share = page.count ? row.delivered / page.count :
+      (page.pairs_delivered + backlog > 0 ?
+        page.pairs_delivered / (page.pairs_delivered + backlog) : 0);
     row.cells.pairs.querySelector(".bar > span").style.width =
-      `${Math.min(100, asked ? (100 * row.delivered) / asked : 0).toFixed(1)}%`;
+      `${Math.min(100, 100 * share).toFixed(1)}%`;
   }
 
   function showRequest(page) {
@@ -327,9 +336,9 @@
     cells.between.textContent = page.between.join(" – ");
     cells.state.textContent = page.state;
     row.tr.className = `state-${page.state}`;
-    const askedSoFar = page.pairs_delivered + (slo.backlog || 0);
-    cells.pairs.children[1].textContent =
-      ` / ${askedSoFar}` + (page.count ? ` of ${page.count}` : "");
+    cells.pairs.querySelector(".count").textContent = page.count ? ` / ${page.count}` : "";
+    cells.pairs.querySelector(".backlog").textContent =
+      `backlog ${slo.backlog || 0}` + (page.count ? "" : " (open request)");
     setDelivered(row, page.pairs_delivered);
     cells.rate.textContent = `${(slo.delivered_rate_hz || 0).toPrecision(3)} / ` +
       `${page.rate_hz.toPrecision(3)}`;
