@@ -349,12 +349,13 @@ def setup_two_module(runtime: AppRuntime, a: str, b: str, *, circuit: str, round
     if circuit == "grover":
         if tuple(marked) not in ((0, 0), (0, 1), (1, 0), (1, 1)):
             raise ConfigError("marked", f"must be two bits, got {marked}")
-        book = _Book(runtime, _basis(tuple(marked)), (1, 1))
+        item = (int(marked[0]), int(marked[1]))
+        book = _Book(runtime, _basis(item), (1, 1))
         socket = runtime.connect(a, b, pairs=2 * rounds, min_fidelity=min_fidelity)
-        options: dict[str, Any] = {"rounds": rounds, "marked": tuple(marked), "book": book}
+        options: dict[str, Any] = {"rounds": rounds, "marked": item, "book": book}
         ctx_a = runtime.program(a, _grover_a, sockets=(socket,), port=port, peer=b, **options)
         ctx_b = runtime.program(b, _grover_b, sockets=(socket,), port=port, peer=a, **options)
-        return TwoModuleSession(circuit, socket, book, tuple(marked), ctx_a, ctx_b)
+        return TwoModuleSession(circuit, socket, book, item, ctx_a, ctx_b)
     if circuit == "ghz":
         if not 1 <= qubits_per_module <= 3:
             raise ConfigError("qubits_per_module", f"must be 1 to 3, got {qubits_per_module}")
