@@ -4,7 +4,8 @@ Each module is a node holding circuit qubits; the two-qubit gates between module
 teleported (Eisert, Jacobs, Papadopoulos and Plenio, Phys. Rev. A 62, 052317 (2000)),
 one delivered pair and one bit each way per gate, as in :mod:`qinet.apps.nonlocal_gates`
 (the first node holds the control). These are the circuits of the two-module trapped-ion
-experiment of Main et al., Nature 638, 383 (2025).
+experiment of Main et al., Nature (2025),
+doi:10.1038/s41586-024-08404-x.
 
 Noise model of a teleported gate. A Bell-diagonal pair of weights
 ``w = (w_I, w_X, w_Y, w_Z)`` (Φ+, Ψ+, Ψ-, Φ-) is Φ+ with the Pauli ``P_k`` on the target
