@@ -13,7 +13,10 @@ Both need ``Authorization: Bearer TOKEN`` as every route does. Each event is an 
   pairs; sent on connecting (per-request stream) and whenever its state changes;
 * ``pairs``: ``{"request", "pairs": [{"id", "time_s", "fidelity"}], "pairs_delivered"}``,
   the pairs one tick delivered (``time_s`` simulated, ``fidelity`` the simulated state's
-  fidelity to Φ+, the same numbers the request's page lists);
+  fidelity to Φ+, the same numbers the request's page lists); on the per-request
+  stream its SSE ``id`` is ``pairs_delivered``, and a client that reconnects with
+  ``Last-Event-ID: N`` (as ``EventSource`` does) first gets pairs ``N`` onwards, in
+  events of up to ``REPLAY_BATCH`` pairs, so no pair is lost (``0``: all of them);
 * ``network``: ``GET /v1/network``'s body, each link with ``pairs_hz`` added (heralded
   link pairs per simulated second over the last ``pairs_window_s`` simulated seconds,
   since the previous snapshot any stream got), and ``requests``: the caller's latest
@@ -46,24 +49,30 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
+from qinet.errors import ConfigError
 from qinet.service.eaas.live import LiveNetwork, LiveRequest
+from qinet.service.log_format import clip
 
 SNAPSHOT_PERIOD_S = 0.5
 KEEPALIVE_S = 15.0
 MAX_EVENTS = 1024  # events one stream buffers for a slow reader before it drops some
+REPLAY_BATCH = 1000  # pairs per event when a stream replays those a client missed
 REQUESTS_SHOWN = 50  # a snapshot lists the caller's latest requests only
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
-def sse(name: str, data: dict[str, Any]) -> bytes:
-    """One server-sent event: its name and its data as one line of JSON.
+def sse(name: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
+    """One server-sent event: its name, its data as one line of JSON, and its id.
 
     Examples:
         >>> sse("end", {"reason": "done"})
         b'event: end\\ndata: {"reason":"done"}\\n\\n'
+        >>> sse("pairs", {}, "12")
+        b'id: 12\\nevent: pairs\\ndata: {}\\n\\n'
     """
     body = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    return f"event: {name}\ndata: {body}\n\n".encode()
+    head = "" if event_id is None else f"id: {event_id}\n"
+    return f"{head}event: {name}\ndata: {body}\n\n".encode()
 
 
 class Subscriber:
@@ -173,10 +182,7 @@ class EventHub:
         if not self._subscribers:
             return
         delivered = len(request.fidelities)
-        pairs = [{"id": f"{request.id}.{k}", "time_s": request.times_ps[k] * 1e-12,
-                  "fidelity": request.fidelities[k]} for k in range(delivered - new, delivered)]
-        self._publish(request, "pairs", {"request": request.id, "pairs": pairs,
-                                         "pairs_delivered": delivered})
+        self._publish(request, "pairs", pairs_event(request, delivered - new, delivered))
 
     def _publish(self, request: LiveRequest, name: str, data: dict[str, Any]) -> None:
         with self._lock:
@@ -259,14 +265,21 @@ class EventHub:
 
     # -- the two streams ------------------------------------------------------------------
 
-    async def request_events(self, request: LiveRequest) -> AsyncIterator[bytes]:
-        """One request's stream: its page, then its pairs and changes, then ``end``."""
+    async def request_events(self, request: LiveRequest,
+                             after: int | None = None) -> AsyncIterator[bytes]:
+        """One request's stream: its page, the pairs after the first ``after`` (none
+        when ``None``), then its new pairs and changes, then ``end``."""
         with self.network.lock:  # no pair can land between the page and the subscription
             stream = self.subscribe(request.tenant, request.id)
             page = self.page(request)
+            seen = int(page["pairs_delivered"])
+            replay = [pairs_event(request, k, min(k + REPLAY_BATCH, seen))
+                      for k in range(min(after, seen), seen, REPLAY_BATCH)
+                      ] if after is not None else []
         try:
             yield sse("request", page)
-            seen = int(page["pairs_delivered"])
+            for data in replay:
+                yield sse("pairs", data, str(data["pairs_delivered"]))
             ended = page["state"] != "active"
             while not ended:
                 events = await stream.wait(self.keepalive_s)
@@ -275,7 +288,8 @@ class EventHub:
                 for name, data in events:
                     if name == "pairs" and data["pairs_delivered"] <= seen:
                         continue  # already counted in the page sent on connecting
-                    yield sse(name, data)
+                    yield sse(name, data, str(data["pairs_delivered"])
+                              if name == "pairs" else None)
                     ended = ended or (name == "request" and data["state"] != "active")
                 if stream.dropped:
                     yield sse("dropped", {"events": stream.dropped})
@@ -310,6 +324,32 @@ class EventHub:
             self.unsubscribe(stream)
 
 
+def pairs_event(request: LiveRequest, start: int, stop: int) -> dict[str, Any]:
+    """The ``pairs`` event of the request's pairs ``start`` to ``stop - 1``."""
+    pairs = [{"id": f"{request.id}.{k}", "time_s": request.times_ps[k] * 1e-12,
+              "fidelity": request.fidelities[k]} for k in range(start, stop)]
+    return {"request": request.id, "pairs": pairs, "pairs_delivered": stop}
+
+
+def last_event_id(header: str | None) -> int | None:
+    """The pairs a client already has, from its ``Last-Event-ID`` header.
+
+    Raises:
+        ConfigError: a header that is not a count of pairs.
+
+    Examples:
+        >>> last_event_id("12"), last_event_id(None)
+        (12, None)
+    """
+    if header is None:
+        return None
+    text = header.strip()
+    if not text.isdigit() or len(text) > 12:
+        raise ConfigError("Last-Event-ID", f"must be a count of pairs (the id of the last "
+                                           f"pairs event received), got {clip(header)}")
+    return int(text)
+
+
 def add_stream_routes(app: FastAPI, network: LiveNetwork, *,
                       tenant: Callable[[Request], str],
                       owned: Callable[[Request, str], LiveRequest]) -> EventHub:
@@ -333,8 +373,9 @@ def add_stream_routes(app: FastAPI, network: LiveNetwork, *,
     async def request_events(request: Request, request_id: str) -> StreamingResponse:
         """One request's events: its page, each batch of pairs, its state changes, end."""
         found = owned(request, request_id)
-        return StreamingResponse(hub.request_events(found), media_type="text/event-stream",
-                                 headers=SSE_HEADERS)
+        after = last_event_id(request.headers.get("last-event-id"))
+        return StreamingResponse(hub.request_events(found, after),
+                                 media_type="text/event-stream", headers=SSE_HEADERS)
 
     @app.get("/v1/events", response_class=StreamingResponse, responses=responses)
     async def tenant_events(request: Request) -> StreamingResponse:

@@ -57,15 +57,19 @@ def events(c: httpx.Client, path: str, *, until, timeout_s: float = 10.0):
     with c.stream("GET", path) as response:
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/event-stream")
-        name, data = None, []
+        name, data, ids = None, [], []
         for line in response.iter_lines():
-            if line.startswith("event: "):
+            if line.startswith("id: "):
+                ids.append(line[len("id: "):])
+            elif line.startswith("event: "):
                 name = line[len("event: "):]
             elif line.startswith("data: "):
                 data.append(line[len("data: "):])
             elif line == "" and name is not None:
                 got.append((name, json.loads("\n".join(data))))
-                name, data = None, []
+                if name == "pairs" and "/requests/" in path:  # its id: the count so far
+                    assert ids[-1:] == [str(got[-1][1]["pairs_delivered"])]
+                name, data, ids = None, [], []
                 if until(got) or time.monotonic() > end:
                     break
     return got
@@ -148,6 +152,35 @@ def test_request_stream_ends_with_its_request(served, alice):
     # a stream opened on an ended request sends its page and ends
     again = events(alice, f"/v1/requests/{rid}/events", until=lambda e: False)
     assert [n for n, _ in again] == ["request", "end"]
+
+
+def test_a_stream_resumed_from_its_last_event_id_loses_no_pair(served, alice):
+    _url, network, _hub = served
+    rid = _ask(alice, rate_hz=200.0, count=60)
+    path = f"/v1/requests/{rid}/events"
+    try:
+        got = events(alice, path, until=lambda e: len(e) >= 4)
+        last = [d for n, d in got if n == "pairs"][-1]
+        # the client reconnects, saying what it has: the next pairs follow on exactly
+        with client(served[0], ALICE) as again:
+            again.headers["Last-Event-ID"] = str(last["pairs_delivered"])
+            more = events(again, path, until=lambda e: e[-1][0] == "pairs")
+            again.headers["Last-Event-ID"] = "0"  # every pair from the first
+            whole = events(again, path, until=lambda e: e[-1][0] == "end", timeout_s=15)
+            again.headers["Last-Event-ID"] = "three"
+            refused = again.get(path)
+    finally:
+        alice.delete(f"/v1/requests/{rid}")
+    assert more[1][1]["pairs"][0]["id"] == f"{rid}.{last['pairs_delivered']}"
+    streamed = [p for n, d in whole if n == "pairs" for p in d["pairs"]]
+    assert [p["id"] for p in streamed] == [f"{rid}.{k}" for k in range(60)]
+    log = network.requests[rid].route.log
+    with network.lock:
+        simulated = log.fidelities(network.backend)
+    assert [p["fidelity"] for p in streamed] == [float(f) for f in simulated[:60]]
+    assert whole[-2][1]["state"] == "completed"
+    assert refused.status_code == 422
+    assert refused.json()["details"][0]["field"] == "Last-Event-ID"
 
 
 def test_tenant_stream_shows_only_the_callers_requests(served, alice, bob):
