@@ -19,7 +19,18 @@ can deliver, after the rate already promised to admitted requests on its links:
   (``r_i ceil(M_i / (users + 1)) / M_i``, :mod:`qinet.network.scheduling`), times
   ``max_utilisation``, times the path's swap success, must cover ``rate_hz``;
 * deadline: ``count`` pairs at that rate must be delivered by ``deadline_s``:
-  ``(count - 1) / rate_hz + latency_s <= deadline_s``.
+  ``(count - 1) / rate_hz + latency_s <= deadline_s``;
+* priority: a request the spare rate cannot cover is still admitted when, on every link
+  of its path, the weighted max-min fair split of ``r_i x max_utilisation`` by priority
+  (:func:`~qinet.service.eaas.sharing.weighted_max_min`, the requests' link loads as
+  demands) gives it its whole load and takes nothing from a request of equal or higher
+  priority, within its fair memory share as above. The lower-priority requests it takes
+  rate from keep a share in proportion to their priority (never none); each lists it in
+  ``squeezed_by`` and is reported in outage when it falls behind.
+
+Concurrent requests share each link by priority (:mod:`qinet.service.eaas.sharing`,
+through their demands' targets), and each request's SLO is judged every tick
+(:mod:`qinet.service.eaas.slo`).
 
 A cancelled request's demand stops asking its links for pairs (its target becomes the
 pairs it has); the pairs already in play are still delivered and counted. Its promised
@@ -46,10 +57,13 @@ from qinet.network.estimates import PathEstimate, estimate_path, link_figures
 from qinet.network.manager import DemandRoute, EntanglementNetwork
 from qinet.scenario import Simulation
 from qinet.scenario.schema import Scenario
+from qinet.service.eaas.sharing import LinkShare, weighted_max_min
+from qinet.service.eaas.slo import SloInput, SloStatus, assess, delivery_check
 
 _log = logging.getLogger("qinet.service.eaas")
-STATES = ("active", "completed", "cancelled")
+STATES = ("active", "completed", "cancelled", "missed")
 _PAIRS_SHOWN = 100  # a request's page lists its latest pairs only
+MAX_OVERBOOKING = 4.0  # max_utilisation above 1 overbooks the links, up to this much
 
 
 class Rejected(Exception):
@@ -76,7 +90,8 @@ class RequestSpec:
         rate_hz: pairs per second, or ``None`` with ``count`` and ``deadline_s``.
         count: pairs in all (``None``: until cancelled or the deadline).
         deadline_s: the request ends this long after admission (``None``: never).
-        priority: kept and shown; admission is first come, first served.
+        priority: 1 (the default) to 9: its weight when links are shared, and whether
+            it may take rate from requests of lower priority at admission.
     """
 
     between: tuple[str, str]
@@ -84,7 +99,7 @@ class RequestSpec:
     rate_hz: float | None = None
     count: int | None = None
     deadline_s: float | None = None
-    priority: int = 0
+    priority: int = 1
 
 
 @dataclass(slots=True)
@@ -104,12 +119,25 @@ class LiveRequest:
     ended_ps: int | None = None
     fidelities: list[float] = field(default_factory=list)
     times_ps: list[int] = field(default_factory=list)
+    latencies_ps: list[int] = field(default_factory=list)
+    link_index: dict[frozenset[str], int] = field(default_factory=dict)  # along the path
+    squeezed_by: list[str] = field(default_factory=list)
+    slo: SloStatus | None = None  # as judged at the last tick
 
     @property
     def link_load_hz(self) -> float:
         """Link pairs a second it takes from each link of its path (``rate / s``, ``s``
         its swaps' success)."""
         return self.rate_hz / self.swap_success if self.swap_success > 0 else math.inf
+
+    def slo_input(self, now_ps: int) -> SloInput:
+        """What its SLO is judged on, up to ``now_ps`` (or its end)."""
+        log, spec = self.route.log, self.spec
+        return SloInput(
+            self.rate_hz, spec.min_fidelity, self.estimate.latency_s, self.admitted_ps,
+            now_ps if self.ended_ps is None else self.ended_ps, self.times_ps,
+            self.fidelities, lambda t: log.requests_by(t) or 0, spec.count, spec.deadline_s,
+            self.state == "missed", tuple(self.squeezed_by))
 
 
 class LiveNetwork:
@@ -119,7 +147,9 @@ class LiveNetwork:
         scenario: a validated scenario.
         speedup: simulated seconds per wall second.
         tick_s: wall seconds between two advances of the timeline.
-        max_utilisation: share of a link's spare rate admission may promise.
+        max_utilisation: share of a link's spare rate admission may promise (above 1,
+            up to 4, the links are overbooked: admitted requests may then ask for more
+            than a link makes, and share it by priority).
         clock: the wall clock (monotonic seconds).
 
     Raises:
@@ -132,8 +162,9 @@ class LiveNetwork:
         for name, value in (("speedup", speedup), ("tick_s", tick_s)):
             if not value > 0:
                 raise ConfigError(name, f"must be positive, got {value}")
-        if not 0 < max_utilisation <= 1:
-            raise ConfigError("max_utilisation", f"must lie in (0, 1], got {max_utilisation}")
+        if not 0 < max_utilisation <= MAX_OVERBOOKING:
+            raise ConfigError("max_utilisation", f"must lie in (0, {MAX_OVERBOOKING:g}], got "
+                                                 f"{max_utilisation}")
         self.speedup = float(speedup)
         self.tick_s = float(tick_s)
         self.max_utilisation = float(max_utilisation)
@@ -162,6 +193,10 @@ class LiveNetwork:
         self.lag_s = 0.0
         self.on_pairs: Callable[[LiveRequest, list[float]], None] | None = None
         self.on_state: Callable[[LiveRequest, str | None], None] | None = None
+        # called when a request's SLO status changes (with the status it had)
+        self.on_slo: Callable[[LiveRequest, SloStatus | None], None] | None = None
+        self._shares: dict[frozenset[str], LinkShare] = {}
+        self._limited: set[frozenset[str]] = set()  # links whose users had allowances
 
     # -- estimates and admission ------------------------------------------------------
 
@@ -208,6 +243,12 @@ class LiveNetwork:
             ConfigError: an unknown node, or the two ends are the same.
             Rejected: the network cannot serve it (the reason names the limit).
         """
+        path, estimate, rate, _squeezed = self._check(spec)
+        return path, estimate, rate
+
+    def _check(self, spec: RequestSpec
+               ) -> tuple[list[str], PathEstimate, float, list[LiveRequest]]:
+        """:meth:`check`, and the requests of lower priority it takes rate from."""
         a, b = spec.between
         for i, node in enumerate(spec.between):
             if node not in self.graph:
@@ -248,18 +289,54 @@ class LiveNetwork:
                                            f"the latency of {estimate.route} "
                                            f"({estimate.latency_s:.4g} s)")
             rate = max(count - 1, 1) / room_s
+        squeezed: list[LiveRequest] = []
         if rate > capacity:
-            raise Rejected("rate", f"rate {rate:.4g} Hz above what {estimate.route} can "
-                                   f"still promise: {capacity:.4g} Hz (path estimate "
-                                   f"{estimate.rate_hz:.4g} Hz, bottleneck "
-                                   f"{estimate.bottleneck})")
+            room = self._priority_room(path, rate / swaps, spec.priority)
+            if room is None:
+                raise Rejected("rate", f"rate {rate:.4g} Hz above what {estimate.route} can "
+                                       f"still promise: {capacity:.4g} Hz (path estimate "
+                                       f"{estimate.rate_hz:.4g} Hz, bottleneck "
+                                       f"{estimate.bottleneck}); no request of lower "
+                                       f"priority than {spec.priority} can make room")
+            squeezed = room
         if spec.count is not None and spec.deadline_s is not None:
             needed_s = (spec.count - 1) / rate + estimate.latency_s
             if needed_s > spec.deadline_s * (1 + 1e-9):
                 raise Rejected("deadline", f"{spec.count} pairs at {rate:.4g} Hz need "
                                            f"{needed_s:.4g} s on {estimate.route}, beyond "
                                            f"the deadline of {spec.deadline_s:g} s")
-        return path, estimate, rate
+        return path, estimate, rate, squeezed
+
+    def _priority_room(self, path: list[str], load_hz: float,
+                       priority: int) -> list[LiveRequest] | None:
+        """The requests of lower priority a new one of ``load_hz`` link pairs a second
+        would take rate from, or ``None`` when the priority rule does not admit it (see
+        the module docstring)."""
+        squeezed: dict[str, LiveRequest] = {}
+        for x, y in itertools.pairwise(path):
+            key = frozenset((x, y))
+            rate = float(self.graph.edges[x, y]["rate_hz"]) * self.max_utilisation
+            scheduler = self.network.schedulers[key]
+            memory_pairs = scheduler.link.memory_pairs
+            share = math.ceil(memory_pairs / (scheduler.active_users + 1)) / memory_pairs
+            if load_hz > rate * share:
+                return None
+            users = [r for r in self.requests.values()
+                     if r.state == "active" and key in r.user_of]
+            demands: dict[str | None, float] = {r.id: r.link_load_hz for r in users}
+            weights: dict[str | None, float] = {r.id: float(r.spec.priority) for r in users}
+            before = weighted_max_min(rate, demands, weights)
+            demands[None] = load_hz
+            weights[None] = float(priority)
+            after = weighted_max_min(rate, demands, weights)
+            if after[None] < load_hz * (1 - 1e-9):
+                return None
+            for r in users:
+                if after[r.id] < before[r.id] * (1 - 1e-9):
+                    if r.spec.priority >= priority:
+                        return None
+                    squeezed[r.id] = r
+        return list(squeezed.values()) or None
 
     def admit(self, tenant: str, spec: RequestSpec) -> LiveRequest:
         """Admit ``spec`` and start its demand now (see the module docstring).
@@ -269,7 +346,7 @@ class LiveNetwork:
             Rejected: the network cannot serve it.
         """
         with self.lock:
-            path, estimate, rate = self.check(spec)
+            path, estimate, rate, squeezed = self._check(spec)
             a, b = spec.between
             users = {key: s.users for key, s in self.network.schedulers.items()}
             route = self.network.add_demand(a, b, rate_hz=rate, pairs=spec.count,
@@ -287,6 +364,11 @@ class LiveNetwork:
                                   self.timeline.now_ps, self.swap_success(route.path),
                                   {frozenset(e): users[frozenset(e)]
                                    for e in itertools.pairwise(route.path)})
+            request.link_index = {frozenset(e): k
+                                  for k, e in enumerate(itertools.pairwise(route.path))}
+            for other in squeezed:
+                other.squeezed_by.append(request.id)
+                _log.info("%s takes rate from %s of lower priority", request.id, other.id)
             self.requests[request.id] = request
             if self.on_state is not None:
                 self.on_state(request, None)
@@ -328,7 +410,83 @@ class LiveNetwork:
                 expired = (spec.deadline_s is not None and self.timeline.now_ps
                            >= request.admitted_ps + round(spec.deadline_s * 1e12))
                 if done or expired:
-                    self.cancel(request, "completed")
+                    self.cancel(request, "completed" if done or spec.count is None
+                                else "missed")
+                self._judge(request)
+            self._share_links()
+
+    def _judge(self, request: LiveRequest) -> None:
+        """Judge the request's SLO now (see :mod:`qinet.service.eaas.slo`)."""
+        before = request.slo
+        request.slo = assess(request.slo_input(self.timeline.now_ps))
+        if self.on_slo is not None and (before is None or before.kinds != request.slo.kinds):
+            self.on_slo(request, before)
+
+    def _in_play(self, request: LiveRequest, key: frozenset[str]) -> int:
+        """Pairs of link ``key`` the request holds in play (not delivered yet)."""
+        supply = request.route.protocol.supply
+        if supply.per_link_cover is not None:
+            return supply.covered(request.link_index[key])
+        return max(0, supply.formed - request.route.log.delivered)
+
+    def _share_links(self) -> None:
+        """Share every link two or more requests use by their priorities: set each
+        request's demand target so that it takes no more than its allowance of the
+        link's pairs before the next tick (:mod:`qinet.service.eaas.sharing`).
+
+        Then restart the parked memory pairs of every link some request still waits on:
+        the network layer resumes a rated demand's parked memory pairs only when a
+        request arrives after all earlier ones were covered, so a demand that has
+        fallen behind (requests waiting that no pair in play covers) would otherwise
+        keep running on the memory pairs still attempting, short of the link's rate.
+        """
+        now = self.timeline.now_ps
+        by_link: dict[frozenset[str], list[LiveRequest]] = {}
+        for request in self.requests.values():
+            if request.state == "active":
+                for key in request.user_of:
+                    by_link.setdefault(key, []).append(request)
+        limits: dict[str, float] = {}
+        limited: set[frozenset[str]] = set()
+        starved: dict[frozenset[str], int] = {}
+        for key, users in by_link.items():
+            in_play = {r.id: self._in_play(r, key) for r in users}
+            waiting = {r.id: float((r.route.log.requests_by(now) or 0)
+                                   - r.route.log.delivered - in_play[r.id]) for r in users}
+            wanted = sum(max(0, math.ceil(w)) for w in waiting.values())
+            # behind: waiting for more than the latency explains (the SLO's backlog rule)
+            behind = {r.id: max(0.0, waiting[r.id] - 2.0 * r.rate_hz * r.estimate.latency_s
+                                - 2.0) for r in users}
+            if wanted:
+                starved[key] = wanted
+            if len(users) < 2:
+                self._shares.pop(key, None)
+                continue
+            scheduler = self.network.schedulers[key]
+            allowance = self._shares.setdefault(key, LinkShare()).tick(
+                {r.id: scheduler.handed[r.user_of[key]] for r in users}, behind,
+                {r.id: float(r.spec.priority) for r in users})
+            for r in users:
+                if math.isfinite(allowance[r.id]):
+                    limited.add(key)
+                    limits[r.id] = min(limits.get(r.id, math.inf),
+                                       in_play[r.id] + allowance[r.id])
+        for request in self.requests.values():
+            if request.state != "active":
+                continue
+            target = request.spec.count
+            if request.id in limits:
+                cap = request.route.log.delivered + math.floor(limits[request.id])
+                target = cap if target is None else min(target, cap)
+            request.route.protocol.supply.target = target
+        # memory pairs parked at an allowance try again under the new ones, and as many
+        # as the requests wait for on a link that fell behind
+        for key in limited | self._limited:
+            self.network.schedulers[key].resume()
+        for key, wanted in starved.items():
+            if key not in limited:
+                self.network.schedulers[key].resume(wanted)
+        self._limited = limited
 
     def _collect(self, request: LiveRequest) -> None:
         """Take the request's newly delivered pairs into its record."""
@@ -341,6 +499,7 @@ class LiveNetwork:
             new = [float(f) for f in fidelity]
             request.fidelities += new
             request.times_ps += [int(t) for t in arrays["delivered_ps"][seen:]]
+            request.latencies_ps += [int(t) for t in arrays["latency_ps"][seen:]]
             if self.on_pairs is not None:
                 self.on_pairs(request, new)
 
@@ -369,17 +528,22 @@ class LiveNetwork:
     # -- pages ----------------------------------------------------------------------------
 
     def view(self, request: LiveRequest) -> dict[str, Any]:
-        """A request's page: its state, estimate, latest pairs and SLO status."""
+        """A request's page: its state, estimate, latest pairs, SLO status and its
+        delivery against the estimate."""
         with self.lock:
             if request.state == "active":
                 self._collect(request)
             spec, estimate = request.spec, request.estimate
-            end_ps = request.ended_ps if request.ended_ps is not None else self.timeline.now_ps
-            elapsed_s = (end_ps - request.admitted_ps) * 1e-12
+            slo_input = request.slo_input(self.timeline.now_ps)
+            slo = assess(slo_input)
             delivered = len(request.fidelities)
             start = max(0, delivered - _PAIRS_SHOWN)
             pairs = [{"id": f"{request.id}.{k}", "time_s": request.times_ps[k] * 1e-12,
                       "fidelity": request.fidelities[k]} for k in range(start, delivered)]
+            elapsed_s = (slo_input.now_ps - request.admitted_ps) * 1e-12
+            mean = float(np.mean(request.fidelities)) if delivered else None
+            check = delivery_check(slo_input, path_rate_hz=estimate.rate_hz,
+                                   estimated_fidelity=estimate.fidelity)
             return {
                 "id": request.id, "state": request.state, "between": list(spec.between),
                 "min_fidelity": spec.min_fidelity, "rate_hz": request.rate_hz,
@@ -387,28 +551,11 @@ class LiveNetwork:
                 "admitted_s": request.admitted_ps * 1e-12,
                 "ended_s": None if request.ended_ps is None else request.ended_ps * 1e-12,
                 "estimate": estimate_view(estimate), "pairs_delivered": delivered,
-                "pairs": pairs, "slo": self._slo(request, elapsed_s)}
-
-    def _slo(self, request: LiveRequest, elapsed_s: float) -> dict[str, Any]:
-        """Outage when the pairs fall behind the requests by more than the estimated
-        latency explains (``2 rate latency + 2``), or their mean fidelity is below the
-        minimum."""
-        log = request.route.log
-        delivered = len(request.fidelities)
-        end_ps = request.admitted_ps + round(elapsed_s * 1e12)
-        asked = log.requests_by(end_ps) or 0
-        backlog = max(0, asked - delivered)
-        allowed = 2.0 * request.rate_hz * request.estimate.latency_s + 2.0
-        mean = float(np.mean(request.fidelities)) if delivered else None
-        reasons = []
-        if backlog > allowed:
-            reasons.append(f"rate: {backlog} requests unserved, more than the "
-                           f"{allowed:.3g} the latency explains")
-        if mean is not None and mean < request.spec.min_fidelity:
-            reasons.append(f"fidelity: mean {mean:.4f} below {request.spec.min_fidelity:g}")
-        return {"status": "outage" if reasons else "ok", "reasons": reasons,
-                "delivered_rate_hz": delivered / elapsed_s if elapsed_s > 0 else 0.0,
-                "mean_fidelity": mean, "backlog": backlog}
+                "pairs": pairs, "squeezed_by": list(request.squeezed_by),
+                "slo": {**slo.as_json(),
+                        "delivered_rate_hz": delivered / elapsed_s if elapsed_s > 0 else 0.0,
+                        "mean_fidelity": mean},
+                "delivery": check.as_json()}
 
     def network_view(self) -> dict[str, Any]:
         """Topology, link rates and memory use."""

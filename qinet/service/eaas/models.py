@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _MAX_PAIRS = 10**9
+MIN_PRIORITY, MAX_PRIORITY = 1, 9
 
 
 class PairRequest(BaseModel):
@@ -29,9 +30,9 @@ class PairRequest(BaseModel):
     deadline_s: Annotated[float | None, Field(gt=0.0, le=1e9, allow_inf_nan=False,
                                               description="the request ends this long "
                                                           "after admission (s)")] = None
-    priority: Annotated[int, Field(ge=0, le=9, description="0 (lowest) to 9; shown, "
-                                                           "admission is first come first "
-                                                           "served")] = 0
+    priority: Annotated[int, Field(ge=MIN_PRIORITY, le=MAX_PRIORITY, description=(
+        "1 (the default, lowest) to 9: the request's weight when requests share a link, "
+        "and at admission it may take rate from requests of lower priority"))] = 1
 
     @model_validator(mode="after")
     def _rate_or_count(self) -> PairRequest:
