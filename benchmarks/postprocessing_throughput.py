@@ -81,6 +81,7 @@ def main() -> None:
         from qinet.qkd.postprocessing import _compiled
         _compiled.locate_errors = None
         _compiled.self_corrected_min_sum = None
+        _compiled.layered_sum_product = None
     print(f"# {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.2f} (shared machine)")
     print(f"# sifted key: {args.bits} bits; best of {args.repeat} distill call(s) per row; "

@@ -6,11 +6,12 @@ Syndrome coding for the binary symmetric channel (A. D. Wyner, IEEE Trans. Inf. 
 Alice discloses s_A = H x; Bob computes s_B = H y and decodes the error pattern e = x ⊕ y
 from the syndrome s_A ⊕ s_B = H e by belief propagation, whose channel log-likelihoods
 are those of a BSC with the estimated QBER: with numba installed, compiled row-layered
-self-corrected min-sum (:class:`~qinet.qkd.postprocessing.ldpc_decoder.MinSumDecoder`,
+sum-product (:class:`~qinet.qkd.postprocessing.ldpc_decoder.LayeredSumProductDecoder`,
 one frame after the other, each stopping as soon as it decodes); without it, numpy
-sum-product (:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`, all frames
-of a key in one batch). Given the same frame length both decode the same frames at the
-same rates (their default frame lengths differ, below).
+sum-product in four row groups (:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`,
+all frames of a key in one batch). Both compute the same check update from the same φ
+table; the compiled one, every row its own layer, needs fewer iterations (their default
+frame lengths differ, below).
 
 Efficiency: f = leaked / (N H2(Q)) for a key of N bits with error rate Q, where
 ``leaked`` counts every bit Alice discloses: all syndrome bits, every extension parity of
@@ -34,10 +35,10 @@ Rate adaptation: the number of syndrome bits is m ≈ f₀(Q) · r · H2(Q) for 
 key bits, with the starting efficiency f₀ of :func:`initial_efficiency` (measured for these
 codes at 2^17-bit frames); m is rounded up to a multiple of n/1024 so that matrices
 (cached per (n, m)) are shared between blocks with similar QBER, at a cost of at most
-0.1 % of n in f (0.003 of f at 3 %). The table puts f₀ near the codes' threshold, where
-belief propagation converges slowly: a higher ``efficiency`` buys speed. With the
-compiled decoder on 2^17-bit frames at 3 %, f₀ = 1.15, 1.18, 1.21, 1.24 and 1.27 took
-34, 27, 25, 21 and 19 iterations per frame in trials (8 frames each).
+0.1 % of n in f (0.003 of f at 3 %). The table puts f₀ just above the codes' threshold,
+where belief propagation converges slowly: a higher ``efficiency`` buys speed. With the
+compiled decoder on 2^17-bit frames at 3 %, f₀ = 1.08, 1.10, 1.12 and 1.15 took 34, 31,
+22 and 16 iterations per frame in trials (12 frames each).
 
 Partial frames: the L key bits are spread over k = ⌈L / frame_bits⌉ frames of equal
 length n (a multiple of 64, n ≥ L / k); each frame holds ⌊L/k⌋ or ⌈L/k⌉ key bits and is
@@ -87,7 +88,11 @@ from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing import _compiled
 from qinet.qkd.postprocessing._bits import as_bits, same_length
 from qinet.qkd.postprocessing.ldpc_codes import CODE_SEED, parity_check_matrix
-from qinet.qkd.postprocessing.ldpc_decoder import Decoder, MinSumDecoder, SyndromeDecoder
+from qinet.qkd.postprocessing.ldpc_decoder import (
+    Decoder,
+    LayeredSumProductDecoder,
+    SyndromeDecoder,
+)
 
 DEFAULT_FRAME_BITS = 131_072  # with the compiled decoder
 NUMPY_FRAME_BITS = 16_384  # without numba: the numpy decoder needs many frames per batch
@@ -99,24 +104,28 @@ KNOWN_BIT_ERROR = 1e-9  # channel error probability given to shortened (known) b
 # frames at 1 % and f0 = 1.19, 50 iterations and a patience of 8 retried 6 of 14 frames
 # where 30 and 6 retried 13 (f 1.215 against 1.239). A patience of 16 gave the same f at
 # 1, 3 and 5 % and cut the retries at 10 % from 10 to 7 (f 1.235 to 1.225): near the
-# threshold of these long frames the unsatisfied checks can stall for a while and fall
-MAX_ITERATIONS = 50
+# threshold of these long frames the unsatisfied checks can stall for a while and fall.
+# The compiled sum-product decoder at the f0 of the table below took up to 55 iterations
+# on frames it decoded (12 frames of 2^17 bits per QBER), hence 60.
+MAX_ITERATIONS = 60
 STALL_ITERATIONS = 16  # a frame whose unsatisfied checks stop falling this long gets more
 EXTENSION_FRACTION = 0.04  # each retry discloses 4 % of m more parities
 FRAME_TAG_BITS = 32
 
-# Starting efficiency f0 per QBER at two frame lengths, measured for these codes on
-# 900 000-bit keys, warm-started retries: the smallest f0 on a grid of 0.02 at which at
-# most ~1/3 of the frames needed a retry (a retry costs 0.04 f0 on its frame, the same
-# as 0.04 more f0 on every frame that would not have needed one). Long: two keys, 14
-# frames of 2^17 bits; short: one key, 55 frames of 2^14 bits. A QBER estimated on a
-# sample that comes out low is covered the same way: at 1 % a 3 % relative error in Q
-# moves H2(Q) by 2.5 %, within one retry. At 8 % 1.13 retried 5 of 14 frames but 13 of
-# 16 on another key, so 1.15. At 10 % (the rate-0.5 table) long frames did no better than
-# short ones: 1.17 and 1.20 retried 19 and 10 times on 14 frames, 1.20 and 1.23 16-17
-# times on 16 others.
+# Starting efficiency f0 per QBER at two frame lengths. Long (2^17 bits, the compiled
+# layered sum-product decoder): 12 frames per QBER decoded at f on a grid of 0.02 without
+# retries; f0 is about the lowest f at which at most 1 of 12 failed (a frame error rate
+# below ~1/3 at 95 % confidence; a retry costs 0.04 f0 on its frame): at 2 / 3 / 5 / 8 /
+# 10 %, 1 of 12 failed at f = 1.105 / 1.10 (3 at 1.08) / 0 at 1.08 / 0 at 1.08 / 0 at
+# 1.08. At 1 % the rate-0.9 code lost 4 of 12 at 1.16, 1 at 1.185 and still 1-2 at
+# 1.21-1.22 (an error floor, left to the retries). Short (2^14 bits; measured with the
+# earlier compiled min-sum decoder, which needs at least the syndrome sum-product needs)
+# on 900 000-bit keys, 55 frames, warm-started retries: the smallest f0 on a grid of 0.02
+# at which at most ~1/3 of the frames needed a retry. A QBER estimated on a sample that
+# comes out low is covered by the retries: at 1 % a 3 % relative error in Q moves H2(Q)
+# by 2.5 %, within one retry.
 _F0_QBER = (0.01, 0.02, 0.03, 0.05, 0.08, 0.10)
-_F0_LONG = (1.19, 1.17, 1.15, 1.15, 1.15, 1.20)
+_F0_LONG = (1.18, 1.11, 1.10, 1.09, 1.09, 1.09)
 _F0_SHORT = (1.26, 1.24, 1.19, 1.19, 1.18, 1.18)
 _LONG_BITS = 2**17
 _SHORT_BITS = 2**14
@@ -134,9 +143,9 @@ def initial_efficiency(qber: float, frame_bits: int = 2**17) -> float:
 
     Examples:
         >>> initial_efficiency(0.03), initial_efficiency(0.5)
-        (1.15, 1.2)
+        (1.1, 1.09)
         >>> round(initial_efficiency(0.03, 2**14), 3), round(initial_efficiency(0.03, 2**12), 3)
-        (1.19, 1.252)
+        (1.19, 1.329)
     """
     long = float(np.interp(qber, _F0_QBER, _F0_LONG))
     short = float(np.interp(qber, _F0_QBER, _F0_SHORT))
@@ -240,15 +249,15 @@ def _code(n: int, m: int, level: int, weight: int | None = None) -> sp.csr_matri
 
 
 def _decoder(n: int, m: int, level: int, weight: int | None = None) -> Decoder:
-    """The decoder of level ``level``: compiled min-sum with numba, else numpy sum-product."""
-    return _cached_decoder(n, m, level, weight, _compiled.self_corrected_min_sum is not None)
+    """The decoder of level ``level``: compiled layered sum-product with numba, else numpy."""
+    return _cached_decoder(n, m, level, weight, _compiled.layered_sum_product is not None)
 
 
 @lru_cache(maxsize=64)
 def _cached_decoder(n: int, m: int, level: int, weight: int | None,
                     compiled: bool) -> Decoder:
     code = _code(n, m, level, weight)
-    return MinSumDecoder(code) if compiled else SyndromeDecoder(code)
+    return LayeredSumProductDecoder(code) if compiled else SyndromeDecoder(code)
 
 
 def _syndromes(matrix: sp.csr_matrix, frames: np.ndarray) -> np.ndarray:
@@ -321,7 +330,7 @@ def ldpc_reconcile(
     if not 0.0 < qber < 0.5:
         raise ConfigError("qber", f"must lie in (0, 0.5), got {qber!r}")
     if frame_bits is None:
-        compiled = _compiled.self_corrected_min_sum is not None
+        compiled = _compiled.layered_sum_product is not None
         frame_bits = DEFAULT_FRAME_BITS if compiled else NUMPY_FRAME_BITS
     if frame_bits < FRAME_QUANTUM:
         raise ConfigError("frame_bits", f"must be at least {FRAME_QUANTUM}, got {frame_bits!r}")

@@ -1,4 +1,4 @@
-"""The compiled min-sum LDPC decoder, held to its own Python source and to the numpy decoder."""
+"""The compiled LDPC decoders, held to their own Python source and to the numpy decoder."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from qinet.qkd.postprocessing import _compiled
 from qinet.qkd.postprocessing import ldpc_reconciliation as rec
 from qinet.qkd.postprocessing.ldpc_codes import parity_check_matrix
 from qinet.qkd.postprocessing.ldpc_decoder import (
+    _PHI,
+    LayeredSumProductDecoder,
     MinSumDecoder,
     SyndromeDecoder,
     syndrome_decoder,
@@ -19,6 +21,14 @@ from qinet.qkd.postprocessing.ldpc_decoder import (
 from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 
 needs_numba = pytest.mark.skipif(not _compiled.AVAILABLE, reason="numba is not installed")
+COMPILED = (MinSumDecoder, LayeredSumProductDecoder)
+
+
+def _without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as if numba were absent: every compiled kernel is None."""
+    monkeypatch.setattr(_compiled, "self_corrected_min_sum", None)
+    monkeypatch.setattr(_compiled, "layered_sum_product", None)
+    monkeypatch.setattr(_compiled, "locate_errors", None)
 
 
 def _bsc_frames(h: sp.csr_matrix, frames: int, qber: float, seed: int):
@@ -29,7 +39,7 @@ def _bsc_frames(h: sp.csr_matrix, frames: int, qber: float, seed: int):
     return errors, syndromes, llr
 
 
-def _run_kernel(kernel, h: sp.csr_matrix, llr, syndromes, max_iter: int, patience: int):
+def _run_min_sum(kernel, h: sp.csr_matrix, llr, syndromes, max_iter: int, patience: int):
     frames, n = llr.shape
     messages = np.zeros((frames, h.nnz), dtype=np.float32)
     errors = np.zeros((frames, n), dtype=np.uint8)
@@ -39,68 +49,117 @@ def _run_kernel(kernel, h: sp.csr_matrix, llr, syndromes, max_iter: int, patienc
     return errors, converged, messages, iterations
 
 
+def _run_sum_product(kernel, h: sp.csr_matrix, llr, syndromes, max_iter: int, patience: int):
+    frames, n = llr.shape
+    messages = np.zeros((frames, h.nnz), dtype=np.float32)
+    errors = np.zeros((frames, n), dtype=np.uint8)
+    converged = np.zeros(frames, dtype=bool)
+    per_frame = np.zeros(frames, dtype=np.int64)
+    total = kernel(h.indptr.astype(np.int32), h.indices.astype(np.int32), llr, syndromes,
+                   messages, max_iter, patience, _PHI, errors, converged, per_frame)
+    assert total == per_frame.sum()
+    return errors, converged, messages, per_frame
+
+
 @needs_numba
 @pytest.mark.parametrize("patience", [0, 3])
-def test_compiled_kernel_equals_its_python_source_bit_for_bit(patience):
+@pytest.mark.parametrize("name", ["self_corrected_min_sum", "layered_sum_product"])
+def test_compiled_kernel_equals_its_python_source_bit_for_bit(name, patience):
     # the same float32 operations in the same order: identical words, flags and messages
     h = parity_check_matrix(256, 96)
     _, syndromes, llr = _bsc_frames(h, 4, 0.06, seed=1)
-    compiled = _run_kernel(_compiled.self_corrected_min_sum, h, llr, syndromes, 12, patience)
-    python = _run_kernel(_compiled._self_corrected_min_sum, h, llr, syndromes, 12, patience)
-    assert compiled[3] == python[3]
+    run = _run_min_sum if name == "self_corrected_min_sum" else _run_sum_product
+    compiled = run(getattr(_compiled, name), h, llr, syndromes, 12, patience)
+    python = run(getattr(_compiled, "_" + name), h, llr, syndromes, 12, patience)
+    np.testing.assert_array_equal(compiled[3], python[3])
     for got, want in zip(compiled[:3], python[:3], strict=True):
         np.testing.assert_array_equal(got, want)
 
 
 @needs_numba
 @pytest.mark.parametrize("qber", [0.02, 0.05])
-def test_min_sum_and_sum_product_decode_the_same_frames_to_the_true_error(qber):
-    # 24 frames of 2048 bits at f = 1.6, above both decoders' thresholds at this length:
+def test_compiled_and_numpy_decoders_give_the_same_corrected_bits(qber):
+    # 24 frames of 2048 bits at f = 1.6, above the decoders' thresholds at this length:
     # each decodes all but at most 2 (a frame error rate below ~20 % at 95 % confidence
-    # for this sample), they differ by at most 2 frames, and every word either decoder
-    # accepts is the true error pattern
+    # for this sample), and every word a decoder accepts is the true error pattern, so
+    # the frames both decode are corrected to the same bits. The numpy decoder with one
+    # row per group is the compiled sum-product's schedule: the same frames decode.
     n, f = 2048, 1.6
     h = parity_check_matrix(n, round(f * n * float(binary_entropy(qber))))
     errors, syndromes, llr = _bsc_frames(h, 24, qber, seed=2)
-    ours, ok = MinSumDecoder(h).decode(llr, syndromes, max_iter=40)
-    theirs, ok_numpy = SyndromeDecoder(h).decode(llr, syndromes, max_iter=40)
-    assert ok.sum() >= 22
-    assert ok_numpy.sum() >= 22
-    assert abs(int(ok.sum()) - int(ok_numpy.sum())) <= 2
-    np.testing.assert_array_equal(ours[ok], errors[ok])
-    np.testing.assert_array_equal(theirs[ok_numpy], errors[ok_numpy])
+    numpy_words, numpy_ok = SyndromeDecoder(h).decode(llr, syndromes, max_iter=40)
+    assert numpy_ok.sum() >= 22
+    np.testing.assert_array_equal(numpy_words[numpy_ok], errors[numpy_ok])
+    for cls in COMPILED:
+        words, ok = cls(h).decode(llr, syndromes, max_iter=40)
+        assert ok.sum() >= 22
+        assert abs(int(ok.sum()) - int(numpy_ok.sum())) <= 2
+        both = ok & numpy_ok
+        np.testing.assert_array_equal(words[both], numpy_words[both])
+        np.testing.assert_array_equal(words[ok], errors[ok])
+    layered_words, layered_ok = SyndromeDecoder(h, groups=h.shape[0]).decode(
+        llr, syndromes, max_iter=40)
+    words, ok = LayeredSumProductDecoder(h).decode(llr, syndromes, max_iter=40)
+    np.testing.assert_array_equal(ok, layered_ok)
+    np.testing.assert_array_equal(words[ok], layered_words[ok])
 
 
 @needs_numba
-def test_min_sum_output_satisfies_the_syndrome_exactly_when_it_says_so():
+@pytest.mark.parametrize("cls", COMPILED)
+def test_output_satisfies_the_syndrome_exactly_when_it_says_so(cls):
     # above the Slepian-Wolf bound no decoder recovers the error; a converged flag must
     # still mean H e = s, and an unconverged one that it does not hold
     n, qber = 1024, 0.08
     h = parity_check_matrix(n, round(0.6 * n * float(binary_entropy(qber))))
     _, syndromes, llr = _bsc_frames(h, 8, qber, seed=3)
-    got, ok = MinSumDecoder(h).decode(llr, syndromes, max_iter=20)
+    got, ok = cls(h).decode(llr, syndromes, max_iter=20)
     meets = (syndromes == (((h @ got.T) & 1).T)).all(axis=1)
     np.testing.assert_array_equal(meets, ok)
 
 
 @needs_numba
-def test_min_sum_patience_stops_early_and_returns_messages_to_resume_from():
+@pytest.mark.parametrize("cls", COMPILED)
+def test_patience_stops_early_and_returns_messages_to_resume_from(cls):
     n, qber = 1024, 0.08
     h = parity_check_matrix(n, round(0.6 * n * float(binary_entropy(qber))))
     _, syndromes, llr = _bsc_frames(h, 2, qber, seed=4)
-    decoder = MinSumDecoder(h)
+    decoder = cls(h)
     _, ok, messages = decoder.resume(llr, syndromes, max_iter=200, patience=3)
     assert not ok.any()
     assert messages.shape == (2, decoder.edges)
     assert np.abs(messages).max() > 0  # a failed frame hands its state on
+    if cls is LayeredSumProductDecoder:
+        assert (decoder.iterations < 200).all()  # patience, not max_iter, stopped them
     _, ok_again, _ = decoder.resume(llr, syndromes, max_iter=2, messages=messages[:, :10])
     assert not ok_again.any()
 
 
 @needs_numba
-def test_min_sum_decoder_rejects_bad_shapes():
+def test_warm_start_goes_on_where_the_run_stopped():
+    # 3 iterations, then the rest from the messages: each frame decodes, to the true
+    # error, in about the iterations of one uninterrupted run (the posteriors are
+    # rebuilt as L + Σ R, so the restart repeats no work); ±2 for float32 round-off in
+    # the rebuilt sums, which can shift a frame's last iteration
+    n, qber = 4096, 0.03
+    h = parity_check_matrix(n, round(1.5 * n * float(binary_entropy(qber))))
+    errors, syndromes, llr = _bsc_frames(h, 6, qber, seed=5)
+    decoder = LayeredSumProductDecoder(h)
+    _, ok = decoder.decode(llr, syndromes, max_iter=60)
+    assert ok.all()
+    whole = decoder.iterations.copy()
+    _, part_ok, messages = decoder.resume(llr, syndromes, max_iter=3)
+    assert not part_ok.any()
+    again, ok_again, _ = decoder.resume(llr, syndromes, max_iter=60, messages=messages)
+    assert ok_again.all()
+    np.testing.assert_array_equal(again, errors)
+    assert (np.abs(3 + decoder.iterations - whole) <= 2).all()
+
+
+@needs_numba
+@pytest.mark.parametrize("cls", COMPILED)
+def test_compiled_decoders_reject_bad_shapes(cls):
     h = parity_check_matrix(64, 16)
-    decoder = MinSumDecoder(h)
+    decoder = cls(h)
     with pytest.raises(ConfigError, match="llr"):
         decoder.decode(np.zeros((2, 63)), np.zeros((2, 16)), 5)
     with pytest.raises(ConfigError, match="syndromes"):
@@ -113,12 +172,13 @@ def test_min_sum_decoder_rejects_bad_shapes():
 
 
 def test_without_numba_the_numpy_decoder_is_used(monkeypatch):
-    monkeypatch.setattr(_compiled, "self_corrected_min_sum", None)
+    _without_numba(monkeypatch)
     h = parity_check_matrix(64, 16)
     assert isinstance(syndrome_decoder(h), SyndromeDecoder)
     assert isinstance(rec._decoder(64, 16, 0), SyndromeDecoder)
-    with pytest.raises(ConfigError, match="numba"):
-        MinSumDecoder(h)
+    for cls in COMPILED:
+        with pytest.raises(ConfigError, match="numba"):
+            cls(h)
 
 
 @pytest.mark.parametrize("compiled", [True, False])
@@ -128,7 +188,7 @@ def test_keys_agree_or_the_frame_is_reported_failed(monkeypatch, compiled):
     if compiled and not _compiled.AVAILABLE:
         pytest.skip("numba is not installed")
     if not compiled:
-        monkeypatch.setattr(_compiled, "self_corrected_min_sum", None)
+        _without_numba(monkeypatch)
     failed = 0
     for seed in range(3):
         alice, bob = noisy_key_pair(12_000, 0.04, np.random.default_rng(seed))
@@ -154,7 +214,7 @@ def test_efficiency_of_both_decoders_on_a_200_kbit_key(monkeypatch, compiled):
     if compiled and not _compiled.AVAILABLE:
         pytest.skip("numba is not installed")
     if not compiled:
-        monkeypatch.setattr(_compiled, "self_corrected_min_sum", None)
+        _without_numba(monkeypatch)
     qber, n = 0.03, 200_000
     alice, bob = noisy_key_pair(n, qber, np.random.default_rng(7))
     res = rec.ldpc_reconcile(alice, bob, qber=qber, rng=np.random.default_rng(8))
