@@ -515,6 +515,48 @@ def _eaas(
                certfile=certfile, keyfile=keyfile, ready_file=ready_file)
 
 
+@app.command("plot")
+@_reflow
+def _plot(
+    results: Annotated[Path, typer.Argument(
+        metavar="RESULTS_DIR", show_default=False,
+        help="The --out folder of a qinet sweep (results.parquet and sweep.json).")],
+    x: Annotated[str, typer.Option(
+        "--x", show_default=False,
+        help="The swept column on the x axis: links[*].length, or links.length (indices "
+             "may be left out), seed, ...")],
+    y: Annotated[str, typer.Option(
+        "--y", show_default=False,
+        help="The metric on the y axis: a column of the table, or the end of one "
+             "(secret_key_rate_bps, fidelity_mean) when only one column ends so.")],
+    hue: Annotated[str | None, typer.Option(
+        "--hue", show_default=False,
+        help="A swept column to draw one line per value of (detector).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", dir_okay=False, show_default=False,
+        help="The figure: .png, .svg or .pdf. Default: RESULTS_DIR/plot.png.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the plotted numbers (means, standard errors, bound) as "
+                       "JSON.")] = False,
+) -> None:
+    """Plot a sweep: a metric's mean over seeds, with standard-error bars, against a
+    swept parameter, one line per --hue value, beside its bound.
+
+    Key rates are drawn with the PLOB bound and pair rates with the repeaterless (PLOB)
+    bound in ebit/s, both computed at each swept fibre length from the scenario's
+    attenuation and the run's channel-use rate. Rates are drawn on a log axis, and the x
+    axis too when the swept values span 100-fold or more.
+
+    \b
+    Examples:
+      qinet plot results/ --x links.length --y secret_key_rate_bps
+      qinet plot results/ --x links.length --y rate_hz --hue detector --out fig.pdf
+    """
+    from qinet.cli import plot
+
+    plot.plot(results=results, x=x, y=y, hue=hue, out=out, as_json=as_json)
+
+
 @app.command("sweep")
 @_reflow
 def _sweep(
@@ -531,9 +573,11 @@ def _sweep(
         "--out", "-o", file_okay=False,
         help="Folder of the task records (tasks/) and the table (results.parquet); "
              "a rerun skips the tasks finished there.")] = Path("results"),
-    zipped: Annotated[bool, typer.Option(
-        "--zip", help="Take the axes together, index by index, instead of their "
-                      "product.")] = False,
+    zip_sets: Annotated[list[str] | None, typer.Option(
+        "--zip", "-z", show_default=False,
+        help="An axis PATH=VALUES taken together with the other --zip axes, index by "
+             "index (all of one length), as one axis of the product of the --set axes: "
+             "--zip 'links[0].length=10km,50km' --zip 'links[1].length=10km,50km'.")] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", "-w", show_default=False,
         help="Local worker processes. Default: one per core.")] = None,
@@ -560,10 +604,12 @@ def _sweep(
       qinet sweep metro-link --set 'links[*].length=10km..100km:10' --set 'seed=1..3'
       qinet sweep metro-link --set 'seed=1..5' --duration "50 ms" --out results/
       qinet sweep my-net.yaml --set 'seed=1..100' --dask tcp://scheduler:8786
+      qinet sweep chain.yaml --zip 'links[0].length=10km,50km' \\
+          --zip 'links[1].length=10km,50km' --set 'seed=1..3'
     """
     from qinet.cli import sweep
 
-    failed = sweep.sweep(scenario=scenario, sets=sets or [], out=out, zipped=zipped,
+    failed = sweep.sweep(scenario=scenario, sets=sets or [], out=out, zip_sets=zip_sets,
                          workers=workers, dask=dask, duration=duration, quiet=quiet)
     if failed:
         raise typer.Exit(1)

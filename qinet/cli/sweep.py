@@ -9,8 +9,8 @@ from qinet.cli._common import stderr_console
 from qinet.errors import ConfigError
 
 
-def sweep(*, scenario: str | None, sets: list[str], out: Path, zipped: bool = False,
-          workers: int | None = None, dask: str | None = None,
+def sweep(*, scenario: str | None, sets: list[str], out: Path,
+          zip_sets: list[str] | None = None, workers: int | None = None, dask: str | None = None,
           duration: str | None = None, quiet: bool = False) -> int:
     """Run the sweep the way ``qinet sweep`` does, with a progress bar on stderr; returns
     the number of failed tasks.
@@ -21,13 +21,13 @@ def sweep(*, scenario: str | None, sets: list[str], out: Path, zipped: bool = Fa
     """
     from qinet.sweep import TABLE, run_sweep
 
-    if not sets:
+    if not sets and not zip_sets:
         raise ConfigError("--set", "give at least one axis, e.g. --set 'seed=1..5'")
     if out.exists() and not out.is_dir():
         raise ConfigError("--out", f"{str(out)!r} is a file; give a folder")
     bar = _Bar(enabled=not quiet)
     with bar:
-        table = run_sweep(scenario, sets, out=out, zipped=zipped, workers=workers,
+        table = run_sweep(scenario, sets, out=out, zip_sets=zip_sets or (), workers=workers,
                           dask=dask, duration=duration, progress=bar.update)
     failed = int((table["status"] != "ok").sum()) if len(table) else 0
     if not quiet:

@@ -22,6 +22,7 @@ from typing import Any
 from qinet.errors import ConfigError
 from qinet.scenario.loader import _read, read_scenario
 from qinet.scenario.presets import scenario_path
+from qinet.sweep.manifest import SweepManifest, write_manifest
 from qinet.sweep.spec import Axis, apply, grid, parse_set
 from qinet.sweep.store import read_task, task_name, write_table, write_task
 
@@ -58,29 +59,44 @@ def run_task(data: Mapping[str, Any]) -> dict[str, Any]:
     return document
 
 
+def base_data(scenario: str | Path | Mapping[str, Any] | None, *,
+              duration: str | None = None) -> dict[str, Any]:
+    """The scenario data every point of a sweep starts from (``duration`` set in it).
+
+    Raises:
+        ConfigError: the scenario names neither a file nor a preset, or cannot be read.
+    """
+    if isinstance(scenario, Mapping):
+        base = copy.deepcopy(dict(scenario))
+    else:
+        base = _read(scenario if isinstance(scenario, Path) else scenario_path(scenario))
+    if duration is not None:
+        base["duration"] = duration
+    return base
+
+
 def resolve(scenario: str | Path | Mapping[str, Any] | None, sets: Sequence[str], *,
-            zipped: bool = False, duration: str | None = None) -> list[Point]:
+            zipped: bool = False, zip_sets: Sequence[str] = (),
+            duration: str | None = None) -> list[Point]:
     """Every point of a sweep, each validated by the scenario schema.
 
     Args:
         scenario: a preset name, a YAML file, or scenario data; ``None``: metro-link.
         sets: the ``--set PATH=VALUES`` texts (see :mod:`qinet.sweep.spec`).
         zipped: take the axes together, index by index, rather than their product.
+        zip_sets: ``--zip PATH=VALUES`` texts: axes taken together, index by index, as
+            one axis of the product of ``sets`` (its slowest).
         duration: the simulated time of every run, e.g. ``"50 ms"``.
 
     Raises:
-        ConfigError: a bad ``--set``, or a point the schema refuses, named by the
-            ``--set`` whose field it is and by the field.
+        ConfigError: a bad ``--set`` or ``--zip``, or a point the schema refuses, named
+            by the option whose field it is and by the field.
     """
-    if isinstance(scenario, Mapping):
-        base = dict(scenario)
-    else:
-        base = _read(scenario if isinstance(scenario, Path) else scenario_path(scenario))
-    if duration is not None:
-        base["duration"] = duration
-    axes = [parse_set(text) for text in sets]
+    base = base_data(scenario, duration=duration)
+    zip_axes = [parse_set(text, option="--zip") for text in zip_sets]
+    axes = [*zip_axes, *(parse_set(text) for text in sets)]
     points = []
-    for values in grid(axes, zipped=zipped):
+    for values in grid(axes[len(zip_axes):], zipped=zipped, zip_axes=zip_axes):
         data = copy.deepcopy(base)
         concrete = {axis.path: apply(data, axis, values[axis.path]) for axis in axes}
         try:
@@ -101,7 +117,7 @@ def _point_error(exc: ConfigError, axes: Sequence[Axis], concrete: Mapping[str, 
         if any(exc.field == p or exc.field.startswith((f"{p}.", f"{p}[")) or
                p.startswith((f"{exc.field}.", f"{exc.field}["))
                for p in concrete[axis.path]) and exc.field:
-            return ConfigError(f"--set {axis.text!r}", f"at {shown}: {exc}")
+            return ConfigError(axis.where, f"at {shown}: {exc}")
     return ConfigError("--set", f"at {shown}: {exc}")
 
 
@@ -125,8 +141,39 @@ def _lookup(scenario: Any, path: str, given: Any) -> Any:
     return node if isinstance(node, str | int | float | bool) or node is None else given
 
 
+def param_units(point: Point) -> dict[str, str]:
+    """The unit each swept path's value is held in (``{"links[*].length": "km"}``), read
+    from the schema's field; paths to fields without a unit are left out."""
+    from qinet.scenario.schema import Quantity
+    from qinet.sweep.spec import steps
+
+    scenario = read_scenario(point.data).scenario
+    units = {}
+    for path in point.params:
+        node: Any = scenario
+        field_info = None
+        for step in steps(path, "--set"):
+            if isinstance(node, list | tuple) and isinstance(step, int | str) and node:
+                node = node[step] if isinstance(step, int) else node[0]  # [*], [r*]: any
+                field_info = None
+            elif isinstance(node, Mapping) and step in node:
+                node, field_info = node[step], None
+            elif isinstance(step, str) and step in getattr(type(node), "model_fields", {}):
+                field_info = type(node).model_fields[step]
+                node = getattr(node, step)
+            else:
+                break
+        else:
+            unit = next((m.unit for m in getattr(field_info, "metadata", ())
+                         if isinstance(m, Quantity)), None)
+            if unit is not None:
+                units[path] = unit
+    return units
+
+
 def run_sweep(scenario: str | Path | Mapping[str, Any] | None, sets: Sequence[str], *,
-              out: str | Path, zipped: bool = False, duration: str | None = None,
+              out: str | Path, zipped: bool = False, zip_sets: Sequence[str] = (),
+              duration: str | None = None,
               workers: int | None = None, dask: str | None = None,
               progress: Progress | None = None) -> Any:
     """Run a parameter sweep, resumably, and return its table as a pandas DataFrame.
@@ -135,12 +182,16 @@ def run_sweep(scenario: str | Path | Mapping[str, Any] | None, sets: Sequence[st
     sweep holding them) are not run again; each task finished now is recorded at once.
     The table is written to ``out/results.parquet`` (columns in
     :mod:`qinet.sweep.store`); ``pandas.read_parquet(out / "results.parquet")`` reads it.
+    The scenario and the axes are written to ``out/sweep.json``
+    (:mod:`qinet.sweep.manifest`) before the first task runs.
 
     Args:
         scenario: a preset name, a YAML file, or scenario data; ``None``: metro-link.
         sets: the ``PATH=VALUES`` axes, e.g. ``["links[*].length=10km..200km:20"]``.
         out: the folder of the task records and the table (made if missing).
         zipped: take the axes together, index by index, rather than their product.
+        zip_sets: ``PATH=VALUES`` axes taken together, index by index, as one axis of
+            the product of ``sets`` (its slowest), e.g. the lengths of two links.
         duration: the simulated time of every run, e.g. ``"50 ms"``.
         workers: local processes (default: one per core); ignored with ``dask``.
         dask: the address of a running ``dask.distributed`` scheduler
@@ -164,7 +215,7 @@ def run_sweep(scenario: str | Path | Mapping[str, Any] | None, sets: Sequence[st
     if workers is not None and workers < 1:
         raise ConfigError("--workers", f"must be at least 1, got {workers}")
     folder = Path(out)
-    points = resolve(scenario, sets, zipped=zipped, duration=duration)
+    points = resolve(scenario, sets, zipped=zipped, zip_sets=zip_sets, duration=duration)
     records: dict[str, dict[str, Any]] = {}
     pending: dict[str, Point] = {}
     for point in points:
@@ -178,6 +229,12 @@ def run_sweep(scenario: str | Path | Mapping[str, Any] | None, sets: Sequence[st
     if progress is not None:
         progress(len(records), failed, total)
     folder.mkdir(parents=True, exist_ok=True)
+    write_manifest(folder, SweepManifest(
+        scenario=None if isinstance(scenario, Mapping) else str(scenario or "metro-link"),
+        base=base_data(scenario, duration=duration), sets=tuple(sets),
+        zip_sets=tuple(zip_sets), zipped=zipped, duration=duration,
+        params=tuple(points[0].params) if points else (),
+        units=param_units(points[0]) if points else {}))
     try:
         for name, document, error in _execute(pending, workers=workers, dask=dask):
             point = pending[name]

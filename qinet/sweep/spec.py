@@ -23,6 +23,13 @@ Examples:
     ('snspd', 'ingaas')
     >>> [p["seed"] for p in grid([parse_set("seed=1..2"), parse_set("mode=detailed")])]
     [1, 2]
+
+Zipped axes (``--zip``) are taken together, index by index, as one axis of the product:
+
+    >>> pair = [parse_set("links[0].length=10 km,50 km", option="--zip"),
+    ...         parse_set("links[1].length=10 km,50 km", option="--zip")]
+    >>> [tuple(p.values()) for p in grid([parse_set("seed=1..2")], zip_axes=pair)]
+    [('10 km', '10 km', 1), ('10 km', '10 km', 2), ('50 km', '50 km', 1), ('50 km', '50 km', 2)]
 """
 
 from __future__ import annotations
@@ -58,27 +65,35 @@ class Axis:
         text: the ``--set`` text as given (used to name the axis in errors).
         path: the field's path, the parameter's column name in the results.
         values: the values the field takes, as a scenario file would write them.
+        option: the option that gave it (``--set`` or ``--zip``), to name it in errors.
     """
 
     text: str
     path: str
     values: tuple[Any, ...]
+    option: str = "--set"
+
+    @property
+    def where(self) -> str:
+        """The axis as errors name it: ``--set 'seed=1..3'``."""
+        return f"{self.option} {self.text!r}"
 
 
-def parse_set(text: str) -> Axis:
-    """Read one ``--set PATH=VALUES`` text (grammar in the module docstring).
+def parse_set(text: str, *, option: str = "--set") -> Axis:
+    """Read one ``--set PATH=VALUES`` (or ``--zip PATH=VALUES``) text (grammar in the
+    module docstring).
 
     Raises:
-        ConfigError: naming ``--set`` and the text: no ``=``, a malformed path, a
+        ConfigError: naming ``option`` and the text: no ``=``, a malformed path, a
             range whose ends are not numbers or differ in unit, or a bad count.
     """
-    where = f"--set {text!r}"
+    where = f"{option} {text!r}"
     path, sep, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
     if not sep or not path or not spec:
         raise ConfigError(where, "write PATH=VALUES, e.g. links[*].length=10km..200km:20")
     steps(path, where)  # refuse a malformed path before any scenario is read
-    return Axis(text, path, _values(spec, where))
+    return Axis(text, path, _values(spec, where), option)
 
 
 def _values(spec: str, where: str) -> tuple[Any, ...]:
@@ -197,7 +212,7 @@ def apply(data: dict[str, Any], axis: Axis, value: Any) -> list[str]:
         ConfigError: naming the ``--set``: a step through a field the scenario lacks, an
             index past a list's end, or a ``[*]`` that matches nothing.
     """
-    where = f"--set {axis.text!r}"
+    where = axis.where
     parts = steps(axis.path, where)
     targets: list[tuple[Any, str]] = [(data, "")]
     for depth, step in enumerate(parts):
@@ -245,30 +260,36 @@ def _step(node: Any, name: str, step: str | int, last: bool, value: Any,
     return out
 
 
-def grid(axes: Sequence[Axis], *, zipped: bool = False) -> list[dict[str, Any]]:
+def grid(axes: Sequence[Axis], *, zipped: bool = False,
+         zip_axes: Sequence[Axis] = ()) -> list[dict[str, Any]]:
     """Every point of the sweep: a dict from axis path to value, in a fixed order.
 
-    The axes span their product (the last axis varies fastest), or with ``zipped``
-    their values are taken together, index by index (all axes then have one length).
+    The axes span their product (the last axis varies fastest). ``zip_axes`` are taken
+    together, index by index, as one more axis of that product, its first (slowest)
+    one; with ``zipped`` every axis is taken so (all axes then have one length).
 
     Raises:
         ConfigError: two axes on one path; zipped axes of different lengths; more
             than :data:`MAX_POINTS` points.
     """
-    paths = [a.path for a in axes]
-    for path in paths:
-        if paths.count(path) > 1:
-            raise ConfigError("--set", f"{path!r} is swept twice; give it one --set")
     if zipped:
-        lengths = {a.text: len(a.values) for a in axes}
-        if len(set(lengths.values())) > 1:
-            raise ConfigError("--zip", "zipped axes take the same number of values, got "
-                              + ", ".join(f"{n} for {t!r}" for t, n in lengths.items()))
-        rows: list[tuple[Any, ...]] = list(zip(*(a.values for a in axes), strict=True))
-    else:
-        total = math.prod(len(a.values) for a in axes)
-        if total > MAX_POINTS:
-            raise ConfigError("--set", f"the product of the axes is {total:,} points; the "
-                                       f"limit is {MAX_POINTS:,}")
-        rows = list(itertools.product(*(a.values for a in axes)))
-    return [dict(zip(paths, row, strict=True)) for row in rows] if axes else [{}]
+        axes, zip_axes = [], [*zip_axes, *axes]
+    paths = [a.path for a in (*zip_axes, *axes)]
+    for axis in (*zip_axes, *axes):
+        if paths.count(axis.path) > 1:
+            raise ConfigError(axis.where, f"{axis.path!r} is swept twice; give it one "
+                                          f"--set or --zip")
+    lengths = {a.where: len(a.values) for a in zip_axes}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError("--zip", "zipped axes take the same number of values, got "
+                          + ", ".join(f"{n} for {w}" for w, n in lengths.items()))
+    # the zipped group is one axis whose values are tuples
+    group: list[tuple[Any, ...]] = list(zip(*(a.values for a in zip_axes), strict=True))
+    factors: list[Sequence[tuple[Any, ...]]] = [group] if zip_axes else []
+    factors += [[(v,) for v in a.values] for a in axes]
+    total = math.prod(len(f) for f in factors)
+    if total > MAX_POINTS:
+        raise ConfigError("--set", f"the product of the axes is {total:,} points; the "
+                                   f"limit is {MAX_POINTS:,}")
+    rows = [tuple(v for part in parts for v in part) for parts in itertools.product(*factors)]
+    return [dict(zip(paths, row, strict=True)) for row in rows] if paths else [{}]

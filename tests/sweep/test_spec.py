@@ -89,3 +89,52 @@ def test_resolved_points_carry_the_schema_values_and_glob_paths() -> None:
     again = resolve("metro-link", ["links[*].length=10km..30km:3", "nodes[a*].memories=4"])
     assert [p.task for p in again] == [p.task for p in points]
     assert not math.isnan(points[0].params["links[*].length"])
+
+
+def test_zipped_axes_form_one_axis_of_the_product_and_vary_slowest() -> None:
+    pair = [parse_set("links[0].length=10km,50km", option="--zip"),
+            parse_set("links[1].length=10km,50km", option="--zip")]
+    points = grid([parse_set("seed=1..3"), parse_set("mode=detailed,fast-forward")],
+                  zip_axes=pair)
+    assert len(points) == 2 * 3 * 2  # the zipped pair counts once
+    assert list(points[0]) == ["links[0].length", "links[1].length", "seed", "mode"]
+    assert [(p["links[0].length"], p["links[1].length"]) for p in points] == (
+        [("10km", "10km")] * 6 + [("50km", "50km")] * 6)
+    assert [p["seed"] for p in points[:6]] == [1, 1, 2, 2, 3, 3]
+    assert [p["mode"] for p in points[:2]] == ["detailed", "fast-forward"]
+    # without --set axes the zipped group alone is the grid
+    assert len(grid([], zip_axes=pair)) == 2
+
+
+def test_mixed_axes_are_refused_naming_the_option() -> None:
+    with pytest.raises(ConfigError, match="same number of values") as info:
+        grid([parse_set("seed=1..2")], zip_axes=[
+            parse_set("links[0].length=1km,2km", option="--zip"),
+            parse_set("links[1].length=1km", option="--zip")])
+    assert info.value.field == "--zip"
+    assert "2 for --zip 'links[0].length=1km,2km'" in info.value.reason
+    with pytest.raises(ConfigError, match="swept twice") as info:
+        grid([parse_set("seed=1..2")], zip_axes=[parse_set("seed=1,2", option="--zip")])
+    assert info.value.field == "--zip 'seed=1,2'"
+
+
+TWO_LINKS = {
+    "name": "two-links", "duration": "10 ms",
+    "nodes": [{"name": "a", "memories": 2}, {"name": "r", "memories": 4},
+              {"name": "b", "memories": 2}],
+    "links": [{"between": ["a", "r"], "length": "10 km"},
+              {"between": ["r", "b"], "length": "10 km"}],
+    "demands": [{"kind": "entanglement", "between": ["a", "b"]}]}
+
+
+def test_resolve_zips_two_links_and_names_a_bad_zip_axis() -> None:
+    points = resolve(TWO_LINKS, ["seed=1..2"], zip_sets=[
+        "links[0].length=10km,50km", "links[1].length=20km,60km"])
+    assert [(p.params["links[0].length"], p.params["links[1].length"], p.params["seed"])
+            for p in points] == [(10.0, 20.0, 1), (10.0, 20.0, 2), (50.0, 60.0, 1),
+                                 (50.0, 60.0, 2)]
+    assert len({p.task for p in points}) == 4
+    with pytest.raises(ConfigError) as info:
+        resolve(TWO_LINKS, ["seed=1"], zip_sets=["links[0].length=-1km,5km",
+                                                 "links[1].length=1km,5km"])
+    assert info.value.field == "--zip 'links[0].length=-1km,5km'"

@@ -121,7 +121,8 @@ def create_eaas_app(network: LiveNetwork, tokens: TenantTokens,
         metrics: where the metrics go (a new registry by default).
     """
     metrics = metrics or EaasMetrics()
-    metrics.watch(network)
+    network.on_state = metrics.on_state
+    network.on_pairs = metrics.on_pairs
     app = FastAPIOffline(title="qinet entanglement service", version="1",
                          description="Entanglement as a service over a simulated network",
                          swagger_ui_parameters={"validatorUrl": None})
