@@ -49,6 +49,7 @@ from qinet.apps.crypto import (
     run_signatures,
     signature_parameters,
 )
+from qinet.apps.durations import OperationTimes
 from qinet.apps.ghz import GhzResult, simulate_ghz
 from qinet.apps.nonlocal_gates import NonlocalGateResult, NonlocalGateSession, setup_nonlocal_gate
 from qinet.apps.sdk import AppRuntime
@@ -302,6 +303,7 @@ class ScenarioApps:
     def __init__(self, scenario: schema.Scenario, network: EntanglementNetwork,
                  rng: RngTree) -> None:
         self.runtime = AppRuntime(network, rng=rng, stop_when_done=False)
+        self._operation_times(scenario)
         self.sessions: list[tuple[int, TeleportAppDemand | GateAppDemand,
                                   TeleportSession | NonlocalGateSession]] = []
         for i, demand in enumerate(scenario.demands):
@@ -330,6 +332,27 @@ class ScenarioApps:
                     self.pair_apps.append(PairApp(i, demand, network, rng))
                 except ConfigError as exc:
                     raise ConfigError(f"demands[{i}].{exc.field}", exc.reason) from None
+
+    def _operation_times(self, scenario: schema.Scenario) -> None:
+        """Give each node the durations its program demands name (one set per node)."""
+        given: dict[str, tuple[int, OperationTimes]] = {}
+        for i, demand in enumerate(scenario.demands):
+            if not isinstance(demand, TeleportAppDemand | GateAppDemand):
+                continue
+            for node, spec in demand.operation_times.items():
+                where = f"demands[{i}].operation_times.{node}"
+                times = OperationTimes(single_qubit_gate_s=spec.single_qubit_gate,
+                                       two_qubit_gate_s=spec.two_qubit_gate,
+                                       measurement_s=spec.measurement)
+                if node in given and given[node][1] != times:
+                    raise ConfigError(where, f"differs from demands[{given[node][0]}]."
+                                      f"operation_times.{node}; a node has one set of "
+                                      f"durations")
+                try:
+                    self.runtime.set_operation_times(node, times)
+                except ConfigError as exc:
+                    raise ConfigError(where, exc.reason) from None
+                given.setdefault(node, (i, times))
 
     @classmethod
     def of(cls, scenario: schema.Scenario, network: EntanglementNetwork,

@@ -38,7 +38,25 @@ class _AppDemand(_Strict):
         0.0, description="pairs below this fidelity at delivery are thrown away")
 
 
-class TeleportAppDemand(_AppDemand):
+class OperationTimesSpec(_Strict):
+    """How long one node's local operations take in the node programs (each 0 s by
+    default: instantaneous); the node's qubits decay in memory meanwhile (docs/apps.md)."""
+
+    single_qubit_gate: TimeS = Field(0.0, description="duration of a single-qubit gate (s)")
+    two_qubit_gate: TimeS = Field(0.0, description="duration of a two-qubit gate (s)")
+    measurement: TimeS = Field(0.0, description="duration of a measurement (s)")
+
+
+class _ProgramAppDemand(_AppDemand):
+    operation_times: dict[str, OperationTimesSpec] = Field(
+        default_factory=dict,
+        description="durations of local operations by node, e.g. {alice: {two_qubit_gate: "
+                    "100 us, measurement: 300 us}}; a node not named, or named by no "
+                    "demand, operates instantaneously; a node named by two program "
+                    "demands must get the same durations from both")
+
+
+class TeleportAppDemand(_ProgramAppDemand):
     """Teleport single-qubit states from the first node to the second."""
 
     app: Literal["teleport"] = Field(description="teleport: quantum teleportation")
@@ -47,7 +65,7 @@ class TeleportAppDemand(_AppDemand):
                             "eigenstates (zero, one, plus, minus, plus-i, minus-i)")
 
 
-class GateAppDemand(_AppDemand):
+class GateAppDemand(_ProgramAppDemand):
     """Non-local CNOT or CZ, control at the first node and target at the second."""
 
     app: Literal["cnot", "cz"] = Field(

@@ -113,3 +113,32 @@ def test_two_apps_between_the_same_nodes_keep_apart():
     assert (teleport.completed, teleport.pairs_used, cz.completed) == (25, 25, 15)
     assert teleport.fidelity_mean == pytest.approx(1.0, abs=1e-12)
     assert cz.fidelity_mean == pytest.approx(1.0, abs=1e-12)
+
+
+def test_operation_times_reach_the_runtime_and_cost_time():
+    # the control's measurement takes 1 ms a round: 30 rounds take at least 30 ms
+    count, meas_s = 30, 1e-3
+    base = {"kind": "app", "app": "cz", "between": ["n0", "n2"], "count": count}
+    timed = {**base, "operation_times": {"n0": {"measurement": "1 ms",
+                                                "two_qubit_gate": "100 us"}}}
+    sim = Simulation(_scenario([timed], t2="1e9 s"))
+    times = sim.apps.runtime.operation_times("n0")
+    assert (times.measurement_s, times.two_qubit_gate_s, times.single_qubit_gate_s) == (
+        pytest.approx(meas_s), pytest.approx(100e-6), 0.0)
+    assert sim.apps.runtime.operation_times("n2").instantaneous
+    (app,) = summarize(sim.run()).apps
+    (plain,) = summarize(Simulation(_scenario([base], t2="1e9 s")).run()).apps
+    assert app.completed == plain.completed == count
+    assert app.completion_time_s >= count * (meas_s + 100e-6)
+    assert plain.completion_time_s < count * meas_s
+
+
+def test_operation_times_must_agree_and_name_known_nodes():
+    gate = {"kind": "app", "app": "cz", "between": ["n0", "n2"], "count": 2}
+    with pytest.raises(ConfigError, match=r"demands\[1\]\.operation_times\.n0: differs from "
+                                          r"demands\[0\]"):
+        Simulation(_scenario([
+            {**gate, "operation_times": {"n0": {"measurement": "1 ms"}}},
+            {**gate, "app": "teleport", "operation_times": {"n0": {"measurement": "2 ms"}}}]))
+    with pytest.raises(ConfigError, match=r"demands\[0\]\.operation_times\.zz: no node"):
+        Simulation(_scenario([{**gate, "operation_times": {"zz": {"measurement": "1 ms"}}}]))
