@@ -10,7 +10,8 @@ Both need ``Authorization: Bearer TOKEN`` as every route does. Each event is an 
 ``event:`` name and one line of JSON ``data:``:
 
 * ``request``: a request's page as ``GET /v1/requests/{id}`` gives it, less its list of
-  pairs; sent on connecting (per-request stream) and whenever its state changes;
+  pairs; sent on connecting (per-request stream) and whenever its state or its SLO
+  status (ok, or outage and its kinds of reason) changes;
 * ``pairs``: ``{"request", "pairs": [{"id", "time_s", "fidelity"}], "pairs_delivered"}``,
   the pairs one tick delivered (``time_s`` simulated, ``fidelity`` the simulated state's
   fidelity to Φ+, the same numbers the request's page lists); on the per-request
@@ -51,6 +52,7 @@ from fastapi.responses import StreamingResponse
 
 from qinet.errors import ConfigError
 from qinet.service.eaas.live import LiveNetwork, LiveRequest
+from qinet.service.eaas.slo import SloStatus
 from qinet.service.log_format import clip
 
 SNAPSHOT_PERIOD_S = 0.5
@@ -154,10 +156,11 @@ class EventHub:
     # -- hooks ------------------------------------------------------------------------
 
     def attach(self) -> None:
-        """Chain the network's ``on_state`` and ``on_pairs`` hooks to this hub (after
-        whatever they already call: the metrics)."""
+        """Chain the network's ``on_state``, ``on_pairs`` and ``on_slo`` hooks to this
+        hub (after whatever they already call: the metrics)."""
         network = self.network
         before_state, before_pairs = network.on_state, network.on_pairs
+        before_slo = network.on_slo
 
         def on_state(request: LiveRequest, before: str | None) -> None:
             if before_state is not None:
@@ -169,11 +172,18 @@ class EventHub:
                 before_pairs(request, fidelities)
             self.on_pairs(request, len(fidelities))
 
+        def on_slo(request: LiveRequest, before: SloStatus | None) -> None:
+            if before_slo is not None:
+                before_slo(request, before)
+            self.on_state(request)
+
         network.on_state = on_state
         network.on_pairs = on_pairs
+        network.on_slo = on_slo
 
     def on_state(self, request: LiveRequest) -> None:
-        """A request was admitted or ended: its page goes to its streams."""
+        """A request was admitted or ended, or its SLO status changed: its page goes to
+        its streams."""
         if self._subscribers:
             self._publish(request, "request", self.page(request))
 

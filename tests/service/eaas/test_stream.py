@@ -21,7 +21,9 @@ from qinet.scenario import load_scenario
 from qinet.service.eaas import EaasServer, LiveNetwork
 from qinet.service.eaas.auth import TenantTokens
 from qinet.service.eaas.dashboard import STATIC_FILES, static_text
-from qinet.service.eaas.stream import Subscriber, sse
+from qinet.service.eaas.live import RequestSpec
+from qinet.service.eaas.stream import EventHub, Subscriber, sse
+from tests.network.conftest import chain_scenario
 
 from .conftest import ALICE, BOB, client, small_network
 
@@ -265,6 +267,41 @@ def test_a_client_that_leaves_frees_its_stream(served, alice):
     while hub.streams > before and time.monotonic() < end:
         time.sleep(0.05)
     assert hub.streams == before
+
+
+def test_an_outage_reaches_the_request_stream_when_it_is_judged():
+    # stepped by hand, no server: the same seeded run every time. A request of higher
+    # priority takes 0.44 of the link (some 480 Hz) from one paced at 400 Hz (84 %),
+    # which is left some 267 Hz and falls behind its deadline
+    network = LiveNetwork(load_scenario(chain_scenario(
+        1, length_km=1.0, efficiency=0.5, attempt_period="1 ms", memories=4, t2="10 s",
+        demands=[])), tick_s=0.05)
+    hub = EventHub(network)
+    hub.attach()
+
+    def run(simulated_s: float) -> None:
+        for _ in range(round(simulated_s / 0.05)):
+            network.step(0.05)
+
+    async def follow() -> tuple[list, str]:
+        low = network.admit("alice", RequestSpec(("n0", "n1"), 0.5, count=1200,
+                                                 deadline_s=3.0))
+        stream = hub.subscribe("alice", low.id)
+        run(0.5)
+        rate = network.graph.edges["n0", "n1"]["rate_hz"]
+        high = network.admit("bob", RequestSpec(("n0", "n1"), 0.5, rate_hz=0.44 * rate,
+                                                priority=5))
+        run(1.5)
+        return await stream.wait(0.1), high.id
+
+    got, high = asyncio.run(follow())
+    pages = [d for n, d in got if n == "request"]
+    assert pages[0]["slo"]["status"] == "ok"  # its first judgement
+    outage = next(p for p in pages if p["slo"]["status"] == "outage")
+    assert outage["squeezed_by"] == [high]
+    assert outage["slo"]["reasons"]
+    assert outage["state"] == "active"
+    assert all(d["request"] != high for n, d in got if n == "pairs")  # bob's are not hers
 
 
 def test_a_slow_reader_is_told_what_it_missed():

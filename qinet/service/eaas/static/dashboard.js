@@ -146,10 +146,14 @@
         showNetwork(data);
         for (const page of data.requests || []) showRequest(page);
         break;
-      case "request":
+      case "request": {
         showRequest(data);
-        logEvent(`${data.id} ${data.between.join("–")}: ${data.state}`);
+        const slo = data.slo || {};
+        const why = (slo.reasons || []).length ? ` (${slo.reasons.join("; ")})` : "";
+        logEvent(`${data.id} ${data.between.join("–")}: ${data.state}, SLO ` +
+                 `${slo.status || "not judged yet"}${why}`);
         break;
+      }
       case "pairs": {
         const row = rows.get(data.request);
         if (row) setDelivered(row, data.pairs_delivered);
