@@ -28,6 +28,7 @@ _EXPORTS = {
     "preset_names": "qinet.scenario.presets",
     "preset_path": "qinet.scenario.presets",
     "simulate": "qinet.api",
+    "optimize": "qinet.api",
 }
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Scenario",
     "__version__",
     "load_scenario",
+    "optimize",
     "preset_names",
     "preset_path",
     "simulate",
@@ -44,7 +46,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from qinet.analysis.metrics import RunResult
-    from qinet.api import simulate
+    from qinet.api import optimize, simulate
     from qinet.errors import ConfigError, QinetError
     from qinet.scenario.loader import load_scenario
     from qinet.scenario.presets import preset_names, preset_path

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from qinet.analysis.api import run_scenario
 from qinet.analysis.metrics import RunResult
 from qinet.errors import ConfigError
 from qinet.scenario import Scenario, load_scenario, scenario_path
+
+if TYPE_CHECKING:
+    from qinet.sweep.optimize import Evaluate, OptimizeResult, Template
 
 Source = Scenario | Mapping[str, Any] | str | os.PathLike[str]
 Mode = Literal["fast-forward", "detailed"]
@@ -95,3 +98,51 @@ def _load(source: Source, overrides: dict[str, Any]) -> Scenario:
         return load_scenario(path, **changed)
     raise ConfigError("source", "expected a preset name, a path, YAML text, a mapping or a "
                                 f"Scenario, got {type(source).__name__} {source!r}")
+
+
+def optimize(
+    source: str | os.PathLike[str] | Mapping[str, Any] | Template | None,
+    *,
+    goals: list[str],
+    vary: list[str],
+    cost: str = "capital",
+    trials: int = 50,
+    seed: int = 0,
+    out: str | os.PathLike[str] | None = None,
+    duration: str | None = None,
+    evaluate: Evaluate | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> OptimizeResult:
+    """Find the cheapest design of a scenario that meets every goal (``qinet optimize``).
+
+    Args:
+        source: a preset name, a YAML file or scenario data (``None``: metro-link); or
+            a template, a function of the varied values by name returning scenario data
+            (for designs whose structure changes, e.g. the number of trusted nodes).
+        goals: ``METRIC>=X`` / ``METRIC<=X`` texts on the run's JSON document
+            (``"rate_hz>=10"``, ``"demands[1].fidelity_mean>=0.9"``).
+        vary: ``PATH=RANGE`` texts with the paths of ``qinet sweep --set``
+            (``"nodes[r*].memories=1..50"``, ``"policy.cutoff=1ms..1s"``).
+        cost: what to minimise: ``"capital"`` (euros).
+        trials: designs to try.
+        seed: the sampler's seed (the same seed gives the same trials).
+        out: the folder of the task store, shared with sweeps; ``None``: no store.
+        duration: simulated time of every run (``"50 ms"``).
+        evaluate: scenario data to the run's document (default: simulate it).
+        progress: called with (trials done, trials in all).
+
+    Returns:
+        The best design, the goal that binds, and every trial
+        (``result.table()`` is a pandas DataFrame of them). See
+        :mod:`qinet.sweep.optimize` and docs/planning.md.
+
+    Raises:
+        ConfigError: a bad goal, range or option, naming it.
+        QinetError: optuna is not installed (``pip install 'qinet[planner]'``).
+    """
+    from qinet.sweep.optimize import optimize as search
+
+    return search(source if source is None or callable(source) or isinstance(source, Mapping)
+                  else str(source), goals, vary, cost=cost, trials=trials, seed=seed,
+                  out=None if out is None else Path(out), duration=duration,
+                  evaluate=evaluate, progress=progress)

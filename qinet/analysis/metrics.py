@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from qinet import __version__
 from qinet.analysis.app_metrics import AppMetrics, app_metrics
+from qinet.analysis.costs import CostResult, run_cost
 from qinet.analysis.key_metrics import (
     KeyDemandMetrics,
     KeyRateBound,
@@ -164,6 +165,8 @@ class RunResult:
         key_demands: one entry per relayed key demand.
         pair_sources: one entry per user pair of each multi-user pair source.
         apps: one entry per application demand (``kind: app``), in the file's order.
+        cost: the network's capital cost (euros) and its cost per pair/s and per bit/s
+            of each demand (:mod:`qinet.analysis.costs`).
     """
 
     scenario: str
@@ -180,6 +183,7 @@ class RunResult:
     qinet_version: str = ""
     pair_sources: list[UserPairResult] = field(default_factory=list)
     apps: list[AppMetrics] = field(default_factory=list)
+    cost: CostResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists, NaN never appears)."""
@@ -200,7 +204,7 @@ def summarize(record: RunRecord) -> RunResult:
         demands += [(link.demand, _prepare_measure_demand(link, scenario))
                     for link in qkd_links if link.demand is not None]
     trusted = {n.name: n.trusted for n in scenario.nodes}
-    return RunResult(
+    result = RunResult(
         qinet_version=__version__,
         scenario=scenario.name,
         seed=scenario.seed,
@@ -218,6 +222,8 @@ def summarize(record: RunRecord) -> RunResult:
         pair_sources=run_pair_sources(scenario, scenario.duration),
         apps=[app_metrics(app) for app in record.apps],
     )
+    # priced from the scenario's components; the per-demand figures need the rates above
+    return replace(result, cost=run_cost(scenario, result))
 
 
 def _prepare_measure_demand(link: QkdLinkMetrics, scenario: Any) -> DemandMetrics:

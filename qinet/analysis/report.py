@@ -396,6 +396,8 @@ def run_report(result: RunResult) -> Group:
         parts += [link_table(link) for link in used]
     else:
         parts.append(Text(f"{len(used)} links in use; --json lists every one", style="dim"))
+    if result.cost is not None:
+        parts.append(cost_table(result))
     return Group(*parts)
 
 
@@ -430,3 +432,38 @@ def _mean_std(mean: float | None, std: float | None) -> str:
     if std is None:
         return f"{mean:.4f}"
     return f"{mean:.4f} ± {std:.4f}"
+
+
+def cost_table(result: RunResult) -> Table:
+    """The network's capital cost by component, then per demand the cost of one pair/s
+    at its fidelity and of one secret bit/s (``–`` with the reason where a rate is 0)."""
+    cost = result.cost
+    if cost is None:
+        raise ValueError("the run has no cost figures")
+    out = new_table(f"capital cost ({cost.currency}, fibre {cost.fibre})", "count", "cost",
+                    row_label="component")
+    for item in cost.items:
+        star = " *" if item.component in cost.overridden else ""
+        out.add_row(item.component + star, f"{item.count:,.4g}", f"{item.cost_eur:,.0f}")
+    out.add_row("total", "", f"{cost.capital_cost_eur:,.0f}", style="bold")
+    if cost.satellite_passes:
+        out.add_row("satellite passes (running)", f"{cost.satellite_passes}",
+                    f"{cost.satellite_pass_cost_eur:,.0f}")
+    rows = [(f"demand {i} {a} ↔ {b}", d) for i, d in enumerate(cost.demands, 1)
+            for a, b in [d.between]]
+    rows += [(f"key demand {i} {a} ↔ {b}", d) for i, d in enumerate(cost.key_demands, 1)
+             for a, b in [d.between]]
+    for label, d in rows:
+        if d.rate_at_fidelity_hz is not None:
+            out.add_row(f"{label}: per pair/s at F", "",
+                        _MISSING if d.cost_per_pair_hz_eur is None
+                        else f"{d.cost_per_pair_hz_eur:,.4g}")
+        if d.secret_key_rate_bps is not None:
+            out.add_row(f"{label}: per secret bit/s", "",
+                        _MISSING if d.cost_per_secret_bps_eur is None
+                        else f"{d.cost_per_secret_bps_eur:,.4g}")
+        if d.note:
+            out.add_row("", "", Text(d.note, style="dim"))
+    if cost.overridden:
+        out.add_row(Text("* price set by the scenario's costs", style="dim"), "", "")
+    return out

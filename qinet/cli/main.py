@@ -615,6 +615,69 @@ def _sweep(
         raise typer.Exit(1)
 
 
+@app.command("optimize")
+@_reflow
+def _optimize(
+    scenario: Annotated[str | None, typer.Argument(
+        metavar="SCENARIO", show_default=False,
+        help="A scenario YAML file, or the name of a built-in preset. "
+             "Default: metro-link.")] = None,
+    goals: Annotated[list[str] | None, typer.Option(
+        "--goal", "-g", show_default=False,
+        help="A goal METRIC>=X or METRIC<=X on the run's JSON: rate_hz>=10, "
+             "fidelity_mean>=0.9 (bare names are read in demands[0], then its key, "
+             "key_demands[0], qkd_links[0], cost), or a path: demands[1].rate_hz>=5. "
+             "Repeat for more.")] = None,
+    vary: Annotated[list[str] | None, typer.Option(
+        "--vary", "-v", show_default=False,
+        help="A field to vary, PATH=RANGE with the paths of `qinet sweep --set`: "
+             "nodes\\[r*].memories=1..50 (integers), policy.cutoff=1ms..1s (a number in "
+             "the first end's unit; log scale when the ends differ 100-fold), "
+             "links[0].detector=snspd,ingaas (one of). Repeat for more.")] = None,
+    cost: Annotated[str, typer.Option(
+        "--cost", help="What to minimise: capital (the capital cost in EUR, from the "
+                       "cost catalogue and the scenario's costs section).")] = "capital",
+    trials: Annotated[int, typer.Option(
+        "--trials", "-n", help="Designs to try (those in the task store cost "
+                               "nothing).")] = 50,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Seed of the sampler: the same seed gives the same trials.")] = 0,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", file_okay=False,
+        help="Folder of the task records (tasks/, shared with qinet sweep) and the "
+             "trials' table (optimize.parquet); a rerun reuses the runs finished "
+             "there.")] = Path("results"),
+    duration: Annotated[str | None, typer.Option(
+        "--duration", "-d", show_default=False,
+        help='Simulated time of every run ("50 ms"). Default: the scenario\'s.')] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the answer and every trial as one JSON document.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress or table; only errors (and --json).")] = False,
+) -> None:
+    """Find the cheapest design of a scenario that meets every goal.
+
+    Each trial sets the --vary fields, runs the scenario (through the task store of
+    qinet sweep, so an interrupted search resumes without rerunning finished trials)
+    and prices it from the cost catalogue; a seeded TPE sampler (optuna) proposes the
+    next design, with the goals as constraints. The answer gives the best design, its
+    capital cost, each goal's value against its threshold, and the constraint that
+    binds: the goal the cheaper designs tried missed, or "cost" when none did. Needs
+    optuna: pip install 'qinet\\[planner]'.
+
+    \b
+    Examples:
+      qinet optimize metro-link -g 'rate_hz>=1000' -v 'nodes[*].memories=1..20'
+      qinet optimize chain-9 -g 'rate_hz>=10' -g 'fidelity_mean>=0.8' \\
+          -v 'nodes\\[r*].memories=1..50' -v 'policy.cutoff=1ms..1s' --json
+    """
+    from qinet.cli import optimize
+
+    optimize.optimize(scenario=scenario, goals=goals or [], vary=vary or [], cost=cost,
+                      trials=trials, seed=seed, out=out, duration=duration,
+                      as_json=as_json, quiet=quiet)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``qinet`` command line in this process and return its exit status.
 

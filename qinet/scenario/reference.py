@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from qinet.scenario import schema, schema_apps, schema_sources
+from qinet.scenario import schema, schema_apps, schema_costs, schema_sources
 from qinet.scenario.schema_space import (
     DownlinkLink,
     DualDownlinkLink,
@@ -186,6 +186,14 @@ pair_sources:
     users: [{node: alice, length: 5 km, insertion_loss: 4}, {node: bob, length: 8 km}]
     channels: [{users: [alice, bob]}]
 """),
+    ("Costs", "The mapping `costs`: how the run's capital cost (euros) is counted from the "
+     "cost catalogue (docs/planning.md lists every entry with its source and date). "
+     "Reported under `cost` in the run's JSON.",
+     (schema_costs.Costs,), """\
+costs:
+  fibre: leased
+  prices_eur: {snspd_channel_eur: 40000, fibre_lease_years: 5}
+"""),
 )
 
 _LINK_MODELS = (schema.SingleClickLink, schema.DoubleClickLink, schema.MidpointSourceLink,
@@ -299,7 +307,8 @@ def _unit_and_range(info: FieldInfo) -> tuple[str, str]:
     elif origin is tuple:
         parts = [f"{len(typing.get_args(leaf))} node names"]
     elif origin is dict:
-        parts = ["names mapped to hardware kinds"]
+        numbers = typing.get_args(leaf)[1] in (float, int)
+        parts = ["names mapped to numbers" if numbers else "names mapped to hardware kinds"]
     else:
         parts = [_allowed(info.annotation, quantity, items)]
     if typing.get_origin(info.annotation) in (typing.Union, types.UnionType) and (

@@ -635,7 +635,9 @@ class Policy(_Strict):
         None, description="qubits stored longer than this are discarded (default: never)")
     purification: Purification | None = Field(None, description="purify link pairs")
 
-# multi-user pair sources live in their own module, which uses the models above
+# multi-user pair sources and the costs section (prices checked against the cost
+# catalogue) live in their own modules, which use the models above
+from qinet.scenario.schema_costs import Costs  # noqa: E402
 from qinet.scenario.schema_sources import PairSource  # noqa: E402
 
 # ---------------------------------------------------------------- scenario
@@ -677,3 +679,7 @@ class Scenario(_Strict):
         return self
     space: SpaceRun | None = Field(
         None, description="for satellites: the calendar time the run starts at")
+    costs: Costs | None = Field(
+        None, description="how the capital cost is counted: fibre bought or leased, and "
+                          "catalogue prices replaced (default: the catalogue's prices, "
+                          "dark fibre)")

@@ -121,8 +121,7 @@ def create_eaas_app(network: LiveNetwork, tokens: TenantTokens,
         metrics: where the metrics go (a new registry by default).
     """
     metrics = metrics or EaasMetrics()
-    network.on_state = metrics.on_state
-    network.on_pairs = metrics.on_pairs
+    metrics.watch(network)
     app = FastAPIOffline(title="qinet entanglement service", version="1",
                          description="Entanglement as a service over a simulated network",
                          swagger_ui_parameters={"validatorUrl": None})

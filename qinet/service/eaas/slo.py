@@ -10,8 +10,9 @@ A request is in **outage** for any of these reasons (each is listed):
   ``max(1 s, 50 / rate_hz)`` of simulated time, so it holds 50 asked pairs or more and
   a request served at its rate is flagged with a probability below that of a 3-sigma
   Poisson excursion; it is judged once the request has run a window and a latency;
-* ``backlog``: more requests wait unserved than the latency explains
-  (``2 rate_hz latency_s + 2``);
+* ``backlog``: more requests wait unserved than the latency and a window's counting
+  noise explain (``2 rate_hz latency_s + 3 sqrt(rate_hz window_s) + 1``: requests queue
+  behind one another when the link is busy, beyond the low-load latency);
 * ``fidelity``: the mean fidelity of the window's pairs is below ``min_fidelity``;
 * ``deadline``: for ``count`` pairs by ``deadline_s``: the deadline passed with fewer
   pairs, or, while it runs, the pairs still missing cannot arrive in the time left at
@@ -140,11 +141,12 @@ def assess(slo: SloInput) -> SloStatus:
         kinds.append("rate")
         reasons.append(f"rate: {pairs} pairs in the last {length_s:.3g} s, {asked} asked "
                        f"({rate_w:.4g} Hz delivered, {slo.rate_hz:.4g} Hz asked){squeezed}")
-    allowed = 2.0 * slo.rate_hz * slo.latency_s + 2.0
+    allowed = 2.0 * slo.rate_hz * slo.latency_s + SIGMAS * math.sqrt(
+        slo.rate_hz * length_s) + 1.0
     if backlog > allowed:
         kinds.append("backlog")
         reasons.append(f"backlog: {backlog} requests unserved, more than the {allowed:.3g} "
-                       f"the latency explains{squeezed}")
+                       f"the latency and counting noise explain{squeezed}")
     if mean is not None and mean < slo.min_fidelity:
         kinds.append("fidelity")
         reasons.append(f"fidelity: mean {mean:.4f} over the last {length_s:.3g} s, below "
