@@ -39,6 +39,7 @@ from qinet.scenario.schema import (
     PREPARE_MEASURE_PROTOCOLS,
     BB84Demand,
     DecoyBB84Demand,
+    FourPhaseDemand,
     MdiDemand,
     OneDecoyBB84Demand,
     PulseQkdDemand,
@@ -973,7 +974,7 @@ def check_references(scenario: Scenario) -> None:
                                             f"needs a `scheme: qkd` link between {a} and {b}"))
             _check_hardware(problems, hardware, demand.detector, "detector",
                             f"{where}.detector", also=("gated_apd",))
-            if not isinstance(demand, BB84Demand | SnsDemand):
+            if not isinstance(demand, BB84Demand | SnsDemand | FourPhaseDemand):
                 _check_intensities(problems, demand, where)
         elif entangled.get(a, a) != entangled.get(b, b):
             problems.append(ConfigError(f"{where}.between", f"no path of entanglement links "

@@ -25,6 +25,7 @@ from qinet.qkd.protocols.bb84 import BB84Link, run_bb84
 from qinet.qkd.protocols.bb84_decoy import run_decoy_bb84
 from qinet.qkd.protocols.bbm92 import Bbm92Stream
 from qinet.qkd.protocols.e91 import E91Stream
+from qinet.qkd.protocols.four_phase_tf import FourPhaseLink, run_four_phase
 from qinet.qkd.protocols.mdi import MdiLink, run_mdi
 from qinet.qkd.protocols.one_decoy_bb84 import run_one_decoy_bb84
 from qinet.qkd.protocols.result import QkdRunResult
@@ -176,13 +177,14 @@ def _fibre(scenario: schema.Scenario, link: schema.QkdLink, length_km: float) ->
 # Detectors at the receiver: Bob's two (one per bit value, after the basis choice), the
 # MDI station's four (two beam-splitter outputs, two polarisations), twin-field's two.
 RECEIVER_DETECTORS = {"bb84": 2, "bb84-decoy": 2, "mdi": 4, "tf": 2, "sns": 2,
-                      "bb84-one-decoy": 2}
+                      "bb84-one-decoy": 2, "four-phase": 2}
 
 
 def _spans(link: schema.QkdLink, demand: PulseDemand) -> tuple[float, ...]:
     """The fibre lengths (km) that carry photons to the receiver: the whole link, or
     for MDI and twin-field each end's arm to the station."""
-    if isinstance(demand, schema.MdiDemand | schema.TwinFieldDemand | schema.SnsDemand):
+    if isinstance(demand, schema.MdiDemand | schema.TwinFieldDemand | schema.SnsDemand
+                  | schema.FourPhaseDemand):
         arm_a = link.length * link.station_position
         return arm_a, link.length - arm_a
     return (link.length,)
@@ -408,6 +410,18 @@ def _build(scenario: schema.Scenario, link: schema.QkdLink, demand: PulseDemand)
                                      demand.decoy_probabilities[1],
                                      demand.decoy_probabilities[2]),
                 phase_window_rad=demand.phase_window, aopp=demand.aopp), _options(demand))
+        case schema.FourPhaseDemand():
+            arm_a, arm_b = _spans(link, demand)
+            decoys = tuple(demand.decoy_intensities)
+            return PulseRun(run_four_phase, FourPhaseLink(
+                _fibre(scenario, link, arm_a), _fibre(scenario, link, arm_b),
+                _detector(scenario, link, demand), detection_window_s=link.detection_window,
+                misalignment=demand.misalignment, code_intensity=demand.code_intensity,
+                code_probability=demand.code_probability, decoy_intensities=decoys,
+                decoy_probabilities=(tuple(demand.decoy_probabilities)
+                                     if demand.decoy_probabilities is not None
+                                     else (1.0 / len(decoys),) * len(decoys))),
+                _options(demand))
 
 
 def _bb84_optics(scenario: schema.Scenario, link: schema.QkdLink,

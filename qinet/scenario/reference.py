@@ -98,14 +98,15 @@ links:
      "mapping of its own. A demand takes only the fields of its protocol: a `bbm92` "
      "demand given `misalignment` is refused, naming the protocols that take it. "
      "`bbm92` and `e91` distil a key from the Bell pairs the network delivers; `bb84`, "
-     "`bb84-decoy`, `bb84-one-decoy`, `mdi`, `tf` and `sns` send pulses over the "
+     "`bb84-decoy`, `bb84-one-decoy`, `mdi`, `tf`, `sns` and `four-phase` send pulses over "
+     "the "
      "`scheme: qkd` link that "
      "joins the two nodes. A `bb84-decoy` demand without `intensities` and "
      "`intensity_probabilities` gets those that maximise the finite-key rate of its "
      "link, and `qinet run` and `qinet validate` report them.",
      (schema.EntanglementDemand, schema.BBM92Demand, schema.E91Demand, schema.BB84Demand,
       schema.DecoyBB84Demand, schema.MdiDemand, schema.TwinFieldDemand, schema.SnsDemand,
-      schema.OneDecoyBB84Demand,
+      schema.OneDecoyBB84Demand, schema.FourPhaseDemand,
       schema.Attack,
       schema.KeyDemand), """\
 demands:

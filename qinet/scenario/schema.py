@@ -403,7 +403,8 @@ class EntanglementDemand(_PairDemand):
 
 
 ENTANGLEMENT_PROTOCOLS = ("bbm92", "e91")
-PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf", "sns", "bb84-one-decoy")
+PREPARE_MEASURE_PROTOCOLS = ("bb84", "bb84-decoy", "mdi", "tf", "sns", "bb84-one-decoy",
+                             "four-phase")
 Epsilon = OpenProbability
 
 
@@ -565,14 +566,37 @@ class OneDecoyBB84Demand(_KeyBasis, _Pulses, _KeyOptions):
         [0.7, 0.3], description="the probabilities of signal and decoy")
 
 
+class FourPhaseDemand(_Pulses, _KeyOptions):
+    """Twin-field QKD without phase post-selection: in code rounds each node sends its bit
+    as the phase (0 or pi) of an unrandomised pulse, in decoy rounds phase-randomised
+    decoys, to a beam splitter at the link's ``station_position`` (Curty, Azuma and Lo
+    2019; the protocol of the 830 km record, Wang et al. 2022); the phase error is bounded
+    from the decoys by linear programs."""
+
+    protocol: Literal["four-phase"] = Field(
+        description="four-phase (twin field without phase post-selection)")
+    code_probability: OpenProbability = Field(
+        0.8, description="probability that a node sends a code (key) round, a decoy round "
+                         "the rest")
+    code_intensity: Annotated[float, *_bounded(low=0, high=1, low_open=True, high_open=True)] = (
+        Field(0.02, description="mean photon number of a code pulse"))
+    decoy_intensities: Annotated[list[Annotated[float, *_bounded(low=0, high=1)]],
+                                 Field(min_length=2, max_length=6)] = Field(
+        [0.0, 0.01, 0.05, 0.15, 0.4], description="the decoy rounds' mean photon numbers, "
+                                                  "increasing (vacuum first)")
+    decoy_probabilities: Annotated[list[Probability], Field(min_length=2, max_length=6)] | None = (
+        Field(None, description="probability of each decoy intensity in a decoy round "
+                                "(default: equal shares)"))
+
+
 PairQkdDemand = BBM92Demand | E91Demand
 PulseQkdDemand = (BB84Demand | DecoyBB84Demand | MdiDemand | TwinFieldDemand | SnsDemand
-                  | OneDecoyBB84Demand)
+                  | OneDecoyBB84Demand | FourPhaseDemand)
 QKDDemand = PairQkdDemand | PulseQkdDemand
 QKD_DEMANDS: dict[str, type[QKDDemand]] = {
     "bbm92": BBM92Demand, "e91": E91Demand, "bb84": BB84Demand,
     "bb84-decoy": DecoyBB84Demand, "mdi": MdiDemand, "tf": TwinFieldDemand,
-    "sns": SnsDemand, "bb84-one-decoy": OneDecoyBB84Demand}
+    "sns": SnsDemand, "bb84-one-decoy": OneDecoyBB84Demand, "four-phase": FourPhaseDemand}
 DEFAULT_QKD_PROTOCOL = "bbm92"
 
 
@@ -605,7 +629,8 @@ QkdDemandField = Annotated[
     Annotated[BBM92Demand, Tag("bbm92")] | Annotated[E91Demand, Tag("e91")]
     | Annotated[BB84Demand, Tag("bb84")] | Annotated[DecoyBB84Demand, Tag("bb84-decoy")]
     | Annotated[MdiDemand, Tag("mdi")] | Annotated[TwinFieldDemand, Tag("tf")]
-    | Annotated[SnsDemand, Tag("sns")] | Annotated[OneDecoyBB84Demand, Tag("bb84-one-decoy")],
+    | Annotated[SnsDemand, Tag("sns")] | Annotated[OneDecoyBB84Demand, Tag("bb84-one-decoy")]
+    | Annotated[FourPhaseDemand, Tag("four-phase")],
     Discriminator(_tag("protocol", DEFAULT_QKD_PROTOCOL)),
 ]
 # application demands (`kind: app`) live in their own module, which uses the models above

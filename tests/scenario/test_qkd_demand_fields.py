@@ -101,10 +101,18 @@ PULSE_FIELDS: dict[str, dict[str, tuple[Any, Any, Read]]] = {
                        "intensities": ([0.6, 0.2], (0.6, 0.2), _optics("source", "intensities")),
                        "intensity_probabilities": ([0.6, 0.4], (0.6, 0.4),
                                                    _optics("source", "probabilities"))},
+    "four-phase": {**KEY_OPTIONS, "misalignment": PULSES["misalignment"],
+                   "detector": PULSES["detector"],
+                   "code_probability": (0.6, 0.6, _optics("code_probability")),
+                   "code_intensity": (0.05, 0.05, _optics("code_intensity")),
+                   "decoy_intensities": ([0.0, 0.1, 0.3], (0.0, 0.1, 0.3),
+                                         _optics("decoy_intensities")),
+                   "decoy_probabilities": ([0.3, 0.3, 0.1, 0.1, 0.2], (0.3, 0.3, 0.1, 0.1, 0.2),
+                                           _optics("decoy_probabilities"))},
 }
 # the optics of sns hold no source: its rate reaches only the key network's link spec,
 # which test_the_block_size_and_rate_of_a_pulse_protocol_reach_its_key_network_link checks
-RATE_ONLY = {"sns": {"source_rate"}}
+RATE_ONLY = {"sns": {"source_rate"}, "four-phase": {"source_rate"}}
 PAIR_OPTIONS: dict[str, dict[str, tuple[Any, Any, Read]]] = {
     "bbm92": {**KEY_OPTIONS, "block_size": (5000, 5000, _options("block_size")),
               "z_basis_probability": (0.8, 0.8, _options("z_probability"))},
@@ -243,7 +251,7 @@ def test_the_message_for_a_bbm92_demand_with_misalignment():
         load_scenario({**PAIR_FILE, "demands": [demand]})
     assert str(info.value) == ("demands[0].misalignment: not a field of a bbm92 demand (a "
                                "field of protocol bb84, bb84-decoy, mdi, tf, sns, "
-                               "bb84-one-decoy), got 0.4")
+                               "bb84-one-decoy, four-phase), got 0.4")
 
 
 def test_a_misspelt_field_still_gets_a_did_you_mean():
@@ -277,7 +285,8 @@ def test_an_unknown_protocol_names_the_protocols():
         load_scenario({**PULSE_FILE, "demands": [demand]})
     assert info.value.field == "demands[0].protocol"
     assert info.value.reason == ("unknown protocol 'b92'; use one of 'bbm92', 'e91', 'bb84', "
-                                 "'bb84-decoy', 'mdi', 'tf', 'sns', 'bb84-one-decoy'")
+                                 "'bb84-decoy', 'mdi', 'tf', 'sns', 'bb84-one-decoy', "
+                                 "'four-phase'")
 
 
 def test_a_qkd_demand_without_a_protocol_is_bbm92_and_dumps_back():

@@ -227,3 +227,26 @@ def test_a_bad_option_exits_2_naming_it(tmp_path, capsys):
                    "seed=1..2", "--cost", "opex", "--out", str(tmp_path)])
     assert status == 2
     assert "--cost: must be one of capital, got 'opex'" in capsys.readouterr().err
+
+
+def test_simulated_trials_find_the_fewest_memories_for_a_link_rate():
+    # metro-link's one link, run for 1 s: m memory pairs herald at the renewal rate
+    # m / ((1/p - 1) T + turnaround) (qinet.link.model.expected_pair_rate_hz), and
+    # memories cost money. The cheapest design meeting R has the fewest memories whose
+    # rate reaches R. R sits half a memory pair's rate between two designs, so each lies
+    # at least 5 sigma (Poisson, sqrt of the pairs in 1 s) from it, and the simulated
+    # answer is the closed-form one.
+    from qinet.link.model import expected_pair_rate_hz
+    from qinet.scenario import compile_link
+
+    model = compile_link(load_scenario(qinet.preset_path("metro-link")), 0)
+    theory = {m: expected_pair_rate_hz(model, m) for m in range(1, 17)}
+    target = 5.5 * theory[1]
+    expected = min(m for m, rate in theory.items() if rate >= target)
+    for m in (expected - 1, expected):
+        assert abs(theory[m] - target) >= 5 * theory[m] ** 0.5
+    result = optimize("metro-link", [f"links[0].rate_hz>={target}"],
+                      ["nodes[*].memories=1..16"], trials=25, seed=0, duration="1 s")
+    assert result.best is not None
+    assert result.best.params == {"nodes[*].memories": expected}
+    assert result.binding == f"links[0].rate_hz>={target}"

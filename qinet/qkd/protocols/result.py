@@ -21,7 +21,8 @@ class QkdRunResult:
     """One protocol run: many pulses (or pairs), cut into blocks, distilled block by block.
 
     Attributes:
-        protocol: ``bb84``, ``bb84-decoy``, ``mdi``, ``tf``, ``bbm92`` or ``e91``.
+        protocol: ``bb84``, ``bb84-decoy``, ``bb84-one-decoy``, ``mdi``, ``tf``, ``sns``,
+            ``four-phase``, ``bbm92`` or ``e91``.
         pulses: pulses sent (pairs used for entanglement-based protocols).
         detections: raw detection events that were announced (clicks, Bell-state
             heralds of MDI, single-click heralds of twin-field, measured pairs).
@@ -55,6 +56,9 @@ class QkdRunResult:
               ``y11_z``, ``e11_x``;
             * ``tf``: ``y1_lower``, ``y1``, ``q1_lower``, ``phase_error_upper``,
               ``phase_error``;
+            * ``four-phase``: ``y00_upper``, ``y11_upper``, ``y02_upper``, ``y20_upper``,
+              ``phase_errors_per_pair_upper``, ``phase_error_upper``, ``phase_error``
+              (:mod:`qinet.qkd.protocols.four_phase_tf`);
             * ``bbm92``: ``phase_error_upper``;
             * ``e91``: ``chsh``, ``chsh_lower``.
         asymptotic_bits_per_pulse: key rate of the protocol's asymptotic formula
