@@ -95,6 +95,8 @@ class AppMetrics:
         latency_mean_s: mean classical part of a run: the bits' flight (teleport) or
             the round trip from the pair's delivery to the gate's completion (gates).
         completion_time_s: when the last run completed.
+        pairs_discarded: pairs delivered below the demand's ``min_fidelity`` and thrown
+            away (replaced by further pairs for teleport, cnot and cz).
     """
 
     demand: int
@@ -146,6 +148,7 @@ class AppMetrics:
     rate_hz: float | None
     latency_mean_s: float | None
     completion_time_s: float | None
+    pairs_discarded: int
 
 
 def _num(value: float) -> float | None:
@@ -174,7 +177,7 @@ def app_metrics(record: AppRecord) -> AppMetrics:
         fidelity_estimate_error=error, average_gate_fidelity=gate_fidelity,
         **dict.fromkeys(PAIR_APP_KEYS),
         rate_hz=_num(rate), latency_mean_s=_num(r.latency_mean_s),
-        completion_time_s=r.elapsed_s if done else None)
+        completion_time_s=r.elapsed_s if done else None, pairs_discarded=r.pairs_discarded)
 
 
 
@@ -252,4 +255,5 @@ def _pair_app_metrics(index: int, requested: int, r: PairAppResult) -> AppMetric
         pair_fidelity_mean=_num(r.pair_fidelity_mean), fidelity_mean=fidelity,
         fidelity_std=None, fidelity_estimate=fidelity, fidelity_estimate_error=error,
         average_gate_fidelity=None, rate_hz=r.runs / done_s if done_s else None,
-        latency_mean_s=None, completion_time_s=done_s, **keys)
+        latency_mean_s=None, completion_time_s=done_s, pairs_discarded=r.pairs_discarded,
+        **keys)

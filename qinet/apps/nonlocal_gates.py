@@ -119,6 +119,8 @@ class NonlocalGateResult:
         gates_per_s: gates over the time the last one completed.
         latency_mean_s: mean time from the pair's delivery to the gate's completion.
         elapsed_s: simulated time until the last completion.
+        pairs_discarded: pairs the socket threw away below its minimum fidelity (each
+            replaced by a further pair).
     """
 
     gate: str
@@ -132,6 +134,7 @@ class NonlocalGateResult:
     gates_per_s: float
     latency_mean_s: float
     elapsed_s: float
+    pairs_discarded: int = 0
 
 
 _BASIS = np.eye(2, dtype=np.complex128)
@@ -280,4 +283,4 @@ def _result(socket: EprSocket, book: _Rounds, gate: str, between: tuple[str, str
         gates_per_s=n / elapsed_s if n and elapsed_s > 0 else nan,
         latency_mean_s=float((done - delivered[:n]).mean()) * 1e-12
         if n and delivered.size >= n else nan,
-        elapsed_s=elapsed_s)
+        elapsed_s=elapsed_s, pairs_discarded=record.discarded)

@@ -142,6 +142,8 @@ class TeleportResult:
             bits' flight).
         elapsed_s: simulated time until the last correction.
         pairs_used: pairs consumed at the receiver.
+        pairs_discarded: pairs the socket threw away below its minimum fidelity (each
+            replaced by a further pair).
     """
 
     between: tuple[str, str]
@@ -155,6 +157,7 @@ class TeleportResult:
     latency_mean_s: float
     elapsed_s: float
     pairs_used: int
+    pairs_discarded: int = 0
 
 
 def teleport_result(socket: EprSocket, sender: NodeContext,
@@ -179,7 +182,8 @@ def teleport_result(socket: EprSocket, sender: NodeContext,
         pair_fidelity_mean=record.fidelity_mean,
         teleports_per_s=n / elapsed_s if n and elapsed_s > 0 else nan,
         latency_mean_s=float((done - ready).mean()) * 1e-12 if n else nan,
-        elapsed_s=elapsed_s, pairs_used=receiver.pairs_used)
+        elapsed_s=elapsed_s, pairs_used=receiver.pairs_used,
+        pairs_discarded=record.discarded)
 
 
 @dataclass(frozen=True, slots=True)

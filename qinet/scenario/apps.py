@@ -100,6 +100,8 @@ class PairAppResult:
         report: the application's own report (``None`` when it computed nothing).
         note: why it computed nothing (too few pairs, pairs too noisy to sign), or
             ``None``.
+        pairs_discarded: pairs delivered below the demand's ``min_fidelity`` and not
+            used (they are not replaced: the network is asked for ``count`` runs' pairs).
     """
 
     app: str
@@ -111,6 +113,7 @@ class PairAppResult:
     completion_time_s: float | None
     report: AppReport | None
     note: str | None = None
+    pairs_discarded: int = 0
 
 
 @dataclass(slots=True)
@@ -119,10 +122,13 @@ class _Kept:
 
     min_fidelity: float
     rows: list[FloatArray] = field(default_factory=list)
+    discarded: int = 0
 
     def add(self, states: Any, backend: Any) -> None:
         w = np.asarray(backend.bell_weights(states), dtype=np.float64).reshape(-1, 4)
-        self.rows.append(w[w[:, 0] >= self.min_fidelity])
+        keep = w[:, 0] >= self.min_fidelity
+        self.discarded += int(keep.size - np.count_nonzero(keep))
+        self.rows.append(w[keep])
 
     def weights(self) -> FloatArray:
         return np.concatenate(self.rows) if self.rows else np.zeros((0, 4))
@@ -221,7 +227,8 @@ class PairApp:
             app=demand.app, nodes=self.nodes, runs=runs,
             pairs_used=runs * sum(self.per_run.values()),
             pair_fidelity_mean=float(every[:, 0].mean()) if len(every) else float("nan"),
-            pair_weights=means, completion_time_s=completion, report=report, note=note)
+            pair_weights=means, completion_time_s=completion, report=report, note=note,
+            pairs_discarded=sum(kept.discarded for kept in self.kept.values()))
 
     def _report(self, runs: int, weights: dict[tuple[str, str], FloatArray],
                 completion_s: float | None) -> AppReport:
