@@ -557,6 +557,47 @@ def _plot(
     plot.plot(results=results, x=x, y=y, hue=hue, out=out, as_json=as_json)
 
 
+@app.command("report")
+@_reflow
+def _report(
+    source: Annotated[Path, typer.Argument(
+        metavar="RESULT_OR_SWEEP", show_default=False,
+        help="A run's JSON result (qinet run X --json > r.json) or the --out folder of "
+             "a qinet sweep.")],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", dir_okay=False,
+        help="The HTML file to write.")] = Path("report.html"),
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", show_default=False,
+        help="The scenario file (or preset) the run used, to show in the report. "
+             "Default: the preset the result names, if there is one; a sweep "
+             "records its own.")] = None,
+    x: Annotated[str | None, typer.Option(
+        "--x", show_default=False,
+        help="A sweep's figures: the swept column on their x axis. Default: the first "
+             "swept column other than seed.")] = None,
+    ys: Annotated[list[str] | None, typer.Option(
+        "--y", show_default=False,
+        help="A sweep's figures: a metric to draw (repeat for more). Default: the rates, "
+             "fidelities and key rates of the table.")] = None,
+    hue: Annotated[str | None, typer.Option(
+        "--hue", show_default=False,
+        help="A sweep's figures: one line per value of this swept column.")] = None,
+) -> None:
+    """Write a self-contained HTML report of a run or a sweep: figures (inline PNG),
+    tables, the scenario as YAML, the command and seeds, and the versions of qinet and
+    its dependencies. It loads nothing from elsewhere and opens offline.
+
+    \b
+    Examples:
+      qinet run metro-link --json > r.json && qinet report r.json -o report.html
+      qinet report results/ -o sweep.html --x links.length --y secret_key_rate_bps
+    """
+    from qinet.cli import report
+
+    report.report(source=source, out=out, scenario=scenario, x=x, ys=ys or [], hue=hue)
+
+
 @app.command("sweep")
 @_reflow
 def _sweep(

@@ -121,12 +121,10 @@ demands:
      "`cz` make `count` non-local gates by gate teleportation, the control at the first "
      "node. Each asks the network for `count` pairs. Reported under `apps` in the run's "
      "JSON (docs/metrics.md).",
-     (schema_apps.TeleportAppDemand, schema_apps.GateAppDemand,
-      schema_apps.OperationTimesSpec), """\
+     (schema_apps.TeleportAppDemand, schema_apps.GateAppDemand), """\
 demands:
   - {kind: app, app: teleport, between: [alice, bob], count: 1000, input: haar}
-  - {kind: app, app: cnot, between: [alice, bob], count: 200, inputs: choi,
-     operation_times: {alice: {two_qubit_gate: 100 us, measurement: 300 us}}}
+  - {kind: app, app: cnot, between: [alice, bob], count: 200, inputs: choi}
 """),
     ("Applications on delivered pairs", "Entries of `demands` with `kind: app` computed "
      "from the pairs the network delivers, at the run's end (docs/apps.md). "
