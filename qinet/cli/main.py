@@ -465,10 +465,10 @@ def _eaas(
         metavar="SCENARIO", show_default=False,
         help="A scenario YAML file or preset: its nodes, links and policy make the "
              "network (its own demands are not run).")],
-    tokens: Annotated[Path, typer.Option(
+    tokens: Annotated[Path | None, typer.Option(
         "--tokens", dir_okay=False, show_default=False,
         help="The tenants' bearer tokens: one `TENANT TOKEN` line each, tokens of 16 "
-             "characters or more (required).")],
+             "characters or more (required unless --client-ca).")] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (0: ephemeral).")] = 8080,
     speedup: Annotated[float, typer.Option(
@@ -478,13 +478,22 @@ def _eaas(
                                            "scenario's.")] = None,
     max_utilisation: Annotated[float, typer.Option(
         "--max-utilisation", help="Share of a link's spare pair rate admission may "
-                                  "promise to new requests, in (0, 1].")] = 0.9,
+                                  "promise to new requests, in (0, 4]; above 1 "
+                                  "overbooks the links, shared by priority.")] = 0.9,
     certfile: Annotated[Path | None, typer.Option(
         "--certfile", dir_okay=False, show_default=False,
         help="PEM server certificate: serve HTTPS (with --keyfile).")] = None,
     keyfile: Annotated[Path | None, typer.Option(
         "--keyfile", dir_okay=False, show_default=False,
         help="The certificate's private key.")] = None,
+    client_ca: Annotated[Path | None, typer.Option(
+        "--client-ca", dir_okay=False, show_default=False,
+        help="PEM CA: require client certificates it signed (mutual TLS; needs "
+             "--certfile); the certificate's common name is the tenant.")] = None,
+    cert_tenants: Annotated[Path | None, typer.Option(
+        "--cert-tenants", dir_okay=False, show_default=False,
+        help="`COMMON_NAME TENANT` lines mapping client certificates to tenants "
+             "(default: the common name is the tenant).")] = None,
     ready_file: Annotated[Path | None, typer.Option(
         "--ready-file", dir_okay=False, show_default=False,
         help="Once listening, write the URL here as JSON (for scripts).")] = None,
@@ -498,7 +507,8 @@ def _eaas(
     served as a new demand of the running simulation. GET /v1/requests/ID shows its
     pairs (id, time, fidelity of the simulated state) and SLO status, DELETE cancels it,
     GET /v1/network the links and memories, GET /metrics the Prometheus metrics, /docs
-    the API. Every call needs `Authorization: Bearer TOKEN`. See docs/eaas.md.
+    the API. Every call needs `Authorization: Bearer TOKEN`, or with --client-ca a
+    client certificate. See docs/eaas.md.
 
     \b
     Examples:
@@ -512,7 +522,8 @@ def _eaas(
     configure_logging(level="INFO", fmt="text")
     serve_eaas(scenario_path(scenario), tokens=tokens, host=host, port=port,
                speedup=speedup, seed=seed, max_utilisation=max_utilisation,
-               certfile=certfile, keyfile=keyfile, ready_file=ready_file)
+               certfile=certfile, keyfile=keyfile, client_ca=client_ca,
+               cert_tenants=cert_tenants, ready_file=ready_file)
 
 
 @app.command("plot")

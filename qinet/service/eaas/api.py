@@ -9,9 +9,10 @@
 * ``GET    /metrics`` — Prometheus metrics (:mod:`qinet.service.eaas.metrics`);
 * ``GET    /docs``, ``/redoc`` — the API's pages, served offline (fastapi-offline).
 
-Every route needs ``Authorization: Bearer TOKEN`` (:mod:`qinet.service.eaas.auth`).
-A tenant sees only its own requests: another tenant's id answers 404, as an unknown id
-does, so ids say nothing of others' requests. Refusals are ``{"message", "details"}``
+Every route needs ``Authorization: Bearer TOKEN`` (:mod:`qinet.service.eaas.auth`), or,
+with mutual TLS, a client certificate whose common name names the tenant. A tenant sees
+only its own requests: another tenant's id answers 404, as an unknown id does, so ids
+say nothing of others' requests. Refusals are ``{"message", "details"}``
 as the key service's are: 400 for a body that is not JSON, 401 without a valid token,
 404, 409 when admission refuses, 413 for a body over the connection limit (refused by
 the connection guard before it is read), 422 for a field out of range or an unknown
@@ -31,7 +32,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from qinet.errors import ConfigError
-from qinet.service.eaas.auth import TenantTokens
+from qinet.service.eaas.auth import CertificateTenants, TenantTokens
 from qinet.service.eaas.dashboard import add_live_views
 from qinet.service.eaas.live import (
     LiveNetwork,
@@ -43,6 +44,7 @@ from qinet.service.eaas.live import (
 from qinet.service.eaas.metrics import EaasMetrics
 from qinet.service.eaas.models import Accepted, ErrorBody, PairRequest
 from qinet.service.kms.error_answers import error_response, on_http_error
+from qinet.service.kms.tls import client_common_names
 from qinet.service.log_format import clip
 
 _log = logging.getLogger("qinet.service.eaas")
@@ -54,15 +56,16 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class _Unauthenticated(Exception):
-    pass
+    """No known caller; the message says what is needed (a bearer token by default)."""
 
 
 class _NotFound(Exception):
     pass
 
 
-async def _on_unauthenticated(_request: Request, _exc: Exception) -> JSONResponse:
-    response = error_response(401, "a valid 'Authorization: Bearer TOKEN' header is needed")
+async def _on_unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+    response = error_response(401, str(exc) or "a valid 'Authorization: Bearer TOKEN' "
+                                                "header is needed")
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -111,15 +114,25 @@ async def _on_crash(request: Request, _exc: Exception) -> JSONResponse:
     return error_response(500, "internal error of the entanglement service")
 
 
-def create_eaas_app(network: LiveNetwork, tokens: TenantTokens,
-                    metrics: EaasMetrics | None = None) -> FastAPI:
+def create_eaas_app(network: LiveNetwork, tokens: TenantTokens | None,
+                    metrics: EaasMetrics | None = None, *,
+                    certificates: CertificateTenants | None = None) -> FastAPI:
     """The FastAPI application of the entanglement service over ``network``.
 
     Args:
         network: the live network (its hooks are set to feed ``metrics``).
-        tokens: the tenants' bearer tokens.
+        tokens: the tenants' bearer tokens (``None``: certificates only).
         metrics: where the metrics go (a new registry by default).
+        certificates: with mutual TLS, the tenants by client certificate: the
+            certificate names the caller, and a bearer token, if one is sent too, must
+            name the same tenant.
+
+    Raises:
+        ConfigError: neither tokens nor certificates.
     """
+    if tokens is None and certificates is None:
+        raise ConfigError("tokens", "give a tokens file, or client certificates (mutual "
+                                    "TLS), to tell tenants apart")
     metrics = metrics or EaasMetrics()
     metrics.watch(network)
     app = FastAPIOffline(title="qinet entanglement service", version="1",
@@ -134,10 +147,20 @@ def create_eaas_app(network: LiveNetwork, tokens: TenantTokens,
     app.add_exception_handler(Exception, _on_crash)
 
     def tenant(request: Request) -> str:
-        found = tokens.tenant_of(request.headers.get("authorization"))
-        if found is None:
-            raise _Unauthenticated()
-        return found
+        header = request.headers.get("authorization")
+        if certificates is None:
+            found = tokens.tenant_of(header) if tokens is not None else None
+            if found is None:
+                raise _Unauthenticated()
+            return found
+        by_certificate = certificates.tenant_of(client_common_names(request.scope))
+        if by_certificate is None:
+            raise _Unauthenticated("the client certificate names no known tenant")
+        if header is not None and (tokens is None
+                                   or tokens.tenant_of(header) != by_certificate):
+            raise _Unauthenticated("the bearer token does not belong to the client "
+                                   "certificate's tenant")
+        return by_certificate
 
     def owned(request: Request, request_id: str) -> LiveRequest:
         caller = tenant(request)

@@ -1,4 +1,5 @@
-"""Bearer tokens per tenant: a tokens file, compared in constant time.
+"""Who is calling: bearer tokens per tenant (a tokens file, compared in constant time),
+or, with mutual TLS, the client certificate's common name (:class:`CertificateTenants`).
 
 The file holds one ``TENANT TOKEN`` pair a line (``#`` starts a comment); a token must
 be at least 16 characters, and no token may serve two tenants. Every presented token is
@@ -85,3 +86,63 @@ class TenantTokens:
             if hmac.compare_digest(token, given):
                 found = tenant
         return found
+
+
+class CertificateTenants:
+    """Tenants by client certificate (mutual TLS): the tenant is the certificate's
+    common name, or what a mapping file gives for it.
+
+    The TLS layer has verified the certificate against the client CA before the request
+    reaches the API (``ssl.CERT_REQUIRED``); the connection hands its subject's common
+    names to the application (:mod:`qinet.service.kms.tls`).
+
+    Args:
+        mapping: common name -> tenant (``None``: the common name is the tenant). With a
+            mapping, a certificate whose common name it does not list is refused.
+
+    Examples:
+        >>> CertificateTenants().tenant_of(("alice",))
+        'alice'
+        >>> mapped = CertificateTenants({"alice-laptop": "alice"})
+        >>> mapped.tenant_of(("alice-laptop",)), mapped.tenant_of(("mallory",))
+        ('alice', None)
+    """
+
+    def __init__(self, mapping: dict[str, str] | None = None) -> None:
+        self.mapping = mapping
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> CertificateTenants:
+        """Read ``COMMON_NAME TENANT`` lines (``#`` starts a comment).
+
+        Raises:
+            ConfigError: a missing file, a bad line, a common name given twice.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError("cert_tenants", f"cannot read {path}: {exc.strerror}") from None
+        mapping: dict[str, str] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split()
+            if len(parts) != 2:
+                raise ConfigError("cert_tenants", f"{path} line {number}: expected "
+                                                  f"'COMMON_NAME TENANT'")
+            name, tenant = parts
+            if name in mapping:
+                raise ConfigError("cert_tenants", f"{path} line {number}: common name "
+                                                  f"{name!r} is already {mapping[name]!r}'s")
+            mapping[name] = tenant
+        if not mapping:
+            raise ConfigError("cert_tenants", f"{path} names no certificate")
+        return cls(mapping)
+
+    def tenant_of(self, common_names: tuple[str, ...]) -> str | None:
+        """The tenant of a verified certificate's common names (``None``: none known)."""
+        if self.mapping is None:
+            return common_names[0] if len(common_names) == 1 else None
+        found = {self.mapping[name] for name in common_names if name in self.mapping}
+        return found.pop() if len(found) == 1 else None

@@ -1,6 +1,7 @@
 """The entanglement service behind one uvicorn server, with the key service's connection
 guard (time and size limits per connection, 413 for a body over the limit before it is
-read), optionally over TLS.
+read), optionally over TLS, and optionally with client certificates (mutual TLS, as the
+key service serves): the certificate's common name is then the tenant.
 
 :func:`serve_eaas` is ``qinet eaas``: it loads the scenario, starts the live network's
 driver and serves until SIGINT or SIGTERM. :class:`EaasServer` runs the same from a
@@ -25,7 +26,7 @@ import uvicorn
 
 from qinet.errors import ConfigError
 from qinet.service.eaas.api import create_eaas_app
-from qinet.service.eaas.auth import TenantTokens
+from qinet.service.eaas.auth import CertificateTenants, TenantTokens
 from qinet.service.eaas.live import LiveNetwork
 from qinet.service.eaas.stream import close_streams
 from qinet.service.kms.connection import ConnectionLimits
@@ -45,23 +46,31 @@ class EaasServer:
 
     Args:
         network: the live network.
-        tokens: the tenants' bearer tokens.
+        tokens: the tenants' bearer tokens (``None``: certificates only).
         host: the address to listen on.
         port: the port (0: an ephemeral one).
-        tls: a server certificate and key (``None``: plain HTTP, for loopback).
+        tls: a server certificate and key (``None``: plain HTTP, for loopback); with
+            ``ssl.CERT_REQUIRED`` and a client CA, mutual TLS.
         limits: time and size limits of every connection.
+        certificates: the tenants by client certificate (needs ``tls`` requiring
+            client certificates).
 
     Raises:
         ConfigError: a port that cannot be bound.
     """
 
-    def __init__(self, network: LiveNetwork, tokens: TenantTokens, *, host: str = "127.0.0.1",
-                 port: int = 8080, tls: ssl.SSLContext | None = None,
-                 limits: ConnectionLimits = EAAS_LIMITS) -> None:
+    def __init__(self, network: LiveNetwork, tokens: TenantTokens | None, *,
+                 host: str = "127.0.0.1", port: int = 8080, tls: ssl.SSLContext | None = None,
+                 limits: ConnectionLimits = EAAS_LIMITS,
+                 certificates: CertificateTenants | None = None) -> None:
         if not 0 <= port <= 65535:
             raise ConfigError("port", f"must lie in [0, 65535], got {port}")
+        if certificates is not None and (tls is None
+                                         or tls.verify_mode != ssl.CERT_REQUIRED):
+            raise ConfigError("client_ca", "tenants by certificate need TLS that requires "
+                                           "client certificates")
         self.network = network
-        self.app = create_eaas_app(network, tokens)
+        self.app = create_eaas_app(network, tokens, certificates=certificates)
         config = uvicorn.Config(
             self.app, http=_http_protocol(limits), ws="none", lifespan="off",
             log_config=None, access_log=False,
@@ -140,18 +149,45 @@ class EaasServer:
             self._thread = None
 
 
-def serve_eaas(scenario: str | os.PathLike[str], *, tokens: str | os.PathLike[str],
+def eaas_tls_context(certfile: str | os.PathLike[str], keyfile: str | os.PathLike[str],
+                     client_ca: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """The server's TLS context: its certificate, and with ``client_ca`` client
+    certificates REQUIRED and verified against that CA (mutual TLS).
+
+    Raises:
+        ConfigError: a certificate, key or CA file that cannot be loaded.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError("certfile", f"cannot load {certfile}: {exc}") from None
+    if client_ca is not None:
+        try:
+            context.load_verify_locations(cafile=os.fspath(client_ca))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError("client_ca", f"cannot load {client_ca}: {exc}") from None
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def serve_eaas(scenario: str | os.PathLike[str], *,
+               tokens: str | os.PathLike[str] | None = None,
                host: str = "127.0.0.1", port: int = 8080, speedup: float = 1.0,
                seed: int | None = None, max_utilisation: float = 0.9,
                certfile: str | os.PathLike[str] | None = None,
                keyfile: str | os.PathLike[str] | None = None,
+               client_ca: str | os.PathLike[str] | None = None,
+               cert_tenants: str | os.PathLike[str] | None = None,
                ready_file: str | os.PathLike[str] | None = None) -> None:
     """``qinet eaas``: serve the scenario's network as a service until SIGINT or SIGTERM.
 
     Args:
         scenario: the scenario file (its nodes, links and policy; its demands are not
             run).
-        tokens: the tenants' tokens file (``TENANT TOKEN`` lines).
+        tokens: the tenants' tokens file (``TENANT TOKEN`` lines); needed unless
+            ``client_ca`` is given.
         host: the address to listen on.
         port: the port (0: ephemeral).
         speedup: simulated seconds per wall second.
@@ -159,6 +195,10 @@ def serve_eaas(scenario: str | os.PathLike[str], *, tokens: str | os.PathLike[st
         max_utilisation: share of a link's spare rate admission may promise.
         certfile: a PEM server certificate (with ``keyfile``: HTTPS).
         keyfile: its private key.
+        client_ca: a PEM CA: client certificates it signed are required (mutual TLS),
+            and the certificate's common name is the tenant.
+        cert_tenants: a file of ``COMMON_NAME TENANT`` lines mapping certificates to
+            tenants (default: the common name is the tenant).
         ready_file: once listening, write ``{"url": ...}`` here as JSON.
 
     Raises:
@@ -171,15 +211,23 @@ def serve_eaas(scenario: str | os.PathLike[str], *, tokens: str | os.PathLike[st
     tls = None
     if (certfile is None) != (keyfile is None):
         raise ConfigError("tls", "give both --certfile and --keyfile, or neither")
+    if client_ca is None and cert_tenants is not None:
+        raise ConfigError("cert_tenants", "--cert-tenants needs --client-ca")
+    if client_ca is not None and certfile is None:
+        raise ConfigError("client_ca", "mutual TLS needs the server's --certfile and "
+                                       "--keyfile")
+    if tokens is None and client_ca is None:
+        raise ConfigError("tokens", "give --tokens, or --client-ca for client "
+                                    "certificates")
     if certfile is not None and keyfile is not None:
-        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        try:
-            tls.load_cert_chain(certfile, keyfile)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError("certfile", f"cannot load {certfile}: {exc}") from None
+        tls = eaas_tls_context(certfile, keyfile, client_ca)
+    certificates = None
+    if client_ca is not None:
+        certificates = (CertificateTenants() if cert_tenants is None
+                        else CertificateTenants.from_file(cert_tenants))
     network = LiveNetwork(loaded, speedup=speedup, max_utilisation=max_utilisation)
-    server = EaasServer(network, TenantTokens.from_file(tokens), host=host, port=port,
-                        tls=tls)
+    server = EaasServer(network, None if tokens is None else TenantTokens.from_file(tokens),
+                        host=host, port=port, tls=tls, certificates=certificates)
 
     def on_ready(url: str) -> None:
         print(f"entanglement service at {url} (docs at {url}/docs); stop with Ctrl+C")
