@@ -51,32 +51,42 @@ def optimize(*, scenario: str | None, goals: list[str], vary: list[str], cost: s
 
 def explain(result: Any) -> Group:
     """The answer: the best design's values and capital cost, each goal's value against
-    its threshold with its slack, and the constraint that binds."""
-    best = result.best
+    its threshold with its slack, and the constraint that binds; without a best design,
+    the closest one tried and how far it missed."""
     lines: list[Any] = [Text(f"cheapest design ({result.objective} cost, seed "
                              f"{result.seed}, {len(result.trials)} trials)", style="bold")]
-    if best is None:
+    if result.best is None:
         lines.append(Text("no design tried met every goal", style="red"))
         lines += [Text(note, style="dim") for note in result.notes]
+        if result.closest is not None:
+            lines.append(Text("closest design tried:", style="bold"))
+            lines += _design(result.closest, result.currency)
         return Group(*lines)
-    for path, value in best.params.items():
-        lines.append(Text.assemble("  ", (path, "cyan"), f" = {value}"))
-    lines.append(Text.assemble("  ", ("capital cost", "cyan"),
-                               f" = {best.cost_eur:,.0f} {result.currency}"))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("goal", style="cyan", no_wrap=True)
-    table.add_column("metric", no_wrap=True)
-    for column in ("value", "threshold", "slack"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for check in best.goals:
-        table.add_row(check.goal, check.metric,
-                      "–" if check.value is None else f"{check.value:.6g}",
-                      f"{check.threshold:g}",
-                      "–" if check.slack is None else f"{check.slack:+.1%}")
-    lines.append(table)
+    lines += _design(result.best, result.currency)
     if result.binding == "cost":
         lines.append(Text("binds: cost (no goal binds: the cheapest design tried meets "
                           "every goal)"))
     else:
         lines.append(Text(f"binds: {result.binding} (the cheaper designs tried miss it)"))
     return Group(*lines)
+
+
+def _design(trial: Any, currency: str) -> list[Any]:
+    """A trial's values, capital cost and goals table."""
+    lines: list[Any] = [Text.assemble("  ", (path, "cyan"), f" = {value}")
+                        for path, value in trial.params.items()]
+    lines.append(Text.assemble("  ", ("capital cost", "cyan"),
+                               f" = {trial.cost_eur:,.0f} {currency}"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("goal", style="cyan", no_wrap=True)
+    table.add_column("metric", overflow="fold")
+    for column in ("value", "threshold", "slack"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for check in trial.goals:
+        table.add_row(check.goal, check.metric,
+                      "–" if check.value is None else f"{check.value:.6g}",
+                      f"{check.threshold:g}",
+                      "–" if check.slack is None else f"{100 * check.slack:+.3g} %",
+                      style=None if check.met else "red")
+    lines.append(table)
+    return lines

@@ -181,6 +181,9 @@ class OptimizeResult:
         currency: the currency of every ``_eur`` figure.
         objective: what was minimised (``capital``).
         seed: the sampler's seed.
+        notes: why there is no best design, or why nothing binds.
+        closest: without a best design, the trial that missed the goals by least (the
+            sum of its relative shortfalls; ties: the cheaper), else ``None``.
     """
 
     best: Trial | None
@@ -190,6 +193,7 @@ class OptimizeResult:
     objective: str = "capital"
     seed: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    closest: Trial | None = None
 
     @property
     def reused(self) -> int:
@@ -540,9 +544,12 @@ def _result(trials: tuple[Trial, ...], goals: Sequence[Goal], *, seed: int,
             objective: str) -> OptimizeResult:
     feasible = [t for t in trials if t.feasible]
     if not feasible:
+        ran = [t for t in trials if t.status == "ok"]
+        closest = min(ran, key=lambda t: (sum(max(0.0, _violation(c)) for c in t.goals),
+                                          t.cost_eur, t.number), default=None)
         return OptimizeResult(None, None, trials, seed=seed, objective=objective,
                               notes=("no design tried meets every goal; widen the ranges "
-                                     "or run more trials",))
+                                     "or run more trials",), closest=closest)
     best = min(feasible, key=lambda t: (t.cost_eur, t.number))
     cheaper = [t for t in trials if t.status == "ok" and t.cost_eur < best.cost_eur]
     if not cheaper:

@@ -151,6 +151,12 @@ def test_unreachable_goals_give_no_design_and_say_so():
     assert result.best is None
     assert result.binding is None
     assert "no design tried meets every goal" in result.notes[0]
+    # the closest design tried is the one with the most memories (rate 3 per memory)
+    assert result.closest is not None
+    assert result.closest.params == {"nodes[alice].memories": max(
+        t.params["nodes[alice].memories"] for t in result.trials)}
+    assert result.closest.goals[0].slack == pytest.approx(
+        3.0 * result.closest.params["nodes[alice].memories"] / 1000 - 1)
     table = result.table()
     assert list(table["feasible"]) == [False] * 6
 
