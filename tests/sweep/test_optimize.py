@@ -256,3 +256,61 @@ def test_simulated_trials_find_the_fewest_memories_for_a_link_rate():
     assert result.best is not None
     assert result.best.params == {"nodes[*].memories": expected}
     assert result.binding == f"links[0].rate_hz>={target}"
+
+
+def test_a_search_stopped_by_ctrl_c_resumes_from_the_store(tmp_path):
+    calls = []
+
+    def stopped_at_the_fifth_run(data):
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        calls.append(data["nodes"][0]["memories"])
+        return _memories_document(data)
+
+    goals, vary = ["rate_hz>=20"], ["nodes[alice].memories=1..30"]
+    with pytest.raises(KeyboardInterrupt):
+        optimize("metro-link", goals, vary, trials=12, seed=4, out=tmp_path,
+                 evaluate=stopped_at_the_fifth_run)
+    assert len(list((tmp_path / "tasks").glob("*.json"))) == 4  # each written at once
+    rerun = []
+
+    def counted(data):
+        rerun.append(data["nodes"][0]["memories"])
+        return _memories_document(data)
+
+    resumed = optimize("metro-link", goals, vary, trials=12, seed=4, out=tmp_path,
+                       evaluate=counted)
+    uninterrupted = optimize("metro-link", goals, vary, trials=12, seed=4,
+                             evaluate=_memories_document)
+    assert [t.params for t in resumed.trials] == [t.params for t in uninterrupted.trials]
+    assert not set(rerun) & set(calls)  # no finished design ran again
+    assert resumed.best == uninterrupted.best or (
+        resumed.best is not None and uninterrupted.best is not None
+        and resumed.best.params == uninterrupted.best.params)
+
+
+def test_a_failed_run_is_recorded_run_again_and_never_the_best(tmp_path):
+    runs = []
+
+    def fails_on_odd(data):
+        memories = data["nodes"][0]["memories"]
+        runs.append(memories)
+        if memories % 2:
+            raise RuntimeError(f"no run with {memories} memories")
+        return _memories_document(data)
+
+    args = ("metro-link", ["rate_hz>=10"], ["nodes[alice].memories=1..12"])
+    result = optimize(*args, trials=20, seed=1, out=tmp_path, evaluate=fails_on_odd)
+    failed = [t for t in result.trials if t.status == "failed"]
+    assert failed
+    assert all(t.error.startswith("RuntimeError: no run with") for t in failed)
+    assert all(t.params["nodes[alice].memories"] % 2 for t in failed)
+    assert result.best is not None
+    assert result.best.status == "ok"
+    assert result.best.params["nodes[alice].memories"] % 2 == 0
+    # the store keeps the failures as failed, and a rerun runs them again (as a sweep does)
+    records = [json.loads(p.read_text()) for p in (tmp_path / "tasks").glob("*.json")]
+    assert {r["status"] for r in records} == {"ok", "failed"}
+    runs.clear()
+    optimize(*args, trials=20, seed=1, out=tmp_path, evaluate=fails_on_odd)
+    assert sorted(set(runs)) == sorted({t.params["nodes[alice].memories"] for t in failed})
