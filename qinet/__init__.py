@@ -29,6 +29,8 @@ _EXPORTS = {
     "preset_path": "qinet.scenario.presets",
     "simulate": "qinet.api",
     "optimize": "qinet.api",
+    "run_sweep": "qinet.api",
+    "plot_sweep": "qinet.api",
 }
 
 __all__ = [
@@ -39,14 +41,16 @@ __all__ = [
     "__version__",
     "load_scenario",
     "optimize",
+    "plot_sweep",
     "preset_names",
     "preset_path",
+    "run_sweep",
     "simulate",
 ]
 
 if TYPE_CHECKING:
     from qinet.analysis.metrics import RunResult
-    from qinet.api import optimize, simulate
+    from qinet.api import optimize, plot_sweep, run_sweep, simulate
     from qinet.errors import ConfigError, QinetError
     from qinet.scenario.loader import load_scenario
     from qinet.scenario.presets import preset_names, preset_path

@@ -8,7 +8,7 @@ worth changing per run as typed keyword options.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +18,7 @@ from qinet.errors import ConfigError
 from qinet.scenario import Scenario, load_scenario, scenario_path
 
 if TYPE_CHECKING:
+    from qinet.analysis.sweep_plots import PlotData
     from qinet.sweep.optimize import Evaluate, OptimizeResult, Template
 
 Source = Scenario | Mapping[str, Any] | str | os.PathLike[str]
@@ -146,3 +147,78 @@ def optimize(
                   else str(source), goals, vary, cost=cost, trials=trials, seed=seed,
                   out=None if out is None else Path(out), duration=duration,
                   evaluate=evaluate, progress=progress)
+
+
+def run_sweep(
+    source: str | os.PathLike[str] | Mapping[str, Any] | None,
+    sets: Sequence[str] = (),
+    *,
+    out: str | os.PathLike[str],
+    zip_sets: Sequence[str] = (),
+    duration: str | None = None,
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: Callable[[int, int, int], object] | None = None,
+) -> Any:
+    """Run a parameter sweep (``qinet sweep``) and return its table as a pandas DataFrame.
+
+    Args:
+        source: a preset name, a YAML file or scenario data (``None``: metro-link).
+        sets: ``PATH=VALUES`` axes spanning a product (``"links[*].length=10km..90km:5"``,
+            ``"seed=1..3"``); see docs/sweeps.md for the grammar.
+        out: the results folder: task records, ``results.parquet`` and ``sweep.json``;
+            runs finished there by an earlier sweep are not run again.
+        zip_sets: axes taken together, index by index, as one axis of the product.
+        duration: simulated time of every run (``"50 ms"``).
+        workers: local processes (default: one per core).
+        dask: the address of a ``dask.distributed`` scheduler to run on instead.
+        progress: called with (runs finished, of which failed, runs in all).
+
+    Returns:
+        One row per point: ``task``, ``status``, ``error``, each swept path, then every
+        metric of the run's JSON document under its path (``demands[0].rate_hz``).
+
+    Raises:
+        ConfigError: a bad axis, point or option, naming it.
+    """
+    from qinet.sweep.execute import run_sweep as sweep
+
+    return sweep(source if source is None or isinstance(source, Mapping) else str(source),
+                 sets, out=Path(out), zip_sets=zip_sets, duration=duration, workers=workers,
+                 dask=dask, progress=progress)
+
+
+def plot_sweep(
+    results: str | os.PathLike[str],
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> PlotData:
+    """The figure of a sweep (``qinet plot``): ``y``'s mean over seeds and standard error
+    at each ``x``, per ``hue`` value, and its PLOB bound; saved to ``out`` if given.
+
+    Args:
+        results: a sweep's results folder.
+        x, y, hue: columns of its table, or their ends (``"links.length"``,
+            ``"secret_key_rate_bps"``); see :func:`qinet.analysis.sweep_plots.resolve_column`.
+        out: a ``.png``, ``.svg`` or ``.pdf`` file to draw the figure to.
+
+    Returns:
+        The numbers drawn: ``data.series`` (one per hue value: ``x``, ``mean``,
+        ``stderr``, ``runs``) and ``data.bounds``.
+
+    Raises:
+        ConfigError: no such folder or column (the columns are listed), naming it.
+    """
+    from qinet.analysis.sweep_plots import save_figure, sweep_figure
+    from qinet.sweep.figures import sweep_plot_data
+
+    if out is not None and Path(out).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ConfigError("out", f"use a file name ending in .png, .svg or .pdf, got "
+                                 f"{str(out)!r}")
+    data = sweep_plot_data(Path(results), x=x, y=y, hue=hue, option="results")
+    if out is not None:
+        save_figure(sweep_figure(data), Path(out))
+    return data

@@ -561,7 +561,7 @@ def _plot(
     \b
     Examples:
       qinet plot results/ --x links.length --y secret_key_rate_bps
-      qinet plot results/ --x links.length --y rate_hz --hue detector --out fig.pdf
+      qinet plot results/ --x links.length --y 'demands[0].rate_hz' --hue detector -o fig.pdf
     """
     from qinet.cli import plot
 

@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from qinet.cli._common import json_document, stderr_console
 from qinet.errors import ConfigError, QinetError
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-
-
-def sweep_plot_data(results: Path, *, x: str, y: str, hue: str | None = None) -> Any:
-    """The :class:`~qinet.analysis.sweep_plots.PlotData` of a sweep folder, with the bound
-    taken from the scenario its manifest records (none for a folder without one).
-
-    Raises:
-        ConfigError: the folder or its table cannot be read, or a column is wrong.
-    """
-    from qinet.analysis.sweep_plots import plot_data
-    from qinet.scenario.loader import read_scenario
-    from qinet.sweep.manifest import load_results, swept_columns
-
-    table, manifest = load_results(results)
-    scenario = read_scenario(manifest.base).scenario if manifest is not None else None
-    return plot_data(table, x=x, y=y, hue=hue, params=swept_columns(table, manifest),
-                     units=manifest.units if manifest is not None else None,
-                     scenario=scenario)
 
 
 def plot(*, results: Path, x: str, y: str, hue: str | None = None, out: Path | None = None,
@@ -38,6 +19,7 @@ def plot(*, results: Path, x: str, y: str, hue: str | None = None, out: Path | N
         QinetError: the figure could not be written.
     """
     from qinet.analysis.sweep_plots import save_figure, sweep_figure
+    from qinet.sweep.figures import sweep_plot_data
 
     path = out if out is not None else results / "plot.png"
     if path.suffix.lower() not in PLOT_SUFFIXES:

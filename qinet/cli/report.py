@@ -106,6 +106,7 @@ def _sweep_page(folder: Path, *, x: str | None, ys: list[str], hue: str | None) 
         ys = ys[:MAX_DEFAULT_FIGURES]
     scenario = read_scenario(manifest.base).scenario if manifest is not None else None
     units = manifest.units if manifest is not None else None
+    # the table is read once for all the figures
     figures = [plot_data(table, x=x_col, y=y, hue=hue, params=params, units=units,
                          scenario=scenario) for y in ys]
     if manifest is not None:
