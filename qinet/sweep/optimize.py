@@ -415,7 +415,13 @@ def _point(template: Template | None, base: Mapping[str, Any] | None,
     if template is not None:
         point = resolve(template(**values), [], duration=duration)[0]
         return Point(point.task, dict(values), point.data)
-    return resolve(base, [f"{path}={_text(value)}" for path, value in values.items()])[0]
+    try:
+        return resolve(base, [f"{path}={_text(value)}" for path, value in values.items()])[0]
+    except ConfigError as exc:
+        # the design came from --vary, not from a --set the user wrote
+        shown = ", ".join(f"{path}={_text(value)}" for path, value in values.items())
+        reason = exc.reason.split(": ", 1)[-1] if exc.reason.startswith("at ") else exc.reason
+        raise ConfigError("--vary", f"the design {shown} is refused: {reason}") from None
 
 
 def _optuna() -> Any:

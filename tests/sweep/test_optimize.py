@@ -314,3 +314,12 @@ def test_a_failed_run_is_recorded_run_again_and_never_the_best(tmp_path):
     runs.clear()
     optimize(*args, trials=20, seed=1, out=tmp_path, evaluate=fails_on_odd)
     assert sorted(set(runs)) == sorted({t.params["nodes[alice].memories"] for t in failed})
+
+
+def test_a_design_the_schema_refuses_names_the_vary_and_the_field():
+    with pytest.raises(ConfigError) as info:
+        optimize("metro-link", ["rate_hz>=1"], ["links[0].length=10..50"], trials=1,
+                 evaluate=_memories_document)
+    message = str(info.value)
+    assert message.startswith("--vary: the design links[0].length=")
+    assert "is refused: links[0].length: a length needs a unit" in message
