@@ -15,8 +15,9 @@ connections, so no injected script can run or send a token elsewhere.
 Node positions come from the scenario's coordinates when every node is a ground station
 (longitude east, latitude north, on an equirectangular projection scaled by the cosine
 of the mean latitude), otherwise from a Kamada-Kawai layout of the graph weighted by the
-links' fibre lengths (deterministic: no random start); both are scaled into
-``[0.05, 0.95]`` with the aspect ratio kept.
+links' fibre lengths (deterministic: no random start), turned so that its longest extent
+runs across the page; both are scaled into ``[0.05, 0.95]`` with the aspect ratio
+kept.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from importlib import resources
 from typing import Any
 
 import networkx as nx
+import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -69,6 +71,31 @@ def _scaled(points: dict[str, tuple[float, float]]) -> dict[str, tuple[float, fl
             for name, (x, y) in points.items()}
 
 
+def _levelled(points: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """``points`` turned about their centroid so that their principal axis (the
+    eigenvector of the largest eigenvalue of their covariance) lies along ``x``, and
+    the first name in sorted order sits left of the centroid: a chain is drawn across
+    the page, the same way every time.
+
+    Examples:
+        >>> out = _levelled({"a": (0.0, 0.0), "b": (0.0, 1.0), "c": (0.0, 2.0)})
+        >>> [tuple(round(v, 9) + 0.0 for v in out[n]) for n in "abc"]
+        [(-1.0, 0.0), (0.0, 0.0), (1.0, 0.0)]
+    """
+    names = list(points)
+    xy = np.array([points[n] for n in names], dtype=float)
+    centred = xy - xy.mean(axis=0)
+    if len(names) < 2 or not np.any(centred):
+        return points
+    _values, vectors = np.linalg.eigh(centred.T @ centred)
+    axis = vectors[:, -1]  # eigh sorts eigenvalues ascending
+    rotation = np.array([[axis[0], axis[1]], [-axis[1], axis[0]]])
+    turned = centred @ rotation.T
+    if turned[names.index(min(names)), 0] > 0:  # half a turn: the first name on the left
+        turned = -turned
+    return {n: (float(turned[i, 0]), float(turned[i, 1])) for i, n in enumerate(names)}
+
+
 def layout(network: LiveNetwork) -> dict[str, Any]:
     """Each node's position in ``[0.05, 0.95]^2`` (``y`` downwards, as on a screen), and
     where they come from (``coordinates`` or ``computed``).
@@ -97,7 +124,7 @@ def layout(network: LiveNetwork) -> dict[str, Any]:
             graph.add_edge(x, y, weight=max(float(edge["length_km"]), 1e-3))
         placed = nx.kamada_kawai_layout(graph, weight="weight") if len(graph) > 2 else \
             nx.circular_layout(graph)
-        points = {n: (float(placed[n][0]), float(placed[n][1])) for n in names}
+        points = _levelled({n: (float(placed[n][0]), float(placed[n][1])) for n in names})
         source = "computed"
     scaled = _scaled(points)
     return {"source": source,

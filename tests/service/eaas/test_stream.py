@@ -366,5 +366,8 @@ def test_layout_places_every_node_inside_the_frame(served, alice):
     at = {n["name"]: (n["x"], n["y"]) for n in layout["nodes"]}
     middle = [(a + b) / 2 for a, b in zip(at["n0"], at["n2"], strict=True)]
     assert at["n1"] == pytest.approx(middle, abs=0.01)  # to the optimiser's tolerance
+    # turned so that the chain runs across the page, n0 on the left
+    assert abs(at["n2"][0] - at["n0"][0]) > 10 * abs(at["n2"][1] - at["n0"][1])
+    assert at["n0"][0] < at["n2"][0]
     assert {tuple(sorted(link["between"])) for link in layout["links"]} == {
         ("n0", "n1"), ("n1", "n2")}

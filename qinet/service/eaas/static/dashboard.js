@@ -11,6 +11,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   const VIEW_W = 1000;
   const VIEW_H = 560;
+  const MIN_VIEW_H = 240;
   const PAD = 60;
   const MAX_EVENTS_SHOWN = 60;
   const IDLE = "#9aa5b1"; // an idle link (SVG attributes take no CSS variables)
@@ -157,10 +158,7 @@
       case "pairs": {
         const row = rows.get(data.request);
         if (row) setDelivered(row, data.pairs_delivered);
-        const last = data.pairs[data.pairs.length - 1];
-        const plural = data.pairs.length === 1 ? "pair" : "pairs";
-        logEvent(`${data.request}: ${data.pairs.length} ${plural} (last ${last.id}, ` +
-                 `F = ${last.fidelity.toFixed(4)})`);
+        logPairs(data);
         break;
       }
       case "dropped":
@@ -192,11 +190,14 @@
     const scale = Math.min(dx > 0 ? (VIEW_W - 2 * PAD) / dx : Infinity,
                            dy > 0 ? (VIEW_H - 2 * PAD) / dy : Infinity);
     const s = Number.isFinite(scale) ? scale : 1;
+    // a flat drawing (a chain) gets a lower frame rather than empty space
+    const height = Math.max(MIN_VIEW_H, Math.min(VIEW_H, dy * s + 2 * PAD));
+    $("topology").setAttribute("viewBox", `0 0 ${VIEW_W} ${height}`);
     const cx = (Math.max(...xs) + Math.min(...xs)) / 2;
     const cy = (Math.max(...ys) + Math.min(...ys)) / 2;
     const at = new Map();
     for (const n of layout.nodes) {
-      at.set(n.name, [VIEW_W / 2 + (n.x - cx) * s, VIEW_H / 2 + (n.y - cy) * s]);
+      at.set(n.name, [VIEW_W / 2 + (n.x - cx) * s, height / 2 + (n.y - cy) * s]);
     }
     return at;
   }
@@ -255,11 +256,11 @@
       const line = g.querySelector("line");
       line.setAttribute("stroke", rateColour(link.pairs_hz, link.rate_hz));
       line.setAttribute("stroke-width", link.users > 0 ? 8 : 5);
-      const text = `${link.name}: ${hz(link.pairs_hz)} of ${hz(link.rate_hz)}`;
-      g.querySelector("text").textContent = text;
+      g.querySelector("text").textContent = hz(link.pairs_hz);
       g.querySelector("title").textContent =
-        `${text}; ${link.users} users, spare ${hz(link.spare_rate_hz)}, ` +
-        `F = ${link.fidelity.toFixed(4)}, ${link.length_km} km`;
+        `${link.name}: ${hz(link.pairs_hz)} of ${hz(link.rate_hz)}; ${link.users} users, ` +
+        `spare ${hz(link.spare_rate_hz)}, F = ${link.fidelity.toFixed(4)}, ` +
+        `${link.length_km} km`;
     }
     const ring = 2 * Math.PI * 24;
     for (const node of state.nodes) {
@@ -268,9 +269,9 @@
       const share = node.memories ? node.memories_held / node.memories : 0;
       g.querySelector(".node-ring").setAttribute(
         "stroke-dasharray", `${(share * ring).toFixed(1)} ${ring.toFixed(1)}`);
-      const memory = `${node.memories_held}/${node.memories} memories`;
+      const memory = `${node.memories_held}/${node.memories}`;
       g.querySelector(".node-memory").textContent = memory;
-      g.querySelector("title").textContent = `${node.name}: ${memory} held`;
+      g.querySelector("title").textContent = `${node.name}: ${memory} memories held`;
     }
   }
 
@@ -344,8 +345,7 @@
     cells.pairs.querySelector(".backlog").textContent =
       `backlog ${slo.backlog || 0}` + (page.count ? "" : " (open request)");
     setDelivered(row, page.pairs_delivered);
-    cells.rate.textContent = `${(slo.delivered_rate_hz || 0).toPrecision(3)} / ` +
-      `${page.rate_hz.toPrecision(3)}`;
+    cells.rate.textContent = `${hz(slo.delivered_rate_hz || 0)} / ${hz(page.rate_hz)}`;
     cells.fidelity.textContent = (slo.mean_fidelity == null ? "–" :
       slo.mean_fidelity.toFixed(4)) + ` / ${page.min_fidelity}`;
     cells.slo.replaceChildren();
@@ -404,9 +404,29 @@
     const item = document.createElement("li");
     const time = document.createElement("time");
     time.textContent = new Date().toLocaleTimeString();
-    item.append(time, text);
+    const words = document.createElement("span");
+    words.textContent = text;
+    item.append(time, words);
     list.prepend(item);
     while (list.children.length > MAX_EVENTS_SHOWN) list.lastElementChild.remove();
+    return item;
+  }
+
+  // A request's pairs are summed into one line a second, so a fast request does not push
+  // every state change out of the list.
+  const pairLines = new Map(); // request id -> {item, pairs, since}
+
+  function logPairs(data) {
+    const last = data.pairs[data.pairs.length - 1];
+    let line = pairLines.get(data.request);
+    if (!line || Date.now() - line.since > 1000 || !line.item.isConnected) {
+      line = {item: logEvent(""), pairs: 0, since: Date.now()};
+      pairLines.set(data.request, line);
+    }
+    line.pairs += data.pairs.length;
+    line.item.lastElementChild.textContent =
+      `${data.request}: ${line.pairs} ${line.pairs === 1 ? "pair" : "pairs"} ` +
+      `(last ${last.id}, F = ${last.fidelity.toFixed(4)})`;
   }
 
   // -- start -------------------------------------------------------------------------------
