@@ -23,7 +23,8 @@ class PairRequest(BaseModel):
                        Field(min_length=2, max_length=2, description="the two end nodes")]
     min_fidelity: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False,
                                          description="fidelity to Φ+ every pair should reach")]
-    rate_hz: Annotated[float | None, Field(gt=0.0, le=1e9, allow_inf_nan=False,
+    # at least one pair in some 12 days: a slower clock's period overflows picoseconds
+    rate_hz: Annotated[float | None, Field(ge=1e-6, le=1e9, allow_inf_nan=False,
                                            description="pairs per second")] = None
     count: Annotated[int | None, Field(ge=1, le=_MAX_PAIRS,
                                        description="pairs in all")] = None

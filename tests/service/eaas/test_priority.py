@@ -151,12 +151,16 @@ def test_the_lower_priority_request_keeps_its_share_and_says_it_is_short():
     assert low_page["slo"]["window_rate_hz"] == pytest.approx(0.56 * rate, rel=0.05)
 
 
-def test_priority_and_overbooking_are_range_checked():
+def test_priority_rate_and_overbooking_are_range_checked():
     from qinet.service.eaas.models import PairRequest
 
     for bad in (0, 10):
         with pytest.raises(ValueError, match="priority"):
             PairRequest(between=["n0", "n1"], min_fidelity=0.5, rate_hz=1.0, priority=bad)
     assert PairRequest(between=["n0", "n1"], min_fidelity=0.5, rate_hz=1.0).priority == 1
+    # a rate whose request period would overflow the picosecond clock (found by the
+    # schema fuzzing: 1e-300 Hz made the demand's period infinite)
+    with pytest.raises(ValueError, match="rate_hz"):
+        PairRequest(between=["n0", "n1"], min_fidelity=0.5, rate_hz=1e-300)
     with pytest.raises(ConfigError, match="max_utilisation"):
         LiveNetwork(load_scenario(slow_link()), max_utilisation=4.5)
