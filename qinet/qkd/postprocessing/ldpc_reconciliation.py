@@ -37,8 +37,8 @@ codes at 2^17-bit frames); m is rounded up to a multiple of n/1024 so that matri
 (cached per (n, m)) are shared between blocks with similar QBER, at a cost of at most
 0.1 % of n in f (0.003 of f at 3 %). The table puts f₀ just above the codes' threshold,
 where belief propagation converges slowly: a higher ``efficiency`` buys speed. With the
-compiled decoder on 2^17-bit frames at 3 %, f₀ = 1.08, 1.10, 1.12 and 1.15 took 34, 31,
-22 and 16 iterations per frame in trials (12 frames each).
+compiled decoder on 2^17-bit frames at 3 %, f₀ = 1.10, 1.12 and 1.14 took 31, 22 and 18
+iterations per frame in trials (12 frames each).
 
 Partial frames: the L key bits are spread over k = ⌈L / frame_bits⌉ frames of equal
 length n (a multiple of 64, n ≥ L / k); each frame holds ⌊L/k⌋ or ⌈L/k⌉ key bits and is
@@ -105,27 +105,28 @@ KNOWN_BIT_ERROR = 1e-9  # channel error probability given to shortened (known) b
 # where 30 and 6 retried 13 (f 1.215 against 1.239). A patience of 16 gave the same f at
 # 1, 3 and 5 % and cut the retries at 10 % from 10 to 7 (f 1.235 to 1.225): near the
 # threshold of these long frames the unsatisfied checks can stall for a while and fall.
-# The compiled sum-product decoder at the f0 of the table below took up to 55 iterations
-# on frames it decoded (12 frames of 2^17 bits per QBER), hence 60.
+# The compiled sum-product decoder took up to 58 iterations on frames it decoded near
+# its threshold (12 frames of 2^17 bits per QBER, f 0.02 below the table's f0), hence 60.
 MAX_ITERATIONS = 60
 STALL_ITERATIONS = 16  # a frame whose unsatisfied checks stop falling this long gets more
 EXTENSION_FRACTION = 0.04  # each retry discloses 4 % of m more parities
 FRAME_TAG_BITS = 32
 
 # Starting efficiency f0 per QBER at two frame lengths. Long (2^17 bits, the compiled
-# layered sum-product decoder): 12 frames per QBER decoded at f on a grid of 0.02 without
-# retries; f0 is about the lowest f at which at most 1 of 12 failed (a frame error rate
-# below ~1/3 at 95 % confidence; a retry costs 0.04 f0 on its frame): at 2 / 3 / 5 / 8 /
-# 10 %, 1 of 12 failed at f = 1.105 / 1.10 (3 at 1.08) / 0 at 1.08 / 0 at 1.08 / 0 at
-# 1.08. At 1 % the rate-0.9 code lost 4 of 12 at 1.16, 1 at 1.185 and still 1-2 at
-# 1.21-1.22 (an error floor, left to the retries). Short (2^14 bits; measured with the
-# earlier compiled min-sum decoder, which needs at least the syndrome sum-product needs)
-# on 900 000-bit keys, 55 frames, warm-started retries: the smallest f0 on a grid of 0.02
-# at which at most ~1/3 of the frames needed a retry. A QBER estimated on a sample that
-# comes out low is covered by the retries: at 1 % a 3 % relative error in Q moves H2(Q)
-# by 2.5 %, within one retry.
+# layered sum-product decoder): 12 frames per QBER decoded at f on a grid of 0.02
+# without retries. The lowest f at which at most 1 of 12 failed (a frame error rate
+# below ~1/3 at 95 % confidence) was 1.10-1.12 at 2 %, 1.10 at 3 %, 1.08 at 5-10 %;
+# there a frame takes 24-37 iterations, 0.02 higher 20-24 (at 3 %: 31 at 1.10, 22 at
+# 1.12, 18 at 1.14). f0 sits that 0.02 higher at 2-5 %: 1.4x the speed for 0.02 of f,
+# and no frame of 12 failed there. At 1 % the rate-0.9 code lost 6 of 12 frames at
+# 1.17, 1 at 1.185-1.20 and still 1-2 at 1.21-1.22 (an error floor, left to retries).
+# Short (2^14 bits; measured with the earlier compiled min-sum decoder, which needs at
+# least the syndrome sum-product needs) on 900 000-bit keys, 55 frames, warm-started
+# retries: the smallest f0 on a grid of 0.02 at which at most ~1/3 of the frames needed
+# a retry. A QBER estimated on a sample that comes out low is covered by the retries:
+# at 1 % a 3 % relative error in Q moves H2(Q) by 2.5 %, within one retry.
 _F0_QBER = (0.01, 0.02, 0.03, 0.05, 0.08, 0.10)
-_F0_LONG = (1.18, 1.11, 1.10, 1.09, 1.09, 1.09)
+_F0_LONG = (1.19, 1.12, 1.12, 1.11, 1.10, 1.10)
 _F0_SHORT = (1.26, 1.24, 1.19, 1.19, 1.18, 1.18)
 _LONG_BITS = 2**17
 _SHORT_BITS = 2**14
@@ -143,9 +144,9 @@ def initial_efficiency(qber: float, frame_bits: int = 2**17) -> float:
 
     Examples:
         >>> initial_efficiency(0.03), initial_efficiency(0.5)
-        (1.1, 1.09)
+        (1.12, 1.1)
         >>> round(initial_efficiency(0.03, 2**14), 3), round(initial_efficiency(0.03, 2**12), 3)
-        (1.19, 1.329)
+        (1.19, 1.298)
     """
     long = float(np.interp(qber, _F0_QBER, _F0_LONG))
     short = float(np.interp(qber, _F0_QBER, _F0_SHORT))
