@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from qinet.analysis.architectures import compare_architectures
 from qinet.scenario.cost_catalogue import load_catalogue
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "planning.md"
@@ -31,7 +32,7 @@ def _run(block: str) -> str:
 
 def test_the_optimize_example_prints_the_closed_form_answer() -> None:
     lines = _run(_blocks()[0]).splitlines()
-    assert lines[0] == "{'relays': 4} 11,997,000 EUR key_rate_bps>=1000"
+    assert lines[0] == "{'relays': 4} 11,647,000 EUR key_rate_bps>=1000"
     assert lines[1].split() == ["relays", "cost_eur", "key_rate_bps>=1000", "feasible"]
 
 
@@ -46,7 +47,14 @@ def test_the_comparison_example_writes_its_figure(tmp_path: Path) -> None:
     assert "trusted-node chain" in printed
     # the table of the page holds the figures the example computes
     doc = DOC.read_text(encoding="utf-8")
-    assert "| 800 km | 3 relays · 9.55 M · 1,145 | 18 repeaters · 25.0 M · 1,133 |" in doc
+    points = compare_architectures([200.0, 800.0, 3200.0], key_rate_bps=1000.0)
+    for distance in (200.0, 800.0, 3200.0):
+        trusted, repeater, satellite = (p for p in points if p.distance_km == distance)
+        row = (f"| {distance:,.0f} km | {trusted.nodes} relays · "
+               f"{trusted.capital_cost_eur / 1e6:.3g} M · {trusted.key_rate_bps:,.0f} | "
+               f"{repeater.nodes} repeaters · {repeater.capital_cost_eur / 1e6:.3g} M · ")
+        assert row in doc, row
+        assert f"| {satellite.capital_cost_eur / 1e6:.3g} M · {satellite.key_rate_bps:.3g} |" in doc
 
 
 def test_the_catalogue_table_lists_every_entry_with_its_value_and_date() -> None:
