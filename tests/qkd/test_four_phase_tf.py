@@ -104,7 +104,7 @@ def test_the_programs_bound_every_true_yield(seed):
 def test_finitely_many_decoys_with_exact_gains_nearly_reach_infinitely_many():
     # five intensities (vacuum first) against the exact yields: the programs' phase error
     # is above the exact one (a bound) and within 1 % of it; three are visibly looser
-    # (Grasselli and Curty, New J. Phys. 21, 073001 (2019): four decoys nearly suffice)
+    # (Grasselli and Curty, arXiv:1902.10034 (2019): four decoys nearly suffice)
     gaps = {}
     for decoys in ((0.0, 0.01, 0.05, 0.15, 0.4), (0.0, 0.02, 0.1)):
         link = _link(decoy_intensities=decoys,
