@@ -20,7 +20,7 @@ import pytest
 from qinet.scenario import load_scenario
 from qinet.service.eaas import EaasServer, LiveNetwork
 from qinet.service.eaas.auth import TenantTokens
-from qinet.service.eaas.dashboard import STATIC_FILES, static_text
+from qinet.service.eaas.dashboard import STATIC_FILES, layout, static_text
 from qinet.service.eaas.live import RequestSpec
 from qinet.service.eaas.stream import EventHub, Subscriber, sse
 from tests.network.conftest import chain_scenario
@@ -371,3 +371,25 @@ def test_layout_places_every_node_inside_the_frame(served, alice):
     assert at["n0"][0] < at["n2"][0]
     assert {tuple(sorted(link["between"])) for link in layout["links"]} == {
         ("n0", "n1"), ("n1", "n2")}
+
+
+def test_layout_follows_the_stations_coordinates():
+    # every node a ground station: an equirectangular drawing, longitudes squeezed by
+    # the cosine of the mean latitude, north up, the larger span (0.4 deg of latitude
+    # against 0.5 cos(52.17 deg) = 0.307 deg) filling 0.05 to 0.95
+    scenario = small_network()
+    sites = {"n0": (52.0, 4.4), "n1": (52.1, 4.9), "n2": (52.4, 4.9)}
+    for node in scenario["nodes"]:
+        latitude, longitude = sites[node["name"]]
+        node["station"] = {"latitude": f"{latitude} deg", "longitude": f"{longitude} deg"}
+    placed = layout(LiveNetwork(load_scenario(scenario)))
+    assert placed["source"] == "coordinates"
+    at = {n["name"]: (n["x"], n["y"]) for n in placed["nodes"]}
+    scale = 0.9 / 0.4
+    squeeze = math.cos(math.radians((52.0 + 52.1 + 52.4) / 3))
+    assert at["n2"][1] == pytest.approx(0.05)  # the northernmost at the top
+    assert at["n0"][1] == pytest.approx(0.95)
+    assert at["n1"][1] - at["n2"][1] == pytest.approx(0.3 * scale)
+    assert at["n1"][0] - at["n0"][0] == pytest.approx(0.5 * squeeze * scale)
+    assert at["n1"][0] == pytest.approx(at["n2"][0])
+    assert (at["n0"][0] + at["n1"][0]) / 2 == pytest.approx(0.5)  # the narrow side centred
