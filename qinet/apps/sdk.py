@@ -76,6 +76,7 @@ Examples:
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -243,11 +244,10 @@ class EprSocket:
     The socket keeps ``pairs`` pairs at or above ``min_fidelity`` at delivery (the
     network knows each pair's state from its classical record: link heralds, swap
     outcomes, storage times). A pair below it is thrown away and counted in
-    :attr:`discarded`, and the network goes on making pairs until ``pairs`` are kept: a
-    socket with a minimum fidelity asks the network for pairs without a fixed count
-    (its demand stays open), takes deliveries while it still needs pairs, and lets
-    the ones that come after it has enough go by, uncounted. Without a minimum
-    fidelity the network is asked for exactly ``pairs``.
+    :attr:`discarded`, and replaced: the socket asks the network for ``pairs``, and
+    when that demand has delivered them all with some thrown away, it asks for the
+    missing number with a further demand between the same nodes (started at once, on
+    links already running), and so on until ``pairs`` are kept.
 
     Cost of the threshold: deliveries are accepted independently with probability
     ``p = P(F >= F_min)``, so the ``n``-th kept pair waits for a negative binomial
@@ -268,6 +268,10 @@ class EprSocket:
         self._fidelities: list[float] = []
         self._delivered_fidelity_sum = 0.0
         self.queues = {route.between[0]: _Queue(), route.between[1]: _Queue()}
+        self.routes = [route]
+        self._listen(route)
+
+    def _listen(self, route: DemandRoute) -> None:
         # one pair at a time: the sink sees each pair at its delivery
         route.log.resolve_every = 1
         route.log.sink = self.offer
@@ -309,6 +313,13 @@ class EprSocket:
                       else self.runtime.add_bell(pair, (a, b)))
             self.queues[a].put(Qubit(qa.id, a, index, now))
             self.queues[b].put(Qubit(qb.id, b, index, now))
+        last = self.routes[-1].log
+        if not self.full and last.target_pairs is not None \
+                and last.delivered >= last.target_pairs:
+            # its last demand is served and pairs were thrown away: ask for the rest
+            self.routes.append(self.runtime.top_up(
+                self.between, self.requested - len(self._fidelities)))
+            self._listen(self.routes[-1])
 
     def record(self) -> SocketRecord:
         """The socket's counts so far."""
@@ -640,14 +651,34 @@ class AppRuntime:
             raise ConfigError("pairs", f"must be at least 1, got {pairs}")
         if not 0.0 <= min_fidelity <= 1.0:
             raise ConfigError("min_fidelity", f"must be in [0, 1], got {min_fidelity}")
-        # a threshold makes the number of deliveries needed unknown: the demand stays
-        # open and the socket lets the pairs after its last kept one go by
-        route = self.network.add_demand(a, b, pairs=pairs if min_fidelity <= 0 else None,
-                                        keep_pairs=False)
+        route = self.network.add_demand(a, b, pairs=pairs, keep_pairs=False)
         socket = EprSocket(self, route, pairs=pairs, min_fidelity=min_fidelity)
         self.sockets.append(socket)
         self._sockets_between.setdefault(frozenset((a, b)), []).append(socket)
         return socket
+
+    def top_up(self, between: tuple[str, str], pairs: int) -> DemandRoute:
+        """A further network demand for ``pairs`` between the two nodes, during the run
+        (a socket replacing the pairs it threw away).
+
+        Links with users before it were started with the network and are woken (their
+        memory pairs may be parked for want of demand); a link new to the run starts.
+
+        Raises:
+            ConfigError: no network.
+        """
+        if self.network is None:
+            raise ConfigError("network", "EPR sockets need an entanglement network")
+        schedulers = self.network.schedulers
+        running = {key for key, scheduler in schedulers.items() if scheduler.users}
+        route = self.network.add_demand(*between, pairs=pairs, keep_pairs=False)
+        for x, y in itertools.pairwise(route.path):
+            key = frozenset((x, y))
+            if key in running:
+                schedulers[key].resume()
+            else:
+                self.network.links[key].start()
+        return route
 
     def socket(self, node: str, peer: str) -> EprSocket:
         """The one socket between ``node`` and ``peer``.

@@ -143,3 +143,11 @@ def test_a_network_socket_with_a_threshold_gets_every_pair_it_asked_for():
     assert record.delivered == 200 + record.discarded
     assert record.fidelity_mean >= 0.9 > record.delivered_fidelity_mean
     assert socket.full
+    # each further demand asked for exactly the pairs still missing, and no pair more
+    # was delivered than the socket counted
+    assert len(socket.routes) > 1
+    assert socket.routes[0].log.target_pairs == 200
+    assert sum(r.log.delivered for r in socket.routes) == record.delivered
+    assert sum(r.log.target_pairs for r in socket.routes) == record.delivered
+    # the network is served when the last missing pair is delivered, not before
+    assert sim.network.served_ps == result.programs[0].finished_ps
