@@ -77,6 +77,33 @@ def sse(name: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
     return f"{head}event: {name}\ndata: {body}\n\n".encode()
 
 
+class Event:
+    """One event of the live network, encoded at most once (with and without its id)
+    however many streams send it.
+
+    Attributes:
+        name: the SSE event name.
+        data: its JSON data (never changed once made).
+        event_id: its SSE id where it has one (a ``pairs`` event: the count so far).
+    """
+
+    __slots__ = ("_wire", "data", "event_id", "name")
+
+    def __init__(self, name: str, data: dict[str, Any], event_id: str | None = None) -> None:
+        self.name = name
+        self.data = data
+        self.event_id = event_id
+        self._wire: dict[bool, bytes] = {}
+
+    def encoded(self, *, with_id: bool) -> bytes:
+        """The event as it goes on the wire, with its ``id:`` line or without."""
+        wire = self._wire.get(with_id)
+        if wire is None:
+            wire = self._wire[with_id] = sse(self.name, self.data,
+                                             self.event_id if with_id else None)
+        return wire
+
+
 class Subscriber:
     """One open stream: the events waiting for it, filled from any thread.
 
@@ -95,19 +122,19 @@ class Subscriber:
         self.closed = False
         self._loop = loop
         self._max_events = max_events
-        self._events: deque[tuple[str, dict[str, Any]]] = deque()
+        self._events: deque[Event] = deque()
         self._wake = asyncio.Event()
 
     def wants(self, request: LiveRequest) -> bool:
         """Whether the stream follows ``request``."""
         return request.tenant == self.tenant and self.request_id in (None, request.id)
 
-    def offer(self, name: str, data: dict[str, Any]) -> None:
+    def offer(self, event: Event) -> None:
         """Queue an event (any thread); a full queue counts it as dropped."""
         if len(self._events) >= self._max_events:
             self.dropped += 1
         else:
-            self._events.append((name, data))
+            self._events.append(event)
         self._signal()
 
     def close(self) -> None:
@@ -119,7 +146,7 @@ class Subscriber:
         with contextlib.suppress(RuntimeError):  # its loop has closed: nobody reads
             self._loop.call_soon_threadsafe(self._wake.set)
 
-    async def wait(self, timeout_s: float) -> list[tuple[str, dict[str, Any]]]:
+    async def wait(self, timeout_s: float) -> list[Event]:
         """The events queued, waiting up to ``timeout_s`` for one when there are none."""
         if not self._events and not self.closed:
             with contextlib.suppress(TimeoutError):
@@ -185,20 +212,21 @@ class EventHub:
         """A request was admitted or ended, or its SLO status changed: its page goes to
         its streams."""
         if self._subscribers:
-            self._publish(request, "request", self.page(request))
+            self._publish(request, Event("request", self.page(request)))
 
     def on_pairs(self, request: LiveRequest, new: int) -> None:
         """``new`` pairs were delivered to ``request`` (the last ``new`` of its record)."""
         if not self._subscribers:
             return
         delivered = len(request.fidelities)
-        self._publish(request, "pairs", pairs_event(request, delivered - new, delivered))
+        self._publish(request, Event("pairs", pairs_event(request, delivered - new, delivered),
+                                     str(delivered)))
 
-    def _publish(self, request: LiveRequest, name: str, data: dict[str, Any]) -> None:
+    def _publish(self, request: LiveRequest, event: Event) -> None:
         with self._lock:
             streams = [s for s in self._subscribers if s.wants(request)]
         for stream in streams:
-            stream.offer(name, data)
+            stream.offer(event)
 
     # -- streams ----------------------------------------------------------------------
 
@@ -295,12 +323,12 @@ class EventHub:
                 events = await stream.wait(self.keepalive_s)
                 if not events and not stream.closed:
                     yield b": keep-alive\n\n"
-                for name, data in events:
-                    if name == "pairs" and data["pairs_delivered"] <= seen:
+                for event in events:
+                    if event.name == "pairs" and event.data["pairs_delivered"] <= seen:
                         continue  # already counted in the page sent on connecting
-                    yield sse(name, data, str(data["pairs_delivered"])
-                              if name == "pairs" else None)
-                    ended = ended or (name == "request" and data["state"] != "active")
+                    yield event.encoded(with_id=True)
+                    ended = ended or (event.name == "request"
+                                      and event.data["state"] != "active")
                 if stream.dropped:
                     yield sse("dropped", {"events": stream.dropped})
                     stream.dropped = 0
@@ -319,8 +347,8 @@ class EventHub:
             due = time.monotonic() + self.snapshot_period_s
             while True:
                 events = await stream.wait(max(0.0, due - time.monotonic()))
-                for name, data in events:
-                    yield sse(name, data)
+                for event in events:  # ids only on the per-request stream
+                    yield event.encoded(with_id=False)
                 if stream.dropped:
                     yield sse("dropped", {"events": stream.dropped})
                     stream.dropped = 0

@@ -22,7 +22,7 @@ from qinet.service.eaas import EaasServer, LiveNetwork
 from qinet.service.eaas.auth import TenantTokens
 from qinet.service.eaas.dashboard import STATIC_FILES, layout, static_text
 from qinet.service.eaas.live import RequestSpec
-from qinet.service.eaas.stream import EventHub, Subscriber, sse
+from qinet.service.eaas.stream import Event, EventHub, Subscriber, sse
 from tests.network.conftest import chain_scenario
 
 from .conftest import ALICE, BOB, client, small_network
@@ -292,7 +292,7 @@ def test_an_outage_reaches_the_request_stream_when_it_is_judged():
         high = network.admit("bob", RequestSpec(("n0", "n1"), 0.5, rate_hz=0.44 * rate,
                                                 priority=5))
         run(1.5)
-        return await stream.wait(0.1), high.id
+        return [(e.name, e.data) for e in await stream.wait(0.1)], high.id
 
     got, high = asyncio.run(follow())
     pages = [d for n, d in got if n == "request"]
@@ -308,11 +308,15 @@ def test_a_slow_reader_is_told_what_it_missed():
     async def fill() -> tuple[list, int]:
         stream = Subscriber("alice", None, asyncio.get_running_loop(), max_events=2)
         for k in range(5):
-            stream.offer("pairs", {"k": k})
+            stream.offer(Event("pairs", {"k": k}, str(k)))
         return await stream.wait(1.0), stream.dropped
 
     taken, dropped = asyncio.run(fill())
-    assert [d["k"] for _, d in taken] == [0, 1]
+    assert [e.data["k"] for e in taken] == [0, 1]
+    # each encoded once, with its id or without, as the two kinds of stream send it
+    assert taken[1].encoded(with_id=True) == b'id: 1\nevent: pairs\ndata: {"k":1}\n\n'
+    assert taken[1].encoded(with_id=False) == b'event: pairs\ndata: {"k":1}\n\n'
+    assert taken[1].encoded(with_id=True) is taken[1].encoded(with_id=True)
     assert dropped == 3
 
 
