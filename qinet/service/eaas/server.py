@@ -230,7 +230,8 @@ def serve_eaas(scenario: str | os.PathLike[str], *,
                         host=host, port=port, tls=tls, certificates=certificates)
 
     def on_ready(url: str) -> None:
-        print(f"entanglement service at {url} (docs at {url}/docs); stop with Ctrl+C")
+        print(f"entanglement service at {url} (dashboard at {url}/, docs at {url}/docs); "
+              "stop with Ctrl+C")
         if ready_file is not None:
             temporary = Path(f"{ready_file}.tmp")
             temporary.write_text(json.dumps({"url": url}))
