@@ -14,9 +14,9 @@ applied. The capital cost is the sum over components of ``count × unit price``:
 * a `scheme: qkd` link: a transmitter and a receiver with two detectors (active basis
   choice); an `mdi` link two transmitters and a station with four detectors, a `tf` or
   `sns` link two transmitters and a station with two;
-* a satellite link: a receiver with four detectors at each ground station end (passive
-  basis choice, as on Micius), a transmitter at the sending end (`downlink`, `uplink`),
-  a ``pair_source_eur`` on the satellite (`dual-downlink`);
+* a satellite link: at each ground station end, a receiver with four detectors (passive
+  basis choice, as on Micius) for a `downlink` or `dual-downlink`, a transmitter for an
+  `uplink`; what the satellite carries is part of ``satellite_eur``;
 * a pair source of `pair_sources`: one ``pair_source_eur``, and two detectors per user;
 * detectors are SNSPDs (``snspd_channel_eur``, and ``snspd_cryostat_eur`` per site per
   ``snspd_channels_per_cryostat`` channels, rounded up) unless their hardware is
@@ -157,14 +157,13 @@ def components(scenario: Scenario) -> dict[str, float]:
     for link in scenario.links:
         a, b = link.between
         if isinstance(link, DownlinkLink | UplinkLink | DualDownlinkLink):
-            grounds = [n for n in link.between if nodes[n].station is not None]
-            for ground in grounds:
-                count["qkd_receiver_eur"] += 1
-                detectors(ground, 4, link.detector)
-            if link.scheme == "dual-downlink":
-                count["pair_source_eur"] += 1
-            else:
-                count["qkd_transmitter_eur"] += 1
+            # the satellite's price holds its payload; only the ground ends are counted
+            for ground in (n for n in link.between if nodes[n].station is not None):
+                if isinstance(link, UplinkLink):
+                    count["qkd_transmitter_eur"] += 1
+                else:
+                    count["qkd_receiver_eur"] += 1
+                    detectors(ground, 4, link.detector)
             continue
         count["fibre_km"] += link.length
         station = f"station {a}-{b}"

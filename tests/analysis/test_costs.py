@@ -93,7 +93,8 @@ def test_a_satellite_relay_prices_the_satellite_stations_and_receivers():
     assert counts["satellite_eur"] == 1
     assert counts["ground_station_eur"] == 2
     assert counts["qkd_receiver_eur"] == 2
-    assert counts["qkd_transmitter_eur"] == 2
+    assert counts["snspd_channel_eur"] == 8  # four at each station
+    assert "qkd_transmitter_eur" not in counts  # the payload is part of the satellite
     assert "trusted_node_eur" not in counts  # the trusted node is the satellite itself
     assert "fibre_km" not in counts
 
