@@ -336,6 +336,8 @@ class _CompiledDecoder:
         self._indices = h.indices.astype(np.int32)
         self.iterations = np.zeros(0, dtype=np.int64)
         """Iterations each frame of the last call ran (empty when the kernel does not say)."""
+        self.total_iterations = 0
+        """Iterations of the last call, summed over its frames."""
 
     @property
     def edges(self) -> int:
@@ -413,8 +415,9 @@ class MinSumDecoder(_CompiledDecoder):
     def _run(self, kernel: Callable[..., int], llr: np.ndarray, target: np.ndarray,
              state: np.ndarray, max_iter: int, patience: int, errors: np.ndarray,
              converged: np.ndarray) -> None:
-        kernel(self._indptr, self._indices, llr, target, state, max_iter, patience,
-               self.scale, errors, converged)
+        self.total_iterations = int(kernel(self._indptr, self._indices, llr, target, state,
+                                           max_iter, patience, self.scale, errors,
+                                           converged))
 
 
 class LayeredSumProductDecoder(_CompiledDecoder):
@@ -442,8 +445,9 @@ class LayeredSumProductDecoder(_CompiledDecoder):
              state: np.ndarray, max_iter: int, patience: int, errors: np.ndarray,
              converged: np.ndarray) -> None:
         self.iterations = np.zeros(llr.shape[0], dtype=np.int64)
-        kernel(self._indptr, self._indices, llr, target, state, max_iter, patience, _PHI,
-               errors, converged, self.iterations)
+        self.total_iterations = int(kernel(self._indptr, self._indices, llr, target, state,
+                                           max_iter, patience, _PHI, errors, converged,
+                                           self.iterations))
 
 
 Decoder = SyndromeDecoder | MinSumDecoder | LayeredSumProductDecoder
