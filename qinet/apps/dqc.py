@@ -72,7 +72,8 @@ def grover_success_probability(first: ArrayLike, second: ArrayLike | None = None
 
     ``P = w_I w'_I + w_Z w'_X + w_X w'_Z + w_Y w'_Y`` for the Bell weights ``w`` of the
     oracle's pair and ``w'`` of the diffusion's (``second``: the same as ``first``), for
-    ideal nodes (derivation in the module docstring).
+    ideal nodes (derivation in the module docstring); nodes with read-out errors enter
+    through :func:`teleported_gate_weights`.
 
     Args:
         first: Bell weights (Φ+, Ψ+, Ψ-, Φ-) of the oracle's pair, or a Werner fidelity.
@@ -87,6 +88,38 @@ def grover_success_probability(first: ArrayLike, second: ArrayLike | None = None
     w = _weights(first, "first")
     v = w if second is None else _weights(second, "second")
     return float(w[0] * v[0] + w[3] * v[1] + w[1] * v[3] + w[2] * v[2])
+
+
+def teleported_gate_weights(pair_weights: ArrayLike, *, control_readout_error: float = 0.0,
+                            target_readout_error: float = 0.0) -> FloatArray:
+    """The Pauli channel after a teleported gate, as the Bell weights of an equivalent
+    pair: ``(p_I, p_t, p_ct, p_c)`` for no error, the target's error (``Z_t`` for CZ,
+    ``X_t`` for CNOT), both, and the control's ``Z_c``.
+
+    A read-out error of the control node flips ``m1``, the same as an X on the target
+    side's half: a target error w.p. ``ε_c``; one of the target node flips ``m2``, the
+    same as a Z on it: a ``Z_c`` w.p. ``ε_t``. Independent of the pair's error, each
+    composes with it as bits (c, t) added mod 2. Two-qubit gate depolarising is not in
+    this form (it puts X errors on the control).
+
+    Args:
+        pair_weights: the pair's Bell weights (Φ+, Ψ+, Ψ-, Φ-), or a Werner fidelity.
+        control_readout_error: the control node's measurement flip probability.
+        target_readout_error: the target node's.
+
+    Examples:
+        >>> teleported_gate_weights(1.0, control_readout_error=0.1).round(12).tolist()
+        [0.9, 0.1, 0.0, 0.0]
+    """
+    w = _weights(pair_weights, "pair_weights")
+    # the error as bits (c, t): I (0, 0), Psi+ (0, 1), Psi- (1, 1), Phi- (1, 0)
+    p = np.array([[w[0], w[1]], [w[3], w[2]]])
+    for axis, flip in ((1, control_readout_error), (0, target_readout_error)):
+        if not 0.0 <= flip <= 1.0:
+            raise ConfigError("readout_error", f"must lie in [0, 1], got {flip}")
+        p = (1.0 - flip) * p + flip * np.flip(p, axis=axis)
+    out: FloatArray = np.array([p[0, 0], p[0, 1], p[1, 1], p[1, 0]])
+    return out
 
 
 def two_module_ghz_fidelity(weights: ArrayLike) -> float:

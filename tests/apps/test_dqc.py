@@ -8,6 +8,7 @@ import pytest
 from qinet.apps.dqc import (
     grover_success_probability,
     run_two_module,
+    teleported_gate_weights,
     two_module_ghz_fidelity,
 )
 from qinet.errors import ConfigError
@@ -128,3 +129,20 @@ def test_bad_circuits_are_named():
     with pytest.raises(ConfigError, match="marked"):
         run_two_module(sim.network, "n0", "n1", circuit="grover", rounds=1, marked=(2, 0),
                        rng=RngTree(1))
+
+
+def test_grover_with_readout_errors_follows_the_composed_channel():
+    # each node's read-out flips its teleportation bit with probability e: the
+    # teleported CZ's channel is the pair's composed with Z_t (e) and Z_c (e). The flips
+    # are drawn per round (the reading is exact given them): 5 standard errors of n
+    e, fidelity, n = 0.05, 0.9, 1500
+    sim = chain_network(1, raw_fidelity=fidelity, t2="1e9 s",
+                        node_ops={"measurement_error": e})
+    result = run_two_module(sim.network, "n0", "n1", circuit="grover", rounds=n,
+                            rng=RngTree(8))
+    w = teleported_gate_weights(result.pair_fidelity_mean, control_readout_error=e,
+                                target_readout_error=e)
+    expected = grover_success_probability(w)
+    assert abs(result.reading_mean - expected) < 5 * result.reading_std / np.sqrt(n)
+    assert expected < grover_success_probability(result.pair_fidelity_mean) - 0.05
+    assert sum(w) == pytest.approx(1.0)
