@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qinet.scenario import load_scenario
+from qinet.service.certs import client_ssl_context, init_pki
 from qinet.service.eaas import EaasServer, LiveNetwork
-from qinet.service.eaas.auth import TenantTokens
+from qinet.service.eaas.auth import CertificateTenants, TenantTokens
+from qinet.service.eaas.server import eaas_tls_context
 
 from .conftest import ALICE, BOB, client, small_network
 
@@ -174,3 +178,42 @@ def test_a_tenant_sees_only_its_own_requests_on_the_page(served, browser):
         assert page.is_visible("#no-requests")
         context.close()
         alice.delete(f"/v1/requests/{rid}")
+
+
+@dataclass(frozen=True)
+class _Server:  # what init_pki needs: the server's name and its clients' names
+    name: str
+    saes: tuple[str, ...]
+
+
+def test_a_client_certificate_signs_in_without_a_token(browser, tmp_path):
+    # mutual TLS, no tokens at all: the browser's certificate names the tenant, and the
+    # page, left with an empty token, sends no Authorization header
+    pki = init_pki(tmp_path / "pki", [_Server("eaas", ("alice",))])
+    network = LiveNetwork(load_scenario(small_network()), tick_s=0.02)
+    tls = eaas_tls_context(pki.kme_cert("eaas"), pki.kme_key("eaas"), client_ca=pki.ca_cert)
+    server = EaasServer(network, None, port=0, tls=tls, certificates=CertificateTenants())
+    url = server.start_in_thread()
+    try:
+        context = browser.new_context(ignore_https_errors=True, client_certificates=[
+            {"origin": url, "certPath": str(pki.sae_cert("alice")),
+             "keyPath": str(pki.sae_key("alice"))}])
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url + "/")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#connection.live")
+        with httpx.Client(base_url=url, verify=client_ssl_context(pki, "alice"),
+                          timeout=10.0) as alice:
+            made = alice.post("/v1/requests", json={"between": ["n0", "n2"],
+                                                    "min_fidelity": 0.5, "rate_hz": 20.0})
+            assert made.status_code == 201, made.text
+            rid = made.json()["id"]
+            row = f'tr[data-request="{rid}"]'
+            page.wait_for_function(
+                f"() => Number(document.querySelector('{row} .delivered')?.textContent) > 0")
+            alice.delete(f"/v1/requests/{rid}")
+        assert page.evaluate("sessionStorage.getItem('qinet-eaas-token')") == ""
+        context.close()
+    finally:
+        server.stop_thread()

@@ -3,6 +3,8 @@
 // The tenant's token is kept in this tab's sessionStorage and sent as an Authorization
 // header on every call; the event stream (GET v1/events, server-sent events) is read
 // with fetch, since EventSource cannot send headers, so the token never sits in a URL.
+// An empty token sends no header: with mutual TLS the browser's client certificate
+// names the tenant.
 // Everything the service sends is written with textContent, never parsed as HTML.
 "use strict";
 
@@ -17,7 +19,7 @@
   const IDLE = "#9aa5b1"; // an idle link (SVG attributes take no CSS variables)
   const $ = (id) => document.getElementById(id);
 
-  let token = sessionStorage.getItem(TOKEN_KEY);
+  let token = sessionStorage.getItem(TOKEN_KEY); // null: signed out; "": certificate only
   let stream = null; // AbortController of the open stream
   let layout = null;
   const rows = new Map(); // request id -> {tr, cells, page}
@@ -25,7 +27,8 @@
   // -- calls ---------------------------------------------------------------------------
 
   function call(path, options = {}) {
-    const headers = Object.assign({}, options.headers, {Authorization: `Bearer ${token}`});
+    const headers = Object.assign({}, options.headers,
+                                  token ? {Authorization: `Bearer ${token}`} : {});
     return fetch(path, Object.assign({}, options, {headers, cache: "no-store"}));
   }
 
@@ -48,7 +51,10 @@
     } catch (_e) {
       return signOut("the service cannot be reached");
     }
-    if (response.status === 401) return signOut("this token is not known to the service");
+    if (response.status === 401) {
+      return signOut(token ? "this token is not known to the service" :
+        "the service needs a token (or a client certificate it knows)");
+    }
     if (!response.ok) return signOut(await messageOf(response));
     layout = await response.json();
     sessionStorage.setItem(TOKEN_KEY, token);
@@ -106,7 +112,7 @@
 
   async function follow() {
     let backoff = 500;
-    while (token) {
+    while (token !== null) {
       const controller = new AbortController();
       stream = controller;
       try {
@@ -439,6 +445,6 @@
     });
     $("logout").addEventListener("click", () => signOut(""));
     $("ask").addEventListener("submit", ask);
-    if (token) connect(token);
+    if (token !== null) connect(token);
   });
 })();
