@@ -454,7 +454,8 @@ class LiveNetwork:
             waiting = {r.id: float((r.route.log.requests_by(now) or 0)
                                    - r.route.log.delivered - in_play[r.id]) for r in users}
             wanted = sum(max(0, math.ceil(w)) for w in waiting.values())
-            # behind: waiting for more than the latency explains (the SLO's backlog rule)
+            # behind: waiting for more than the latency explains (twice the requests
+            # of one latency, plus two); only those claim more than they took
             behind = {r.id: max(0.0, waiting[r.id] - 2.0 * r.rate_hz * r.estimate.latency_s
                                 - 2.0) for r in users}
             if wanted:
