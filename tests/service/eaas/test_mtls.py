@@ -149,3 +149,39 @@ def test_serve_eaas_names_a_missing_piece_of_its_authentication(tmp_path, option
     with pytest.raises(ConfigError) as refused:
         serve_eaas(scenario, port=0, **options)
     assert refused.value.field == field
+
+
+def test_qinet_eaas_serves_mutual_tls_from_the_command_line(pki, tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    layout, _stranger = pki
+    scenario = tmp_path / "net.yaml"
+    scenario.write_text(yaml.safe_dump(small_network()))
+    ready = tmp_path / "ready.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qinet", "eaas", str(scenario), "--port", "0",
+         "--certfile", str(layout.kme_cert("eaas")), "--keyfile", str(layout.kme_key("eaas")),
+         "--client-ca", str(layout.ca_cert), "--ready-file", str(ready)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 30
+        while not ready.exists() and process.poll() is None and time.monotonic() < end:
+            time.sleep(0.05)
+        assert ready.exists(), process.stderr.read() if process.poll() is not None else ""
+        url = json.loads(ready.read_text())["url"]
+        assert url.startswith("https://")
+        with httpx.Client(base_url=url, verify=client_ssl_context(layout, "alice")) as alice:
+            made = alice.post("/v1/requests", json=ASK)
+            assert made.status_code == 201, made.text
+        with httpx.Client(base_url=url, verify=client_ssl_context(layout, "bob")) as bob:
+            assert bob.get(f"/v1/requests/{made.json()['id']}").status_code == 404
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err.decode()
