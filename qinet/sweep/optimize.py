@@ -36,7 +36,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -329,7 +329,9 @@ def optimize(scenario: str | Path | Mapping[str, Any] | Template | None, goals: 
         goals: the ``METRIC>=X`` / ``METRIC<=X`` texts (see :func:`parse_goal`).
         vary: the ``PATH=RANGE`` texts (see :func:`parse_vary`).
         cost: what to minimise; ``capital`` (the capital cost, euros).
-        trials: designs to try (runs already in the store count, and cost nothing).
+        trials: designs to try (runs already in the store count, and cost nothing);
+            the search stops sooner once every design of a finite space (integer ranges
+            and lists only) has been tried.
         seed: the sampler's seed; the same seed, scenario and options give the same
             trials in the same order.
         out: the folder of the task store (``tasks/``) and the trials' table
@@ -385,6 +387,7 @@ def optimize(scenario: str | Path | Mapping[str, Any] | Template | None, goals: 
     run = evaluate or run_task
     done: dict[str, dict[str, Any]] = {}  # task -> record, this search's own
     tried: list[Trial] = []
+    space = _space_size(variables)
     with _quiet(optuna):
         study = optuna.create_study(direction="minimize", sampler=_sampler(optuna, seed))
         for number in range(trials):
@@ -402,10 +405,23 @@ def optimize(scenario: str | Path | Mapping[str, Any] | Template | None, goals: 
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             if progress is not None:
                 progress(number + 1, trials)
+            if len({t.task for t in tried}) == space:
+                break  # every design of a finite space tried: more trials only repeat
     result = _result(tuple(tried), parsed_goals, seed=seed, objective=cost)
+    if len(tried) < trials:
+        result = replace(result, notes=(*result.notes, f"all {space} designs tried after "
+                                                       f"{len(tried)} trials"))
     if folder is not None:
         _write_table(folder, result)
     return result
+
+
+def _space_size(variables: Sequence[Variable]) -> int | None:
+    """How many designs the ranges hold, or ``None`` when one is continuous."""
+    if any(v.kind == "float" for v in variables):
+        return None
+    return math.prod(int(v.high - v.low) + 1 if v.kind == "int" else len(v.choices)
+                     for v in variables)
 
 
 def _point(template: Template | None, base: Mapping[str, Any] | None,

@@ -196,7 +196,7 @@ def test_the_python_face_returns_a_typed_result_and_a_table():
     table = result.table()
     assert {"trial", "task", "nodes[alice].memories", "cost_eur", "rate_hz>=20",
             "feasible"} <= set(table.columns)
-    assert len(table) == 20
+    assert len(table) == len(result.trials) <= 20  # all 12 designs tried: it stops
 
 
 def test_the_command_runs_real_trials_and_prints_json(tmp_path, capsys):
@@ -337,3 +337,14 @@ def test_the_trusted_chain_optimum_holds_for_every_seed(seed):
                       evaluate=_chain_document)
     assert result.best is not None
     assert result.best.params == {"relays": fewest_relays(distance_km, target)}
+
+
+def test_a_finite_space_stops_once_every_design_is_tried():
+    result = optimize("metro-link", ["rate_hz>=6"], ["nodes[alice].memories=1..4",
+                                                    "seed=1,2"],
+                      trials=200, seed=0, evaluate=_memories_document)
+    assert len({t.task for t in result.trials}) == 8
+    assert len(result.trials) < 200
+    assert result.notes[-1] == f"all 8 designs tried after {len(result.trials)} trials"
+    assert result.best is not None
+    assert result.best.params["nodes[alice].memories"] == 2
