@@ -110,7 +110,6 @@ class Subscriber:
     Attributes:
         tenant: whose requests it follows.
         request_id: the one request it follows (``None``: all of the tenant's).
-        dropped: events left out since the stream last said so.
         closed: the service is stopping.
     """
 
@@ -118,8 +117,9 @@ class Subscriber:
                  max_events: int) -> None:
         self.tenant = tenant
         self.request_id = request_id
-        self.dropped = 0
         self.closed = False
+        self._dropped = 0
+        self._dropped_lock = threading.Lock()  # counted by the driver, read by the loop
         self._loop = loop
         self._max_events = max_events
         self._events: deque[Event] = deque()
@@ -132,7 +132,8 @@ class Subscriber:
     def offer(self, event: Event) -> None:
         """Queue an event (any thread); a full queue counts it as dropped."""
         if len(self._events) >= self._max_events:
-            self.dropped += 1
+            with self._dropped_lock:
+                self._dropped += 1
         else:
             self._events.append(event)
         self._signal()
@@ -157,6 +158,12 @@ class Subscriber:
             taken.append(self._events.popleft())
         return taken
 
+    def take_dropped(self) -> int:
+        """Events left out since the last call."""
+        with self._dropped_lock:
+            dropped, self._dropped = self._dropped, 0
+        return dropped
+
 
 class EventHub:
     """The live network's events, handed to the open streams of each request's tenant.
@@ -178,6 +185,7 @@ class EventHub:
         self._subscribers: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._cached: tuple[float, dict[str, Any]] | None = None
+        self._snapshots: dict[str, tuple[float, bytes]] = {}  # tenant -> the event sent
         self._counts = self._link_counts()
 
     # -- hooks ------------------------------------------------------------------------
@@ -295,11 +303,22 @@ class EventHub:
         return state
 
     def snapshot(self, tenant: str) -> dict[str, Any]:
-        """The ``network`` event for ``tenant``: the network's state and the tenant's
-        latest requests' pages."""
+        """The ``network`` event's data for ``tenant``: the network's state and the
+        tenant's latest requests' pages."""
         mine = [r for r in list(self.network.requests.values()) if r.tenant == tenant]
         return {**self.network_state(),
                 "requests": [self.page(r) for r in mine[-REQUESTS_SHOWN:]]}
+
+    def snapshot_event(self, tenant: str) -> bytes:
+        """The ``network`` event for ``tenant``, made at most once per half snapshot
+        period and shared by the tenant's streams."""
+        now = time.monotonic()
+        cached = self._snapshots.get(tenant)
+        if cached is not None and now - cached[0] < self.snapshot_period_s / 2:
+            return cached[1]
+        event = sse("network", self.snapshot(tenant))
+        self._snapshots[tenant] = (now, event)
+        return event
 
     # -- the two streams ------------------------------------------------------------------
 
@@ -329,9 +348,9 @@ class EventHub:
                     yield event.encoded(with_id=True)
                     ended = ended or (event.name == "request"
                                       and event.data["state"] != "active")
-                if stream.dropped:
-                    yield sse("dropped", {"events": stream.dropped})
-                    stream.dropped = 0
+                dropped = stream.take_dropped()
+                if dropped:
+                    yield sse("dropped", {"events": dropped})
                 if stream.closed and not ended:
                     yield sse("end", {"reason": "the service is stopping"})
                     return
@@ -343,20 +362,20 @@ class EventHub:
         """A tenant's stream: its requests' events and the network's state."""
         stream = self.subscribe(tenant)
         try:
-            yield sse("network", self.snapshot(tenant))
+            yield self.snapshot_event(tenant)
             due = time.monotonic() + self.snapshot_period_s
             while True:
                 events = await stream.wait(max(0.0, due - time.monotonic()))
                 for event in events:  # ids only on the per-request stream
                     yield event.encoded(with_id=False)
-                if stream.dropped:
-                    yield sse("dropped", {"events": stream.dropped})
-                    stream.dropped = 0
+                dropped = stream.take_dropped()
+                if dropped:
+                    yield sse("dropped", {"events": dropped})
                 if stream.closed:
                     yield sse("end", {"reason": "the service is stopping"})
                     return
                 if time.monotonic() >= due:
-                    yield sse("network", self.snapshot(tenant))
+                    yield self.snapshot_event(tenant)
                     due = time.monotonic() + self.snapshot_period_s
         finally:
             self.unsubscribe(stream)

@@ -309,7 +309,7 @@ def test_a_slow_reader_is_told_what_it_missed():
         stream = Subscriber("alice", None, asyncio.get_running_loop(), max_events=2)
         for k in range(5):
             stream.offer(Event("pairs", {"k": k}, str(k)))
-        return await stream.wait(1.0), stream.dropped
+        return await stream.wait(1.0), stream.take_dropped()
 
     taken, dropped = asyncio.run(fill())
     assert [e.data["k"] for e in taken] == [0, 1]
