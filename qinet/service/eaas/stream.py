@@ -6,8 +6,8 @@ they happen, and the network's state about twice a second.
 * ``GET /v1/events``: all of the caller's requests, plus a ``network`` snapshot every
   ``snapshot_period_s`` of wall time.
 
-Both need ``Authorization: Bearer TOKEN`` as every route does. Each event is an SSE
-``event:`` name and one line of JSON ``data:``:
+Both authenticate the caller as every route does (bearer token, or client certificate
+with mutual TLS). Each event is an SSE ``event:`` name and one line of JSON ``data:``:
 
 * ``request``: a request's page as ``GET /v1/requests/{id}`` gives it, less its list of
   pairs; sent on connecting (per-request stream) and whenever its state or its SLO
@@ -28,12 +28,13 @@ Both need ``Authorization: Bearer TOKEN`` as every route does. Each event is an 
 
 A comment line (``: keep-alive``) goes out when nothing else has for ``keepalive_s``.
 
-The live network calls its hooks (``on_state``, ``on_pairs``) from its driver thread
-with its lock held; :class:`EventHub` hands each event to the streams of the request's
-tenant through their event loops (``call_soon_threadsafe``), so a hook never waits on a
-client. The per-request stream subscribes and reads the request's page under the
-network's lock, so its pair events follow the page's ``pairs_delivered`` with no pair
-missing or sent twice.
+The live network calls its hooks (``on_state``, ``on_pairs``, ``on_slo``) from its
+driver thread with its lock held; :class:`EventHub` hands each event to the streams of
+the request's tenant through their event loops (``call_soon_threadsafe``), so a hook
+never waits on a client. An event is encoded once however many streams send it, and a
+tenant's streams share one snapshot per half period. The per-request stream subscribes
+and reads the request's page under the network's lock, so its pair events follow the
+page's ``pairs_delivered`` with no pair missing or sent twice.
 """
 
 from __future__ import annotations
