@@ -123,3 +123,34 @@ def test_the_command_line_writes_the_same_table(tmp_path: Path,
     assert main(["sweep", "metro-link", "--set", "linkz[0].length=1km", "--out",
                  str(tmp_path / "bad")]) == 2
     assert "--set 'linkz[0].length=1km'" in capsys.readouterr().err
+
+
+_BATCHES: list[int] = []  # sizes of the batches run (the Dask workers below are threads)
+run_batch = sweep_execute.run_batch
+
+
+def _counted_batch(items: Any) -> Any:
+    _BATCHES.append(len(items))
+    return run_batch(items)
+
+
+def test_on_dask_short_runs_share_tasks_and_a_failure_stays_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.setattr(sweep_execute, "run_task", _fails_for_seed_2)
+    sets = ["links[*].length=10km..30km:3", "seed=1..4"]
+    submitted = _BATCHES
+    submitted.clear()
+    monkeypatch.setattr(sweep_execute, "run_batch", _counted_batch)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        table = run_sweep("metro-link", sets, out=tmp_path, duration="5 ms",
+                          dask=cluster.scheduler_address)
+    assert sum(submitted) == 12
+    assert submitted[0] == 1  # until a run's time is known
+    assert max(submitted) > 1  # then runs of a few ms share a task
+    assert table["seed"].tolist() == [1, 2, 3, 4] * 3
+    failed = table[table["status"] == "failed"]
+    assert failed["seed"].tolist() == [2, 2, 2]
+    assert (failed["error"] == "RuntimeError: detector on fire").all()
+    assert (table.loc[table["seed"] != 2, "status"] == "ok").all()
