@@ -13,9 +13,12 @@ link pairs dies (a failed swap, a discarded qubit): a delivery lowers both sides
 inequality at once and never wakes a link. A demand without a target always wants.
 
 A demand with a request rate has a target that grows: the requests arrived so far (capped
-by the number of pairs, if it asks for one). When a link is not wanted because every
-request is covered, the books wake at the next request's arrival (one event, and only
-then) and resume the links that are wanted again.
+by the number of pairs, if it asks for one). While the requests bind, the books wake at
+each next request's arrival that a question about the demand was asked before (one
+event at most pending) and restart on every link as many parked memory pairs as pairs
+of it are missing: a link parked while every request was covered starts again, and so
+do its other memory pairs when the demand falls behind, which otherwise would never be
+woken since the answer stays yes.
 """
 
 from __future__ import annotations
@@ -97,7 +100,11 @@ class LinkSupply:
             wanted = self._cover[link] < target - self._delivered()
         else:
             wanted = self.formed < target
-        if not wanted and target != self.target:
+        if target != self.target:
+            # the requests bind: look again at the next one, wanted now or not. A link
+            # parked while every request was covered must restart as many memory pairs
+            # as requests are missing, also when the demand falls behind and keeps
+            # wanting (then no answer turns from no to yes to wake it)
             self._wake_at_next_request()
         return wanted
 
