@@ -18,6 +18,7 @@ from qinet.apps.crypto import (
     SecretSharingReport,
     SignatureRunReport,
 )
+from qinet.apps.dqc import TwoModuleResult
 from qinet.apps.ghz import GhzResult
 from qinet.apps.nonlocal_gates import NonlocalGateResult
 from qinet.apps.sensing import SensingComparison
@@ -160,6 +161,8 @@ def app_metrics(record: AppRecord) -> AppMetrics:
     r = record.result
     if isinstance(r, PairAppResult):
         return _pair_app_metrics(record.index, record.spec.count, r)
+    if isinstance(r, TwoModuleResult):
+        return _two_module_metrics(record, r)
     if isinstance(r, NonlocalGateResult):
         done, inputs, pairs_used, rate = r.gates, r.inputs, r.gates, r.gates_per_s
         estimate = error = None
@@ -179,6 +182,24 @@ def app_metrics(record: AppRecord) -> AppMetrics:
         rate_hz=_num(rate), latency_mean_s=_num(r.latency_mean_s),
         completion_time_s=r.elapsed_s if done else None, pairs_discarded=r.pairs_discarded)
 
+
+
+def _two_module_metrics(record: AppRecord, r: TwoModuleResult) -> AppMetrics:
+    """grover: the reading is the success probability, the estimate the read-out's
+    success rate; ghz-modules: the GHZ fidelity, and the share of all-equal read-outs."""
+    done = r.rounds
+    return AppMetrics(
+        demand=record.index, app=record.spec.app, between=r.between,
+        inputs="marked " + "".join(map(str, getattr(record.spec, "marked", ())))
+        if r.circuit == "grover" else f"{2 * getattr(record.spec, 'qubits_per_module', 2)} "
+                                      f"qubits",
+        requested=record.spec.count, completed=done, pairs_used=r.pairs_used,
+        pair_fidelity_mean=_num(r.pair_fidelity_mean), fidelity_mean=_num(r.reading_mean),
+        fidelity_std=_num(r.reading_std) if done else None,
+        fidelity_estimate=_num(r.success_rate),
+        fidelity_estimate_error=_num(r.success_rate_error), average_gate_fidelity=None,
+        **dict.fromkeys(PAIR_APP_KEYS), rate_hz=_num(r.rounds_per_s), latency_mean_s=None,
+        completion_time_s=r.elapsed_s if done else None, pairs_discarded=r.pairs_discarded)
 
 
 PAIR_APP_KEYS = (

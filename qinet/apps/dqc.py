@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from qinet.apps.sdk import AppRuntime, EprSocket, Event, NodeContext, Qubit
+from qinet.apps.sdk import AppRuntime, EprSocket, Event, NodeContext, Qubit, clifford
 from qinet.errors import ConfigError, ProtocolError
 from qinet.network.manager import EntanglementNetwork
 from qinet.rng import RngTree
@@ -213,6 +213,7 @@ class _Book:
             self.done_ps.append(ctx.now_ps)
 
 
+@clifford
 def _grover_a(ctx: NodeContext, *, peer: str, rounds: int, marked: tuple[int, int],
               book: _Book) -> Generator[Event, Any, int]:
     """Module A (qubit c, the CZs' control): ``rounds`` searches."""
@@ -234,6 +235,7 @@ def _grover_a(ctx: NodeContext, *, peer: str, rounds: int, marked: tuple[int, in
     return rounds
 
 
+@clifford
 def _grover_b(ctx: NodeContext, *, peer: str, rounds: int, marked: tuple[int, int],
               book: _Book) -> Generator[Event, Any, int]:
     """Module B (qubit t, the CZs' target)."""
@@ -255,6 +257,7 @@ def _grover_b(ctx: NodeContext, *, peer: str, rounds: int, marked: tuple[int, in
     return rounds
 
 
+@clifford
 def _ghz_a(ctx: NodeContext, *, peer: str, rounds: int, size: int,
            book: _Book) -> Generator[Event, Any, int]:
     for k in range(rounds):
@@ -268,6 +271,7 @@ def _ghz_a(ctx: NodeContext, *, peer: str, rounds: int, size: int,
     return rounds
 
 
+@clifford
 def _ghz_b(ctx: NodeContext, *, peer: str, rounds: int, size: int,
            book: _Book) -> Generator[Event, Any, int]:
     for k in range(rounds):
@@ -302,6 +306,8 @@ class TwoModuleResult:
         elapsed_s: simulated time until the last read-out.
         states: each round's density matrix before the read-out (density-matrix backend,
             at most six qubits; empty otherwise), qubits A's then B's.
+        pairs_discarded: pairs the socket threw away below its minimum fidelity (each
+            replaced by a further pair).
     """
 
     circuit: str
@@ -316,6 +322,7 @@ class TwoModuleResult:
     rounds_per_s: float
     elapsed_s: float
     states: tuple[NDArray[np.complex128], ...] = ()
+    pairs_discarded: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +357,8 @@ class TwoModuleSession:
             success_rate_error=float(np.sqrt(rate * (1 - rate) / n)) if n else nan,
             pair_fidelity_mean=self.socket.record().fidelity_mean,
             pairs_used=self.a.pairs_used, rounds_per_s=n / elapsed_s if n and elapsed_s
-            else nan, elapsed_s=elapsed_s, states=tuple(book.states))
+            else nan, elapsed_s=elapsed_s, states=tuple(book.states),
+            pairs_discarded=self.socket.record().discarded)
 
 
 def _basis(bits: tuple[int, ...]) -> NDArray[np.complex128]:

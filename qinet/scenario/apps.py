@@ -1,5 +1,6 @@
 """Application demands (``kind: app``) made runnable: one runtime of node programs on the
-scenario's network and timeline (``teleport``, ``cnot``, ``cz``), and the applications
+scenario's network and timeline (``teleport``, ``cnot``, ``cz``, ``grover``,
+``ghz-modules``), and the applications
 computed from the pairs the network delivers (``chsh-randomness``, ``ghz``,
 ``secret-sharing``, ``circuit``).
 
@@ -49,6 +50,7 @@ from qinet.apps.crypto import (
     run_signatures,
     signature_parameters,
 )
+from qinet.apps.dqc import TwoModuleResult, TwoModuleSession, setup_two_module
 from qinet.apps.durations import OperationTimes
 from qinet.apps.ghz import GhzResult, simulate_ghz
 from qinet.apps.nonlocal_gates import NonlocalGateResult, NonlocalGateSession, setup_nonlocal_gate
@@ -66,10 +68,12 @@ from qinet.scenario.schema_apps import (
     ChshAppDemand,
     CircuitAppDemand,
     ClockSyncAppDemand,
-    GateAppDemand,
     GhzAppDemand,
+    GhzModulesAppDemand,
+    GroverAppDemand,
     PairAppDemand,
     PhaseSensingAppDemand,
+    ProgramAppDemand,
     SecretSharingAppDemand,
     SignaturesAppDemand,
     TeleportAppDemand,
@@ -290,8 +294,8 @@ class AppRecord:
     """
 
     index: int
-    spec: TeleportAppDemand | GateAppDemand | PairAppDemand
-    result: TeleportResult | NonlocalGateResult | PairAppResult
+    spec: ProgramAppDemand | PairAppDemand
+    result: TeleportResult | NonlocalGateResult | TwoModuleResult | PairAppResult
 
 
 class ScenarioApps:
@@ -311,19 +315,29 @@ class ScenarioApps:
                  rng: RngTree) -> None:
         self.runtime = AppRuntime(network, rng=rng, stop_when_done=False)
         self._operation_times(scenario)
-        self.sessions: list[tuple[int, TeleportAppDemand | GateAppDemand,
-                                  TeleportSession | NonlocalGateSession]] = []
+        self.sessions: list[tuple[int, ProgramAppDemand,
+                                  TeleportSession | NonlocalGateSession
+                                  | TwoModuleSession]] = []
         for i, demand in enumerate(scenario.demands):
-            if not isinstance(demand, TeleportAppDemand | GateAppDemand):
+            if not isinstance(demand, ProgramAppDemand):
                 continue
             a, b = demand.between
             inputs = rng.generator(f"demand/{i}/inputs")
-            session: TeleportSession | NonlocalGateSession
+            session: TeleportSession | NonlocalGateSession | TwoModuleSession
             try:
                 if isinstance(demand, TeleportAppDemand):
                     session = setup_teleportation(
                         self.runtime, a, b, min_fidelity=demand.min_fidelity,
                         states=input_states(demand.input, demand.count, inputs))
+                elif isinstance(demand, GroverAppDemand):
+                    session = setup_two_module(
+                        self.runtime, a, b, circuit="grover", rounds=demand.count,
+                        marked=demand.marked, min_fidelity=demand.min_fidelity)
+                elif isinstance(demand, GhzModulesAppDemand):
+                    session = setup_two_module(
+                        self.runtime, a, b, circuit="ghz", rounds=demand.count,
+                        qubits_per_module=demand.qubits_per_module,
+                        min_fidelity=demand.min_fidelity)
                 else:
                     session = setup_nonlocal_gate(
                         self.runtime, a, b, gate=demand.app, rounds=demand.count, rng=inputs,
@@ -344,7 +358,7 @@ class ScenarioApps:
         """Give each node the durations its program demands name (one set per node)."""
         given: dict[str, tuple[int, OperationTimes]] = {}
         for i, demand in enumerate(scenario.demands):
-            if not isinstance(demand, TeleportAppDemand | GateAppDemand):
+            if not isinstance(demand, ProgramAppDemand):
                 continue
             for node, spec in demand.operation_times.items():
                 where = f"demands[{i}].operation_times.{node}"
@@ -365,7 +379,7 @@ class ScenarioApps:
     def of(cls, scenario: schema.Scenario, network: EntanglementNetwork,
            rng: RngTree) -> ScenarioApps | None:
         """The scenario's applications, or ``None`` when it asks for none."""
-        if not any(isinstance(d, TeleportAppDemand | GateAppDemand | PairAppDemand)
+        if not any(isinstance(d, ProgramAppDemand | PairAppDemand)
                    for d in scenario.demands):
             return None
         return cls(scenario, network, rng)

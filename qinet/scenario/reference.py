@@ -119,12 +119,17 @@ demands:
      "node programs run over the pairs the network delivers (docs/apps.md). `teleport` "
      "sends `count` single-qubit states from the first node to the second; `cnot` and "
      "`cz` make `count` non-local gates by gate teleportation, the control at the first "
-     "node. Each asks the network for `count` pairs. Reported under `apps` in the run's "
-     "JSON (docs/metrics.md).",
-     (schema_apps.TeleportAppDemand, schema_apps.GateAppDemand), """\
+     "node. `grover` runs Grover's search with one qubit at each node (two teleported "
+     "CZs, two pairs a search) and `ghz-modules` a GHZ state over both nodes' qubits "
+     "(one teleported CNOT). Each asks the network for its pairs, and replaces those "
+     "below `min_fidelity`. Reported under `apps` in the run's JSON (docs/metrics.md).",
+     (schema_apps.TeleportAppDemand, schema_apps.GateAppDemand,
+      schema_apps.GroverAppDemand, schema_apps.GhzModulesAppDemand,
+      schema_apps.OperationTimesSpec), """\
 demands:
   - {kind: app, app: teleport, between: [alice, bob], count: 1000, input: haar}
-  - {kind: app, app: cnot, between: [alice, bob], count: 200, inputs: choi}
+  - {kind: app, app: cnot, between: [alice, bob], count: 200, inputs: choi,
+     operation_times: {alice: {two_qubit_gate: 100 us, measurement: 300 us}}}
 """),
     ("Applications on delivered pairs", "Entries of `demands` with `kind: app` computed "
      "from the pairs the network delivers, at the run's end (docs/apps.md). "

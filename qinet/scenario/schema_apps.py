@@ -75,6 +75,34 @@ class GateAppDemand(_ProgramAppDemand):
                             "computational states in turn) or haar (random product states)")
 
 
+class GroverAppDemand(_ProgramAppDemand):
+    """Grover's search on two qubits, one at each node (module), both CZs teleported
+    (Main et al. 2025)."""
+
+    app: Literal["grover"] = Field(
+        description="grover: two-module Grover search with teleported CZs")
+    count: Annotated[int, Field(ge=1, le=10**6)] = Field(
+        100, description="searches run, one after the other; two pairs each")
+    marked: tuple[Annotated[int, Field(ge=0, le=1)], Annotated[int, Field(ge=0, le=1)]] = Field(
+        (1, 1), description="the item searched for: the first node's bit, the second's")
+
+
+class GhzModulesAppDemand(_ProgramAppDemand):
+    """A GHZ state over two modules: the first node's qubits, then the second's, joined by
+    one teleported CNOT."""
+
+    app: Literal["ghz-modules"] = Field(
+        description="ghz-modules: a GHZ state over two modules joined by a teleported CNOT")
+    count: Annotated[int, Field(ge=1, le=10**6)] = Field(
+        100, description="GHZ states made, one after the other; one pair each")
+    qubits_per_module: Annotated[int, Field(ge=1, le=3)] = Field(
+        2, description="qubits of the GHZ state at each node")
+
+
+ProgramAppDemand = TeleportAppDemand | GateAppDemand | GroverAppDemand | GhzModulesAppDemand
+"""The applications run as node programs on the scenario's runtime."""
+
+
 SignedTimeS = Annotated[float, *_quantity("time_s")]
 """A time with its unit that may be negative (a clock's offset)."""
 
@@ -318,7 +346,8 @@ PairAppDemand = (ChshAppDemand | GhzAppDemand | SecretSharingAppDemand | Circuit
                  | PhaseSensingAppDemand | ClockSyncAppDemand)
 """The applications computed from the delivered pairs' states at the run's end."""
 
-AppDemand = Annotated[TeleportAppDemand | GateAppDemand | ChshAppDemand | GhzAppDemand
+AppDemand = Annotated[TeleportAppDemand | GateAppDemand | GroverAppDemand
+                      | GhzModulesAppDemand | ChshAppDemand | GhzAppDemand
                       | SecretSharingAppDemand | CircuitAppDemand | AuthenticationAppDemand
                       | BlindAppDemand | SignaturesAppDemand | PhaseSensingAppDemand
                       | ClockSyncAppDemand, Field(discriminator="app")]

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qinet.analysis.app_metrics import AppMetrics
@@ -155,3 +156,35 @@ def test_discarded_pairs_are_replaced_and_reported():
     assert app.completed == app.pairs_used == 100
     assert app.pairs_discarded > 0
     assert app.pair_fidelity_mean >= 0.9
+
+
+def test_two_module_circuits_run_in_a_scenario_on_their_closed_forms():
+    # Clifford programs only: the stabilizer backend, one trajectory a round, so the
+    # mean readings are held to F^2 + (1 - F)^2/3 and F at 5 sigma of n
+    n = 400
+    scenario = load_scenario(chain_scenario(1, length_km=1.0, raw_fidelity=0.95,
+                                            t2="1e9 s", duration="10 s", demands=[
+        {"kind": "app", "app": "grover", "between": ["n0", "n1"], "count": n,
+         "marked": [0, 1]},
+        {"kind": "app", "app": "ghz-modules", "between": ["n0", "n1"], "count": n,
+         "qubits_per_module": 3}]))
+    sim = Simulation(scenario)
+    grover, ghz = summarize(sim.run()).apps
+    assert sim.apps.runtime.state_backend == "stabilizer"
+    assert (grover.app, grover.inputs, grover.completed, grover.pairs_used) == (
+        "grover", "marked 01", n, 2 * n)
+    assert (ghz.app, ghz.inputs, ghz.completed, ghz.pairs_used) == (
+        "ghz-modules", "6 qubits", n, n)
+    f = grover.pair_fidelity_mean
+    p = f**2 + (1 - f) ** 2 / 3
+    assert abs(grover.fidelity_mean - p) < 5 * np.sqrt(p * (1 - p) / n)
+    g = ghz.pair_fidelity_mean
+    assert abs(ghz.fidelity_mean - g) < 5 * np.sqrt(g * (1 - g) / n)
+    # the read-outs of a GHZ state are all equal whatever its Z-type errors
+    assert ghz.fidelity_estimate >= ghz.fidelity_mean
+
+
+def test_a_grover_demand_refuses_a_field_it_does_not_take():
+    with pytest.raises(ConfigError, match="qubits_per_module"):
+        load_scenario(chain_scenario(1, demands=[
+            {"kind": "app", "app": "grover", "between": ["n0", "n1"], "qubits_per_module": 2}]))
