@@ -432,13 +432,9 @@ class LiveNetwork:
     def _share_links(self) -> None:
         """Share every link two or more requests use by their priorities: set each
         request's demand target so that it takes no more than its allowance of the
-        link's pairs before the next tick (:mod:`qinet.service.eaas.sharing`).
-
-        Then restart the parked memory pairs of every link some request still waits on:
-        the network layer resumes a rated demand's parked memory pairs only when a
-        request arrives after all earlier ones were covered, so a demand that has
-        fallen behind (requests waiting that no pair in play covers) would otherwise
-        keep running on the memory pairs still attempting, short of the link's rate.
+        link's pairs before the next tick (:mod:`qinet.service.eaas.sharing`), and
+        restart the memory pairs parked at an allowance (a demand that falls behind
+        its requests restarts its own: :mod:`qinet.network.supply`).
         """
         now = self.timeline.now_ps
         by_link: dict[frozenset[str], list[LiveRequest]] = {}
@@ -448,18 +444,14 @@ class LiveNetwork:
                     by_link.setdefault(key, []).append(request)
         limits: dict[str, float] = {}
         limited: set[frozenset[str]] = set()
-        starved: dict[frozenset[str], int] = {}
         for key, users in by_link.items():
             in_play = {r.id: self._in_play(r, key) for r in users}
             waiting = {r.id: float((r.route.log.requests_by(now) or 0)
                                    - r.route.log.delivered - in_play[r.id]) for r in users}
-            wanted = sum(max(0, math.ceil(w)) for w in waiting.values())
             # behind: waiting for more than the latency explains (twice the requests
             # of one latency, plus two); only those claim more than they took
             behind = {r.id: max(0.0, waiting[r.id] - 2.0 * r.rate_hz * r.estimate.latency_s
                                 - 2.0) for r in users}
-            if wanted:
-                starved[key] = wanted
             if len(users) < 2:
                 self._shares.pop(key, None)
                 continue
@@ -480,13 +472,9 @@ class LiveNetwork:
                 cap = request.route.log.delivered + math.floor(limits[request.id])
                 target = cap if target is None else min(target, cap)
             request.route.protocol.supply.target = target
-        # memory pairs parked at an allowance try again under the new ones, and as many
-        # as the requests wait for on a link that fell behind
+        # memory pairs parked at an allowance try again under the new ones
         for key in limited | self._limited:
             self.network.schedulers[key].resume()
-        for key, wanted in starved.items():
-            if key not in limited:
-                self.network.schedulers[key].resume(wanted)
         self._limited = limited
 
     def _collect(self, request: LiveRequest) -> None:
