@@ -40,3 +40,26 @@ def test_plot_sweep_returns_the_plotted_numbers_and_draws_the_figure(tmp_path: P
     with pytest.raises(ConfigError) as info:
         qinet.plot_sweep(tmp_path, x="seed", y="demands[0].rate_hz", out=tmp_path / "f.jpg")
     assert info.value.field == "out"
+
+
+def test_the_command_line_zips_axes_and_records_the_command(tmp_path: Path) -> None:
+    from qinet.cli.main import main
+    from qinet.sweep import MANIFEST, SweepManifest, load_results
+
+    args = ["sweep", "metro-link", "--zip", "links[0].length=10km,30km", "--zip",
+            "links[0].visibility=0.9,0.95", "--set", "seed=1..2", "--duration", "30 ms",
+            "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    table, manifest = load_results(tmp_path)
+    assert isinstance(manifest, SweepManifest)
+    assert (tmp_path / MANIFEST).is_file()
+    assert manifest.params == ("links[0].length", "links[0].visibility", "seed")
+    assert manifest.units == {"links[0].length": "km"}
+    assert manifest.base["duration"] == "30 ms"
+    # the recorded command is the one that was run
+    assert manifest.command == ("qinet sweep metro-link --zip 'links[0].length=10km,30km' "
+                                "--zip 'links[0].visibility=0.9,0.95' --set seed=1..2 "
+                                "--duration '30 ms'")
+    assert table["links[0].length"].tolist() == [10.0, 10.0, 30.0, 30.0]
+    assert main(["sweep", "metro-link", "--zip", "seed=1,2", "--zip", "links[0].length=1km",
+                 "--out", str(tmp_path / "bad")]) == 2
