@@ -327,6 +327,7 @@ def _hop(row: Mapping[str, Any], scenario: Scenario, ends: frozenset[Any]) -> fl
     """The fibre loss (dB) of the link between ``ends`` in this run: its length from the
     run's own record, its attenuation from the scenario or from a swept column."""
     from qinet.scenario.hardware import fibre_of
+    from qinet.scenario.schema import _FibreSpan
 
     length = None
     for kind in ("links", "qkd_links"):
@@ -340,9 +341,10 @@ def _hop(row: Mapping[str, Any], scenario: Scenario, ends: frozenset[Any]) -> fl
             break
     spec = next((i for i, link in enumerate(scenario.links) if frozenset(link.between) == ends),
                 None)
-    if length is None or spec is None:
-        return None
-    fibre = getattr(scenario.links[spec], "fibre", None)  # free-space links have none
+    link = scenario.links[spec] if spec is not None else None
+    if length is None or not isinstance(link, _FibreSpan):
+        return None  # a free-space link: its loss is no fibre's
+    fibre = link.fibre
     for swept in (f"links[{spec}].fibre", "links[*].fibre"):
         if isinstance(row.get(swept), str):
             fibre = row[swept]
