@@ -199,3 +199,15 @@ def test_qinet_plot_on_a_real_sweep(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "--y: no column 'bogus'" in err
     assert "demands[0].rate_hz" in err
+
+
+def test_a_free_space_link_gets_no_fibre_bound():
+    from qinet.scenario import preset_path
+
+    table = _table(hues=("x",))
+    for end, name in (("qkd_links[0].between[0]", "micius"),
+                      ("qkd_links[0].between[1]", "xinglong")):
+        table[end] = name
+    data = plot_data(table, x="links.length", y="secret_key_rate_bps", params=PARAMS,
+                     scenario=load_scenario(preset_path("micius-downlink")))
+    assert data.bounds == ()
