@@ -34,7 +34,7 @@ codes of :mod:`~qinet.qkd.postprocessing.ldpc_codes` at 2^17-bit frames it decod
 5-7 % fewer syndrome bits than the compiled self-corrected min-sum decoder
 (:class:`MinSumDecoder`: φ replaced by the smallest input magnitude scaled by α =
 :data:`MIN_SUM_SCALE`, inputs whose sign flipped since the previous iteration erased; V.
-Savin, IEEE ISIT 2008, 1), in 40-60 % of its iterations; min-sum is kept as the
+Savin, IEEE ISIT 2008, 1), in 40-55 % of its iterations; min-sum is kept as the
 reference it is measured against. Decoders with different schedules do not make
 identical decisions on every frame, but each finds the true error pattern on the frames
 it decodes (the tests hold them to that and to the same frame error rate).
@@ -425,10 +425,10 @@ class LayeredSumProductDecoder(_CompiledDecoder):
 
     :func:`qinet.qkd.postprocessing._compiled._layered_sum_product`: the check update of
     :class:`SyndromeDecoder` (φ from the same table) with every row its own layer, one
-    frame at a time, each frame stopping as soon as its syndrome is met. Fully layered
-    it needs about 40 % of the iterations self-corrected min-sum needs on these codes at
-    the same syndrome length, and decodes at 5-7 % fewer syndrome bits (measured at
-    2^17-bit frames, QBER 2-5 %; ``benchmarks/postprocessing_throughput.py``). The same
+    frame at a time, each frame stopping as soon as its syndrome is met. On these codes
+    it needs 40-55 % of the iterations self-corrected min-sum needs at the same syndrome
+    length (f 1.15-1.20), and decodes at 5-7 % fewer syndrome bits (8 frames of 2^17
+    bits per QBER of 2-5 %; ``benchmarks/postprocessing_throughput.py --decoders``). The same
     interface as :class:`SyndromeDecoder`; needs numba. After each call
     :attr:`iterations` holds the iterations each frame ran.
 
