@@ -311,10 +311,20 @@ def _unit_and_range(info: FieldInfo) -> tuple[str, str]:
         parts += [f"at least {m.min_length} {'entry' if m.min_length == 1 else 'entries'}"
                   for m in own if isinstance(m, annotated_types.MinLen)]
     elif origin is tuple:
-        parts = [f"{len(typing.get_args(leaf))} node names"]
+        members = [_leaf(a) for a in typing.get_args(leaf)]
+        what = ("node names" if all(m is str for m in members)
+                else "integers" if all(m is int for m in members) else "values")
+        parts = [f"{len(members)} {what}"]
     elif origin is dict:
-        numbers = typing.get_args(leaf)[1] in (float, int)
-        parts = ["names mapped to numbers" if numbers else "names mapped to hardware kinds"]
+        value = _leaf(typing.get_args(leaf)[1])
+        if value in (float, int):
+            parts = ["names mapped to numbers"]
+        elif value is str:
+            parts = ["names mapped to names"]
+        elif isinstance(value, type) and issubclass(value, BaseModel):
+            parts = [f"names mapped to {value.__name__} entries"]
+        else:
+            parts = ["names mapped to hardware kinds"]
     else:
         parts = [_allowed(info.annotation, quantity, items)]
     if typing.get_origin(info.annotation) in (typing.Union, types.UnionType) and (
