@@ -13,7 +13,7 @@ analysis (:class:`RelaySecurity`) sets the key and its length for :func:`run_rel
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,20 @@ CLASSES = ("signal", "decoy", "vacuum")
 
 EVENT_CHUNK = 1 << 21
 """Events processed at once: bounds the memory of a long run, not its results' law."""
+
+
+def check_relay_optics(detection_window_s: float, misalignment: float) -> None:
+    """Charlie's gate width is positive and ``e_d`` lies in [0, 1/2]: every relay link's checks.
+
+    Examples:
+        >>> check_relay_optics(0.0, 0.01)
+        Traceback (most recent call last):
+        ...
+        qinet.errors.ConfigError: detection_window_s: must be positive, got 0.0
+    """
+    if not detection_window_s > 0.0:
+        raise ConfigError("detection_window_s", f"must be positive, got {detection_window_s}")
+    check_misalignment(misalignment)
 
 
 def check_decoy_sources(alice: WeakCoherentSource, bob: WeakCoherentSource) -> None:
@@ -124,10 +138,7 @@ class RelayLink(RelayArms):
 
     def __post_init__(self) -> None:
         check_decoy_sources(self.alice_source, self.bob_source)
-        if not self.detection_window_s > 0.0:
-            raise ConfigError("detection_window_s",
-                              f"must be positive, got {self.detection_window_s}")
-        check_misalignment(self.misalignment)
+        check_relay_optics(self.detection_window_s, self.misalignment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,15 +205,84 @@ def run_relay(link: RelayLink, pulses: int, *, protocol: str,
     check_run_arguments(pulses, block_size, epsilon_sec, epsilon_cor, distill_options)
     events = simulate(link, pulses, rng=rng.generator(f"{protocol}/channel"))
     sec = security(link, events, epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor)
-    keys = distill_in_blocks(events.alice_bit[sec.key], events.bob_bit[sec.key], rng=rng,
-                             stream=protocol, block_size=block_size, epsilon_sec=epsilon_sec,
-                             epsilon_cor=epsilon_cor, key_length=sec.key_length,
+    return distil_relay_key(
+        events.alice_bit[sec.key], events.bob_bit[sec.key], link=link, pulses=pulses,
+        protocol=protocol, rng=rng, block_size=block_size, epsilon_sec=epsilon_sec,
+        epsilon_cor=epsilon_cor, key_length=sec.key_length, distill_options=distill_options,
+        detections=int(events.alice_bit.size), qber=sec.qber, gains=sec.gains,
+        estimates=sec.estimates, asymptotic_bits_per_pulse=sec.asymptotic_bits_per_pulse)
+
+
+def distil_relay_key(alice_bit: NDArray[np.uint8], bob_bit: NDArray[np.uint8], *,
+                     link: RelayArms, pulses: int, protocol: str, rng: RngTree,
+                     block_size: int, epsilon_sec: float, epsilon_cor: float,
+                     key_length: KeyLength, distill_options: Mapping[str, Any] | None,
+                     detections: int, qber: dict[str, float], gains: dict[str, float],
+                     estimates: dict[str, float], asymptotic_bits_per_pulse: float
+                     ) -> QkdRunResult:
+    """Distil the sifted key block by block and record the run: every relay runner's end.
+
+    The blocks take the random streams ``<protocol>/block-<i>/...``, Alice's bits the
+    reference of each; the sifted bits are the key bits handed in, the transmittance the
+    link's fibres Alice→Bob.
+    """
+    keys = distill_in_blocks(alice_bit, bob_bit, rng=rng, stream=protocol,
+                             block_size=block_size, epsilon_sec=epsilon_sec,
+                             epsilon_cor=epsilon_cor, key_length=key_length,
                              distill_options=distill_options)
     return QkdRunResult(
-        protocol=protocol, pulses=pulses, detections=int(events.alice_bit.size),
-        sifted_bits=int(np.count_nonzero(sec.key)), qber=sec.qber, gains=sec.gains,
-        estimates=sec.estimates, asymptotic_bits_per_pulse=sec.asymptotic_bits_per_pulse,
+        protocol=protocol, pulses=pulses, detections=detections,
+        sifted_bits=int(alice_bit.size), qber=qber, gains=gains, estimates=estimates,
+        asymptotic_bits_per_pulse=asymptotic_bits_per_pulse,
         transmittance=link.transmittance, **keys.result_fields())
+
+
+def counted_key(alice_bits: NDArray[np.uint8], bob_bits: NDArray[np.uint8],
+                counts: NDArray[np.int64], rng: np.random.Generator
+                ) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """Both ends' raw key from click counts per configuration, in a random time order.
+
+    Configuration ``c`` gives ``counts[c]`` key bits ``(alice_bits[c], bob_bits[c])``;
+    the pulses were independent, so a uniformly random permutation of the grouped bits
+    is their order in time.
+
+    Examples:
+        >>> a, b = counted_key(np.array([0, 1], dtype=np.uint8),
+        ...                    np.array([0, 0], dtype=np.uint8), np.array([2, 1]),
+        ...                    np.random.default_rng(0))
+        >>> sorted(a.tolist()), b.tolist()
+        ([0, 0, 1], [0, 0, 0])
+    """
+    alice = np.repeat(alice_bits, counts)
+    bob = np.repeat(bob_bits, counts)
+    order = rng.permutation(alice.size)
+    return alice[order], bob[order]
+
+
+def error_rate(alice_bit: NDArray[np.uint8], bob_bit: NDArray[np.uint8]) -> float:
+    """Share of positions where the two keys differ; 0 for empty keys.
+
+    Examples:
+        >>> error_rate(np.array([0, 1], dtype=np.uint8), np.array([1, 1], dtype=np.uint8))
+        0.5
+    """
+    return float(np.mean(alice_bit != bob_bit)) if alice_bit.size else 0.0
+
+
+def pair_gains(labels: Sequence[str], clicks: NDArray[np.int64], sent: NDArray[np.int64]
+               ) -> dict[str, float]:
+    """Clicks per pulse pair of each (Alice's class, Bob's class), keyed ``"<a>/<b>"``.
+
+    ``clicks[i, k]`` may hold more axes (one per detector): they are summed. A class pair
+    with no pulse pairs has gain 0.
+
+    Examples:
+        >>> pair_gains(("x", "y"), np.array([[1, 0], [2, 4]]), np.array([[4, 0], [8, 8]]))
+        {'x/x': 0.25, 'x/y': 0.0, 'y/x': 0.25, 'y/y': 0.5}
+    """
+    n = len(labels)
+    return {f"{labels[i]}/{labels[k]}": float(clicks[i, k].sum() / max(sent[i, k], 1))
+            for i in range(n) for k in range(n)}
 
 
 def check_run_arguments(pulses: int, block_size: int, epsilon_sec: float,

@@ -68,15 +68,24 @@ from scipy.stats import binom
 from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
-from qinet.qkd._checks import check_misalignment, check_open_probability, check_whole_number
+from qinet.qkd._checks import check_open_probability, check_whole_number
 from qinet.qkd.bounds import F_EC, binary_entropy
 from qinet.qkd.four_phase_tf_bounds import (
     cauchy_schwarz_phase_errors,
     four_phase_gain_and_qber,
     photon_pair_yields,
 )
-from qinet.qkd.protocols._blocks import distill_in_blocks, phase_error_key_length
-from qinet.qkd.protocols._two_senders import RelayArms, check_run_arguments, count_bounds
+from qinet.qkd.protocols._blocks import phase_error_key_length
+from qinet.qkd.protocols._two_senders import (
+    RelayArms,
+    check_relay_optics,
+    check_run_arguments,
+    count_bounds,
+    counted_key,
+    distil_relay_key,
+    error_rate,
+    pair_gains,
+)
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.rng import RngTree
 
@@ -128,10 +137,7 @@ non-negative numbers, got [0.2, 0.1]
     yield_cutoff: int = 6
 
     def __post_init__(self) -> None:
-        if not self.detection_window_s > 0.0:
-            raise ConfigError("detection_window_s",
-                              f"must be positive, got {self.detection_window_s}")
-        check_misalignment(self.misalignment)
+        check_relay_optics(self.detection_window_s, self.misalignment)
         if not 0.0 < self.code_intensity < 1.0:
             raise ConfigError("code_intensity", f"must lie in (0, 1), got {self.code_intensity}")
         check_open_probability("code_probability", self.code_probability)
@@ -259,13 +265,12 @@ def simulate_four_phase(link: FourPhaseLink, pulses: int, *, rng: np.random.Gene
             decoy_clicks[i, k] = hits[:2]
     cells = np.indices((2, 2, 2)).reshape(3, -1)
     counts = code_clicks.ravel() if keys else np.zeros(8, dtype=np.int64)
-    alice = np.repeat(cells[0].astype(np.uint8), counts)
-    bob = np.repeat((cells[1] ^ cells[2]).astype(np.uint8), counts)  # Bob flips on detector 1
-    order = rng.permutation(alice.size)
+    # Bob flips on detector 1
+    alice, bob = counted_key(cells[0].astype(np.uint8), (cells[1] ^ cells[2]).astype(np.uint8),
+                             counts, rng)
     return FourPhaseEvents(pulses=pulses, code_sent=code_sent.astype(np.int64),
                            code_clicks=code_clicks, decoy_sent=decoy_sent.astype(np.int64),
-                           decoy_clicks=decoy_clicks, alice_bit=alice[order],
-                           bob_bit=bob[order])
+                           decoy_clicks=decoy_clicks, alice_bit=alice, bob_bit=bob)
 
 
 def yield_upper_bounds(intensities: Sequence[float], q_lower: NDArray[np.float64],
@@ -408,31 +413,24 @@ def run_four_phase(link: FourPhaseLink, pulses: int, *, rng: RngTree,
     ev = simulate_four_phase(link, pulses, rng=rng.generator("four-phase/channel"))
     est = four_phase_estimates(link, ev, epsilon_sec=epsilon_sec)
     n_key = ev.alice_bit.size
-    qber = float(np.mean(ev.alice_bit != ev.bob_bit)) if n_key else 0.0
+    qber = error_rate(ev.alice_bit, ev.bob_bit)
     # CAL 2019, Eq. 4, on the measured statistics: per pulse pair sent
     asymptotic = n_key / pulses * (1.0 - float(binary_entropy(est.phase_error_point))
                                    - F_EC * float(binary_entropy(qber)))
-    keys = distill_in_blocks(ev.alice_bit, ev.bob_bit, rng=rng, stream="four-phase",
-                             block_size=block_size, epsilon_sec=epsilon_sec,
-                             epsilon_cor=epsilon_cor,
-                             key_length=phase_error_key_length(
-                                 est.phase_error_upper, epsilon_sec=epsilon_sec,
-                                 epsilon_cor=epsilon_cor),
-                             distill_options=distill_options)
-    d = len(link.decoy_intensities)
-    gains = {f"decoy{i}/decoy{k}": float(ev.decoy_clicks[i, k].sum()
-                                          / max(ev.decoy_sent[i, k], 1))
-             for i in range(d) for k in range(d)}
+    gains = pair_gains([f"decoy{i}" for i in range(len(link.decoy_intensities))],
+                       ev.decoy_clicks, ev.decoy_sent)
     gains["code"] = float(n_key / max(ev.code_pairs, 1))
     y = est.yield_upper.max(axis=0)
-    return QkdRunResult(
-        protocol="four-phase", pulses=pulses,
-        detections=int(n_key + ev.decoy_clicks.sum()), sifted_bits=int(n_key),
+    return distil_relay_key(
+        ev.alice_bit, ev.bob_bit, link=link, pulses=pulses, protocol="four-phase", rng=rng,
+        block_size=block_size, epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
+        key_length=phase_error_key_length(est.phase_error_upper, epsilon_sec=epsilon_sec,
+                                          epsilon_cor=epsilon_cor),
+        distill_options=distill_options, detections=int(n_key + ev.decoy_clicks.sum()),
         qber={"Z": qber}, gains=gains,
         estimates={"y00_upper": float(y[0, 0]), "y11_upper": float(y[1, 1]),
                    "y02_upper": float(y[0, 2]), "y20_upper": float(y[2, 0]),
                    "phase_errors_per_pair_upper": est.phase_errors_per_pair_upper,
                    "phase_error_upper": est.phase_error_upper,
                    "phase_error": est.phase_error_point},
-        asymptotic_bits_per_pulse=max(asymptotic, 0.0), transmittance=link.transmittance,
-        **keys.result_fields())
+        asymptotic_bits_per_pulse=max(asymptotic, 0.0))

@@ -55,10 +55,19 @@ from numpy.typing import NDArray
 from qinet.errors import ConfigError
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre
-from qinet.qkd._checks import check_misalignment, check_open_probability
+from qinet.qkd._checks import check_open_probability
 from qinet.qkd.bounds import F_EC, binary_entropy
-from qinet.qkd.protocols._blocks import distill_in_blocks, phase_error_key_length
-from qinet.qkd.protocols._two_senders import RelayArms, check_run_arguments, count_bounds
+from qinet.qkd.protocols._blocks import phase_error_key_length
+from qinet.qkd.protocols._two_senders import (
+    RelayArms,
+    check_relay_optics,
+    check_run_arguments,
+    count_bounds,
+    counted_key,
+    distil_relay_key,
+    error_rate,
+    pair_gains,
+)
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.qkd.sns_tf_bounds import sns_z_statistics
 from qinet.rng import RngTree
@@ -101,10 +110,7 @@ class SnsLink(RelayArms):
     aopp: bool = True
 
     def __post_init__(self) -> None:
-        if not self.detection_window_s > 0.0:
-            raise ConfigError("detection_window_s",
-                              f"must be positive, got {self.detection_window_s}")
-        check_misalignment(self.misalignment)
+        check_relay_optics(self.detection_window_s, self.misalignment)
         if not self.z_intensity > 0.0:
             raise ConfigError("z_intensity", f"must be positive, got {self.z_intensity}")
         check_open_probability("send_probability", self.send_probability)
@@ -219,14 +225,13 @@ def simulate_sns(link: SnsLink, pulses: int, *, rng: np.random.Generator) -> Sns
     matched = int(rng.binomial(x_sent[1, 1], link.phase_window_rad / math.pi))
     right, wrong = matched_click_probabilities(link)
     _, matched_errors, _ = rng.multinomial(matched, [right, wrong, 1.0 - right - wrong])
-    alice = np.repeat(np.array([0, 0, 1, 1], dtype=np.uint8), z_clicks.ravel())
-    bob = np.repeat(np.array([1, 0, 1, 0], dtype=np.uint8), z_clicks.ravel())
-    order = rng.permutation(alice.size)
+    alice, bob = counted_key(np.array([0, 0, 1, 1], dtype=np.uint8),
+                             np.array([1, 0, 1, 0], dtype=np.uint8), z_clicks.ravel(), rng)
     return SnsEvents(pulses=pulses, z_pairs=int(z_sent.sum()),
                      z_sent=z_sent.astype(np.int64), z_clicks=z_clicks.astype(np.int64),
                      x_sent=x_sent.astype(np.int64), x_clicks=x_clicks.astype(np.int64),
                      matched=matched, matched_errors=int(matched_errors),
-                     alice_bit=alice[order], bob_bit=bob[order])
+                     alice_bit=alice, bob_bit=bob)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,8 +336,7 @@ def run_sns(link: SnsLink, pulses: int, *, rng: RngTree, block_size: int = 1_000
     # untagged Z-window clicks, from each end's single-photon yield: per Z pulse pair
     untag_b = eps * (1 - eps) * mu * math.exp(-mu) * est.s1_bob  # Bob sends: his bit 0
     untag_a = eps * (1 - eps) * mu * math.exp(-mu) * est.s1_alice  # Alice sends: Bob's 1
-    raw_errors = ev.alice_bit != ev.bob_bit
-    qber_raw = float(raw_errors.mean()) if raw_errors.size else 0.0
+    qber_raw = error_rate(ev.alice_bit, ev.bob_bit)
     if link.aopp:
         kept = odd_parity_pairs(ev.alice_bit, ev.bob_bit, rng.generator("sns/aopp"))
         n0 = float(ev.z_clicks[:, 1].sum())  # Bob sent: his bit 0
@@ -349,24 +353,19 @@ def run_sns(link: SnsLink, pulses: int, *, rng: RngTree, block_size: int = 1_000
         e_ph, e_point = est.e1_upper, est.e1_point
     share = min(1.0, untagged / kept.size) if kept.size else 0.0
     alice, bob = ev.alice_bit[kept], ev.bob_bit[kept]
-    qber = float(np.mean(alice != bob)) if kept.size else 0.0
+    qber = error_rate(alice, bob)
     asymptotic = (untagged * (1.0 - float(binary_entropy(min(e_point, 0.5))))
                   - F_EC * kept.size * float(binary_entropy(qber))) / pulses
-    keys = distill_in_blocks(alice, bob, rng=rng, stream="sns", block_size=block_size,
-                             epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
-                             key_length=phase_error_key_length(
-                                 e_ph, epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
-                                 secret_share=share),
-                             distill_options=distill_options)
-    gains = {f"{X_CLASSES[i]}/{X_CLASSES[j]}": float(ev.x_clicks[i, j] / max(ev.x_sent[i, j], 1))
-             for i in range(3) for j in range(3)}
+    gains = pair_gains(X_CLASSES, ev.x_clicks, ev.x_sent)
     gains["Z"] = float(ev.z_clicks.sum() / max(ev.z_pairs, 1))
-    return QkdRunResult(
-        protocol="sns", pulses=pulses, detections=int(ev.alice_bit.size + ev.x_clicks.sum()),
-        sifted_bits=int(kept.size),
+    return distil_relay_key(
+        alice, bob, link=link, pulses=pulses, protocol="sns", rng=rng, block_size=block_size,
+        epsilon_sec=epsilon_sec, epsilon_cor=epsilon_cor,
+        key_length=phase_error_key_length(e_ph, epsilon_sec=epsilon_sec,
+                                          epsilon_cor=epsilon_cor, secret_share=share),
+        distill_options=distill_options, detections=int(ev.alice_bit.size + ev.x_clicks.sum()),
         qber={"Z": qber, "Z_raw": qber_raw}, gains=gains,
         estimates={"s1_lower": (est.s1_alice + est.s1_bob) / 2.0, "s1": est.s1_point,
                    "e1_upper": est.e1_upper, "e1": est.e1_point,
                    "untagged_share_lower": share, "phase_error_upper": e_ph},
-        asymptotic_bits_per_pulse=max(asymptotic, 0.0), transmittance=link.transmittance,
-        **keys.result_fields())
+        asymptotic_bits_per_pulse=max(asymptotic, 0.0))
