@@ -59,8 +59,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from qinet.apps.nonlocal_gates import teleported_control, teleported_target
 from qinet.apps.sdk import AppRuntime, EprSocket, Event, NodeContext, Qubit, clifford
-from qinet.errors import ConfigError, ProtocolError
+from qinet.errors import ConfigError
 from qinet.network.manager import EntanglementNetwork
 from qinet.rng import RngTree
 
@@ -143,33 +144,6 @@ def _weights(value: ArrayLike, name: str) -> FloatArray:
     return w
 
 
-# -- the teleported gate as two sub-programs ------------------------------------------
-
-def teleported_control(ctx: NodeContext, peer: str, c: Qubit) -> Generator[Event, Any, None]:
-    """The control's side of one teleported gate on ``c`` (``yield from`` it)."""
-    half = yield ctx.pair(peer)
-    ctx.apply("cnot", c, half)
-    ctx.send(peer, (half.pair, ctx.measure(half)))
-    index, m2 = yield ctx.recv(peer)
-    if index != half.pair:
-        raise ProtocolError(f"the bit of pair {index} met pair {half.pair}")
-    if m2:
-        ctx.apply("z", c)
-
-
-def teleported_target(ctx: NodeContext, peer: str, t: Qubit,
-                      gate: str) -> Generator[Event, Any, None]:
-    """The target's side of one teleported ``gate`` (cnot or cz) on ``t``."""
-    half = yield ctx.pair(peer)
-    index, m1 = yield ctx.recv(peer)
-    if index != half.pair:
-        raise ProtocolError(f"the bit of pair {index} met pair {half.pair}")
-    if m1:
-        ctx.apply("x", half)
-    ctx.apply(gate, half, t)
-    ctx.send(peer, (half.pair, ctx.measure(half, basis="x")))
-
-
 # -- rounds: read the joint state when both modules are done, then read out ------------
 
 class _Book:
@@ -213,75 +187,79 @@ class _Book:
             self.done_ps.append(ctx.now_ps)
 
 
+def _teleported(ctx: NodeContext, side: int, peer: str, q: Qubit,
+                gate: str) -> Generator[Event, Any, None]:
+    """Module A (side 0) holds the teleported ``gate``'s control, module B its target."""
+    if side == 0:
+        return teleported_control(ctx, peer, q)
+    return teleported_target(ctx, peer, q, gate)
+
+
+def _grover(ctx: NodeContext, side: int, *, peer: str, rounds: int, marked: tuple[int, int],
+            book: _Book) -> Generator[Event, Any, int]:
+    """One module's ``rounds`` searches: A's qubit c (side 0), B's qubit t (side 1)."""
+    for k in range(rounds):
+        q = ctx.new_qubit()
+        ctx.apply("h", q)
+        if not marked[side]:
+            ctx.apply("x", q)
+        yield from _teleported(ctx, side, peer, q, "cz")  # the oracle's CZ
+        if not marked[side]:
+            ctx.apply("x", q)
+        ctx.apply("h", q)
+        ctx.apply("x", q)
+        yield from _teleported(ctx, side, peer, q, "cz")  # the diffusion's CZ
+        ctx.apply("x", q)
+        ctx.apply("h", q)
+        yield book.finished(k, side, ctx, (q,))
+        book.read_out(k, side, ctx, (q,))
+    return rounds
+
+
+def _ghz(ctx: NodeContext, side: int, *, peer: str, rounds: int, size: int,
+         book: _Book) -> Generator[Event, Any, int]:
+    """One module's ``rounds`` GHZ states: A makes its part and copies its first qubit to
+    B's first (side 0), B fans the copy out (side 1)."""
+    for k in range(rounds):
+        qubits = tuple(ctx.new_qubit() for _ in range(size))
+        if side == 0:
+            ctx.apply("h", qubits[0])
+            _fan_out(ctx, qubits)
+        yield from _teleported(ctx, side, peer, qubits[0], "cnot")
+        if side == 1:
+            _fan_out(ctx, qubits)
+        yield book.finished(k, side, ctx, qubits)
+        book.read_out(k, side, ctx, qubits)
+    return rounds
+
+
+def _fan_out(ctx: NodeContext, qubits: tuple[Qubit, ...]) -> None:
+    for q in qubits[1:]:
+        ctx.apply("cnot", qubits[0], q)
+
+
+# Each module runs a program of its own name: the name keys the program's random stream.
+
 @clifford
-def _grover_a(ctx: NodeContext, *, peer: str, rounds: int, marked: tuple[int, int],
-              book: _Book) -> Generator[Event, Any, int]:
+def _grover_a(ctx: NodeContext, **options: Any) -> Generator[Event, Any, int]:
     """Module A (qubit c, the CZs' control): ``rounds`` searches."""
-    for k in range(rounds):
-        c = ctx.new_qubit()
-        ctx.apply("h", c)
-        if not marked[0]:
-            ctx.apply("x", c)
-        yield from teleported_control(ctx, peer, c)  # the oracle's CZ
-        if not marked[0]:
-            ctx.apply("x", c)
-        ctx.apply("h", c)
-        ctx.apply("x", c)
-        yield from teleported_control(ctx, peer, c)  # the diffusion's CZ
-        ctx.apply("x", c)
-        ctx.apply("h", c)
-        yield book.finished(k, 0, ctx, (c,))
-        book.read_out(k, 0, ctx, (c,))
-    return rounds
+    return _grover(ctx, 0, **options)
 
 
 @clifford
-def _grover_b(ctx: NodeContext, *, peer: str, rounds: int, marked: tuple[int, int],
-              book: _Book) -> Generator[Event, Any, int]:
+def _grover_b(ctx: NodeContext, **options: Any) -> Generator[Event, Any, int]:
     """Module B (qubit t, the CZs' target)."""
-    for k in range(rounds):
-        t = ctx.new_qubit()
-        ctx.apply("h", t)
-        if not marked[1]:
-            ctx.apply("x", t)
-        yield from teleported_target(ctx, peer, t, "cz")
-        if not marked[1]:
-            ctx.apply("x", t)
-        ctx.apply("h", t)
-        ctx.apply("x", t)
-        yield from teleported_target(ctx, peer, t, "cz")
-        ctx.apply("x", t)
-        ctx.apply("h", t)
-        yield book.finished(k, 1, ctx, (t,))
-        book.read_out(k, 1, ctx, (t,))
-    return rounds
+    return _grover(ctx, 1, **options)
 
 
 @clifford
-def _ghz_a(ctx: NodeContext, *, peer: str, rounds: int, size: int,
-           book: _Book) -> Generator[Event, Any, int]:
-    for k in range(rounds):
-        qubits = tuple(ctx.new_qubit() for _ in range(size))
-        ctx.apply("h", qubits[0])
-        for q in qubits[1:]:
-            ctx.apply("cnot", qubits[0], q)
-        yield from teleported_control(ctx, peer, qubits[0])
-        yield book.finished(k, 0, ctx, qubits)
-        book.read_out(k, 0, ctx, qubits)
-    return rounds
+def _ghz_a(ctx: NodeContext, **options: Any) -> Generator[Event, Any, int]:
+    return _ghz(ctx, 0, **options)
 
 
 @clifford
-def _ghz_b(ctx: NodeContext, *, peer: str, rounds: int, size: int,
-           book: _Book) -> Generator[Event, Any, int]:
-    for k in range(rounds):
-        qubits = tuple(ctx.new_qubit() for _ in range(size))
-        yield from teleported_target(ctx, peer, qubits[0], "cnot")
-        for q in qubits[1:]:
-            ctx.apply("cnot", qubits[0], q)
-        yield book.finished(k, 1, ctx, qubits)
-        book.read_out(k, 1, ctx, qubits)
-    return rounds
+def _ghz_b(ctx: NodeContext, **options: Any) -> Generator[Event, Any, int]:
+    return _ghz(ctx, 1, **options)
 
 
 # -- results --------------------------------------------------------------------------

@@ -52,20 +52,55 @@ Finish = Callable[[NodeContext, int, Qubit], None]
 """Called with the round's output qubit when the node's part of the round is done."""
 
 
+def control_side(ctx: NodeContext, peer: str, c: Qubit, half: Qubit
+                 ) -> Generator[Event, Any, None]:
+    """Steps 1 and 3 on the control ``c``, the pair's ``half`` delivered (``yield from`` it)."""
+    ctx.apply("cnot", c, half)
+    ctx.send(peer, (half.pair, ctx.measure(half)))
+    index, m2 = yield ctx.recv(peer)
+    _check_pair(index, half)
+    if m2:
+        ctx.apply("z", c)
+
+
+def target_side(ctx: NodeContext, peer: str, t: Qubit, half: Qubit,
+                gate: str) -> Generator[Event, Any, None]:
+    """Step 2, ``gate`` (cnot or cz) on the target ``t``, the pair's ``half`` delivered."""
+    index, m1 = yield ctx.recv(peer)
+    _check_pair(index, half)
+    if m1:
+        ctx.apply("x", half)
+    ctx.apply(gate, half, t)
+    ctx.send(peer, (half.pair, ctx.measure(half, basis="x")))
+
+
+def _check_pair(index: int, half: Qubit) -> None:
+    if index != half.pair:
+        raise ProtocolError(f"the bit of pair {index} met pair {half.pair}")
+
+
+def teleported_control(ctx: NodeContext, peer: str, c: Qubit) -> Generator[Event, Any, None]:
+    """The control's side of one teleported gate on ``c`` (``yield from`` it)."""
+    half = yield ctx.pair(peer)
+    yield from control_side(ctx, peer, c, half)
+
+
+def teleported_target(ctx: NodeContext, peer: str, t: Qubit,
+                      gate: str) -> Generator[Event, Any, None]:
+    """The target's side of one teleported ``gate`` (cnot or cz) on ``t``."""
+    half = yield ctx.pair(peer)
+    yield from target_side(ctx, peer, t, half, gate)
+
+
 def gate_control(ctx: NodeContext, *, peer: str, rounds: int, prepare: Prepare,
                  finish: Finish) -> Generator[Event, Any, int]:
     """Alice's program: ``rounds`` non-local gates with her qubit as the control."""
     for k in range(rounds):
         half = yield ctx.pair(peer)
         ctx.record("delivered_ps", half.delivered_ps)
+        # the input is made once the pair is there, so it does not wait in memory
         c = prepare(ctx, k)
-        ctx.apply("cnot", c, half)
-        ctx.send(peer, (half.pair, ctx.measure(half)))
-        index, m2 = yield ctx.recv(peer)
-        if index != half.pair:
-            raise ProtocolError(f"the bit of pair {index} met pair {half.pair}")
-        if m2:
-            ctx.apply("z", c)
+        yield from control_side(ctx, peer, c, half)
         finish(ctx, k, c)
     return rounds
 
@@ -76,13 +111,7 @@ def gate_target(ctx: NodeContext, *, peer: str, rounds: int, gate: str, prepare:
     for k in range(rounds):
         half = yield ctx.pair(peer)
         t = prepare(ctx, k)
-        index, m1 = yield ctx.recv(peer)
-        if index != half.pair:
-            raise ProtocolError(f"the bit of pair {index} met pair {half.pair}")
-        if m1:
-            ctx.apply("x", half)
-        ctx.apply(gate, half, t)
-        ctx.send(peer, (half.pair, ctx.measure(half, basis="x")))
+        yield from target_side(ctx, peer, t, half, gate)
         finish(ctx, k, t)
     return rounds
 
