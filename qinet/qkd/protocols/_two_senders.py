@@ -51,6 +51,22 @@ def check_relay_optics(detection_window_s: float, misalignment: float) -> None:
     check_misalignment(misalignment)
 
 
+def check_class_probabilities(probabilities: Sequence[float], count: int) -> None:
+    """The ``decoy_probabilities`` of a relay link: ``count`` positive numbers summing to 1.
+
+    Examples:
+        >>> check_class_probabilities((0.5, 0.6), 2)
+        Traceback (most recent call last):
+        ...
+        qinet.errors.ConfigError: decoy_probabilities: must be 2 positive numbers summing \
+to 1, got [0.5, 0.6]
+    """
+    p = tuple(probabilities)
+    if len(p) != count or min(p) <= 0.0 or abs(sum(p) - 1.0) > 1e-9:
+        raise ConfigError("decoy_probabilities",
+                          f"must be {count} positive numbers summing to 1, got {list(p)}")
+
+
 def check_decoy_sources(alice: WeakCoherentSource, bob: WeakCoherentSource) -> None:
     """Both ends need (signal, weak decoy, vacuum = 0) and the same intensities.
 
@@ -103,6 +119,30 @@ class RelayArms:
     def transmittance(self) -> float:
         """Fibre transmittance Alice→Bob: both halves multiplied (detectors excluded)."""
         return self.fibre_alice.transmittance * self.fibre_bob.transmittance
+
+
+@dataclass(frozen=True, slots=True)
+class RelayOptics(RelayArms):
+    """Two fibres to Charlie, his detectors and their gate: the first fields of the links of
+    the relay protocols simulated as counts (four-phase and sending-or-not-sending twin
+    field), which add their own settings after these.
+
+    Attributes:
+        fibre_alice: fibre Alice→Charlie.
+        fibre_bob: fibre Bob→Charlie.
+        detector: each of Charlie's two detectors.
+        detection_window_s: Charlie's gate in s (> 0).
+        misalignment: e_d in [0, 1/2]; its optical meaning and default are the protocol's.
+    """
+
+    fibre_alice: Fibre
+    fibre_bob: Fibre
+    detector: Detector
+    detection_window_s: float = 1e-9
+    misalignment: float = 0.02
+
+    def __post_init__(self) -> None:
+        check_relay_optics(self.detection_window_s, self.misalignment)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,8 +66,6 @@ from scipy.special import gammaln
 from scipy.stats import binom
 
 from qinet.errors import ConfigError
-from qinet.physical.detectors import Detector
-from qinet.physical.fibre import Fibre
 from qinet.qkd._checks import check_open_probability, check_whole_number
 from qinet.qkd.bounds import F_EC, binary_entropy
 from qinet.qkd.four_phase_tf_bounds import (
@@ -77,8 +75,8 @@ from qinet.qkd.four_phase_tf_bounds import (
 )
 from qinet.qkd.protocols._blocks import phase_error_key_length
 from qinet.qkd.protocols._two_senders import (
-    RelayArms,
-    check_relay_optics,
+    RelayOptics,
+    check_class_probabilities,
     check_run_arguments,
     count_bounds,
     counted_key,
@@ -98,14 +96,12 @@ POINT_EPSILON = 2.87e-7
 
 
 @dataclass(frozen=True, slots=True)
-class FourPhaseLink(RelayArms):
+class FourPhaseLink(RelayOptics):
     """Both ends, their fibres to Charlie and his two detectors, and the protocol's settings.
 
+    The fields of :class:`~qinet.qkd.protocols._two_senders.RelayOptics`, and:
+
     Attributes:
-        fibre_alice: fibre Alice→Charlie.
-        fibre_bob: fibre Bob→Charlie.
-        detector: each of Charlie's two detectors.
-        detection_window_s: Charlie's gate in s (> 0).
         misalignment: e_d of the code rounds' interference, a residual phase δ with
             ``e_d = (1 - cos δ)/2``, in [0, 1/2].
         code_intensity: μ, mean photons of each end's code pulse (in (0, 1)).
@@ -125,10 +121,6 @@ class FourPhaseLink(RelayArms):
 non-negative numbers, got [0.2, 0.1]
     """
 
-    fibre_alice: Fibre
-    fibre_bob: Fibre
-    detector: Detector
-    detection_window_s: float = 1e-9
     misalignment: float = 0.02
     code_intensity: float = 0.02
     code_probability: float = 0.8
@@ -137,7 +129,7 @@ non-negative numbers, got [0.2, 0.1]
     yield_cutoff: int = 6
 
     def __post_init__(self) -> None:
-        check_relay_optics(self.detection_window_s, self.misalignment)
+        RelayOptics.__post_init__(self)
         if not 0.0 < self.code_intensity < 1.0:
             raise ConfigError("code_intensity", f"must lie in (0, 1), got {self.code_intensity}")
         check_open_probability("code_probability", self.code_probability)
@@ -146,10 +138,7 @@ non-negative numbers, got [0.2, 0.1]
                 or b[-1] > 1.0:
             raise ConfigError("decoy_intensities", f"must be two or more increasing "
                                                    f"non-negative numbers, got {list(b)}")
-        p = tuple(self.decoy_probabilities)
-        if len(p) != len(b) or min(p) <= 0.0 or abs(sum(p) - 1.0) > 1e-9:
-            raise ConfigError("decoy_probabilities",
-                              f"must be {len(b)} positive numbers summing to 1, got {list(p)}")
+        check_class_probabilities(self.decoy_probabilities, len(b))
         if isinstance(self.yield_cutoff, bool) or not isinstance(self.yield_cutoff, int) \
                 or not 2 <= self.yield_cutoff <= 12:
             raise ConfigError("yield_cutoff",

@@ -53,14 +53,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qinet.errors import ConfigError
-from qinet.physical.detectors import Detector
-from qinet.physical.fibre import Fibre
 from qinet.qkd._checks import check_open_probability
 from qinet.qkd.bounds import F_EC, binary_entropy
 from qinet.qkd.protocols._blocks import phase_error_key_length
 from qinet.qkd.protocols._two_senders import (
-    RelayArms,
-    check_relay_optics,
+    RelayOptics,
+    check_class_probabilities,
     check_run_arguments,
     count_bounds,
     counted_key,
@@ -77,14 +75,12 @@ X_CLASSES = ("vacuum", "decoy", "strong")
 
 
 @dataclass(frozen=True, slots=True)
-class SnsLink(RelayArms):
+class SnsLink(RelayOptics):
     """Both ends, their fibres to Charlie and his two detectors, and the protocol's settings.
 
+    The fields of :class:`~qinet.qkd.protocols._two_senders.RelayOptics`, and:
+
     Attributes:
-        fibre_alice: fibre Alice→Charlie.
-        fibre_bob: fibre Bob→Charlie.
-        detector: each of Charlie's two detectors.
-        detection_window_s: Charlie's gate in s (> 0).
         misalignment: e_d of the X-window interference, in [0, 1/2].
         z_intensity: μ_z, mean photons of a sent Z pulse (> 0).
         send_probability: ε in (0, 1).
@@ -96,10 +92,6 @@ class SnsLink(RelayArms):
         aopp: run actively odd-parity pairing before error correction.
     """
 
-    fibre_alice: Fibre
-    fibre_bob: Fibre
-    detector: Detector
-    detection_window_s: float = 1e-9
     misalignment: float = 0.05
     z_intensity: float = 0.4
     send_probability: float = 0.2
@@ -110,7 +102,7 @@ class SnsLink(RelayArms):
     aopp: bool = True
 
     def __post_init__(self) -> None:
-        check_relay_optics(self.detection_window_s, self.misalignment)
+        RelayOptics.__post_init__(self)
         if not self.z_intensity > 0.0:
             raise ConfigError("z_intensity", f"must be positive, got {self.z_intensity}")
         check_open_probability("send_probability", self.send_probability)
@@ -119,10 +111,7 @@ class SnsLink(RelayArms):
         if not 0.0 < mu1 < mu2:
             raise ConfigError("decoy_intensities",
                               f"need 0 < mu1 < mu2, got {list(self.decoy_intensities)}")
-        p = self.decoy_probabilities
-        if len(p) != 3 or min(p) <= 0.0 or abs(sum(p) - 1.0) > 1e-9:
-            raise ConfigError("decoy_probabilities",
-                              f"must be three positive numbers summing to 1, got {list(p)}")
+        check_class_probabilities(self.decoy_probabilities, 3)
         if not 0.0 < self.phase_window_rad <= math.pi:
             raise ConfigError("phase_window_rad",
                               f"must lie in (0, pi], got {self.phase_window_rad}")
