@@ -127,31 +127,29 @@ def paper_qber_sigma(link: WeakPulseLink, averaging_s: float) -> float:
     return math.sqrt(qber * (1.0 - qber) / sifted)
 
 
-def _gobby_qber_percent(length_km: float) -> float:
-    return 100.0 * gobby_link(length_km).gain_and_qber()[1]
+def _gobby_entry(length_km: float, *, published: float, tolerance: float,
+                 sifted_bits: str, sigma_points: str) -> Reproduction:
+    """The entry of the paper's QBER at ``length_km``; its tolerance is two binomial sigma
+    of that QBER (``sigma_points``, from about ``sifted_bits`` sifted bits, as
+    :func:`paper_qber_sigma` gives them) plus half the printed digit."""
 
+    def compute(*, quick: bool = False) -> float:
+        return 100.0 * gobby_link(length_km).gain_and_qber()[1]
 
-def _gobby_122(*, quick: bool = False) -> float:
-    return _gobby_qber_percent(122.0)
-
-
-def _gobby_101(*, quick: bool = False) -> float:
-    return _gobby_qber_percent(101.0)
+    return Reproduction(
+        name=f"gobby2004-qber-{length_km:g}km", paper=_GOBBY_2004,
+        quantity=f"QBER of the sifted key over {length_km:g} km of standard fibre, "
+                 f"BB84 at mu = 0.1",
+        unit="%", published=published, tolerance=tolerance,
+        why=f"two binomial sigma of the paper's QBER, a two-minute average of about "
+            f"{sifted_bits} sifted bits at this length (sigma {sigma_points} points), plus "
+            f"half the printed digit",
+        compute=compute, preset=GOBBY_PRESET)
 
 
 ENTRIES: tuple[Reproduction, ...] = (
-    Reproduction(
-        name="gobby2004-qber-122km", paper=_GOBBY_2004,
-        quantity="QBER of the sifted key over 122 km of standard fibre, BB84 at mu = 0.1",
-        unit="%", published=8.9, tolerance=1.44,
-        why="two binomial sigma of the paper's QBER, a two-minute average of about 1,700 "
-            "sifted bits at this length (sigma 0.70 points), plus half the printed digit",
-        compute=_gobby_122, preset=GOBBY_PRESET),
-    Reproduction(
-        name="gobby2004-qber-101km", paper=_GOBBY_2004,
-        quantity="QBER of the sifted key over 101 km of standard fibre, BB84 at mu = 0.1",
-        unit="%", published=6.0, tolerance=0.75,
-        why="two binomial sigma of the paper's QBER, a two-minute average of about 4,300 "
-            "sifted bits at this length (sigma 0.35 points), plus half the printed digit",
-        compute=_gobby_101, preset=GOBBY_PRESET),
+    _gobby_entry(122.0, published=8.9, tolerance=1.44, sifted_bits="1,700",
+                 sigma_points="0.70"),
+    _gobby_entry(101.0, published=6.0, tolerance=0.75, sifted_bits="4,300",
+                 sigma_points="0.35"),
 )
