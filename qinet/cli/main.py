@@ -328,8 +328,46 @@ def _key_service_scenario(scenario: str | None) -> str | None:
     return "trusted-relay"
 
 
+# options that `qinet serve` and `qinet eaas` share; in `serve` the entanglement
+# service's own ones are shown in a panel of their own
+_EAAS_PANEL = "Entanglement service (scenarios with heralded links)"
+_KMS_PANEL = "Key delivery service (scenarios with nodes that list saes)"
+_Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+_Speedup = Annotated[float, typer.Option(
+    "--speedup", help="Simulated seconds per wall second.")]
+_ReadyFile = Annotated[Path | None, typer.Option(
+    "--ready-file", dir_okay=False, show_default=False,
+    help="Once listening, write the URLs here as JSON (for scripts): `{\"url\": URL}` of "
+         "the entanglement service, `{KME: URL}` of the KMEs, `{\"kmes\": {KME: URL}, "
+         "\"url\": URL}` for both.")]
+_Tokens = Annotated[Path | None, typer.Option(
+    "--tokens", dir_okay=False, show_default=False, rich_help_panel=_EAAS_PANEL,
+    help="The tenants' bearer tokens: one `TENANT TOKEN` line each, tokens of 16 "
+         "characters or more (needed unless client certificates name the tenants).")]
+_MaxUtilisation = Annotated[float, typer.Option(
+    "--max-utilisation", rich_help_panel=_EAAS_PANEL,
+    help="Share of a link's spare pair rate admission may promise to new requests, in "
+         "(0, 4]; above 1 overbooks the links, shared by priority.")]
+_Certfile = Annotated[Path | None, typer.Option(
+    "--certfile", dir_okay=False, show_default=False, rich_help_panel=_EAAS_PANEL,
+    help="PEM server certificate of the entanglement service: serve HTTPS (with "
+         "--keyfile).")]
+_Keyfile = Annotated[Path | None, typer.Option(
+    "--keyfile", dir_okay=False, show_default=False, rich_help_panel=_EAAS_PANEL,
+    help="The certificate's private key.")]
+_ClientCa = Annotated[Path | None, typer.Option(
+    "--client-ca", dir_okay=False, show_default=False, rich_help_panel=_EAAS_PANEL,
+    help="PEM CA: require client certificates it signed (mutual TLS; needs --certfile); "
+         "the certificate's common name is the tenant.")]
+_CertTenants = Annotated[Path | None, typer.Option(
+    "--cert-tenants", dir_okay=False, show_default=False, rich_help_panel=_EAAS_PANEL,
+    help="`COMMON_NAME TENANT` lines mapping client certificates to tenants (default: the "
+         "common name is the tenant).")]
+
+
 certs_app = typer.Typer(name="certs", no_args_is_help=True,
-                        help="Development certificates for the key delivery service.")
+                        help="Development certificates for the key delivery and "
+                             "entanglement services.")
 app.add_typer(certs_app, name="certs")
 
 
@@ -341,19 +379,28 @@ def _certs_init(
         help="Folder for the PEM files (created if missing; an existing CA is reused).")],
     scenario: Annotated[str | None, typer.Argument(
         metavar="SCENARIO", show_default=False,
-        help="A scenario YAML file or preset whose KMEs and SAEs (nodes with `saes`) get "
-             "certificates. Default: trusted-relay.")] = None,
+        help="A scenario YAML file or preset: its KMEs and SAEs (nodes with `saes`) get "
+             "certificates, and with heralded links so does the entanglement service. "
+             "Default: trusted-relay.")] = None,
+    tenants: Annotated[list[str] | None, typer.Option(
+        "--tenant", show_default=False,
+        help="A client certificate for this tenant of the entanglement service (its "
+             "common name is the tenant). Repeat for more.")] = None,
 ) -> None:
-    """Make a development PKI: a CA, a server certificate per KME, a client one per SAE.
+    """Make a development PKI: a CA, a server certificate per KME, a client one per SAE,
+    and for a scenario with heralded links a server certificate for the entanglement
+    service.
 
-    Server certificates carry DNS:localhost, IP:127.0.0.1 and the KME name; a client
-    certificate's common name is its SAE ID, the only identity the KMEs accept. Keys
-    are unencrypted PEM (development only). Layout: docs/kms.md.
+    Server certificates carry DNS:localhost, IP:127.0.0.1 and the server's name; a
+    client certificate's common name is its SAE ID (or tenant), the only identity the
+    KMEs accept. Served by `qinet serve --certs DIR`, the entanglement service takes
+    every client certificate of this CA, its common name the tenant. Keys are
+    unencrypted PEM (development only). Layout: docs/kms.md.
 
     \b
     Examples:
       qinet certs init certs
-      qinet certs init certs my-network.yaml
+      qinet certs init certs my-network.yaml --tenant lab-a
     """
     from rich.table import Table
 
@@ -362,18 +409,25 @@ def _certs_init(
     from qinet.scenario.key_service import key_service_plan
     from qinet.scenario.presets import scenario_path
     from qinet.service.certs import init_pki
+    from qinet.service.runner import services_needed
 
-    kmes, _supply = key_service_plan(
-        load_scenario(scenario_path(_key_service_scenario(scenario))))
-    layout = init_pki(directory, kmes)
+    loaded = load_scenario(scenario_path(_key_service_scenario(scenario)))
+    needed = services_needed(loaded)
+    kmes = key_service_plan(loaded)[0] if needed.kmes else []
+    layout = init_pki(directory, kmes, eaas=bool(needed.entanglement_links),
+                      tenants=tenants or [])
     table = Table(title=f"Development PKI in {layout.root}")
-    for column in ("KME", "server certificate", "SAE", "client certificate"):
+    for column in ("server", "server certificate", "client", "client certificate"):
         table.add_column(column)
     for kme in kmes:
         for i, sae in enumerate(kme.saes or ("",)):
             table.add_row(kme.name if i == 0 else "",
                           str(layout.kme_cert(kme.name)) if i == 0 else "",
                           sae, str(layout.sae_cert(sae)) if sae else "")
+    if needed.entanglement_links:
+        table.add_row("entanglement service", str(layout.eaas_cert), "", "")
+    for tenant in tenants or []:
+        table.add_row("", "", tenant, str(layout.sae_cert(tenant)))
     console = stdout_console()
     console.print(table)
     console.print(f"CA: {layout.ca_cert}")
@@ -382,30 +436,26 @@ def _certs_init(
 @app.command("serve")
 @_reflow
 def _serve(
-    certs: Annotated[Path, typer.Option(
-        "--certs", file_okay=False, show_default=False,
-        help="The PKI folder made by `qinet certs init` (required).")],
-    data: Annotated[Path, typer.Option(
-        "--data", file_okay=False, show_default=False,
-        help="Folder of the durable key store, created if missing and kept across "
-             "restarts (required).")],
     scenario: Annotated[str | None, typer.Argument(
         metavar="SCENARIO", show_default=False,
-        help="A scenario YAML file or preset with KMEs (nodes with `saes`). "
-             "Default: trusted-relay.")] = None,
-    speedup: Annotated[float, typer.Option(
-        "--speedup", help="Simulated seconds per wall second.")] = 1.0,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+        help="A scenario YAML file or preset. Nodes that list `saes` get KMEs (the key "
+             "delivery service), heralded links (single-click, double-click, "
+             "midpoint-source) the entanglement service. Default: trusted-relay.")] = None,
+    certs: Annotated[Path | None, typer.Option(
+        "--certs", file_okay=False, show_default=False,
+        help="The PKI folder made by `qinet certs init` (required with KMEs). It serves "
+             "the entanglement service too, over mutual TLS, unless --certfile or "
+             "--client-ca is given.")] = None,
+    speedup: _Speedup = 1.0,
+    host: _Host = "127.0.0.1",
     port: Annotated[int, typer.Option(
-        "--port", help="Port of the first KME; the others follow (0: ephemeral).")] = 8443,
+        "--port", help="First port: the KMEs take PORT, PORT+1, ... in name order, then the "
+                       "entanglement service (0: ephemeral ports).")] = 8443,
     seed: Annotated[int | None, typer.Option(
         "--seed", show_default=False,
-        help="Seed of the simulation: it shapes how much key each pair of KMEs gets and "
-             "when, never the key bytes (those come from the OS CSPRNG). Default: the "
-             "scenario's seed.")] = None,
-    key_lifetime: Annotated[str, typer.Option(
-        "--key-lifetime", help="Issued keys that no slave fetched within this are "
-                               "erased (a duration with its unit).")] = "1 h",
+        help="Seed of the simulations: it shapes how much key each pair of KMEs gets and "
+             "when, and the entanglement network's randomness, never the key bytes (those "
+             "come from the OS CSPRNG). Default: the scenario's seed.")] = None,
     idle_timeout: Annotated[str, typer.Option(
         "--idle-timeout", help="Close connections with no request under way for this "
                                "long.")] = "30 s",
@@ -415,30 +465,54 @@ def _serve(
     log_format: Annotated[str, typer.Option(
         "--log-format", help="Log lines on stderr as `text` or `json` (one object per "
                              "line).")] = "text",
-    ready_file: Annotated[Path | None, typer.Option(
-        "--ready-file", dir_okay=False, show_default=False,
-        help="Once listening, write the KME URLs here as JSON (for scripts).")] = None,
+    ready_file: _ReadyFile = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", file_okay=False, show_default=False, rich_help_panel=_KMS_PANEL,
+        help="Folder of the durable key store, created if missing and kept across "
+             "restarts (required with KMEs).")] = None,
+    key_lifetime: Annotated[str, typer.Option(
+        "--key-lifetime", rich_help_panel=_KMS_PANEL,
+        help="Issued keys that no slave fetched within this are erased (a duration with "
+             "its unit).")] = "1 h",
+    tokens: _Tokens = None,
+    eaas_port: Annotated[int | None, typer.Option(
+        "--eaas-port", show_default=False, rich_help_panel=_EAAS_PANEL,
+        help="The entanglement service's port (0: ephemeral). Default: the one after the "
+             "KMEs'.")] = None,
+    max_utilisation: _MaxUtilisation = 0.9,
+    certfile: _Certfile = None,
+    keyfile: _Keyfile = None,
+    client_ca: _ClientCa = None,
+    cert_tenants: _CertTenants = None,
 ) -> None:
-    """Run the scenario's KMEs in real time behind ETSI GS QKD 014 over mutual TLS.
+    """Serve a scenario in real time: its KMEs behind ETSI GS QKD 014 over mutual TLS,
+    its entanglement network as a service, or both in one process.
 
-    One HTTPS server per KME (ports PORT, PORT+1, ...). The simulated QKD links and
-    trusted relays decide how much key each pair of KMEs gets and when; the key bytes
-    come from the operating system's CSPRNG, so no scenario file or seed can recompute
-    them. Keys are kept in one private SQLite store under --data (folder 0700, files
-    0600); restarted on the same --data, the supply continues where it stopped and no
-    key is ever issued twice. GET /status on any KME shows the pool levels, GET /metrics
-    the Prometheus metrics, /docs the API. Stops cleanly on Ctrl+C or SIGTERM.
+    Key delivery (nodes with `saes`): one HTTPS server per KME. The simulated QKD links
+    and trusted relays decide how much key each pair of KMEs gets and when; the key
+    bytes come from the operating system's CSPRNG, so no scenario file or seed can
+    recompute them. Keys are kept in one private SQLite store under --data (folder
+    0700, files 0600); restarted on the same --data, the supply continues where it
+    stopped and no key is ever issued twice. GET /status on any KME shows the pool
+    levels, GET /metrics the Prometheus metrics, /docs the API.
+
+    Entanglement service (heralded links): the API of `qinet eaas` (requests for pairs,
+    event streams, the dashboard at /, Prometheus metrics); with KMEs too, its network
+    state and dashboard show the key pools. The two simulations keep their own
+    timelines, advanced by the same wall clock at the same speed-up. Stops cleanly on
+    Ctrl+C or SIGTERM. See docs/kms.md and docs/eaas.md.
 
     \b
     Examples:
       qinet certs init certs && qinet serve --certs certs --data kms-data
       qinet serve my-network.yaml --speedup 10 --port 9000 --log-format json
+      qinet serve chain-9 --tokens tokens.txt --port 8080
     """
     from qinet.errors import ConfigError, UnitError
     from qinet.scenario.presets import scenario_path
     from qinet.service.kms.connection import ConnectionLimits
     from qinet.service.log_format import configure_logging
-    from qinet.service.runner import serve_scenario
+    from qinet.service.runner import EaasOptions, serve_scenario
     from qinet.units import parse_quantity
 
     def seconds(option: str, text: str) -> float:
@@ -452,10 +526,13 @@ def _serve(
     configure_logging(level="INFO", fmt="json" if log_format == "json" else "text")
     limits = ConnectionLimits(idle_timeout_s=seconds("--idle-timeout", idle_timeout),
                               request_timeout_s=seconds("--request-timeout", request_timeout))
+    eaas = EaasOptions(tokens=tokens, port=eaas_port, max_utilisation=max_utilisation,
+                       certfile=certfile, keyfile=keyfile, client_ca=client_ca,
+                       cert_tenants=cert_tenants)
     serve_scenario(scenario_path(_key_service_scenario(scenario)), certs=certs, data=data,
                    speedup=speedup, host=host, port=port, seed=seed,
                    key_lifetime_s=seconds("--key-lifetime", key_lifetime),
-                   connection_limits=limits, ready_file=ready_file)
+                   connection_limits=limits, eaas=eaas, ready_file=ready_file)
 
 
 @app.command("eaas")
@@ -465,41 +542,23 @@ def _eaas(
         metavar="SCENARIO", show_default=False,
         help="A scenario YAML file or preset: its nodes, links and policy make the "
              "network (its own demands are not run).")],
-    tokens: Annotated[Path | None, typer.Option(
-        "--tokens", dir_okay=False, show_default=False,
-        help="The tenants' bearer tokens: one `TENANT TOKEN` line each, tokens of 16 "
-             "characters or more (required unless --client-ca).")] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    tokens: _Tokens = None,
+    host: _Host = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (0: ephemeral).")] = 8080,
-    speedup: Annotated[float, typer.Option(
-        "--speedup", help="Simulated seconds per wall second.")] = 1.0,
+    speedup: _Speedup = 1.0,
     seed: Annotated[int | None, typer.Option(
         "--seed", show_default=False, help="Seed of the simulation. Default: the "
                                            "scenario's.")] = None,
-    max_utilisation: Annotated[float, typer.Option(
-        "--max-utilisation", help="Share of a link's spare pair rate admission may "
-                                  "promise to new requests, in (0, 4]; above 1 "
-                                  "overbooks the links, shared by priority.")] = 0.9,
-    certfile: Annotated[Path | None, typer.Option(
-        "--certfile", dir_okay=False, show_default=False,
-        help="PEM server certificate: serve HTTPS (with --keyfile).")] = None,
-    keyfile: Annotated[Path | None, typer.Option(
-        "--keyfile", dir_okay=False, show_default=False,
-        help="The certificate's private key.")] = None,
-    client_ca: Annotated[Path | None, typer.Option(
-        "--client-ca", dir_okay=False, show_default=False,
-        help="PEM CA: require client certificates it signed (mutual TLS; needs "
-             "--certfile); the certificate's common name is the tenant.")] = None,
-    cert_tenants: Annotated[Path | None, typer.Option(
-        "--cert-tenants", dir_okay=False, show_default=False,
-        help="`COMMON_NAME TENANT` lines mapping client certificates to tenants "
-             "(default: the common name is the tenant).")] = None,
-    ready_file: Annotated[Path | None, typer.Option(
-        "--ready-file", dir_okay=False, show_default=False,
-        help="Once listening, write the URL here as JSON (for scripts).")] = None,
+    max_utilisation: _MaxUtilisation = 0.9,
+    certfile: _Certfile = None,
+    keyfile: _Keyfile = None,
+    client_ca: _ClientCa = None,
+    cert_tenants: _CertTenants = None,
+    ready_file: _ReadyFile = None,
 ) -> None:
-    """Serve entanglement as a service: a REST API over the scenario's network, run in
-    real time.
+    """Serve entanglement as a service alone: a REST API over the scenario's network,
+    run in real time (`qinet serve` runs it too, beside the KMEs of a scenario that has
+    them).
 
     Tenants POST /v1/requests for pairs between two nodes (min_fidelity, rate_hz or
     count with deadline_s); each is admitted only if the network layer's estimates say
@@ -609,13 +668,19 @@ def _report(
     report.report(source=source, out=out, scenario=scenario, x=x, ys=ys or [], hue=hue)
 
 
+# the scenario and run length of `qinet sweep` and `qinet optimize`
+_PresetScenario = Annotated[str | None, typer.Argument(
+    metavar="SCENARIO", show_default=False,
+    help="A scenario YAML file, or the name of a built-in preset. Default: metro-link.")]
+_RunDuration = Annotated[str | None, typer.Option(
+    "--duration", "-d", show_default=False,
+    help='Simulated time of every run ("50 ms"). Default: the scenario\'s.')]
+
+
 @app.command("sweep")
 @_reflow
 def _sweep(
-    scenario: Annotated[str | None, typer.Argument(
-        metavar="SCENARIO", show_default=False,
-        help="A scenario YAML file, or the name of a built-in preset. "
-             "Default: metro-link.")] = None,
+    scenario: _PresetScenario = None,
     sets: Annotated[list[str] | None, typer.Option(
         "--set", "-s", show_default=False,
         help="An axis PATH=VALUES: links[*].length=10km..200km:20 (linear, 20 points), "
@@ -637,9 +702,7 @@ def _sweep(
         "--dask", show_default=False,
         help="Run on a dask.distributed scheduler at this address "
              "(tcp://host:8786).")] = None,
-    duration: Annotated[str | None, typer.Option(
-        "--duration", "-d", show_default=False,
-        help='Simulated time of every run ("50 ms"). Default: the scenario\'s.')] = None,
+    duration: _RunDuration = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress bar or summary; only errors.")] = False,
 ) -> None:
@@ -670,10 +733,7 @@ def _sweep(
 @app.command("optimize")
 @_reflow
 def _optimize(
-    scenario: Annotated[str | None, typer.Argument(
-        metavar="SCENARIO", show_default=False,
-        help="A scenario YAML file, or the name of a built-in preset. "
-             "Default: metro-link.")] = None,
+    scenario: _PresetScenario = None,
     goals: Annotated[list[str] | None, typer.Option(
         "--goal", "-g", show_default=False,
         help="A goal METRIC>=X or METRIC<=X on the run's JSON: rate_hz>=10, "
@@ -699,9 +759,16 @@ def _optimize(
         help="Folder of the task records (tasks/, shared with qinet sweep) and the "
              "trials' table (optimize.parquet); a rerun reuses the runs finished "
              "there.")] = Path("results"),
-    duration: Annotated[str | None, typer.Option(
-        "--duration", "-d", show_default=False,
-        help='Simulated time of every run ("50 ms"). Default: the scenario\'s.')] = None,
+    duration: _RunDuration = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", show_default=False,
+        help="Run the trials N at a time on N local processes (the sampler is asked "
+             "for N designs, then told their results in trial order). Default: one "
+             "at a time, in this process.")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", show_default=False,
+        help="Run the trials on a dask.distributed scheduler at this address "
+             "(tcp://host:8786), as many at a time as it has worker threads.")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the answer and every trial as one JSON document.")] = False,
     quiet: Annotated[bool, typer.Option(
@@ -727,7 +794,7 @@ def _optimize(
 
     optimize.optimize(scenario=scenario, goals=goals or [], vary=vary or [], cost=cost,
                       trials=trials, seed=seed, out=out, duration=duration,
-                      as_json=as_json, quiet=quiet)
+                      as_json=as_json, quiet=quiet, workers=workers, dask=dask)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,12 @@ Layout under the directory (see docs/kms.md)::
 
     ca.pem  ca-key.pem
     kmes/<KME>.pem  kmes/<KME>-key.pem     serverAuth; DNS:localhost, IP:127.0.0.1, DNS:<KME>
-    saes/<SAE>.pem  saes/<SAE>-key.pem     clientAuth; CN = SAE ID
+    saes/<SAE>.pem  saes/<SAE>-key.pem     clientAuth; CN = SAE ID (or a tenant's name)
+    eaas/server.pem eaas/server-key.pem    serverAuth of the entanglement service;
+                                           DNS:localhost, IP:127.0.0.1, DNS:qinet-eaas
+
+The entanglement service, served with this PKI, takes every client certificate the CA
+signed, an SAE's or a tenant's, and its common name is the tenant.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from qinet.errors import ConfigError
 from qinet.service.private_files import check_private
 
+EAAS_SERVER_NAME = "qinet-eaas"  # the entanglement service's certificate: CN and DNS name
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -84,6 +90,16 @@ class PkiLayout:
         """The private key of an SAE's client certificate."""
         return self.root / "saes" / f"{sae}-key.pem"
 
+    @property
+    def eaas_cert(self) -> Path:
+        """The entanglement service's server certificate."""
+        return self.root / "eaas" / "server.pem"
+
+    @property
+    def eaas_key(self) -> Path:
+        """The private key of the entanglement service's server certificate."""
+        return self.root / "eaas" / "server-key.pem"
+
 
 def check_name(field: str, name: str) -> str:
     """Return ``name`` if it can be a KME or SAE ID (and a file name), else raise.
@@ -98,8 +114,10 @@ def check_name(field: str, name: str) -> str:
 
 
 def init_pki(directory: str | os.PathLike[str], kmes: Iterable[KmeLike], *,
-             validity_days: int = 825) -> PkiLayout:
-    """Create (or complete) a development PKI for these KMEs and their SAEs.
+             validity_days: int = 825, eaas: bool = False,
+             tenants: Sequence[str] = ()) -> PkiLayout:
+    """Create (or complete) a development PKI for these KMEs and their SAEs, and for the
+    entanglement service and its tenants.
 
     An existing CA in ``directory`` is reused and existing leaf certificates are kept,
     so the command can be run again after SAEs are added to a scenario.
@@ -108,12 +126,15 @@ def init_pki(directory: str | os.PathLike[str], kmes: Iterable[KmeLike], *,
         directory: where to write the PEM files (created if missing).
         kmes: the KMEs, each with the SAE IDs it serves.
         validity_days: lifetime of every new certificate, in days.
+        eaas: also a server certificate for the entanglement service.
+        tenants: client certificates for these tenants of the entanglement service
+            (their common name is the tenant), beside the SAEs'.
 
     Returns:
         The layout of the files.
 
     Raises:
-        ConfigError: a KME or SAE name is unusable, or an SAE is listed twice.
+        ConfigError: a KME, SAE or tenant name is unusable, or a client is listed twice.
     """
     kmes = list(kmes)
     seen: set[str] = set()
@@ -124,8 +145,15 @@ def init_pki(directory: str | os.PathLike[str], kmes: Iterable[KmeLike], *,
             if sae in seen:
                 raise ConfigError(f"kmes[{i}].saes[{j}]", f"SAE {sae!r} is listed twice")
             seen.add(sae)
+    for i, tenant in enumerate(tenants):
+        check_name(f"tenants[{i}]", tenant)
+        if tenant in seen:
+            raise ConfigError(f"tenants[{i}]", f"{tenant!r} already has a client certificate "
+                                               "(an SAE or a tenant of that name)")
+        seen.add(tenant)
     layout = PkiLayout(Path(directory))
-    for sub in (layout.root, layout.root / "kmes", layout.root / "saes"):
+    for sub in (layout.root, layout.root / "kmes", layout.root / "saes",
+                *((layout.root / "eaas",) if eaas else ())):
         sub.mkdir(parents=True, exist_ok=True)
     validity = dt.timedelta(days=validity_days)
     if layout.ca_cert.exists() and layout.ca_key.exists():
@@ -147,7 +175,28 @@ def init_pki(directory: str | os.PathLike[str], kmes: Iterable[KmeLike], *,
                 key = ec.generate_private_key(ec.SECP256R1())
                 cert = _leaf(ca_cert, ca_key, key, sae, validity, server=False)
                 _write(layout.sae_key(sae), layout.sae_cert(sae), key, cert)
+    for tenant in tenants:
+        if not layout.sae_cert(tenant).exists():
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = _leaf(ca_cert, ca_key, key, tenant, validity, server=False)
+            _write(layout.sae_key(tenant), layout.sae_cert(tenant), key, cert)
+    if eaas and not layout.eaas_cert.exists():
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = _leaf(ca_cert, ca_key, key, EAAS_SERVER_NAME, validity, server=True)
+        _write(layout.eaas_key, layout.eaas_cert, key, cert)
     return layout
+
+
+def eaas_server_files(layout: PkiLayout) -> tuple[Path, Path]:
+    """The entanglement service's certificate and private key in the PKI.
+
+    Raises:
+        ConfigError: either is missing, or other users may read the key.
+    """
+    _require(layout.eaas_cert, "certificate of the entanglement service")
+    _require(layout.eaas_key, "private key of the entanglement service")
+    check_private(layout.eaas_key, "the private key of the entanglement service")
+    return layout.eaas_cert, layout.eaas_key
 
 
 def server_ssl_context(layout: PkiLayout, kme: str) -> ssl.SSLContext:
@@ -187,7 +236,8 @@ def client_ssl_context(layout: PkiLayout, sae: str | None) -> ssl.SSLContext:
 
 def _require(path: Path, what: str) -> None:
     if not path.is_file():
-        raise ConfigError("certs", f"no {what} at {path}; run `qinet certs init`")
+        raise ConfigError("certs", f"no {what} at {path}; run `qinet certs init` (with the "
+                                   "scenario being served)")
 
 
 def _name(common_name: str) -> x509.Name:

@@ -22,6 +22,20 @@ from tests.service.qkd_supply import KmeSpec, qkd_key_bytes
 KMES = (KmeSpec("alice", ("alice-app", "alice-app2")),
         KmeSpec("bob", ("bob-app", "bob-app2")),
         KmeSpec("carol", ("carol-app",)))
+_QKD = {"kind": "qkd", "protocol": "bb84-decoy", "source_rate": "20 MHz",
+        "block_size": 200000}
+# both services' scenario: two trusted-relay QKD links joining the KMEs alice and bob,
+# and a 1 km memory link between them
+KEYS_AND_PAIRS = {
+    "name": "keys-and-pairs", "seed": 3,
+    "nodes": [{"name": "alice", "saes": ["alice-app"], "memories": 4},
+              {"name": "relay", "trusted": True},
+              {"name": "bob", "saes": ["bob-app"], "memories": 4}],
+    "links": [{"between": ["alice", "relay"], "length": "5 km", "scheme": "qkd"},
+              {"between": ["relay", "bob"], "length": "5 km", "scheme": "qkd"},
+              {"between": ["alice", "bob"], "length": "1 km", "scheme": "double-click"}],
+    "demands": [{**_QKD, "between": ["alice", "relay"]}, {**_QKD, "between": ["relay", "bob"]}],
+}
 SMALL_POOL_BYTES = 64  # the alice-carol pool: too small for a full request
 
 

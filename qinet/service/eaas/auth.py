@@ -11,11 +11,51 @@ from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from qinet.errors import ConfigError
 
 MIN_TOKEN_CHARS = 16
+
+
+def two_column_map(path: str | os.PathLike[str], field: str, columns: str, *,
+                   key_column: int, naming: Callable[[str, str], str],
+                   empty: str) -> dict[str, str]:
+    """A file of two-word lines (``#`` starts a comment) as a map from one column to
+    the other, each key given once.
+
+    Args:
+        path: the file.
+        field: the option it came from, named in errors.
+        columns: what the two words are (``"TENANT TOKEN"``), named in errors.
+        key_column: the column whose words are the keys (0 or 1).
+        naming: names a key given twice in the error, from the key and its value.
+        empty: the error's reason when no line names anything.
+
+    Raises:
+        ConfigError: a file that cannot be read, a line that is not two words, a key
+            given twice, no line at all.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(field, f"cannot read {path}: {exc.strerror}") from None
+    mapping: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        parts = line.split("#", 1)[0].split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise ConfigError(field, f"{path} line {number}: expected '{columns}'")
+        key, value = parts[key_column], parts[1 - key_column]
+        if key in mapping:
+            raise ConfigError(field, f"{path} line {number}: {naming(key, value)} is already "
+                                     f"{mapping[key]!r}'s")
+        mapping[key] = value
+    if not mapping:
+        raise ConfigError(field, f"{path} {empty}")
+    return mapping
 
 
 class TenantTokens:
@@ -47,26 +87,9 @@ class TenantTokens:
         Raises:
             ConfigError: a missing file, a bad line, a token given twice.
         """
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError("tokens", f"cannot read {path}: {exc.strerror}") from None
-        tokens: dict[str, str] = {}
-        for number, line in enumerate(text.splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            if len(parts) != 2:
-                raise ConfigError("tokens", f"{path} line {number}: expected 'TENANT TOKEN'")
-            tenant, token = parts
-            if token in tokens:
-                raise ConfigError("tokens", f"{path} line {number}: the token of {tenant!r} is "
-                                            f"already {tokens[token]!r}'s")
-            tokens[token] = tenant
-        if not tokens:
-            raise ConfigError("tokens", f"{path} names no tenant")
-        return cls(tokens)
+        return cls(two_column_map(path, "tokens", "TENANT TOKEN", key_column=1,
+                                  naming=lambda _token, tenant: f"the token of {tenant!r}",
+                                  empty="names no tenant"))
 
     @property
     def tenants(self) -> list[str]:
@@ -118,27 +141,9 @@ class CertificateTenants:
         Raises:
             ConfigError: a missing file, a bad line, a common name given twice.
         """
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError("cert_tenants", f"cannot read {path}: {exc.strerror}") from None
-        mapping: dict[str, str] = {}
-        for number, line in enumerate(text.splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            if len(parts) != 2:
-                raise ConfigError("cert_tenants", f"{path} line {number}: expected "
-                                                  f"'COMMON_NAME TENANT'")
-            name, tenant = parts
-            if name in mapping:
-                raise ConfigError("cert_tenants", f"{path} line {number}: common name "
-                                                  f"{name!r} is already {mapping[name]!r}'s")
-            mapping[name] = tenant
-        if not mapping:
-            raise ConfigError("cert_tenants", f"{path} names no certificate")
-        return cls(mapping)
+        return cls(two_column_map(path, "cert_tenants", "COMMON_NAME TENANT", key_column=0,
+                                  naming=lambda name, _tenant: f"common name {name!r}",
+                                  empty="names no certificate"))
 
     def tenant_of(self, common_names: tuple[str, ...]) -> str | None:
         """The tenant of a verified certificate's common names (``None``: none known)."""

@@ -57,6 +57,7 @@ from qinet.network.estimates import PathEstimate, estimate_path, link_figures
 from qinet.network.manager import DemandRoute, EntanglementNetwork
 from qinet.scenario import Simulation
 from qinet.scenario.schema import Scenario
+from qinet.service.eaas.key_pools import KeyPoolsView
 from qinet.service.eaas.sharing import LinkShare, weighted_max_min
 from qinet.service.eaas.slo import SloInput, SloStatus, assess, delivery_check
 
@@ -151,6 +152,8 @@ class LiveNetwork:
             up to 4, the links are overbooked: admitted requests may then ask for more
             than a link makes, and share it by priority).
         clock: the wall clock (monotonic seconds).
+        key_pools: the key delivery service's pools, shown in :meth:`network_view` when
+            both services run (``None``: no key service).
 
     Raises:
         ConfigError: a bad speed-up, tick or utilisation.
@@ -158,7 +161,8 @@ class LiveNetwork:
 
     def __init__(self, scenario: Scenario, *, speedup: float = 1.0, tick_s: float = 0.05,
                  max_utilisation: float = 0.9,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 key_pools: Callable[[], KeyPoolsView] | None = None) -> None:
         for name, value in (("speedup", speedup), ("tick_s", tick_s)):
             if not value > 0:
                 raise ConfigError(name, f"must be positive, got {value}")
@@ -169,6 +173,7 @@ class LiveNetwork:
         self.tick_s = float(tick_s)
         self.max_utilisation = float(max_utilisation)
         self._clock = clock
+        self.key_pools = key_pools
         sim = Simulation(scenario, keep_pairs=True)
         self.scenario = scenario
         self.timeline = sim.timeline
@@ -547,7 +552,8 @@ class LiveNetwork:
                 "delivery": check.as_json()}
 
     def network_view(self) -> dict[str, Any]:
-        """Topology, link rates and memory use."""
+        """Topology, link rates and memory use; with the key delivery service, its pools
+        (:class:`~qinet.service.eaas.key_pools.KeyPoolsView`)."""
         with self.lock:
             links = []
             for x, y, edge in self.graph.edges(data=True):
@@ -566,11 +572,14 @@ class LiveNetwork:
                               "memories_held": bank.size - bank.free_count,
                               "t1_s": finite(bank.memory.t1_s),
                               "t2_s": finite(bank.memory.t2_s)})
-            return {"simulated_s": self.timeline.now_ps * 1e-12, "lag_s": self.lag_s,
+            view = {"simulated_s": self.timeline.now_ps * 1e-12, "lag_s": self.lag_s,
                     "speedup": self.speedup, "routing": self.network.policy.routing,
                     "nodes": nodes, "links": links,
                     "requests_active": sum(r.state == "active"
                                            for r in self.requests.values())}
+        if self.key_pools is not None:  # the store's own snapshot: no need of our lock
+            view.update(self.key_pools().as_json())
+        return view
 
 
 def finite(value: float) -> float | None:

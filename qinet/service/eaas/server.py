@@ -11,7 +11,6 @@ background thread (tests, embedding).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import os
@@ -19,6 +18,7 @@ import signal
 import ssl
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,10 @@ from qinet.service.kms.server import (
     _http_protocol,
     _SharedSignalServer,
     run_event_loop,
+    serve_in_thread,
+    stop_serving_thread,
 )
+from qinet.service.ready_file import write_ready_file
 
 _log = logging.getLogger("qinet.service.eaas")
 EAAS_LIMITS = ConnectionLimits(max_body_bytes=16 * 1024)  # a request is a few hundred bytes
@@ -92,9 +95,18 @@ class EaasServer:
         return f"{self.scheme}://{host}:{self.port}"
 
     async def serve(self, *, handle_signals: bool = False,
-                    on_ready: Callable[[str], None] | None = None) -> None:
+                    on_ready: Callable[[str], None] | None = None,
+                    start_network: bool = True) -> None:
         """Serve until :meth:`request_stop` (or SIGINT / SIGTERM with ``handle_signals``,
-        main thread only); the live network runs meanwhile."""
+        main thread only); the live network runs meanwhile.
+
+        Args:
+            handle_signals: stop on SIGINT and SIGTERM (main thread only).
+            on_ready: called with the URL once listening.
+            start_network: start the live network once listening; ``False`` leaves it to
+                the caller (``qinet serve`` starts it with the key supply, so that both
+                clocks start together). It is stopped when serving ends either way.
+        """
         loop = asyncio.get_running_loop()
         self._loop = loop
         if handle_signals:
@@ -105,7 +117,8 @@ class EaasServer:
             while not self.server.started and not task.done():
                 await asyncio.sleep(0.01)
             if self.server.started:
-                self.network.start()
+                if start_network:
+                    self.network.start()
                 _log.info("entanglement service at %s", self.url)
                 if on_ready is not None:
                     on_ready(self.url)
@@ -130,23 +143,17 @@ class EaasServer:
         Raises:
             ConfigError: the server did not start within ``timeout_s``.
         """
-        ready = threading.Event()
-        self._thread = threading.Thread(
-            target=lambda: run_event_loop(self.serve(on_ready=lambda _url: ready.set())),
-            name="qinet-eaas-http", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout_s):
+        self._thread, ready = serve_in_thread(lambda on_ready: self.serve(on_ready=on_ready),
+                                              name="qinet-eaas-http", timeout_s=timeout_s)
+        if not ready:
             self.stop_thread()
             raise ConfigError("port", f"the service did not start within {timeout_s} s")
         return self.url
 
     def stop_thread(self, *, timeout_s: float = 10.0) -> None:
         """Stop a server started by :meth:`start_in_thread` and wait for it."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.request_stop)
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
+        stop_serving_thread(self._loop, self.request_stop, self._thread, timeout_s)
+        self._thread = None
 
 
 def eaas_tls_context(certfile: str | os.PathLike[str], keyfile: str | os.PathLike[str],
@@ -172,6 +179,62 @@ def eaas_tls_context(certfile: str | os.PathLike[str], keyfile: str | os.PathLik
     return context
 
 
+@dataclass(frozen=True, slots=True)
+class EaasAuth:
+    """How the entanglement service tells its callers apart.
+
+    Attributes:
+        tokens: the tenants' bearer tokens (``None``: certificates only).
+        tls: the server's TLS context (``None``: plain HTTP, for loopback).
+        certificates: the tenants by client certificate (mutual TLS), or ``None``.
+    """
+
+    tokens: TenantTokens | None
+    tls: ssl.SSLContext | None
+    certificates: CertificateTenants | None
+
+
+def eaas_auth(*, tokens: str | os.PathLike[str] | None = None,
+              certfile: str | os.PathLike[str] | None = None,
+              keyfile: str | os.PathLike[str] | None = None,
+              client_ca: str | os.PathLike[str] | None = None,
+              cert_tenants: str | os.PathLike[str] | None = None) -> EaasAuth:
+    """The service's authentication from its options (those of ``qinet eaas``).
+
+    Args:
+        tokens: the tenants' tokens file (``TENANT TOKEN`` lines); needed unless
+            ``client_ca`` is given.
+        certfile: a PEM server certificate (with ``keyfile``: HTTPS).
+        keyfile: its private key.
+        client_ca: a PEM CA: client certificates it signed are required (mutual TLS),
+            and the certificate's common name is the tenant.
+        cert_tenants: a file of ``COMMON_NAME TENANT`` lines mapping certificates to
+            tenants (default: the common name is the tenant).
+
+    Raises:
+        ConfigError: a missing piece (naming the option), or a file that cannot be read.
+    """
+    if (certfile is None) != (keyfile is None):
+        raise ConfigError("tls", "give both --certfile and --keyfile, or neither")
+    if client_ca is None and cert_tenants is not None:
+        raise ConfigError("cert_tenants", "--cert-tenants needs --client-ca")
+    if client_ca is not None and certfile is None:
+        raise ConfigError("client_ca", "mutual TLS needs the server's --certfile and "
+                                       "--keyfile")
+    if tokens is None and client_ca is None:
+        raise ConfigError("tokens", "give --tokens, or --client-ca for client "
+                                    "certificates")
+    tls = None
+    if certfile is not None and keyfile is not None:
+        tls = eaas_tls_context(certfile, keyfile, client_ca)
+    certificates = None
+    if client_ca is not None:
+        certificates = (CertificateTenants() if cert_tenants is None
+                        else CertificateTenants.from_file(cert_tenants))
+    return EaasAuth(None if tokens is None else TenantTokens.from_file(tokens), tls,
+                    certificates)
+
+
 def serve_eaas(scenario: str | os.PathLike[str], *,
                tokens: str | os.PathLike[str] | None = None,
                host: str = "127.0.0.1", port: int = 8080, speedup: float = 1.0,
@@ -186,19 +249,13 @@ def serve_eaas(scenario: str | os.PathLike[str], *,
     Args:
         scenario: the scenario file (its nodes, links and policy; its demands are not
             run).
-        tokens: the tenants' tokens file (``TENANT TOKEN`` lines); needed unless
-            ``client_ca`` is given.
+        tokens: the tenants' tokens file (see :func:`eaas_auth`).
         host: the address to listen on.
         port: the port (0: ephemeral).
         speedup: simulated seconds per wall second.
         seed: the simulation's seed (default: the scenario's).
         max_utilisation: share of a link's spare rate admission may promise.
-        certfile: a PEM server certificate (with ``keyfile``: HTTPS).
-        keyfile: its private key.
-        client_ca: a PEM CA: client certificates it signed are required (mutual TLS),
-            and the certificate's common name is the tenant.
-        cert_tenants: a file of ``COMMON_NAME TENANT`` lines mapping certificates to
-            tenants (default: the common name is the tenant).
+        certfile, keyfile, client_ca, cert_tenants: as :func:`eaas_auth` takes them.
         ready_file: once listening, write ``{"url": ...}`` here as JSON.
 
     Raises:
@@ -208,33 +265,16 @@ def serve_eaas(scenario: str | os.PathLike[str], *,
 
     overrides: dict[str, Any] = {} if seed is None else {"seed": seed}
     loaded = load_scenario(Path(scenario), **overrides)
-    tls = None
-    if (certfile is None) != (keyfile is None):
-        raise ConfigError("tls", "give both --certfile and --keyfile, or neither")
-    if client_ca is None and cert_tenants is not None:
-        raise ConfigError("cert_tenants", "--cert-tenants needs --client-ca")
-    if client_ca is not None and certfile is None:
-        raise ConfigError("client_ca", "mutual TLS needs the server's --certfile and "
-                                       "--keyfile")
-    if tokens is None and client_ca is None:
-        raise ConfigError("tokens", "give --tokens, or --client-ca for client "
-                                    "certificates")
-    if certfile is not None and keyfile is not None:
-        tls = eaas_tls_context(certfile, keyfile, client_ca)
-    certificates = None
-    if client_ca is not None:
-        certificates = (CertificateTenants() if cert_tenants is None
-                        else CertificateTenants.from_file(cert_tenants))
+    auth = eaas_auth(tokens=tokens, certfile=certfile, keyfile=keyfile, client_ca=client_ca,
+                     cert_tenants=cert_tenants)
     network = LiveNetwork(loaded, speedup=speedup, max_utilisation=max_utilisation)
-    server = EaasServer(network, None if tokens is None else TenantTokens.from_file(tokens),
-                        host=host, port=port, tls=tls, certificates=certificates)
+    server = EaasServer(network, auth.tokens, host=host, port=port, tls=auth.tls,
+                        certificates=auth.certificates)
 
     def on_ready(url: str) -> None:
         print(f"entanglement service at {url} (dashboard at {url}/, docs at {url}/docs); "
               "stop with Ctrl+C")
         if ready_file is not None:
-            temporary = Path(f"{ready_file}.tmp")
-            temporary.write_text(json.dumps({"url": url}))
-            temporary.replace(ready_file)
+            write_ready_file(ready_file, {"url": url})
 
     run_event_loop(server.serve(handle_signals=True, on_ready=on_ready))

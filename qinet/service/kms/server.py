@@ -89,6 +89,31 @@ def run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
         return runner.run(coroutine)
 
 
+def serve_in_thread(serve: Callable[[Callable[[Any], None]], Coroutine[Any, Any, None]], *,
+                    name: str, timeout_s: float) -> tuple[threading.Thread, bool]:
+    """Run ``serve(on_ready)`` in a new event loop of a daemon thread (tests, embedding).
+
+    Returns:
+        The thread, and whether ``on_ready`` was called within ``timeout_s``.
+    """
+    ready = threading.Event()
+    thread = threading.Thread(target=lambda: run_event_loop(serve(lambda _: ready.set())),
+                              name=name, daemon=True)
+    thread.start()
+    return thread, ready.wait(timeout_s)
+
+
+def stop_serving_thread(loop: asyncio.AbstractEventLoop | None,
+                        request_stop: Callable[[], None], thread: threading.Thread | None,
+                        timeout_s: float) -> None:
+    """Ask a service started by :func:`serve_in_thread` to stop, from another thread,
+    and wait up to ``timeout_s`` for its thread."""
+    if loop is not None:
+        loop.call_soon_threadsafe(request_stop)
+    if thread is not None:
+        thread.join(timeout_s)
+
+
 class KeyService:
     """The KMEs of one key store, served over HTTPS with mutual TLS.
 
@@ -201,22 +226,16 @@ class KeyService:
         Raises:
             ConfigError: the servers did not start within ``timeout_s``.
         """
-        ready = threading.Event()
-        self._thread = threading.Thread(
-            target=lambda: run_event_loop(self.serve(on_ready=lambda _eps: ready.set())),
-            name="qinet-kms", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout_s):
+        self._thread, ready = serve_in_thread(lambda on_ready: self.serve(on_ready=on_ready),
+                                              name="qinet-kms", timeout_s=timeout_s)
+        if not ready:
             self.stop_thread()
             raise ConfigError("port", f"the KME servers did not start within {timeout_s} s")
         return self.endpoints
 
     def stop_thread(self, *, timeout_s: float = 10.0) -> None:
         """Stop servers started by :meth:`start_in_thread` and wait for the thread."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.request_stop)
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        stop_serving_thread(self._loop, self.request_stop, self._thread, timeout_s)
 
 
 def _fixed_context(context: ssl.SSLContext) -> Callable[[Any, Any], ssl.SSLContext]:

@@ -23,12 +23,19 @@ def small_network() -> dict:
 
 
 @pytest.fixture(scope="module")
-def eaas():
+def eaas_server():
+    """The service over :func:`small_network`, one per test module, for alice and bob."""
     network = LiveNetwork(load_scenario(small_network()), tick_s=0.02)
     server = EaasServer(network, TenantTokens({ALICE: "alice", BOB: "bob"}), port=0)
-    url = server.start_in_thread()
-    yield url, network
+    server.start_in_thread()
+    yield server
     server.stop_thread()
+
+
+@pytest.fixture(scope="module")
+def eaas(eaas_server):
+    """The service's URL and live network."""
+    return eaas_server.url, eaas_server.network
 
 
 def client(url: str, token: str | None) -> httpx.Client:

@@ -6,10 +6,11 @@ import json
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import yaml
+
+from tests.service.conftest import launch
 
 from .conftest import ALICE, small_network
 
@@ -20,15 +21,11 @@ def test_qinet_eaas_serves_until_sigterm(tmp_path):
     tokens = tmp_path / "tokens.txt"
     tokens.write_text(f"# tenant token\nalice {ALICE}\n")
     ready = tmp_path / "ready.json"
-    process = subprocess.Popen(
+    process = launch(
         [sys.executable, "-m", "qinet", "eaas", str(scenario), "--tokens", str(tokens),
          "--port", "0", "--ready-file", str(ready)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ready, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        end = time.monotonic() + 30
-        while not ready.exists() and process.poll() is None and time.monotonic() < end:
-            time.sleep(0.05)
-        assert ready.exists(), process.stderr.read() if process.poll() is not None else ""
         url = json.loads(ready.read_text())["url"]
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ALICE}"}) as c:
             answer = c.post("/v1/requests", json={"between": ["n0", "n2"],

@@ -5,7 +5,8 @@ It signs in with a tenant's token, sees the topology drawn, asks for pairs throu
 API and sees the request's delivered count rise with the stream, asks again through the
 page's form, and saves a screenshot (its path is printed; set ``QINET_TEST_ARTIFACTS``
 to a folder to keep a copy there). The token must travel only in Authorization
-headers, and the page must load nothing from anywhere but the service.
+headers, and the page must load nothing from anywhere but the service. Served with the
+key delivery service by one ``qinet serve``, the page shows the key pools as well.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import httpx
 import pytest
 
 from qinet.scenario import load_scenario
+from qinet.scenario.key_service import kme_specs
 from qinet.service.certs import client_ssl_context, init_pki
 from qinet.service.eaas import EaasServer, LiveNetwork
-from qinet.service.eaas.auth import CertificateTenants, TenantTokens
+from qinet.service.eaas.auth import CertificateTenants
 from qinet.service.eaas.server import eaas_tls_context
+from qinet.service.runner import ScenarioServices
+from tests.service.conftest import KEYS_AND_PAIRS
 
 from .conftest import ALICE, BOB, client, small_network
 
@@ -31,15 +35,6 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium on PATH: the dashboard's browser test needs "
                              "Debian's chromium package (apt-get install chromium)")
 TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="module")
-def served():
-    network = LiveNetwork(load_scenario(small_network()), tick_s=0.02)
-    server = EaasServer(network, TenantTokens({ALICE: "alice", BOB: "bob"}), port=0)
-    url = server.start_in_thread()
-    yield url, network
-    server.stop_thread()
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +52,8 @@ def delivered(page, rid: str) -> int:
     return int(page.text_content(f'tr[data-request="{rid}"] .delivered') or 0)
 
 
-def test_the_dashboard_follows_a_request_live(served, browser, tmp_path):
-    url, network = served
+def test_the_dashboard_follows_a_request_live(eaas, browser, tmp_path):
+    url, network = eaas
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -87,6 +82,7 @@ def test_the_dashboard_follows_a_request_live(served, browser, tmp_path):
         "() => /^[0-9]+[/][0-9]+$/.test("
         "document.querySelector('[data-node=\"n1\"] .node-memory').textContent)")
     page.wait_for_selector("#connection.live")
+    assert page.is_hidden("#keys-panel")  # no key delivery service beside this one
 
     # a request through the API appears and its delivered count rises with the stream
     with client(url, ALICE) as alice:
@@ -158,8 +154,8 @@ def test_the_dashboard_follows_a_request_live(served, browser, tmp_path):
     context.close()
 
 
-def test_a_tenant_sees_only_its_own_requests_on_the_page(served, browser):
-    url, _network = served
+def test_a_tenant_sees_only_its_own_requests_on_the_page(eaas, browser):
+    url, _network = eaas
     with client(url, ALICE) as alice:
         theirs = alice.post("/v1/requests", json={"between": ["n0", "n1"],
                                                   "min_fidelity": 0.5, "rate_hz": 2.0})
@@ -217,3 +213,41 @@ def test_a_client_certificate_signs_in_without_a_token(browser, tmp_path):
         context.close()
     finally:
         server.stop_thread()
+
+
+def test_the_key_pool_panel_shows_the_kmes_pools(browser, tmp_path):
+    # both services from one scenario: the page, signed in by a tenant's certificate of
+    # the PKI, shows the key pools the network state lists
+    scenario = load_scenario(KEYS_AND_PAIRS)
+    pki = init_pki(tmp_path / "pki", kme_specs(scenario), eaas=True, tenants=["lab"])
+    services = ScenarioServices.from_scenario(scenario, certs=pki.root,
+                                              data=tmp_path / "data", port=0)
+    url = services.start_in_thread().eaas_url
+    try:
+        context = browser.new_context(ignore_https_errors=True, client_certificates=[
+            {"origin": url, "certPath": str(pki.sae_cert("lab")),
+             "keyPath": str(pki.sae_key("lab"))}])
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url + "/")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#keys-panel", state="visible")
+        row = 'tr[data-pool="alice – bob"]'
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{row} .pool-stored')?.textContent) > 0")
+        shown = {name: int(page.text_content(f"{row} .pool-{name}") or -1)
+                 for name in ("stored", "deposited", "discarded", "issued", "delivered")}
+        with httpx.Client(base_url=url, verify=client_ssl_context(pki, "lab"),
+                          timeout=10.0) as lab:
+            pools = lab.get("/v1/network").json()["key_pools"]
+        assert [p["kmes"] for p in pools] == [["alice", "bob"]]
+        # read after the page: the store's counters can only have grown since
+        assert 0 < shown["stored"] <= shown["deposited"] <= pools[0]["deposited_bytes"]
+        assert shown["discarded"] == pools[0]["discarded_bytes"] == 0
+        assert shown["issued"] == pools[0]["keys_issued"] == 0  # nobody asked for keys
+        assert page.locator("#key-pools tbody tr").count() == 1
+        assert page.is_hidden("#no-key-pools")
+        assert "simulated s" in (page.text_content("#key-supply") or "")
+        context.close()
+    finally:
+        services.stop_thread()

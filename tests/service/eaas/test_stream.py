@@ -25,30 +25,15 @@ from qinet.service.eaas.live import RequestSpec
 from qinet.service.eaas.stream import Event, EventHub, Subscriber, sse
 from tests.network.conftest import chain_scenario
 
-from .conftest import ALICE, BOB, client, small_network
+from .conftest import ALICE, client, small_network
 
 PATH = ["n0", "n2"]
 
 
 @pytest.fixture(scope="module")
-def served():
-    network = LiveNetwork(load_scenario(small_network()), tick_s=0.02)
-    server = EaasServer(network, TenantTokens({ALICE: "alice", BOB: "bob"}), port=0)
-    url = server.start_in_thread()
-    yield url, network, server.app.state.event_hub
-    server.stop_thread()
-
-
-@pytest.fixture
-def alice(served):
-    with client(served[0], ALICE) as c:
-        yield c
-
-
-@pytest.fixture
-def bob(served):
-    with client(served[0], BOB) as c:
-        yield c
+def served(eaas_server):
+    """The module's service (alice and bob are its clients): URL, network, event hub."""
+    return eaas_server.url, eaas_server.network, eaas_server.app.state.event_hub
 
 
 def events(c: httpx.Client, path: str, *, until, timeout_s: float = 10.0):

@@ -151,6 +151,7 @@
     switch (name) {
       case "network":
         showNetwork(data);
+        showKeyPools(data);
         for (const page of data.requests || []) showRequest(page);
         break;
       case "request": {
@@ -279,6 +280,52 @@
       g.querySelector(".node-memory").textContent = memory;
       g.querySelector("title").textContent = `${node.name}: ${memory} memories held`;
     }
+  }
+
+  // -- key pools (when the key delivery service runs beside this one) ----------------------
+
+  function showKeyPools(state) {
+    const panel = $("keys-panel");
+    const pools = state.key_pools;
+    panel.hidden = !Array.isArray(pools);
+    if (panel.hidden) return;
+    const supply = state.key_supply || {};
+    const capacity = supply.pool_capacity_bytes || 0;
+    $("key-supply").textContent = supply.simulated_s == null ? "" :
+      `(key supply at ${supply.simulated_s.toFixed(2)} simulated s)`;
+    $("no-key-pools").hidden = pools.length > 0;
+    const body = $("key-pools").tBodies[0];
+    const shown = new Set();
+    for (const pool of pools) {
+      const name = pool.kmes.join(" – ");
+      shown.add(name);
+      let tr = body.querySelector(`tr[data-pool="${CSS.escape(name)}"]`);
+      if (!tr) {
+        tr = document.createElement("tr");
+        tr.dataset.pool = name;
+        cell(tr).textContent = name;
+        const stored = cell(tr, "num");
+        const count = document.createElement("span");
+        count.className = "pool-stored";
+        const bar = document.createElement("div");
+        bar.className = "bar";
+        bar.appendChild(document.createElement("span"));
+        stored.append(count, bar);
+        for (const key of ["deposited", "discarded", "issued", "delivered"]) {
+          cell(tr, `num pool-${key}`);
+        }
+        body.appendChild(tr);
+      }
+      tr.querySelector(".pool-stored").textContent = String(pool.stored_bytes);
+      tr.querySelector(".bar > span").style.width =
+        `${capacity > 0 ? Math.min(100, 100 * pool.stored_bytes / capacity).toFixed(1) : 0}%`;
+      tr.title = `${name}: ${pool.stored_bytes} of ${capacity} bytes stored`;
+      tr.querySelector(".pool-deposited").textContent = String(pool.deposited_bytes);
+      tr.querySelector(".pool-discarded").textContent = String(pool.discarded_bytes);
+      tr.querySelector(".pool-issued").textContent = String(pool.keys_issued);
+      tr.querySelector(".pool-delivered").textContent = String(pool.keys_delivered);
+    }
+    for (const tr of [...body.rows]) if (!shown.has(tr.dataset.pool)) tr.remove();
   }
 
   // -- requests ----------------------------------------------------------------------------
