@@ -160,8 +160,11 @@ class HeraldedLink(ABC):
             raise ProtocolError(f"link {self.name}: memory pair {memory_pair} holds no pair")
         self._parked.add(memory_pair)
 
-    def resume(self, limit: int | None = None) -> None:
+    def resume(self, limit: int | None = None) -> int:
         """Restart the parked memory pairs: every one, or the first ``limit`` by index.
+
+        Returns:
+            How many were restarted (fewer than ``limit`` when fewer were parked).
 
         Side Effects:
             Schedules those memory pairs' attempts from now.
@@ -172,6 +175,7 @@ class HeraldedLink(ABC):
         self._parked.difference_update(parked)
         for i in parked:
             self._begin(i)
+        return len(parked)
 
     def release_end(self, pair: LinkPair, side: int, *, ready_ps: int = 0) -> None:
         """Free the memory at one end (0 = node a, 1 = node b) of a delivered pair.

@@ -161,10 +161,10 @@ class LinkScheduler:
         raise ProtocolError(f"link {self.link.name}: a pair arrived but every demand is at "
                             f"its share; shares must cover the memory pairs")
 
-    def resume(self, count: int | None = None) -> None:
+    def resume(self, count: int | None = None) -> int:
         """A demand needs pairs again: restart memory pairs parked for lack of demand
         (``count`` of them, or all)."""
-        self.link.resume(count)
+        return self.link.resume(count)
 
     def release_end(self, pair: LinkPair, side: int) -> None:
         """Free one end of a handed-out pair; the share is returned with the second end.

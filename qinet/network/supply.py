@@ -13,12 +13,13 @@ link pairs dies (a failed swap, a discarded qubit): a delivery lowers both sides
 inequality at once and never wakes a link. A demand without a target always wants.
 
 A demand with a request rate has a target that grows: the requests arrived so far (capped
-by the number of pairs, if it asks for one). While the requests bind, the books wake at
-each next request's arrival that a question about the demand was asked before (one
-event at most pending) and restart on every link as many parked memory pairs as pairs
-of it are missing: a link parked while every request was covered starts again, and so
-do its other memory pairs when the demand falls behind, which otherwise would never be
-woken since the answer stays yes.
+by the number of pairs, if it asks for one). When a link is not wanted because every
+request is covered, the books wake at the next request's arrival (one event, and only
+then) and resume, on every link wanted again, as many parked memory pairs as pairs of it
+are missing. A link told no may still hold parked memory pairs after that wake-up, and
+while the demand falls behind the answer stays yes, so nothing else would restart them:
+until the link restarts fewer than were asked for (none is left parked), the books wake
+at every next request too.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class LinkSupply:
         per_link: count per link (no purification) rather than the pairs formed.
         delivered: how many end-to-end pairs have been delivered so far.
         resume: called with a link's index when that link is wanted again, and how many
-            more pairs of it are wanted (``None``: no count, with purification).
+            more pairs of it are wanted (``None``: no count, with purification); returns
+            how many parked memory pairs it restarted.
         requests: the demand's request arrivals (``None``: no rate).
         timeline: the clock (needed with ``requests``).
 
@@ -50,11 +52,12 @@ class LinkSupply:
             link pair.
     """
 
-    __slots__ = ("_cover", "_delivered", "_fixed", "_limited", "_per_link", "_requests", "_resume",
-                 "_timeline", "_wake_pending", "formed", "per_link_cover", "target")
+    __slots__ = ("_cover", "_delivered", "_fixed", "_limited", "_per_link", "_refused",
+                 "_requests", "_resume", "_timeline", "_wake_pending", "formed",
+                 "per_link_cover", "target")
 
     def __init__(self, links: int, *, target: int | None, per_link: bool,
-                 delivered: Callable[[], int], resume: Callable[[int, int | None], None],
+                 delivered: Callable[[], int], resume: Callable[[int, int | None], int],
                  requests: RequestClock | None = None, timeline: Timeline | None = None
                  ) -> None:
         self.target = target
@@ -68,6 +71,8 @@ class LinkSupply:
         self._delivered = delivered
         self._resume = resume
         self._wake_pending = False
+        # links told no while the requests bound, that may still hold memory pairs parked
+        self._refused: set[int] = set()
         self.formed = 0
 
     @property
@@ -100,12 +105,14 @@ class LinkSupply:
             wanted = self._cover[link] < target - self._delivered()
         else:
             wanted = self.formed < target
-        if target != self.target:
-            # the requests bind: look again at the next one, wanted now or not. A link
-            # parked while every request was covered must restart as many memory pairs
-            # as requests are missing, also when the demand falls behind and keeps
-            # wanting (then no answer turns from no to yes to wake it)
-            self._wake_at_next_request()
+        if target != self.target:  # the requests bind
+            if not wanted:
+                self._refused.update(range(len(self._cover)) if link is None else (link,))
+                self._wake_at_next_request()
+            elif self._refused:
+                # memory pairs parked while every request was covered may still be
+                # parked, and a demand that fell behind keeps answering yes
+                self._wake_at_next_request()
         return wanted
 
     def _wake_at_next_request(self) -> None:
@@ -121,7 +128,10 @@ class LinkSupply:
         self._wake_pending = False
         for k in range(len(self._cover)):
             if self.wants(k):
-                self._resume(k, self._missing(k))
+                missing = self._missing(k)
+                restarted = self._resume(k, missing)
+                if missing is None or restarted < missing:
+                    self._refused.discard(k)  # none of its memory pairs is parked now
 
     def _missing(self, link: int) -> int | None:
         """Pairs of ``link`` still wanted (``None`` with purification: no count)."""
