@@ -10,13 +10,19 @@ into tasks of about ``DASK_BATCH_S``). Runs per wall second, the time to resolve
 validate the grid (done once per sweep, in the calling process) included.
 
 Case 2: ``--long`` runs of about ``--task-s`` each (metro-link with its duration
-calibrated by CPU time in process), on one local process and on the Dask worker. The
+calibrated by CPU time in process), on one local process and on the Dask worker: as the
+backend ran them before (each run in the worker's thread, beside the worker's event loop
+and its profiler), with the profiler paused only (``execute.QUIET``), with each run in
+a process of the worker's own only (``execute.ISOLATE``), and with both (now). The
 overhead per task of a backend is (wall time of the sweep - the in-process time of the
 same runs) / runs. It is split into
   - the fixed cost of a Dask task (scheduling, transfer of the point and the result):
     ``--noop`` empty tasks through the same cluster, one after another;
-  - the time a run takes inside the worker against in process: each run timed inside
-    the worker (wall and thread CPU time) by a wrapper task.
+  - the time a run takes inside the worker's thread and inside the worker's own
+    process, against in process: each run timed there (wall and CPU time) by a
+    wrapper task.
+The cluster's worker is not daemonic (``distributed.worker.daemon: false``), so that it
+may start the process of its own.
 
 Case 2 is repeated ``--repeat`` times, interleaved, and each backend's fastest sweep kept.
 
@@ -60,18 +66,28 @@ def _timed_run(data: Any) -> tuple[float, float]:
     return time.perf_counter() - wall, time.thread_time() - cpu
 
 
+def _timed_isolated(data: Any) -> tuple[float, float]:
+    """A run's wall and CPU time in the Dask worker's own process, in s."""
+    pool = execute._isolated()
+    assert pool is not None, "the worker may not start processes"
+    # functions of this script do not reach the spawned process: qinet's and time's do
+    cpu = pool.submit(time.process_time).result()
+    wall_s = pool.submit(execute.run_batch, [("run", data)]).result()[1]
+    return wall_s, pool.submit(time.process_time).result() - cpu
+
+
 def _noop(x: int) -> int:
     return x
 
 
-def _dask_sweep(address: str, sets: list[str], duration: str, *, batch_s: float
-                ) -> tuple[float, int]:
-    saved = execute.DASK_BATCH_S
-    execute.DASK_BATCH_S = batch_s
+def _dask_sweep(address: str, sets: list[str], duration: str, *, batch_s: float,
+                isolate: bool = True, quiet: bool = True) -> tuple[float, int]:
+    saved = execute.DASK_BATCH_S, execute.ISOLATE, execute.QUIET
+    execute.DASK_BATCH_S, execute.ISOLATE, execute.QUIET = batch_s, isolate, quiet
     try:
         return _timed_sweep(sets, duration, dask=address)
     finally:
-        execute.DASK_BATCH_S = saved
+        execute.DASK_BATCH_S, execute.ISOLATE, execute.QUIET = saved
 
 
 def main() -> None:
@@ -84,6 +100,7 @@ def main() -> None:
     parser.add_argument("--noop", type=int, default=200, help="empty Dask tasks timed")
     parser.add_argument("--repeat", type=int, default=3, help="repeats of case 2")
     args = parser.parse_args()
+    import dask
     from dask.distributed import Client, LocalCluster
 
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -93,14 +110,19 @@ def main() -> None:
         wall_s, runs = _timed_sweep(sets, args.duration, workers=workers)
         print(f"  local, {workers} process(es): {runs} runs in {wall_s:.2f} s = "
               f"{runs / wall_s:.1f} runs/s")
+    dask.config.set({"distributed.worker.daemon": False})  # it may start processes
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
         address = cluster.scheduler_address
-        # a fresh worker first imports qinet: warm it with one untimed short run
-        _timed_sweep(["seed=1001"], "10 ms", dask=address)
-        for label, batch_s in (("one task per run (before)", 0.0),
-                               ("batched (now)", execute.DASK_BATCH_S)):
-            wall_s, runs = _dask_sweep(address, sets, args.duration, batch_s=batch_s)
+        # a fresh worker (and its own process) first imports qinet: warm both untimed
+        _dask_sweep(address, ["seed=1001"], "10 ms", batch_s=0.0, isolate=False)
+        _dask_sweep(address, ["seed=1002"], "10 ms", batch_s=0.0)
+        for label, batch_s, isolate in (
+                ("one task per run, in the worker's thread (before batching)", 0.0, False),
+                ("batched, in the worker's thread", execute.DASK_BATCH_S, False),
+                ("batched, in the worker's own process (now)", execute.DASK_BATCH_S, True)):
+            wall_s, runs = _dask_sweep(address, sets, args.duration, batch_s=batch_s,
+                                       isolate=isolate, quiet=isolate)
             print(f"  dask, 1 worker process, {label}: {runs} runs in {wall_s:.2f} s = "
                   f"{runs / wall_s:.1f} runs/s")
 
@@ -123,15 +145,25 @@ def main() -> None:
             for key, wall_s in (
                     ("in process", sum(t[0] for t in in_process)),
                     ("local", _timed_sweep(long_sets, duration, workers=1)[0]),
-                    ("dask before", _dask_sweep(address, long_sets, duration, batch_s=0.0)[0]),
-                    ("dask now", _dask_sweep(address, long_sets, duration,
-                                             batch_s=execute.DASK_BATCH_S)[0])):
+                    ("dask, thread (before)", _dask_sweep(
+                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
+                        isolate=False, quiet=False)[0]),
+                    ("dask, thread, profiler paused", _dask_sweep(
+                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
+                        isolate=False, quiet=True)[0]),
+                    ("dask, own process", _dask_sweep(
+                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
+                        isolate=True, quiet=False)[0]),
+                    ("dask, own process, profiler paused (now)", _dask_sweep(
+                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S)[0])):
                 best[key] = min(best.get(key, wall_s), wall_s)
         compute_s = best["in process"]
         print(f"case 2: {args.long} runs of metro-link, {duration} simulated each; in "
               f"process {compute_s / args.long * 1e3:.0f} ms a run (CPU "
               f"{cpu_s / args.long * 1e3:.0f} ms); fastest of {args.repeat}")
-        for key in ("local", "dask before", "dask now"):
+        for key in best:
+            if key == "in process":
+                continue
             print(f"  {key}, 1 worker process: {best[key]:.2f} s, overhead "
                   f"{(best[key] - compute_s) / args.long * 1e3:+.0f} ms/task"
                   + ("" if key == "local" else
@@ -142,15 +174,20 @@ def main() -> None:
             for i in range(args.noop):
                 client.submit(_noop, i, pure=False).result()
             noop_ms = (time.perf_counter() - started) / args.noop * 1e3
-            in_worker = [client.submit(_timed_run, p.data, pure=False).result()
-                         for p in points]
-        worker_s = sum(t[0] for t in in_worker)
+            in_worker = {
+                "the worker's thread": [client.submit(_timed_run, p.data, pure=False).result()
+                                        for p in points],
+                "the worker's own process": [
+                    client.submit(_timed_isolated, p.data, pure=False).result()
+                    for p in points]}
         print("  where the dask overhead goes:")
         print(f"    fixed cost of a task (empty task, round trip): {noop_ms:.1f} ms")
-        print(f"    a run inside the worker: {worker_s / args.long * 1e3:.0f} ms wall, "
-              f"{sum(t[1] for t in in_worker) / args.long * 1e3:.0f} ms CPU "
-              f"({(worker_s - compute_s) / args.long * 1e3:+.0f} ms/run against in "
-              f"process)")
+        for where, timed in in_worker.items():
+            worker_s = sum(t[0] for t in timed)
+            print(f"    a run inside {where}: {worker_s / args.long * 1e3:.0f} ms wall, "
+                  f"{sum(t[1] for t in timed) / args.long * 1e3:.0f} ms CPU "
+                  f"({(worker_s - compute_s) / args.long * 1e3:+.0f} ms/run against in "
+                  f"process)")
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

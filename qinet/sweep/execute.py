@@ -11,10 +11,12 @@ the number of workers or the order the tasks finish in.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,19 +263,74 @@ def _with_params(record: Mapping[str, Any], point: Point) -> dict[str, Any]:
 
 
 Outcome = tuple[str, dict[str, Any] | None, str | None]  # task, document, error
+Run = Callable[[Mapping[str, Any]], dict[str, Any]]  # scenario data -> run's document
 
 
 def _execute(pending: Mapping[str, Point], *, workers: int | None,
              dask: str | None) -> Iterable[Outcome]:
     if not pending:
         return
-    if dask is not None:
-        yield from _on_dask(pending, dask)
-        return
-    count = min(workers or os.cpu_count() or 1, len(pending))
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with Runner(workers=workers, dask=dask, most=len(pending)) as runner:
+        yield from runner.map([(name, point.data) for name, point in pending.items()])
+
+
+class Runner:
+    """The executor of a sweep's or a search's runs, open across calls of :meth:`map`:
+    local processes (one per core by default) or a ``dask.distributed`` scheduler.
+
+    Args:
+        workers: local processes (default: one per core); ignored with ``dask``.
+        dask: the address of a running scheduler (``tcp://host:8786``).
+        run: turns a point's scenario data into the run's document (default:
+            :func:`run_task`); it must be picklable (a module's function) to reach
+            other processes.
+        most: the most runs one call will hold (no more local processes are started).
+
+    Raises:
+        ConfigError: bad ``workers``, or no scheduler answers at ``dask``.
+    """
+
+    def __init__(self, *, workers: int | None = None, dask: str | None = None,
+                 run: Run | None = None, most: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise ConfigError("--workers", f"must be at least 1, got {workers}")
+        self.run = run
+        self._pool: ProcessPoolExecutor | None = None
+        self._dask: _Dask | None = None
+        if dask is not None:
+            self._dask = _Dask(dask)
+            self.slots = self._dask.threads
+        else:
+            self.slots = max(1, min(workers or os.cpu_count() or 1, most or 1 << 30))
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the local processes, or leave the scheduler."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._dask is not None:
+            self._dask.close()
+            self._dask = None
+
+    def map(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> Iterator[Outcome]:
+        """Run each ``(task, scenario data)`` and yield its outcome as it finishes (a
+        failed run's error is its outcome, its own)."""
+        if not items:
+            return
+        if self._dask is not None:
+            yield from self._dask.map(items, self.run)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.slots)
+        run = self.run or run_task
         futures: dict[Future[dict[str, Any]], str] = {
-            pool.submit(run_task, point.data): name for name, point in pending.items()}
+            self._pool.submit(run, data): name for name, data in items}
         try:
             for future in as_completed(futures):
                 yield _outcome(futures[future], future)
@@ -284,19 +341,72 @@ def _execute(pending: Mapping[str, Point], *, workers: int | None,
 
 DASK_BATCH_S = 0.5  # wall time a Dask task aims at: its fixed cost (~5 ms) stays near 1 %
 MAX_BATCH = 64  # runs per Dask task at most, however short the runs
+ISOLATE = True  # run a Dask worker's points in a process of its own where it may have one
+QUIET = True  # pause the workers' statistical profiler while the runs are theirs
 
 
-def run_batch(items: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[list[Outcome], float]:
+def run_batch(items: Sequence[tuple[str, Mapping[str, Any]]], run: Run | None = None,
+              isolate_from: int | None = None) -> tuple[list[Outcome], float]:
     """Run several points in one task: each point's outcome (its failure is its own, as
-    a task's would be) and the wall time the batch took, in s."""
+    a task's would be) and the wall time the batch took, in s.
+
+    With ``isolate_from`` (the process id of the client), a Dask worker in another
+    process hands the points to a process of its own (:func:`_isolated`), where they
+    share the interpreter with nothing: inside the worker they would share it with the
+    worker's event loop, its messages and monitors, which take the interpreter lock
+    beside the run. A worker that may not start processes (a daemonic one) runs them in
+    its thread."""
     started = time.perf_counter()
+    if isolate_from is not None and isolate_from != os.getpid():
+        pool = _isolated()
+        if pool is not None:
+            elsewhere: list[Outcome] = pool.submit(run_batch, items, run).result()[0]
+            return elsewhere, time.perf_counter() - started
     outcomes: list[Outcome] = []
     for name, data in items:
         try:
-            outcomes.append((name, run_task(data), None))
+            outcomes.append((name, (run or run_task)(data), None))
         except Exception as exc:  # recorded as the run's failure, as a lone task's is
             outcomes.append((name, None, f"{type(exc).__name__}: {exc}"))
     return outcomes, time.perf_counter() - started
+
+
+_ISOLATED: list[ProcessPoolExecutor] = []  # this worker process's own pool, once made
+_ISOLATED_LOCK = threading.Lock()
+
+
+def _isolated() -> ProcessPoolExecutor | None:
+    """This Dask worker's pool of processes for its runs (one per worker thread, started
+    by ``spawn``: forking a process that runs threads can copy a held lock), or ``None``
+    where the worker is daemonic, which may start no process (``distributed.worker.daemon:
+    false`` in the workers' configuration lets it)."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return None
+    with _ISOLATED_LOCK:
+        if not _ISOLATED:
+            threads = 1
+            with contextlib.suppress(ImportError, ValueError):
+                from distributed import get_worker
+
+                threads = get_worker().state.nthreads
+            _ISOLATED.append(ProcessPoolExecutor(
+                max_workers=threads, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_settle))
+        return _ISOLATED[0]
+
+
+def _settle() -> None:
+    """Start of an isolated process: import the simulator, then move every object made
+    so far out of the collector's sight (:func:`gc.freeze`): they live as long as the
+    process, and the full collections a run sets off need not scan them again."""
+    import gc
+
+    import qinet.analysis.api  # noqa: F401  (the imports a run needs, once)
+
+    gc.collect()
+    gc.freeze()
 
 
 def batch_size(run_s: float | None, remaining: int, threads: int) -> int:
@@ -316,48 +426,99 @@ def batch_size(run_s: float | None, remaining: int, threads: int) -> int:
     return max(1, min(wanted, -(-remaining // max(threads, 1))))
 
 
-def _on_dask(pending: Mapping[str, Point], address: str) -> Iterable[Outcome]:
-    """Run the points on a Dask scheduler, several to a task once their run time is
-    known: a Dask task costs a few milliseconds of scheduling and transfer, as much as a
-    short run, so short runs are batched (:func:`batch_size`); two tasks per worker
-    thread are kept in flight so no thread waits for the next."""
-    import importlib
+class _Dask:
+    """A client of a Dask scheduler, running points several to a task once their run
+    time is known: a Dask task costs a few milliseconds of scheduling and transfer, as
+    much as a short run, so short runs are batched (:func:`batch_size`); two tasks per
+    worker thread are kept in flight so no thread waits for the next."""
 
-    # dask.distributed is an optional extra (and its API is untyped): reached by name
-    distributed = importlib.import_module("dask.distributed")
-    try:
-        client = distributed.Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise ConfigError("--dask", f"cannot reach a scheduler at {address!r}: {exc}") from None
-    try:
-        threads = max(1, sum(client.nthreads().values()))
-        queue = [(name, point.data) for name, point in pending.items()]
-        queue.reverse()  # popped from the end: grid order
+    def __init__(self, address: str) -> None:
+        import importlib
+
+        # dask.distributed is an optional extra (and its API is untyped): reached by name
+        self.distributed = importlib.import_module("dask.distributed")
+        try:
+            self.client = self.distributed.Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError("--dask", f"cannot reach a scheduler at {address!r}: "
+                                        f"{exc}") from None
+        self.threads = max(1, sum(self.client.nthreads().values()))
+        self.runs, self.busy_s = 0, 0.0
+        self.quiet = False
+        if QUIET:
+            # a worker that refuses (an old or locked-down cluster) is left as it is
+            with contextlib.suppress(Exception):
+                self.client.run(_pause_profiler)
+                self.quiet = True
+
+    def close(self) -> None:
+        try:
+            if self.quiet:
+                with contextlib.suppress(Exception):
+                    self.client.run(_resume_profiler)
+        finally:
+            self.client.close()
+
+    def map(self, items: Sequence[tuple[str, Mapping[str, Any]]],
+            run: Run | None) -> Iterator[Outcome]:
+        queue = list(reversed(items))  # popped from the end: in order
         batches: dict[Any, list[str]] = {}
-        runs, busy_s = 0, 0.0
-        done = distributed.as_completed()
+        done = self.distributed.as_completed()
+        isolate_from = os.getpid() if ISOLATE else None
 
         def submit() -> None:
-            while queue and len(batches) < 2 * threads:
-                size = batch_size(busy_s / runs if runs else None, len(queue), threads)
-                items = [queue.pop() for _ in range(min(size, len(queue)))]
-                future = client.submit(run_batch, items, pure=False)
-                batches[future] = [name for name, _ in items]
+            while queue and len(batches) < 2 * self.threads:
+                size = batch_size(self.busy_s / self.runs if self.runs else None,
+                                  len(queue), self.threads)
+                batch = [queue.pop() for _ in range(min(size, len(queue)))]
+                future = self.client.submit(run_batch, batch, run, isolate_from, pure=False)
+                batches[future] = [name for name, _ in batch]
                 done.add(future)
 
         submit()
-        for future in done:
-            names = batches.pop(future)
-            if future.status == "finished":
-                outcomes, elapsed_s = future.result()
-                runs, busy_s = runs + len(outcomes), busy_s + elapsed_s
-            else:  # the task itself failed (a lost worker): every run in it did
-                error = future.exception()
-                outcomes = [(name, None, f"{type(error).__name__}: {error}") for name in names]
-            submit()
-            yield from outcomes
-    finally:
-        client.close()
+        try:
+            for future in done:
+                names = batches.pop(future)
+                if future.status == "finished":
+                    outcomes, elapsed_s = future.result()
+                    self.runs, self.busy_s = self.runs + len(outcomes), self.busy_s + elapsed_s
+                else:  # the task itself failed (a lost worker): every run in it did
+                    error = future.exception()
+                    outcomes = [(name, None, f"{type(error).__name__}: {error}")
+                                for name in names]
+                submit()
+                yield from outcomes
+        finally:
+            for future in batches:
+                future.cancel()
+
+
+_PROFILER = ("profile", "profile-cycle")  # the worker's periodic callbacks that sample
+
+
+def _pause_profiler(dask_worker: Any) -> None:
+    """Pause a worker's statistical profiler (a stack sample of every thread each 10 ms,
+    taken on its event loop) while a sweep's client is connected; clients are counted,
+    so the last to leave starts it again."""
+    paused = getattr(dask_worker, "_qinet_paused", None)
+    if paused is None:
+        paused = [0, [key for key in _PROFILER if key in dask_worker.periodic_callbacks
+                      and dask_worker.periodic_callbacks[key].is_running()]]
+        dask_worker._qinet_paused = paused
+        for key in paused[1]:
+            dask_worker.periodic_callbacks[key].stop()
+    paused[0] += 1
+
+
+def _resume_profiler(dask_worker: Any) -> None:
+    paused = getattr(dask_worker, "_qinet_paused", None)
+    if paused is None:
+        return
+    paused[0] -= 1
+    if paused[0] <= 0:
+        for key in paused[1]:
+            dask_worker.periodic_callbacks[key].start()
+        del dask_worker._qinet_paused
 
 
 def _outcome(name: str, future: Any) -> Outcome:

@@ -129,9 +129,9 @@ _BATCHES: list[int] = []  # sizes of the batches run (the Dask workers below are
 run_batch = sweep_execute.run_batch
 
 
-def _counted_batch(items: Any) -> Any:
+def _counted_batch(items: Any, *args: Any) -> Any:
     _BATCHES.append(len(items))
-    return run_batch(items)
+    return run_batch(items, *args)
 
 
 def test_on_dask_short_runs_share_tasks_and_a_failure_stays_its_own(
