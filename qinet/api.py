@@ -112,6 +112,8 @@ def optimize(
     out: str | os.PathLike[str] | None = None,
     duration: str | None = None,
     evaluate: Evaluate | None = None,
+    workers: int | None = None,
+    dask: str | None = None,
     progress: Callable[[int, int], object] | None = None,
 ) -> OptimizeResult:
     """Find the cheapest design of a scenario that meets every goal (``qinet optimize``).
@@ -130,6 +132,9 @@ def optimize(
         out: the folder of the task store, shared with sweeps; ``None``: no store.
         duration: simulated time of every run (``"50 ms"``).
         evaluate: scenario data to the run's document (default: simulate it).
+        workers: run the trials in batches of this many on as many local processes
+            (``None``: one at a time, in this process).
+        dask: run the batches on a ``dask.distributed`` scheduler at this address.
         progress: called with (trials done, trials in all).
 
     Returns:
@@ -146,7 +151,7 @@ def optimize(
     return search(source if source is None or callable(source) or isinstance(source, Mapping)
                   else str(source), goals, vary, cost=cost, trials=trials, seed=seed,
                   out=None if out is None else Path(out), duration=duration,
-                  evaluate=evaluate, progress=progress)
+                  evaluate=evaluate, workers=workers, dask=dask, progress=progress)
 
 
 def run_sweep(

@@ -16,7 +16,7 @@ from qinet.errors import ConfigError
 
 def optimize(*, scenario: str | None, goals: list[str], vary: list[str], cost: str,
              trials: int, seed: int, out: Path, duration: str | None, as_json: bool,
-             quiet: bool) -> Any:
+             quiet: bool, workers: int | None = None, dask: str | None = None) -> Any:
     """Search the way ``qinet optimize`` does, print the answer, and return it.
 
     Raises:
@@ -36,7 +36,7 @@ def optimize(*, scenario: str | None, goals: list[str], vary: list[str], cost: s
             err.print(f"\rtrial {done}/{total}", end="", markup=False)
 
     result = search(scenario, goals, vary, cost=cost, trials=trials, seed=seed, out=out,
-                    duration=duration, progress=progress)
+                    duration=duration, workers=workers, dask=dask, progress=progress)
     if show:
         err.print("\r", end="")
     if as_json:

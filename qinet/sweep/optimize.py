@@ -20,6 +20,15 @@ no finished record of it; its record is written as soon as it finishes. The samp
 optuna's TPE with a seed and the goals as constraints, so a rerun proposes the same
 trials in the same order, finds them in the store and goes on where it stopped.
 
+Trials run one at a time in this process, or, with ``workers`` or ``dask``, in batches
+on the sweep's executors (:class:`qinet.sweep.execute.Runner`): the sampler is asked for
+a batch of as many trials as there are workers (the last batch: those left), they run
+in parallel, and their results are told to it in trial order once the whole batch is
+back. Each ask of a batch sees the trials of the earlier batches only, so the search
+depends on the batch size: the same seed and the same number of workers give the same
+trials, in the same order, whatever order the runs finish in; another number of workers
+gives another (equally valid) search, and one worker gives the serial one.
+
 The objective is the network's capital cost (:func:`qinet.analysis.costs.capital_cost_eur`),
 a function of the scenario alone. The best design is the cheapest trial meeting every
 goal. The goal that *binds* is the one the cheaper trials failed most often (ties: the
@@ -43,7 +52,7 @@ from typing import Any, Literal
 from qinet.analysis.costs import CURRENCY, capital_cost_eur
 from qinet.errors import ConfigError, QinetError
 from qinet.scenario.loader import read_scenario
-from qinet.sweep.execute import Point, resolve, run_task
+from qinet.sweep.execute import Point, Runner, resolve, run_task
 from qinet.sweep.spec import _RANGE, _quantity, _ratio, parse_set, steps
 from qinet.sweep.store import flatten, read_task, write_task
 
@@ -317,8 +326,8 @@ def metric_value(document: Mapping[str, Any], metric: str) -> tuple[str, Any]:
 def optimize(scenario: str | Path | Mapping[str, Any] | Template | None, goals: Sequence[str],
              vary: Sequence[str], *, cost: str = "capital", trials: int = 50,
              seed: int = 0, out: str | Path | None = None, duration: str | None = None,
-             evaluate: Evaluate | None = None,
-             progress: Progress | None = None) -> OptimizeResult:
+             evaluate: Evaluate | None = None, workers: int | None = None,
+             dask: str | None = None, progress: Progress | None = None) -> OptimizeResult:
     """Search for the cheapest design of ``scenario`` that meets every goal.
 
     Args:
@@ -339,15 +348,21 @@ def optimize(scenario: str | Path | Mapping[str, Any] | Template | None, goals: 
         duration: the simulated time of every run, e.g. ``"50 ms"``.
         evaluate: turns scenario data into the run's JSON document; default: run
             the simulation (:func:`qinet.sweep.execute.run_task`). A closed-form
-            stand-in makes tests and planning studies fast.
+            stand-in makes tests and planning studies fast. With ``workers`` or
+            ``dask`` it runs in other processes, so it must be a module's function.
+        workers: run each batch of this many trials on as many local processes
+            (module docstring); ``None``: one trial at a time, in this process.
+        dask: run each batch on the ``dask.distributed`` scheduler at this address,
+            as many trials to a batch as it has worker threads.
         progress: called with (trials done, trials in all) after each trial.
 
     Returns:
         The best design, the goal that binds, and every trial.
 
     Raises:
-        ConfigError: a bad goal, range, cost, trial count, or a design the schema
-            refuses; a goal naming a metric the runs do not report.
+        ConfigError: a bad goal, range, cost, trial count, worker count, or a design
+            the schema refuses; a goal naming a metric the runs do not report; no
+            scheduler at ``dask``.
         QinetError: optuna is not installed (the message says how to install it), or
             a record could not be written.
 
@@ -383,28 +398,37 @@ def optimize(scenario: str | Path | Mapping[str, Any] | Template | None, goals: 
         template = scenario
     else:
         base = resolve(scenario, [], duration=duration)[0].data
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", f"must be at least 1, got {workers}")
     folder = None if out is None else Path(out)
-    run = evaluate or run_task
     done: dict[str, dict[str, Any]] = {}  # task -> record, this search's own
     tried: list[Trial] = []
     space = _space_size(variables)
-    with _quiet(optuna):
+    parallel = workers is not None or dask is not None
+    with _quiet(optuna), (Runner(workers=workers, dask=dask, run=evaluate) if parallel
+                          else contextlib.nullcontext()) as runner:
         study = optuna.create_study(direction="minimize", sampler=_sampler(optuna, seed))
-        for number in range(trials):
-            trial = study.ask()
-            values = {v.path: v.suggest(trial) for v in variables}
-            point = _point(template, base, values, duration)
-            record, reused = _record(point.task, point.data, point.params, folder, done, run)
-            outcome = _trial(number, point.task, point.params, record, reused,
-                             parsed_goals, capital_cost_eur(read_scenario(point.data).scenario))
-            tried.append(outcome)
-            if outcome.status == "ok":
-                _constrain(trial, [_violation(g) for g in outcome.goals])
-                study.tell(trial, outcome.cost_eur)
+        batch = 1 if runner is None else runner.slots
+        while len(tried) < trials:
+            asked = [study.ask() for _ in range(min(batch, trials - len(tried)))]
+            points = [_point(template, base, {v.path: v.suggest(t) for v in variables},
+                          duration) for t in asked]
+            if runner is None:
+                records = [_record(points[0], folder, done, evaluate or run_task)]
             else:
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            if progress is not None:
-                progress(number + 1, trials)
+                records = _records(points, folder, done, runner)
+            for trial, point, (record, reused) in zip(asked, points, records, strict=True):
+                outcome = _trial(len(tried), point.task, point.params, record, reused,
+                                 parsed_goals,
+                                 capital_cost_eur(read_scenario(point.data).scenario))
+                tried.append(outcome)
+                if outcome.status == "ok":
+                    _constrain(trial, [_violation(g) for g in outcome.goals])
+                    study.tell(trial, outcome.cost_eur)
+                else:
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                if progress is not None:
+                    progress(len(tried), trials)
             if len({t.task for t in tried}) == space:
                 break  # every design of a finite space tried: more trials only repeat
     result = _result(tuple(tried), parsed_goals, seed=seed, objective=cost)
@@ -489,27 +513,55 @@ def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _record(task: str, data: Mapping[str, Any], params: Mapping[str, Any],
-            folder: Path | None, done: dict[str, dict[str, Any]],
+def _record(point: Point, folder: Path | None, done: dict[str, dict[str, Any]],
             run: Evaluate) -> tuple[dict[str, Any], bool]:
     """The task's record: from this search, from the store, or run now (and stored)."""
-    if task in done:
-        return done[task], True
-    stored = read_task(folder, task) if folder is not None else None
-    if stored is not None and stored.get("status") == "ok":
-        done[task] = stored
-        return stored, True
+    known = _known(point.task, folder, done)
+    if known is not None:
+        return known, True
     try:
-        document: dict[str, Any] | None = run(data)
+        document: dict[str, Any] | None = run(point.data)
         error = None
     except (QinetError, ArithmeticError, ValueError, RuntimeError) as exc:
         document, error = None, f"{type(exc).__name__}: {exc}"
-    record = {"task": task, "status": "ok" if error is None else "failed", "error": error,
-              "params": dict(params), "document": document}
+    return _store(point, document, error, folder, done), False
+
+
+def _records(points: Sequence[Point], folder: Path | None, done: dict[str, dict[str, Any]],
+             runner: Runner) -> list[tuple[dict[str, Any], bool]]:
+    """A batch's records, in the batch's order: those of this search or the store, and
+    the others run on ``runner`` in parallel (a design asked twice runs once), each
+    stored as it finishes."""
+    pending = {p.task: p for p in points if _known(p.task, folder, done) is None}
+    for name, document, error in runner.map([(t, p.data) for t, p in pending.items()]):
+        _store(pending[name], document, error, folder, done)
+    records = []
+    for point in points:
+        # run now: the first trial of the batch to ask for it; the others reuse it
+        records.append((done[point.task], pending.pop(point.task, None) is None))
+    return records
+
+
+def _known(task: str, folder: Path | None,
+           done: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The task's finished record from this search or from the store, else ``None``."""
+    if task in done:
+        return done[task]
+    stored = read_task(folder, task) if folder is not None else None
+    if stored is not None and stored.get("status") == "ok":
+        done[task] = stored
+        return stored
+    return None
+
+
+def _store(point: Point, document: dict[str, Any] | None, error: str | None,
+           folder: Path | None, done: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    record = {"task": point.task, "status": "ok" if error is None else "failed",
+              "error": error, "params": dict(point.params), "document": document}
     if folder is not None:
-        write_task(folder, task, record)
-    done[task] = record
-    return record, False
+        write_task(folder, point.task, record)
+    done[point.task] = record
+    return record
 
 
 def _trial(number: int, task: str, params: Mapping[str, Any], record: Mapping[str, Any],
