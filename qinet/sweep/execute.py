@@ -400,13 +400,25 @@ def _isolated() -> ProcessPoolExecutor | None:
 def _settle() -> None:
     """Start of an isolated process: import the simulator, then move every object made
     so far out of the collector's sight (:func:`gc.freeze`): they live as long as the
-    process, and the full collections a run sets off need not scan them again."""
+    process, and the full collections a run sets off need not scan them again. A
+    watchdog ends the process once its worker is gone: a worker stopped by its nanny
+    does not stop its pool, whose processes would wait for work forever."""
     import gc
 
     import qinet.analysis.api  # noqa: F401  (the imports a run needs, once)
 
+    parent = os.getppid()
+    threading.Thread(target=_orphaned, args=(parent,), daemon=True,
+                     name="qinet-watchdog").start()
     gc.collect()
     gc.freeze()
+
+
+def _orphaned(parent: int) -> None:
+    """End this process when its parent has gone (it is then another's child)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def batch_size(run_s: float | None, remaining: int, threads: int) -> int:

@@ -4,6 +4,7 @@ failures are recorded, and the command line writes the same table."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,28 @@ def test_on_dask_short_runs_share_tasks_and_a_failure_stays_its_own(
     assert failed["seed"].tolist() == [2, 2, 2]
     assert (failed["error"] == "RuntimeError: detector on fire").all()
     assert (table.loc[table["seed"] != 2, "status"] == "ok").all()
+
+
+def _where(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A stand-in run that says which process ran it."""
+    return {"pid": os.getpid(), "parent": os.getppid(), "seed": data["seed"]}
+
+
+def test_a_worker_that_may_start_processes_runs_points_in_its_own(tmp_path: Path) -> None:
+    # a worker shares its interpreter with its event loop and messages; one that may
+    # start processes (not daemonic) hands the points to a process of its own
+    distributed = pytest.importorskip("dask.distributed")
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"distributed.worker.daemon": False}), distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True,
+            dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            (worker_pid,) = client.run(os.getpid).values()
+        with sweep_execute.Runner(dask=cluster.scheduler_address, run=_where) as runner:
+            outcomes = list(runner.map([("a", {"seed": 1}), ("b", {"seed": 2})]))
+    assert sorted(name for name, _, _ in outcomes) == ["a", "b"]
+    assert all(error is None for _, _, error in outcomes)
+    documents = [document for _, document, _ in outcomes if document is not None]
+    assert {d["parent"] for d in documents} == {worker_pid}
+    assert len({d["pid"] for d in documents}) == 1  # one process per worker thread
+    assert documents[0]["pid"] not in {worker_pid, os.getpid()}
