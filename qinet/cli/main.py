@@ -74,7 +74,8 @@ def _root(
 
     Simulate entanglement and QKD networks from a scenario file or a built-in preset, and
     read pair rates (pairs/s), fidelities, latencies (s), outage, QBER and secret-key
-    rates (bit/s) next to the PLOB bound; serve the keys over ETSI GS QKD 014.
+    rates (bit/s) next to the PLOB bound; serve the keys over ETSI GS QKD 014 and the
+    entanglement network as a service.
 
     \b
     Examples:

@@ -87,8 +87,8 @@ def services_needed(scenario: schema.Scenario) -> ServicesNeeded:
     from qinet.scenario.build import KEY_LINKS
 
     kmes = tuple(n.name for n in scenario.nodes if n.saes)
-    links = tuple(f"{a}-{b}" for spec in scenario.links
-                  if not isinstance(spec, KEY_LINKS) for a, b in (spec.between,))
+    links = tuple("-".join(spec.between) for spec in scenario.links
+                  if not isinstance(spec, KEY_LINKS))
     if not kmes and not links:
         raise ConfigError("scenario", f"{scenario.name!r} has nothing to serve: no node lists "
                                       "`saes` (KMEs of the key delivery service) and no link "
@@ -334,7 +334,8 @@ class ScenarioServices:
                 loop.add_signal_handler(sig, self.request_stop)
         kme_endpoints: list[KmeEndpoint] = []
         eaas_url: list[str] = []
-        waiting = {part for part in ("kms", "eaas") if getattr(self, part) is not None}
+        waiting = {part for part, served in (("kms", self.kms), ("eaas", self.eaas))
+                   if served is not None}
 
         def kms_ready(endpoints: list[KmeEndpoint]) -> None:
             kme_endpoints.extend(endpoints)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -267,3 +268,24 @@ def test_qinet_serve_runs_both_and_stops_on_sigterm(tmp_path):
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err.decode()
+
+
+def test_serve_help_says_which_options_belong_to_one_service(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["serve", "--help"]) == 0
+    text = capsys.readouterr().out
+    kms = text.index("Key delivery service (scenarios with nodes that list saes)")
+    eaas = text.index("Entanglement service (scenarios with heralded links)")
+    assert kms < eaas
+
+    def row(option: str) -> int:  # where the option's row of the table starts
+        return re.search(rf"│ {option}\b", text).start()
+
+    # each service's own options stand in its panel, the shared ones before both
+    for option in ("--data", "--key-lifetime"):
+        assert kms < row(option) < eaas
+    for option in ("--tokens", "--eaas-port", "--max-utilisation", "--client-ca",
+                   "--cert-tenants"):
+        assert row(option) > eaas
+    for option in ("--certs", "--speedup", "--port", "--ready-file"):
+        assert row(option) < kms

@@ -21,7 +21,7 @@ import pytest
 
 from qinet.scenario import load_scenario
 from qinet.scenario.key_service import kme_specs
-from qinet.service.certs import client_ssl_context, init_pki
+from qinet.service.certs import PkiLayout, client_ssl_context, init_pki
 from qinet.service.eaas import EaasServer, LiveNetwork
 from qinet.service.eaas.auth import CertificateTenants
 from qinet.service.eaas.server import eaas_tls_context
@@ -182,6 +182,18 @@ class _Server:  # what init_pki needs: the server's name and its clients' names
     saes: tuple[str, ...]
 
 
+def signed_in_by_certificate(browser, url: str, pki: PkiLayout, who: str):
+    """A browser context presenting ``who``'s client certificate, and its page signed in
+    with an empty token (the certificate names the tenant)."""
+    context = browser.new_context(ignore_https_errors=True, client_certificates=[
+        {"origin": url, "certPath": str(pki.sae_cert(who)), "keyPath": str(pki.sae_key(who))}])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url + "/")
+    page.click("#login-form button[type=submit]")
+    return context, page
+
+
 def test_a_client_certificate_signs_in_without_a_token(browser, tmp_path):
     # mutual TLS, no tokens at all: the browser's certificate names the tenant, and the
     # page, left with an empty token, sends no Authorization header
@@ -191,13 +203,7 @@ def test_a_client_certificate_signs_in_without_a_token(browser, tmp_path):
     server = EaasServer(network, None, port=0, tls=tls, certificates=CertificateTenants())
     url = server.start_in_thread()
     try:
-        context = browser.new_context(ignore_https_errors=True, client_certificates=[
-            {"origin": url, "certPath": str(pki.sae_cert("alice")),
-             "keyPath": str(pki.sae_key("alice"))}])
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(url + "/")
-        page.click("#login-form button[type=submit]")
+        context, page = signed_in_by_certificate(browser, url, pki, "alice")
         page.wait_for_selector("#connection.live")
         with httpx.Client(base_url=url, verify=client_ssl_context(pki, "alice"),
                           timeout=10.0) as alice:
@@ -224,13 +230,7 @@ def test_the_key_pool_panel_shows_the_kmes_pools(browser, tmp_path):
                                               data=tmp_path / "data", port=0)
     url = services.start_in_thread().eaas_url
     try:
-        context = browser.new_context(ignore_https_errors=True, client_certificates=[
-            {"origin": url, "certPath": str(pki.sae_cert("lab")),
-             "keyPath": str(pki.sae_key("lab"))}])
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(url + "/")
-        page.click("#login-form button[type=submit]")
+        context, page = signed_in_by_certificate(browser, url, pki, "lab")
         page.wait_for_selector("#keys-panel", state="visible")
         row = 'tr[data-pool="alice – bob"]'
         page.wait_for_function(
