@@ -432,6 +432,9 @@ def _certs_init(
     console = stdout_console()
     console.print(table)
     console.print(f"CA: {layout.ca_cert}")
+    if needed.entanglement_links and not kmes and not tenants:
+        console.print("No client certificate yet: add tenants of the entanglement service "
+                      "with --tenant NAME.", soft_wrap=True)
 
 
 @app.command("serve")

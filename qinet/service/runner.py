@@ -41,6 +41,7 @@ from rich.table import Table
 
 from qinet.errors import ConfigError
 from qinet.scenario import schema
+from qinet.scenario.build import KEY_LINKS
 from qinet.service.certs import KmeLike, PkiLayout, eaas_server_files
 from qinet.service.driver import KeySupplyLike, RealtimeDriver
 from qinet.service.eaas.key_pools import KeyPoolReader
@@ -84,8 +85,6 @@ def services_needed(scenario: schema.Scenario) -> ServicesNeeded:
     Raises:
         ConfigError: it has neither, naming both.
     """
-    from qinet.scenario.build import KEY_LINKS
-
     kmes = tuple(n.name for n in scenario.nodes if n.saes)
     links = tuple("-".join(spec.between) for spec in scenario.links
                   if not isinstance(spec, KEY_LINKS))

@@ -240,6 +240,16 @@ def test_certs_init_adds_the_entanglement_service_and_tenants(tmp_path):
     assert layout.kme_cert("alice").exists()
 
 
+def test_certs_init_of_a_scenario_without_kmes_asks_for_tenants(tmp_path, capsys):
+    path = tmp_path / "pairs.yaml"
+    path.write_text(yaml.safe_dump(PAIRS_ONLY))
+    assert main(["certs", "init", str(tmp_path / "pki"), str(path)]) == 0
+    layout = PkiLayout(tmp_path / "pki")
+    assert layout.eaas_cert.exists()
+    assert not list((tmp_path / "pki" / "kmes").iterdir())
+    assert "--tenant NAME" in capsys.readouterr().out
+
+
 def test_qinet_serve_runs_both_and_stops_on_sigterm(tmp_path):
     path = tmp_path / "both.yaml"
     path.write_text(yaml.safe_dump(BOTH))
