@@ -36,8 +36,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
+
+_T = TypeVar("_T")
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -85,7 +88,57 @@ locate_errors: Callable[..., tuple[np.ndarray, int]] | None = (
 """The compiled :func:`_locate_errors`, or ``None`` without numba."""
 
 
+_DONE = 1  # _after_sweep: the syndrome is met
+_STALLED = 2  # _after_sweep: no new lowest count of unsatisfied checks for `patience` sweeps
 
+
+def _jitable(function: Callable[..., _T]) -> Callable[..., _T]:
+    """``function`` callable from the compiled kernels too (as is, without numba)."""
+    if numba is None:
+        return function
+    from numba.extending import register_jitable
+    jitted: Callable[..., _T] = register_jitable(function)
+    return jitted
+
+
+@_jitable
+def _after_sweep(indptr: np.ndarray, indices: np.ndarray, posterior: np.ndarray,
+                 target: np.ndarray, running: int, patience: int, lowest: int,
+                 since: int) -> tuple[int, int, int]:
+    """The stopping test after a sweep: (state, lowest, since), state 0, _DONE or _STALLED.
+
+    The running count of unsatisfied checks comes free with the row updates but sees
+    each check before the later rows moved its bits; only when it reaches 0 is the exact
+    count (a full pass over the edges) needed to stop. With ``patience`` > 0 a frame
+    stalls once that count has not gone below ``lowest`` for ``patience`` sweeps.
+    """
+    unsatisfied = running
+    if running == 0:
+        for i in range(indptr.size - 1):
+            parity = target[i]
+            for e in range(indptr[i], indptr[i + 1]):
+                parity ^= posterior[indices[e]] < 0.0
+            unsatisfied += parity
+    if unsatisfied == 0:
+        return _DONE, lowest, since
+    if patience > 0:
+        if unsatisfied < lowest:
+            return 0, unsatisfied, 0
+        if since + 1 >= patience:
+            return _STALLED, lowest, since + 1
+        return 0, lowest, since + 1
+    return 0, lowest, since
+
+
+@_jitable
+def _finish_frame(posterior: np.ndarray, errors: np.ndarray, messages: np.ndarray,
+                  state: int) -> bool:
+    """Write a frame's hard decision; clear its messages if it decoded (state _DONE)."""
+    for j in range(posterior.size):
+        errors[j] = posterior[j] < 0.0
+    if state == _DONE:
+        messages[:] = 0.0
+    return state == _DONE
 
 
 MIN_SUM_CAP = 1.0e4  # message magnitude of a check on one unknown bit (it fixes that bit)
@@ -149,7 +202,7 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
             previous[e] = zero  # no earlier sign: nothing to correct in the first pass
         lowest = m + 1
         since = 0
-        done = False
+        state = 0
         settled[:] = 0
         for sweep in range(max_iter):
             total += 1
@@ -187,32 +240,11 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
                     r = -r if sign ^ (previous[e] < zero) else r
                     msg[e] = r
                     posterior[indices[e]] = q[e - a] + r
-            # The running count comes free with the row updates but sees each check
-            # before the later rows moved its bits; only when it reaches 0 is the exact
-            # count (a full pass over the edges) needed to stop.
-            unsatisfied = running
-            if running == 0:
-                for i in range(m):
-                    parity = target[f, i]
-                    for e in range(indptr[i], indptr[i + 1]):
-                        parity ^= posterior[indices[e]] < zero
-                    unsatisfied += parity
-            if unsatisfied == 0:
-                done = True
+            state, lowest, since = _after_sweep(indptr, indices, posterior, target[f], running,
+                                                patience, lowest, since)
+            if state != 0:
                 break
-            if patience > 0:
-                if unsatisfied < lowest:
-                    lowest = unsatisfied
-                    since = 0
-                else:
-                    since += 1
-                    if since >= patience:
-                        break
-        for j in range(n):
-            errors[f, j] = posterior[j] < zero
-        converged[f] = done
-        if done:
-            msg[:] = zero
+        converged[f] = _finish_frame(posterior, errors[f], msg, state)
     return total
 
 
@@ -273,7 +305,7 @@ def _layered_sum_product(indptr: np.ndarray, indices: np.ndarray, llr: np.ndarra
             posterior[indices[e]] += msg[e]
         lowest = m + 1
         since = 0
-        done = False
+        state = 0
         count = 0
         settled[:] = 0
         for sweep in range(max_iter):
@@ -310,34 +342,13 @@ def _layered_sum_product(indptr: np.ndarray, indices: np.ndarray, llr: np.ndarra
                     r = -r if sign ^ (v < zero) else r
                     msg[e] = r
                     posterior[indices[e]] = v + r
-            # The running count comes free with the row updates but sees each check
-            # before the later rows moved its bits; only when it reaches 0 is the exact
-            # count (a full pass over the edges) needed to stop.
-            unsatisfied = running
-            if running == 0:
-                for i in range(m):
-                    parity = target[f, i]
-                    for e in range(indptr[i], indptr[i + 1]):
-                        parity ^= posterior[indices[e]] < zero
-                    unsatisfied += parity
-            if unsatisfied == 0:
-                done = True
+            state, lowest, since = _after_sweep(indptr, indices, posterior, target[f], running,
+                                                patience, lowest, since)
+            if state != 0:
                 break
-            if patience > 0:
-                if unsatisfied < lowest:
-                    lowest = unsatisfied
-                    since = 0
-                else:
-                    since += 1
-                    if since >= patience:
-                        break
         total += count
         iterations[f] = count
-        for j in range(n):
-            errors[f, j] = posterior[j] < zero
-        converged[f] = done
-        if done:
-            msg[:] = zero
+        converged[f] = _finish_frame(posterior, errors[f], msg, state)
     return total
 
 

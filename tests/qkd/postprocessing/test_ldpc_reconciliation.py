@@ -17,7 +17,10 @@ from qinet.qkd.postprocessing import (
     verify,
 )
 from qinet.qkd.postprocessing.ldpc_codes import (
+    DESIGNED_DISTRIBUTIONS,
     EDGE_DEGREE_DISTRIBUTIONS,
+    construct,
+    distribution_for_rate,
     parity_check_matrix,
     variable_degrees,
 )
@@ -50,10 +53,9 @@ def _noisy_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def test_matrix_has_the_published_degree_profile():
-    n, m = 16384, 1536  # rate 0.906: the rate-0.9 distribution of Elkouss et al. 2009
-    h = parity_check_matrix(n, m)
+    n, m = 16384, 1536  # rate 0.906 with the rate-0.9 distribution of Elkouss et al. 2009
+    h = construct(n, m, EDGE_DEGREE_DISTRIBUTIONS[0.90])
     assert h.shape == (m, n)
-    assert parity_check_matrix(n, m) is h  # cached per (n, m)
     col_deg = np.asarray(h.sum(axis=0)).ravel()
     row_deg = np.asarray(h.sum(axis=1)).ravel()
     expected = variable_degrees(n, EDGE_DEGREE_DISTRIBUTIONS[0.90], m)
@@ -76,6 +78,25 @@ def test_matrix_has_the_published_degree_profile():
     share = 12 * (expected == 12).sum() / variable_degrees(
         n, EDGE_DEGREE_DISTRIBUTIONS[0.90], m).sum()
     assert share == pytest.approx(0.30631, abs=2e-3)
+
+
+def test_high_rate_matrix_has_the_designed_degree_profile():
+    # rate 0.906 (QBER ~1 %): the designed distribution, whose degree-2 columns all fit
+    # on the zigzag (λ2 ≤ 2 / mean check degree), so every column keeps its degree
+    n, m = 16384, 1536
+    h = parity_check_matrix(n, m)
+    assert parity_check_matrix(n, m) is h  # cached per (n, m)
+    assert distribution_for_rate(1 - m / n) is DESIGNED_DISTRIBUTIONS[0.91]
+    col_deg = np.asarray(h.sum(axis=0)).ravel()
+    expected = variable_degrees(n, DESIGNED_DISTRIBUTIONS[0.91], m)
+    assert (expected == 2).sum() <= m - 1
+    assert np.array_equal(np.sort(col_deg), np.sort(expected))
+    row_deg = np.asarray(h.sum(axis=1)).ravel()
+    assert row_deg.max() - row_deg.min() <= 1
+    # edge shares as designed, to the rounding of node counts (1 node of degree 40 in
+    # ~9e4 edges moves a share by 4e-4)
+    for degree, share in DESIGNED_DISTRIBUTIONS[0.91].items():
+        assert degree * (col_deg == degree).sum() / h.nnz == pytest.approx(share, abs=2e-3)
 
 
 def test_matrix_bad_shape():
