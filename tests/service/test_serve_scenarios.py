@@ -144,6 +144,11 @@ def test_the_network_state_shows_the_pools_the_kmes_report(both):
         assert before == kme_pools
         assert before[("alice", "bob")]["stored_bytes"] > 0
         state = lab.get("/v1/network").json()
+        # the topology lists the key network's links too, though this service runs none
+        assert [(k["name"], k["scheme"], k["length_km"]) for k in state["key_links"]] == [
+            ("alice-relay", "qkd", 5.0), ("relay-bob", "qkd", 5.0)]
+        assert [link["name"] for link in state["links"]] == ["alice-bob"]
+        assert lab.get("/v1/layout").json()["key_links"] == state["key_links"]
         assert state["key_supply"]["simulated_s"] > 0
         assert state["key_supply"]["pool_capacity_bytes"] > 0
         # the stream's network snapshot carries them too
@@ -192,7 +197,9 @@ def test_a_heralded_link_only_serves_only_the_entanglement_service(tmp_path):
         with httpx.Client(base_url=endpoints.eaas_url, timeout=10,
                           headers={"Authorization": f"Bearer {TOKEN}"}) as lab:
             assert lab.post("/v1/requests", json=ASK).status_code == 201
-            assert "key_pools" not in lab.get("/v1/network").json()
+            state = lab.get("/v1/network").json()
+            assert "key_pools" not in state
+            assert state["key_links"] == []
     finally:
         services.stop_thread()
 

@@ -98,7 +98,8 @@ def _levelled(points: dict[str, tuple[float, float]]) -> dict[str, tuple[float, 
 
 def layout(network: LiveNetwork) -> dict[str, Any]:
     """Each node's position in ``[0.05, 0.95]^2`` (``y`` downwards, as on a screen), and
-    where they come from (``coordinates`` or ``computed``).
+    where they come from (``coordinates`` or ``computed``), with the entanglement links
+    and the key network's links to draw.
 
     Examples:
         >>> from qinet.scenario import load_scenario
@@ -122,6 +123,14 @@ def layout(network: LiveNetwork) -> dict[str, Any]:
         graph.add_nodes_from(sorted(names))
         for x, y, edge in network.graph.edges(data=True):
             graph.add_edge(x, y, weight=max(float(edge["length_km"]), 1e-3))
+        # the key network's links place trusted relays too; a free-space link, with no
+        # fibre length, weighs as the longest fibre does
+        longest = max([float(e["length_km"]) for _x, _y, e in network.graph.edges(data=True)]
+                      + [k.length_km for k in network.key_links if k.length_km is not None]
+                      + [1.0])
+        for link in network.key_links:
+            if not graph.has_edge(*link.between):
+                graph.add_edge(*link.between, weight=max(link.length_km or longest, 1e-3))
         placed = nx.kamada_kawai_layout(graph, weight="weight") if len(graph) > 2 else \
             nx.circular_layout(graph)
         points = _levelled({n: (float(placed[n][0]), float(placed[n][1])) for n in names})
@@ -130,7 +139,8 @@ def layout(network: LiveNetwork) -> dict[str, Any]:
     return {"source": source,
             "nodes": [{"name": n, "x": scaled[n][0], "y": scaled[n][1]} for n in names],
             "links": [{"name": edge["info"].name, "between": [x, y]}
-                      for x, y, edge in network.graph.edges(data=True)]}
+                      for x, y, edge in network.graph.edges(data=True)],
+            "key_links": [link.as_json() for link in network.key_links]}
 
 
 def add_live_views(app: FastAPI, network: LiveNetwork, *, tenant: Callable[[Request], str],

@@ -1,9 +1,14 @@
-"""The key delivery service's pools, as the entanglement service shows them.
+"""The key network as the entanglement service shows it: its links, and with the key
+delivery service its pools.
 
-When ``qinet serve`` runs both services, the entanglement service's network state
-(``GET /v1/network`` and the ``network`` event) lists every pool of the key store the
-KMEs serve from: per pair of KMEs, the bytes stored, deposited by the key supply and
-discarded (pool full), and the keys issued and delivered. They are read from the
+The key links (prepare-and-measure fibre, satellite up- and downlinks, a satellite's
+pair source) are the scenario's; the entanglement service runs none of them, and lists
+them so that its topology (``GET /v1/network``, ``GET /v1/layout``, the dashboard)
+shows every link of the scenario. When ``qinet serve`` runs both services, the
+entanglement service's network state (``GET /v1/network`` and the ``network`` event)
+lists every pool of the key store the KMEs serve from: per pair of KMEs, the bytes
+stored, deposited by the key supply and discarded (pool full), and the keys issued and
+delivered. They are read from the
 store's levels as of its last commit (:meth:`~qinet.service.kms.store.KeyStore.levels`,
 the numbers each KME's ``GET /status`` shows), never from the database and never its key
 material: the entanglement service only reads them.
@@ -14,7 +19,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from qinet.scenario.build import KEY_LINKS
+from qinet.scenario.schema import QkdLink, Scenario
 from qinet.service.kms.store import KeyStore, PoolLevel
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLink:
+    """A link of the key network.
+
+    Attributes:
+        name: ``a-b`` from its two ends.
+        between: its two ends.
+        scheme: ``qkd`` (fibre), ``downlink``, ``uplink`` or ``dual-downlink``.
+        length_km: the fibre's length (``None`` for a free-space link).
+    """
+
+    name: str
+    between: tuple[str, str]
+    scheme: str
+    length_km: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The link as JSON."""
+        return {"name": self.name, "between": list(self.between), "scheme": self.scheme,
+                "length_km": self.length_km}
+
+
+def key_links(scenario: Scenario) -> tuple[KeyLink, ...]:
+    """The scenario's key links, in file order.
+
+    Examples:
+        >>> from qinet.scenario import load_scenario
+        >>> from qinet.scenario.presets import preset_path
+        >>> [link.name for link in key_links(load_scenario(preset_path("trusted-relay")))][:2]
+        ['hq-relay-north', 'relay-north-relay-south']
+    """
+    return tuple(KeyLink("-".join(spec.between), (spec.between[0], spec.between[1]),
+                         spec.scheme,
+                         spec.length if isinstance(spec, QkdLink) else None)
+                 for spec in scenario.links if isinstance(spec, KEY_LINKS))
 
 
 class SupplyClock(Protocol):

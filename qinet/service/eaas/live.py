@@ -57,7 +57,7 @@ from qinet.network.estimates import PathEstimate, estimate_path, link_figures
 from qinet.network.manager import DemandRoute, EntanglementNetwork
 from qinet.scenario import Simulation
 from qinet.scenario.schema import Scenario
-from qinet.service.eaas.key_pools import KeyPoolsView
+from qinet.service.eaas.key_pools import KeyPoolsView, key_links
 from qinet.service.eaas.sharing import LinkShare, weighted_max_min
 from qinet.service.eaas.slo import SloInput, SloStatus, assess, delivery_check
 
@@ -174,6 +174,7 @@ class LiveNetwork:
         self.max_utilisation = float(max_utilisation)
         self._clock = clock
         self.key_pools = key_pools
+        self.key_links = key_links(scenario)  # drawn and listed, never run here
         sim = Simulation(scenario, keep_pairs=True)
         self.scenario = scenario
         self.timeline = sim.timeline
@@ -552,7 +553,8 @@ class LiveNetwork:
                 "delivery": check.as_json()}
 
     def network_view(self) -> dict[str, Any]:
-        """Topology, link rates and memory use; with the key delivery service, its pools
+        """Topology (the key network's links too), link rates and memory use; with the
+        key delivery service, its pools
         (:class:`~qinet.service.eaas.key_pools.KeyPoolsView`)."""
         with self.lock:
             links = []
@@ -575,6 +577,7 @@ class LiveNetwork:
             view = {"simulated_s": self.timeline.now_ps * 1e-12, "lag_s": self.lag_s,
                     "speedup": self.speedup, "routing": self.network.policy.routing,
                     "nodes": nodes, "links": links,
+                    "key_links": [link.as_json() for link in self.key_links],
                     "requests_active": sum(r.state == "active"
                                            for r in self.requests.values())}
         if self.key_pools is not None:  # the store's own snapshot: no need of our lock

@@ -83,6 +83,8 @@ def test_the_dashboard_follows_a_request_live(eaas, browser, tmp_path):
         "document.querySelector('[data-node=\"n1\"] .node-memory').textContent)")
     page.wait_for_selector("#connection.live")
     assert page.is_hidden("#keys-panel")  # no key delivery service beside this one
+    assert page.locator("#key-links [data-key-link]").count() == 0
+    assert page.is_hidden("#legend-key")
 
     # a request through the API appears and its delivered count rises with the stream
     with client(url, ALICE) as alice:
@@ -246,6 +248,10 @@ def test_the_key_pool_panel_shows_the_kmes_pools(browser, tmp_path):
         assert shown["discarded"] == pools[0]["discarded_bytes"] == 0
         assert shown["issued"] == pools[0]["keys_issued"] == 0  # nobody asked for keys
         assert page.locator("#key-pools tbody tr").count() == 1
+        # the QKD links that feed the pool are drawn too, dashed, under the memory link
+        assert sorted(page.locator("#key-links [data-key-link]").evaluate_all(
+            "gs => gs.map(g => g.dataset.keyLink)")) == ["alice-relay", "relay-bob"]
+        assert page.is_visible("#legend-key")
         assert page.is_hidden("#no-key-pools")
         assert "simulated s" in (page.text_content("#key-supply") or "")
         context.close()

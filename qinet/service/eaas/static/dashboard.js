@@ -213,8 +213,19 @@
     const at = placed();
     const links = $("links");
     const nodes = $("nodes");
+    const keyLinks = $("key-links");
     links.replaceChildren();
     nodes.replaceChildren();
+    keyLinks.replaceChildren();
+    // the key network's links, beneath: drawn for the topology, not served here
+    for (const link of layout.key_links || []) {
+      const [a, b] = link.between.map((name) => at.get(name));
+      const g = svg("g", {"data-key-link": link.name}, keyLinks);
+      svg("line", {class: "key-link", x1: a[0], y1: a[1], x2: b[0], y2: b[1]}, g);
+      svg("title", {}, g).textContent = `${link.name}: QKD link (${link.scheme}` +
+        (link.length_km == null ? ", free space)" : `, ${link.length_km} km)`);
+    }
+    $("legend-key").hidden = !(layout.key_links || []).length;
     for (const link of layout.links) {
       const [a, b] = link.between.map((name) => at.get(name));
       const g = svg("g", {"data-link": link.name}, links);
