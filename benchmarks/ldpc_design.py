@@ -38,15 +38,8 @@ import numpy as np
 
 from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing import ldpc_codes
+from qinet.qkd.postprocessing import ldpc_design as design
 from qinet.qkd.postprocessing.ldpc_decoder import syndrome_decoder
-from qinet.qkd.postprocessing.ldpc_design import (
-    bsc_threshold,
-    concentrated_checks,
-    de_converges,
-    design_rate,
-    optimise_variable_degrees,
-    refine_by_density_evolution,
-)
 
 DEGREES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 25, 30, 40]
 GRID = {"step": 0.1, "llr_max": 25.0}
@@ -56,13 +49,13 @@ def _design(p: float, check_degree: float) -> None:
     start = time.process_time()
     ens = None
     for scale in np.arange(1.05, 1.5, 0.03):
-        ens = optimise_variable_degrees(p * scale, check_degree, DEGREES)
-        if ens is not None and de_converges(p, ens.variable_edges, ens.check_edges, **GRID):
+        ens = design.optimise_variable_degrees(p * scale, check_degree, DEGREES)
+        if ens is not None and design.de_converges(p, ens.variable_edges, ens.check_edges, **GRID):
             print(f"# Gaussian-approximation start at p x {scale:.2f}: rate {ens.rate:.4f}")
             break
     if ens is None:
         raise SystemExit("no start converges by density evolution")
-    refined = refine_by_density_evolution(ens, p, DEGREES, rounds=60)
+    refined = design.refine_by_density_evolution(ens, p, DEGREES, rounds=60)
     f = (1 - refined.rate) / float(binary_entropy(p))
     print(f"designed at p = {p}, mean check degree {check_degree}: rate {refined.rate:.4f}, "
           f"1 - R = {f:.4f} h(p); CPU {time.process_time() - start:.0f} s")
@@ -79,11 +72,11 @@ def _thresholds() -> None:
     print(f"{'ensemble':20} {'mean dc':>7} {'rate':>6} {'p* (0.1)':>8} {'p* (0.05)':>9} "
           f"{'(1-R)/h(p*)':>11} {'CPU s':>6}")
     for name, lam, dc in cases:
-        rho = concentrated_checks(dc)
-        rate = design_rate(lam, rho)
+        rho = design.concentrated_checks(dc)
+        rate = design.design_rate(lam, rho)
         start = time.process_time()
-        coarse = bsc_threshold(lam, rho, low=0.008, high=0.013, tolerance=5e-5, **GRID)
-        fine = bsc_threshold(lam, rho, low=0.008, high=0.013, tolerance=5e-5, step=0.05,
+        coarse = design.bsc_threshold(lam, rho, low=0.008, high=0.013, tolerance=5e-5, **GRID)
+        fine = design.bsc_threshold(lam, rho, low=0.008, high=0.013, tolerance=5e-5, step=0.05,
                              llr_max=30.0)
         print(f"{name:20} {dc:7.1f} {rate:6.4f} {coarse:8.5f} {fine:9.5f} "
               f"{(1 - rate) / float(binary_entropy(fine)):11.4f} "
