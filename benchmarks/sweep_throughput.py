@@ -24,7 +24,10 @@ same runs) / runs. It is split into
 The cluster's worker is not daemonic (``distributed.worker.daemon: false``), so that it
 may start the process of its own.
 
-Case 2 is repeated ``--repeat`` times, interleaved, and each backend's fastest sweep kept.
+Case 2 is repeated ``--repeat`` times, interleaved, and each backend's fastest sweep kept;
+beside the wall time, the CPU time of this process and every process below it (the
+pool's, the cluster's) over the sweep, against that of the same runs in process, is
+the overhead in CPU time, less sensitive to the load of a shared machine.
 
     python benchmarks/sweep_throughput.py [--runs 1000] [--duration "5 ms"] [--long 5]
 """
@@ -32,6 +35,7 @@ Case 2 is repeated ``--repeat`` times, interleaved, and each backend's fastest s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -57,6 +61,22 @@ def _timed_sweep(sets: list[str], duration: str, **kwargs: Any) -> tuple[float, 
         wall_s = time.perf_counter() - started
     assert (table["status"] == "ok").all()
     return wall_s, len(table)
+
+
+def _cpu_s() -> float:
+    """CPU time, in s, of this process and every process below it (the local pool's,
+    the cluster's nanny and worker, the worker's own process), alive or ended: less
+    sensitive to a shared machine's load than the wall clock."""
+    import psutil  # a dependency of dask.distributed
+
+    me = psutil.Process()
+    total = 0.0
+    for process in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            t = process.cpu_times()
+            # an ended child's time is in its parent's children_* once it is reaped
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def _timed_run(data: Any) -> tuple[float, float]:
@@ -138,29 +158,40 @@ def main() -> None:
         # each measure repeated, interleaved, and the fastest kept: on a shared machine
         # the other processes only ever add time
         best: dict[str, float] = {}
+        best_cpu: dict[str, float] = {}  # CPU time of every process of the machine's own
         cpu_s = 0.0
+        variants: dict[str, Any] = {
+            "local": lambda: _timed_sweep(long_sets, duration, workers=1),
+            "dask, thread (before)": lambda: _dask_sweep(
+                address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
+                isolate=False, quiet=False),
+            "dask, thread, profiler paused": lambda: _dask_sweep(
+                address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
+                isolate=False, quiet=True),
+            "dask, own process": lambda: _dask_sweep(
+                address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
+                isolate=True, quiet=False),
+            "dask, own process, profiler paused (now)": lambda: _dask_sweep(
+                address, long_sets, duration, batch_s=execute.DASK_BATCH_S)}
         for _ in range(args.repeat):
+            before = _cpu_s()
             in_process = [_timed_run(p.data) for p in points]
             cpu_s = sum(t[1] for t in in_process)
-            for key, wall_s in (
-                    ("in process", sum(t[0] for t in in_process)),
-                    ("local", _timed_sweep(long_sets, duration, workers=1)[0]),
-                    ("dask, thread (before)", _dask_sweep(
-                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
-                        isolate=False, quiet=False)[0]),
-                    ("dask, thread, profiler paused", _dask_sweep(
-                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
-                        isolate=False, quiet=True)[0]),
-                    ("dask, own process", _dask_sweep(
-                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S,
-                        isolate=True, quiet=False)[0]),
-                    ("dask, own process, profiler paused (now)", _dask_sweep(
-                        address, long_sets, duration, batch_s=execute.DASK_BATCH_S)[0])):
+            measured = {"in process": (sum(t[0] for t in in_process), _cpu_s() - before)}
+            for key, sweep in variants.items():
+                before = _cpu_s()
+                measured[key] = sweep()[0], _cpu_s() - before
+            for key, (wall_s, all_cpu_s) in measured.items():
                 best[key] = min(best.get(key, wall_s), wall_s)
+                best_cpu[key] = min(best_cpu.get(key, all_cpu_s), all_cpu_s)
         compute_s = best["in process"]
         print(f"case 2: {args.long} runs of metro-link, {duration} simulated each; in "
               f"process {compute_s / args.long * 1e3:.0f} ms a run (CPU "
               f"{cpu_s / args.long * 1e3:.0f} ms); fastest of {args.repeat}")
+
+        def cpu_ms(key: str) -> float:
+            return (best_cpu[key] - best_cpu["in process"]) / args.long * 1e3
+
         for key in best:
             if key == "in process":
                 continue
@@ -168,7 +199,8 @@ def main() -> None:
                   f"{(best[key] - compute_s) / args.long * 1e3:+.0f} ms/task"
                   + ("" if key == "local" else
                      f", {(best[key] - best['local']) / args.long * 1e3:+.0f} ms/task "
-                     f"against local"))
+                     f"against local")
+                  + f"; CPU of all processes {cpu_ms(key):+.0f} ms/task")
         with Client(address) as client:
             started = time.perf_counter()
             for i in range(args.noop):
@@ -180,8 +212,16 @@ def main() -> None:
                 "the worker's own process": [
                     client.submit(_timed_isolated, p.data, pure=False).result()
                     for p in points]}
+        opened = []
+        for _ in range(10):
+            started = time.perf_counter()
+            with execute.Runner(dask=address):
+                pass
+            opened.append(time.perf_counter() - started)
         print("  where the dask overhead goes:")
         print(f"    fixed cost of a task (empty task, round trip): {noop_ms:.1f} ms")
+        print(f"    fixed cost of a sweep (its client opened and closed, fastest of 10): "
+              f"{min(opened) * 1e3:.0f} ms")
         for where, timed in in_worker.items():
             worker_s = sum(t[0] for t in timed)
             print(f"    a run inside {where}: {worker_s / args.long * 1e3:.0f} ms wall, "
