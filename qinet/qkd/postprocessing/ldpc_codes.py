@@ -16,10 +16,11 @@ trajectory, as in Richardson, Shokrollahi and Urbanke 2001). The published rate-
 row has a BP threshold, by discretised density evolution (LLR step 0.05) with mean
 check degree 50, of p* = 0.01085 at rate 0.900 (1 − R = 1.158 h(p*)); the designed
 rate-0.91 ensemble, mean check degree 80, at most λ₂ = 2/80 (its degree-2 columns fit
-on the zigzag below), has p* = 0.01077 at rate 0.910 (1 − R = 1.045 h(p*)). On 2^17-bit frames at QBER 1 % (20
-frames, 100 iterations, no retries) the published row lost 13 frames at f = 1.16 and
-1 at f = 1.20; the designed one lost 3 at f = 1.11 and none at 1.12 or 1.15. At 1.5 %
-(12 frames, f = 1.13) 5 against none; at 1.8 % (rate 0.855, f = 1.13) 2 against 3.
+on the zigzag below), has p* = 0.01077 at rate 0.910 (1 − R = 1.045 h(p*)). On
+2^17-bit frames at QBER 1 % (20 frames, 100 iterations, no retries) the published row
+lost 13 frames at f = 1.16 and 1 at f = 1.20; the designed one lost 3 at f = 1.11 and
+none at 1.12 or 1.15. At 1.5 % (12 frames, f = 1.13) 5 against none; at 1.8 % (rate
+0.855, f = 1.13) 2 against 3. Half its frames fail at p = 0.0106, 2 % below p*.
 
 The degree-2 columns are placed on a zigzag (column j on checks π_j and π_{j+1} of a
 seeded row permutation π), so that they form no cycle among themselves: such a cycle is a
