@@ -25,8 +25,10 @@ frame (the gap to n H2(Q) falls roughly as 1/√n), so frames are long by defaul
 earlier min-sum decoder, 2^14-bit frames needed f ≈ 1.2 for a frame error rate of 10 %,
 2^16-bit frames 1.18 and 2^17-bit frames 1.15 (sum-product: 1.10 at 2^17 bits); the
 compiled decoder's cost per bit does not depend on the frame length. Longer frames did
-not help at 1 %: with sum-product at f = 1.15 (100 iterations), 2 of 4 frames of 2^18
-bits and 1 of 2 of 2^19 bits failed.
+not help at 1 % with the published rate-0.9 distribution used there before: with
+sum-product at f = 1.15 (100 iterations), 2 of 4 frames of 2^18 bits and 1 of 2 of
+2^19 bits failed; the designed distribution of
+:mod:`~qinet.qkd.postprocessing.ldpc_codes` decodes there at 1.12.
 The numpy decoder's does: it vectorises over the frames of a batch, and with the 7
 frames of a 10^6-bit key it spent twice the time per bit and iteration that it spends
 on 56 frames, so without numba the default frames are :data:`NUMPY_FRAME_BITS` = 2^14
