@@ -6,7 +6,9 @@ The same tasks run on either backend: local processes
 the run's JSON document; the process that started the sweep writes each task's record
 as it finishes (workers need not share its file system). Every task's randomness comes
 from its scenario's ``seed``, so a sweep gives the same table whatever the backend,
-the number of workers or the order the tasks finish in.
+the number of workers or the order the tasks finish in. On Dask, short runs share a
+task, a worker that may start processes runs its points in a process of its own, and
+the workers' profiler is paused while the sweep is connected (docs/sweeps.md says why).
 """
 
 from __future__ import annotations
@@ -285,6 +287,10 @@ class Runner:
             :func:`run_task`); it must be picklable (a module's function) to reach
             other processes.
         most: the most runs one call will hold (no more local processes are started).
+
+    Attributes:
+        slots: the runs that take place at once: the local processes, or the worker
+            threads of the scheduler's workers when the runner opened.
 
     Raises:
         ConfigError: bad ``workers``, or no scheduler answers at ``dask``.
