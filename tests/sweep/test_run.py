@@ -180,3 +180,20 @@ def test_a_worker_that_may_start_processes_runs_points_in_its_own(tmp_path: Path
     assert {d["parent"] for d in documents} == {worker_pid}
     assert len({d["pid"] for d in documents}) == 1  # one process per worker thread
     assert documents[0]["pid"] not in {worker_pid, os.getpid()}
+
+
+def test_a_sweep_pauses_the_workers_profiler_while_it_is_connected() -> None:
+    # the profiler samples every thread's stack each 10 ms on the worker's event loop;
+    # a sweep pauses it and the last sweep to leave starts it again
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        (worker,) = cluster.workers.values()
+        profiler = worker.periodic_callbacks["profile"]
+        assert profiler.is_running()
+        with sweep_execute.Runner(dask=cluster.scheduler_address):
+            assert not profiler.is_running()
+            with sweep_execute.Runner(dask=cluster.scheduler_address):
+                assert not profiler.is_running()
+            assert not profiler.is_running()  # the first sweep is still connected
+        assert profiler.is_running()
