@@ -360,10 +360,10 @@ def run_batch(items: Sequence[tuple[str, Mapping[str, Any]]], run: Run | None = 
     process hands the points to a process of its own (:func:`_isolated`), where they
     share the interpreter with nothing: inside the worker they would share it with the
     worker's event loop, its messages and monitors, which take the interpreter lock
-    beside the run. A worker that may not start processes (a daemonic one) runs them in
-    its thread."""
+    beside the run. A worker that may not start processes (a daemonic one), or a ``run``
+    that cannot be sent there by name (a closure), runs them in its thread."""
     started = time.perf_counter()
-    if isolate_from is not None and isolate_from != os.getpid():
+    if isolate_from is not None and isolate_from != os.getpid() and _by_name(run):
         pool = _isolated()
         if pool is not None:
             elsewhere: list[Outcome] = pool.submit(run_batch, items, run).result()[0]
@@ -375,6 +375,19 @@ def run_batch(items: Sequence[tuple[str, Mapping[str, Any]]], run: Run | None = 
         except Exception as exc:  # recorded as the run's failure, as a lone task's is
             outcomes.append((name, None, f"{type(exc).__name__}: {exc}"))
     return outcomes, time.perf_counter() - started
+
+
+def _by_name(run: Run | None) -> bool:
+    """Whether ``run`` reaches a spawned process: a module's function, sent by name (a
+    closure or a function of the client's script reaches the worker by value, and runs
+    in its thread)."""
+    import pickle
+
+    try:
+        pickle.dumps(run)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
 
 
 _ISOLATED: list[ProcessPoolExecutor] = []  # this worker process's own pool, once made

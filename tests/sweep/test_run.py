@@ -197,3 +197,11 @@ def test_a_sweep_pauses_the_workers_profiler_while_it_is_connected() -> None:
                 assert not profiler.is_running()
             assert not profiler.is_running()  # the first sweep is still connected
         assert profiler.is_running()
+
+
+def test_only_a_run_sent_by_name_goes_to_the_workers_own_process() -> None:
+    # a spawned process imports what it runs: a module's function, not a closure
+    assert sweep_execute._by_name(None)
+    assert sweep_execute._by_name(sweep_execute.run_task)
+    assert sweep_execute._by_name(_where)
+    assert not sweep_execute._by_name(lambda data: dict(data))
