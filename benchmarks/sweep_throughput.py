@@ -3,7 +3,8 @@ backend's per-task overhead goes.
 
 Case 1: a grid of small runs of the metro-link preset (``--runs`` points: link lengths
 10 to 50 km times seeds, ``--duration`` of simulated time each) swept into a fresh
-folder with 1 and 2 local worker processes, then on a ``dask.distributed.LocalCluster``
+folder with 1 and 2 local worker processes, each sent one run a call (as before:
+``LOCAL_BATCH_S = 0``) and batched (now), then on a ``dask.distributed.LocalCluster``
 of one worker process with one thread, first with one Dask task per run (as the backend
 did before batching: ``DASK_BATCH_S = 0``) and then as it does now (short runs batched
 into tasks of about ``DASK_BATCH_S``). Runs per wall second, the time to resolve and
@@ -126,10 +127,17 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     sets = _grid(args.runs)
     print(f"case 1: metro-link, {args.duration} simulated per run")
+    saved = execute.LOCAL_BATCH_S
     for workers in (1, 2):
-        wall_s, runs = _timed_sweep(sets, args.duration, workers=workers)
-        print(f"  local, {workers} process(es): {runs} runs in {wall_s:.2f} s = "
-              f"{runs / wall_s:.1f} runs/s")
+        for label, batch_s in (("one call per run (before)", 0.0),
+                               ("batched (now)", saved)):
+            execute.LOCAL_BATCH_S = batch_s
+            try:
+                wall_s, runs = _timed_sweep(sets, args.duration, workers=workers)
+            finally:
+                execute.LOCAL_BATCH_S = saved
+            print(f"  local, {workers} process(es), {label}: {runs} runs in {wall_s:.2f} s "
+                  f"= {runs / wall_s:.1f} runs/s")
     dask.config.set({"distributed.worker.daemon": False})  # it may start processes
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:

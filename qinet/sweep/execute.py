@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -301,6 +301,7 @@ class Runner:
         if workers is not None and workers < 1:
             raise ConfigError("--workers", f"must be at least 1, got {workers}")
         self.run = run
+        self._runs, self._busy_s = 0, 0.0  # runs finished locally and their wall time
         self._pool: ProcessPoolExecutor | None = None
         self._dask: _Dask | None = None
         if dask is not None:
@@ -334,19 +335,43 @@ class Runner:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.slots)
-        run = self.run or run_task
-        futures: dict[Future[dict[str, Any]], str] = {
-            self._pool.submit(run, data): name for name, data in items}
+        pool = self._pool
+        # a local process is sent a run in about half a millisecond (pickled, piped,
+        # woken): runs of a few ms go several to a call, as on Dask
+        queue = list(reversed(items))  # popped from the end: in order
+        batches: dict[Future[tuple[list[Outcome], float]], list[str]] = {}
+
+        def submit() -> None:
+            while queue and len(batches) < 2 * self.slots:
+                size = batch_size(self._busy_s / self._runs if self._runs else None,
+                                  len(queue), self.slots, LOCAL_BATCH_S)
+                batch = [queue.pop() for _ in range(min(size, len(queue)))]
+                batches[pool.submit(run_batch, batch, self.run)] = [n for n, _ in batch]
+
+        submit()
         try:
-            for future in as_completed(futures):
-                yield _outcome(futures[future], future)
+            while batches:
+                finished, _ = wait(batches, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    names = batches.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        outcomes, elapsed_s = future.result()
+                        self._runs += len(outcomes)
+                        self._busy_s += elapsed_s
+                    else:  # the process died (or the call could not be sent): all failed
+                        outcomes = [(name, None, f"{type(error).__name__}: {error}")
+                                    for name in names]
+                    submit()
+                    yield from outcomes
         finally:
-            for future in futures:
+            for future in batches:
                 future.cancel()
 
 
 DASK_BATCH_S = 0.5  # wall time a Dask task aims at: its fixed cost (~5 ms) stays near 1 %
-MAX_BATCH = 64  # runs per Dask task at most, however short the runs
+LOCAL_BATCH_S = 0.05  # the same for a call to a local process (~0.5 ms)
+MAX_BATCH = 64  # runs per task at most, however short the runs
 ISOLATE = True  # run a Dask worker's points in a process of its own where it may have one
 QUIET = True  # pause the workers' statistical profiler while the runs are theirs
 
@@ -440,20 +465,22 @@ def _orphaned(parent: int) -> None:
     os._exit(1)
 
 
-def batch_size(run_s: float | None, remaining: int, threads: int) -> int:
-    """Runs in the next Dask task: enough to take about :data:`DASK_BATCH_S` at
-    ``run_s`` a run (one while no run has finished), at most :data:`MAX_BATCH`, and
-    never so many that the last runs leave threads idle.
+def batch_size(run_s: float | None, remaining: int, threads: int,
+               target_s: float | None = None) -> int:
+    """Runs in the next task: enough to take about ``target_s`` (default
+    :data:`DASK_BATCH_S`) at ``run_s`` a run (one while no run has finished), at most
+    :data:`MAX_BATCH`, and never so many that the last runs leave threads idle.
 
     Examples:
         >>> batch_size(None, 1000, 2), batch_size(0.01, 1000, 2), batch_size(2.0, 1000, 2)
         (1, 50, 1)
-        >>> batch_size(0.001, 1000, 2), batch_size(0.01, 40, 4)
-        (64, 10)
+        >>> batch_size(0.001, 1000, 2), batch_size(0.01, 40, 4), batch_size(0.01, 1000, 2, 0.05)
+        (64, 10, 5)
     """
     if run_s is None:
         return 1
-    wanted = max(1, min(MAX_BATCH, int(DASK_BATCH_S / max(run_s, 1e-6))))
+    target = DASK_BATCH_S if target_s is None else target_s
+    wanted = max(1, min(MAX_BATCH, int(target / max(run_s, 1e-6))))
     return max(1, min(wanted, -(-remaining // max(threads, 1))))
 
 
@@ -550,11 +577,3 @@ def _resume_profiler(dask_worker: Any) -> None:
         for key in paused[1]:
             dask_worker.periodic_callbacks[key].start()
         del dask_worker._qinet_paused
-
-
-def _outcome(name: str, future: Any) -> Outcome:
-    exc = future.exception()
-    if exc is not None:
-        return name, None, f"{type(exc).__name__}: {exc}"
-    document: dict[str, Any] = future.result()
-    return name, document, None
