@@ -35,7 +35,8 @@ def _shannon_limit(rate: float) -> float:
 def test_regular_3_6_threshold_is_the_published_one():
     # T. J. Richardson and R. L. Urbanke, IEEE Trans. Inf. Theory 47, 599 (2001): BP
     # threshold of the (3,6)-regular ensemble on the BSC, p* = 0.084 (three decimals,
-    # so ±0.0005), here with a bisection tolerance of 2e-4: |p − 0.084| ≤ 0.0007
+    # so ±0.0005; the value as the paper is widely quoted, its table not re-read
+    # here), with a bisection tolerance of 2e-4: |p − 0.084| ≤ 0.0007
     p = bsc_threshold({3: 1.0}, {6: 1.0}, low=0.07, high=0.1, **COARSE)
     assert p == pytest.approx(0.084, abs=7e-4)
     assert p < _shannon_limit(0.5)  # 0.110: BP cannot beat capacity
