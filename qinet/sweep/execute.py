@@ -336,8 +336,8 @@ class Runner:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.slots)
         pool = self._pool
-        # a local process is sent a run in about half a millisecond (pickled, piped,
-        # woken): runs of a few ms go several to a call, as on Dask
+        # a call to a local process costs about a millisecond (pickled, piped, woken,
+        # answered): runs of a few ms go several to a call, as on Dask
         queue = list(reversed(items))  # popped from the end: in order
         batches: dict[Future[tuple[list[Outcome], float]], list[str]] = {}
 
@@ -370,7 +370,7 @@ class Runner:
 
 
 DASK_BATCH_S = 0.5  # wall time a Dask task aims at: its fixed cost (~5 ms) stays near 1 %
-LOCAL_BATCH_S = 0.05  # the same for a call to a local process (~0.5 ms)
+LOCAL_BATCH_S = 0.05  # the same for a call to a local process (~1 ms)
 MAX_BATCH = 64  # runs per task at most, however short the runs
 ISOLATE = True  # run a Dask worker's points in a process of its own where it may have one
 QUIET = True  # pause the workers' statistical profiler while the runs are theirs
