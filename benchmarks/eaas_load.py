@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import signal
 import ssl
 import subprocess
@@ -94,7 +93,7 @@ def _headers(token: str) -> dict[str, str]:
 
 
 async def _seed_requests(url: str, tokens: dict[str, str], nodes: list[str],
-                         rng: random.Random) -> list[tuple[str, str]]:
+                         rng: np.random.Generator) -> list[tuple[str, str]]:
     """Admit ``ACTIVE`` long-running requests; returns (token, id) pairs."""
     active: list[tuple[str, str]] = []
     names = list(tokens.values())
@@ -102,10 +101,10 @@ async def _seed_requests(url: str, tokens: dict[str, str], nodes: list[str],
         for _attempt in range(200):
             if len(active) == ACTIVE:
                 break
-            a, b = rng.sample(nodes, 2)
+            a, b = (str(n) for n in rng.choice(nodes, size=2, replace=False))
             token = names[len(active) % len(names)]
             answer = await client.post("/v1/requests", headers=_headers(token), json={
-                "between": [a, b], "min_fidelity": 0.5, "rate_hz": rng.uniform(1.0, 5.0)})
+                "between": [a, b], "min_fidelity": 0.5, "rate_hz": float(rng.uniform(1.0, 5.0))})
             if answer.status_code == 201:
                 active.append((token, answer.json()["id"]))
     if len(active) < ACTIVE:
@@ -114,7 +113,7 @@ async def _seed_requests(url: str, tokens: dict[str, str], nodes: list[str],
 
 
 async def _client(client: httpx.AsyncClient, active: list[tuple[str, str]], nodes: list[str],
-                  start: float, end: float, period_s: float | None, rng: random.Random,
+                  start: float, end: float, period_s: float | None, rng: np.random.Generator,
                   reads: list[float], admissions: list[float], counts: dict[str, int]
                   ) -> None:
     """One client's calls: back to back (``period_s`` None), or one every ``period_s``
@@ -124,7 +123,7 @@ async def _client(client: httpx.AsyncClient, active: list[tuple[str, str]], node
         await client.get("/openapi.json")  # connect before the clock starts
         due = start + (rng.random() * period_s if period_s is not None else 0.0)
         while time.perf_counter() < end:
-            token, rid = rng.choice(active)
+            token, rid = active[int(rng.integers(len(active)))]
             if period_s is not None:
                 if due >= end:
                     break
@@ -138,9 +137,9 @@ async def _client(client: httpx.AsyncClient, active: list[tuple[str, str]], node
                 counts["calls"] += 1
                 counts["errors"] += answer.status_code != 200
                 continue
-            a, b = rng.sample(nodes, 2)
+            a, b = (str(n) for n in rng.choice(nodes, size=2, replace=False))
             answer = await client.post("/v1/requests", headers=_headers(token), json={
-                "between": [a, b], "min_fidelity": 0.5, "rate_hz": rng.uniform(1.0, 5.0)})
+                "between": [a, b], "min_fidelity": 0.5, "rate_hz": float(rng.uniform(1.0, 5.0))})
             admissions.append(time.perf_counter() - began)
             counts["calls"] += 1
             counts["admissions"] += 1
@@ -195,7 +194,7 @@ async def _phase(url: str, client: httpx.AsyncClient, active: list[tuple[str, st
     period_s = None if offered is None else clients / offered
     await asyncio.gather(*(
         _client(pool[i], active, nodes, start, end, period_s,
-                random.Random(seed * 1000 + i), reads, admissions, counts)
+                np.random.default_rng([seed, i]), reads, admissions, counts)
         for i in range(clients)))
     load_s = max(duration_s, time.perf_counter() - start) if offered is None else duration_s
     wall_s = time.perf_counter() - wall_before
@@ -217,7 +216,7 @@ async def _phase(url: str, client: httpx.AsyncClient, active: list[tuple[str, st
 
 async def _run(url: str, tokens: dict[str, str], *, clients: int, duration_s: float,
                speedup: float, seed: int, offered: list[float | None]) -> list[Outcome]:
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed)
     async with httpx.AsyncClient(base_url=url, timeout=10.0,
                                  headers=_headers(next(iter(tokens.values())))) as client:
         nodes = [n["name"] for n in (await client.get("/v1/network")).json()["nodes"]]

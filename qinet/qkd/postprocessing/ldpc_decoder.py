@@ -53,6 +53,7 @@ Examples:
 from __future__ import annotations
 
 import itertools
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 import numpy as np
@@ -314,7 +315,7 @@ class SyndromeDecoder:
         return errors, converged, final
 
 
-class _CompiledDecoder:
+class _CompiledDecoder(ABC):
     """What the compiled decoders share: the CSR layout, the checks of ``resume``'s inputs."""
 
     _needs = "a compiled decoder"
@@ -383,11 +384,11 @@ class _CompiledDecoder:
                   int(max_iter), 0 if patience is None else int(patience), errors, converged)
         return errors, converged, state
 
+    @abstractmethod
     def _run(self, kernel: Callable[..., int], llr: np.ndarray, target: np.ndarray,
              state: np.ndarray, max_iter: int, patience: int, errors: np.ndarray,
              converged: np.ndarray) -> None:
         """Call the kernel on checked inputs; it fills ``errors``, ``converged``, ``state``."""
-        raise NotImplementedError
 
 
 class MinSumDecoder(_CompiledDecoder):
