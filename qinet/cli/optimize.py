@@ -44,8 +44,10 @@ def optimize(*, scenario: str | None, goals: list[str], vary: list[str], cost: s
     elif not quiet:
         console = stdout_console()
         console.print(explain(result))
-        err.print(f"{len(result.trials)} trials ({result.reused} from the task store); "
-                  f"wrote {out / TABLE}", markup=False)
+        # the sampler may ask for a design again (this search's or an earlier one's):
+        # its record is read back, not run again
+        err.print(f"{len(result.trials)} trials ({result.reused} of a design already run, "
+                  f"read from the task store); wrote {out / TABLE}", markup=False)
     return result
 
 

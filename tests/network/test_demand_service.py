@@ -169,3 +169,16 @@ def test_a_rated_demand_that_falls_behind_restarts_its_parked_memory_pairs(load)
     assert demand.requests == pytest.approx(2.0 * load * capacity_hz, abs=1)
     # all served but those asked in the last moments (a few latencies of ~0.6 ms)
     assert demand.requests - 10 <= demand.pairs <= demand.requests
+
+
+def test_a_demand_beyond_capacity_costs_no_event_per_request():
+    # a million requests a second on a link that makes ~18k pairs: the demand always
+    # wants, parks nothing, and so is never woken at a request; the run's events are
+    # the link's heralds (one per pair) and nothing per request
+    data = chain_scenario(1, efficiency=0.6, duration="1 s", demands=[
+        {"kind": "entanglement", "between": ["n0", "n1"], "rate": "1 MHz",
+         "min_fidelity": 0.0}])
+    _, record = _run(data)
+    pairs = int(record.demands[0].arrays["fidelity"].size)
+    assert pairs > 1000
+    assert record.events <= pairs + 10
