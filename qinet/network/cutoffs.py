@@ -60,6 +60,11 @@ class Cutoffs:
         for qubit in qubits:
             self._watch(2 * qubit.segment + qubit.side, qubit, qubit.stored_ps)
 
+    def watch_end(self, segment: int, qubit: Any, side: int, stored_ps: int) -> None:
+        """:meth:`watch` of ``qubit``, held at ``side`` of link ``segment`` since
+        ``stored_ps`` (what the caller knows passed in)."""
+        self._watch(2 * segment + side, qubit, stored_ps)
+
     def watch_pair(self, segment: int, lo: Any, lo_side: int, lo_stored_ps: int,
                    hi: Any, hi_stored_ps: int) -> None:
         """Start the clocks of a new link pair's two ends: ``lo`` then ``hi``, on link

@@ -94,11 +94,11 @@ class PathProtocol:
             not once per demand over it); filled as needed.
     """
 
-    __slots__ = ("_complete", "_cover", "_direct", "_farther_end_ps", "_forward", "_kinds", "_left",
-                 "_messages", "_nested", "_release", "_right", "_spans", "_states", "_swap_success",
-                 "_uniform", "backend", "cutoffs", "delivery", "demand", "log", "memories", "n",
-                 "operations", "pairs", "path", "policy", "purifier", "queues", "rng", "segments",
-                 "supply", "target_pairs", "timeline")
+    __slots__ = ("_complete", "_cover", "_direct", "_farther_end_ps", "_forward", "_kinds",
+                 "_left", "_messages", "_nested", "_onto", "_release", "_right", "_spans",
+                 "_states", "_swap_success", "_uniform", "backend", "cutoffs", "delivery",
+                 "demand", "log", "memories", "n", "operations", "pairs", "path", "policy",
+                 "purifier", "queues", "rng", "segments", "supply", "target_pairs", "timeline")
 
     def __init__(
         self,
@@ -168,6 +168,10 @@ class PathProtocol:
         self._uniform = BufferedDraws(rng.random)
         self._kinds = [repeater_kind(m, ops) for m, ops in zip(memories, operations, strict=True)]
         self._swap_success = [ops.swap_success for ops in operations]
+        # a link pair may be swapped on as it arrives (_swap_onto): swap-ASAP, outcomes
+        # carried with the pair, no purification, sure swaps
+        self._onto = (not self._nested and not play_messages and self.purifier is None
+                      and all(p == 1.0 for p in self._swap_success))
         if prepared is None:
             prepared = {}
         self._states = []
@@ -216,10 +220,30 @@ class PathProtocol:
             return
         # PairTable.add and _place, inlined: this runs once per link pair
         table = self.pairs
+        cutoffs = self.cutoffs
+        if self._onto:
+            # swap-ASAP with sure swaps: a link pair that meets a held qubit of a live
+            # pair at k, or else at k + 1, is swapped with it at once, and no Pair is made
+            # for it (see _swap_onto and _swap_into)
+            waiting = self._left[k]
+            while waiting and not waiting[0].held:
+                waiting.popleft()  # discarded by the cutoff
+            if waiting:
+                if table[waiting[0].pair].status is _LIVE:
+                    self._swap_onto(k, waiting.popleft(), link_pair, a_side, b_side,
+                                    stored_lo, stored_hi)
+                    return
+            elif k + 1 < self.n:
+                waiting = self._right[k + 1]
+                while waiting and not waiting[0].held:
+                    waiting.popleft()
+                if waiting and table[waiting[0].pair].status is _LIVE:
+                    self._swap_into(k, waiting.popleft(), link_pair, a_side, b_side,
+                                    stored_lo, stored_hi)
+                    return
         pair_id = next(table.ids)
         lo = End(k, k, link_pair, a_side, memories[k], stored_lo, pair_id)
         hi = End(k + 1, k, link_pair, b_side, memories[k + 1], stored_hi, pair_id)
-        cutoffs = self.cutoffs
         if cutoffs is not None:
             cutoffs.watch_pair(k, lo, a_side, stored_lo, hi, stored_hi)
         pair = Pair(pair_id, k, k + 1, (lo, hi), self._states[k], [stored_lo, stored_hi],
@@ -253,6 +277,114 @@ class PathProtocol:
             right = self._right[k + 1]
             if right:
                 self._swap_waiting(k + 1, self._left[k + 1], right)
+
+    def _swap_onto(self, k: int, e_left: End, link_pair: LinkPair, a_side: int, b_side: int,
+                   stored_lo: int, stored_hi: int) -> None:
+        """A new link pair on segment ``k`` swapped at once with ``e_left``, the oldest
+        qubit waiting at ``k``, whose pair is alive; the swap is sure.
+
+        This is :meth:`_swap` of ``e_left`` and the link pair's lower end, with the link
+        pair's own :class:`Pair` never made: it would be merged the moment it was made.
+        The product, the draws, the releases and their order are the same. The measured
+        end is not given to the cutoff, whose timer for it would only wake to find it
+        gone; so an expiry that falls on the very picosecond of another event may run
+        after it rather than before (both orders are the same instant).
+        """
+        now = self.timeline.now_ps
+        memories = self.memories
+        table = self.pairs
+        product_id = next(table.ids)
+        hi = End(k + 1, k, link_pair, b_side, memories[k + 1], stored_hi, product_id)
+        cutoffs = self.cutoffs
+        if cutoffs is not None:
+            # the lower end is measured now: only the upper one can outlive the cutoff
+            cutoffs.watch_end(k, hi, b_side, stored_hi)
+        n = self.n
+        if k + 1 < n:
+            self._left[k + 1].append(hi)
+        left = table[e_left.pair]
+        left_decayed, left_state = left.decayed_ps, left.state
+        state = (left_state, self._states[k], (now - left_decayed[1]) * 1e-12,
+                 (now - stored_lo) * 1e-12, self._kinds[k],
+                 (left_state[_HEIGHT] if type(left_state) is tuple else 0) + 1)
+        outer_lo = left.ends[0]
+        requested = link_pair[REQUESTED_PS]
+        product = Pair(product_id, left.lo, k + 1, (outer_lo, hi), state,
+                       [left_decayed[0], stored_hi], _LIVE, 0, left.swaps + 1, 0,
+                       left.known_ps, None,
+                       left.requested_ps if left.requested_ps < requested else requested)
+        outer_lo.pair = product_id
+        table[product_id] = product
+        left.status = _MERGED
+        left.merged_into = product
+        del table[left.id]
+        spans = left.lo == 0 and k + 1 == n
+        if spans:
+            self.supply.made()
+        release = self._release
+        e_left.held = False
+        release[e_left.segment](e_left.link_pair, e_left.side)
+        release[k](link_pair, a_side)
+        self.log.swaps += 1
+        known = now + self._farther_end_ps[k]
+        if known > product.known_ps:
+            product.known_ps = known
+        if spans:
+            self.timeline.schedule_at(product.known_ps, self._complete, product)
+            return
+        if k + 1 < n:
+            right = self._right[k + 1]
+            if right:
+                self._swap_waiting(k + 1, self._left[k + 1], right)
+
+    def _swap_into(self, k: int, e_right: End, link_pair: LinkPair, a_side: int, b_side: int,
+                   stored_lo: int, stored_hi: int) -> None:
+        """A new link pair on segment ``k``, none held waiting at ``k``, swapped at once at
+        ``k + 1`` with ``e_right``, the oldest qubit waiting there, whose pair is alive;
+        the swap is sure.
+
+        This is :meth:`_swap` of the link pair's upper end and ``e_right``, with the link
+        pair's own :class:`Pair` never made (as in :meth:`_swap_onto`).
+        """
+        now = self.timeline.now_ps
+        memories = self.memories
+        table = self.pairs
+        product_id = next(table.ids)
+        lo = End(k, k, link_pair, a_side, memories[k], stored_lo, product_id)
+        cutoffs = self.cutoffs
+        if cutoffs is not None:
+            cutoffs.watch_end(k, lo, a_side, stored_lo)  # the upper end is measured now
+        if k:
+            self._right[k].append(lo)
+        right = table[e_right.pair]
+        right_decayed, right_state = right.decayed_ps, right.state
+        state = (self._states[k], right_state, (now - stored_hi) * 1e-12,
+                 (now - right_decayed[0]) * 1e-12, self._kinds[k + 1],
+                 (right_state[_HEIGHT] if type(right_state) is tuple else 0) + 1)
+        outer_hi = right.ends[1]
+        requested = link_pair[REQUESTED_PS]
+        product = Pair(product_id, k, right.hi, (lo, outer_hi), state,
+                       [stored_lo, right_decayed[1]], _LIVE, 0, right.swaps + 1, 0,
+                       right.known_ps, None,
+                       requested if requested < right.requested_ps else right.requested_ps)
+        outer_hi.pair = product_id
+        table[product_id] = product
+        right.status = _MERGED
+        right.merged_into = product
+        del table[right.id]
+        spans = k == 0 and right.hi == self.n
+        if spans:
+            self.supply.made()
+        release = self._release
+        release[k](link_pair, b_side)
+        e_right.held = False
+        release[e_right.segment](e_right.link_pair, e_right.side)
+        self.log.swaps += 1
+        known = now + self._farther_end_ps[k + 1]
+        if known > product.known_ps:
+            product.known_ps = known
+        if spans:
+            self.timeline.schedule_at(product.known_ps, self._complete, product)
 
     def _swap_waiting(self, k: int, left: deque[End], right: deque[End]) -> None:
         """Swap-ASAP at ``k``: swap the oldest held qubits of each side while both have one."""

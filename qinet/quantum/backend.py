@@ -38,6 +38,10 @@ class QuantumBackend(Protocol):
     """A formalism for batches of two-qubit (Bell-pair) states."""
 
     name: str
+    swap_draws: bool
+    """Whether :meth:`swap` draws from its ``rng`` (a batch's outputs then depend on which
+    stream they were computed from; otherwise pairs of different streams may share a
+    batch and come out the same)."""
 
     def from_density_matrix(self, rho: ArrayLike, n: int) -> States:
         """``n`` copies of the two-qubit state ``rho`` (4x4, basis |00>,|01>,|10>,|11>).

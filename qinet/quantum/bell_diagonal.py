@@ -104,6 +104,7 @@ class BellDiagonalBackend:
     """
 
     name: str = "bell-diagonal"
+    swap_draws: bool = False  # the corrected output does not depend on the outcome
 
     def __repr__(self) -> str:
         return "BellDiagonalBackend()"

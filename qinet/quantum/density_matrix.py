@@ -93,6 +93,7 @@ class DensityMatrixBackend:
     """Batches of pairs as exact ``(N, 4, 4)`` complex128 density matrices."""
 
     name: str = "density-matrix"
+    swap_draws: bool = True  # one outcome drawn per pair
 
     def __repr__(self) -> str:
         return "DensityMatrixBackend()"

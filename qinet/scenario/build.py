@@ -28,6 +28,7 @@ from qinet.network import (
     NodeOperations,
     build_graph,
 )
+from qinet.network.demand import finish_together
 from qinet.network.stats import DeliveryStats
 from qinet.physical.detectors import Detector
 from qinet.physical.fibre import Fibre, fibre_delay_s
@@ -356,13 +357,15 @@ class Simulation:
             record.nodes.append(NodeRecord(node.name, node.memories.size,
                                            node.memories.occupancy(end_ps, now_ps=end_ps)))
         backend = self.network.backend
+        # the last pairs reach the stats and the sinks
+        finish_together([route.log for route in self.network.demands], backend)
         routes = iter(self.network.demands)
         for i, demand in enumerate(self.scenario.demands):
             if not uses_network(demand):
                 continue
             route = next(routes)
             log = route.log
-            stats = log.finish(backend)  # the last pairs reach the stats and the sink
+            stats = log.stats
             stream = self._keys_of.get(i)
             record.demands.append(DemandRecord(
                 spec=demand, path=route.path, arrays=log.arrays(backend), stats=stats,
