@@ -90,7 +90,7 @@ import scipy.sparse as sp
 
 from qinet.errors import ConfigError
 from qinet.qkd.bounds import binary_entropy
-from qinet.qkd.postprocessing import _compiled
+from qinet.qkd.postprocessing import _compiled, _compiled_qc
 from qinet.qkd.postprocessing._bits import as_bits, same_length
 from qinet.qkd.postprocessing.ldpc_codes import CODE_SEED, parity_check_matrix
 from qinet.qkd.postprocessing.ldpc_decoder import (
@@ -98,6 +98,7 @@ from qinet.qkd.postprocessing.ldpc_decoder import (
     LayeredSumProductDecoder,
     SyndromeDecoder,
 )
+from qinet.qkd.postprocessing.ldpc_qc import QCCode, QCDecoder, circulant_size, qc_code
 
 DEFAULT_FRAME_BITS = 131_072  # with the compiled decoder
 NUMPY_FRAME_BITS = 16_384  # without numba: the numpy decoder needs many frames per batch
@@ -192,14 +193,16 @@ class LdpcResult(NamedTuple):
     frame_bits: int
 
 
-def syndrome_bits(n: int, key_bits: int, qber: float, efficiency: float) -> int:
-    """m = f · r · H2(Q) rounded up to a multiple of n / 1024, within [1, n].
+def syndrome_bits(n: int, key_bits: int, qber: float, efficiency: float,
+                  step: int | None = None) -> int:
+    """m = f · r · H2(Q) rounded up to a multiple of ``step`` (``None``: n / 1024; the
+    circulant size Z for a quasi-cyclic code), within [step, n].
 
     Examples:
-        >>> syndrome_bits(16384, 16384, 0.03, 1.25)
-        3984
+        >>> syndrome_bits(16384, 16384, 0.03, 1.25), syndrome_bits(16384, 16384, 0.03, 1.25, 16)
+        (3984, 3984)
     """
-    step = max(1, n // RATE_STEPS)
+    step = max(1, n // RATE_STEPS) if step is None else max(1, step)
     wanted = efficiency * key_bits * float(binary_entropy(qber))
     return int(min(n, max(step, step * math.ceil(wanted / step))))
 
@@ -219,7 +222,11 @@ def extension_weight(n: int, m: int, qber: float) -> int:
         (11, 26)
     """
     base = parity_check_matrix(n, m)
-    heaviest = int(min(n, max(2, round(base.nnz / m))))
+    return _parity_weight(qber, int(min(n, max(2, round(base.nnz / m)))))
+
+
+def _parity_weight(qber: float, heaviest: int) -> int:
+    """w = ln(1/2) / ln(1 − 2Q) within [2, ``heaviest``] (:func:`extension_weight`)."""
     wanted = round(math.log(0.5) / math.log1p(-2.0 * min(qber, 0.49)))
     return int(min(heaviest, max(2, wanted)))
 
@@ -271,6 +278,30 @@ def _cached_decoder(n: int, m: int, level: int, weight: int | None,
     return LayeredSumProductDecoder(code) if compiled else SyndromeDecoder(code)
 
 
+@lru_cache(maxsize=64)
+def _qc_level(n: int, m: int, level: int, weight: int) -> QCCode:
+    """The QC code (n, m) with ``level`` extension blocks of block rows (public, seeded).
+
+    Each level adds ⌈:data:`EXTENSION_FRACTION` · m / Z⌉ block rows of ``weight`` blocks to
+    the level before, so that each level's messages are a prefix of the next one's.
+    """
+    if level == 0:
+        return qc_code(n, m)
+    below = _qc_level(n, m, level - 1, weight)
+    blocks = max(1, math.ceil(EXTENSION_FRACTION * m / below.z))
+    return below.extended(blocks, weight, (n, m, level))
+
+
+@lru_cache(maxsize=64)
+def _qc_matrix(n: int, m: int, level: int, weight: int) -> sp.csr_matrix:
+    return _qc_level(n, m, level, weight).matrix()
+
+
+@lru_cache(maxsize=64)
+def _qc_decoder(n: int, m: int, level: int, weight: int) -> QCDecoder:
+    return QCDecoder(_qc_level(n, m, level, weight))
+
+
 def _syndromes(matrix: sp.csr_matrix, frames: np.ndarray) -> np.ndarray:
     """H · x mod 2 for every frame (rows of ``frames``), as (frames, checks) ``uint8``."""
     return ((matrix @ frames.T.astype(np.int32)).T & 1).astype(np.uint8)
@@ -292,10 +323,11 @@ def _frame_tags(frames: np.ndarray, tag_words: np.ndarray) -> np.ndarray:
     return (folded & np.uint64(1)).astype(np.uint8)
 
 
-def _frame_layout(length: int, frame_bits: int) -> tuple[int, np.ndarray]:
-    """Frame length n and the number of key bits in each of the k frames."""
+def _frame_layout(length: int, frame_bits: int,
+                  quantum: int = FRAME_QUANTUM) -> tuple[int, np.ndarray]:
+    """Frame length n (a multiple of ``quantum``) and the key bits in each of the k frames."""
     k = max(1, math.ceil(length / frame_bits))
-    n = FRAME_QUANTUM * math.ceil(math.ceil(length / k) / FRAME_QUANTUM)
+    n = quantum * math.ceil(math.ceil(length / k) / quantum)
     real = np.full(k, length // k, dtype=np.int64)
     real[: length - int(real.sum())] += 1
     return n, real
@@ -310,6 +342,7 @@ def ldpc_reconcile(
     efficiency: float | None = None,
     max_retries: int = 8,
     rng: np.random.Generator | None = None,
+    code: str | None = None,
 ) -> LdpcResult:
     """Correct Bob's key towards Alice's with syndrome-based LDPC decoding.
 
@@ -328,6 +361,11 @@ def ldpc_reconcile(
             :func:`initial_efficiency` for the frame length.
         max_retries: extensions Alice may disclose per frame before it is discarded.
         rng: Alice's generator for the frame-tag seed; ``None`` sends no frame tags.
+        code: ``"qc"``: quasi-cyclic codes (:mod:`~qinet.qkd.postprocessing.ldpc_qc`,
+            frames and m multiples of Z, 128 at 2^17 bits) and their compiled decoder
+            (needs numba);
+            ``"random"``: the codes of :mod:`~qinet.qkd.postprocessing.ldpc_codes`;
+            ``None``: ``"qc"`` with numba, ``"random"`` (numpy decoder) without.
 
     Returns:
         Bob's corrected kept bits, which positions are kept, and what was disclosed.
@@ -340,8 +378,13 @@ def ldpc_reconcile(
     same_length(a, b, "bob_bits")
     if not 0.0 < qber < 0.5:
         raise ConfigError("qber", f"must lie in (0, 0.5), got {qber!r}")
+    if code not in (None, "qc", "random"):
+        raise ConfigError("code", f"must be 'qc', 'random' or None, got {code!r}")
+    if code == "qc" and _compiled_qc.qc_layered is None:
+        raise ConfigError("code", "'qc' needs numba (pip install qinet[fast]); use 'random'")
+    qc = code == "qc" or (code is None and _compiled_qc.qc_layered is not None)
     if frame_bits is None:
-        compiled = _compiled.layered_sum_product is not None
+        compiled = qc or _compiled.layered_sum_product is not None
         frame_bits = DEFAULT_FRAME_BITS if compiled else NUMPY_FRAME_BITS
     if frame_bits < FRAME_QUANTUM:
         raise ConfigError("frame_bits", f"must be at least {FRAME_QUANTUM}, got {frame_bits!r}")
@@ -353,6 +396,9 @@ def ldpc_reconcile(
     if length == 0:
         return LdpcResult(b.copy(), np.ones(0, dtype=bool), 0, 0, 0, 0, 0)
     n, real = _frame_layout(length, frame_bits)
+    z = circulant_size(n) if qc else 1
+    if n % z:  # Z = 128 (n ≥ 2^17) asks for n a multiple of 128
+        n, real = _frame_layout(length, frame_bits, z)
     k = real.size
     f0 = initial_efficiency(qber, n) if efficiency is None else float(efficiency)
     in_key = np.arange(n)[None, :] < real[:, None]  # (k, n): key bit, not filler
@@ -360,12 +406,17 @@ def ldpc_reconcile(
     y = np.zeros((k, n), dtype=np.uint8)
     x[in_key] = a
     y[in_key] = b
-    m = syndrome_bits(n, int(real.max()), qber, f0)
-    weight = extension_weight(n, m, qber)
-    full = _code(n, m, max_retries, weight)
+    m = syndrome_bits(n, int(real.max()), qber, f0, z if qc else None)
+    if qc:
+        weight = _parity_weight(qber, max(2, round(qc_code(n, m).edges / m)))
+        full = _qc_matrix(n, m, max_retries, weight)
+        ext = _qc_level(n, m, 1, weight).shape[0] - m if max_retries else 0
+    else:
+        weight = extension_weight(n, m, qber)
+        full = _code(n, m, max_retries, weight)
+        ext = _extension_rows(n, m, 0, weight).shape[0] if max_retries else 0
     s_alice = _syndromes(full, x)  # Alice's announcements, disclosed level by level
     s_bob = _syndromes(full, y)
-    ext = _extension_rows(n, m, 0, weight).shape[0] if max_retries else 0
     corrected = y.copy()
     ok = np.zeros(k, dtype=bool)
     leaked = 0
@@ -387,7 +438,8 @@ def ldpc_reconcile(
         leaked += pending.size * (m if level == 0 else ext)
         retries += pending.size if level > 0 else 0
         last = level == max_retries
-        error, converged, messages = _decoder(n, m, level, weight).resume(
+        decoder = _qc_decoder(n, m, level, weight) if qc else _decoder(n, m, level, weight)
+        error, converged, messages = decoder.resume(
             llr[pending], target[pending, :checks], max_iter=MAX_ITERATIONS,
             messages=messages, patience=None if last else STALL_ITERATIONS)
         candidate = y[pending] ^ error

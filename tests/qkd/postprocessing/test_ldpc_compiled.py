@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from qinet.errors import ConfigError
 from qinet.qkd.bounds import binary_entropy
-from qinet.qkd.postprocessing import _compiled
+from qinet.qkd.postprocessing import _compiled, _compiled_qc
 from qinet.qkd.postprocessing import ldpc_reconciliation as rec
 from qinet.qkd.postprocessing.ldpc_codes import parity_check_matrix
 from qinet.qkd.postprocessing.ldpc_decoder import (
@@ -30,6 +30,7 @@ def _without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_compiled, "self_corrected_min_sum", None)
     monkeypatch.setattr(_compiled, "layered_sum_product", None)
     monkeypatch.setattr(_compiled, "locate_errors", None)
+    monkeypatch.setattr(_compiled_qc, "qc_layered", None)
 
 
 def _bsc_frames(h: sp.csr_matrix, frames: int, qber: float, seed: int):

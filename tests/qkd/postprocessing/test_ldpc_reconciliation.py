@@ -10,6 +10,7 @@ from qinet.errors import ConfigError
 from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing import (
     ParityOracle,
+    _compiled,
     cascade,
     distill,
     final_key_length,
@@ -24,6 +25,7 @@ from qinet.qkd.postprocessing.ldpc_codes import (
     parity_check_matrix,
     variable_degrees,
 )
+from qinet.qkd.postprocessing.ldpc_qc import circulant_size, qc_code
 from qinet.qkd.postprocessing.ldpc_reconciliation import (
     DEFAULT_FRAME_BITS,
     EXTENSION_FRACTION,
@@ -32,6 +34,9 @@ from qinet.qkd.postprocessing.ldpc_reconciliation import (
     syndrome_bits,
 )
 from qinet.qkd.postprocessing.synthetic import noisy_key_pair
+
+# the code families: quasi-cyclic needs numba (its decoder is compiled only)
+CODES = ["random", *(["qc"] if _compiled.AVAILABLE else [])]
 
 # Claimed efficiencies f = leaked / (n H2(Q)), Q the true error rate:
 # Cascade (4 passes, k1 = 0.73/Q): 1.05-1.25 at 1-10 % (Martinez-Mateo et al., QIC 15, 453
@@ -47,6 +52,19 @@ LDPC_F_MARGIN = 0.15
 def _noisy_pair(n: int, qber: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Alice's random key and Bob's copy with exactly round(qber n) flipped bits."""
     return noisy_key_pair(n, qber, np.random.default_rng(seed))
+
+
+def _syndrome_and_extension(code: str, n: int, key_bits: int, qber: float,
+                            efficiency: float) -> tuple[int, int]:
+    """m and the parities of one extension, as ``ldpc_reconcile`` sizes them per family:
+    m a multiple of n/1024 and ⌈0.04 m⌉ rows (random), or m a multiple of Z and
+    ⌈0.04 m / Z⌉ block rows of Z (quasi-cyclic)."""
+    if code == "random":
+        m = syndrome_bits(n, key_bits, qber, efficiency)
+        return m, int(np.ceil(EXTENSION_FRACTION * m))
+    z = circulant_size(n)
+    m = syndrome_bits(n, key_bits, qber, efficiency, z)
+    return m, z * int(np.ceil(EXTENSION_FRACTION * m / z))
 
 
 # --- the codes -----------------------------------------------------------------------------
@@ -127,25 +145,28 @@ def test_both_methods_correct_with_claimed_efficiency(qber):
     assert 1.0 < res.leaked / ideal <= initial_efficiency(qber, res.frame_bits) + LDPC_F_MARGIN
 
 
-def test_leak_is_every_syndrome_bit_and_frames_cover_the_key():
+@pytest.mark.parametrize("code", CODES)
+def test_leak_is_every_syndrome_bit_and_frames_cover_the_key(code):
     alice, bob = _noisy_pair(40_000, 0.04, seed=9)
-    res = ldpc_reconcile(alice, bob, qber=0.04, frame_bits=16_384)
-    # 3 frames of 13 334 / 13 333 / 13 333 key bits, padded to 13 376 (a multiple of 64)
+    res = ldpc_reconcile(alice, bob, qber=0.04, frame_bits=16_384, code=code)
+    # 3 frames of 13 334 / 13 333 / 13 333 key bits, padded to 13 376 (a multiple of 64,
+    # and of the circulant size 8 of a quasi-cyclic code this long)
     assert (res.frames, res.frame_bits) == (3, 13_376)
-    m = syndrome_bits(13_376, 13_334, 0.04, initial_efficiency(0.04, 13_376))
-    extension = int(np.ceil(EXTENSION_FRACTION * m))
+    m, extension = _syndrome_and_extension(code, 13_376, 13_334, 0.04,
+                                           initial_efficiency(0.04, 13_376))
     assert res.leaked == 3 * m + res.retries * extension
     assert np.array_equal(res.bits, alice)
 
 
-def test_identical_keys_decode_at_once_and_leak_only_the_syndromes():
+@pytest.mark.parametrize("code", CODES)
+def test_identical_keys_decode_at_once_and_leak_only_the_syndromes(code):
     # QBER 0 (the decoder is told 1 %): the syndromes agree, the error pattern is 0 and
     # no frame needs a retry, so the leak is exactly k m (plus 32 tag bits per frame)
     alice = np.random.default_rng(3).integers(0, 2, 300_000, dtype=np.uint8)
     res = ldpc_reconcile(alice, alice.copy(), qber=0.01, frame_bits=DEFAULT_FRAME_BITS,
-                         rng=np.random.default_rng(4))
-    m = syndrome_bits(res.frame_bits, -(-alice.size // res.frames), 0.01,
-                      initial_efficiency(0.01, res.frame_bits))
+                         rng=np.random.default_rng(4), code=code)
+    m, _ = _syndrome_and_extension(code, res.frame_bits, -(-alice.size // res.frames), 0.01,
+                                   initial_efficiency(0.01, res.frame_bits))
     assert (res.frames, res.retries, res.failed_frames) == (3, 0, 0)
     assert res.leaked == res.frames * (m + 32)
     assert np.array_equal(res.bits, alice)
@@ -189,16 +210,18 @@ def test_efficiency_does_not_regress(qber, retries):
     assert 1.0 < f <= f0 + 0.01 + retries * 0.04 * f0 / 16
 
 
-def test_failed_frames_are_detected_discarded_and_still_counted():
+@pytest.mark.parametrize("code", CODES)
+def test_failed_frames_are_detected_discarded_and_still_counted(code):
     alice, bob = _noisy_pair(4000, 0.06, seed=10)
     # half the Slepian-Wolf minimum: no decoder can succeed, and the syndrome check says so
-    res = ldpc_reconcile(alice, bob, qber=0.06, efficiency=0.5, max_retries=2, frame_bits=2048)
+    res = ldpc_reconcile(alice, bob, qber=0.06, efficiency=0.5, max_retries=2, frame_bits=2048,
+                         code=code)
     assert res.failed_frames == res.frames == 2
     assert not res.kept.any()
     assert res.bits.size == 0
-    m = syndrome_bits(res.frame_bits, 2000, 0.06, 0.5)
+    m, extension = _syndrome_and_extension(code, res.frame_bits, 2000, 0.06, 0.5)
     assert res.retries == 2 * 2
-    assert res.leaked == 2 * (m + 2 * int(np.ceil(EXTENSION_FRACTION * m)))
+    assert res.leaked == 2 * (m + 2 * extension)
 
 
 def test_retries_rescue_a_rate_that_is_slightly_too_high():
@@ -246,17 +269,20 @@ def _gf2_null_vector(h: np.ndarray) -> np.ndarray:
     return c
 
 
-def test_frame_tags_catch_a_decoder_that_converges_to_a_wrong_word():
+@pytest.mark.parametrize("code", CODES)
+def test_frame_tags_catch_a_decoder_that_converges_to_a_wrong_word(code):
     n, qber = 512, 0.05
-    m = syndrome_bits(n, n, qber, 1.3)
+    m, _ = _syndrome_and_extension(code, n, n, qber, 1.3)
+    h = parity_check_matrix(n, m) if code == "random" else qc_code(n, m).matrix()
     alice = np.random.default_rng(13).integers(0, 2, n, dtype=np.uint8)
     # Bob differs from Alice by a codeword: his syndrome equals hers, BP stops at once
-    bob = alice ^ _gf2_null_vector(parity_check_matrix(n, m).toarray())
-    blind = ldpc_reconcile(alice, bob, qber=qber, efficiency=1.3, frame_bits=n, max_retries=0)
+    bob = alice ^ _gf2_null_vector(h.toarray())
+    blind = ldpc_reconcile(alice, bob, qber=qber, efficiency=1.3, frame_bits=n, max_retries=0,
+                           code=code)
     assert blind.failed_frames == 0
     assert not np.array_equal(blind.bits, alice)
     tagged = ldpc_reconcile(alice, bob, qber=qber, efficiency=1.3, frame_bits=n,
-                            max_retries=0, rng=np.random.default_rng(14))
+                            max_retries=0, rng=np.random.default_rng(14), code=code)
     assert tagged.failed_frames == 1
     assert tagged.bits.size == 0
     assert tagged.leaked == blind.leaked + 32

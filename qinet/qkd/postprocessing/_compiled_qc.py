@@ -1,0 +1,248 @@
+"""The compiled layered decoder of quasi-cyclic LDPC codes: SIMD over a block row's checks.
+
+A quasi-cyclic code (:mod:`~qinet.qkd.postprocessing.ldpc_qc`) is lifted from a base
+matrix by circulants of size Z: base edge e = (r, c) with shift s_e joins check r·Z + i
+to variable c·Z + (i + s_e) mod Z for i = 0 … Z−1. The Z checks of a block row share no
+variable (each block is a permutation and a block row meets each block column at most
+once), so a row-layered decoder may update all Z of them at once: the same schedule as
+one row at a time, with every inner loop over the Z lanes of contiguous float32 arrays.
+
+Layout: the posteriors of block column c are stored twice in a row, ``post[2cZ : 2cZ +
+2Z] = (P_c, P_c)``, so the shifted block (P_c[(i + s) mod Z])_i is the contiguous slice
+``post[2cZ + s : 2cZ + s + Z]``: loads without a gather and without a loop split at the
+wrap. After a block's posteriors are written through that slice, the two copies are
+made equal again by a select over all Z lanes (:func:`_fold`). Messages are stored per
+base edge in block-row order, Z floats each (check order), so a code extended by block
+rows keeps its messages as a prefix.
+
+Check update: sum-product on magnitudes by the box-plus operation
+x ⊞ y = min(x, y) + g(x + y) − g(|x − y|), g(t) = ln(1 + e^−t), the sign handled as the
+product of the signs (J. Hagenauer, E. Offer and L. Papke, IEEE Trans. Inf. Theory 42,
+429 (1996)), with g replaced by the upper envelope of four of its tangents and 0
+(table-free arithmetic that vectorises), computed for every edge by a forward and a
+backward recursion over the row's blocks (X. Y. Hu, E. Eleftheriou, D. M. Arnold and A.
+Dholakia, IEEE GLOBECOM 2001, 1036).
+
+Vectorisation (numba 0.68, checked in the generated assembly and by timing 128-lane
+loops): a loop vectorises when it indexes slices from ``range`` (``p = post[a:a + z];
+p[i]``, 0.09 ns per lane) rather than ``post[a + i]`` (0.5 ns: the negative-index
+wrap-around is checked per element), touches at most about four arrays (LLVM's run-time
+alias checks give up beyond that: the fused forward loop of seven arrays ran at 1 ns per
+lane, split in three at 0.3), and uses selects rather than Python's ``max``/``min``.
+Measured: 2.6 ns per edge and iteration on 2^17-bit frames (the scalar φ-table decoder
+4.6 in the same process), most of it the three box-plus operations per edge (0.4 ns per
+lane each on 8-lane ymm registers; LLVM keeps to 256-bit vectors on this CPU).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from qinet.qkd.postprocessing._compiled import (
+    _DONE,
+    _STALLED,
+    FULL_SWEEP_EVERY,
+    SKIP_MAGNITUDE,
+    _jitable,
+    numba,
+)
+
+# g(t) = ln(1 + e^-t) ≈ max(0, max_j (C_j − K_j t)): tangents of the convex g at t = 0,
+# 1, 2 and 3.5 (a lower bound within 0.02 of g on [0, 4.5], 0 beyond; g(4.5) = 0.011).
+# On 2^17-bit frames at 3 % and f 1.12 this decoded as many frames as the exact g in 3 %
+# more iterations; the single line max(0, ln 2 − t/2) lost every frame there.
+_C0, _K0 = np.float32(0.6931472), np.float32(0.5)
+_C1, _K1 = np.float32(0.5822031), np.float32(0.2689414)
+_C2, _K2 = np.float32(0.3653341), np.float32(0.1192029)
+_C3, _K3 = np.float32(0.1323294), np.float32(0.0293122)
+_ZERO = np.float32(0.0)
+_BIG = np.float32(1.0e30)  # magnitude of a check input that says nothing (x ⊞ _BIG = x)
+
+
+@_jitable
+def _larger(a: np.float32, b: np.float32) -> np.float32:
+    """max(a, b) as a plain select (Python's max checks for NaN and vectorises worse)."""
+    return a if a > b else b
+
+
+@_jitable
+def _g(t: np.float32) -> np.float32:
+    """ln(1 + e^−t) for t ≥ 0 by the upper envelope of four tangents and 0."""
+    return _larger(_larger(_larger(_ZERO, _C0 - _K0 * t), _larger(_C1 - _K1 * t, _C2 - _K2 * t)),
+                   _C3 - _K3 * t)
+
+
+@_jitable
+def _box_plus(x: np.float32, y: np.float32) -> np.float32:
+    """x ⊞ y for magnitudes x, y ≥ 0; slopes ≤ 1/2 keep it ≥ 0 without a clamp."""
+    smaller = x if x < y else y
+    return (smaller + _g(x + y)) - _g(abs(x - y))
+
+
+@_jitable
+def _signed_box_plus(a: np.float32, b: np.float32) -> np.float32:
+    """a ⊞ b with signs: sign a · sign b · (|a| ⊞ |b|) (a zero counts as +)."""
+    m = _box_plus(abs(a), abs(b))
+    return -m if a * b < _ZERO else m
+
+
+@_jitable
+def _fold(post: np.ndarray, base: np.uint64, shift: np.uint64, z: np.uint64) -> None:
+    """Make both copies of a block column equal after its slice at ``shift`` was written:
+    lanes t < shift were written in the second copy, the others in the first (both
+    loaded unconditionally, so that the loop vectorises)."""
+    for t in range(z):
+        first = post[base + t]
+        second = post[base + z + t]
+        v = second if t < shift else first
+        post[base + t] = v
+        post[base + z + t] = v
+
+
+def _qc_layered(rowptr: np.ndarray, cols: np.ndarray, shifts: np.ndarray, z: int,
+                llr: np.ndarray, target: np.ndarray, messages: np.ndarray, max_iter: int,
+                patience: int, errors: np.ndarray,
+                converged: np.ndarray, iterations: np.ndarray) -> int:
+    """Layered box-plus sum-product over the block rows of a quasi-cyclic code.
+
+    Args are the base matrix in CSR form (``rowptr``, ``cols``, with ``shifts``), the
+    circulant size ``z``, and as for the compiled layered sum-product of
+    :mod:`~qinet.qkd.postprocessing._compiled` the channel LLRs (frames × n), the
+    syndromes (frames × m, 0/1), the messages (frames × edges, edges = base edges · z,
+    warm start in, last messages out, 0 for frames that converged), ``max_iter``,
+    ``patience`` (0: none), and ``errors``, ``converged``, ``iterations`` to fill. A
+    block row whose checks were all met with every |Q| above
+    :data:`~qinet.qkd.postprocessing._compiled.SKIP_MAGNITUDE` is skipped until the next
+    full sweep. The stopping test counts the unsatisfied checks exactly after every
+    sweep. Returns the iterations run, summed over frames.
+    """
+    frames, n = llr.shape
+    mb = rowptr.size - 1
+    nb = n // z
+    width = 1
+    for r in range(mb):
+        width = max(width, rowptr[r + 1] - rowptr[r])
+    # flat scratch rows, indexed without views (a view costs reference counting in the
+    # loop) and with unsigned indices (a signed index is checked for wrap-around)
+    zu = np.uint64(z)
+    q = np.empty(width * z, dtype=np.float32)  # Q of the block row's edges, check order
+    # fwd row j + 1: (−1)^s sign · magnitude of Q_0 ⊞ … ⊞ Q_j per check (signed box-plus;
+    # row 0 is (−1)^s · ∞, the syndrome bit)
+    fwd = np.empty((width + 1) * z, dtype=np.float32)
+    back = np.empty(z, dtype=np.float32)  # Q_j+1 ⊞ … ⊞ Q_d−1 (signed)
+    low = np.empty(z, dtype=np.float32)  # smallest |Q| per check
+    parity = np.empty(z, dtype=np.uint8)
+    post = np.empty(2 * n, dtype=np.float32)  # each block column twice (module docstring)
+    flat = np.empty(n, dtype=np.float32)
+    want = np.empty(target.shape[1], dtype=np.float32)  # (−1)^s per check
+    settled = np.zeros(mb, dtype=np.uint8)
+    big = _BIG
+    zero = np.float32(0.0)
+    reliable = np.float32(SKIP_MAGNITUDE)
+    total = 0
+    for f in range(frames):
+        msg = messages[f]
+        for j in range(n):
+            flat[j] = llr[f, j]
+        for i in range(target.shape[1]):
+            want[i] = np.float32(-1.0) if target[f, i] else np.float32(1.0)
+        for r in range(mb):
+            for e in range(rowptr[r], rowptr[r + 1]):
+                col = cols[e] * z
+                s = shifts[e]
+                for i in range(z):
+                    flat[col + (i + s) % z] += msg[e * z + i]
+        for b in range(nb):
+            for t in range(z):
+                post[2 * b * z + t] = flat[b * z + t]
+                post[2 * b * z + z + t] = flat[b * z + t]
+        lowest = mb * z + 1
+        since = 0
+        state = 0
+        count = 0
+        settled[:] = 0
+        for sweep in range(max_iter):
+            count += 1
+            full = (sweep + 1) % FULL_SWEEP_EVERY == 0
+            for r in range(mb):
+                if settled[r] and not full:
+                    continue
+                a = rowptr[r]
+                d = rowptr[r + 1] - a
+                row = np.uint64(r) * zu
+                for i in range(zu):
+                    fwd[i] = want[row + i] * big
+                    low[i] = big
+                for j in range(d):
+                    e = a + j
+                    pb = np.uint64(2 * cols[e] * z + shifts[e])  # the shifted block's slice
+                    mo = np.uint64(e) * zu  # its messages
+                    qb = np.uint64(j) * zu  # its row of q; fwd rows qb and qb + z
+                    for i in range(zu):
+                        v = post[pb + i] - msg[mo + i]
+                        q[qb + i] = v
+                        x = abs(v)
+                        low[i] = x if x < low[i] else low[i]
+                    for i in range(zu):
+                        fwd[qb + zu + i] = _signed_box_plus(fwd[qb + i], q[qb + i])
+                for i in range(zu):
+                    back[i] = big
+                for j in range(d - 1, -1, -1):
+                    e = a + j
+                    start = 2 * cols[e] * z
+                    pb = np.uint64(start + shifts[e])
+                    mo = np.uint64(e) * zu
+                    qb = np.uint64(j) * zu
+                    for i in range(zu):
+                        out = _signed_box_plus(fwd[qb + i], back[i])
+                        msg[mo + i] = out
+                        post[pb + i] = q[qb + i] + out
+                    for i in range(zu):
+                        back[i] = _signed_box_plus(back[i], q[qb + i])
+                    _fold(post, np.uint64(start), np.uint64(shifts[e]), zu)
+                end = np.uint64(d) * zu
+                met = 0
+                for i in range(zu):
+                    met += fwd[end + i] > zero and low[i] > reliable
+                settled[r] = met == z
+            # exact count of unsatisfied checks by the hard decisions
+            unsatisfied = 0
+            for r in range(mb):
+                row = np.uint64(r) * zu
+                for i in range(zu):
+                    parity[i] = want[row + i] < zero
+                for e in range(rowptr[r], rowptr[r + 1]):
+                    pb = np.uint64(2 * cols[e] * z + shifts[e])
+                    for i in range(zu):
+                        parity[i] ^= post[pb + i] < zero
+                for i in range(zu):
+                    unsatisfied += parity[i]
+            if unsatisfied == 0:
+                state = _DONE
+                break
+            if patience > 0:
+                if unsatisfied < lowest:
+                    lowest = unsatisfied
+                    since = 0
+                else:
+                    since += 1
+                    if since >= patience:
+                        state = _STALLED
+                        break
+        total += count
+        iterations[f] = count
+        for b in range(nb):
+            for t in range(z):
+                errors[f, b * z + t] = post[2 * b * z + t] < zero
+        converged[f] = state == _DONE
+        if state == _DONE:
+            msg[:] = 0.0
+    return total
+
+
+qc_layered: Callable[..., int] | None = (
+    numba.njit(cache=True, nogil=True, error_model="numpy")(_qc_layered)
+    if numba is not None else None)
+"""The compiled :func:`_qc_layered`, or ``None`` without numba."""

@@ -1,0 +1,294 @@
+"""Quasi-cyclic LDPC codes for reconciliation, and their compiled layered decoder.
+
+A quasi-cyclic (QC) code is lifted from a base matrix (protograph) of mb × nb blocks:
+every nonzero block is a Z × Z cyclic permutation matrix (the identity shifted by s), so
+H is m × n with m = mb Z and n = nb Z (R. M. Tanner, D. Sridhara, A. Sridharan, T. E.
+Fuja and D. J. Costello, IEEE Trans. Inf. Theory 50, 2966 (2004); the structure of the
+IEEE 802.11n/802.16e and 5G codes). A row-layered decoder then updates a block row's Z
+checks at once, with every block's variables a contiguous, shifted slice of the
+posteriors (:mod:`~qinet.qkd.postprocessing._compiled_qc`).
+
+The base matrix follows the degree distributions of
+:mod:`~qinet.qkd.postprocessing.ldpc_codes` exactly as the random codes do, at block
+granularity: block column degrees from :func:`~qinet.qkd.postprocessing.ldpc_codes.variable_degrees`
+(nb columns), degree-2 block columns on a zigzag of a seeded row permutation (beyond mb
+− 1 of them: degree 3), and the other sockets filled column by column, heaviest first,
+into the block rows with the most free sockets (random ties), so block row degrees differ
+by at most one or two and no block repeats. Lifted, a zigzag of degree-2 block columns
+is Z disjoint paths: no cycle of degree-2 columns (no low-weight codeword on them).
+Shifts are drawn edge by edge, each the value mod Z that closes the fewest 4-cycles
+with the shifts already drawn (a 4-cycle through blocks (r, c), (r, c'), (r', c'),
+(r', c) needs s_rc − s_rc' + s_r'c' − s_r'c ≡ 0 mod Z: M. P. C. Fossorier, IEEE Trans.
+Inf. Theory 50, 1788 (2004)), random among ties. With column degrees up to 40 and
+Z = 128 not every 4-cycle can be avoided; the choice leaves few.
+
+Examples:
+    >>> code = qc_code(2**17, 12_032)
+    >>> code.shape, code.z, code.mb, code.nb
+    ((12032, 131072), 128, 94, 1024)
+    >>> h = code.matrix()
+    >>> bool((h.sum(axis=0) >= 2).all()), int(h.nnz) == code.edges
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+
+from qinet.errors import ConfigError
+from qinet.qkd.postprocessing import _compiled_qc
+from qinet.qkd.postprocessing.ldpc_codes import (
+    CODE_SEED,
+    distribution_for_rate,
+    variable_degrees,
+)
+
+CIRCULANT = 128
+"""Largest circulant size Z (that of 2^17-bit frames): 16 lanes of AVX-512, 8 rounds of a
+256-bit vector loop."""
+SMALLEST_CIRCULANT = 8
+
+
+def circulant_size(n: int) -> int:
+    """Z for frames of n bits: the largest power of two ≤ n / 1024 within [8, 128].
+
+    About 1024 block columns: m, a multiple of Z, then has the rate steps of n / 1024 of
+    the random codes, and the base matrix (whose shifts take the construction's time)
+    stays as small as at 2^17 bits.
+
+    Examples:
+        >>> circulant_size(2**17), circulant_size(100_032), circulant_size(2048)
+        (128, 64, 8)
+    """
+    z = SMALLEST_CIRCULANT
+    while z < CIRCULANT and n >= 2 * z * 1024:
+        z *= 2
+    return z
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class QCCode:
+    """A quasi-cyclic parity-check matrix by its base matrix.
+
+    Attributes:
+        z: circulant size Z.
+        mb: block rows; the code has mb Z checks.
+        nb: block columns; the code has nb Z bits.
+        rowptr: base edges of block row r are ``rowptr[r]:rowptr[r + 1]`` (int32).
+        cols: block column of each base edge, ascending within a block row (int32).
+        shifts: circulant shift s of each base edge: check r Z + i meets bit
+            c Z + (i + s) mod Z (int32).
+    """
+
+    z: int
+    mb: int
+    nb: int
+    rowptr: np.ndarray
+    cols: np.ndarray
+    shifts: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(m, n) of the lifted matrix."""
+        return self.mb * self.z, self.nb * self.z
+
+    @property
+    def edges(self) -> int:
+        """Edges of the lifted Tanner graph (nonzeros of H)."""
+        return int(self.cols.size) * self.z
+
+    def matrix(self) -> sp.csr_matrix:
+        """The lifted H as CSR ``uint8`` (rows sorted by column)."""
+        z = self.z
+        rows = np.repeat(np.arange(self.mb, dtype=np.int64), np.diff(self.rowptr))
+        lane = np.arange(z, dtype=np.int64)
+        r = (rows[:, None] * z + lane[None, :]).ravel()
+        c = (self.cols[:, None].astype(np.int64) * z
+             + (lane[None, :] + self.shifts[:, None]) % z).ravel()
+        h = sp.csr_matrix((np.ones(r.size, dtype=np.uint8), (r, c)), shape=self.shape)
+        h.sort_indices()
+        return h
+
+    def extended(self, blocks: int, weight: int, seed: tuple[int, ...]) -> QCCode:
+        """This code with ``blocks`` more block rows of ``weight`` blocks each (seeded).
+
+        The new rows' block columns are distinct and uniformly drawn, their shifts uniform
+        mod Z: the first :attr:`edges` messages of the extended code are this code's.
+        """
+        rng = np.random.default_rng([CODE_SEED, *seed])
+        weight = min(max(weight, 1), self.nb)
+        cols = np.sort(np.stack([rng.choice(self.nb, weight, replace=False)
+                                 for _ in range(blocks)]), axis=1).astype(np.int32)
+        shifts = rng.integers(0, self.z, cols.shape).astype(np.int32)
+        added = int(self.rowptr[-1]) + weight * np.arange(1, blocks + 1, dtype=np.int64)
+        rowptr = np.concatenate([self.rowptr.astype(np.int64), added]).astype(np.int32)
+        return QCCode(self.z, self.mb + blocks, self.nb, rowptr,
+                      np.concatenate([self.cols, cols.ravel()]),
+                      np.concatenate([self.shifts, shifts.ravel()]))
+
+
+def _base_rows(degrees: np.ndarray, mb: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Block rows of each block column: degree-2 zigzag first, then heaviest first into the
+    rows with the most free sockets."""
+    nb = degrees.size
+    edges = int(degrees.sum())
+    free = np.diff(np.linspace(0, edges, mb + 1).round().astype(np.int64))
+    rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * nb
+    chain = np.flatnonzero(degrees == 2)[: max(mb - 1, 0)]
+    order = rng.permutation(mb)
+    for j, col in enumerate(chain):
+        rows[col] = np.array([order[j], order[j + 1]])
+        free[rows[col]] -= 1
+    rest = np.setdiff1d(np.arange(nb), chain)
+    rest = rest[np.argsort(-degrees[rest], kind="stable")]
+    for col in rest:
+        d = int(degrees[col])
+        # most free sockets first; random tie-break (noise below 1)
+        noise: np.ndarray = rng.random(mb)
+        pick = np.argsort(-(free.astype(np.float64) + noise), kind="stable")[:d]
+        rows[col] = np.sort(pick)
+        free[pick] -= 1
+    return rows
+
+
+def _shifts(rows_of_edge: np.ndarray, cols_of_edge: np.ndarray, mb: int, nb: int, z: int,
+            rng: np.random.Generator) -> np.ndarray:
+    """Each edge's shift: the value closing the fewest 4-cycles with those drawn before."""
+    table = np.full((mb, nb), -1, dtype=np.int64)
+    out = np.empty(rows_of_edge.size, dtype=np.int64)
+    for e in rng.permutation(rows_of_edge.size):
+        r, c = int(rows_of_edge[e]), int(cols_of_edge[e])
+        others = np.flatnonzero(table[r] >= 0)  # columns c' of row r with a shift
+        rows2 = np.flatnonzero(table[:, c] >= 0)  # rows r' of column c with a shift
+        if others.size and rows2.size:
+            sub = table[np.ix_(rows2, others)]
+            ok = sub >= 0
+            bad = (table[r, others][None, :] - sub + table[rows2, c][:, None])[ok] % z
+            hits = np.bincount(bad, minlength=z)
+            best = np.flatnonzero(hits == hits.min())
+        else:
+            best = np.arange(z)
+        out[e] = table[r, c] = best[rng.integers(best.size)]
+    return out
+
+
+def construct_qc(n: int, m: int, edge_distribution: dict[int, float],
+                 z: int = CIRCULANT) -> QCCode:
+    """A QC code of m × n with block column degrees from ``edge_distribution`` (not cached).
+
+    Raises:
+        ConfigError: ``n`` or ``m`` not a positive multiple of ``z``, or m > n.
+    """
+    if z < 1 or n < z or n % z:
+        raise ConfigError("n", f"must be a positive multiple of the circulant size {z}, got {n!r}")
+    if not z <= m <= n or m % z:
+        raise ConfigError("m", f"must be a multiple of {z} in [{z}, {n}], got {m!r}")
+    nb, mb = n // z, m // z
+    rng = np.random.default_rng([CODE_SEED, n, m, z])
+    degrees = variable_degrees(nb, edge_distribution, mb)
+    extra = np.flatnonzero(degrees == 2)[max(mb - 1, 0):]
+    degrees[extra] = min(3, mb)
+    degrees = rng.permutation(degrees)
+    per_col = _base_rows(degrees, mb, rng)
+    cols_of_edge = np.repeat(np.arange(nb, dtype=np.int64), [r.size for r in per_col])
+    rows_of_edge = np.concatenate(per_col)
+    order = np.lexsort((cols_of_edge, rows_of_edge))  # block-row major, columns ascending
+    rows_of_edge, cols_of_edge = rows_of_edge[order], cols_of_edge[order]
+    shifts = _shifts(rows_of_edge, cols_of_edge, mb, nb, z, rng)
+    rowptr = np.concatenate([[0], np.cumsum(np.bincount(rows_of_edge, minlength=mb))])
+    return QCCode(z, mb, nb, rowptr.astype(np.int32), cols_of_edge.astype(np.int32),
+                  shifts.astype(np.int32))
+
+
+@lru_cache(maxsize=64)
+def qc_code(n: int, m: int) -> QCCode:
+    """The public QC code of rate 1 − m/n with Z = :func:`circulant_size` (n) (cached);
+    the distribution as for :func:`~qinet.qkd.postprocessing.ldpc_codes.parity_check_matrix`.
+
+    Raises:
+        ConfigError: ``n`` or ``m`` not a positive multiple of Z, or m > n.
+    """
+    return construct_qc(n, m, distribution_for_rate(1.0 - m / n), circulant_size(n))
+
+
+class QCDecoder:
+    """Compiled layered decoder of a quasi-cyclic code, SIMD over a block row's Z checks.
+
+    :func:`qinet.qkd.postprocessing._compiled_qc._qc_layered`: sum-product by box-plus
+    with g(t) = ln(1 + e^−t) from four tangents (no table), forward and backward over a
+    block row's blocks, each block's posteriors a contiguous slice. The interface of
+    :class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder` (``decode``,
+    ``resume`` with ``messages`` and ``patience``), except that the messages are ordered
+    by base edge in block-row order, Z per base edge (:class:`QCCode`), so that a code
+    extended by block rows (:meth:`QCCode.extended`) keeps them as a prefix. Needs numba.
+    After each call :attr:`iterations` holds the iterations each frame ran.
+
+    Args:
+        code: the quasi-cyclic code.
+
+    Raises:
+        ConfigError: numba is not installed.
+    """
+
+    def __init__(self, code: QCCode) -> None:
+        if _compiled_qc.qc_layered is None:
+            raise ConfigError("decoder", "the quasi-cyclic decoder needs numba "
+                              "(pip install qinet[fast]); use SyndromeDecoder(code.matrix())")
+        self.code = code
+        self.shape = code.shape
+        self.iterations = np.zeros(0, dtype=np.int64)
+        """Iterations each frame of the last call ran."""
+        self.total_iterations = 0
+        """Iterations of the last call, summed over its frames."""
+
+    @property
+    def edges(self) -> int:
+        """Number of edges of the Tanner graph (nonzeros of H)."""
+        return self.code.edges
+
+    def decode(self, llr: np.ndarray, syndromes: np.ndarray,
+               max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decode the error pattern of every frame (see :meth:`resume`)."""
+        errors, converged, _ = self.resume(llr, syndromes, max_iter)
+        return errors, converged
+
+    def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
+               messages: np.ndarray | None = None,
+               patience: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decode, optionally going on from earlier messages (the arguments, returns and
+        errors of :meth:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder.resume`,
+        messages in this code's base-edge order)."""
+        kernel = _compiled_qc.qc_layered
+        if kernel is None:
+            raise ConfigError("decoder", "numba is no longer available")
+        m, n = self.shape
+        llr = np.ascontiguousarray(llr, dtype=np.float32)
+        frames = llr.shape[0] if llr.ndim == 2 else -1
+        if llr.ndim != 2 or llr.shape[1] != n:
+            raise ConfigError("llr", f"must have shape (frames, {n}), got {llr.shape}")
+        syndromes = np.ascontiguousarray(syndromes, dtype=np.uint8)
+        if syndromes.shape != (frames, m):
+            raise ConfigError("syndromes",
+                              f"must have shape ({frames}, {m}), got {syndromes.shape}")
+        if max_iter < 1:
+            raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
+        if patience is not None and patience < 1:
+            raise ConfigError("patience", f"must be at least 1, got {patience!r}")
+        state = np.zeros((frames, self.edges), dtype=np.float32)
+        if messages is not None:
+            if messages.ndim != 2 or messages.shape[0] != frames or messages.shape[1] > self.edges:
+                raise ConfigError("messages", f"must have shape ({frames}, <= {self.edges}),"
+                                  f" got {messages.shape}")
+            state[:, : messages.shape[1]] = messages
+        errors = np.zeros(llr.shape, dtype=np.uint8)
+        converged = np.zeros(frames, dtype=bool)
+        self.iterations = np.zeros(frames, dtype=np.int64)
+        code = self.code
+        self.total_iterations = int(kernel(
+            code.rowptr, code.cols, code.shifts, code.z, llr, syndromes, state, int(max_iter),
+            0 if patience is None else int(patience), errors, converged, self.iterations))
+        return errors, converged, state

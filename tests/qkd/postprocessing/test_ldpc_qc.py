@@ -1,0 +1,252 @@
+"""Quasi-cyclic LDPC codes: their structure, and their compiled decoder against the others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from qinet.errors import ConfigError
+from qinet.qkd.bounds import binary_entropy
+from qinet.qkd.postprocessing import _compiled, _compiled_qc
+from qinet.qkd.postprocessing import ldpc_reconciliation as rec
+from qinet.qkd.postprocessing.ldpc_codes import DESIGNED_DISTRIBUTIONS, variable_degrees
+from qinet.qkd.postprocessing.ldpc_decoder import SyndromeDecoder
+from qinet.qkd.postprocessing.ldpc_qc import (
+    QCCode,
+    QCDecoder,
+    circulant_size,
+    construct_qc,
+    qc_code,
+)
+
+needs_numba = pytest.mark.skipif(not _compiled.AVAILABLE, reason="numba is not installed")
+
+
+def _bsc_frames(h: sp.csr_matrix, frames: int, qber: float, seed: int):
+    rng = np.random.default_rng(seed)
+    errors = (rng.random((frames, h.shape[1])) < qber).astype(np.uint8)
+    syndromes = np.ascontiguousarray((((h @ errors.T) & 1).T).astype(np.uint8))
+    llr = np.full(errors.shape, np.log((1 - qber) / qber), dtype=np.float32)
+    return errors, syndromes, llr
+
+
+def _four_cycles(code: QCCode) -> int:
+    """4-cycles of the lifted graph, Z per closing pair of block rows and block columns:
+    blocks (r, c), (r, c'), (r', c'), (r', c) with s_rc − s_r'c ≡ s_rc' − s_r'c' mod Z."""
+    table = np.full((code.mb, code.nb), -1, dtype=np.int64)
+    rows = np.repeat(np.arange(code.mb), np.diff(code.rowptr))
+    table[rows, code.cols] = code.shifts
+    count = 0
+    for r in range(code.mb):
+        for r2 in range(r + 1, code.mb):
+            shared = (table[r] >= 0) & (table[r2] >= 0)
+            diff = (table[r, shared] - table[r2, shared]) % code.z
+            same = np.bincount(diff, minlength=code.z)
+            count += int((same * (same - 1) // 2).sum())
+    return count * code.z
+
+
+def test_lifted_matrix_has_the_designed_degree_profile_and_permutation_blocks():
+    # rate 0.91 with the designed distribution: the block column degrees are those of
+    # variable_degrees over nb columns (degree-2 columns beyond the zigzag's mb − 1 given
+    # degree 3), each lifted column has its block column's degree, and every nonzero
+    # Z × Z block is a permutation matrix (row and column sums 1)
+    n, m, z = 16384, 1536, 16
+    code = construct_qc(n, m, DESIGNED_DISTRIBUTIONS[0.91], z)
+    h = code.matrix()
+    assert h.shape == (m, n)
+    assert code.z == z
+    assert (code.mb, code.nb) == (m // z, n // z)
+    wanted = variable_degrees(n // z, DESIGNED_DISTRIBUTIONS[0.91], m // z)
+    twos = np.flatnonzero(wanted == 2)
+    wanted[twos[m // z - 1:]] = 3
+    block_degrees = np.bincount(code.cols, minlength=code.nb)
+    np.testing.assert_array_equal(np.sort(block_degrees), np.sort(wanted))
+    np.testing.assert_array_equal(np.asarray(h.sum(axis=0)).ravel(),
+                                  np.repeat(block_degrees, z))
+    blocks = h.toarray().reshape(code.mb, z, code.nb, z).transpose(0, 2, 1, 3)
+    nonzero = blocks.any(axis=(2, 3))
+    assert int(nonzero.sum()) == code.cols.size  # no base edge repeated
+    chosen = blocks[nonzero]
+    assert (chosen.sum(axis=1) == 1).all()
+    assert (chosen.sum(axis=2) == 1).all()
+    # block rows as equal as the zigzag allows: degrees within 2 of each other
+    row_degrees = np.diff(code.rowptr)
+    assert row_degrees.max() - row_degrees.min() <= 2
+
+
+def test_degree_two_columns_form_no_cycle():
+    # the degree-2 columns' graph on the checks is a forest (the zigzag lifted): union-find
+    # never meets a column whose two checks are already connected
+    code = qc_code(8192, 768)
+    h = code.matrix().tocsc()
+    parent = np.arange(h.shape[0])
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    degree_two = np.flatnonzero(np.diff(h.indptr) == 2)
+    assert degree_two.size > 0
+    for col in degree_two:
+        a, b = (root(int(i)) for i in h.indices[h.indptr[col]:h.indptr[col + 1]])
+        assert a != b
+        parent[a] = b
+
+
+def test_shifts_close_fewer_four_cycles_than_random_ones():
+    # the greedy shift choice against uniformly random shifts on the same base matrix
+    code = qc_code(16384, 2048)
+    rng = np.random.default_rng(1)
+    random_shifts = QCCode(code.z, code.mb, code.nb, code.rowptr, code.cols,
+                           rng.integers(0, code.z, code.cols.size).astype(np.int32))
+    assert _four_cycles(code) < 0.5 * _four_cycles(random_shifts)
+
+
+def test_circulant_size_and_rejected_shapes():
+    assert [circulant_size(n) for n in (512, 16384, 65536, 2**17, 2**20)] == [8, 16, 64, 128, 128]
+    with pytest.raises(ConfigError, match="multiple"):
+        construct_qc(1000, 128, {3: 1.0}, 128)
+    with pytest.raises(ConfigError, match="m"):
+        construct_qc(1024, 100, {3: 1.0}, 8)
+
+
+def test_extension_keeps_the_code_and_its_edges_as_a_prefix():
+    code = qc_code(4096, 512)
+    bigger = code.extended(3, 7, (1, 2))
+    assert bigger.shape == (512 + 3 * code.z, 4096)
+    assert np.array_equal(bigger.cols[: code.cols.size], code.cols)
+    assert np.array_equal(bigger.shifts[: code.shifts.size], code.shifts)
+    small, large = code.matrix(), bigger.matrix()
+    assert (large[:512] != small).nnz == 0
+    assert np.array_equal(np.diff(large.indptr)[512:], np.full(3 * code.z, 7))
+    # the reconciliation's levels: each extends the one before
+    for level in range(2):
+        low, high = rec._qc_level(4096, 512, level, 7), rec._qc_level(4096, 512, level + 1, 7)
+        assert np.array_equal(high.cols[: low.cols.size], low.cols)
+        assert high.mb > low.mb
+
+
+@needs_numba
+@pytest.mark.parametrize("patience", [0, 3])
+def test_compiled_kernel_equals_its_python_source_bit_for_bit(patience):
+    # elementwise float32 operations only (no reassociation): vectorised or not, the
+    # compiled kernel gives the words, flags, iteration counts and messages of its source
+    code = construct_qc(1024, 384, {2: 0.2, 3: 0.5, 6: 0.3}, 8)
+    _, syndromes, llr = _bsc_frames(code.matrix(), 3, 0.05, seed=1)
+    out = []
+    for kernel in (_compiled_qc.qc_layered, _compiled_qc._qc_layered):
+        messages = np.zeros((3, code.edges), dtype=np.float32)
+        errors = np.zeros(llr.shape, dtype=np.uint8)
+        converged = np.zeros(3, dtype=bool)
+        iterations = np.zeros(3, dtype=np.int64)
+        total = kernel(code.rowptr, code.cols, code.shifts, code.z, llr, syndromes, messages,
+                       12, patience, errors, converged, iterations)
+        assert total == iterations.sum()
+        out.append((errors, converged, iterations, messages))
+    for got, want in zip(*out, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@needs_numba
+@pytest.mark.parametrize("qber", [0.02, 0.05])
+def test_compiled_qc_and_numpy_decoders_find_the_true_error_pattern(qber):
+    # 24 frames of 4096 bits at f = 1.5, above the decoders' thresholds at this length:
+    # each decoder decodes all but at most 2 (a frame error rate below ~20 % at 95 %
+    # confidence for this sample), every word it accepts is the true error pattern, so
+    # both correct the frames they both decode to the same bits
+    n, z = 4096, circulant_size(4096)
+    m = rec.syndrome_bits(n, n, qber, 1.5, z)
+    code = qc_code(n, m)
+    h = code.matrix()
+    errors, syndromes, llr = _bsc_frames(h, 24, qber, seed=2)
+    numpy_words, numpy_ok = SyndromeDecoder(h).decode(llr, syndromes, max_iter=40)
+    decoder = QCDecoder(code)
+    words, ok = decoder.decode(llr, syndromes, max_iter=40)
+    assert ok.sum() >= 22
+    assert numpy_ok.sum() >= 22
+    np.testing.assert_array_equal(words[ok], errors[ok])
+    np.testing.assert_array_equal(numpy_words[numpy_ok], errors[numpy_ok])
+    assert decoder.total_iterations == decoder.iterations.sum()
+
+
+@needs_numba
+def test_converged_means_the_syndrome_is_met_and_patience_hands_on_messages():
+    n, qber = 2048, 0.08
+    m = rec.syndrome_bits(n, n, qber, 0.6, circulant_size(n))  # below Slepian-Wolf
+    code = qc_code(n, m)
+    h = code.matrix()
+    _, syndromes, llr = _bsc_frames(h, 4, qber, seed=3)
+    decoder = QCDecoder(code)
+    got, ok, messages = decoder.resume(llr, syndromes, max_iter=200, patience=3)
+    meets = (syndromes == (((h @ got.T) & 1).T)).all(axis=1)
+    np.testing.assert_array_equal(meets, ok)
+    assert not ok.any()
+    assert (decoder.iterations < 200).all()
+    assert messages.shape == (4, code.edges)
+    assert np.abs(messages).max() > 0
+
+
+@needs_numba
+def test_warm_start_goes_on_where_the_run_stopped():
+    # 3 iterations, then the rest from the messages: each frame decodes to the true
+    # error in about the iterations of one run (±2: the rebuilt posteriors L + Σ R
+    # differ from the running ones by float32 round-off)
+    n, qber = 4096, 0.03
+    code = qc_code(n, rec.syndrome_bits(n, n, qber, 1.5, circulant_size(n)))
+    errors, syndromes, llr = _bsc_frames(code.matrix(), 6, qber, seed=5)
+    decoder = QCDecoder(code)
+    _words, ok = decoder.decode(llr, syndromes, max_iter=60)
+    whole = decoder.iterations.copy()
+    assert ok.all()
+    assert (whole > 3).all()
+    _, ok3, messages = decoder.resume(llr, syndromes, max_iter=3)
+    assert not ok3.any()
+    again, ok_again, _ = decoder.resume(llr, syndromes, max_iter=60, messages=messages)
+    assert ok_again.all()
+    np.testing.assert_array_equal(again, errors)
+    assert (np.abs(decoder.iterations + 3 - whole) <= 2).all()
+
+
+@needs_numba
+def test_decoder_rejects_bad_shapes_and_needs_numba(monkeypatch):
+    code = qc_code(1024, 256)
+    decoder = QCDecoder(code)
+    with pytest.raises(ConfigError, match="llr"):
+        decoder.decode(np.zeros((2, 1000)), np.zeros((2, 256)), 5)
+    with pytest.raises(ConfigError, match="syndromes"):
+        decoder.decode(np.zeros((2, 1024)), np.zeros((2, 255)), 5)
+    with pytest.raises(ConfigError, match="messages"):
+        decoder.resume(np.zeros((2, 1024)), np.zeros((2, 256)), 5,
+                       messages=np.zeros((2, code.edges + 1)))
+    monkeypatch.setattr(_compiled_qc, "qc_layered", None)
+    with pytest.raises(ConfigError, match="numba"):
+        QCDecoder(code)
+    with pytest.raises(ConfigError, match="numba"):
+        rec.ldpc_reconcile(np.zeros(100, np.uint8), np.zeros(100, np.uint8), qber=0.05,
+                           code="qc")
+    with pytest.raises(ConfigError, match="code"):
+        rec.ldpc_reconcile(np.zeros(100, np.uint8), np.zeros(100, np.uint8), qber=0.05,
+                           code="ldpc")
+
+
+@needs_numba
+def test_quasi_cyclic_reconciliation_is_the_default_with_numba_and_corrects_keys():
+    # 300 000 bits at 3 %: 3 frames of 100 032 bits (Z = 64), every frame reconciled at
+    # f0 plus the tags and at most 2 retries (0.04 f0 / 3 each) and the rounding of m
+    from qinet.qkd.postprocessing.synthetic import noisy_key_pair
+
+    qber, length = 0.03, 300_000
+    alice, bob = noisy_key_pair(length, qber, np.random.default_rng(8))
+    res = rec.ldpc_reconcile(alice, bob, qber=qber, rng=np.random.default_rng(9))
+    assert (res.frames, res.frame_bits, res.failed_frames) == (3, 100_032, 0)
+    np.testing.assert_array_equal(res.bits, alice)
+    f = res.leaked / (length * float(binary_entropy(qber)))
+    f0 = rec.initial_efficiency(qber, res.frame_bits)
+    ideal = length * float(binary_entropy(qber))
+    overhead = (3 * rec.FRAME_TAG_BITS + 3 * 64) / ideal
+    assert 1.0 < f <= f0 + overhead + 2 * 0.04 * f0 / 3 + 1e-9
+    assert res.retries <= 2
