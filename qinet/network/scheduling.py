@@ -49,11 +49,12 @@ class LinkScheduler:
         handed: pairs handed out so far, per user index.
     """
 
-    __slots__ = ("_always", "_asks", "_next", "_owner", "_users", "handed", "link")
+    __slots__ = ("_active", "_always", "_asks", "_next", "_owner", "_users", "handed", "link")
 
     def __init__(self, link: HeraldedLink) -> None:
         self.link = link
         self._users: list[_User] = []
+        self._active = 0  # users not retired
         self._next = 0
         self._owner: dict[int, int] = {}  # memory pair -> user holding it
         self.handed: list[int] = []
@@ -85,7 +86,8 @@ class LinkScheduler:
             else:
                 self._asks.append(wants)
         self.handed.append(0)
-        share = math.ceil(self.link.memory_pairs / self.active_users)
+        self._active += 1
+        share = math.ceil(self.link.memory_pairs / self._active)
         for user in self._users:
             user.share = share
         return len(self._users) - 1
@@ -93,7 +95,7 @@ class LinkScheduler:
     @property
     def active_users(self) -> int:
         """Number of demands sharing the link that are not retired."""
-        return sum(not user.retired for user in self._users)
+        return self._active
 
     def has_room(self) -> bool:
         """Whether one more demand could get a share of at least one memory pair."""
@@ -109,6 +111,7 @@ class LinkScheduler:
         if user.retired:
             return
         user.retired = True
+        self._active -= 1
         user.wants = _never
         self._asks = []
         self._always = False

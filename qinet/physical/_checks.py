@@ -109,6 +109,8 @@ def probability(field: str, value: ArrayLike, *, zero_ok: bool = True) -> FloatA
 
 def scalar(field: str, value: object) -> float:
     """A dataclass field as a Python float; arrays, strings and bools are refused."""
+    if type(value) is float or type(value) is int:
+        return float(value)  # without the ABC check below: a big network builds thousands
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(field, f"must be a number, got {value!r}")
     return float(value)

@@ -25,12 +25,24 @@ _H = TypeVar("_H", schema.MemoryHardware, schema.DetectorHardware, schema.FibreH
              schema.SourceHardware)
 
 
-def _named(scenario: schema.Scenario, name: str | None, kind: type[_H], default: _H) -> _H:
+_DEFAULTS: dict[str, object] = {}
+
+
+def _default(kind: type[_H], kind_name: str) -> _H:
+    """The default hardware of ``kind``, validated once (each link of a 10,000-node
+    network asks for its fibre and its detector; the models are frozen)."""
+    made = _DEFAULTS.get(kind_name)
+    if type(made) is not kind:  # isinstance goes through the models' ABC machinery
+        made = _DEFAULTS[kind_name] = kind(kind=kind_name)
+    return made
+
+
+def _named(scenario: schema.Scenario, name: str | None, kind: type[_H], kind_name: str) -> _H:
     if name is None:
-        return default
+        return _default(kind, kind_name)
     spec = scenario.hardware[name]
     if not isinstance(spec, kind):
-        wanted = default.kind
+        wanted = kind_name
         raise ConfigError(f"hardware.{name}", f"must be a {wanted} to be used as one, but it "
                                               f"is of kind {spec.kind!r}")
     return spec
@@ -38,20 +50,19 @@ def _named(scenario: schema.Scenario, name: str | None, kind: type[_H], default:
 
 def memory_of(scenario: schema.Scenario, name: str | None) -> schema.MemoryHardware:
     """The memory called ``name``, or the default memory when ``name`` is ``None``."""
-    return _named(scenario, name, schema.MemoryHardware, schema.MemoryHardware(kind="memory"))
+    return _named(scenario, name, schema.MemoryHardware, "memory")
 
 
 def detector_of(scenario: schema.Scenario, name: str | None) -> schema.DetectorHardware:
     """The detector called ``name``, or the default detector when ``name`` is ``None``."""
-    return _named(scenario, name, schema.DetectorHardware,
-                  schema.DetectorHardware(kind="detector"))
+    return _named(scenario, name, schema.DetectorHardware, "detector")
 
 
 def fibre_of(scenario: schema.Scenario, name: str | None) -> schema.FibreHardware:
     """The fibre called ``name``, or the default fibre when ``name`` is ``None``."""
-    return _named(scenario, name, schema.FibreHardware, schema.FibreHardware(kind="fibre"))
+    return _named(scenario, name, schema.FibreHardware, "fibre")
 
 
 def source_of(scenario: schema.Scenario, name: str | None) -> schema.SourceHardware:
     """The SPDC source called ``name``, or the default source when ``name`` is ``None``."""
-    return _named(scenario, name, schema.SourceHardware, schema.SourceHardware(kind="spdc"))
+    return _named(scenario, name, schema.SourceHardware, "spdc")
