@@ -18,7 +18,7 @@ rows keeps its messages as a prefix.
 Check update: sum-product on magnitudes by the box-plus operation
 x ⊞ y = min(x, y) + g(x + y) − g(|x − y|), g(t) = ln(1 + e^−t), the sign handled as the
 product of the signs (J. Hagenauer, E. Offer and L. Papke, IEEE Trans. Inf. Theory 42,
-429 (1996)), with g replaced by the upper envelope of three of its tangents and 0
+429 (1996)), with g replaced by the upper envelope of two of its tangents and 0
 (table-free arithmetic that vectorises), computed for every edge by a forward and a
 backward recursion over the row's blocks (X. Y. Hu, E. Eleftheriou, D. M. Arnold and A.
 Dholakia, IEEE GLOBECOM 2001, 1036).
@@ -29,11 +29,11 @@ p[i]``, 0.09 ns per lane) rather than ``post[a + i]`` (0.5 ns: the negative-inde
 wrap-around is checked per element), touches at most about four arrays (LLVM's run-time
 alias checks give up beyond that: the fused forward loop of seven arrays ran at 1 ns per
 lane, split in three at 0.3), and uses selects rather than Python's ``max``/``min``.
-Measured: 2.0 ns per edge and iteration on 2^17-bit frames at 1-5 % (the scalar φ-table
+Measured: 1.7 ns per edge and iteration on 2^17-bit frames at 1-5 % (the scalar φ-table
 decoder 4.7-5.0 in the same process), most of it the three box-plus operations per edge
-(0.45 ns per lane each on 8-lane ymm registers: about 22 vector operations for 8 lanes,
-near two a cycle; LLVM keeps to 256-bit vectors on this CPU unless its whole process is
-told otherwise, which with 512-bit vectors gained 10 % on an earlier version).
+(each about 18 vector operations per 8 lanes of a ymm register, near two a cycle; LLVM
+keeps to 256-bit vectors on this CPU unless its whole process is told otherwise, which
+gained 10 % on an earlier version with 512-bit vectors).
 """
 
 from __future__ import annotations
@@ -51,14 +51,15 @@ from qinet.qkd.postprocessing._compiled import (
     numba,
 )
 
-# g(t) = ln(1 + e^-t) ≈ max(0, max_j (C_j − K_j t)): tangents of the convex g at t = 0,
-# 1.2 and 3 (a lower bound within 0.04 of g, 0 beyond t = 4.02 where g = 0.018). On
-# 2^17-bit frames at 1-5 % and f 1.12 (8 frames each) it decoded every frame the
-# exact g did, in 0-4 % more iterations than with a fourth tangent at 3.5 (which cost
-# 14 % more time per edge); the single line max(0, ln 2 − t/2) lost every frame at 3 %.
-_C0, _K0 = np.float32(0.6931472), np.float32(0.5)
-_C1, _K1 = np.float32(0.5410527), np.float32(0.2314752)
-_C2, _K2 = np.float32(0.1908650), np.float32(0.0474259)
+# g(t) = ln(1 + e^-t) ≈ max(0, C0 − K0 t, C1 − K1 t): the tangents of the convex g at
+# t = 0.5 and 2.5 (a lower bound within 0.07 of g, 0 beyond t = 3.54 where g = 0.029).
+# On 2^17-bit frames at 1, 2, 3, 5 % and f 1.12 (12 frames each) it decoded the frames
+# that tangents at 0, 1.2 and 3 did, in 1-7 % more iterations and 12-16 % less time per
+# edge (tangents at 0.4 and 2 did about as well, at 0.3 and 1.8 lost a frame at 1 %);
+# a fourth tangent (at 3.5) cost 14 % more time for 0-4 % fewer iterations, and the
+# single line max(0, ln 2 − t/2) lost every frame at 3 %.
+_C0, _K0 = np.float32(0.6628473), np.float32(0.3775407)
+_C1, _K1 = np.float32(0.2685352), np.float32(0.0758582)
 _ZERO = np.float32(0.0)
 _BIG = np.float32(1.0e30)  # magnitude of a check input that says nothing (x ⊞ _BIG = x)
 
@@ -71,8 +72,8 @@ def _larger(a: np.float32, b: np.float32) -> np.float32:
 
 @_jitable
 def _g(t: np.float32) -> np.float32:
-    """ln(1 + e^−t) for t ≥ 0 by the upper envelope of three tangents and 0."""
-    return _larger(_larger(_ZERO, _C0 - _K0 * t), _larger(_C1 - _K1 * t, _C2 - _K2 * t))
+    """ln(1 + e^−t) for t ≥ 0 by the upper envelope of two tangents and 0."""
+    return _larger(_ZERO, _larger(_C0 - _K0 * t, _C1 - _K1 * t))
 
 
 @_jitable

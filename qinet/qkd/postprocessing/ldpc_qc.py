@@ -219,7 +219,7 @@ class QCDecoder:
     """Compiled layered decoder of a quasi-cyclic code, SIMD over a block row's Z checks.
 
     :func:`qinet.qkd.postprocessing._compiled_qc._qc_layered`: sum-product by box-plus
-    with g(t) = ln(1 + e^−t) from three tangents (no table), forward and backward over a
+    with g(t) = ln(1 + e^−t) from two tangents (no table), forward and backward over a
     block row's blocks, each block's posteriors a contiguous slice. The interface of
     :class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder` (``decode``,
     ``resume`` with ``messages`` and ``patience``), except that the messages are ordered
