@@ -22,7 +22,6 @@ the path ends discard it when its outcomes arrive.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -227,18 +226,18 @@ class PathProtocol:
             # for it (see _swap_onto and _swap_into)
             waiting = self._left[k]
             while waiting and not waiting[0].held:
-                waiting.popleft()  # discarded by the cutoff
+                del waiting[0]  # discarded by the cutoff
             if waiting:
                 if table[waiting[0].pair].status is _LIVE:
-                    self._swap_onto(k, waiting.popleft(), link_pair, a_side, b_side,
+                    self._swap_onto(k, waiting.pop(0), link_pair, a_side, b_side,
                                     stored_lo, stored_hi)
                     return
             elif k + 1 < self.n:
                 waiting = self._right[k + 1]
                 while waiting and not waiting[0].held:
-                    waiting.popleft()
+                    del waiting[0]
                 if waiting and table[waiting[0].pair].status is _LIVE:
-                    self._swap_into(k, waiting.popleft(), link_pair, a_side, b_side,
+                    self._swap_into(k, waiting.pop(0), link_pair, a_side, b_side,
                                     stored_lo, stored_hi)
                     return
         pair_id = next(table.ids)
@@ -386,16 +385,16 @@ class PathProtocol:
         if spans:
             self.timeline.schedule_at(product.known_ps, self._complete, product)
 
-    def _swap_waiting(self, k: int, left: deque[End], right: deque[End]) -> None:
+    def _swap_waiting(self, k: int, left: list[End], right: list[End]) -> None:
         """Swap-ASAP at ``k``: swap the oldest held qubits of each side while both have one."""
         while True:
             while left and not left[0].held:
-                left.popleft()  # discarded by the cutoff
+                del left[0]  # discarded by the cutoff
             while right and not right[0].held:
-                right.popleft()
+                del right[0]
             if not left or not right:
                 return
-            self._swap(k, left.popleft(), right.popleft())
+            self._swap(k, left.pop(0), right.pop(0))
 
     def _place(self, pair: Pair) -> None:
         """``pair`` may now be swapped (or, spanning the path, delivered)."""
