@@ -54,18 +54,20 @@ SMALLEST_CIRCULANT = 8
 
 
 def circulant_size(n: int) -> int:
-    """Z for frames of n bits: the largest power of two ≤ n / 1024 within [8, 128].
+    """Z for frames of n bits: the smallest power of two ≥ n / 1024 within [8, 128].
 
-    About 1024 block columns: m, a multiple of Z, then has the rate steps of n / 1024 of
-    the random codes, and the base matrix (whose shifts take the construction's time)
-    stays as small as at 2^17 bits.
+    About 1024 block columns: m, a multiple of Z, then has the rate steps of the random
+    codes (multiples of ⌊n / 1024⌋, at most Z), and the base matrix (whose shifts take
+    the construction's time) stays about as small as at 2^17 bits. (The largest power
+    of two below n / 1024 instead gave Z = 64 for 128 576-bit frames, m 0.9 % smaller at
+    1 % than the random codes' rounding, and 7 retries on 42 frames against none.)
 
     Examples:
-        >>> circulant_size(2**17), circulant_size(100_032), circulant_size(2048)
-        (128, 64, 8)
+        >>> circulant_size(2**17), circulant_size(100_000), circulant_size(2048)
+        (128, 128, 8)
     """
     z = SMALLEST_CIRCULANT
-    while z < CIRCULANT and n >= 2 * z * 1024:
+    while z < CIRCULANT and z * 1024 < n:
         z *= 2
     return z
 

@@ -107,7 +107,8 @@ def test_shifts_close_fewer_four_cycles_than_random_ones():
 
 
 def test_circulant_size_and_rejected_shapes():
-    assert [circulant_size(n) for n in (512, 16384, 65536, 2**17, 2**20)] == [8, 16, 64, 128, 128]
+    sizes = [circulant_size(n) for n in (512, 13_376, 16_384, 65_536, 100_032, 2**17, 2**20)]
+    assert sizes == [8, 16, 16, 64, 128, 128, 128]
     with pytest.raises(ConfigError, match="multiple"):
         construct_qc(1000, 128, {3: 1.0}, 128)
     with pytest.raises(ConfigError, match="m"):
@@ -235,18 +236,18 @@ def test_decoder_rejects_bad_shapes_and_needs_numba(monkeypatch):
 
 @needs_numba
 def test_quasi_cyclic_reconciliation_is_the_default_with_numba_and_corrects_keys():
-    # 300 000 bits at 3 %: 3 frames of 100 032 bits (Z = 64), every frame reconciled at
+    # 300 000 bits at 3 %: 3 frames of 100 096 bits (Z = 128), every frame reconciled at
     # f0 plus the tags and at most 2 retries (0.04 f0 / 3 each) and the rounding of m
     from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 
     qber, length = 0.03, 300_000
     alice, bob = noisy_key_pair(length, qber, np.random.default_rng(8))
     res = rec.ldpc_reconcile(alice, bob, qber=qber, rng=np.random.default_rng(9))
-    assert (res.frames, res.frame_bits, res.failed_frames) == (3, 100_032, 0)
+    assert (res.frames, res.frame_bits, res.failed_frames) == (3, 100_096, 0)
     np.testing.assert_array_equal(res.bits, alice)
     f = res.leaked / (length * float(binary_entropy(qber)))
     f0 = rec.initial_efficiency(qber, res.frame_bits)
     ideal = length * float(binary_entropy(qber))
-    overhead = (3 * rec.FRAME_TAG_BITS + 3 * 64) / ideal
+    overhead = (3 * rec.FRAME_TAG_BITS + 3 * 128) / ideal
     assert 1.0 < f <= f0 + overhead + 2 * 0.04 * f0 / 3 + 1e-9
     assert res.retries <= 2

@@ -150,7 +150,7 @@ def test_leak_is_every_syndrome_bit_and_frames_cover_the_key(code):
     alice, bob = _noisy_pair(40_000, 0.04, seed=9)
     res = ldpc_reconcile(alice, bob, qber=0.04, frame_bits=16_384, code=code)
     # 3 frames of 13 334 / 13 333 / 13 333 key bits, padded to 13 376 (a multiple of 64,
-    # and of the circulant size 8 of a quasi-cyclic code this long)
+    # and of the circulant size 16 of a quasi-cyclic code this long)
     assert (res.frames, res.frame_bits) == (3, 13_376)
     m, extension = _syndrome_and_extension(code, 13_376, 13_334, 0.04,
                                            initial_efficiency(0.04, 13_376))
