@@ -53,6 +53,7 @@ import numpy as np
 
 from qinet.qkd.bounds import binary_entropy
 from qinet.qkd.postprocessing import (
+    DistillResult,
     ParityOracle,
     cascade,
     distill,
@@ -73,7 +74,7 @@ from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 from qinet.qkd.postprocessing.verification import DEFAULT_TAG_BITS, verify
 
 
-def _run(alice: np.ndarray, bob: np.ndarray, method: str):
+def _run(alice: np.ndarray, bob: np.ndarray, method: str) -> tuple[DistillResult, float, float]:
     start, cpu = time.perf_counter(), time.process_time()
     res = distill(alice, bob, rng_shared=np.random.default_rng(1),
                   rng_alice=np.random.default_rng(2), reconciliation=method)

@@ -5,13 +5,18 @@ Syndrome coding for the binary symmetric channel (A. D. Wyner, IEEE Trans. Inf. 
 2009, 1879). The key is cut into frames of at most ``frame_bits`` bits. For each frame
 Alice discloses s_A = H x; Bob computes s_B = H y and decodes the error pattern e = x ⊕ y
 from the syndrome s_A ⊕ s_B = H e by belief propagation, whose channel log-likelihoods
-are those of a BSC with the estimated QBER: with numba installed, compiled row-layered
-sum-product (:class:`~qinet.qkd.postprocessing.ldpc_decoder.LayeredSumProductDecoder`,
-one frame after the other, each stopping as soon as it decodes); without it, numpy
-sum-product in four row groups (:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`,
-all frames of a key in one batch). Both compute the same check update from the same φ
-table; the compiled one, every row its own layer, needs fewer iterations (their default
-frame lengths differ, below).
+are those of a BSC with the estimated QBER: with numba installed, quasi-cyclic codes
+(:mod:`~qinet.qkd.postprocessing.ldpc_qc`) and their compiled layered decoder
+(:class:`~qinet.qkd.postprocessing.ldpc_qc.QCDecoder`, a block row's Z checks at once
+in SIMD lanes, one frame after the other, each stopping as soon as it decodes: 2.5-2.8x
+the speed of the scalar decoder of the random codes at the same f); without it, the
+random codes of :mod:`~qinet.qkd.postprocessing.ldpc_codes` and numpy sum-product in
+four row groups (:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`, all
+frames of a key in one batch). ``code="random"`` with numba uses the random codes and
+the compiled row-layered sum-product of
+:class:`~qinet.qkd.postprocessing.ldpc_decoder.LayeredSumProductDecoder`. The
+layered decoders need fewer iterations than the numpy one (their default frame lengths
+differ, below).
 
 Efficiency: f = leaked / (N H2(Q)) for a key of N bits with error rate Q, where
 ``leaked`` counts every bit Alice discloses: all syndrome bits, every extension parity of
@@ -38,28 +43,32 @@ bits.
 
 Rate adaptation: the number of syndrome bits is m ≈ f₀(Q) · r · H2(Q) for a frame with r
 key bits, with the starting efficiency f₀ of :func:`initial_efficiency` (measured for these
-codes at 2^17-bit frames); m is rounded up to a multiple of n/1024 so that matrices
-(cached per (n, m)) are shared between blocks with similar QBER, at a cost of at most
-0.1 % of n in f (0.003 of f at 3 %). The table puts f₀ just above the codes' threshold,
+codes at 2^17-bit frames, with the random codes; the quasi-cyclic ones decoded the same
+frames there); m is rounded up to a multiple of n/1024 (of the circulant size Z, the
+smallest power of two ≥ n/1024, for a quasi-cyclic code) so that matrices (cached per
+(n, m)) are shared between blocks with similar QBER, at a cost of at most 0.1 % of n in
+f (0.003 of f at 3 %). The table puts f₀ just above the codes' threshold,
 where belief propagation converges slowly: a higher ``efficiency`` buys speed. With the
 compiled decoder on 2^17-bit frames at 3 %, f₀ = 1.10, 1.12 and 1.14 took 31, 22 and 18
 iterations per frame in trials (12 frames each).
 
 Partial frames: the L key bits are spread over k = ⌈L / frame_bits⌉ frames of equal
-length n (a multiple of 64, n ≥ L / k); each frame holds ⌊L/k⌋ or ⌈L/k⌉ key bits and is
-filled up with zeros at its end. The filler is known to both ends (shortened bits): its
-error probability is set to ~0 and it is never part of the key, so it leaks nothing.
+length n (a multiple of 64, and of Z for a quasi-cyclic code; n ≥ L / k); each frame
+holds ⌊L/k⌋ or ⌈L/k⌉ key bits and is filled up with zeros at its end. The filler is
+known to both ends (shortened bits): its error probability is set to ~0 and it is never
+part of the key, so it leaks nothing.
 
 Failures: Bob knows whether his estimate satisfies H ê = s_A ⊕ s_B (the syndrome check).
 If not, Alice discloses ``EXTENSION_FRACTION · m`` further parities (extra sparse rows,
 a lower-rate code containing the first, of the weight :func:`extension_weight` gives for
-the QBER), up to ``max_retries`` times; a frame still undecoded is discarded by both
-ends. The codes are nested (each level's matrix is the previous one with rows added), so
-a retry does not decode from scratch: it goes on from the failed run's check messages,
-the new rows starting at 0 (rate-compatible decoding as in blind reconciliation: J.
-Martinez-Mateo, D. Elkouss and V. Martin, Quantum Inf. Comput. 12, 791 (2012)). A frame
-whose number of unsatisfied checks has not fallen below its lowest for
-``STALL_ITERATIONS`` iterations is not converging: it asks for the next extension at
+the QBER; for a quasi-cyclic code ⌈EXTENSION_FRACTION · m / Z⌉ block rows of that many
+blocks, shifts drawn at random), up to ``max_retries`` times; a frame still undecoded is
+discarded by both ends. The codes are nested (each level's matrix is the previous one
+with rows added), so a retry does not decode from scratch: it goes on from the failed
+run's check messages, the new rows starting at 0 (rate-compatible decoding as in blind
+reconciliation: J. Martinez-Mateo, D. Elkouss and V. Martin, Quantum Inf. Comput. 12,
+791 (2012)). A frame whose number of unsatisfied checks has not fallen below its lowest
+for ``STALL_ITERATIONS`` iterations is not converging: it asks for the next extension at
 once instead of running to ``MAX_ITERATIONS`` (at the last level it runs on). BP can
 also converge to a wrong word that satisfies the syndrome (a low-weight codeword away):
 with ``rng`` given, Alice also sends a 32-bit universal hash of each frame (a random
