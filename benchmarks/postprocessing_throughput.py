@@ -12,6 +12,13 @@ length and Q the true error rate, LDPC frames retried or discarded, the final ke
 the 1-minute load average of the machine when the row finished (the machine is shared:
 a load above the core count means the timing was taken with fewer than one free core).
 
+Threads: the LDPC decoder decodes a key's frames at once, one per thread, on as many
+threads as the process has cores (``ldpc_reconcile(threads=None)``). ``--threads N``
+pins the process to N of its cores (its CPU affinity, which that default follows, so
+``distill`` uses N as well) and passes ``threads=N`` to the reconciliation timed alone.
+Mbit per wall second is then what N cores give together, Mbit per CPU second what each
+core's second gives: the table prints both, with N, and they differ by up to N.
+
 The LDPC parity-check matrices and decoders are built on first use and cached per code,
 as are Cascade's public permutations, and numba (the optional extra ``fast``) loads its
 compiled kernels on first use; ``--warm`` runs each case once before timing it, so that
@@ -20,8 +27,9 @@ numba. Besides the wall time of the whole ``distill`` call, each row gives its C
 (on a shared machine the process may wait for a core; CPU seconds say what one free core
 needs) and the CPU time of the reconciliation alone (``cascade`` or ``ldpc_reconcile`` on
 the same estimated keys, with the true QBER, followed by the 64-bit verification of the
-corrected key, best of ``--repeat``). For LDPC that covers the syndromes of both ends, the
-frame tags, the decoding and the check of every frame, and the verification hash.
+corrected key, best of ``--repeat``; also per wall second). For LDPC that covers the
+syndromes of both ends, the frame tags, the decoding and the check of every frame, and
+the verification hash.
 
 ``--decoders`` measures the LDPC decoders alone instead: for each QBER, ``--frames``
 frames of 2^17 bits (the default frame) with Bernoulli(Q) errors, decoded at the
@@ -30,7 +38,7 @@ of the reconciliation; m rounded up to a multiple of 128, as both code families 
 by the compiled quasi-cyclic decoder on the QC code (used with numba), and on the random
 code of the same (n, m) by the compiled layered sum-product decoder (used before) and
 the compiled self-corrected min-sum decoder (the earlier one), on the same frames in the
-same run, 60 iterations at most, no retries. Per row: the frame error rate, the mean
+same run, 60 iterations at most, no retries, one thread. Per row: the frame error rate, the mean
 iterations per frame (a failed frame counts its 60), corrected key bits per CPU second
 of the decoding, CPU ns per edge and iteration, and the time to build the parity-check
 matrix (done once per code and cached, so not on the decoding path).
@@ -81,19 +89,22 @@ def _run(alice: np.ndarray, bob: np.ndarray, method: str) -> tuple[DistillResult
     return res, time.perf_counter() - start, time.process_time() - cpu
 
 
-def _reconcile_only(alice: np.ndarray, bob: np.ndarray, method: str, qber: float) -> float:
-    """CPU seconds of the reconciliation step alone, on the keys left after estimation."""
+def _reconcile_only(alice: np.ndarray, bob: np.ndarray, method: str, qber: float,
+                    threads: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the reconciliation step alone, on the keys left after
+    estimation."""
     est = estimate_qber(alice, bob, sample_fraction=0.1, rng=np.random.default_rng(2))
-    cpu = time.process_time()
+    start, cpu = time.perf_counter(), time.process_time()
     if method == "cascade":
         rec = cascade(est.bob, ParityOracle(est.alice), qber=qber, rng=np.random.default_rng(1))
         alice, bob = est.alice, rec.bits
     else:
-        ldpc = ldpc_reconcile(est.alice, est.bob, qber=qber, rng=np.random.default_rng(2))
+        ldpc = ldpc_reconcile(est.alice, est.bob, qber=qber, rng=np.random.default_rng(2),
+                              threads=threads)
         alice, bob = est.alice[ldpc.kept], ldpc.bits
     if not verify(alice, bob, rng=np.random.default_rng(3), tag_bits=DEFAULT_TAG_BITS).equal:
         raise SystemExit(f"{method}: keys differ after reconciliation")
-    return time.process_time() - cpu
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _decoders(qbers: list[float], fs: list[float], frames: int) -> None:
@@ -129,9 +140,10 @@ def _decoders(qbers: list[float], fs: list[float], frames: int) -> None:
                 build = time.process_time() - start
                 syndromes = np.ascontiguousarray(
                     ((h @ errors.T.astype(np.int32)).T & 1).astype(np.uint8))
-                decoder.decode(llr[:1], syndromes[:1], max_iter=1)  # compile, untimed
+                decoder.resume(llr[:1], syndromes[:1], max_iter=1, threads=1)  # compile
                 start = time.process_time()
-                words, ok = decoder.decode(llr, syndromes, max_iter=MAX_ITERATIONS)
+                words, ok, _ = decoder.resume(llr, syndromes, max_iter=MAX_ITERATIONS,
+                                              threads=1)
                 cpu = time.process_time() - start
                 good = ok & (words == errors).all(axis=1)
                 iterations = decoder.total_iterations
@@ -156,7 +168,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=8, help="frames per --decoders row")
     parser.add_argument("--no-compiled", action="store_true",
                         help="numpy paths only, as without numba (the optional extra 'fast')")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="cores for the LDPC frames (default: all the process may use)")
     args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    threads = len(cores) if args.threads is None else max(1, min(args.threads, len(cores)))
+    os.sched_setaffinity(0, cores[:threads])  # ldpc_reconcile's default follows it
     if args.decoders:
         print(f"# {platform.python_version()} on {platform.machine()}, {os.cpu_count()} "
               f"cores; load average at start {os.getloadavg()[0]:.2f} (shared machine)")
@@ -174,10 +191,12 @@ def main() -> None:
     print(f"# sifted key: {args.bits} bits; best of {args.repeat} distill call(s) per row; "
           f"compiled kernels {'off' if args.no_compiled else 'as installed'}; "
           f"Mbit/CPU s = sifted bits per CPU second of this process (what one free core would "
-          f"do); rec. = the same for the reconciliation and verification alone")
-    header = (f"{'method':8} {'QBER':>5} {'wall s':>7} {'Mbit/s':>7} {'CPU s':>6} "
-              f"{'Mbit/CPU s':>10} {'rec. Mbit/CPU s':>15} {'f':>6} {'retried':>7} "
-              f"{'dropped':>7} {'final bits':>10} {'load':>5}")
+          f"do); Mbit/s = sifted bits per wall second on {threads} thread(s) (LDPC frames "
+          f"decoded in parallel on the process's {threads} core(s)); rec. = the same for the "
+          f"reconciliation and verification alone")
+    header = (f"{'method':8} {'QBER':>5} {'thr':>3} {'wall s':>7} {'Mbit/s':>7} {'CPU s':>6} "
+              f"{'Mbit/CPU s':>10} {'rec. Mbit/s':>11} {'rec. Mbit/CPU s':>15} {'f':>6} "
+              f"{'retried':>7} {'dropped':>7} {'final bits':>10} {'load':>5}")
     print(header)
     print("-" * len(header))
     for qber in args.qber:
@@ -185,16 +204,19 @@ def main() -> None:
         for method in args.methods:
             if args.warm:
                 _run(alice, bob, method)
-                _reconcile_only(alice, bob, method, qber)
+                _reconcile_only(alice, bob, method, qber, threads)
             runs = [_run(alice, bob, method) for _ in range(max(args.repeat, 1))]
             res, wall, cpu = min(runs, key=lambda run: run[1])
-            rec = min(_reconcile_only(alice, bob, method, qber)
-                      for _ in range(max(args.repeat, 1)))
+            alone = [_reconcile_only(alice, bob, method, qber, threads)
+                     for _ in range(max(args.repeat, 1))]
+            rec_wall = min(run[0] for run in alone)
+            rec = min(run[1] for run in alone)
             reconciled = args.bits - res.disclosed - res.discarded
             leak = res.leaked_ec - DEFAULT_TAG_BITS
             f = leak / (reconciled * float(binary_entropy(qber))) if reconciled else float("nan")
-            print(f"{method:8} {qber:5.2f} {wall:7.2f} {args.bits / wall / 1e6:7.3f} "
-                  f"{cpu:6.2f} {args.bits / cpu / 1e6:10.3f} {args.bits / rec / 1e6:15.3f} "
+            print(f"{method:8} {qber:5.2f} {threads:3d} {wall:7.2f} {args.bits / wall / 1e6:7.3f} "
+                  f"{cpu:6.2f} {args.bits / cpu / 1e6:10.3f} {args.bits / rec_wall / 1e6:11.3f} "
+                  f"{args.bits / rec / 1e6:15.3f} "
                   f"{f:6.3f} "
                   f"{res.ec_retries:7d} {res.ec_failed_frames:7d} {res.final_length:10d} "
                   f"{os.getloadavg()[0]:5.2f}", flush=True)

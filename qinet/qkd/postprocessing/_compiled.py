@@ -36,7 +36,9 @@ scalar variables in one loop at ~6.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import TypeVar
 
@@ -57,6 +59,40 @@ numba = _optional("numba")  # the optional extra; without it the numpy paths run
 
 AVAILABLE = numba is not None
 """Whether numba is importable (the compiled kernels are then used)."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS reports one).
+
+    Examples:
+        >>> usable_cores() >= 1
+        True
+    """
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return max(1, len(affinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def over_frames(call: Callable[[int, int], int], frames: int, threads: int) -> int:
+    """``call(start, stop)`` on every frame, in ``threads`` threads; the sum of the results.
+
+    With one thread (or one frame) this is the single call ``call(0, frames)``. Otherwise
+    each frame is its own task in a pool of ``min(threads, frames)`` threads, taken in
+    frame order as threads come free, so a slow frame holds up only its own thread. The
+    kernels release the GIL (``nogil``) and decode a frame from its own inputs into its
+    own rows of the outputs, with scratch of their own per call: which thread decodes
+    which frame changes nothing in the result (the tests check it).
+
+    Examples:
+        >>> over_frames(lambda start, stop: stop - start, 5, 1), over_frames(
+        ...     lambda start, stop: stop - start, 5, 3)
+        (5, 5)
+    """
+    if threads <= 1 or frames <= 1:
+        return call(0, frames)
+    with ThreadPoolExecutor(max_workers=min(threads, frames)) as pool:
+        return sum(pool.map(call, range(frames), range(1, frames + 1)))
 
 
 def _locate_errors(alice: np.ndarray, bob: np.ndarray, perm: np.ndarray, lo: np.ndarray,

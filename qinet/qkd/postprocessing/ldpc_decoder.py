@@ -355,13 +355,18 @@ class _CompiledDecoder(ABC):
         return errors, converged
 
     def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
-               messages: np.ndarray | None = None,
-               patience: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               messages: np.ndarray | None = None, patience: int | None = None,
+               threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Decode, optionally going on from earlier check messages (see
-        :meth:`SyndromeDecoder.resume`: same arguments, returns and errors)."""
+        :meth:`SyndromeDecoder.resume`: same arguments, returns and errors). ``threads``
+        frames are decoded at once, each in its own thread
+        (:func:`~qinet.qkd.postprocessing._compiled.over_frames`; ``None``: the cores the
+        process may use, 1: one frame after the other); the result does not depend on it."""
         kernel = getattr(_compiled, self._kernel)
         if kernel is None:
             raise ConfigError("decoder", "numba is no longer available")
+        if threads is not None and threads < 1:
+            raise ConfigError("threads", f"must be at least 1, got {threads!r}")
         m, n = self.shape
         llr = np.ascontiguousarray(llr, dtype=np.float32)
         syndromes = np.asarray(syndromes)
@@ -383,15 +388,30 @@ class _CompiledDecoder(ABC):
             state[:, : messages.shape[1]] = messages
         errors = np.zeros(llr.shape, dtype=np.uint8)
         converged = np.zeros(frames, dtype=bool)
-        self._run(kernel, llr, np.ascontiguousarray(syndromes, dtype=np.uint8), state,
-                  int(max_iter), 0 if patience is None else int(patience), errors, converged)
+        iterations = np.zeros(frames, dtype=np.int64)
+        target = np.ascontiguousarray(syndromes, dtype=np.uint8)
+        wait = 0 if patience is None else int(patience)
+
+        def frames_from(start: int, stop: int) -> int:
+            # row slices of C-ordered arrays: contiguous views, written in place
+            return self._run(kernel, llr[start:stop], target[start:stop], state[start:stop],
+                             int(max_iter), wait, errors[start:stop],
+                             converged[start:stop], iterations[start:stop])
+
+        self.total_iterations = _compiled.over_frames(
+            frames_from, frames, _compiled.usable_cores() if threads is None else threads)
+        if self._per_frame:
+            self.iterations = iterations
         return errors, converged, state
+
+    _per_frame = True  # whether the kernel counts the iterations of each frame
 
     @abstractmethod
     def _run(self, kernel: Callable[..., int], llr: np.ndarray, target: np.ndarray,
              state: np.ndarray, max_iter: int, patience: int, errors: np.ndarray,
-             converged: np.ndarray) -> None:
-        """Call the kernel on checked inputs; it fills ``errors``, ``converged``, ``state``."""
+             converged: np.ndarray, iterations: np.ndarray) -> int:
+        """Call the kernel on checked inputs; it fills ``errors``, ``converged``, ``state``
+        (and ``iterations`` where it counts them) and returns the iterations run."""
 
 
 class MinSumDecoder(_CompiledDecoder):
@@ -416,12 +436,13 @@ class MinSumDecoder(_CompiledDecoder):
         super().__init__(matrix)
         self.scale = float(scale)
 
+    _per_frame = False
+
     def _run(self, kernel: Callable[..., int], llr: np.ndarray, target: np.ndarray,
              state: np.ndarray, max_iter: int, patience: int, errors: np.ndarray,
-             converged: np.ndarray) -> None:
-        self.total_iterations = int(kernel(self._indptr, self._indices, llr, target, state,
-                                           max_iter, patience, self.scale, errors,
-                                           converged))
+             converged: np.ndarray, iterations: np.ndarray) -> int:
+        return int(kernel(self._indptr, self._indices, llr, target, state, max_iter,
+                          patience, self.scale, errors, converged))
 
 
 class LayeredSumProductDecoder(_CompiledDecoder):
@@ -447,11 +468,9 @@ class LayeredSumProductDecoder(_CompiledDecoder):
 
     def _run(self, kernel: Callable[..., int], llr: np.ndarray, target: np.ndarray,
              state: np.ndarray, max_iter: int, patience: int, errors: np.ndarray,
-             converged: np.ndarray) -> None:
-        self.iterations = np.zeros(llr.shape[0], dtype=np.int64)
-        self.total_iterations = int(kernel(self._indptr, self._indices, llr, target, state,
-                                           max_iter, patience, _PHI, errors, converged,
-                                           self.iterations))
+             converged: np.ndarray, iterations: np.ndarray) -> int:
+        return int(kernel(self._indptr, self._indices, llr, target, state, max_iter,
+                          patience, _PHI, errors, converged, iterations))
 
 
 Decoder = SyndromeDecoder | MinSumDecoder | LayeredSumProductDecoder

@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qinet.errors import ConfigError
-from qinet.qkd.postprocessing import _compiled_qc
+from qinet.qkd.postprocessing import _compiled, _compiled_qc
 from qinet.qkd.postprocessing.ldpc_codes import (
     CODE_SEED,
     distribution_for_rate,
@@ -259,14 +259,22 @@ class QCDecoder:
         return errors, converged
 
     def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
-               messages: np.ndarray | None = None,
-               patience: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               messages: np.ndarray | None = None, patience: int | None = None,
+               threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Decode, optionally going on from earlier messages (the arguments, returns and
         errors of :meth:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder.resume`,
-        messages in this code's base-edge order)."""
+        messages in this code's base-edge order).
+
+        ``threads`` frames are decoded at once, each in its own thread
+        (:func:`~qinet.qkd.postprocessing._compiled.over_frames`; ``None``: the cores
+        the process may use, 1: one frame after the other in the calling thread). The
+        frames are independent, so the result does not depend on it.
+        """
         kernel = _compiled_qc.qc_layered
         if kernel is None:
             raise ConfigError("decoder", "numba is no longer available")
+        if threads is not None and threads < 1:
+            raise ConfigError("threads", f"must be at least 1, got {threads!r}")
         m, n = self.shape
         llr = np.ascontiguousarray(llr, dtype=np.float32)
         frames = llr.shape[0] if llr.ndim == 2 else -1
@@ -288,9 +296,19 @@ class QCDecoder:
             state[:, : messages.shape[1]] = messages
         errors = np.zeros(llr.shape, dtype=np.uint8)
         converged = np.zeros(frames, dtype=bool)
-        self.iterations = np.zeros(frames, dtype=np.int64)
+        iterations = np.zeros(frames, dtype=np.int64)
         code = self.code
-        self.total_iterations = int(kernel(
-            code.rowptr, code.cols, code.shifts, code.z, llr, syndromes, state, int(max_iter),
-            0 if patience is None else int(patience), errors, converged, self.iterations))
+        wait = 0 if patience is None else int(patience)
+
+        def frames_from(start: int, stop: int) -> int:
+            # row slices of C-ordered arrays: contiguous views, written in place
+            return int(kernel(code.rowptr, code.cols, code.shifts, code.z, llr[start:stop],
+                              syndromes[start:stop], state[start:stop], int(max_iter), wait,
+                              errors[start:stop], converged[start:stop],
+                              iterations[start:stop]))
+
+        total = _compiled.over_frames(frames_from, frames,
+                                      _compiled.usable_cores() if threads is None else threads)
+        self.iterations = iterations
+        self.total_iterations = total
         return errors, converged, state

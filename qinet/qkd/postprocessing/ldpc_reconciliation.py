@@ -8,8 +8,10 @@ from the syndrome s_A ⊕ s_B = H e by belief propagation, whose channel log-lik
 are those of a BSC with the estimated QBER: with numba installed, quasi-cyclic codes
 (:mod:`~qinet.qkd.postprocessing.ldpc_qc`) and their compiled layered decoder
 (:class:`~qinet.qkd.postprocessing.ldpc_qc.QCDecoder`, a block row's Z checks at once
-in SIMD lanes, one frame after the other, each stopping as soon as it decodes: 2.5-2.8x
-the speed of the scalar decoder of the random codes at the same f); without it, the
+in SIMD lanes, each frame stopping as soon as it decodes: 2.5-2.8x the speed of the
+scalar decoder of the random codes at the same f; the frames of a key are decoded in
+parallel, one per thread on the process's cores, with the same result in any number of
+threads, ``threads``); without it, the
 random codes of :mod:`~qinet.qkd.postprocessing.ldpc_codes` and numpy sum-product in
 four row groups (:class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`, all
 frames of a key in one batch). ``code="random"`` with numba uses the random codes and
@@ -352,6 +354,7 @@ def ldpc_reconcile(
     max_retries: int = 8,
     rng: np.random.Generator | None = None,
     code: str | None = None,
+    threads: int | None = None,
 ) -> LdpcResult:
     """Correct Bob's key towards Alice's with syndrome-based LDPC decoding.
 
@@ -375,6 +378,10 @@ def ldpc_reconcile(
             (needs numba);
             ``"random"``: the codes of :mod:`~qinet.qkd.postprocessing.ldpc_codes`;
             ``None``: ``"qc"`` with numba, ``"random"`` (numpy decoder) without.
+        threads: frames decoded at once by the compiled decoders, each in its own
+            thread; ``None``: the cores this process may use, 1: one after the other.
+            The result does not depend on it (frames are decoded independently); the
+            numpy decoder batches the frames in one thread either way.
 
     Returns:
         Bob's corrected kept bits, which positions are kept, and what was disclosed.
@@ -399,6 +406,8 @@ def ldpc_reconcile(
         raise ConfigError("frame_bits", f"must be at least {FRAME_QUANTUM}, got {frame_bits!r}")
     if max_retries < 0:
         raise ConfigError("max_retries", f"must be non-negative, got {max_retries!r}")
+    if threads is not None and threads < 1:
+        raise ConfigError("threads", f"must be at least 1, got {threads!r}")
     if efficiency is not None and not efficiency > 0.0:
         raise ConfigError("efficiency", f"must be positive, got {efficiency!r}")
     length = a.size
@@ -448,9 +457,15 @@ def ldpc_reconcile(
         retries += pending.size if level > 0 else 0
         last = level == max_retries
         decoder = _qc_decoder(n, m, level, weight) if qc else _decoder(n, m, level, weight)
-        error, converged, messages = decoder.resume(
-            llr[pending], target[pending, :checks], max_iter=MAX_ITERATIONS,
-            messages=messages, patience=None if last else STALL_ITERATIONS)
+        patience = None if last else STALL_ITERATIONS
+        if isinstance(decoder, SyndromeDecoder):
+            error, converged, messages = decoder.resume(
+                llr[pending], target[pending, :checks], max_iter=MAX_ITERATIONS,
+                messages=messages, patience=patience)
+        else:
+            error, converged, messages = decoder.resume(
+                llr[pending], target[pending, :checks], max_iter=MAX_ITERATIONS,
+                messages=messages, patience=patience, threads=threads)
         candidate = y[pending] ^ error
         if rng is not None:  # a converged frame whose tag differs reached a wrong word
             converged &= (_frame_tags(candidate, tag_words) == tags_alice[pending]).all(axis=1)

@@ -153,6 +153,27 @@ def test_warm_start_goes_on_where_the_run_stopped():
 
 @needs_numba
 @pytest.mark.parametrize("cls", COMPILED)
+def test_frames_decode_alike_in_any_number_of_threads(cls):
+    # each frame decoded from its own inputs: 1, 2 or 5 threads give the same words,
+    # flags, messages and iterations bit for bit, on frames that decode and that stall
+    h = parity_check_matrix(2048, 640)
+    _, syndromes, llr = _bsc_frames(h, 7, 0.05, seed=9)
+    decoder = cls(h)
+    serial = decoder.resume(llr, syndromes, max_iter=50, patience=4, threads=1)
+    total, iterations = decoder.total_iterations, decoder.iterations.copy()
+    assert 0 < serial[1].sum() < 7
+    for threads in (2, 5):
+        parallel = decoder.resume(llr, syndromes, max_iter=50, patience=4, threads=threads)
+        for got, want in zip(parallel, serial, strict=True):
+            np.testing.assert_array_equal(got, want)
+        assert decoder.total_iterations == total
+        np.testing.assert_array_equal(decoder.iterations, iterations)
+    with pytest.raises(ConfigError, match="threads"):
+        decoder.resume(llr, syndromes, max_iter=5, threads=0)
+
+
+@needs_numba
+@pytest.mark.parametrize("cls", COMPILED)
 def test_compiled_decoders_reject_bad_shapes(cls):
     h = parity_check_matrix(64, 16)
     decoder = cls(h)

@@ -19,6 +19,7 @@ from qinet.qkd.postprocessing.ldpc_qc import (
     construct_qc,
     qc_code,
 )
+from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 
 needs_numba = pytest.mark.skipif(not _compiled.AVAILABLE, reason="numba is not installed")
 
@@ -226,6 +227,48 @@ def test_warm_start_goes_on_where_the_run_stopped():
     assert ok_again.all()
     np.testing.assert_array_equal(again, errors)
     assert (np.abs(decoder.iterations + 3 - whole) <= 2).all()
+
+
+@needs_numba
+def test_frames_decode_alike_in_any_number_of_threads():
+    # 9 frames near the threshold (some decode, some stall): decoded one after the other
+    # in this thread, or each in its own of 4 threads, every output is identical bit for
+    # bit, the messages handed on included (each frame is decoded from its own inputs)
+    n, qber = 2048, 0.04
+    code = qc_code(n, rec.syndrome_bits(n, n, qber, 1.1, circulant_size(n)))
+    _, syndromes, llr = _bsc_frames(code.matrix(), 9, qber, seed=6)
+    decoder = QCDecoder(code)
+    serial = decoder.resume(llr, syndromes, max_iter=60, patience=4, threads=1)
+    serial_iterations = decoder.iterations.copy()
+    assert 0 < serial[1].sum() < 9
+    for threads in (2, 4, None):
+        parallel = decoder.resume(llr, syndromes, max_iter=60, patience=4, threads=threads)
+        for got, want in zip(parallel, serial, strict=True):
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(decoder.iterations, serial_iterations)
+        assert decoder.total_iterations == serial_iterations.sum()
+    with pytest.raises(ConfigError, match="threads"):
+        decoder.resume(llr, syndromes, max_iter=5, threads=0)
+
+
+@needs_numba
+def test_reconciliation_is_the_same_in_any_number_of_threads():
+    # 12 frames of 2048 bits at 4 % and f0 1.1: frames decode at once, after retries, or
+    # are dropped; the same ones in 1 and 3 threads, with the same disclosures and bits
+    alice, bob = noisy_key_pair(24_000, 0.04, np.random.default_rng(21))
+    runs = [rec.ldpc_reconcile(alice, bob, qber=0.04, efficiency=1.1, frame_bits=2048,
+                               max_retries=2, rng=np.random.default_rng(22), threads=t)
+            for t in (1, 3)]
+    serial, parallel = runs
+    assert serial.retries > 0
+    assert 0 < serial.failed_frames < serial.frames
+    assert (parallel.leaked, parallel.retries, parallel.failed_frames) == (
+        serial.leaked, serial.retries, serial.failed_frames)
+    np.testing.assert_array_equal(parallel.kept, serial.kept)
+    np.testing.assert_array_equal(parallel.bits, serial.bits)
+    np.testing.assert_array_equal(serial.bits, alice[serial.kept])
+    with pytest.raises(ConfigError, match="threads"):
+        rec.ldpc_reconcile(alice, bob, qber=0.04, threads=0)
 
 
 @needs_numba
