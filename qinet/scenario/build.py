@@ -166,6 +166,7 @@ class Simulation:
             with the run.
     """
 
+    @rare_collections()  # a large network is hundreds of thousands of objects, no cycle
     def __init__(self, scenario: schema.Scenario, *, keep_pairs: bool = True) -> None:
         self.scenario = scenario
         self.timeline = Timeline()
