@@ -253,7 +253,7 @@ def test_default_frames_reconcile_every_frame_within_the_stated_efficiency(qber)
     # The efficiency goal f <= 1.15 holds at 1 % with up to 4 retries (f0 1.12 rounds
     # to 1.124, + 0.003 of tags, + 0.0056 a retry; P(≥ 5 of 8) ≈ 0.1 % at a rate of
     # 0.14), at 2 % with up to 2 (f0 1.13: 1.134 with tags, + 0.006 a retry; 9 of 160
-    # frames retried in trials, P(≥ 3 of 8) ≈ 0.7 % at that rate) and at 3-5 % with 1
+    # frames retried in trials, P(≥ 3 of 8) ≈ 0.8 % at that rate) and at 3-5 % with 1
     # (f0 1.14: 1.141-1.143; no frame of 160 retried, P(≥ 2 of 8) < 1 % at the 95 %
     # upper bound 3/160 of the rate). This seed's keys retry 1, 0, 0, 0 frames.
     n = 2**20
