@@ -14,12 +14,13 @@ LDPC decoding is the other: a row-layered decoder updates one check at a time an
 update reads the posteriors the previous one wrote, a dependency numpy can only batch
 over frames (with arrays of frames × edges and a gather per group of rows). One frame at
 a time in a compiled loop keeps a frame's posteriors (n float32) in cache and stops each
-frame at the iteration its syndrome is met. Two decoders are here: layered sum-product
-(the one used) and self-corrected min-sum (the earlier one, kept as a reference); they
-share one frame and sweep loop (:func:`_layered`), the check update chosen per row (no
-measurable cost: 4.3-5.6 ns per edge and iteration either way). Each has a Python
-source that the compiled kernel follows bit for bit, which the tests check; the numpy
-fallback is the batched sum-product decoder of
+frame at the iteration its syndrome is met; the kernels release the GIL, so the frames
+of a call run in parallel threads (:func:`over_frames`), each on its own. Two decoders
+are here: layered sum-product (the one used) and self-corrected min-sum (the earlier
+one, kept as a reference); they share one frame and sweep loop (:func:`_layered`), the
+check update chosen per row (no measurable cost: 4.3-5.6 ns per edge and iteration
+either way). Each has a Python source that the compiled kernel follows bit for bit,
+which the tests check; the numpy fallback is the batched sum-product decoder of
 :mod:`~qinet.qkd.postprocessing.ldpc_decoder`, whose schedule differs (rows in four
 groups), so the tests hold it to the same decoded words and frame error rates instead.
 

@@ -29,7 +29,8 @@ hard decision satisfies the syndrome; the others go on.
 With numba installed (the optional extra ``fast``), :func:`syndrome_decoder` gives a
 :class:`LayeredSumProductDecoder` instead: the same check update and φ table, compiled
 (:func:`qinet.qkd.postprocessing._compiled._layered_sum_product`), every row its own
-layer, one frame at a time, each frame stopping as soon as its syndrome is met. On the
+layer, each frame stopping as soon as its syndrome is met (a call's frames in parallel
+threads, ``threads``, each decoded alone as in one thread). On the
 codes of :mod:`~qinet.qkd.postprocessing.ldpc_codes` at 2^17-bit frames it decodes at
 5-7 % fewer syndrome bits than the compiled self-corrected min-sum decoder
 (:class:`MinSumDecoder`: φ replaced by the smallest input magnitude scaled by α =
