@@ -45,24 +45,36 @@ _GC_YOUNG_THRESHOLD = 100_000
 _gc_lock = threading.Lock()
 _gc_runs = 0  # Timeline.run calls in progress, in any thread
 _gc_saved: tuple[int, int, int] = (700, 10, 10)
+_gc_froze = False  # whether the outermost run froze the objects it found
 
 
 def _gc_enter() -> None:
-    global _gc_runs, _gc_saved
+    global _gc_froze, _gc_runs, _gc_saved
     with _gc_lock:
         if _gc_runs == 0:
             _gc_saved = gc.get_threshold()
             if _gc_saved[0] and _gc_saved[0] < _GC_YOUNG_THRESHOLD:
                 gc.set_threshold(_GC_YOUNG_THRESHOLD, *_gc_saved[1:])
+                # what exists now (the network, built) is left out of every scan until
+                # the last run ends: the full collections a run's allocations set off
+                # would rescan all of it, to find no cycle. Not where the process froze
+                # objects itself: unfreezing would undo that too
+                _gc_froze = gc.get_freeze_count() == 0
+                if _gc_froze:
+                    gc.freeze()
         _gc_runs += 1
 
 
 def _gc_exit() -> None:
-    global _gc_runs
+    global _gc_froze, _gc_runs
     with _gc_lock:
         _gc_runs -= 1
-        if _gc_runs == 0 and gc.get_threshold()[0] == _GC_YOUNG_THRESHOLD:
-            gc.set_threshold(*_gc_saved)
+        if _gc_runs == 0:
+            if gc.get_threshold()[0] == _GC_YOUNG_THRESHOLD:
+                gc.set_threshold(*_gc_saved)
+            if _gc_froze:
+                gc.unfreeze()
+                _gc_froze = False
 
 
 @contextmanager

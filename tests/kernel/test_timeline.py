@@ -135,15 +135,33 @@ def test_negative_channel_delay_is_a_config_error(timeline):
 
 def test_run_collects_young_objects_less_often_and_restores_the_thresholds(timeline):
     before = gc.get_threshold()
-    seen = []
+    frozen_before = gc.get_freeze_count()
+    built = [[] for _ in range(1000)]  # objects that exist when the run starts
+    seen, frozen = [], []
     inner = Timeline()
     inner.schedule_at(1, lambda: seen.append(gc.get_threshold()))
     timeline.schedule_at(1, lambda: seen.append(gc.get_threshold()))
+    timeline.schedule_at(1, lambda: frozen.append(gc.get_freeze_count()))
     timeline.schedule_at(2, inner.run)  # a run inside a run keeps the outer one's setting
     timeline.schedule_at(3, lambda: seen.append(gc.get_threshold()))
     timeline.run()
     assert gc.get_threshold() == before
     assert seen[0] == seen[1] == seen[2] == (max(before[0], 100_000), *before[1:])
+    # what existed was kept out of the collector's scans while the run ran, and is back
+    assert frozen[0] >= frozen_before + len(built)
+    assert gc.get_freeze_count() == frozen_before == 0
+
+
+def test_a_run_leaves_objects_the_process_froze_frozen(timeline):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        timeline.schedule_at(1, lambda: [[] for _ in range(100)])
+        timeline.run()
+        # unfrozen it would be 0; a few frozen objects may have been freed meanwhile
+        assert frozen - 100 <= gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_a_failing_run_restores_the_thresholds(timeline):
@@ -152,3 +170,4 @@ def test_a_failing_run_restores_the_thresholds(timeline):
     with pytest.raises(SimulationError):
         timeline.run()
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
