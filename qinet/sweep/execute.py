@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from qinet.errors import ConfigError
+from qinet.qkd.postprocessing import THREADS_ENV
 from qinet.scenario.loader import _read, read_scenario
 from qinet.scenario.presets import scenario_path
 from qinet.sweep.manifest import SweepManifest, write_manifest
@@ -334,7 +335,7 @@ class Runner:
             yield from self._dask.map(items, self.run)
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.slots)
+            self._pool = ProcessPoolExecutor(max_workers=self.slots, initializer=_one_thread)
         pool = self._pool
         # a call to a local process costs about a millisecond (pickled, piped, woken,
         # answered): runs of a few ms go several to a call, as on Dask
@@ -451,11 +452,18 @@ def _settle() -> None:
 
     import qinet.analysis.api  # noqa: F401  (the imports a run needs, once)
 
+    _one_thread()
     parent = os.getppid()
     threading.Thread(target=_orphaned, args=(parent,), daemon=True,
                      name="qinet-watchdog").start()
     gc.collect()
     gc.freeze()
+
+
+def _one_thread() -> None:
+    """A worker process's runs decode their keys on one thread: the sweep already runs a
+    process per core, and threads on top would only compete for them."""
+    os.environ.setdefault(THREADS_ENV, "1")
 
 
 def _orphaned(parent: int) -> None:

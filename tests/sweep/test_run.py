@@ -205,3 +205,17 @@ def test_only_a_run_sent_by_name_goes_to_the_workers_own_process() -> None:
     assert sweep_execute._by_name(sweep_execute.run_task)
     assert sweep_execute._by_name(_where)
     assert not sweep_execute._by_name(lambda data: dict(data))
+
+
+def test_a_sweep_worker_decodes_on_one_thread_unless_told_otherwise(monkeypatch):
+    import os
+
+    from qinet.qkd.postprocessing import THREADS_ENV
+    from qinet.sweep.execute import _one_thread
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    _one_thread()
+    assert os.environ[THREADS_ENV] == "1"
+    monkeypatch.setenv(THREADS_ENV, "4")  # the user's own setting stands
+    _one_thread()
+    assert os.environ[THREADS_ENV] == "4"

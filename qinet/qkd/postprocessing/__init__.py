@@ -8,6 +8,7 @@ Examples:
     0.0
 """
 
+from qinet.qkd.postprocessing._compiled import THREADS_ENV
 from qinet.qkd.postprocessing.estimation import (
     QberEstimate,
     estimate_qber,
@@ -32,6 +33,7 @@ from qinet.qkd.postprocessing.verification import VerificationResult, hash_tag, 
 
 __all__ = [
     "QBER_ABORT",
+    "THREADS_ENV",
     "CascadeResult",
     "DistillResult",
     "ParityOracle",

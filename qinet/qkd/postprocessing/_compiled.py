@@ -45,6 +45,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from qinet.errors import ConfigError
+
 _T = TypeVar("_T")
 
 
@@ -62,17 +64,27 @@ AVAILABLE = numba is not None
 """Whether numba is importable (the compiled kernels are then used)."""
 
 
+THREADS_ENV = "QINET_THREADS"
+"""Environment variable capping the threads a process's decoders use by default (a
+positive integer; a sweep's worker processes set it to 1, as they share the cores)."""
+
+
 def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS reports one).
+    """The cores this process may run on (its CPU affinity where the OS reports one),
+    at most :data:`THREADS_ENV` where that is set.
 
     Examples:
         >>> usable_cores() >= 1
         True
     """
     affinity = getattr(os, "sched_getaffinity", None)
-    if affinity is not None:
-        return max(1, len(affinity(0)))
-    return max(1, os.cpu_count() or 1)
+    cores = max(1, len(affinity(0)) if affinity is not None else os.cpu_count() or 1)
+    cap = os.environ.get(THREADS_ENV, "").strip()
+    if cap:
+        if not cap.isdigit() or int(cap) < 1:
+            raise ConfigError(THREADS_ENV, f"must be a positive integer, got {cap!r}")
+        return min(cores, int(cap))
+    return cores
 
 
 def over_frames(call: Callable[[int, int], int], frames: int, threads: int) -> int:

@@ -273,3 +273,20 @@ def test_default_frames_reconcile_every_frame_within_the_stated_efficiency(qber)
     assert res.retries <= 6
     assert 1.0 < f <= f0 + res.retries * per_retry + overhead + 1e-9
     assert f <= 1.15
+
+
+def test_the_default_thread_count_is_capped_by_the_environment(monkeypatch):
+    from qinet.qkd.postprocessing import THREADS_ENV
+
+    usable_cores = _compiled.usable_cores
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    cores = usable_cores()
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert usable_cores() == 1
+    monkeypatch.setenv(THREADS_ENV, str(cores + 7))
+    assert usable_cores() == cores  # a cap, never more than the process may use
+    for bad in ("0", "-2", "two"):
+        monkeypatch.setenv(THREADS_ENV, bad)
+        with pytest.raises(ConfigError, match=THREADS_ENV):
+            usable_cores()
