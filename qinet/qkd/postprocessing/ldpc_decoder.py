@@ -59,6 +59,7 @@ from __future__ import annotations
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -198,22 +199,9 @@ class SyndromeDecoder:
         Raises:
             ConfigError: shapes that do not fit, ``max_iter`` or ``patience`` < 1.
         """
-        m, n = self.shape
         llr = np.asarray(llr, dtype=np.float32)
         syndromes = np.asarray(syndromes)
-        if llr.ndim != 2 or llr.shape[1] != n:
-            raise ConfigError("llr", f"must have shape (frames, {n}), got {llr.shape}")
-        if syndromes.shape != (llr.shape[0], m):
-            raise ConfigError("syndromes",
-                              f"must have shape ({llr.shape[0]}, {m}), got {syndromes.shape}")
-        if max_iter < 1:
-            raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
-        if patience is not None and patience < 1:
-            raise ConfigError("patience", f"must be at least 1, got {patience!r}")
-        if messages is not None and (messages.ndim != 2 or messages.shape[0] != llr.shape[0]
-                                     or messages.shape[1] > self.edges):
-            raise ConfigError("messages", f"must have shape ({llr.shape[0]}, <= {self.edges}),"
-                              f" got {messages.shape}")
+        check_inputs(self.shape, self.edges, llr, syndromes, max_iter, messages, patience)
         errors = np.zeros(llr.shape, dtype=np.uint8)
         converged = np.zeros(llr.shape[0], dtype=bool)
         final = np.zeros((llr.shape[0], self.edges), dtype=np.float32)
@@ -319,6 +307,76 @@ class SyndromeDecoder:
         return errors, converged, final
 
 
+def check_inputs(shape: tuple[int, int], edges: int, llr: np.ndarray, syndromes: np.ndarray,
+                 max_iter: int, messages: np.ndarray | None, patience: int | None) -> None:
+    """Check a decoder's arguments (see :meth:`SyndromeDecoder.resume`) for a code of
+    ``shape`` (m, n) with ``edges`` edges.
+
+    Raises:
+        ConfigError: shapes that do not fit, ``max_iter`` or ``patience`` < 1.
+    """
+    m, n = shape
+    if llr.ndim != 2 or llr.shape[1] != n:
+        raise ConfigError("llr", f"must have shape (frames, {n}), got {llr.shape}")
+    frames = llr.shape[0]
+    if syndromes.shape != (frames, m):
+        raise ConfigError("syndromes", f"must have shape ({frames}, {m}), got {syndromes.shape}")
+    if max_iter < 1:
+        raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
+    if patience is not None and patience < 1:
+        raise ConfigError("patience", f"must be at least 1, got {patience!r}")
+    if messages is not None and (messages.ndim != 2 or messages.shape[0] != frames
+                                 or messages.shape[1] > edges):
+        raise ConfigError("messages", f"must have shape ({frames}, <= {edges}), got "
+                                      f"{messages.shape}")
+
+
+class DecodeBatch(NamedTuple):
+    """A compiled decoder's checked inputs and the arrays it fills, frames in rows.
+
+    Attributes:
+        llr: channel LLRs, float32, C order, shape (frames, n).
+        syndromes: the target syndromes, uint8, shape (frames, m).
+        state: the check messages, float32, shape (frames, edges): the ones given
+            first, zeros after.
+        errors: the decoded error patterns (filled by the kernel).
+        converged: whether each frame met its syndrome (filled by the kernel).
+        iterations: each frame's iterations (filled where the kernel counts them).
+        patience: iterations without progress before a frame gives up (0: never).
+    """
+
+    llr: np.ndarray
+    syndromes: np.ndarray
+    state: np.ndarray
+    errors: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+    patience: int
+
+    @classmethod
+    def checked(cls, shape: tuple[int, int], edges: int, llr: np.ndarray,
+                syndromes: np.ndarray, max_iter: int, *, messages: np.ndarray | None,
+                patience: int | None, threads: int | None) -> DecodeBatch:
+        """The batch for a code of ``shape`` (m, n) with ``edges`` edges.
+
+        Raises:
+            ConfigError: an argument of :meth:`SyndromeDecoder.resume` (or ``threads``)
+                out of range or of the wrong shape.
+        """
+        if threads is not None and threads < 1:
+            raise ConfigError("threads", f"must be at least 1, got {threads!r}")
+        llr = np.ascontiguousarray(llr, dtype=np.float32)
+        syndromes = np.asarray(syndromes)
+        check_inputs(shape, edges, llr, syndromes, max_iter, messages, patience)
+        frames = llr.shape[0]
+        state = np.zeros((frames, edges), dtype=np.float32)
+        if messages is not None:
+            state[:, : messages.shape[1]] = messages
+        return cls(llr, np.ascontiguousarray(syndromes, dtype=np.uint8), state,
+                   np.zeros(llr.shape, dtype=np.uint8), np.zeros(frames, dtype=bool),
+                   np.zeros(frames, dtype=np.int64), 0 if patience is None else int(patience))
+
+
 class _CompiledDecoder(ABC):
     """What the compiled decoders share: the CSR layout, the checks of ``resume``'s inputs."""
 
@@ -366,32 +424,11 @@ class _CompiledDecoder(ABC):
         kernel = getattr(_compiled, self._kernel)
         if kernel is None:
             raise ConfigError("decoder", "numba is no longer available")
-        if threads is not None and threads < 1:
-            raise ConfigError("threads", f"must be at least 1, got {threads!r}")
-        m, n = self.shape
-        llr = np.ascontiguousarray(llr, dtype=np.float32)
-        syndromes = np.asarray(syndromes)
-        frames = llr.shape[0] if llr.ndim == 2 else -1
-        if llr.ndim != 2 or llr.shape[1] != n:
-            raise ConfigError("llr", f"must have shape (frames, {n}), got {llr.shape}")
-        if syndromes.shape != (frames, m):
-            raise ConfigError("syndromes",
-                              f"must have shape ({frames}, {m}), got {syndromes.shape}")
-        if max_iter < 1:
-            raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
-        if patience is not None and patience < 1:
-            raise ConfigError("patience", f"must be at least 1, got {patience!r}")
-        state = np.zeros((frames, self.edges), dtype=np.float32)
-        if messages is not None:
-            if messages.ndim != 2 or messages.shape[0] != frames or messages.shape[1] > self.edges:
-                raise ConfigError("messages", f"must have shape ({frames}, <= {self.edges}),"
-                                  f" got {messages.shape}")
-            state[:, : messages.shape[1]] = messages
-        errors = np.zeros(llr.shape, dtype=np.uint8)
-        converged = np.zeros(frames, dtype=bool)
-        iterations = np.zeros(frames, dtype=np.int64)
-        target = np.ascontiguousarray(syndromes, dtype=np.uint8)
-        wait = 0 if patience is None else int(patience)
+        batch = DecodeBatch.checked(self.shape, self.edges, llr, syndromes, max_iter,
+                                    messages=messages, patience=patience, threads=threads)
+        llr, target, state = batch.llr, batch.syndromes, batch.state
+        errors, converged, iterations = batch.errors, batch.converged, batch.iterations
+        frames, wait = llr.shape[0], batch.patience
 
         def frames_from(start: int, stop: int) -> int:
             # row slices of C-ordered arrays: contiguous views, written in place

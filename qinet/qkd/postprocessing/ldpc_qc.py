@@ -46,6 +46,7 @@ from qinet.qkd.postprocessing.ldpc_codes import (
     distribution_for_rate,
     variable_degrees,
 )
+from qinet.qkd.postprocessing.ldpc_decoder import DecodeBatch
 
 CIRCULANT = 128
 """Largest circulant size Z (that of 2^17-bit frames): 16 lanes of AVX-512, 8 rounds of a
@@ -273,32 +274,11 @@ class QCDecoder:
         kernel = _compiled_qc.qc_layered
         if kernel is None:
             raise ConfigError("decoder", "numba is no longer available")
-        if threads is not None and threads < 1:
-            raise ConfigError("threads", f"must be at least 1, got {threads!r}")
-        m, n = self.shape
-        llr = np.ascontiguousarray(llr, dtype=np.float32)
-        frames = llr.shape[0] if llr.ndim == 2 else -1
-        if llr.ndim != 2 or llr.shape[1] != n:
-            raise ConfigError("llr", f"must have shape (frames, {n}), got {llr.shape}")
-        syndromes = np.ascontiguousarray(syndromes, dtype=np.uint8)
-        if syndromes.shape != (frames, m):
-            raise ConfigError("syndromes",
-                              f"must have shape ({frames}, {m}), got {syndromes.shape}")
-        if max_iter < 1:
-            raise ConfigError("max_iter", f"must be at least 1, got {max_iter!r}")
-        if patience is not None and patience < 1:
-            raise ConfigError("patience", f"must be at least 1, got {patience!r}")
-        state = np.zeros((frames, self.edges), dtype=np.float32)
-        if messages is not None:
-            if messages.ndim != 2 or messages.shape[0] != frames or messages.shape[1] > self.edges:
-                raise ConfigError("messages", f"must have shape ({frames}, <= {self.edges}),"
-                                  f" got {messages.shape}")
-            state[:, : messages.shape[1]] = messages
-        errors = np.zeros(llr.shape, dtype=np.uint8)
-        converged = np.zeros(frames, dtype=bool)
-        iterations = np.zeros(frames, dtype=np.int64)
-        code = self.code
-        wait = 0 if patience is None else int(patience)
+        batch = DecodeBatch.checked(self.shape, self.edges, llr, syndromes, max_iter,
+                                    messages=messages, patience=patience, threads=threads)
+        llr, syndromes, state = batch.llr, batch.syndromes, batch.state
+        errors, converged, iterations = batch.errors, batch.converged, batch.iterations
+        frames, wait, code = llr.shape[0], batch.patience, self.code
 
         def frames_from(start: int, stop: int) -> int:
             # row slices of C-ordered arrays: contiguous views, written in place
