@@ -170,6 +170,98 @@ def test_compiled_kernel_follows_its_python_source_and_repeats_itself():
 
 
 @needs_numba
+def test_fixed_point_kernel_equals_its_python_source_bit_for_bit() -> None:
+    # integer arithmetic: the compiled kernel and its source agree in every output, the
+    # messages handed back included, after 2 iterations and run to the end; two compiled
+    # runs are identical; every frame decodes to the true error pattern. The source runs
+    # under errstate(over="raise"): an int16 operation that wrapped around would raise
+    code = construct_qc(1024, 384, {2: 0.2, 3: 0.5, 6: 0.3}, 8)
+    errors, syndromes, llr = _bsc_frames(code.matrix(), 3, 0.04, seed=1)
+    for max_iter in (2, 40):
+        compiled = _run_kernel(_compiled_qc.qc_fixed, code, llr, syndromes, max_iter, 0)
+        again = _run_kernel(_compiled_qc.qc_fixed, code, llr, syndromes, max_iter, 0)
+        with np.errstate(over="raise"):
+            python = _run_kernel(_compiled_qc._qc_fixed, code, llr, syndromes, max_iter, 0)
+        for got, repeat, want in zip(compiled, again, python, strict=True):
+            np.testing.assert_array_equal(got, repeat)
+            np.testing.assert_array_equal(got, want)
+    assert compiled[1].all()
+    assert (compiled[2] > 2).all()
+    np.testing.assert_array_equal(compiled[0], errors)
+    early = _run_kernel(_compiled_qc.qc_fixed, code, llr, syndromes, 2, 0)[3]
+    assert np.abs(early).max() > 0
+    # handed back on the fixed-point grid, within the saturation limit
+    grid = early * _compiled_qc.FIXED_SCALE
+    np.testing.assert_array_equal(grid, np.round(grid))
+    assert np.abs(grid).max() <= _compiled_qc.FIXED_LIMIT
+
+
+@needs_numba
+def test_fixed_point_saturates_instead_of_wrapping_around() -> None:
+    code = construct_qc(1024, 384, {2: 0.2, 3: 0.5, 6: 0.3}, 8)
+    h = code.matrix()
+    limit = _compiled_qc.FIXED_LIMIT / _compiled_qc.FIXED_SCALE
+    # every bit flipped, and the channel says so with LLRs of -1e6 (saturated at -512):
+    # the decoder keeps the flips and meets the syndrome in the first sweep
+    flips = np.ones((2, 1024), dtype=np.uint8)
+    syndromes = np.ascontiguousarray(((h @ flips.T.astype(np.int32)).T & 1).astype(np.uint8))
+    huge = np.full((2, 1024), -1.0e6, dtype=np.float32)
+    words, ok, its, _ = _run_kernel(_compiled_qc.qc_fixed, code, huge, syndromes, 10, 0)
+    assert ok.all()
+    np.testing.assert_array_equal(words, flips)
+    np.testing.assert_array_equal(its, [1, 1])
+    # all wrong: a random half of the bits flipped while the channel claims certainty
+    # (+1e6) that none is, and warm-start messages of ±1e6: the frames cannot decode;
+    # every message stays within the limit, and the compiled kernel equals its source,
+    # which raises on any int16 overflow
+    rng = np.random.default_rng(4)
+    flips = (rng.random((2, 1024)) < 0.5).astype(np.uint8)
+    syndromes = np.ascontiguousarray(((h @ flips.T.astype(np.int32)).T & 1).astype(np.uint8))
+    sure = np.full((2, 1024), 1.0e6, dtype=np.float32)
+    start = np.where(rng.random((2, code.edges)) < 0.5, -1.0e6, 1.0e6).astype(np.float32)
+    runs = []
+    compiled = _compiled_qc.qc_fixed
+    assert compiled is not None
+    for kernel in (compiled, _compiled_qc._qc_fixed):
+        messages = start.copy()
+        words = np.zeros(flips.shape, dtype=np.uint8)
+        ok = np.zeros(2, dtype=bool)
+        its = np.zeros(2, dtype=np.int64)
+        with np.errstate(over="raise"):
+            kernel(code.rowptr, code.cols, code.shifts, code.z, sure, syndromes, messages, 6,
+                   0, words, ok, its)
+        runs.append((words, ok, its, messages))
+    for got, want in zip(*runs, strict=True):
+        np.testing.assert_array_equal(got, want)
+    words, ok, its, messages = runs[0]
+    assert not ok.any()
+    np.testing.assert_array_equal(its, [6, 6])
+    assert np.abs(messages).max() <= limit
+    assert np.abs(messages).max() > 100  # the huge inputs did reach the messages
+
+
+def test_fixed_point_box_plus_stays_between_zero_and_the_smaller_input() -> None:
+    # the check rule on magnitudes over a grid up to the limit (the Python helpers under
+    # errstate(over="raise")): never negative (no sign flip), never above min(x, y), and
+    # within 0.1 in LLR of the float32 rule (the tangents' slopes 3/8 and 1/16 against
+    # 0.378 and 0.076, plus the rounding of the shifts: 0.07 worst on this grid)
+    scale, limit = _compiled_qc.FIXED_SCALE, _compiled_qc.FIXED_LIMIT
+    values = np.unique(np.concatenate([np.arange(0, 200), np.arange(0, limit + 1, 97),
+                                       [limit - 1, limit]])).astype(np.int16)
+    worst = 0.0
+    with np.errstate(over="raise"):
+        for x in values:
+            for y in values[::7]:
+                got = _compiled_qc._box_plus_fixed(x, y)
+                assert 0 <= got <= min(x, y)
+                exact = _compiled_qc._box_plus(np.float32(x / scale), np.float32(y / scale))
+                worst = max(worst, abs(float(got) / scale - float(exact)))
+                signed = _compiled_qc._signed_box_plus_fixed(np.int16(-x), y)
+                assert signed == (-got if x > 0 else got)
+    assert worst < 0.1
+
+
+@needs_numba
 @pytest.mark.parametrize("qber", [0.02, 0.05])
 def test_compiled_qc_and_numpy_decoders_find_the_true_error_pattern(qber):
     # 24 frames of 4096 bits at f = 1.5, above the decoders' thresholds at this length:
@@ -182,13 +274,14 @@ def test_compiled_qc_and_numpy_decoders_find_the_true_error_pattern(qber):
     h = code.matrix()
     errors, syndromes, llr = _bsc_frames(h, 24, qber, seed=2)
     numpy_words, numpy_ok = SyndromeDecoder(h).decode(llr, syndromes, max_iter=40)
-    decoder = QCDecoder(code)
-    words, ok = decoder.decode(llr, syndromes, max_iter=40)
-    assert ok.sum() >= 22
     assert numpy_ok.sum() >= 22
-    np.testing.assert_array_equal(words[ok], errors[ok])
     np.testing.assert_array_equal(numpy_words[numpy_ok], errors[numpy_ok])
-    assert decoder.total_iterations == decoder.iterations.sum()
+    for fixed_point in (True, False):
+        decoder = QCDecoder(code, fixed_point=fixed_point)
+        words, ok = decoder.decode(llr, syndromes, max_iter=40)
+        assert ok.sum() >= 22
+        np.testing.assert_array_equal(words[ok], errors[ok])
+        assert decoder.total_iterations == decoder.iterations.sum()
 
 
 @needs_numba
