@@ -35,8 +35,8 @@ the verification hash.
 frames of 2^17 bits (the default frame) with Bernoulli(Q) errors, decoded at the
 syndrome length of each f in ``--decoder-f`` (0 stands for the starting efficiency f0(Q)
 of the reconciliation; m rounded up to a multiple of 128, as both code families allow)
-by the compiled quasi-cyclic decoder on the QC code (used with numba) in int16 fixed
-point (``qc int16``, the default) and in float32 (``qc float32``), and on the random
+by the compiled quasi-cyclic decoder on the QC code (used with numba; int16 fixed
+point, ``qc``), and on the random
 code of the same (n, m) by the compiled layered sum-product decoder (used before) and
 the compiled self-corrected min-sum decoder (the earlier one), on the same frames in the
 same run, 60 iterations at most, no retries, one thread. Per row: the frame error rate, the mean
@@ -126,14 +126,14 @@ def _decoders(qbers: list[float], fs: list[float], frames: int) -> None:
             f_set = initial_efficiency(qber, n) if f_wanted == 0 else f_wanted
             m = syndrome_bits(n, n, qber, f_set, circulant_size(n))
             f = m / (n * float(binary_entropy(qber)))
-            for name in ("qc int16", "qc float32", "sum-product", "min-sum"):
+            for name in ("qc", "sum-product", "min-sum"):
                 start = time.process_time()
-                if name.startswith("qc"):
+                if name == "qc":
                     ldpc_qc.qc_code.cache_clear()
                     code = ldpc_qc.qc_code(n, m)
                     h = code.matrix()
                     decoder: QCDecoder | LayeredSumProductDecoder | MinSumDecoder = QCDecoder(
-                        code, fixed_point=name == "qc int16")
+                        code)
                 else:
                     ldpc_codes.parity_check_matrix.cache_clear()
                     h = ldpc_codes.parity_check_matrix(n, m)
@@ -187,7 +187,7 @@ def main() -> None:
         _compiled.self_corrected_min_sum = None
         _compiled.layered_sum_product = None
         from qinet.qkd.postprocessing import _compiled_qc
-        _compiled_qc.qc_layered = None
+        _compiled_qc.qc_fixed = None
     print(f"# {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.2f} (shared machine)")
     print(f"# sifted key: {args.bits} bits; best of {args.repeat} distill call(s) per row; "

@@ -221,33 +221,29 @@ def qc_code(n: int, m: int) -> QCCode:
 class QCDecoder:
     """Compiled layered decoder of a quasi-cyclic code, SIMD over a block row's Z checks.
 
-    :func:`qinet.qkd.postprocessing._compiled_qc._qc_fixed` (int16 fixed point, the
-    default) or :func:`~qinet.qkd.postprocessing._compiled_qc._qc_layered` (float32):
-    sum-product by box-plus with g(t) = ln(1 + e^−t) from two tangents (no table),
-    forward and backward over a block row's blocks, each block's posteriors a contiguous
-    slice. The interface of :class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder`
-    (``decode``, ``resume`` with ``messages`` and ``patience``), except that the messages
-    are ordered by base edge in block-row order, Z per base edge (:class:`QCCode`), so
-    that a code extended by block rows (:meth:`QCCode.extended`) keeps them as a prefix
-    (in fixed point they are handed back as multiples of 1/32). Needs numba.
-    After each call :attr:`iterations` holds the iterations each frame ran.
+    :func:`qinet.qkd.postprocessing._compiled_qc._qc_fixed`: sum-product by box-plus in
+    int16 fixed point (LLRs rounded to 1/32 and saturated at ±512, 16 lanes per 256-bit
+    vector) with g(t) = ln(1 + e^−t) from two tangents (no table), forward and backward
+    over a block row's blocks, each block's posteriors a contiguous slice. The interface
+    of :class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder` (``decode``,
+    ``resume`` with ``messages`` and ``patience``), except that the messages are ordered
+    by base edge in block-row order, Z per base edge (:class:`QCCode`), so that a code
+    extended by block rows (:meth:`QCCode.extended`) keeps them as a prefix; they are
+    handed back as multiples of 1/32. Needs numba. After each call :attr:`iterations`
+    holds the iterations each frame ran.
 
     Args:
         code: the quasi-cyclic code.
-        fixed_point: decode in int16 fixed point (16 lanes per 256-bit vector, LLRs
-            rounded to 1/32 and saturated at ±512; 1.4x faster per edge and iteration,
-            the same frames decoded) rather than float32 (8 lanes).
 
     Raises:
         ConfigError: numba is not installed.
     """
 
-    def __init__(self, code: QCCode, *, fixed_point: bool = True) -> None:
-        if _compiled_qc.qc_layered is None or _compiled_qc.qc_fixed is None:
+    def __init__(self, code: QCCode) -> None:
+        if _compiled_qc.qc_fixed is None:
             raise ConfigError("decoder", "the quasi-cyclic decoder needs numba "
                               "(pip install qinet[fast]); use SyndromeDecoder(code.matrix())")
         self.code = code
-        self.fixed_point = fixed_point
         self.shape = code.shape
         self.iterations = np.zeros(0, dtype=np.int64)
         """Iterations each frame of the last call ran."""
@@ -277,7 +273,7 @@ class QCDecoder:
         the process may use, 1: one frame after the other in the calling thread). The
         frames are independent, so the result does not depend on it.
         """
-        kernel = _compiled_qc.qc_fixed if self.fixed_point else _compiled_qc.qc_layered
+        kernel = _compiled_qc.qc_fixed
         if kernel is None:
             raise ConfigError("decoder", "numba is no longer available")
         batch = DecodeBatch.checked(self.shape, self.edges, llr, syndromes, max_iter,

@@ -421,9 +421,9 @@ def ldpc_reconcile(
         raise ConfigError("qber", f"must lie in (0, 0.5), got {qber!r}")
     if code not in (None, "qc", "random"):
         raise ConfigError("code", f"must be 'qc', 'random' or None, got {code!r}")
-    if code == "qc" and _compiled_qc.qc_layered is None:
+    if code == "qc" and _compiled_qc.qc_fixed is None:
         raise ConfigError("code", "'qc' needs numba (pip install qinet[fast]); use 'random'")
-    qc = code == "qc" or (code is None and _compiled_qc.qc_layered is not None)
+    qc = code == "qc" or (code is None and _compiled_qc.qc_fixed is not None)
     if frame_bits is None:
         compiled = qc or _compiled.layered_sum_product is not None
         frame_bits = DEFAULT_FRAME_BITS if compiled else NUMPY_FRAME_BITS

@@ -30,7 +30,7 @@ def _without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_compiled, "self_corrected_min_sum", None)
     monkeypatch.setattr(_compiled, "layered_sum_product", None)
     monkeypatch.setattr(_compiled, "locate_errors", None)
-    monkeypatch.setattr(_compiled_qc, "qc_layered", None)
+    monkeypatch.setattr(_compiled_qc, "qc_fixed", None)
 
 
 def _bsc_frames(h: sp.csr_matrix, frames: int, qber: float, seed: int):
