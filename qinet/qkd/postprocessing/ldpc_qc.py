@@ -116,22 +116,33 @@ class QCCode:
         h.sort_indices()
         return h
 
-    def extended(self, blocks: int, weight: int, seed: tuple[int, ...]) -> QCCode:
-        """This code with ``blocks`` more block rows of ``weight`` blocks each (seeded).
+    def split(self, blocks: int) -> tuple[QCCode, np.ndarray]:
+        """This code with ``blocks`` block rows split in two, and where its base edges went.
 
-        The new rows' block columns are distinct and uniformly drawn, their shifts uniform
-        mod Z: the first :attr:`edges` messages of the extended code are this code's.
+        Each split takes the block row of most blocks (the first of equal ones, so the
+        result is fixed by the code): its blocks at odd positions (columns ascending)
+        become a new block row at the end, the others stay. Alice discloses the new row's
+        Z parities; those of the rest follow from the old row's, so the checks span the
+        old ones and Z more per split. No edge or shift changes: the lifted graph gains
+        no cycle, and its checks get lighter, as those of a lower-rate code. A row of one
+        block is not split: with none left, fewer than ``blocks`` rows are added.
+
+        Returns:
+            The code, and for each of its base edges the index of that edge in this code
+            (a permutation: messages ordered by base edge carry over through it).
         """
-        rng = np.random.default_rng([CODE_SEED, *seed])
-        weight = min(max(weight, 1), self.nb)
-        cols = np.sort(np.stack([rng.choice(self.nb, weight, replace=False)
-                                 for _ in range(blocks)]), axis=1).astype(np.int32)
-        shifts = rng.integers(0, self.z, cols.shape).astype(np.int32)
-        added = int(self.rowptr[-1]) + weight * np.arange(1, blocks + 1, dtype=np.int64)
-        rowptr = np.concatenate([self.rowptr.astype(np.int64), added]).astype(np.int32)
-        return QCCode(self.z, self.mb + blocks, self.nb, rowptr,
-                      np.concatenate([self.cols, cols.ravel()]),
-                      np.concatenate([self.shifts, shifts.ravel()]))
+        members = [np.arange(self.rowptr[r], self.rowptr[r + 1]) for r in range(self.mb)]
+        for _ in range(blocks):
+            sizes = [row.size for row in members]
+            r = int(np.argmax(sizes))
+            if sizes[r] < 2:
+                break
+            members.append(members[r][1::2])
+            members[r] = members[r][0::2]
+        order = np.concatenate(members).astype(np.int64)
+        rowptr = np.concatenate([[0], np.cumsum([row.size for row in members])])
+        return QCCode(self.z, len(members), self.nb, rowptr.astype(np.int32),
+                      self.cols[order], self.shifts[order]), order
 
 
 def _base_rows(degrees: np.ndarray, mb: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -227,10 +238,10 @@ class QCDecoder:
     over a block row's blocks, each block's posteriors a contiguous slice. The interface
     of :class:`~qinet.qkd.postprocessing.ldpc_decoder.SyndromeDecoder` (``decode``,
     ``resume`` with ``messages`` and ``patience``), except that the messages are ordered
-    by base edge in block-row order, Z per base edge (:class:`QCCode`), so that a code
-    extended by block rows (:meth:`QCCode.extended`) keeps them as a prefix; they are
-    handed back as multiples of 1/32. Needs numba. After each call :attr:`iterations`
-    holds the iterations each frame ran.
+    by base edge in block-row order, Z per base edge (:class:`QCCode`; a code whose
+    block rows were split, :meth:`QCCode.split`, takes them through the permutation it
+    gives); they are handed back as multiples of 1/32. Needs numba. After each call
+    :attr:`iterations` holds the iterations each frame ran.
 
     Args:
         code: the quasi-cyclic code.

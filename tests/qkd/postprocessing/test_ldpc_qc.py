@@ -116,20 +116,39 @@ def test_circulant_size_and_rejected_shapes():
         construct_qc(1024, 100, {3: 1.0}, 8)
 
 
-def test_extension_keeps_the_code_and_its_edges_as_a_prefix():
+def test_a_split_keeps_every_edge_and_each_old_check_is_the_sum_of_its_two_parts() -> None:
     code = qc_code(4096, 512)
-    bigger = code.extended(3, 7, (1, 2))
-    assert bigger.shape == (512 + 3 * code.z, 4096)
-    assert np.array_equal(bigger.cols[: code.cols.size], code.cols)
-    assert np.array_equal(bigger.shifts[: code.shifts.size], code.shifts)
-    small, large = code.matrix(), bigger.matrix()
-    assert (large[:512] != small).nnz == 0
-    assert np.array_equal(np.diff(large.indptr)[512:], np.full(3 * code.z, 7))
-    # the reconciliation's levels: each extends the one before
+    split, order = code.split(3)
+    z, mb = code.z, code.mb
+    assert split.shape == (512 + 3 * z, 4096)
+    assert np.array_equal(np.sort(order), np.arange(code.cols.size))  # a permutation
+    assert np.array_equal(split.cols, code.cols[order])
+    assert np.array_equal(split.shifts, code.shifts[order])
+    sizes = np.diff(code.rowptr)
+    old_row = np.repeat(np.arange(mb), sizes)
+    small, large = code.matrix(), split.matrix()
+    assert large.nnz == small.nnz  # no edge added: the lifted graph gains no cycle
+    for j in range(3):
+        # the new block row mb + j holds every other block of one old block row r, of
+        # the most blocks; rows r of both codes then differ by exactly those checks
+        new = order[split.rowptr[mb + j]: split.rowptr[mb + j + 1]]
+        r = int(old_row[new[0]])
+        assert (old_row[new] == r).all()
+        assert np.array_equal(new, np.arange(code.rowptr[r], code.rowptr[r + 1])[1::2])
+        assert sizes[r] >= np.sort(sizes)[-3]
+        rows, parts = slice(r * z, (r + 1) * z), slice((mb + j) * z, (mb + j + 1) * z)
+        assert ((large[rows] + large[parts]) != small[rows]).nnz == 0
+    # the reconciliation's levels: each splits the one before, its messages carried over
     for level in range(2):
-        low, high = rec._qc_level(4096, 512, level, 7), rec._qc_level(4096, 512, level + 1, 7)
-        assert np.array_equal(high.cols[: low.cols.size], low.cols)
-        assert high.mb > low.mb
+        low, _ = rec._qc_level(4096, 512, level)
+        high, moved = rec._qc_level(4096, 512, level + 1)
+        assert high.mb == low.mb + 3
+        assert np.array_equal(high.cols, low.cols[moved])
+    # rows of one block cannot be split: a code runs out of splits
+    tiny = construct_qc(128, 16, {2: 0.3, 3: 0.7}, 8)
+    ends, _ = tiny.split(40)
+    assert ends.mb == 32
+    assert (np.diff(ends.rowptr) == 1).all()
 
 
 def _run_kernel(kernel, code: QCCode, llr: np.ndarray, syndromes: np.ndarray, max_iter: int,
