@@ -53,8 +53,8 @@ f (0.003 of f at 3 %). The table puts f₀ just above the codes' threshold,
 where belief propagation converges slowly: a higher ``efficiency`` buys speed. With the
 compiled decoder on 2^17-bit frames at 3 %, f₀ = 1.10, 1.12 and 1.14 took 31, 22 and 18
 iterations per frame in trials (12 frames each), so with the quasi-cyclic codes f₀ is
-as high as the final f ≤ 1.15 allows with retries: 1.14 at 3-5 %, 1.13 at 2 %, 1.12 at
-1 % (the table's comment gives the trials).
+as high as the final f ≤ 1.15 allows with retries: 1.14 at 3-5 %, 1.13 at 1-2 % (the
+table's comment gives the trials).
 
 Partial frames: the L key bits are spread over k = ⌈L / frame_bits⌉ frames of equal
 length n (a multiple of 64, and of Z for a quasi-cyclic code; n ≥ L / k); each frame
@@ -63,33 +63,35 @@ known to both ends (shortened bits): its error probability is set to ~0 and it i
 part of the key, so it leaks nothing.
 
 Failures: Bob knows whether his estimate satisfies H ê = s_A ⊕ s_B (the syndrome check).
-If not, Alice discloses ``EXTENSION_FRACTION · m`` further parities, up to
-``max_retries`` times; a frame still undecoded is discarded by both ends. For the random
-codes they are extra sparse rows of the weight :func:`extension_weight` gives for the
-QBER. For a quasi-cyclic code ⌈EXTENSION_FRACTION · m / Z⌉ block rows of H are each
-split in two (:meth:`~qinet.qkd.postprocessing.ldpc_qc.QCCode.split`): Alice discloses
-the parities of every other block of the row, and Bob gets those of the rest from the
-row's own, so the disclosure is the same, no edge is added and the checks get lighter,
-as a lower-rate code's are (parity splitting: "Design of rate-compatible irregular LDPC
-codes based on edge growth and parity splitting", N. Jacobsen and R. Soni, IEEE VTC
-2007-Fall). Random rows of ln(1/2) / ln(1 − 2Q) blocks instead needed 3-6 retries on
-frames that 1-2 splits decode (2^17-bit frames at 1 % with 1 378-1 419 errors, 200
-iterations from scratch), and put 5 of 120 keys of 2^20 bits over f 1.15 against 1
-(benchmarks/README.md). Each level's code holds the previous one's edges (random: as a
-prefix; quasi-cyclic: permuted, by the split's permutation), so a retry does not decode
-from scratch: it goes on from the failed run's check messages (a new random row starts
-at 0, a split row's two parts keep the old row's messages on their edges;
-rate-compatible decoding as in blind reconciliation: J. Martinez-Mateo, D. Elkouss and
-V. Martin, Quantum Inf. Comput. 12, 791 (2012)). A frame whose number of unsatisfied
-checks has not fallen below its lowest for ``STALL_ITERATIONS`` iterations is not
-converging: it asks for the next extension at once instead of running to
-``MAX_ITERATIONS`` (at the last level it runs on). BP can also converge to a wrong word
-that satisfies the syndrome (a low-weight codeword away): with ``rng`` given, Alice also
-sends a 32-bit universal hash of each frame (a random binary matrix, seed drawn by
-``rng`` and announced; J. L. Carter and M. N. Wegman, J. Comput. Syst. Sci. 18, 143
-(1979)), and Bob treats a tag mismatch like a syndrome failure. Every syndrome and tag
-bit sent, also for discarded frames, is counted in ``leaked``; the verification hash of
-the whole key still guards what a frame tag lets through (probability 2^-32).
+If not, Alice discloses further parities, up to ``max_retries`` times; a frame still
+undecoded is discarded by both ends. For the random codes they are ``EXTENSION_FRACTION
+· m`` extra sparse rows of the weight :func:`extension_weight` gives for the QBER. For a
+quasi-cyclic code ⌈``SPLIT_FRACTION`` · m / Z⌉ block rows of H are each split in two
+(:meth:`~qinet.qkd.postprocessing.ldpc_qc.QCCode.split`): Alice discloses the parities
+of every other block of the row, and Bob gets those of the rest from the row's own, so
+the disclosure is the same, no edge is added and the checks get lighter, as a lower-rate
+code's are (parity splitting: "Design of rate-compatible irregular LDPC codes based on
+edge growth and parity splitting", N. Jacobsen and R. Soni, IEEE VTC 2007-Fall). Random
+rows of ln(1/2) / ln(1 − 2Q) blocks instead needed 3-6 retries on frames that 1-2 splits
+of 4 % of m decode (2^17-bit frames at 1 % with 1 378-1 419 errors, 200 iterations from
+scratch). Splits fit a frame's need finely, so they come in steps of 2 % of m (half the
+random rows' 4 %): with f₀ = 1.13 at 1 % that put none of 120 keys of 2^20 bits over f
+1.15, against 5 of 120 with random rows at f₀ = 1.12 (benchmarks/README.md). Each
+level's code holds the previous one's edges (random: as a prefix; quasi-cyclic:
+permuted, by the split's permutation), so a retry does not decode from scratch: it goes
+on from the failed run's check messages (a new random row starts at 0, a split row's two
+parts keep the old row's messages on their edges; rate-compatible decoding as in blind
+reconciliation: J. Martinez-Mateo, D. Elkouss and V. Martin, Quantum Inf. Comput. 12,
+791 (2012)). A frame whose number of unsatisfied checks has not fallen below its lowest
+for ``STALL_ITERATIONS`` iterations is not converging: it asks for the next extension at
+once instead of running to ``MAX_ITERATIONS`` (at the last level it runs on). BP can
+also converge to a wrong word that satisfies the syndrome (a low-weight codeword away):
+with ``rng`` given, Alice also sends a 32-bit universal hash of each frame (a random
+binary matrix, seed drawn by ``rng`` and announced; J. L. Carter and M. N. Wegman, J.
+Comput. Syst. Sci. 18, 143 (1979)), and Bob treats a tag mismatch like a syndrome
+failure. Every syndrome and tag bit sent, also for discarded frames, is counted in
+``leaked``; the verification hash of the whole key still guards what a frame tag lets
+through (probability 2^-32).
 
 Examples:
     >>> import numpy as np
@@ -137,7 +139,8 @@ KNOWN_BIT_ERROR = 1e-9  # channel error probability given to shortened (known) b
 # its threshold (12 frames of 2^17 bits per QBER, f 0.02 below the table's f0), hence 60.
 MAX_ITERATIONS = 60
 STALL_ITERATIONS = 16  # a frame whose unsatisfied checks stop falling this long gets more
-EXTENSION_FRACTION = 0.04  # each retry discloses 4 % of m more parities
+EXTENSION_FRACTION = 0.04  # each retry of a random code discloses 4 % of m more parities
+SPLIT_FRACTION = 0.02  # each retry of a quasi-cyclic code splits rows for 2 % of m more
 FRAME_TAG_BITS = 32
 
 # Starting efficiency f0 per QBER at two frame lengths. Long (2^17 bits, the compiled
@@ -159,12 +162,15 @@ FRAME_TAG_BITS = 32
 # bound of the retry rate (3/160); 1.25-1.28x the speed of 1.12 / 1.11 (edge-iterations
 # per bit 109 / 108 / 96 against 143 / 138 / 129). At 2 % f0 = 1.13 (f 1.134 with tags,
 # 9 of 160 frames retried, at most 2 a key, which fit; 154 edge-iterations per bit
-# against 176); 1.135 put 1 key of 20 over 1.15. At 1 % f0 stays 1.12: m moves in steps
-# of 0.012 of f there (Z = 128 bits of n H2(Q) = 10 589), so the next step, 1.136, fits
-# one retry a key where 1.124 fits four. Neither keeps every key <= 1.15 at 1 %: 3 of
-# 20 keys went over (to 1.163) at 1.12 and at 1.13 alike, a few frames needing 4-6
-# retries; as at 1.5 % (3 of 20 at 1.12 and at 1.125) and 2.5 % (2 of 20 at 1.12, 1.13
-# and 1.135): there the retries, not f0, set the tail.
+# against 176); 1.135 put 1 key of 20 over 1.15. At 1 % m moves in steps of 0.012 of f
+# (Z = 128 bits of n H2(Q) = 10 589), so the step above 1.124 is 1.136. With retries of
+# 4 % of m in random rows f0 stayed 1.12 there: 3 of 20 keys went over (to 1.163) at
+# 1.12 and at 1.13 alike, a few frames needing 4-6 retries; as at 1.5 % (3 of 20 at 1.12
+# and at 1.125) and 2.5 % (2 of 20 at 1.12, 1.13 and 1.135). Retries that split rows of H
+# (SPLIT_FRACTION, 2 % of m) fit a frame's need finely, and f0 = 1.13 at 1 % (f 1.139
+# with tags, 0.003 a retry: three on a key fit) put none of 120 keys over 1.15 (max
+# 1.148), at 167 edge-iterations per bit against 193 at 1.12 with the same splits and
+# 200 with random rows (benchmarks/README.md).
 # Short (2^14 bits; measured with the earlier compiled min-sum decoder, which needs at
 # least the syndrome sum-product needs) on 900 000-bit keys, 55 frames, warm-started
 # retries: the smallest f0 on a grid of 0.02 at which at most ~1/3 of the frames needed
@@ -174,7 +180,7 @@ FRAME_TAG_BITS = 32
 # keys, 25 frames each): 4 and 10 frames retried at 1.22, 8 and 21 at 1.20 (f 1.26-1.27
 # against 1.29-1.30 at the earlier 1.26).
 _F0_QBER = (0.01, 0.02, 0.03, 0.05, 0.08, 0.10)
-_F0_LONG = (1.12, 1.13, 1.14, 1.14, 1.10, 1.10)
+_F0_LONG = (1.13, 1.13, 1.14, 1.14, 1.10, 1.10)
 # the 2^17-bit values at 0.02 above the threshold, before the raise: they and _F0_SHORT
 # fix the slope b of f0 = a + b / sqrt(n) for frames shorter than 2^14 bits, which the
 # raise (a choice of speed at long frames, not a threshold) leaves as it was
@@ -328,14 +334,14 @@ def _qc_level(n: int, m: int, level: int) -> tuple[QCCode, np.ndarray]:
     """The QC code (n, m) after ``level`` retries, and where each of its base edges was
     at the level before (public, fixed by the code).
 
-    Each retry splits ⌈:data:`EXTENSION_FRACTION` · m / Z⌉ block rows of the level before
-    in two (:meth:`~qinet.qkd.postprocessing.ldpc_qc.QCCode.split`).
+    Each retry splits ⌈:data:`SPLIT_FRACTION` · m / Z⌉ block rows of the level before in
+    two (:meth:`~qinet.qkd.postprocessing.ldpc_qc.QCCode.split`).
     """
     if level == 0:
         code = qc_code(n, m)
         return code, np.arange(code.cols.size, dtype=np.int64)
     below, _ = _qc_level(n, m, level - 1)
-    return below.split(max(1, math.ceil(EXTENSION_FRACTION * m / below.z)))
+    return below.split(max(1, math.ceil(SPLIT_FRACTION * m / below.z)))
 
 
 @lru_cache(maxsize=64)

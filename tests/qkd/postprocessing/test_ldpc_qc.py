@@ -142,7 +142,7 @@ def test_a_split_keeps_every_edge_and_each_old_check_is_the_sum_of_its_two_parts
     for level in range(2):
         low, _ = rec._qc_level(4096, 512, level)
         high, moved = rec._qc_level(4096, 512, level + 1)
-        assert high.mb == low.mb + 3
+        assert high.mb == low.mb + int(np.ceil(rec.SPLIT_FRACTION * 512 / code.z))
         assert np.array_equal(high.cols, low.cols[moved])
     # rows of one block cannot be split: a code runs out of splits
     tiny = construct_qc(128, 16, {2: 0.3, 3: 0.7}, 8)

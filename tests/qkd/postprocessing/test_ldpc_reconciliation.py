@@ -29,6 +29,7 @@ from qinet.qkd.postprocessing.ldpc_qc import circulant_size, qc_code
 from qinet.qkd.postprocessing.ldpc_reconciliation import (
     DEFAULT_FRAME_BITS,
     EXTENSION_FRACTION,
+    SPLIT_FRACTION,
     initial_efficiency,
     ldpc_reconcile,
     syndrome_bits,
@@ -58,13 +59,13 @@ def _syndrome_and_extension(code: str, n: int, key_bits: int, qber: float,
                             efficiency: float) -> tuple[int, int]:
     """m and the parities of one extension, as ``ldpc_reconcile`` sizes them per family:
     m a multiple of n/1024 and ⌈0.04 m⌉ rows (random), or m a multiple of Z and
-    ⌈0.04 m / Z⌉ block rows of Z (quasi-cyclic)."""
+    ⌈0.02 m / Z⌉ block rows of Z (quasi-cyclic, split off rows of H)."""
     if code == "random":
         m = syndrome_bits(n, key_bits, qber, efficiency)
         return m, int(np.ceil(EXTENSION_FRACTION * m))
     z = circulant_size(n)
     m = syndrome_bits(n, key_bits, qber, efficiency, z)
-    return m, z * int(np.ceil(EXTENSION_FRACTION * m / z))
+    return m, z * int(np.ceil(SPLIT_FRACTION * m / z))
 
 
 # --- the codes -----------------------------------------------------------------------------
