@@ -169,8 +169,8 @@ FRAME_TAG_BITS = 32
 # and at 1.125) and 2.5 % (2 of 20 at 1.12, 1.13 and 1.135). Retries that split rows of H
 # (SPLIT_FRACTION, 2 % of m) fit a frame's need finely, and f0 = 1.13 at 1 % (f 1.139
 # with tags, 0.003 a retry: three on a key fit) put none of 120 keys over 1.15 (max
-# 1.148), at 167 edge-iterations per bit against 193 at 1.12 with the same splits and
-# 200 with random rows (benchmarks/README.md).
+# 1.145) where f0 = 1.12 with random rows put 5, at 159 edge-iterations per bit against
+# 189 (f +0.0085; benchmarks/README.md).
 # Short (2^14 bits; measured with the earlier compiled min-sum decoder, which needs at
 # least the syndrome sum-product needs) on 900 000-bit keys, 55 frames, warm-started
 # retries: the smallest f0 on a grid of 0.02 at which at most ~1/3 of the frames needed
