@@ -35,6 +35,7 @@ from qinet.physical.fibre import Fibre, fibre_delay_s
 from qinet.physical.memories import QuantumMemory
 from qinet.physical.sources import SPDCSource
 from qinet.qkd.key_records import KeyNetworkResult
+from qinet.qkd.postprocessing import usable_cores
 from qinet.qkd.protocols.result import QkdRunResult
 from qinet.quantum import make_backend
 from qinet.rng import RngTree
@@ -171,6 +172,8 @@ class Simulation:
         self.scenario = scenario
         self.timeline = Timeline()
         self.rng = RngTree(scenario.seed)
+        if any(getattr(d, "reconciliation", None) == "ldpc" for d in scenario.demands):
+            usable_cores()  # a bad QINET_THREADS is named now, not inside the first key's run
         by_type = {name: _memory(scenario, name) for name in
                    {n.memory for n in scenario.nodes}}
         memories = {n.name: by_type[n.memory] for n in scenario.nodes}

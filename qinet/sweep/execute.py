@@ -361,8 +361,7 @@ class Runner:
                         self._runs += len(outcomes)
                         self._busy_s += elapsed_s
                     else:  # the process died (or the call could not be sent): all failed
-                        outcomes = [(name, None, f"{type(error).__name__}: {error}")
-                                    for name in names]
+                        outcomes = [_failed(name, error) for name in names]
                     submit()
                     yield from outcomes
         finally:
@@ -399,8 +398,13 @@ def run_batch(items: Sequence[tuple[str, Mapping[str, Any]]], run: Run | None = 
         try:
             outcomes.append((name, (run or run_task)(data), None))
         except Exception as exc:  # recorded as the run's failure, as a lone task's is
-            outcomes.append((name, None, f"{type(exc).__name__}: {exc}"))
+            outcomes.append(_failed(name, exc))
     return outcomes, time.perf_counter() - started
+
+
+def _failed(name: str, error: BaseException | None) -> Outcome:
+    """The outcome of a run that failed with ``error``: its message, named by its type."""
+    return name, None, f"{type(error).__name__}: {error}"
 
 
 def _by_name(run: Run | None) -> bool:
@@ -549,9 +553,7 @@ class _Dask:
                     outcomes, elapsed_s = future.result()
                     self.runs, self.busy_s = self.runs + len(outcomes), self.busy_s + elapsed_s
                 else:  # the task itself failed (a lost worker): every run in it did
-                    error = future.exception()
-                    outcomes = [(name, None, f"{type(error).__name__}: {error}")
-                                for name in names]
+                    outcomes = [_failed(name, future.exception()) for name in names]
                 submit()
                 yield from outcomes
         finally:

@@ -301,3 +301,18 @@ def test_probabilities_the_runs_refuse_at_one_are_refused_by_the_schema(name):
     with pytest.raises(ConfigError) as info:
         load_scenario({**PULSE_FILE, "demands": [demand]})
     assert str(info.value) == f"demands[0].{name}: must be below 1, got 1"
+
+
+def test_a_bad_thread_cap_is_named_when_a_scenario_with_ldpc_is_built(monkeypatch):
+    from qinet.qkd.postprocessing import THREADS_ENV
+    from qinet.scenario import Simulation
+
+    text = ("nodes: [{name: a}, {name: b}]\n"
+            "links: [{between: [a, b], length: 20 km, scheme: qkd}]\n"
+            "demands: [{kind: qkd, protocol: bb84-decoy, between: [a, b],"
+            " reconciliation: ldpc}]\n")
+    monkeypatch.setenv(THREADS_ENV, "many")
+    with pytest.raises(ConfigError, match=THREADS_ENV):
+        Simulation(load_scenario(text))
+    monkeypatch.setenv(THREADS_ENV, "1")
+    Simulation(load_scenario(text))  # a good one builds

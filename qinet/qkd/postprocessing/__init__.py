@@ -8,7 +8,7 @@ Examples:
     0.0
 """
 
-from qinet.qkd.postprocessing._compiled import THREADS_ENV
+from qinet.qkd.postprocessing._compiled import THREADS_ENV, usable_cores
 from qinet.qkd.postprocessing.estimation import (
     QberEstimate,
     estimate_qber,
@@ -52,5 +52,6 @@ __all__ = [
     "reconciliation_efficiency",
     "sift",
     "toeplitz_hash",
+    "usable_cores",
     "verify",
 ]

@@ -377,7 +377,42 @@ class DecodeBatch(NamedTuple):
                    np.zeros(frames, dtype=np.int64), 0 if patience is None else int(patience))
 
 
-class _CompiledDecoder(ABC):
+class FrameDecoder(ABC):
+    """What the compiled decoders share: ``decode`` from ``resume``, the shape (m, n), the
+    edge count, and the iterations of the last call.
+
+    Attributes:
+        shape: (m, n) of the parity-check matrix.
+        iterations: iterations each frame of the last call ran (empty when the kernel
+            does not say).
+        total_iterations: iterations of the last call, summed over its frames.
+    """
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.shape = shape
+        self.iterations = np.zeros(0, dtype=np.int64)
+        self.total_iterations = 0
+
+    @property
+    @abstractmethod
+    def edges(self) -> int:
+        """Number of edges of the Tanner graph (nonzeros of H)."""
+
+    def decode(self, llr: np.ndarray, syndromes: np.ndarray,
+               max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decode the error pattern of every frame (see :meth:`SyndromeDecoder.decode`)."""
+        errors, converged, _ = self.resume(llr, syndromes, max_iter)
+        return errors, converged
+
+    @abstractmethod
+    def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
+               messages: np.ndarray | None = None, patience: int | None = None,
+               threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decode, optionally going on from earlier check messages (see
+        :meth:`SyndromeDecoder.resume`), ``threads`` frames at once."""
+
+
+class _CompiledDecoder(FrameDecoder):
     """What the compiled decoders share: the CSR layout, the checks of ``resume``'s inputs."""
 
     _needs = "a compiled decoder"
@@ -393,25 +428,15 @@ class _CompiledDecoder(ABC):
         m, n = h.shape
         if m == 0 or n == 0 or h.nnz == 0:
             raise ConfigError("matrix", f"must have rows, columns and edges, got {h.shape}")
+        super().__init__((m, n))
         self.matrix = h
-        self.shape = (m, n)
         self._indptr = h.indptr.astype(np.int32)
         self._indices = h.indices.astype(np.int32)
-        self.iterations = np.zeros(0, dtype=np.int64)
-        """Iterations each frame of the last call ran (empty when the kernel does not say)."""
-        self.total_iterations = 0
-        """Iterations of the last call, summed over its frames."""
 
     @property
     def edges(self) -> int:
         """Number of edges of the Tanner graph (nonzeros of H)."""
         return int(self.matrix.nnz)
-
-    def decode(self, llr: np.ndarray, syndromes: np.ndarray,
-               max_iter: int) -> tuple[np.ndarray, np.ndarray]:
-        """Decode the error pattern of every frame (see :meth:`SyndromeDecoder.decode`)."""
-        errors, converged, _ = self.resume(llr, syndromes, max_iter)
-        return errors, converged
 
     def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
                messages: np.ndarray | None = None, patience: int | None = None,

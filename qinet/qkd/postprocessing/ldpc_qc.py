@@ -46,7 +46,7 @@ from qinet.qkd.postprocessing.ldpc_codes import (
     distribution_for_rate,
     variable_degrees,
 )
-from qinet.qkd.postprocessing.ldpc_decoder import DecodeBatch
+from qinet.qkd.postprocessing.ldpc_decoder import DecodeBatch, FrameDecoder
 
 CIRCULANT = 128
 """Largest circulant size Z (that of 2^17-bit frames): 16 lanes of AVX-512, 8 rounds of a
@@ -229,7 +229,7 @@ def qc_code(n: int, m: int) -> QCCode:
     return construct_qc(n, m, distribution_for_rate(1.0 - m / n), circulant_size(n))
 
 
-class QCDecoder:
+class QCDecoder(FrameDecoder):
     """Compiled layered decoder of a quasi-cyclic code, SIMD over a block row's Z checks.
 
     :func:`qinet.qkd.postprocessing._compiled_qc._qc_fixed`: sum-product by box-plus in
@@ -254,23 +254,13 @@ class QCDecoder:
         if _compiled_qc.qc_fixed is None:
             raise ConfigError("decoder", "the quasi-cyclic decoder needs numba "
                               "(pip install qinet[fast]); use SyndromeDecoder(code.matrix())")
+        super().__init__(code.shape)
         self.code = code
-        self.shape = code.shape
-        self.iterations = np.zeros(0, dtype=np.int64)
-        """Iterations each frame of the last call ran."""
-        self.total_iterations = 0
-        """Iterations of the last call, summed over its frames."""
 
     @property
     def edges(self) -> int:
         """Number of edges of the Tanner graph (nonzeros of H)."""
         return self.code.edges
-
-    def decode(self, llr: np.ndarray, syndromes: np.ndarray,
-               max_iter: int) -> tuple[np.ndarray, np.ndarray]:
-        """Decode the error pattern of every frame (see :meth:`resume`)."""
-        errors, converged, _ = self.resume(llr, syndromes, max_iter)
-        return errors, converged
 
     def resume(self, llr: np.ndarray, syndromes: np.ndarray, max_iter: int, *,
                messages: np.ndarray | None = None, patience: int | None = None,
