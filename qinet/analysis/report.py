@@ -16,7 +16,9 @@ Examples:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+import numpy as np
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -376,14 +378,28 @@ def pair_app_table(m: AppMetrics) -> Table:
 
 
 _MAX_LINK_TABLES = 8
+_MAX_DEMAND_TABLES = 8  # beyond this, the demands are summarised (see demands_summary_table)
+LEAST_SERVED_ROWS = 10
+"""Rows of :func:`least_served_table` in a report of many demands."""
 
 
 def run_report(result: RunResult) -> Group:
-    """The whole report: the header line, a table per demand, then a table per link."""
+    """The whole report: the header line, a table per demand, then a table per link.
+
+    With more than eight demands to show, their tables give way to
+    :func:`demands_summary_table` and :func:`least_served_table` (a network of hundreds
+    of demands would otherwise print tens of thousands of lines); ``--json`` keeps every
+    demand's figures.
+    """
     parts: list[RenderableType] = [run_header(result)]
     # a prepare-and-measure qkd demand is reported with its link, pulses to key
-    parts += [demand_table(d, number=i) for i, d in enumerate(result.demands, 1)
-              if d.pairs or not isinstance(d.key, PulseKeyMetrics)]
+    shown = [(i, d) for i, d in enumerate(result.demands, 1)
+             if d.pairs or not isinstance(d.key, PulseKeyMetrics)]
+    if len(shown) <= _MAX_DEMAND_TABLES:
+        parts += [demand_table(d, number=i) for i, d in shown]
+    else:
+        parts.append(demands_summary_table([d for _, d in shown]))
+        parts.append(least_served_table(shown))
     parts += [qkd_link_table(link) for link in result.qkd_links]
     parts += [key_demand_table(d) for d in result.key_demands]
     parts += pair_source_tables(result.pair_sources)
@@ -399,6 +415,96 @@ def run_report(result: RunResult) -> Group:
     if result.cost is not None:
         parts.append(cost_table(result))
     return Group(*parts)
+
+
+def demands_summary_table(demands: list[DemandMetrics]) -> Table:
+    """Many demands at a glance: how many were served, what they got in all, and the
+    spread over demands (least, median, most) of each one's rate, mean fidelity, median
+    latency and hops.
+
+    Fidelities and latencies are those of the demands that got pairs; a demand without
+    pairs counts with rate 0.
+    """
+    served = [d for d in demands if d.pairs]
+    out = new_table(f"{len(demands):,} demands · least / median / most over demands", "value")
+    share = len(served) / len(demands) if demands else None
+    out.add_row("demands served (≥ 1 pair)",
+                f"{len(served):,} of {len(demands):,} ({format_fraction(share)})")
+    pairs = sum(d.pairs for d in demands)
+    out.add_row("pairs delivered, all demands", f"{format_number(pairs)} pairs")
+    out.add_row("rate per demand", _spread([d.rate_hz for d in demands], format_number,
+                                           "pairs/s"))
+    out.add_row("fidelity per demand (mean of its pairs)",
+                _spread([d.fidelity_mean for d in served if d.fidelity_mean is not None],
+                        lambda f: f"{f:.4f}"))
+    meeting = sum(d.pairs_meeting_fidelity for d in demands)
+    out.add_row("pairs meeting their demand's fidelity",
+                f"{format_number(meeting)} pairs "
+                f"({format_fraction(meeting / pairs if pairs else None)})")
+    out.add_row("latency p50 per demand",
+                _spread([d.latency_p50_s for d in served if d.latency_p50_s is not None],
+                        format_time))
+    out.add_row("hops per demand", _spread([float(d.hops) for d in demands],
+                                           lambda h: f"{h:g}", "links"))
+    swaps = sum(d.swaps for d in demands)
+    if swaps:
+        failures = sum(d.swap_failures for d in demands)
+        out.add_row("swaps (failed), all demands",
+                    f"{format_number(swaps)} ({format_number(failures)})")
+    if any(d.lost or d.discarded for d in demands):
+        out.add_row("pairs lost / qubits cut off, all demands",
+                    f"{format_number(sum(d.lost for d in demands))} / "
+                    f"{format_number(sum(d.discarded for d in demands))}")
+    distillable = [d.distillable_ebits_per_s for d in demands
+                   if d.distillable_ebits_per_s is not None]
+    if distillable:
+        out.add_row("distillable (hashing bound), all demands",
+                    format_rate(sum(distillable), "ebit/s"))
+    keys = [d.key.secret_key_rate_bps for d in demands
+            if d.key is not None and d.key.secret_key_rate_bps is not None]
+    if keys:
+        out.add_row("secret-key rate per key demand",
+                    _spread(keys, lambda v: format_si(v, "bit/s")))
+    if any(d.rate_target_hz is not None for d in demands):
+        out.add_row("requests waiting at the end, all demands",
+                    format_number(sum(d.unserved_requests for d in demands)))
+    return out
+
+
+def least_served_table(demands: list[tuple[int, DemandMetrics]], *,
+                       rows: int = LEAST_SERVED_ROWS) -> Table:
+    """A row each for the ``rows`` demands with the lowest rate (then the lowest mean
+    fidelity), numbered as in the scenario: where a large network falls short.
+
+    Args:
+        demands: ``(number from 1, metrics)`` of each demand.
+        rows: how many to list.
+    """
+    order = sorted(demands, key=lambda item: (item[1].rate_hz, item[1].fidelity_mean or 0.0,
+                                              item[0]))
+    listed = order[:rows]
+    out = new_table(f"the {len(listed)} least-served demands of {len(demands):,} by rate "
+                    f"(--json lists every one)", "hops", "pairs", "rate", "fidelity",
+                    "latency p50", row_label="demand")
+    for number, d in listed:
+        a, b = d.between
+        out.add_row(Text(f"{number} {a} ↔ {b}"), f"{d.hops}", format_number(d.pairs),
+                    format_rate(d.rate_hz), _mean_std(d.fidelity_mean, None),
+                    format_time(d.latency_p50_s))
+    return out
+
+
+def _least_median_most(values: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(values)
+    return ordered[0], float(np.median(ordered)), ordered[-1]
+
+
+def _spread(values: list[float], show: Callable[[float], str], unit: str = "") -> str:
+    """``least / median / most`` of ``values``, each shown by ``show``, then ``unit``."""
+    if not values:
+        return _MISSING
+    shown = " / ".join(show(v) for v in _least_median_most(values))
+    return f"{shown} {unit}" if unit else shown
 
 
 def wall_time_line(result: RunResult, wall_s: float) -> Text:
@@ -453,6 +559,23 @@ def cost_table(result: RunResult) -> Table:
             for a, b in [d.between]]
     rows += [(f"key demand {i} {a} ↔ {b}", d) for i, d in enumerate(cost.key_demands, 1)
              for a, b in [d.between]]
+    if len(rows) > _MAX_DEMAND_TABLES:
+        # a row or two per demand would bury the bill: the spread over demands instead
+        per_pair = [d.cost_per_pair_hz_eur for _, d in rows if d.cost_per_pair_hz_eur is not None]
+        per_bit = [d.cost_per_secret_bps_eur for _, d in rows
+                   if d.cost_per_secret_bps_eur is not None]
+        for what, values in (("per pair/s at F", per_pair), ("per secret bit/s", per_bit)):
+            if values:
+                least, median, most = _least_median_most(values)
+                out.add_row(f"{what}: least of {len(values):,} demands", "",
+                            format_number(least))
+                out.add_row(f"{what}: median", "", format_number(median))
+                out.add_row(f"{what}: most", "", format_number(most))
+        without = len(rows) - len(per_pair)
+        if without:
+            out.add_row(Text(f"{without:,} demand{'' if without == 1 else 's'} with no cost "
+                             f"per pair/s (see --json)", style="dim"), "", "")
+        rows = []
     for label, d in rows:
         if d.rate_at_fidelity_hz is not None:
             out.add_row(f"{label}: per pair/s at F", "",

@@ -144,7 +144,9 @@ def _run(
     """Simulate a scenario and report rates, fidelities, latencies, keys and bounds.
 
     Prints one table per demand (pairs, rate in pairs/s, fidelity, latency, outage,
-    PLOB bound), one per link (measured against theory), one per QKD link (raw and
+    PLOB bound; with more than eight demands, one summary of them all, least / median /
+    most over demands, and a row each for the ten least served), one per link in use
+    (measured against theory; with more than eight, their count), one per QKD link (raw and
     sifted rates, QBER per basis and intensity, decoy estimates, secret-key rate
     measured, asymptotic and finite-key, bits leaked, PLOB in bit/s and bit/pulse, key
     pool) and one per relayed key demand (keys/s, latency, route, trusted nodes that saw

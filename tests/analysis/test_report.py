@@ -148,3 +148,82 @@ def test_keyrate_table_fits_80_columns(capsys, monkeypatch):
     assert set(PROTOCOLS) <= set(text.split())
     assert "50 km" in text
     assert "bit/s" in text
+
+
+def _many_demands(short_run, count):
+    """``count`` copies of the run's demand with rates 0, 100, 200, ... pairs/s and mean
+    fidelities rising with them (the first has no pair at all)."""
+    base = short_run.demands[0]
+    demands = []
+    for i in range(count):
+        pairs = 2 * i
+        demands.append(dataclasses.replace(
+            base, between=(f"a{i}", f"b{i}"), path=[f"a{i}", f"b{i}"], hops=1 + i % 5,
+            pairs=pairs, rate_hz=100.0 * i, pairs_meeting_fidelity=pairs,
+            fidelity_mean=0.80 + 0.005 * i if pairs else None,
+            fidelity_std=0.01 if pairs else None,
+            latency_p50_s=1e-3 * (1 + i) if pairs else None, swaps=i, swap_failures=0))
+    return demands
+
+
+def test_many_demands_are_summarised_with_their_least_served(short_run):
+    demands = _many_demands(short_run, 21)
+    text = render(run_report(dataclasses.replace(short_run, demands=demands)))
+    assert "demand 1 ·" not in text  # no table per demand
+    assert "21 demands · least / median / most over demands" in text
+    assert "20 of 21 (95.24 %)" in text
+    assert f"{sum(d.pairs for d in demands):,} pairs" in text
+    # rates 0 .. 2,000 pairs/s: the median is the 11th, 1,000 pairs/s
+    assert "0 / 1,000 / 2,000 pairs/s" in text
+    # fidelities of the 20 served, 0.805 .. 0.900: the median halfway between 0.850, 0.855
+    assert "0.8050 / 0.8525 / 0.9000" in text
+    assert "1.00 ms / 2.00 ms / 3.00 ms" not in text  # latencies are those of the served
+    assert "2.00 ms / 11.5 ms / 21.0 ms" in text
+    assert "1 / 3 / 5 links" in text
+    assert f"{sum(d.swaps for d in demands):,} (0)" in text
+    title = "the 10 least-served demands of 21 by rate"
+    assert title in text
+    listed = text[text.index(title):].splitlines()
+    rows = [line.split()[0] for line in listed if line.strip()[:1].isdigit()]
+    assert rows[:10] == [str(i) for i in range(1, 11)]  # lowest rate first, 1 .. 10
+    assert "a0 ↔ b0" in text
+    assert "a11 ↔ b11" not in text
+    narrow = Console(record=True, width=80, file=io.StringIO())
+    narrow.print(run_report(dataclasses.replace(short_run, demands=demands)))
+    _fits_80_columns(narrow.export_text())
+
+
+def test_up_to_eight_demands_keep_a_table_each(short_run):
+    demands = _many_demands(short_run, 8)
+    text = render(run_report(dataclasses.replace(short_run, demands=demands)))
+    assert [f"demand {i} ·" in text for i in range(1, 9)] == [True] * 8
+    assert "least-served" not in text
+
+
+def test_least_served_orders_by_rate_then_fidelity(short_run):
+    from qinet.analysis.report import least_served_table
+
+    demands = _many_demands(short_run, 4)
+    # the same rate for 3 and 4: the lower mean fidelity is listed first
+    demands[2] = dataclasses.replace(demands[3], fidelity_mean=0.95)
+    text = render(least_served_table(list(enumerate(demands, 1)), rows=3))
+    rows = [line.split()[0] for line in text.splitlines() if line.strip()[:1].isdigit()]
+    assert rows == ["1", "2", "4"]
+    assert "the 3 least-served demands of 4" in text
+
+
+def test_a_cost_table_of_many_demands_gives_their_spread(short_run):
+    from qinet.analysis.costs import DemandCost
+    from qinet.analysis.report import cost_table
+
+    assert short_run.cost is not None
+    costs = [DemandCost(("a", "b"), 10.0 * i, 1000.0 * i if i else None, None, None,
+                        None if i else "no pair at its fidelity") for i in range(12)]
+    run = dataclasses.replace(short_run, cost=dataclasses.replace(short_run.cost,
+                                                                  demands=costs))
+    text = render(cost_table(run))
+    assert "per pair/s at F: least of 11 demands" in text
+    for cost in ("1,000", "6,000", "11,000"):
+        assert cost in text
+    assert "1 demand with no cost per pair/s (see --json)" in text
+    assert "demand 1 a ↔ b" not in text
