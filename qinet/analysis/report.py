@@ -411,7 +411,7 @@ def run_report(result: RunResult) -> Group:
     if len(used) <= _MAX_LINK_TABLES:
         parts += [link_table(link) for link in used]
     else:
-        parts.append(Text(f"{len(used)} links in use; --json lists every one", style="dim"))
+        parts.append(Text(f"{len(used):,} links in use; --json lists every one", style="dim"))
     if result.cost is not None:
         parts.append(cost_table(result))
     return Group(*parts)

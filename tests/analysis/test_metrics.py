@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import json
 import re
 from pathlib import Path
 
@@ -147,3 +148,30 @@ def test_the_latency_sample_is_uniform_beyond_its_size():
     # and it is not simply the first 400 nor the last 400
     assert 400 < stats.latency_percentile(50) < n - 400
     assert stats.window_counts(3).tolist() == [10, 10, 10]
+
+
+def _asdict_then_clean(value):
+    """The JSON-ready form the way it was first written: dataclasses.asdict, then
+    tuples to lists, numpy scalars to Python numbers, NaN and infinities to None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return {k: _asdict_then_clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_asdict_then_clean(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.floating | np.integer):
+        return _asdict_then_clean(value.item())
+    return value
+
+
+@pytest.mark.parametrize(("preset", "duration"), [
+    ("metro-link", "20 ms"), ("chain-9", "20 ms"), ("qkd-protocols", "5 ms"),
+    ("trusted-relay", "5 ms")])
+def test_to_dict_is_asdict_made_json_ready(preset, duration):
+    result = qinet.simulate(qinet.preset_path(preset), duration=duration)
+    document = result.to_dict()
+    assert document == _asdict_then_clean(result)
+    # and it is JSON as it stands: no tuple, numpy number or NaN is left
+    assert json.loads(json.dumps(document, allow_nan=False)) == document
