@@ -152,7 +152,8 @@ def _run(
     pool) and one per relayed key demand (keys/s, latency, route, trusted nodes that saw
     the keys), notes on what was chosen for fields left out, then the wall time. A
     progress bar (simulated time, events per second, time left) is shown once a run
-    has taken 1 s of wall time. Ctrl-C stops the run and prints its results so far,
+    has taken 1 s of wall time, labelled building while the network is built and
+    routed, simulating, then summarising. Ctrl-C stops the run and prints its results so far,
     marked partial, with the simulated time run (exit status 130); a second Ctrl-C
     stops at once.
 

@@ -138,7 +138,10 @@ class ProgressDisplay:
 
     The bar shows the simulated time done against the duration, the events processed
     per wall second and the time left by the wall clock (estimated from the simulated
-    seconds run per wall second).
+    seconds run per wall second). Its label says the phase: ``building`` while the
+    network is built and routed (no slice has run yet: a 10,000-node network takes
+    seconds), ``simulating``, then ``summarising`` once the clock has reached the end
+    and the metrics are computed.
     """
 
     def __init__(self, *, enabled: bool, after_s: float = PROGRESS_ABOVE_S) -> None:
@@ -146,13 +149,33 @@ class ProgressDisplay:
         self.after_s = after_s
         self._progress: Any = None
         self._task: Any = None
+        self._lock = threading.Lock()  # the building timer's thread and the run's
+        self._timer: threading.Timer | None = None
+        self._closed = False
 
     def __enter__(self) -> ProgressDisplay:
+        if self.enabled:
+            self._timer = threading.Timer(self.after_s, self._building)
+            self._timer.daemon = True
+            self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._closed = True  # a timer already running must not draw a bar now
+            if self._progress is not None:
+                self._progress.stop()
+
+    @property
+    def phase(self) -> str | None:
+        """The label on the bar, or ``None`` while none is drawn."""
+        with self._lock:
+            if self._progress is None:
+                return None
+            (task,) = self._progress.tasks
+            return str(task.description).strip()
 
     def watch(self, interrupted: threading.Event) -> Any:
         """The watcher for :func:`~qinet.analysis.api.run_watched`: it draws the bar
@@ -169,15 +192,30 @@ class ProgressDisplay:
         """Draw ``status`` (nothing before ``after_s`` of wall time, or when disabled)."""
         if not self.enabled or status.wall_s < self.after_s:
             return
+        rate = status.events / status.wall_s if status.wall_s > 0 else 0.0
+        phase = "summarising" if status.done_s >= status.total_s else "simulating"
+        with self._lock:
+            self._show(phase, total=status.total_s).update(
+                self._task, description=phase, total=status.total_s, completed=status.done_s,
+                simulated=f"{status.done_s:.4g} s / {status.total_s:.4g} s simulated",
+                events_per_s=f"{rate:,.0f} events/s", eta="eta")
+
+    def _building(self) -> None:
+        """Called ``after_s`` into the run: if no slice has run yet, the network is still
+        being built."""
+        with self._lock:
+            if self._progress is None and not self._closed:
+                self._show("building", total=None)
+
+    def _show(self, phase: str, *, total: float | None) -> Any:
+        """The bar, drawn now if it was not yet (called under ``_lock``)."""
         if self._progress is None:
             self._progress = _new_progress()
             self._progress.start()
         if self._task is None:
-            self._task = self._progress.add_task("simulating", total=status.total_s,
-                                                 events_per_s="")
-        rate = status.events / status.wall_s if status.wall_s > 0 else 0.0
-        self._progress.update(self._task, completed=status.done_s,
-                              events_per_s=f"{rate:,.0f} events/s")
+            self._task = self._progress.add_task(phase, total=total, simulated="",
+                                                 events_per_s="", eta="")
+        return self._progress
 
 
 def _new_progress() -> Any:
@@ -191,8 +229,8 @@ def _new_progress() -> Any:
 
     columns = (TextColumn("{task.description:<12}"), BarColumn(bar_width=20),
                TaskProgressColumn(),
-               TextColumn("{task.completed:.4g} s / {task.total:.4g} s simulated"),
-               TextColumn("{task.fields[events_per_s]}"), TextColumn("eta"),
+               TextColumn("{task.fields[simulated]}"),
+               TextColumn("{task.fields[events_per_s]}"), TextColumn("{task.fields[eta]}"),
                TimeRemainingColumn())
     return Progress(*columns, console=stderr_console(), transient=True)
 

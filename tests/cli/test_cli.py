@@ -136,6 +136,36 @@ def test_progress_bar_only_after_one_second_of_wall_time():
         assert display._progress is None
 
 
+def test_the_bar_says_building_until_the_first_slice_then_simulating_and_summarising():
+    import time
+
+    from qinet.analysis.api import RunStatus
+
+    with run_module.ProgressDisplay(enabled=True, after_s=0.05) as display:
+        deadline = time.monotonic() + 10.0
+        while display.phase is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # the timer's thread draws it
+        assert display.phase == "building"
+        display.update(RunStatus(0.5, 2.0, events=1000, wall_s=0.5))
+        assert display.phase == "simulating"
+        (task,) = display._progress.tasks
+        assert (task.completed, task.total) == (0.5, 2.0)
+        display.update(RunStatus(2.0, 2.0, events=4000, wall_s=1.0))
+        assert display.phase == "summarising"
+
+
+def test_no_bar_once_the_display_is_closed():
+    import time
+
+    with run_module.ProgressDisplay(enabled=True, after_s=0.05) as display:
+        pass
+    time.sleep(0.2)  # past the building timer's delay
+    assert display.phase is None
+    with run_module.ProgressDisplay(enabled=False, after_s=0.0) as display:
+        time.sleep(0.1)
+        assert display.phase is None
+
+
 # ---------------------------------------------------------------- errors
 
 
