@@ -23,6 +23,7 @@ _COLOURS = {"pairs": "#1f77b4", "distillable": "#2ca02c", "PLOB": "#7f7f7f",
 MAX_ROWS = 60  # rows per panel; beyond this the title says "showing N of M"
 _ROW_IN = 0.24  # inches per row: names in 8-point type stay apart
 _PANEL_IN = 1.4  # inches per panel for its title, axis label and legend
+_BY_HOPS_IN = 5.0  # inches of the demand panels drawn against hops
 _FLOOR_NOTE = "0 drawn at the axis floor"
 
 
@@ -81,7 +82,10 @@ def run_figure(result: RunResult) -> Figure:
       elevation, loss, and the sifted and secret key rates.
 
     Names run down the y axis and the figure grows with the rows, so 50 rows stay
-    readable; a panel shows at most :data:`MAX_ROWS` rows and says so in its title. A
+    readable; a key panel shows at most :data:`MAX_ROWS` rows and says so in its title.
+    With more entanglement demands than that, their two panels draw every demand as a
+    point at its number of hops instead (rates and bounds on a log axis, mean fidelity
+    against ``min_fidelity``): what a network of hundreds of demands looks at. A
     panel with nothing to show is left out; a zero rate is drawn at the axis floor and
     the panel says so. The numbers are those of the JSON. Matplotlib is imported here,
     and a ``Figure`` with its own Agg canvas is used instead of pyplot, so no backend or
@@ -98,8 +102,11 @@ def run_figure(result: RunResult) -> Figure:
             *((_demand_name(i, d), _pair_key_rate_bps(d), _direct_bps(d), _chain_bps(d))
               for i, d in pair_keys)]
     relayed = result.key_demands
+    # more demands than rows: every demand as a point against its hops instead
+    by_hops = len(demands) > MAX_ROWS
     shown = [min(len(rows), MAX_ROWS) for rows in (demands, keys, relayed)]
-    heights = [n * _ROW_IN + _PANEL_IN for n in shown if n]
+    heights = [_BY_HOPS_IN if by_hops and rows is demands else n * _ROW_IN + _PANEL_IN
+               for rows, n in zip((demands, keys, relayed), shown, strict=True) if n]
     passing = [link for link in result.qkd_links if link.passes]  # satellite links
     heights += [PANEL_HEIGHT_IN] * len(passing)
     figure = Figure(figsize=(11, sum(heights) + 0.6 if heights else 2.0), layout="constrained")
@@ -112,13 +119,16 @@ def run_figure(result: RunResult) -> Figure:
         return figure
     grid = figure.add_gridspec(len(heights), 2, height_ratios=heights, width_ratios=[3, 2])
     row = 0
-    if demands:
+    if by_hops:
+        _plot_demands_by_hops(figure.add_subplot(grid[row, 0]),
+                              figure.add_subplot(grid[row, 1]), [d for _, d in demands])
+        row += 1
+    elif demands:
         rates = figure.add_subplot(grid[row, 0])
         fidelity = figure.add_subplot(grid[row, 1], sharey=rates)
-        _plot_demand_rates(rates, [d for _, d in demands[:MAX_ROWS]],
-                           [_demand_name(i, d) for i, d in demands[:MAX_ROWS]],
-                           total=len(demands))
-        _plot_fidelity(fidelity, [d for _, d in demands[:MAX_ROWS]])
+        _plot_demand_rates(rates, [d for _, d in demands],
+                           [_demand_name(i, d) for i, d in demands])
+        _plot_fidelity(fidelity, [d for _, d in demands])
         row += 1
     if keys:
         _plot_key_rates(figure.add_subplot(grid[row, :]), keys[:MAX_ROWS], total=len(keys))
@@ -227,8 +237,7 @@ def _title(text: str, shown: int, total: int) -> str:
     return text if shown == total else f"{text} (showing {shown} of {total})"
 
 
-def _plot_demand_rates(ax: Axes, demands: list[DemandMetrics], names: list[str], *,
-                       total: int) -> None:
+def _plot_demand_rates(ax: Axes, demands: list[DemandMetrics], names: list[str]) -> None:
     bounds = [d.bound for d in demands]
     series = [
         _Series("end-to-end pairs (pairs/s)", [d.rate_hz for d in demands], "o",
@@ -245,8 +254,71 @@ def _plot_demand_rates(ax: Axes, demands: list[DemandMetrics], names: list[str],
             [b.repeater_chain_ebits_per_s if isinstance(b, PathBound) and d.hops > 1 else None
              for d, b in zip(demands, bounds, strict=True)], "^", _COLOURS["repeater"]))
     _rate_panel(ax, names, series,
-                title=_title("end-to-end rate per entanglement demand", len(demands), total),
+                title="end-to-end rate per entanglement demand",
                 xlabel="pairs/s; ebit/s", ylabel="demand")
+
+
+def _plot_demands_by_hops(rates: Axes, fidelity: Axes, demands: list[DemandMetrics]) -> None:
+    """Every demand as a point at its number of hops: its rates against the bounds of its
+    path (log axis, zeros at the floor), and its mean fidelity against its target."""
+    hops = [d.hops for d in demands]
+    bounds = [d.bound for d in demands]
+    series = [
+        _Series("end-to-end pairs (pairs/s)", [d.rate_hz for d in demands], "o",
+                _COLOURS["pairs"]),
+        _Series("distillable (ebit/s)", [d.distillable_ebits_per_s for d in demands], "s",
+                _COLOURS["distillable"]),
+        _Series("PLOB bound, no repeater (ebit/s)",
+                [b.direct_ebits_per_s if isinstance(b, PathBound) else None for b in bounds],
+                "v", _COLOURS["PLOB"]),
+        _Series("repeater-chain capacity (ebit/s)",
+                [b.repeater_chain_ebits_per_s if isinstance(b, PathBound) and d.hops > 1
+                 else None for d, b in zip(demands, bounds, strict=True)],
+                "^", _COLOURS["repeater"]),
+    ]
+    positive = [v for s in series for v in s.values if v is not None and v > 0]
+    floor = min(positive) / 10 if positive else 1e-3
+    zeros = False
+    # the series side by side at each hop count, as the rows of the per-demand panel
+    offsets = [(k - (len(series) - 1) / 2) * 0.15 for k in range(len(series))]
+    for s, offset in zip(series, offsets, strict=True):
+        points = [(h + offset, v) for h, v in zip(hops, s.values, strict=True)
+                  if v is not None and v > 0]
+        if points:
+            rates.plot([p[0] for p in points], [p[1] for p in points], linestyle="none",
+                       marker=s.marker, markersize=4, alpha=0.6, color=s.colour, label=s.label)
+        nought = [h + offset for h, v in zip(hops, s.values, strict=True)
+                  if v is not None and v <= 0]
+        if nought:
+            zeros = True
+            rates.plot(nought, [floor] * len(nought), linestyle="none", marker=s.marker,
+                       markersize=4, fillstyle="none", color=s.colour, label=f"{s.label}: 0")
+    rates.set_yscale("log")
+    rates.set_ylim(bottom=floor / 2)
+    rates.set_xlabel("hops (links on the demand's path)")
+    rates.set_ylabel("pairs/s; ebit/s")
+    title = f"end-to-end rate of each of the {len(demands):,} demands by its hops"
+    rates.set_title(f"{title}; {_FLOOR_NOTE}" if zeros else title, fontsize="medium")
+    rates.legend(loc="best", fontsize="x-small")
+    rates.grid(axis="y", which="major", alpha=0.3)
+    measured = [(d.hops, d.fidelity_mean) for d in demands if d.fidelity_mean is not None]
+    fidelity.plot([m[0] for m in measured], [m[1] for m in measured], linestyle="none",
+                  marker="o", markersize=4, alpha=0.6, color=_COLOURS["pairs"],
+                  label="mean fidelity")
+    targets = sorted({d.min_fidelity or 0.0 for d in demands})
+    for k, target in enumerate(targets):
+        fidelity.axhline(target, color=_COLOURS["target"], linestyle="--",
+                         label="min_fidelity" if k == 0 else None)
+    missing = len(demands) - len(measured)
+    low = min(targets + [m[1] for m in measured])
+    fidelity.set_ylim(max(0.0, low - 0.05), 1.0)
+    fidelity.set_xlabel("hops")
+    fidelity.set_ylabel("fidelity with the target Bell state")
+    title = "mean fidelity per demand by its hops"
+    fidelity.set_title(f"{title}; {missing:,} without pairs" if missing else title,
+                       fontsize="medium")
+    fidelity.legend(loc="best", fontsize="x-small")
+    fidelity.grid(axis="y", alpha=0.3)
 
 
 def _rate_panel(ax: Axes, names: Sequence[str], series: Sequence[_Series], *, title: str,

@@ -128,7 +128,8 @@ def _run(
     plot: Annotated[Path | None, typer.Option(
         "--plot", dir_okay=False, show_default=False,
         help="Write a figure (.png, .svg or .pdf): per demand the end-to-end pair rate, "
-             "its distillable rate and the PLOB bound (ebit/s) and the fidelity; per QKD "
+             "its distillable rate and the PLOB bound (ebit/s) and the fidelity (more than "
+             "60 demands: each as a point at its number of hops); per QKD "
              "link and BBM92/E91 demand the secret-key rate against the PLOB bound (bit/s); "
              "per relayed key demand the delivered and requested key rate against the "
              "PLOB bound of its trusted routes (bit/s).")] = None,

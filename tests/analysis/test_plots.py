@@ -144,12 +144,33 @@ def test_fifty_rows_plot_the_results_numbers(crowded):
     _assert_apart(figure)
 
 
-def test_rows_beyond_the_cap_are_counted_in_the_title(short_run):
+def test_more_demands_than_rows_are_drawn_against_their_hops(short_run):
     n = MAX_ROWS + 5
-    figure = run_figure(dataclasses.replace(short_run, demands=_many_demands(short_run, n)))
-    rates = figure.axes[0]
-    assert len(rates.get_yticklabels()) == MAX_ROWS
-    assert f"showing {MAX_ROWS} of {n}" in rates.get_title()
+    demands = _many_demands(short_run, n)
+    figure = run_figure(dataclasses.replace(short_run, demands=demands))
+    rates, fidelity = figure.axes
+    assert rates.get_yscale() == "log"
+    assert f"each of the {n} demands by its hops" in rates.get_title()
+    assert "0 drawn at the axis floor" in rates.get_title()
+
+    def points(ax, label):
+        line = _line(ax, label)
+        return sorted(zip(line.get_xdata(), line.get_ydata(), strict=True))
+
+    # four series side by side at each hop count, 0.15 apart: pairs first, chain last
+    assert points(rates, "end-to-end pairs (pairs/s)") == pytest.approx(sorted(
+        (d.hops - 0.225, d.rate_hz) for d in demands if d.rate_hz > 0))
+    assert points(rates, "PLOB bound, no repeater (ebit/s)") == pytest.approx(sorted(
+        (d.hops + 0.075, d.bound.direct_ebits_per_s) for d in demands))
+    assert points(rates, "repeater-chain capacity (ebit/s)") == pytest.approx(sorted(
+        (d.hops + 0.225, d.bound.repeater_chain_ebits_per_s) for d in demands if d.hops > 1))
+    zero = points(rates, "end-to-end pairs (pairs/s): 0")
+    assert len(zero) == 1
+    assert zero[0][1] > rates.get_ylim()[0]
+    assert points(fidelity, "mean fidelity") == pytest.approx(sorted(
+        (d.hops, d.fidelity_mean) for d in demands if d.fidelity_mean is not None))
+    assert list(_line(fidelity, "min_fidelity").get_ydata()) == [demands[0].min_fidelity] * 2
+    assert "1 without pairs" in fidelity.get_title()
     _assert_apart(figure)
 
 
