@@ -238,6 +238,14 @@ def _title(text: str, shown: int, total: int) -> str:
 
 
 def _plot_demand_rates(ax: Axes, demands: list[DemandMetrics], names: list[str]) -> None:
+    _rate_panel(ax, names, _demand_series(demands),
+                title="end-to-end rate per entanglement demand",
+                xlabel="pairs/s; ebit/s", ylabel="demand")
+
+
+def _demand_series(demands: list[DemandMetrics]) -> list[_Series]:
+    """Per demand: its pair rate, distillable rate, PLOB bound without repeaters and, if
+    some path has several hops, the repeater-chain capacity."""
     bounds = [d.bound for d in demands]
     series = [
         _Series("end-to-end pairs (pairs/s)", [d.rate_hz for d in demands], "o",
@@ -253,29 +261,14 @@ def _plot_demand_rates(ax: Axes, demands: list[DemandMetrics], names: list[str])
             "repeater-chain capacity (ebit/s)",
             [b.repeater_chain_ebits_per_s if isinstance(b, PathBound) and d.hops > 1 else None
              for d, b in zip(demands, bounds, strict=True)], "^", _COLOURS["repeater"]))
-    _rate_panel(ax, names, series,
-                title="end-to-end rate per entanglement demand",
-                xlabel="pairs/s; ebit/s", ylabel="demand")
+    return series
 
 
 def _plot_demands_by_hops(rates: Axes, fidelity: Axes, demands: list[DemandMetrics]) -> None:
     """Every demand as a point at its number of hops: its rates against the bounds of its
     path (log axis, zeros at the floor), and its mean fidelity against its target."""
     hops = [d.hops for d in demands]
-    bounds = [d.bound for d in demands]
-    series = [
-        _Series("end-to-end pairs (pairs/s)", [d.rate_hz for d in demands], "o",
-                _COLOURS["pairs"]),
-        _Series("distillable (ebit/s)", [d.distillable_ebits_per_s for d in demands], "s",
-                _COLOURS["distillable"]),
-        _Series("PLOB bound, no repeater (ebit/s)",
-                [b.direct_ebits_per_s if isinstance(b, PathBound) else None for b in bounds],
-                "v", _COLOURS["PLOB"]),
-        _Series("repeater-chain capacity (ebit/s)",
-                [b.repeater_chain_ebits_per_s if isinstance(b, PathBound) and d.hops > 1
-                 else None for d, b in zip(demands, bounds, strict=True)],
-                "^", _COLOURS["repeater"]),
-    ]
+    series = _demand_series(demands)
     positive = [v for s in series for v in s.values if v is not None and v > 0]
     floor = min(positive) / 10 if positive else 1e-3
     zeros = False
