@@ -30,7 +30,6 @@ from qinet.link.pairs import MEMORY_PAIR, LinkPair
 class _User:
     handler: Callable[[LinkPair], None]
     wants: Callable[[], bool] | None  # None: always (asked for every pair, so not called)
-    share: int
     held: int = 0
     retired: bool = False
 
@@ -49,12 +48,14 @@ class LinkScheduler:
         handed: pairs handed out so far, per user index.
     """
 
-    __slots__ = ("_active", "_always", "_asks", "_next", "_owner", "_users", "handed", "link")
+    __slots__ = ("_active", "_always", "_asks", "_next", "_owner", "_share", "_users", "handed",
+                 "link")
 
     def __init__(self, link: HeraldedLink) -> None:
         self.link = link
         self._users: list[_User] = []
         self._active = 0  # users not retired
+        self._share = 0  # memory pairs each user may hold (the same for all)
         self._next = 0
         self._owner: dict[int, int] = {}  # memory pair -> user holding it
         self.handed: list[int] = []
@@ -79,7 +80,7 @@ class LinkScheduler:
                 pairs stops wanting once it has them); ``None`` for a demand that always
                 does (nothing is called for it).
         """
-        self._users.append(_User(handler, wants, share=0))
+        self._users.append(_User(handler, wants))
         if not self._always:
             if wants is None:
                 self._always = True
@@ -87,9 +88,8 @@ class LinkScheduler:
                 self._asks.append(wants)
         self.handed.append(0)
         self._active += 1
-        share = math.ceil(self.link.memory_pairs / self._active)
-        for user in self._users:
-            user.share = share
+        # every user, retired or not, has the same share: one number, not one per user
+        self._share = math.ceil(self.link.memory_pairs / self._active)
         return len(self._users) - 1
 
     @property
@@ -120,16 +120,14 @@ class LinkScheduler:
                 self._always = True
                 break
             self._asks.append(other.wants)
-        share = math.ceil(self.link.memory_pairs / max(1, self.active_users))
-        for other in self._users:
-            other.share = share
+        self._share = math.ceil(self.link.memory_pairs / max(1, self.active_users))
 
     def _on_pair(self, pair: LinkPair) -> None:
         users = self._users
         n = len(users)
         if n == 1:  # most links serve one demand: no round robin to keep
             user = users[0]
-            if user.held < user.share:
+            if user.held < self._share:
                 wants = user.wants
                 if wants is not None and not wants():
                     self.link.park(pair)  # the demand has what it asked for
@@ -140,13 +138,14 @@ class LinkScheduler:
                 user.handler(pair)
                 return
         satisfied = 0
+        share = self._share
         start = self._next
         for step in range(n):
             index = start + step
             if index >= n:
                 index -= n
             user = users[index]
-            if user.held >= user.share:
+            if user.held >= share:
                 continue
             wants = user.wants
             if wants is not None and not wants():
