@@ -252,6 +252,12 @@ def test_validate_ok(capsys, tmp_path):
     assert capsys.readouterr().out == "ok: tiny (2 nodes, 1 link, 1 demand)\n"
 
 
+def test_validate_counts_read_with_thousands_separators():
+    from qinet.cli.validate import _count
+
+    assert [_count(n, "node") for n in (1, 2, 10_000)] == ["1 node", "2 nodes", "10,000 nodes"]
+
+
 def test_validate_failing(capsys, tmp_path):
     path = write(tmp_path, GOOD.replace("20 km", "-3 km"))
     assert main(["validate", path]) == 2
