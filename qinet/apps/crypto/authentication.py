@@ -21,10 +21,10 @@ a fair coin, so each answer is right with probability 1/2 and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from qinet.apps.crypto import _inputs
 from qinet.errors import ConfigError
@@ -64,6 +64,14 @@ class AuthenticationReport:
     pairs_used: int
 
 
+def _binom() -> Any:
+    """scipy's binomial distribution, loaded when first needed: importing scipy.stats
+    takes longer than the rest of a small run, and every command would pay for it."""
+    from scipy.stats import binom
+
+    return binom
+
+
 def round_error_rate(weights: ArrayLike) -> float:
     """``e = (w_X + w_Z)/2 + w_Y``: an honest answer's disagreement probability.
 
@@ -86,7 +94,7 @@ def false_reject_probability(error_rate: float, rounds: int, tolerated_errors: i
     e = _inputs.probability("error_rate", error_rate)
     n = _inputs.count("rounds", rounds)
     k = _inputs.count("tolerated_errors", tolerated_errors, minimum=0)
-    return float(stats.binom.sf(k, n, e))
+    return float(_binom().sf(k, n, e))
 
 
 def false_accept_probability(rounds: int, tolerated_errors: int) -> float:
@@ -98,7 +106,7 @@ def false_accept_probability(rounds: int, tolerated_errors: int) -> float:
     """
     n = _inputs.count("rounds", rounds)
     k = _inputs.count("tolerated_errors", tolerated_errors, minimum=0)
-    return float(stats.binom.cdf(k, n, 0.5))
+    return float(_binom().cdf(k, n, 0.5))
 
 
 def rounds_needed(weights: ArrayLike, *, false_accept: float, false_reject: float,
@@ -119,12 +127,12 @@ def rounds_needed(weights: ArrayLike, *, false_accept: float, false_reject: floa
     fr = _inputs.probability("false_reject", false_reject, open_low=True, open_high=True)
     e = round_error_rate(weights)
     for n in range(1, _inputs.count("max_rounds", max_rounds) + 1):
-        k = int(stats.binom.isf(fr, n, e)) if e > 0 else 0
-        while k > 0 and stats.binom.sf(k - 1, n, e) <= fr:  # isf can round up
+        k = int(_binom().isf(fr, n, e)) if e > 0 else 0
+        while k > 0 and _binom().sf(k - 1, n, e) <= fr:  # isf can round up
             k -= 1
-        while stats.binom.sf(k, n, e) > fr:
+        while _binom().sf(k, n, e) > fr:
             k += 1
-        if stats.binom.cdf(k, n, 0.5) <= fa:
+        if _binom().cdf(k, n, 0.5) <= fa:
             return n, k
     raise ConfigError("weights", f"no round count up to {max_rounds} reaches false accept "
                       f"{fa:g} and false reject {fr:g} at round error rate {e:g}")

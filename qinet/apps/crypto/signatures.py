@@ -47,7 +47,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from qinet.apps.crypto import _inputs
 from qinet.errors import ConfigError
@@ -174,6 +173,8 @@ def _below(threshold: float, half: int) -> int:
 def _sum_cdf(n_alt: NDArray[np.int64], p_alt: float, n_rest: NDArray[np.int64],
              p_rest: float, k: int) -> NDArray[np.float64]:
     """``P(Bin(n_alt, p_alt) + Bin(n_rest, p_rest) <= k)``, one value per row of the counts."""
+    from scipy import stats  # here, not at import: it is slow to load and seldom needed
+
     j = np.arange(k + 1)[None, :]
     pmf = np.asarray(stats.binom.pmf(j, n_alt[:, None], p_alt), dtype=np.float64)
     cdf = np.asarray(stats.binom.cdf(k - j, n_rest[:, None], p_rest), dtype=np.float64)
@@ -194,6 +195,7 @@ def exact_failure_probability(params: SignatureParameters, strategy: Strategy,
         >>> exact_failure_probability(p, "honest")
         0.0
     """
+    from scipy import stats  # as in _sum_cdf
     n, e = params.signature_length, params.honest_mismatch_rate
     half = n // 2
     a = _below(params.authentication_threshold, half)

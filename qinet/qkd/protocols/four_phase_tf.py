@@ -63,7 +63,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 from scipy.special import gammaln
-from scipy.stats import binom
 
 from qinet.errors import ConfigError
 from qinet.qkd._checks import check_open_probability, check_whole_number
@@ -364,6 +363,8 @@ def four_phase_estimates(link: FourPhaseLink, events: FourPhaseEvents, *,
     upper, b_upper = phase_errors_per_pair(eps)
     _, b_point = phase_errors_per_pair(POINT_EPSILON)
     # phase errors among the code pulse pairs: at most Binomial(N_code, B) (i.i.d. rounds)
+    from scipy.stats import binom  # here: scipy.stats is slow to import, seldom needed
+
     errors = float(binom.isf(eps, n_code, b_upper))
     return FourPhaseEstimates(upper, b_upper, min(errors / n_key, 0.5),
                               min(b_point * n_code / n_key, 0.5))
