@@ -32,7 +32,9 @@ checked with :func:`bsc_threshold` (their thresholds are in
 :data:`qinet.qkd.postprocessing.ldpc_codes.DESIGNED_DISTRIBUTIONS`).
 
 Examples:
-    >>> round(bsc_threshold({3: 1.0}, {6: 1.0}), 3)
+    >>> # the (3,6) ensemble, bisected in [0.07, 0.1] on the grid of LLR step 0.1
+    >>> round(bsc_threshold({3: 1.0}, {6: 1.0}, low=0.07, high=0.1, step=0.1,
+    ...                     llr_max=25.0), 3)
     0.084
 """
 
