@@ -120,8 +120,10 @@ def run_figure(result: RunResult) -> Figure:
     grid = figure.add_gridspec(len(heights), 2, height_ratios=heights, width_ratios=[3, 2])
     row = 0
     if by_hops:
-        _plot_demands_by_hops(figure.add_subplot(grid[row, 0]),
-                              figure.add_subplot(grid[row, 1]), [d for _, d in demands])
+        rates = figure.add_subplot(grid[row, 0])
+        # the same hops axis, also when no demand has a fidelity to place on it
+        _plot_demands_by_hops(rates, figure.add_subplot(grid[row, 1], sharex=rates),
+                              [d for _, d in demands])
         row += 1
     elif demands:
         rates = figure.add_subplot(grid[row, 0])
@@ -295,9 +297,10 @@ def _plot_demands_by_hops(rates: Axes, fidelity: Axes, demands: list[DemandMetri
     rates.legend(loc="best", fontsize="x-small")
     rates.grid(axis="y", which="major", alpha=0.3)
     measured = [(d.hops, d.fidelity_mean) for d in demands if d.fidelity_mean is not None]
-    fidelity.plot([m[0] for m in measured], [m[1] for m in measured], linestyle="none",
-                  marker="o", markersize=4, alpha=0.6, color=_COLOURS["pairs"],
-                  label="mean fidelity")
+    if measured:
+        fidelity.plot([m[0] for m in measured], [m[1] for m in measured], linestyle="none",
+                      marker="o", markersize=4, alpha=0.6, color=_COLOURS["pairs"],
+                      label="mean fidelity")
     targets = sorted({d.min_fidelity or 0.0 for d in demands})
     for k, target in enumerate(targets):
         fidelity.axhline(target, color=_COLOURS["target"], linestyle="--",
@@ -307,7 +310,7 @@ def _plot_demands_by_hops(rates: Axes, fidelity: Axes, demands: list[DemandMetri
     fidelity.set_ylim(max(0.0, low - 0.05), 1.0)
     fidelity.set_xlabel("hops")
     fidelity.set_ylabel("fidelity with the target Bell state")
-    title = "mean fidelity per demand by its hops"
+    title = "mean fidelity by hops"
     fidelity.set_title(f"{title}; {missing:,} without pairs" if missing else title,
                        fontsize="medium")
     fidelity.legend(loc="best", fontsize="x-small")

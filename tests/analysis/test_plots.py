@@ -177,6 +177,22 @@ def test_more_demands_than_rows_are_drawn_against_their_hops(short_run):
     _assert_apart(figure)
 
 
+def test_demands_without_pairs_against_their_hops_keep_one_hops_axis(short_run):
+    empty = [dataclasses.replace(d, rate_hz=0.0, distillable_ebits_per_s=None,
+                                 fidelity_mean=None, fidelity_std=None)
+             for d in _many_demands(short_run, MAX_ROWS + 1)]
+    figure = run_figure(dataclasses.replace(short_run, demands=empty))
+    rates, fidelity = figure.axes
+    figure.canvas.draw()
+    assert fidelity.get_xlim() == rates.get_xlim()
+    low, high = rates.get_xlim()
+    assert low < 1  # hops 1 and 2 (and the series' offsets about them) in view
+    assert high > 2
+    labels = [line.get_label() for line in fidelity.get_lines()]
+    assert "mean fidelity" not in labels
+    assert f"{MAX_ROWS + 1} without pairs" in fidelity.get_title()
+
+
 def test_a_qkd_run_has_only_the_key_panel(qkd_run):
     figure = run_figure(qkd_run)
     (keys,) = figure.axes
