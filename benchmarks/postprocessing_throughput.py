@@ -79,6 +79,7 @@ from qinet.qkd.postprocessing.ldpc_reconciliation import (
     ldpc_reconcile,
     syndrome_bits,
 )
+from qinet.qkd.postprocessing.reconciliation import prefer_compiled_search
 from qinet.qkd.postprocessing.synthetic import noisy_key_pair
 from qinet.qkd.postprocessing.verification import DEFAULT_TAG_BITS, verify
 
@@ -188,6 +189,8 @@ def main() -> None:
         _compiled.layered_sum_product = None
         from qinet.qkd.postprocessing import _compiled_qc
         _compiled_qc.qc_fixed = None
+    else:
+        prefer_compiled_search()  # Cascade's too: a process would switch to it after ~1e6 bits
     print(f"# {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.2f} (shared machine)")
     print(f"# sifted key: {args.bits} bits; best of {args.repeat} distill call(s) per row; "

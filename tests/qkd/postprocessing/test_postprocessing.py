@@ -105,11 +105,9 @@ def test_cascade_corrects_all_trials_with_bounded_leakage(qber, n):
     assert equal == 20
 
 
-def test_compiled_and_numpy_binary_searches_agree(monkeypatch):
-    import qinet.qkd.postprocessing._compiled as compiled
-    import qinet.qkd.postprocessing.reconciliation as reconciliation
-
-    rng = np.random.default_rng(31)
+def _odd_blocks(seed: int) -> tuple[np.ndarray, ...]:
+    """Alice's and Bob's 5,000 bits (5 % apart), a permutation and its odd blocks."""
+    rng = np.random.default_rng(seed)
     n = 5000
     alice = rng.integers(0, 2, n, dtype=np.uint8)
     bob = alice ^ (rng.random(n) < 0.05).astype(np.uint8)
@@ -117,7 +115,16 @@ def test_compiled_and_numpy_binary_searches_agree(monkeypatch):
     edges = np.unique(np.concatenate([[0, n], rng.integers(1, n, 300)]))
     lo, hi = edges[:-1], edges[1:]
     odd = (np.add.reduceat(alice[perm] ^ bob[perm], lo) & 1).astype(bool)
-    lo, hi = lo[odd], hi[odd]
+    return alice, bob, perm, lo[odd], hi[odd]
+
+
+def test_compiled_and_numpy_binary_searches_agree(monkeypatch):
+    import qinet.qkd.postprocessing._compiled as compiled
+    import qinet.qkd.postprocessing.reconciliation as reconciliation
+
+    # the compiled search from the first call on, as after a long run
+    monkeypatch.setattr(reconciliation, "_numpy_work", reconciliation.COMPILED_AFTER_WORK)
+    alice, bob, perm, lo, hi = _odd_blocks(31)
     # numpy: the generic path, which every oracle but a plain ParityOracle takes
     reference = reconciliation._locate_errors(bob, perm, lo, hi, _SpyOracle(alice))
     assert np.all(alice[reference] != bob[reference])  # each search ends on an error
@@ -137,6 +144,58 @@ def test_compiled_and_numpy_binary_searches_agree(monkeypatch):
     assert np.array_equal(default.bits, plain.bits)
     assert np.array_equal(plain.bits, a)
     assert (default.leaked, default.corrected) == (plain.leaked, plain.corrected)
+
+
+class _RecordedKernel:
+    """Stands in for the compiled search: runs its Python source, counts the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.signatures: list[str] = []  # numba's: filled once a kernel is loaded
+
+    def __call__(self, *args):
+        from qinet.qkd.postprocessing._compiled import _locate_errors
+
+        self.calls += 1
+        return _locate_errors(*args)
+
+
+def test_cascade_searches_with_numpy_until_that_has_cost_the_compiled_searchs_load(
+        monkeypatch):
+    import qinet.qkd.postprocessing._compiled as compiled
+    import qinet.qkd.postprocessing.reconciliation as reconciliation
+
+    kernel = _RecordedKernel()
+    monkeypatch.setattr(compiled, "locate_errors", kernel)
+    alice, bob, perm, lo, hi = _odd_blocks(37)
+    reference = reconciliation._locate_errors(bob, perm, lo, hi, _SpyOracle(alice))
+    # a fresh process: numpy, its parities and calls counted as work
+    monkeypatch.setattr(reconciliation, "_numpy_work", 0)
+    oracle = ParityOracle(alice)
+    found = reconciliation._locate_errors(bob, perm, lo, hi, oracle)
+    assert kernel.calls == 0
+    assert np.array_equal(found, reference)
+    assert reconciliation._numpy_work == oracle.leaked + reconciliation.CALL_WORK
+    # that work earned: the compiled search, the same flips and parities
+    monkeypatch.setattr(reconciliation, "_numpy_work", reconciliation.COMPILED_AFTER_WORK)
+    again = ParityOracle(alice)
+    assert np.array_equal(reconciliation._locate_errors(bob, perm, lo, hi, again), reference)
+    assert kernel.calls == 1
+    assert again.leaked == oracle.leaked
+    # loaded already (a warm-up, another caller): used however little numpy has done
+    monkeypatch.setattr(reconciliation, "_numpy_work", 0)
+    kernel.signatures.append("(uint8[:], ...)")
+    reconciliation._locate_errors(bob, perm, lo, hi, ParityOracle(alice))
+    assert kernel.calls == 2
+    # an oracle that is not a plain ParityOracle always takes the numpy path
+    reconciliation._locate_errors(bob, perm, lo, hi, _SpyOracle(alice))
+    assert kernel.calls == 2
+    # asked for at once (a benchmark after its warm-up)
+    kernel.signatures.clear()
+    monkeypatch.setattr(reconciliation, "_numpy_work", 0)
+    reconciliation.prefer_compiled_search()
+    reconciliation._locate_errors(bob, perm, lo, hi, ParityOracle(alice))
+    assert kernel.calls == 3
 
 
 class _SpyOracle(ParityOracle):
