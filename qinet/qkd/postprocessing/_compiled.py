@@ -3,7 +3,9 @@
 numba is an optional extra (``pip install qinet[fast]``). Each kernel here has a numpy
 counterpart that gives the same result bit for bit; the callers use the kernel when
 :data:`AVAILABLE` and fall back to numpy otherwise, and the tests hold the two to the
-same output. Kernels compile on first use and cache the machine code on disk.
+same output. Kernels compile on first use and cache the machine code on disk. numba
+itself is imported when a kernel (or :data:`AVAILABLE`) is first asked for, not when
+qinet loads: it takes 0.2-0.3 s, which a run that compiles nothing need not pay.
 
 Cascade's binary searches are the loop in question: after the first rounds only a few
 blocks are left per round, so the numpy version spends its time on per-call overhead
@@ -38,10 +40,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -58,10 +61,56 @@ def _optional(name: str) -> ModuleType | None:
         return None
 
 
-numba = _optional("numba")  # the optional extra; without it the numpy paths run
+_numba_lock = threading.RLock()
+_numba: ModuleType | None = None
+_numba_looked = False
+_pending_jitable: list[Callable[..., Any]] = []  # registered with numba once it loads
 
-AVAILABLE = numba is not None
-"""Whether numba is importable (the compiled kernels are then used)."""
+
+def numba_module() -> ModuleType | None:
+    """numba, imported on the first call (the optional extra; without it the numpy paths
+    run), or ``None`` when it is not installed or cannot load."""
+    global _numba, _numba_looked
+    with _numba_lock:
+        if not _numba_looked:
+            _numba = _optional("numba")
+            _numba_looked = True
+            if _numba is not None:
+                from numba.extending import register_jitable
+                for function in _pending_jitable:
+                    register_jitable(function)
+            _pending_jitable.clear()
+        return _numba
+
+
+def compiled(function: Callable[..., Any], **options: Any) -> Callable[..., Any] | None:
+    """``numba.njit(**options)(function)``, or ``None`` without numba."""
+    module = numba_module()
+    return None if module is None else module.njit(**options)(function)
+
+
+def lazy_kernels(namespace: dict[str, Any],
+                 kernels: dict[str, tuple[Callable[..., Any], dict[str, Any]]]
+                 ) -> Callable[[str], Any]:
+    """A module's ``__getattr__`` that compiles each of ``kernels`` (name: the Python
+    function and its ``njit`` options) on first access and keeps it in ``namespace``
+    (``None`` without numba)."""
+    def kernel(name: str) -> Any:
+        if name not in kernels:
+            raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+        with _numba_lock:
+            if name not in namespace:
+                function, options = kernels[name]
+                namespace[name] = compiled(function, **options)
+            return namespace[name]
+    return kernel
+
+
+_KERNEL_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+AVAILABLE: bool
+"""Whether numba is importable (the compiled kernels are then used); reading it imports
+numba."""
 
 
 THREADS_ENV = "QINET_THREADS"
@@ -134,9 +183,9 @@ def _locate_errors(alice: np.ndarray, bob: np.ndarray, perm: np.ndarray, lo: np.
     return found, asked
 
 
-locate_errors: Callable[..., tuple[np.ndarray, int]] | None = (
-    numba.njit(cache=True, nogil=True)(_locate_errors) if numba is not None else None)
-"""The compiled :func:`_locate_errors`, or ``None`` without numba."""
+locate_errors: Callable[..., tuple[np.ndarray, int]] | None
+"""The compiled :func:`_locate_errors`, or ``None`` without numba (compiled, or loaded
+from the cache, on first access)."""
 
 
 _DONE = 1  # _after_sweep: the syndrome is met
@@ -144,12 +193,16 @@ _STALLED = 2  # _after_sweep: no new lowest count of unsatisfied checks for `pat
 
 
 def _jitable(function: Callable[..., _T]) -> Callable[..., _T]:
-    """``function`` callable from the compiled kernels too (as is, without numba)."""
-    if numba is None:
-        return function
-    from numba.extending import register_jitable
-    jitted: Callable[..., _T] = register_jitable(function)
-    return jitted
+    """``function`` callable from the compiled kernels too (as is, without numba): it is
+    registered with numba when numba loads, before any kernel compiles."""
+    with _numba_lock:
+        if not _numba_looked:
+            _pending_jitable.append(function)
+            return function
+    if _numba is not None:
+        from numba.extending import register_jitable
+        register_jitable(function)  # returns the function itself
+    return function
 
 
 @_jitable
@@ -369,9 +422,7 @@ def _self_corrected_min_sum(indptr: np.ndarray, indices: np.ndarray, llr: np.nda
                     alpha, np.zeros(1, dtype=np.float32), errors, converged, iterations)
 
 
-self_corrected_min_sum: Callable[..., int] | None = (
-    numba.njit(cache=True, nogil=True, error_model="numpy")(_self_corrected_min_sum)
-    if numba is not None else None)
+self_corrected_min_sum: Callable[..., int] | None
 """The compiled :func:`_self_corrected_min_sum`, or ``None`` without numba."""
 
 
@@ -407,7 +458,19 @@ def _layered_sum_product(indptr: np.ndarray, indices: np.ndarray, llr: np.ndarra
                     1.0, table, errors, converged, iterations)
 
 
-layered_sum_product: Callable[..., int] | None = (
-    numba.njit(cache=True, nogil=True, error_model="numpy")(_layered_sum_product)
-    if numba is not None else None)
+layered_sum_product: Callable[..., int] | None
 """The compiled :func:`_layered_sum_product`, or ``None`` without numba."""
+
+_kernel = lazy_kernels(globals(), {
+    "locate_errors": (_locate_errors, {"cache": True, "nogil": True}),
+    "self_corrected_min_sum": (_self_corrected_min_sum, _KERNEL_OPTIONS),
+    "layered_sum_product": (_layered_sum_product, _KERNEL_OPTIONS),
+})
+
+
+def __getattr__(name: str) -> Any:
+    # the kernels, and AVAILABLE, on first access (PEP 562)
+    if name == "AVAILABLE":
+        available = globals()["AVAILABLE"] = numba_module() is not None
+        return available
+    return _kernel(name)

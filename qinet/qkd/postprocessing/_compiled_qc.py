@@ -50,11 +50,12 @@ import numpy as np
 
 from qinet.qkd.postprocessing._compiled import (
     _DONE,
+    _KERNEL_OPTIONS,
     _STALLED,
     FULL_SWEEP_EVERY,
     SKIP_MAGNITUDE,
     _jitable,
-    numba,
+    lazy_kernels,
 )
 
 # LLRs in units of 1/FIXED_SCALE, saturated at ±FIXED_LIMIT (1024 in LLR): with posteriors,
@@ -283,7 +284,8 @@ def _qc_fixed(rowptr: np.ndarray, cols: np.ndarray, shifts: np.ndarray, z: int,
     return total
 
 
-qc_fixed: Callable[..., int] | None = (
-    numba.njit(cache=True, nogil=True, error_model="numpy")(_qc_fixed)
-    if numba is not None else None)
-"""The compiled :func:`_qc_fixed`, or ``None`` without numba."""
+qc_fixed: Callable[..., int] | None
+"""The compiled :func:`_qc_fixed`, or ``None`` without numba (compiled, or loaded from
+the cache, on first access)."""
+
+__getattr__ = lazy_kernels(globals(), {"qc_fixed": (_qc_fixed, _KERNEL_OPTIONS)})

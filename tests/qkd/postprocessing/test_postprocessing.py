@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -144,6 +146,24 @@ def test_compiled_and_numpy_binary_searches_agree(monkeypatch):
     assert np.array_equal(default.bits, plain.bits)
     assert np.array_equal(plain.bits, a)
     assert (default.leaked, default.corrected) == (plain.leaked, plain.corrected)
+
+
+def _python(code: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    return done.stdout.split()
+
+
+def test_numba_is_imported_when_a_kernel_is_asked_for_not_when_qinet_loads():
+    loads = ("import sys; import qinet.cli.run; from qinet.qkd.postprocessing import "
+             "_compiled; before = 'numba' in sys.modules; _compiled.locate_errors; "
+             "print(before, _compiled.AVAILABLE == ('numba' in sys.modules))")
+    assert _python(loads) == ["False", "True"]
+    # without numba (an import that fails): no kernel, the numpy paths
+    absent = ("import sys; sys.modules['numba'] = None; from qinet.qkd.postprocessing "
+              "import _compiled, _compiled_qc; print(_compiled.AVAILABLE, "
+              "_compiled.locate_errors, _compiled.layered_sum_product, _compiled_qc.qc_fixed)")
+    assert _python(absent) == ["False", "None", "None", "None"]
 
 
 class _RecordedKernel:
