@@ -106,6 +106,12 @@ def lazy_kernels(namespace: dict[str, Any],
     return kernel
 
 
+def loaded(name: str) -> bool:
+    """Whether the kernel ``name`` of this module has run in this process, so that its
+    machine code is loaded (asks nothing of numba, nor imports it)."""
+    return bool(getattr(globals().get(name), "signatures", None))
+
+
 _KERNEL_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 AVAILABLE: bool

@@ -228,10 +228,10 @@ def prefer_compiled_search() -> None:
     _numpy_work = max(_numpy_work, COMPILED_AFTER_WORK)
 
 
-def _earned(kernel: object) -> bool:
-    """Whether the compiled search is loaded already (an earlier call, a warm-up) or the
-    numpy searches have earned its load."""
-    return bool(getattr(kernel, "signatures", None)) or _numpy_work >= COMPILED_AFTER_WORK
+def _earned() -> bool:
+    """Whether the numpy searches have earned the compiled search's load, or it is loaded
+    already (an earlier call, a warm-up). Neither question imports numba."""
+    return _numpy_work >= COMPILED_AFTER_WORK or _compiled.loaded("locate_errors")
 
 
 def _locate_errors(y: np.ndarray, perm: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -246,11 +246,12 @@ def _locate_errors(y: np.ndarray, perm: np.ndarray, lo: np.ndarray, hi: np.ndarr
     process has done :data:`COMPILED_AFTER_WORK` of them with numpy (or loaded it).
     """
     global _numpy_work
-    kernel = _compiled.locate_errors
-    if kernel is not None and type(oracle) is ParityOracle and _earned(kernel):
-        flips, asked = kernel(oracle._bits, y, perm, lo, hi)
-        oracle.leaked += asked
-        return flips
+    if type(oracle) is ParityOracle and _earned():
+        kernel = _compiled.locate_errors  # None without numba
+        if kernel is not None:
+            flips, asked = kernel(oracle._bits, y, perm, lo, hi)
+            oracle.leaked += asked
+            return flips
     leaked_before = oracle.leaked
     found = lo.copy()
     active = np.flatnonzero(hi - lo > 1)

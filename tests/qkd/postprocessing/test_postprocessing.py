@@ -155,8 +155,13 @@ def _python(code: str) -> list[str]:
 
 
 def test_numba_is_imported_when_a_kernel_is_asked_for_not_when_qinet_loads():
-    loads = ("import sys; import qinet.cli.run; from qinet.qkd.postprocessing import "
-             "_compiled; before = 'numba' in sys.modules; _compiled.locate_errors; "
+    # a small key's Cascade searches with numpy, and no kernel was asked for
+    loads = ("import sys, numpy as np; import qinet.cli.run; from qinet.qkd.postprocessing "
+             "import _compiled, cascade, ParityOracle; from qinet.qkd.postprocessing."
+             "synthetic import noisy_key_pair; a, b = noisy_key_pair(20000, 0.03, "
+             "np.random.default_rng(1)); cascade(b, ParityOracle(a), qber=0.03, "
+             "rng=np.random.default_rng(2)); before = 'numba' in sys.modules; "
+             "_compiled.locate_errors; "
              "print(before, _compiled.AVAILABLE == ('numba' in sys.modules))")
     assert _python(loads) == ["False", "True"]
     # without numba (an import that fails): no kernel, the numpy paths
