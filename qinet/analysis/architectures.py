@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
 from qinet.analysis.costs import capital_cost_eur
 from qinet.link.model import expected_pair_rate_hz
@@ -114,6 +113,7 @@ def max_hop_km(key_rate_bps: float) -> float:
         return 0.0
     while hop_key_rate_bps(high) >= key_rate_bps:
         high *= 2.0
+    from scipy.optimize import brentq  # here: slow to import, seldom used
     return float(brentq(lambda km: float(hop_key_rate_bps(km)) - key_rate_bps, low, high,
                         xtol=1e-9))
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 
 from qinet.errors import ConfigError
 from qinet.physical import _checks as chk
@@ -212,6 +211,7 @@ def storage_cutoff_s(
     if below.size == 0:
         return math.inf
     i = int(below[0])
+    from scipy.optimize import brentq  # here: slow to import, seldom used
     return float(brentq(lambda t: float(kept(t)) - target, grid[i - 1], grid[i],
                         xtol=1e-300, rtol=1e-13))
 

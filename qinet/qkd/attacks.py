@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import brentq
 from scipy.special import comb
 
 from qinet.errors import ConfigError
@@ -173,6 +172,7 @@ class PhotonNumberSplitting:
         if multi(1.0) >= honest:
             if honest <= 0.0:
                 return 1.0, 0.0
+            from scipy.optimize import brentq  # here: slow to import, seldom used
             return 1.0, float(brentq(lambda t: multi(t) - honest, 0.0, 1.0, xtol=1e-15))
         if single <= 0.0:
             return 0.0, 1.0

@@ -26,7 +26,6 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 
 from qinet.errors import ConfigError
 from qinet.physical import _checks as chk
@@ -528,5 +527,6 @@ def max_distance_km(
         return r if r > 0.0 else -1.0
 
     left, right = float(grid[last]), float(grid[last + 1])
+    from scipy.optimize import brentq  # here: slow to import, seldom used
     root = brentq(signed, left, right, xtol=xtol_km / math.exp(right), rtol=1e-14)
     return float(math.exp(root))

@@ -61,7 +61,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 from scipy.special import gammaln
 
 from qinet.errors import ConfigError
@@ -307,6 +306,7 @@ def yield_upper_bounds(intensities: Sequence[float], q_lower: NDArray[np.float64
         for m in range(n % 2, k + 1, 2):
             target = np.zeros((k + 1) ** 2)
             target[n * (k + 1) + m] = 1.0
+            from scipy.optimize import linprog  # here: slow to import, seldom used
             res = linprog(-target, A_ub=a_ub, b_ub=b_ub, bounds=(0.0, 1.0), method="highs")
             if res.status != 0:
                 continue  # no certificate: keep Y <= 1
