@@ -4,6 +4,8 @@ Runs are 20-50 ms of simulated time on the default preset, so the file stays fas
 """
 
 import json
+import subprocess
+import sys
 import typing
 
 import pytest
@@ -342,3 +344,16 @@ def test_run_counts_only_the_attempts_that_fit_in_the_run(capsys):
     link = doc["links"][0]
     period, pairs = link["attempt_period_s"], link["memory_pairs"]
     assert 0 < link["attempts"] <= pairs * (int(2e-3 / period) + 1)
+
+
+def test_the_default_run_imports_no_library_it_does_not_use():
+    # numba (Cascade's small keys search with numpy), scipy.optimize and scipy.stats:
+    # 0.2-0.3 s each at every start of a process that would not use them
+    code = ("import sys\nfrom qinet.cli.main import app\n"
+            "try:\n    app(['run', '--json'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numba', 'scipy.optimize', 'scipy.stats') "
+            "if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert json.loads(done.stdout)["demands"]  # the run happened
+    assert done.stderr.strip().splitlines()[-1] == "[]"
