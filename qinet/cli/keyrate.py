@@ -49,9 +49,11 @@ def keyrate(*, max_distance: str, step: str, attenuation: str, detector_efficien
                                          f"{', '.join(ALL_PROTOCOLS)}")
     top = _option("--max-distance", max_distance, "length_km")
     dx = _option("--step", step, "length_km")
-    if not (dx > 0 and 0 <= top < math.inf):
-        raise ConfigError("--step", f"needs a positive step and a finite distance, got "
-                                    f"{step!r}, {max_distance!r}")
+    if not 0 <= top < math.inf:
+        raise ConfigError("--max-distance", f"must be a finite distance >= 0, got "
+                                            f"{max_distance!r}")
+    if not 0 < dx < math.inf:
+        raise ConfigError("--step", f"must be a positive, finite distance, got {step!r}")
     if top / dx > MAX_POINTS:
         raise ConfigError("--step", f"{step!r} over {max_distance!r} makes more than "
                                     f"{MAX_POINTS:,} distances; take a longer step")

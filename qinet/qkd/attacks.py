@@ -172,7 +172,7 @@ class PhotonNumberSplitting:
         if multi(1.0) >= honest:
             if honest <= 0.0:
                 return 1.0, 0.0
-            from scipy.optimize import brentq  # here: slow to import, seldom used
+            from scipy.optimize import brentq  # here, not at the top: 0.2 s of every start
             return 1.0, float(brentq(lambda t: multi(t) - honest, 0.0, 1.0, xtol=1e-15))
         if single <= 0.0:
             return 0.0, 1.0

@@ -31,9 +31,16 @@ def test_keyrate_table_and_plot(capsys, tmp_path):
     assert path.stat().st_size > 1000
 
 
-def test_keyrate_bad_step_is_a_config_error(capsys):
-    assert main(["keyrate", "--step", "-5 km"]) == 2
-    assert "step" in capsys.readouterr().err
+@pytest.mark.parametrize(("option", "value"), [
+    ("--step", "-5 km"), ("--step", "0 km"), ("--max-distance", "-5 km"),
+    ("--max-distance", "inf km"),
+])
+def test_keyrate_bad_distance_names_its_option(capsys, option, value):
+    assert main(["keyrate", option, value]) == 2
+    err = capsys.readouterr().err
+    assert f"{option}:" in err
+    assert repr(value) in err
+    assert ("--step" if option == "--max-distance" else "--max-distance") not in err
 
 
 def test_twin_field_beats_the_plob_bound_far_away_and_decoy_bb84_does_not(capsys):

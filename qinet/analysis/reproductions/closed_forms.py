@@ -94,7 +94,7 @@ def lim2014_optimal_rate(length_km: float, n_key: float, start: Sequence[float])
     def negative_rate(x: np.ndarray) -> float:
         return -lim2014_paper_rate(length_km, n_key, [float(v) for v in x])
 
-    from scipy.optimize import minimize  # here: slow to import, seldom used
+    from scipy.optimize import minimize  # here, not at the top: 0.2 s of every start
     res = minimize(negative_rate, np.asarray(start), method="Nelder-Mead",
                    options={"xatol": 1e-7, "fatol": 1e-16, "maxfev": 6000})
     return float(-res.fun)
@@ -110,14 +110,14 @@ def _lim_block_ratio(*, quick: bool = False) -> float:
 
 def _shor_preskill_threshold(*, quick: bool = False) -> float:
     # 1 - 2 H2(e) = 0 with equal bit and phase errors and Shannon-limit correction
-    from scipy.optimize import brentq  # here: slow to import, seldom used
+    from scipy.optimize import brentq  # here, not at the top: 0.2 s of every start
     return 100 * float(brentq(lambda e: float(bbm92_key_fraction(e)) - 1e-15, 0.05, 0.2,
                               xtol=1e-12))
 
 
 def _di_threshold(*, quick: bool = False) -> float:
     # Werner pairs: S = 2√2 (1 - 2Q); the fraction vanishes where the key stops
-    from scipy.optimize import brentq  # here: slow to import, seldom used
+    from scipy.optimize import brentq  # here, not at the top: 0.2 s of every start
     return 100 * float(brentq(lambda q: di_secret_fraction(q, 2 * math.sqrt(2) * (1 - 2 * q))
                               - 1e-15, 1e-3, 0.1, xtol=1e-12))
 

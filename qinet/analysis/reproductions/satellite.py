@@ -80,7 +80,7 @@ def _yin_shortest_two_downlinks_km(*, quick: bool = False) -> float:
     gives the slant range (:func:`~qinet.physical.orbits.slant_range_m`).
     """
     psi = _DELINGHA_LIJIANG_M / (2.0 * EARTH_MEAN_RADIUS_M)
-    from scipy.optimize import brentq  # here: slow to import, seldom used
+    from scipy.optimize import brentq  # here, not at the top: 0.2 s of every start
     elevation = brentq(lambda el: float(earth_central_angle_rad(el, _MICIUS_ALTITUDE_M))
                        - psi, 0.0, math.pi / 2, xtol=1e-12)
     return 2.0 * float(slant_range_m(elevation, _MICIUS_ALTITUDE_M)) / 1e3

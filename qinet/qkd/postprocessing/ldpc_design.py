@@ -317,7 +317,7 @@ def optimise_variable_degrees(p: float, check_mean_degree: float, degrees: list[
         if zigzag:
             cap = min(cap, 2.0 / check_mean_degree)
         bounds[degrees.index(2)] = (0.0, cap)
-    from scipy.optimize import linprog  # here: slow to import, seldom used
+    from scipy.optimize import linprog  # here, not at the top: 0.2 s of every start
     result = linprog(cost, A_ub=h, b_ub=(1.0 - margin) * grid,
                      A_eq=np.ones((1, len(degrees))), b_eq=[1.0], bounds=bounds,
                      method="highs")
@@ -434,6 +434,8 @@ def refine_by_density_evolution(start: DesignedEnsemble, p: float, degrees: list
             cap = min(cap, 2.0 / mean_check)
         bounds[degrees.index(2)] = (0.0, cap)
     cost = -1.0 / np.asarray(degrees, dtype=float)
+    from scipy.optimize import linprog  # here, not at the top: 0.2 s of every start
+
     for _ in range(rounds):
         if move < 1e-4:
             break
@@ -441,7 +443,6 @@ def refine_by_density_evolution(start: DesignedEnsemble, p: float, degrees: list
                zip(bounds, lam, strict=True)]
         # progress at every iteration: from the error the current λ had going in
         before = np.concatenate([[p], (errs @ lam)[:-1]])
-        from scipy.optimize import linprog  # here: slow to import, seldom used
         result = linprog(cost, A_ub=errs, b_ub=(1.0 - progress) * before,
                          A_eq=np.ones((1, len(degrees))),
                          b_eq=[1.0], bounds=box, method="highs")

@@ -300,13 +300,14 @@ def yield_upper_bounds(intensities: Sequence[float], q_lower: NDArray[np.float64
             if low > 0.0:
                 rows.append(-row / scale)
                 rhs.append(-low / scale)
+    from scipy.optimize import linprog  # here, not at the top: 0.2 s of every start
+
     a_ub, b_ub = np.array(rows), np.array(rhs)
     out = np.ones((k + 1, k + 1))
     for n in range(k + 1):
         for m in range(n % 2, k + 1, 2):
             target = np.zeros((k + 1) ** 2)
             target[n * (k + 1) + m] = 1.0
-            from scipy.optimize import linprog  # here: slow to import, seldom used
             res = linprog(-target, A_ub=a_ub, b_ub=b_ub, bounds=(0.0, 1.0), method="highs")
             if res.status != 0:
                 continue  # no certificate: keep Y <= 1
